@@ -1,0 +1,2 @@
+// Placeholder; replaced by the infrastructure bootstrap.
+module.exports = async () => {};
