@@ -1,0 +1,12 @@
+/** The job types Fairway runs, shared by the edge (validation), scheduler (classes) and workers. */
+export {
+  jobTypes,
+  validateJob,
+  JOB_CLASSES,
+  JOB_TYPE_NAMES,
+  type JobClass,
+  type JobType,
+  type JobTypeDefinition,
+  type ValidatedJob,
+} from './job-types';
+export { JOB_STATES, TERMINAL_STATES, type JobState } from './job-state';

@@ -1,0 +1,37 @@
+import { UnknownJobTypeError, ValidationError } from '@fairway/errors';
+import { validateJob } from './index';
+
+describe('validateJob', () => {
+  it('accepts a synthetic job and defaults it to the standard class', () => {
+    expect(validateJob('synthetic', { ms: 50 })).toEqual({
+      type: 'synthetic',
+      params: { ms: 50 },
+      jobClass: 'standard',
+      estimateMs: 50,
+    });
+  });
+
+  it('honours an explicit class', () => {
+    expect(validateJob('synthetic', { ms: 5, class: 'heavy' }).jobClass).toBe('heavy');
+  });
+
+  it.each([
+    ['negative duration', { ms: -1 }],
+    ['fractional duration', { ms: 1.5 }],
+    ['string duration', { ms: '50' }],
+    ['unknown field', { ms: 1, sql: 'drop' }],
+    ['unknown class', { ms: 1, class: 'vip' }],
+    ['missing ms', {}],
+  ])('refuses %s with the field named', (_name, params) => {
+    expect(() => validateJob('synthetic', params)).toThrow(ValidationError);
+    try {
+      validateJob('synthetic', params);
+    } catch (err) {
+      expect((err as ValidationError).issues[0]?.path).toMatch(/^params/);
+    }
+  });
+
+  it.each(['nope', '__proto__', 'constructor', 'toString'])('refuses the unknown job type %s', (type) => {
+    expect(() => validateJob(type, { ms: 1 })).toThrow(UnknownJobTypeError);
+  });
+});

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { UnknownJobTypeError, ValidationError } from '@fairway/errors';
+
+/** Capacity tiers: heavy work never takes the slots of the others. */
+export const JOB_CLASSES = ['interactive', 'standard', 'heavy'] as const;
+export type JobClass = (typeof JOB_CLASSES)[number];
+
+/** One job type: its parameters, its capacity class and its cost estimate in ms of work. */
+export interface JobTypeDefinition<P extends z.ZodTypeAny = z.ZodTypeAny> {
+  readonly params: P;
+  readonly jobClass: (params: z.output<P>) => JobClass;
+  readonly estimateMs: (params: z.output<P>) => number;
+  readonly description: string;
+}
+
+/** The job types the platform runs. */
+export const jobTypes = {
+  synthetic: {
+    description: 'Takes `ms` milliseconds and does nothing else; for load and fairness tests.',
+    params: z
+      .object({
+        ms: z.number().int().min(0).max(600_000),
+        class: z.enum(JOB_CLASSES).optional(),
+        /** Fails this many attempts with a retriable error before succeeding (tests of retries). */
+        failAttempts: z.number().int().min(0).max(10).optional(),
+      })
+      .strict(),
+    jobClass: (params: { class?: JobClass | undefined }) => params.class ?? 'standard',
+    estimateMs: (params: { ms: number }) => Math.max(1, params.ms),
+  },
+} satisfies Record<string, JobTypeDefinition>;
+
+export type JobType = keyof typeof jobTypes;
+
+/** The known job type names. */
+export const JOB_TYPE_NAMES = Object.keys(jobTypes) as JobType[];
+
+/** A validated job: its type, parameters, class and estimate. */
+export interface ValidatedJob {
+  type: JobType;
+  params: Record<string, unknown>;
+  jobClass: JobClass;
+  estimateMs: number;
+}
+
+/**
+ * Validates a job type and its parameters. Throws UnknownJobTypeError or ValidationError, each
+ * naming what is wrong.
+ */
+export function validateJob(type: string, params: unknown): ValidatedJob {
+  if (!Object.prototype.hasOwnProperty.call(jobTypes, type)) throw new UnknownJobTypeError(type, JOB_TYPE_NAMES);
+  const definition = jobTypes[type as JobType];
+  const parsed = definition.params.safeParse(params ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      path: ['params', ...issue.path].join('.'),
+      message: issue.message,
+    }));
+    throw new ValidationError(
+      `params for job type '${type}' are not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return {
+    type: type as JobType,
+    params: parsed.data,
+    jobClass: definition.jobClass(parsed.data),
+    estimateMs: definition.estimateMs(parsed.data),
+  };
+}

@@ -1,0 +1,122 @@
+import type { Message, Producer, RecordMetadata } from 'kafkajs';
+import { BrokerUnavailableError } from '@fairway/errors';
+
+interface Pending {
+  message: Message;
+  resolve: (metadata: void) => void;
+  reject: (err: Error) => void;
+}
+
+/** Options for {@link GroupCommitPublisher}. */
+export interface GroupCommitPublisherOptions {
+  producer: Producer;
+  topic: string;
+  /** Largest batch one send carries. */
+  maxBatchSize?: number;
+  /**
+   * A send that takes longer is reported as failed (the caller answers 503). The producer may still
+   * deliver it later, which is why clients retry with the same Idempotency-Key.
+   */
+  sendTimeoutMs?: number;
+  /** Seconds a client should wait before retrying after a failed send. */
+  retryAfterSeconds?: number;
+  /** Called after every send, for metrics. */
+  onSend?: (batchSize: number, durationMs: number, error?: Error) => void;
+}
+
+/**
+ * Publishes messages with group commit: at most one send in flight, while the next batch
+ * accumulates. Each caller's promise settles only when the broker acknowledged the batch that
+ * carried its message (acks from all in-sync replicas), or rejects with BrokerUnavailableError.
+ *
+ * Why: a send per request spends the edge's time in round trips (measured here: ~15% of the
+ * bare throughput kept), while group commit keeps ~80% and still never acknowledges a command
+ * that the broker has not stored.
+ */
+export class GroupCommitPublisher {
+  private queue: Pending[] = [];
+  private inFlight = false;
+  private closed = false;
+  /** After a failed send, new messages are refused at once until this time (load shedding). */
+  private shedUntil = 0;
+  private readonly maxBatchSize: number;
+  private readonly sendTimeoutMs: number;
+  private readonly retryAfterSeconds: number;
+
+  constructor(private readonly options: GroupCommitPublisherOptions) {
+    this.maxBatchSize = options.maxBatchSize ?? 2_000;
+    this.sendTimeoutMs = options.sendTimeoutMs ?? 5_000;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  }
+
+  /** Messages waiting for the next send. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves once the broker acknowledged `message`. */
+  publish(message: Message): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new BrokerUnavailableError('the publisher is shutting down', this.retryAfterSeconds));
+    }
+    // While the broker is known to be failing, answer at once instead of queueing behind a send
+    // that will time out: the caller gets its 503 in microseconds and memory stays bounded. The
+    // first message after the window is the probe.
+    if (this.shedUntil > Date.now()) {
+      return Promise.reject(
+        new BrokerUnavailableError('Kafka is not accepting writes right now; the command was not accepted, retry later', this.retryAfterSeconds),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      if (!this.inFlight) this.flush();
+    });
+  }
+
+  /** Stops taking messages and waits for the send in flight and those queued. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight || this.queue.length > 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatchSize);
+    this.inFlight = true;
+    const started = performance.now();
+    this.sendWithDeadline(batch.map((p) => p.message))
+      .then(
+        () => {
+          this.options.onSend?.(batch.length, performance.now() - started);
+          this.shedUntil = 0;
+          for (const p of batch) p.resolve();
+        },
+        (err: Error) => {
+          this.options.onSend?.(batch.length, performance.now() - started, err);
+          this.shedUntil = Date.now() + this.retryAfterSeconds * 1_000;
+          const failure = new BrokerUnavailableError(
+            `Kafka did not acknowledge the write (${err.message}); the command was not accepted, retry later`,
+            this.retryAfterSeconds,
+            { cause: err },
+          );
+          for (const p of batch) p.reject(failure);
+        },
+      )
+      .finally(() => {
+        this.inFlight = false;
+        // The next batch accumulated while this one was in flight: send it now.
+        this.flush();
+      });
+  }
+
+  private sendWithDeadline(messages: Message[]): Promise<RecordMetadata[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.sendTimeoutMs} ms`)), this.sendTimeoutMs);
+    });
+    const send = this.options.producer.send({ topic: this.options.topic, messages, acks: -1, timeout: this.sendTimeoutMs });
+    return Promise.race([send, deadline]).finally(() => clearTimeout(timer));
+  }
+}

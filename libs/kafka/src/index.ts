@@ -1,0 +1,17 @@
+/**
+ * Kafka for Fairway (kafkajs): topic names, the group-commit publisher the edge acknowledges on,
+ * the command message format with the tenant in its headers, and dead-letter records.
+ */
+export { createKafka, createIdempotentProducer, parseBrokers, type KafkaLogSink } from './client';
+export { topicNames, ensureTopics, type FairwayTopics } from './topics';
+export { GroupCommitPublisher, type GroupCommitPublisherOptions } from './group-commit-publisher';
+export {
+  commandMessage,
+  parseCommandMessage,
+  commandBodySchema,
+  CommandHeader,
+  CommandParseError,
+  type CommandBody,
+  type CommandEnvelope,
+} from './command-message';
+export { deadLetterMessage, DeadLetterHeader } from './dead-letter';

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// `npm run down`: stops the services `npm run up` started, then the local Kafka broker.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { root } = require('./lib/bootstrap.cjs');
+
+const RUN_FILE = path.join(root, '.fairway', 'run', 'stack.json');
+
+async function main() {
+  if (fs.existsSync(RUN_FILE)) {
+    const { pids } = JSON.parse(fs.readFileSync(RUN_FILE, 'utf8'));
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    const deadline = Date.now() + 15_000;
+    const alive = () =>
+      pids.filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    while (alive().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (const pid of alive()) process.kill(pid, 'SIGKILL');
+    fs.rmSync(RUN_FILE, { force: true });
+    console.log(`[down] stopped ${pids.length} services`);
+  } else {
+    console.log('[down] no services started by npm run up are running');
+  }
+  await require('./kafka.cjs').stop();
+}
+
+main().catch((err) => {
+  console.error(`[down] ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+// Starts Fairway's services as real processes from dist/, with prefixed, readable logs, and waits
+// until each says it is ready (a JSON log line with msg "ready": the edge is listening and its
+// producer connected, the scheduler has joined its consumer group, a gRPC server is bound).
+'use strict';
+const { spawn } = require('node:child_process');
+const net = require('node:net');
+const path = require('node:path');
+const readline = require('node:readline');
+const { root } = require('./bootstrap.cjs');
+
+const COLORS = { edge: 36, scheduler: 35, 'worker-1': 33, 'worker-2': 32, 'control-plane': 34 };
+const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One pino JSON line as `HH:MM:SS LEVEL msg key=value ...`. */
+function readable(line) {
+  let entry;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  const { time, level, msg, service: _s, name: _n, pid: _p, hostname: _h, ...rest } = entry;
+  const clock = typeof time === 'string' ? time.slice(11, 19) : '';
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${clock} ${(LEVELS[level] ?? level).padEnd(5)} ${msg ?? ''}${fields ? `  ${fields}` : ''}`;
+}
+
+/**
+ * The service processes of one Fairway stack.
+ * @param {{ brokers: string, urls: {owner: string, app: string, scheduler: string}, topicPrefix: string }} infra
+ * @param {{ ports: Record<string, number>, metricsPorts?: Record<string, number>, logLevel?: string, env?: Record<string,string> }} options
+ */
+function stackDefinition(infra, options) {
+  const { ports } = options;
+  const common = {
+    NODE_ENV: process.env.NODE_ENV ?? 'development',
+    LOG_LEVEL: options.logLevel ?? 'info',
+    KAFKA_BROKERS: infra.brokers,
+    FAIRWAY_TOPIC_PREFIX: infra.topicPrefix,
+    ...(options.env ?? {}),
+  };
+  const metrics = (name) => (options.metricsPorts?.[name] ? { METRICS_PORT: String(options.metricsPorts[name]) } : {});
+  const workerAddresses = ['worker-1', 'worker-2'].map((w) => `127.0.0.1:${ports[w]}`).join(',');
+  return [
+    { name: 'control-plane', entry: 'services/control-plane/src/main.js', env: { ...common, DATABASE_URL: infra.urls.owner, CONTROL_PLANE_PORT: String(ports['control-plane']) } },
+    ...['worker-1', 'worker-2'].map((name) => ({
+      name,
+      entry: 'services/worker/src/main.js',
+      env: { ...common, ...metrics(name), DATABASE_URL: infra.urls.app, WORKER_PORT: String(ports[name]), WORKER_ID: name },
+    })),
+    {
+      name: 'scheduler',
+      entry: 'services/scheduler/src/main.js',
+      env: { ...common, ...metrics('scheduler'), DATABASE_URL: infra.urls.scheduler, WORKER_ADDRESSES: workerAddresses, SCHEDULER_SLOTS: '8' },
+    },
+    { name: 'edge', entry: 'services/edge/src/main.js', env: { ...common, ...metrics('edge'), DATABASE_URL: infra.urls.app, EDGE_PORT: String(ports.edge) } },
+  ];
+}
+
+/**
+ * Starts one service and resolves when it logs "ready"; rejects if it exits first or takes longer
+ * than `timeoutMs`. `onLine` receives every output line (already prefixed).
+ */
+function startService(definition, { onLine, timeoutMs = 60_000 } = {}) {
+  const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist', definition.entry)], {
+    cwd: root,
+    env: { ...process.env, ...definition.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const color = COLORS[definition.name] ?? 37;
+  const prefix = `\x1b[${color}m[${definition.name}]\x1b[0m`;
+  const handle = { name: definition.name, child, lines: [] };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${definition.name} did not become ready within ${timeoutMs / 1000} s; its last lines:\n${handle.lines.slice(-15).join('\n')}`));
+    }, timeoutMs);
+    const watch = (stream) => {
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        handle.lines.push(line);
+        if (handle.lines.length > 500) handle.lines.shift();
+        onLine?.(`${prefix} ${readable(line)}`, definition.name, line);
+        if (line.includes('"msg":"ready"')) {
+          clearTimeout(timer);
+          resolve(handle);
+        }
+      });
+    };
+    watch(child.stdout);
+    watch(child.stderr);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${definition.name} exited (${signal ?? code}) before it was ready; its last lines:\n${handle.lines.slice(-15).join('\n')}`));
+    });
+  });
+}
+
+/** Stops a service gracefully (SIGTERM), then forcefully after `graceMs`. */
+function stopService(handle, graceMs = 10_000) {
+  const { child } = handle;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Starts a whole stack in dependency order (workers before the scheduler, the edge last). */
+async function startStack(infra, options) {
+  const definitions = stackDefinition(infra, options);
+  const handles = [];
+  try {
+    for (const definition of definitions) {
+      handles.push(await startService(definition, { onLine: options.onLine, timeoutMs: options.timeoutMs }));
+    }
+  } catch (err) {
+    await Promise.all(handles.map((h) => stopService(h)));
+    throw err;
+  }
+  return {
+    handles,
+    byName: (name) => handles.find((h) => h.name === name),
+    stop: () => Promise.all([...handles].reverse().map((h) => stopService(h))),
+  };
+}
+
+module.exports = { freePort, startService, stopService, startStack, stackDefinition, readable };

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// `npm run up`: the whole system on this machine, with a demo workload.
+//   installs what is missing (npm ci, the Kafka jars), starts Kafka, prepares PostgreSQL, builds and
+//   starts every service with prefixed logs, seeds the demo tenants acme and globex, submits a small
+//   demo workload, and prints where everything listens. Ctrl-C (or `npm run down`) stops it all.
+//   --exit-after-demo stops everything once the demo workload has finished.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { root } = require('./lib/bootstrap.cjs');
+
+const RUN_FILE = path.join(root, '.fairway', 'run', 'stack.json');
+const PORTS = { edge: 8080, 'control-plane': 7051, 'worker-1': 7061, 'worker-2': 7062 };
+const METRICS = { edge: 9464, scheduler: 9465, 'worker-1': 9466, 'worker-2': 9467 };
+
+async function demoWorkload(edgeUrl, log) {
+  const { devToken } = require('./lib/token.cjs');
+  const tenants = { acme: 12, globex: 6 };
+  const submitted = [];
+  for (const [tenant, count] of Object.entries(tenants)) {
+    const token = await devToken(tenant);
+    for (let i = 0; i < count; i += 1) {
+      const res = await fetch(`${edgeUrl}/v1/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `demo-${Date.now()}-${i}` },
+        body: JSON.stringify({ type: 'synthetic', params: { ms: 50 + 25 * (i % 4) } }),
+      });
+      const body = await res.json();
+      if (res.status !== 202) throw new Error(`demo job for ${tenant} was refused: ${res.status} ${JSON.stringify(body)}`);
+      submitted.push({ tenant, token, id: body.id });
+    }
+  }
+  log(`submitted ${submitted.length} synthetic jobs (acme ${tenants.acme}, globex ${tenants.globex}); waiting for them to finish`);
+  const deadline = Date.now() + 120_000;
+  const pending = new Map(submitted.map((job) => [job.id, job]));
+  const states = {};
+  while (pending.size > 0 && Date.now() < deadline) {
+    for (const job of [...pending.values()]) {
+      const res = await fetch(`${edgeUrl}/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${job.token}` } });
+      if (res.status !== 200) continue;
+      const body = await res.json();
+      if (['succeeded', 'failed', 'dead'].includes(body.state)) {
+        pending.delete(job.id);
+        states[body.state] = (states[body.state] ?? 0) + 1;
+      }
+    }
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (pending.size > 0) throw new Error(`${pending.size} demo jobs did not finish within 120 s`);
+  log(`demo workload finished: ${JSON.stringify(states)}`);
+  return states;
+}
+
+async function main() {
+  const exitAfterDemo = process.argv.includes('--exit-after-demo');
+  const log = (msg) => console.log(`\x1b[1m[up]\x1b[0m ${msg}`);
+  if (fs.existsSync(RUN_FILE)) {
+    const previous = JSON.parse(fs.readFileSync(RUN_FILE, 'utf8'));
+    const alive = previous.pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (alive.length > 0) throw new Error(`a stack started by 'npm run up' is still running (pids ${alive.join(', ')}); stop it with 'npm run down'`);
+  }
+  const { ensureInfra } = require('./lib/infra.cjs');
+  const infra = await ensureInfra({ seed: true });
+  require('./build.cjs').build();
+  const { startStack } = require('./lib/services.cjs');
+  log('starting control-plane, workers, scheduler and edge');
+  const stack = await startStack(infra, { ports: PORTS, metricsPorts: METRICS, onLine: (line) => console.log(line) });
+  fs.mkdirSync(path.dirname(RUN_FILE), { recursive: true });
+  fs.writeFileSync(RUN_FILE, JSON.stringify({ pids: stack.handles.map((h) => h.child.pid), startedKafka: infra.startedKafka }, null, 2));
+
+  let stopping = false;
+  const shutdown = async (code) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping the services...');
+    await stack.stop();
+    if (infra.startedKafka) await require('./kafka.cjs').stop();
+    fs.rmSync(RUN_FILE, { force: true });
+    log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  const edgeUrl = `http://127.0.0.1:${PORTS.edge}`;
+  await demoWorkload(edgeUrl, log);
+  console.log(`
+\x1b[1mFairway is running.\x1b[0m
+  Edge (public HTTP API)   ${edgeUrl}            POST /v1/jobs, GET /v1/jobs/{id}
+  Control plane (gRPC)     127.0.0.1:${PORTS['control-plane']}          fairway.tenancy.v1.TenantCatalog
+  Workers (gRPC)           127.0.0.1:${PORTS['worker-1']}, 127.0.0.1:${PORTS['worker-2']}
+  Kafka                    ${infra.brokers}         topics ${Object.values(infra.topics).join(', ')}
+  PostgreSQL               ${infra.urls.app.replace(/:[^:@/]+@/, ':***@')}
+  Metrics (Prometheus)     ${Object.entries(METRICS).map(([n, p]) => `${n} http://127.0.0.1:${p}/metrics`).join('\n                           ')}
+
+  Try it:
+    TOKEN=$(npm run -s token -- acme)
+    curl -s -XPOST ${edgeUrl}/v1/jobs -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+         -d '{"type":"synthetic","params":{"ms":200}}'
+
+  Stop: Ctrl-C here, or 'npm run down' from another terminal.
+`);
+  if (exitAfterDemo) await shutdown(0);
+}
+
+main().catch(async (err) => {
+  console.error(`\x1b[31m[up] ${err.message}\x1b[0m`);
+  process.exit(1);
+});

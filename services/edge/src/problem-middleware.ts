@@ -1,0 +1,38 @@
+import type { NextFunction, Request, Response } from 'express';
+import { BrokerUnavailableError, HttpRequestError, RateLimitedError, toFairwayError, toProblem } from '@fairway/errors';
+import type { Logger } from '@fairway/telemetry';
+
+/** Maps body-parser's errors to catalog errors; everything else passes through. */
+function fromBodyParser(err: unknown): unknown {
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.parse.failed') return new HttpRequestError('MALFORMED_JSON', 'the body is not valid JSON');
+  if (type === 'entity.too.large') return new HttpRequestError('PAYLOAD_TOO_LARGE', 'the body is larger than the limit');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new HttpRequestError('UNSUPPORTED_MEDIA_TYPE', 'the body must be UTF-8 JSON');
+  }
+  return err;
+}
+
+/** The one place an HTTP error becomes an RFC 9457 problem+json response. */
+export function problemMiddleware(log: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const error = toFairwayError(fromBodyParser(err));
+    const problem = toProblem(error, req.originalUrl.split('?')[0]);
+    if (problem.status >= 500) log.error({ err, code: error.code }, 'request failed');
+    else log.info({ code: error.code, status: problem.status, detail: problem.detail }, 'request refused');
+    if (error instanceof BrokerUnavailableError || error instanceof RateLimitedError) {
+      res.set('Retry-After', String(error.retryAfterSeconds));
+    }
+    res.status(problem.status).type('application/problem+json').json(problem);
+  };
+}
+
+/** 415 for a body that is not JSON, before the parser sees it. */
+export function requireJson(req: Request, _res: Response, next: NextFunction): void {
+  const hasBody = req.headers['content-length'] !== '0' && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
+  if (hasBody && !req.is('application/json')) {
+    next(new HttpRequestError('UNSUPPORTED_MEDIA_TYPE', "send the body as JSON with 'Content-Type: application/json'"));
+    return;
+  }
+  next();
+}

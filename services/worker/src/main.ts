@@ -1,0 +1,79 @@
+import * as grpc from '@grpc/grpc-js';
+import { createPool } from '@fairway/db';
+import { addHealthService, bindServer, loadWorkerProto, shutdownServer, tenantUnaryHandler, type WorkerHandlers } from '@fairway/grpc';
+import { createLogger, createMetricsRegistry, inSpan, serveMetrics, startTelemetry } from '@fairway/telemetry';
+import { Counter, Histogram } from 'prom-client';
+import { loadWorkerConfig } from './config';
+import { executeJob } from './executor';
+
+async function main(): Promise<void> {
+  startTelemetry('fairway-worker');
+  const config = loadWorkerConfig();
+  const log = createLogger('worker', config.LOG_LEVEL);
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    applicationName: `fairway-worker:${config.WORKER_ID}`,
+    onError: (err) => log.warn({ err }, 'idle database connection failed'),
+  });
+
+  const registry = createMetricsRegistry('worker');
+  const executed = new Counter({
+    name: 'fairway_worker_jobs_total',
+    help: 'Job attempts executed, by tenant, type and outcome',
+    labelNames: ['tenant', 'type', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'fairway_worker_job_duration_seconds',
+    help: 'Job attempt duration',
+    labelNames: ['type'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+
+  const handlers: WorkerHandlers = {
+    Execute: tenantUnaryHandler(async (request, tenant) => {
+      const started = performance.now();
+      const labels = { tenant: tenant.context.tenantId, type: request.type };
+      try {
+        const outcome = await inSpan(
+          'worker.execute',
+          { 'tenant.id': tenant.context.tenantId, 'job.id': request.jobId, 'job.type': request.type, 'job.attempt': request.attempt },
+          () => executeJob(pool, config.WORKER_ID, request, tenant),
+        );
+        executed.inc({ ...labels, outcome: outcome.applied ? 'applied' : 'duplicate' });
+        log.info({ jobId: request.jobId, attempt: request.attempt, applied: outcome.applied }, 'job executed');
+        return { resultJson: JSON.stringify(outcome.result), applied: outcome.applied };
+      } catch (err) {
+        executed.inc({ ...labels, outcome: 'error' });
+        log.warn({ jobId: request.jobId, attempt: request.attempt, err }, 'job attempt failed');
+        throw err;
+      } finally {
+        duration.observe({ type: request.type }, (performance.now() - started) / 1000);
+      }
+    }),
+  };
+
+  const server = new grpc.Server();
+  server.addService(loadWorkerProto().fairway.worker.v1.Worker.service, handlers);
+  addHealthService(server);
+  const port = await bindServer(server, `${config.WORKER_HOST}:${config.WORKER_PORT}`);
+  const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
+  log.info({ port, metricsPort: config.METRICS_PORT, address: `${config.WORKER_HOST}:${port}` }, 'ready');
+
+  const stop = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await shutdownServer(server, config.SHUTDOWN_TIMEOUT);
+    metrics?.close();
+    await pool.end();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`worker failed to start: ${(err as Error).message}`);
+  process.exit(1);
+});
