@@ -1,0 +1,608 @@
+import { FairSchedulerError } from './errors';
+import { IndexedHeap } from './internal/indexed-heap';
+import { applyQuotaPatch, BASE_QUOTA, effectiveBurst } from './internal/quota';
+import { JobRecord, jobBefore, Lane, laneBefore, TenantState, TierState, wakeBefore } from './internal/scheduler-state';
+import { TokenBucket } from './internal/token-bucket';
+import type {
+  Dispatch,
+  Explanation,
+  FairSchedulerOptions,
+  JobSpec,
+  SchedulerSnapshot,
+  TenantQuota,
+  TenantQuotaPatch,
+  TenantStats,
+} from './types';
+
+/** Name of the single tier that accepts every job class. */
+export const DEFAULT_TIER = 'default';
+
+/**
+ * The fair-scheduling core: decides, each time capacity frees up, which tenant's job runs next.
+ *
+ * Algorithm (docs/scheduling.md has the details and the proof of the bound):
+ * - every tenant has a virtual time, the sum of cost / weight charged to it;
+ * - a tenant competes in a tier through a *lane* whose key is the virtual finish tag of its next
+ *   job (virtual time + lane lift + estimate / weight); the smallest tag among eligible lanes wins,
+ *   which is self-clocked / start-time fair queuing with finish-tag selection;
+ * - the estimate is charged at dispatch, the difference to the real cost at completion;
+ * - a lane is eligible when the tenant is under `maxInFlight`, its head job's class is under the
+ *   per-class cap and its token bucket covers the job; token-blocked tenants sit in a wake-up heap
+ *   keyed by refill time, so nothing is polled.
+ *
+ * Every operation is O(T log n) for T tiers and n active tenants. Time is never read from a clock:
+ * every call that needs it takes `now` in milliseconds; a `now` smaller than one seen before is
+ * treated as the latest one seen (time never runs backwards inside the core).
+ */
+export class FairScheduler {
+  private readonly tiers: TierState[] = [];
+  private readonly tierByName = new Map<string, TierState>();
+  /** The `default` tier when it is the only one: it takes every job class. */
+  private readonly catchAll: TierState | undefined;
+  private readonly defaults: TenantQuota;
+  private readonly tenants = new Map<string, TenantState>();
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly wake = new IndexedHeap<TenantState>(wakeBefore);
+  private clock = 0;
+  private jobSeq = 0;
+  private laneSeq = 0;
+  private queuedJobs = 0;
+  private runningJobs = 0;
+  private activeTenants = 0;
+
+  /**
+   * @param options capacity tiers and the default tenant quota.
+   * @throws FairSchedulerError `INVALID_CONFIG` for an empty tier set, a slot count that is not an
+   *   integer >= 1, or a `lendTo` naming an unknown tier or the tier itself; `INVALID_QUOTA` for bad
+   *   defaults.
+   */
+  constructor(options: FairSchedulerOptions) {
+    const entries = Object.entries(options.tiers ?? {});
+    if (entries.length === 0) {
+      throw new FairSchedulerError('INVALID_CONFIG', 'tiers must name at least one tier, e.g. { default: { slots: 4 } }');
+    }
+    for (const [name, tier] of entries) {
+      const slots = tier?.slots;
+      if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 1) {
+        throw new FairSchedulerError('INVALID_CONFIG', `tiers.${name}.slots must be an integer >= 1 (got ${String(slots)})`);
+      }
+      const state = new TierState(name, this.tiers.length, slots);
+      this.tiers.push(state);
+      this.tierByName.set(name, state);
+    }
+    for (const [name, tier] of entries) {
+      const lender = this.tierByName.get(name) as TierState;
+      for (const borrowerName of tier.lendTo ?? []) {
+        const borrower = this.tierByName.get(borrowerName);
+        if (borrower === undefined || borrower === lender) {
+          throw new FairSchedulerError(
+            'INVALID_CONFIG',
+            `tiers.${name}.lendTo must name other configured tiers (got '${borrowerName}'; tiers: ${[...this.tierByName.keys()].join(', ')})`,
+          );
+        }
+        lender.borrowers.push(borrower);
+      }
+    }
+    this.catchAll = entries.length === 1 && entries[0]?.[0] === DEFAULT_TIER ? this.tiers[0] : undefined;
+    this.defaults = applyQuotaPatch(BASE_QUOTA, options.defaults ?? {});
+  }
+
+  /**
+   * Changes a tenant's quota, live: the change applies from the next decision. Creates the tenant's
+   * record if it has none. Fields left out keep their value; `null` removes a limit. A rate change
+   * first settles the bucket at the old rate up to `now`.
+   *
+   * @param now time in ms; defaults to the latest time the scheduler has seen.
+   * @returns the tenant's quota now in force.
+   * @throws FairSchedulerError `INVALID_QUOTA` (the old quota stays in force).
+   */
+  setTenantQuota(tenant: string, patch: TenantQuotaPatch, now?: number): TenantQuota {
+    const time = now === undefined ? this.clock : this.advance(now);
+    const state = this.tenantState(tenant);
+    const old = state.quota;
+    const next = applyQuotaPatch(old, patch);
+    if (state.bucket !== undefined && old.rate !== undefined) {
+      state.bucket.refill(time, old.rate, effectiveBurst(old));
+    }
+    if (next.rate === undefined) {
+      state.bucket = undefined;
+    } else if (state.bucket === undefined) {
+      state.bucket = new TokenBucket(effectiveBurst(next), time);
+    } else {
+      state.bucket.refill(time, next.rate, effectiveBurst(next));
+    }
+    state.quota = next;
+    if (state.lanes !== null) this.refresh(state, time);
+    return next;
+  }
+
+  /** The quota in force for `tenant` (the defaults if it has none of its own). */
+  getTenantQuota(tenant: string): TenantQuota {
+    return this.tenants.get(tenant)?.quota ?? this.defaults;
+  }
+
+  /**
+   * Queues a job. It becomes eligible for dispatch immediately (subject to its tenant's quota).
+   *
+   * @throws FairSchedulerError `INVALID_JOB`, `UNKNOWN_JOB_CLASS` or `DUPLICATE_JOB`.
+   */
+  enqueue(job: JobSpec, now: number): void {
+    const time = this.advance(now);
+    if (typeof job.id !== 'string' || job.id.length === 0) {
+      throw new FairSchedulerError('INVALID_JOB', `job.id must be a non-empty string (got ${String(job.id)})`);
+    }
+    if (typeof job.tenant !== 'string' || job.tenant.length === 0) {
+      throw new FairSchedulerError('INVALID_JOB', `job.tenant must be a non-empty string (job '${job.id}')`);
+    }
+    if (typeof job.estimate !== 'number' || !Number.isFinite(job.estimate) || job.estimate < 0) {
+      throw new FairSchedulerError('INVALID_JOB', `job.estimate must be a finite number >= 0 (job '${job.id}', got ${String(job.estimate)})`);
+    }
+    const priority = job.priority ?? 0;
+    if (typeof priority !== 'number' || !Number.isFinite(priority)) {
+      throw new FairSchedulerError('INVALID_JOB', `job.priority must be a finite number (job '${job.id}', got ${String(priority)})`);
+    }
+    const tier = this.tierByName.get(job.jobClass) ?? this.catchAll;
+    if (tier === undefined) {
+      throw new FairSchedulerError(
+        'UNKNOWN_JOB_CLASS',
+        `job class '${String(job.jobClass)}' names no tier (job '${job.id}'; tiers: ${[...this.tierByName.keys()].join(', ')})`,
+      );
+    }
+    if (this.jobs.has(job.id)) {
+      throw new FairSchedulerError('DUPLICATE_JOB', `job '${job.id}' is already queued or running; ids must be unique`);
+    }
+    const tenant = this.tenantState(job.tenant);
+    if (tenant.lanes === null) {
+      tenant.lanes = new Array<Lane | undefined>(this.tiers.length);
+      tenant.classInFlight = new Map();
+      this.activeTenants++;
+    }
+    let lane = tenant.lanes[tier.index];
+    if (lane === undefined) {
+      lane = new Lane(tenant, tier);
+      tenant.lanes[tier.index] = lane;
+    }
+    const record = new JobRecord(job, tenant, tier, priority, this.jobSeq++);
+    this.jobs.set(job.id, record);
+    lane.jobs.push(record);
+    tenant.queued++;
+    this.queuedJobs++;
+    this.refresh(tenant, time);
+  }
+
+  /**
+   * Makes one scheduling decision: picks the job to run in a free slot, marks it running and
+   * returns it with the tier whose slot it takes. Call repeatedly until it returns `undefined`
+   * (no free slot has an eligible job), then arm one timer at {@link FairScheduler.nextWakeAt}.
+   */
+  dispatchNext(now: number): Dispatch | undefined {
+    const time = this.advance(now);
+    this.processWakes(time);
+    let best: Lane | undefined;
+    let slotTier: TierState | undefined;
+    for (const tier of this.tiers) {
+      if (tier.inUse >= tier.slots) continue;
+      const lane = tier.ready.peek();
+      if (lane !== undefined && (best === undefined || laneBefore(lane, best))) {
+        best = lane;
+        slotTier = tier;
+      }
+    }
+    if (best === undefined) {
+      // Lending pass: only reached when no tier with a free slot has work of its own class.
+      for (const tier of this.tiers) {
+        if (tier.inUse >= tier.slots) continue;
+        for (const borrower of tier.borrowers) {
+          const lane = borrower.ready.peek();
+          if (lane !== undefined && (best === undefined || laneBefore(lane, best))) {
+            best = lane;
+            slotTier = tier;
+          }
+        }
+      }
+    }
+    if (best === undefined || slotTier === undefined) return undefined;
+    return this.start(best, slotTier, time);
+  }
+
+  /**
+   * Marks a running job finished: frees its slot and charges its real cost. When `actualCost`
+   * differs from the estimate, the tenant's virtual time (and, with `rateBasis: 'cost'`, its
+   * bucket) is corrected by the difference, so under-estimating buys nothing.
+   *
+   * @returns the job as it was enqueued.
+   * @throws FairSchedulerError `UNKNOWN_JOB`, `JOB_NOT_RUNNING` or `INVALID_JOB` (bad cost).
+   */
+  complete(jobId: string, now: number, actualCost?: number): JobSpec {
+    const time = this.advance(now);
+    const job = this.jobs.get(jobId);
+    if (job === undefined) throw new FairSchedulerError('UNKNOWN_JOB', `no queued or running job has id '${jobId}'`);
+    if (job.state !== 'running' || job.runningTier === undefined) {
+      throw new FairSchedulerError('JOB_NOT_RUNNING', `job '${jobId}' is still queued; cancel() it instead of complete()`);
+    }
+    if (actualCost !== undefined && (typeof actualCost !== 'number' || !Number.isFinite(actualCost) || actualCost < 0)) {
+      throw new FairSchedulerError('INVALID_JOB', `actualCost must be a finite number >= 0 (job '${jobId}', got ${String(actualCost)})`);
+    }
+    const tenant = job.tenant;
+    this.jobs.delete(jobId);
+    job.runningTier.inUse--;
+    job.runningTier = undefined;
+    this.runningJobs--;
+    tenant.inFlight--;
+    const classInFlight = tenant.classInFlight as Map<string, number>;
+    const running = (classInFlight.get(job.spec.jobClass) ?? 1) - 1;
+    if (running === 0) classInFlight.delete(job.spec.jobClass);
+    else classInFlight.set(job.spec.jobClass, running);
+    if (actualCost !== undefined && actualCost !== job.spec.estimate) {
+      tenant.virtualTime += (actualCost - job.spec.estimate) / job.chargedWeight;
+      const { bucket, quota } = tenant;
+      if (bucket !== undefined && quota.rate !== undefined && quota.rateBasis === 'cost') {
+        bucket.refill(time, quota.rate, effectiveBurst(quota));
+        bucket.take(actualCost - job.tokensTaken);
+      }
+    }
+    this.refresh(tenant, time);
+    return job.spec;
+  }
+
+  /**
+   * Removes a queued job.
+   *
+   * @returns `false` when no job has this id (already finished or never queued).
+   * @throws FairSchedulerError `JOB_ALREADY_RUNNING` when the job holds a slot; use `complete()`.
+   */
+  cancel(jobId: string): boolean {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return false;
+    if (job.state === 'running') {
+      throw new FairSchedulerError('JOB_ALREADY_RUNNING', `job '${jobId}' is running; call complete() when it stops`);
+    }
+    const tenant = job.tenant;
+    const lane = (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane;
+    if (job.state === 'parked') lane.parked?.get(job.spec.jobClass)?.remove(job);
+    else lane.jobs.remove(job);
+    this.jobs.delete(jobId);
+    tenant.queued--;
+    this.queuedJobs--;
+    this.refresh(tenant, this.clock);
+    return true;
+  }
+
+  /**
+   * Earliest time (ms) at which a tenant now waiting only for tokens becomes eligible, or
+   * `undefined` when none is. Set one timer for it and call {@link FairScheduler.dispatchNext} when
+   * it fires; completions and enqueues need no timer.
+   */
+  nextWakeAt(now: number): number | undefined {
+    const time = this.advance(now);
+    this.processWakes(time);
+    return this.wake.peek()?.wakeAt;
+  }
+
+  /**
+   * Says why `tenant`'s next job is not running: nothing queued, no tokens until a time, at
+   * `maxInFlight` (overall or for a class), tier full, or behind other tenants in virtual time (with
+   * the tags), or that it is next. Read-only apart from bringing token buckets up to `now`.
+   */
+  explain(tenant: string, now: number): Explanation {
+    const time = this.advance(now);
+    this.processWakes(time);
+    const state = this.tenants.get(tenant);
+    const base = { tenant, queued: state?.queued ?? 0, inFlight: state?.inFlight ?? 0 };
+    if (state === undefined || state.queued === 0 || state.lanes === null) {
+      return { ...base, state: 'nothing-queued', reason: `tenant '${tenant}' has nothing queued (${base.inFlight} running)` };
+    }
+    const quota = state.quota;
+    const heads = state.lanes.filter((lane): lane is Lane => lane !== undefined && lane.jobs.size > 0);
+    const nextJob = heads.map((lane) => lane.jobs.peek() as JobRecord).sort((a, b) => (jobBefore(a, b) ? -1 : 1))[0];
+    const withNext = nextJob === undefined ? base : { ...base, nextJobId: nextJob.spec.id };
+    if (quota.maxInFlight !== undefined && state.inFlight >= quota.maxInFlight) {
+      return {
+        ...withNext,
+        state: 'at-max-in-flight',
+        reason: `tenant '${tenant}' is at maxInFlight: ${state.inFlight} of ${quota.maxInFlight} jobs running; the next completion frees a place`,
+        limit: { maxInFlight: quota.maxInFlight, inFlight: state.inFlight },
+      };
+    }
+    if (heads.length === 0) {
+      const [jobClass] = state.lanes.flatMap((lane) => [...(lane?.parked?.entries() ?? [])].filter(([, heap]) => heap.size > 0).map(([c]) => c));
+      const cap = jobClass === undefined ? 0 : (quota.maxInFlightByClass?.[jobClass] ?? 0);
+      const running = jobClass === undefined ? 0 : (state.classInFlight?.get(jobClass) ?? 0);
+      return {
+        ...base,
+        state: 'at-class-max-in-flight',
+        reason: `tenant '${tenant}' is at maxInFlightByClass.${String(jobClass)}: ${running} of ${cap} running`,
+        limit: { jobClass: String(jobClass), maxInFlight: cap, inFlight: running },
+      };
+    }
+    const readyLanes = heads.filter((lane) => lane.tier.ready.has(lane));
+    if (readyLanes.length === 0 && state.bucket !== undefined && quota.rate !== undefined && this.wake.has(state)) {
+      const needed = Math.min(...heads.map((lane) => this.tokensNeeded(quota, lane.jobs.peek() as JobRecord)));
+      const available = state.bucket.tokens;
+      return {
+        ...withNext,
+        state: 'no-tokens',
+        reason: `tenant '${tenant}' has ${available.toFixed(3)} tokens and needs ${needed}; refill at ${quota.rate}/s reaches it at t=${state.wakeAt.toFixed(3)}ms`,
+        tokens: { available, needed, eligibleAt: state.wakeAt },
+      };
+    }
+    let leadsFullTier: Lane | undefined;
+    let bestBehind: Explanation | undefined;
+    for (const lane of readyLanes) {
+      const jobId = (lane.jobs.peek() as JobRecord).spec.id;
+      const slotTier = this.slotFor(lane.tier);
+      const leader =
+        (slotTier !== undefined && slotTier !== lane.tier ? this.borrowLeader(slotTier) : lane.tier.ready.peek()) ?? lane;
+      const behindBy = lane.finishTag - leader.finishTag;
+      const virtual = { finishTag: lane.finishTag, leaderFinishTag: leader.finishTag, leader: leader.tenant.id, behindBy };
+      if (leader === lane && slotTier !== undefined) {
+        return {
+          ...base,
+          nextJobId: jobId,
+          state: 'next',
+          reason: `tenant '${tenant}' is next in tier '${slotTier.name}': job '${jobId}' has the smallest virtual finish tag (${lane.finishTag.toFixed(3)})`,
+          virtual,
+        };
+      }
+      if (leader === lane) {
+        leadsFullTier ??= lane;
+      } else if (bestBehind === undefined || behindBy < (bestBehind.virtual?.behindBy ?? Infinity)) {
+        bestBehind = {
+          ...base,
+          nextJobId: jobId,
+          state: 'behind-others',
+          reason: `tenant '${tenant}' is behind others in tier '${lane.tier.name}' by ${behindBy.toFixed(3)} virtual time: its finish tag ${lane.finishTag.toFixed(3)} vs ${leader.finishTag.toFixed(3)} for tenant '${leader.tenant.id}'`,
+          virtual,
+        };
+      }
+    }
+    if (leadsFullTier === undefined && bestBehind !== undefined) return bestBehind;
+    const tier = (leadsFullTier ?? (heads[0] as Lane)).tier;
+    return {
+      ...withNext,
+      state: 'tier-full',
+      reason: `tier '${tier.name}' is full: ${tier.inUse} of ${tier.slots} slots in use; tenant '${tenant}' is first in line for the next one to free`,
+      tier: { name: tier.name, slots: tier.slots, inUse: tier.inUse },
+    };
+  }
+
+  /** Counters of one tenant; zeros for a tenant the scheduler has never seen. */
+  stats(tenant: string): TenantStats {
+    const state = this.tenants.get(tenant);
+    if (state === undefined) {
+      return { tenant, queued: 0, inFlight: 0, inFlightByClass: {}, virtualTime: 0, tokens: undefined, quota: this.defaults };
+    }
+    const { bucket, quota } = state;
+    if (bucket !== undefined && quota.rate !== undefined) bucket.refill(this.clock, quota.rate, effectiveBurst(quota));
+    return {
+      tenant,
+      queued: state.queued,
+      inFlight: state.inFlight,
+      inFlightByClass: Object.fromEntries(state.classInFlight ?? []),
+      virtualTime: state.virtualTime,
+      tokens: bucket?.tokens,
+      quota,
+    };
+  }
+
+  /** Whole-scheduler counters: tier occupancy and virtual times, queue sizes. */
+  snapshot(): SchedulerSnapshot {
+    return {
+      tiers: this.tiers.map((tier) => ({
+        name: tier.name,
+        slots: tier.slots,
+        inUse: tier.inUse,
+        readyTenants: tier.ready.size,
+        virtualTime: tier.virtualTime,
+      })),
+      tenants: this.tenants.size,
+      activeTenants: this.activeTenants,
+      queuedJobs: this.queuedJobs,
+      runningJobs: this.runningJobs,
+      tokenBlockedTenants: this.wake.size,
+    };
+  }
+
+  /**
+   * Drops the record of an idle tenant (nothing queued or running), forgetting its custom quota and
+   * virtual-time residue. For callers that want memory bounded by active tenants rather than by all
+   * tenants ever seen. Returns whether a record was dropped.
+   */
+  forgetIdleTenant(tenant: string): boolean {
+    const state = this.tenants.get(tenant);
+    if (state === undefined || state.lanes !== null) return false;
+    return this.tenants.delete(tenant);
+  }
+
+  private advance(now: number): number {
+    if (typeof now !== 'number' || Number.isNaN(now)) {
+      throw new FairSchedulerError('INVALID_JOB', `now must be a number of milliseconds (got ${String(now)})`);
+    }
+    if (now > this.clock) this.clock = now;
+    return this.clock;
+  }
+
+  private tenantState(id: string): TenantState {
+    let state = this.tenants.get(id);
+    if (state === undefined) {
+      state = new TenantState(id, this.defaults);
+      if (this.defaults.rate !== undefined) state.bucket = new TokenBucket(effectiveBurst(this.defaults), this.clock);
+      this.tenants.set(id, state);
+    }
+    return state;
+  }
+
+  private tokensNeeded(quota: TenantQuota, job: JobRecord): number {
+    // A cost-based job bigger than the bucket needs a full bucket, not more than the bucket can
+    // ever hold; the rest is charged as debt.
+    return quota.rateBasis === 'cost' ? Math.min(job.spec.estimate, effectiveBurst(quota)) : 1;
+  }
+
+  private start(lane: Lane, slotTier: TierState, now: number): Dispatch {
+    const tenant = lane.tenant;
+    const job = lane.jobs.pop() as JobRecord;
+    const startTag = tenant.virtualTime + lane.offset;
+    // The tier's clock follows GPS virtual time: dispatching cost c while lanes of total weight W
+    // compete advances it by c / W (WF2Q+ style), and never lags the start tag being served. A lane
+    // joining later starts at this clock, so a newcomer neither jumps ahead of tenants that have
+    // been waiting nor falls behind them.
+    const tier = lane.tier;
+    const advanced = tier.virtualTime + job.spec.estimate / Math.max(tier.readyWeight, tenant.quota.weight);
+    tier.virtualTime = Math.max(advanced, startTag);
+    const weight = tenant.quota.weight;
+    tenant.virtualTime += job.spec.estimate / weight;
+    job.chargedWeight = weight;
+    if (tenant.bucket !== undefined && tenant.quota.rate !== undefined) {
+      // Settle the refill up to now before spending: refilling after the spend would credit time
+      // during which the bucket was already full.
+      tenant.bucket.refill(now, tenant.quota.rate, effectiveBurst(tenant.quota));
+      job.tokensTaken = this.tokensNeeded(tenant.quota, job);
+      tenant.bucket.take(job.tokensTaken);
+    }
+    tenant.queued--;
+    tenant.inFlight++;
+    const classInFlight = tenant.classInFlight as Map<string, number>;
+    classInFlight.set(job.spec.jobClass, (classInFlight.get(job.spec.jobClass) ?? 0) + 1);
+    job.state = 'running';
+    job.runningTier = slotTier;
+    slotTier.inUse++;
+    this.queuedJobs--;
+    this.runningJobs++;
+    this.refresh(tenant, now);
+    return { job: job.spec, tier: slotTier.name };
+  }
+
+  private processWakes(now: number): void {
+    for (let top = this.wake.peek(); top !== undefined && top.wakeAt <= now; top = this.wake.peek()) {
+      this.wake.remove(top);
+      this.refresh(top, now);
+    }
+  }
+
+  /**
+   * Recomputes where `tenant` stands after anything about it changed: which of its lanes are in
+   * their tier's ready heap and with what key, and whether it waits in the wake-up heap. O(T log n).
+   */
+  private refresh(tenant: TenantState, now: number): void {
+    const lanes = tenant.lanes;
+    if (lanes === null) return;
+    if (tenant.queued === 0) {
+      for (const lane of lanes) if (lane !== undefined) this.leaveReady(lane);
+      this.wake.remove(tenant);
+      if (tenant.inFlight === 0) {
+        // Idle: keep only quota, virtual time and bucket (the idle-tenant memory budget).
+        tenant.lanes = null;
+        tenant.classInFlight = null;
+        this.activeTenants--;
+      }
+      return;
+    }
+    const quota = tenant.quota;
+    const capped = quota.maxInFlight !== undefined && tenant.inFlight >= quota.maxInFlight;
+    const bucket = quota.rate === undefined ? undefined : tenant.bucket;
+    if (bucket !== undefined) bucket.refill(now, quota.rate as number, effectiveBurst(quota));
+    let wakeAt = Infinity;
+    const weight = quota.weight;
+    for (const lane of lanes) {
+      if (lane === undefined) continue;
+      if (quota.maxInFlightByClass !== undefined || lane.parked !== null) this.applyClassCaps(tenant, lane);
+      const head = lane.jobs.peek();
+      const ready = lane.tier.ready;
+      if (head === undefined || capped) {
+        this.leaveReady(lane);
+        continue;
+      }
+      if (bucket !== undefined) {
+        const needed = this.tokensNeeded(quota, head);
+        if (!bucket.has(needed)) {
+          const at = bucket.readyAt(needed, quota.rate as number);
+          // `at <= now` only through rounding at very large clock values; treat as ready.
+          if (at > now) {
+            this.leaveReady(lane);
+            if (at < wakeAt) wakeAt = at;
+            continue;
+          }
+        }
+      }
+      if (ready.has(lane)) {
+        lane.finishTag = tenant.virtualTime + lane.offset + head.spec.estimate / weight;
+        lane.tier.readyWeight += weight - lane.readyWeight;
+        lane.readyWeight = weight;
+        ready.update(lane);
+      } else {
+        // (Re)joining the competition: start no earlier than the tier's virtual time, so that
+        // time spent idle or blocked by the tenant's own quota is not banked as credit.
+        const lift = lane.tier.virtualTime - tenant.virtualTime;
+        if (lift > lane.offset) lane.offset = lift;
+        lane.finishTag = tenant.virtualTime + lane.offset + head.spec.estimate / weight;
+        lane.entrySeq = this.laneSeq++;
+        lane.readyWeight = weight;
+        lane.tier.readyWeight += weight;
+        ready.push(lane);
+      }
+    }
+    if (wakeAt !== Infinity) {
+      tenant.wakeAt = wakeAt;
+      this.wake.upsert(tenant);
+    } else {
+      this.wake.remove(tenant);
+    }
+  }
+
+  private leaveReady(lane: Lane): void {
+    if (lane.tier.ready.remove(lane)) {
+      lane.tier.readyWeight -= lane.readyWeight;
+      // Summing and subtracting floats drifts; an empty heap resets the sum exactly.
+      if (lane.tier.ready.size === 0) lane.tier.readyWeight = 0;
+      lane.readyWeight = 0;
+    }
+  }
+
+  /** Moves jobs between the lane and its per-class parking so the lane's head is never capped. */
+  private applyClassCaps(tenant: TenantState, lane: Lane): void {
+    const caps = tenant.quota.maxInFlightByClass;
+    const classInFlight = tenant.classInFlight as Map<string, number>;
+    if (lane.parked !== null) {
+      for (const [jobClass, parked] of lane.parked) {
+        const cap = caps?.[jobClass];
+        let room = cap === undefined ? Infinity : cap - (classInFlight.get(jobClass) ?? 0);
+        for (; room > 0 && parked.size > 0; room--) {
+          const job = parked.pop() as JobRecord;
+          job.state = 'queued';
+          lane.jobs.push(job);
+        }
+        if (parked.size === 0) lane.parked.delete(jobClass);
+      }
+      if (lane.parked.size === 0) lane.parked = null;
+    }
+    if (caps === undefined) return;
+    for (let head = lane.jobs.peek(); head !== undefined; head = lane.jobs.peek()) {
+      const cap = caps[head.spec.jobClass];
+      if (cap === undefined || (classInFlight.get(head.spec.jobClass) ?? 0) < cap) break;
+      lane.jobs.pop();
+      head.state = 'parked';
+      lane.parked ??= new Map();
+      let parked = lane.parked.get(head.spec.jobClass);
+      if (parked === undefined) {
+        parked = new IndexedHeap<JobRecord>(jobBefore);
+        lane.parked.set(head.spec.jobClass, parked);
+      }
+      parked.push(head);
+    }
+  }
+
+  /** The tier whose free slot `tier`'s jobs would get now: its own, else a lender's. */
+  private slotFor(tier: TierState): TierState | undefined {
+    if (tier.inUse < tier.slots) return tier;
+    return this.tiers.find((lender) => lender.inUse < lender.slots && lender.ready.size === 0 && lender.borrowers.includes(tier));
+  }
+
+  private borrowLeader(lender: TierState): Lane | undefined {
+    let best: Lane | undefined;
+    for (const borrower of lender.borrowers) {
+      const lane = borrower.ready.peek();
+      if (lane !== undefined && (best === undefined || laneBefore(lane, best))) best = lane;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,211 @@
+import type { ScheduledJob } from './discrete-event';
+import type { FluidJob } from './fluid-ideal';
+import type { SimulationConfig } from './trace';
+import { quotaOf } from './trace';
+import { waterFill } from './water-fill';
+
+/** Nearest-rank percentile (`p` in 0..1) of `values`; 0 for an empty list. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(p * sorted.length)));
+  return sorted[rank - 1] as number;
+}
+
+/** Per-tenant figures of one run. Times in ms; service in slot-ms. */
+export interface TenantSummary {
+  readonly jobs: number;
+  readonly waitP50Ms: number;
+  readonly waitP99Ms: number;
+  readonly sojournP50Ms: number;
+  readonly sojournP99Ms: number;
+  /** Slot-ms of service received while its tier was contended (demand > slots). */
+  readonly contendedServiceSlotMs: number;
+  /** Slot-ms it was entitled to over the same periods (weighted water-filling of the backlog). */
+  readonly entitledSlotMs: number;
+  /** service / entitlement; 1 is exactly its weighted share. */
+  readonly shareRatio: number;
+}
+
+/** Summary of one run of one policy (or of the fluid ideal). */
+export interface RunSummary {
+  readonly policy: string;
+  readonly jobs: number;
+  readonly makespanMs: number;
+  readonly tenants: Record<string, TenantSummary>;
+  /**
+   * Jain's index over tenants' share ratios in contended periods: 1 means every tenant got exactly
+   * its weighted entitlement.
+   */
+  readonly jainIndex: number;
+  /** Largest |shareRatio - 1| among tenants with at least 1% of the contended entitlement, in %. */
+  readonly maxShareErrorPct: number;
+}
+
+/** Jain's fairness index of `values`: (sum x)^2 / (n * sum x^2); 1 for an empty list. */
+export function jainIndex(values: readonly number[]): number {
+  if (values.length === 0) return 1;
+  let sum = 0;
+  let squares = 0;
+  for (const value of values) {
+    sum += value;
+    squares += value * value;
+  }
+  return squares === 0 ? 1 : (sum * sum) / (values.length * squares);
+}
+
+interface Presence {
+  present: number;
+  running: number;
+}
+
+/**
+ * Integrates, per tenant, the service received and the service it was entitled to while its tier
+ * was contended, by sweeping the schedule's arrival/start/finish events.
+ */
+function contendedShares(
+  schedule: readonly ScheduledJob[],
+  config: SimulationConfig,
+): Map<string, { service: number; entitled: number }> {
+  const tierNames = Object.keys(config.tiers);
+  const catchAll = tierNames.length === 1 && tierNames[0] === 'default';
+  type Event = { at: number; tier: string; tenant: string; present: number; running: number };
+  const events: Event[] = [];
+  for (const job of schedule) {
+    const tier = catchAll ? 'default' : job.jobClass;
+    events.push({ at: job.arrival, tier, tenant: job.tenant, present: 1, running: 0 });
+    events.push({ at: job.start, tier, tenant: job.tenant, present: 0, running: 1 });
+    events.push({ at: job.finish, tier, tenant: job.tenant, present: -1, running: -1 });
+  }
+  events.sort((a, b) => a.at - b.at);
+  const byTier = new Map<string, Map<string, Presence>>();
+  for (const name of tierNames) byTier.set(name, new Map());
+  const totals = new Map<string, { service: number; entitled: number }>();
+  const caps = new Map<string, { weight: number; cap: number }>();
+  const quota = (tenant: string): { weight: number; cap: number } => {
+    let known = caps.get(tenant);
+    if (known === undefined) {
+      const q = quotaOf(config, tenant);
+      known = { weight: q.weight ?? 1, cap: q.maxInFlight ?? Infinity };
+      caps.set(tenant, known);
+    }
+    return known;
+  };
+  const demands: number[] = [];
+  const weights: number[] = [];
+  const rates: number[] = [];
+  let index = 0;
+  while (index < events.length) {
+    const at = (events[index] as Event).at;
+    for (; index < events.length && (events[index] as Event).at === at; index++) {
+      const event = events[index] as Event;
+      const tenants = byTier.get(event.tier);
+      if (tenants === undefined) continue;
+      const presence = tenants.get(event.tenant) ?? { present: 0, running: 0 };
+      presence.present += event.present;
+      presence.running += event.running;
+      if (presence.present === 0) tenants.delete(event.tenant);
+      else tenants.set(event.tenant, presence);
+    }
+    if (index >= events.length) break;
+    const dt = (events[index] as Event).at - at;
+    for (const [tierName, tenants] of byTier) {
+      if (tenants.size < 2) continue;
+      const slots = config.tiers[tierName]?.slots ?? 0;
+      const names = [...tenants.keys()];
+      demands.length = 0;
+      weights.length = 0;
+      let demand = 0;
+      for (const name of names) {
+        const q = quota(name);
+        const d = Math.min((tenants.get(name) as Presence).present, q.cap);
+        demands.push(d);
+        weights.push(q.weight);
+        demand += d;
+      }
+      if (demand <= slots) continue;
+      waterFill(demands, weights, slots, rates);
+      names.forEach((name, i) => {
+        const total = totals.get(name) ?? { service: 0, entitled: 0 };
+        total.service += (tenants.get(name) as Presence).running * dt;
+        total.entitled += (rates[i] as number) * dt;
+        totals.set(name, total);
+      });
+    }
+  }
+  return totals;
+}
+
+function summarize(
+  policy: string,
+  jobs: ReadonlyArray<{ tenant: string; arrival: number; start: number; finish: number }>,
+  shares: Map<string, { service: number; entitled: number }> | undefined,
+): RunSummary {
+  const perTenant = new Map<string, { waits: number[]; sojourns: number[] }>();
+  let makespan = 0;
+  for (const job of jobs) {
+    const entry = perTenant.get(job.tenant) ?? { waits: [], sojourns: [] };
+    entry.waits.push(job.start - job.arrival);
+    entry.sojourns.push(job.finish - job.arrival);
+    perTenant.set(job.tenant, entry);
+    if (job.finish > makespan) makespan = job.finish;
+  }
+  let totalEntitled = 0;
+  for (const share of shares?.values() ?? []) totalEntitled += share.entitled;
+  const tenants: Record<string, TenantSummary> = {};
+  const ratios: number[] = [];
+  let maxError = 0;
+  for (const [tenant, entry] of [...perTenant].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const share = shares === undefined ? undefined : (shares.get(tenant) ?? { service: 0, entitled: 0 });
+    // The fluid ideal receives exactly its entitlement by construction.
+    const ratio = share === undefined ? 1 : share.entitled > 0 ? share.service / share.entitled : 1;
+    if (share === undefined || share.entitled > 0) ratios.push(ratio);
+    if (share !== undefined && share.entitled >= 0.01 * totalEntitled) maxError = Math.max(maxError, Math.abs(ratio - 1));
+    tenants[tenant] = {
+      jobs: entry.waits.length,
+      waitP50Ms: percentile(entry.waits, 0.5),
+      waitP99Ms: percentile(entry.waits, 0.99),
+      sojournP50Ms: percentile(entry.sojourns, 0.5),
+      sojournP99Ms: percentile(entry.sojourns, 0.99),
+      contendedServiceSlotMs: share?.service ?? NaN,
+      entitledSlotMs: share?.entitled ?? NaN,
+      shareRatio: ratio,
+    };
+  }
+  return {
+    policy,
+    jobs: jobs.length,
+    makespanMs: makespan,
+    tenants,
+    jainIndex: jainIndex(ratios),
+    maxShareErrorPct: maxError * 100,
+  };
+}
+
+/** Figures of a simulated schedule, shares measured against weighted water-filling. */
+export function summarizeSchedule(policy: string, schedule: readonly ScheduledJob[], config: SimulationConfig): RunSummary {
+  return summarize(policy, schedule, contendedShares(schedule, config));
+}
+
+/** Figures of the fluid ideal (its share ratios are 1 by construction). */
+export function summarizeIdeal(ideal: ReadonlyMap<string, FluidJob>): RunSummary {
+  return summarize('ideal', [...ideal.values()], undefined);
+}
+
+/** How many jobs finish later than their fluid-ideal finish plus `slackMs`, and the worst excess. */
+export function checkFinishBound(
+  schedule: readonly ScheduledJob[],
+  ideal: ReadonlyMap<string, FluidJob>,
+  slackMs: number,
+): { jobsOverBound: number; worstExcessMs: number } {
+  let over = 0;
+  let worst = -Infinity;
+  for (const job of schedule) {
+    const fluid = ideal.get(job.id);
+    if (fluid === undefined) continue;
+    const excess = job.finish - (fluid.finish + slackMs);
+    if (excess > 1e-6 * Math.max(1, fluid.finish)) over++;
+    if (excess > worst) worst = excess;
+  }
+  return { jobsOverBound: over, worstExcessMs: worst === -Infinity ? 0 : worst };
+}

@@ -1,0 +1,47 @@
+import type { TierConfig } from '../types';
+
+/**
+ * Slot accounting shared by the baseline policies: per-tier slot counts and opt-in lending, the
+ * same capacity rules Fairway's scheduler applies, so that comparisons differ only in the order.
+ */
+export class TierSlots {
+  private readonly slots = new Map<string, number>();
+  private readonly inUse = new Map<string, number>();
+  /** Lender tier -> tiers that may borrow its idle slots. */
+  readonly borrowers = new Map<string, readonly string[]>();
+  /** Tier of each running job, so completion frees the right slot. */
+  private readonly runningIn = new Map<string, string>();
+  readonly names: readonly string[];
+  private readonly catchAll: boolean;
+
+  constructor(tiers: Readonly<Record<string, TierConfig>>) {
+    this.names = Object.keys(tiers);
+    for (const [name, tier] of Object.entries(tiers)) {
+      this.slots.set(name, tier.slots);
+      this.inUse.set(name, 0);
+      this.borrowers.set(name, tier.lendTo ?? []);
+    }
+    this.catchAll = this.names.length === 1 && this.names[0] === 'default';
+  }
+
+  /** The tier a job class belongs to. */
+  tierOf(jobClass: string): string {
+    return this.catchAll ? 'default' : jobClass;
+  }
+
+  free(tier: string): boolean {
+    return (this.inUse.get(tier) ?? 0) < (this.slots.get(tier) ?? 0);
+  }
+
+  occupy(jobId: string, tier: string): void {
+    this.inUse.set(tier, (this.inUse.get(tier) ?? 0) + 1);
+    this.runningIn.set(jobId, tier);
+  }
+
+  release(jobId: string): void {
+    const tier = this.runningIn.get(jobId);
+    if (tier === undefined) return;
+    this.runningIn.delete(jobId);
+    this.inUse.set(tier, (this.inUse.get(tier) ?? 1) - 1);
+  }
+}
