@@ -1,0 +1,93 @@
+/**
+ * Fairness benchmark: runs each scenario through Fairway and three baselines in virtual time and
+ * compares them with the fluid ideal (GPS) computed for the same trace.
+ *
+ *   npm run -s bench:fairness -- --json
+ *
+ * Units are in the key names (Ms = milliseconds, Pct = percent). Nothing here is timed on the wall
+ * clock, so the figures are the same on every machine.
+ */
+import { parseArgs } from 'node:util';
+import { runSimulation } from '../libs/fair-scheduler/src/simulation/discrete-event';
+import { FairwayPolicy } from '../libs/fair-scheduler/src/simulation/fairway-policy';
+import { FifoPolicy } from '../libs/fair-scheduler/src/simulation/fifo-policy';
+import { computeFluidIdeal } from '../libs/fair-scheduler/src/simulation/fluid-ideal';
+import { checkFinishBound, jainIndex, percentile, summarizeSchedule } from '../libs/fair-scheduler/src/simulation/metrics';
+import type { SchedulingPolicy } from '../libs/fair-scheduler/src/simulation/policy';
+import { RoundRobinPolicy } from '../libs/fair-scheduler/src/simulation/round-robin-policy';
+import { BottleneckGroupModel } from './lib/fairness/bottleneck-group-model';
+import { buildScenarios } from './lib/fairness/scenarios';
+import type { Scenario } from './lib/fairness/scenarios';
+
+/** Bottleneck.Group `maxConcurrent` per tenant in the baseline: a quarter of the 8 slots. */
+const BOTTLENECK_MAX_CONCURRENT = 2;
+
+function policies(scenario: Scenario): SchedulingPolicy[] {
+  return [
+    new FairwayPolicy(scenario.config),
+    new FifoPolicy(scenario.config),
+    new RoundRobinPolicy(scenario.config),
+    new BottleneckGroupModel(scenario.config, BOTTLENECK_MAX_CONCURRENT),
+  ];
+}
+
+function runScenario(scenario: Scenario): Record<string, unknown> {
+  const ideal = computeFluidIdeal(scenario.trace, scenario.config);
+  const slackMs = scenario.trace.reduce((max, job) => Math.max(max, job.cost), 0);
+  const idealLight = [...ideal.values()].filter((job) => scenario.light.has(job.tenant)).map((job) => job.finish - job.arrival);
+  const idealLightP99 = percentile(idealLight, 0.99);
+  const results: Record<string, unknown> = {};
+  for (const policy of policies(scenario)) {
+    const { schedule, neverRan } = runSimulation(scenario.trace, policy);
+    const summary = summarizeSchedule(policy.name, schedule, scenario.config);
+    const light = schedule.filter((job) => scenario.light.has(job.tenant)).map((job) => job.finish - job.arrival);
+    const lightP99 = percentile(light, 0.99);
+    const bound = checkFinishBound(schedule, ideal, slackMs);
+    const jainOver = scenario.equalWeight;
+    results[policy.name] = {
+      impl: policy.name,
+      lightP99SojournMs: round(lightP99),
+      lightP99SojournRatioToIdeal: round(lightP99 / idealLightP99, 3),
+      lightP99SojournOverIdealMs: round(lightP99 - idealLightP99),
+      jobsOverBound: bound.jobsOverBound,
+      worstExcessOverBoundMs: round(bound.worstExcessMs),
+      weightedShareErrorPct: round(summary.maxShareErrorPct, 2),
+      jainIndexEqualWeight: jainOver.size === 0 ? null : round(
+        jainIndex([...jainOver].map((tenant) => summary.tenants[tenant]?.shareRatio ?? 0)),
+        4,
+      ),
+      makespanMs: round(summary.makespanMs),
+      jobsNeverRun: neverRan.length,
+    };
+  }
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    jobs: scenario.trace.length,
+    boundSlackMs: slackMs,
+    bound: 'finish <= fluid-ideal (GPS) finish + largest job cost',
+    policies: results,
+    ideal: {
+      impl: 'fluid-ideal-gps',
+      lightP99SojournMs: round(idealLightP99),
+      makespanMs: round(Math.max(...[...ideal.values()].map((job) => job.finish))),
+    },
+  };
+}
+
+function round(value: number, digits = 1): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } }, strict: true });
+const scenarios = buildScenarios().map(runScenario);
+if (values.json === true) {
+  console.log(JSON.stringify({ scenarios }, null, 2));
+} else {
+  for (const scenario of scenarios) {
+    console.log(`\n${String(scenario['name'])}: ${String(scenario['description'])}`);
+    console.table(scenario['policies']);
+    console.log('ideal', scenario['ideal']);
+  }
+}
