@@ -35,12 +35,14 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
+      setupFilesAfterEnv: ['<rootDir>/test/support/slow-tier-timeout.cjs'],
       testMatch: ['<rootDir>/{libs,services}/*/src/**/*.int.test.ts'],
       globalSetup: '<rootDir>/test/support/integration-setup.cjs',
     },
     {
       ...common,
       displayName: 'e2e',
+      setupFilesAfterEnv: ['<rootDir>/test/support/slow-tier-timeout.cjs'],
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
       globalTeardown: '<rootDir>/test/e2e/global-teardown.ts',

@@ -27,6 +27,8 @@ export function createKafka(options: {
       ({ level, log }: LogEntry) => {
         if (!sink) return;
         const { message, ...rest } = log;
+        // Said once per producer start; createIdempotentProducer documents why retries are bounded.
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         const fields = { component: 'kafkajs', ...rest };
         if (level === logLevel.ERROR) sink.error(fields, message);
         else if (level === logLevel.WARN) sink.warn(fields, message);
@@ -46,8 +48,12 @@ export function parseBrokers(value: string): string[] {
 
 /**
  * The producer every Fairway service uses: idempotent, one request in flight, acks from all in-sync
- * replicas (set per send), the default murmur2 partitioner (a tenant's messages share a partition),
- * and unlimited retries, as idempotence requires; callers bound the wait with their own deadline.
+ * replicas (set per send), the default murmur2 partitioner (a tenant's messages share a partition).
+ *
+ * Retries are bounded (about 6 s in all), so a send to a broker that is down ends instead of
+ * retrying forever in the background. kafkajs warns that bounded retries weaken the idempotent
+ * producer's guarantee across a give-up; Fairway does not rely on it: a command that is sent twice
+ * carries the same job id, and the scheduler's insert keyed by job id keeps it one job.
  */
 export function createIdempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({
@@ -55,6 +61,6 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1_000 },
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1_000 },
   });
 }

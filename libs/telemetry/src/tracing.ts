@@ -1,5 +1,5 @@
 import { propagation, context, trace, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 
 let sdk: NodeSDK | undefined;
@@ -12,13 +12,14 @@ let sdk: NodeSDK | undefined;
 export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): void {
   if (sdk) return;
   process.env['OTEL_SERVICE_NAME'] ??= serviceName;
-  if (!env['OTEL_TRACES_EXPORTER'] && !env['OTEL_EXPORTER_OTLP_ENDPOINT'] && !env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
-    process.env['OTEL_TRACES_EXPORTER'] = 'none';
-  }
+  const exporting = Boolean(env['OTEL_TRACES_EXPORTER'] || env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   process.env['OTEL_METRICS_EXPORTER'] ??= 'none';
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
   sdk = new NodeSDK({
     serviceName,
+    // With no exporter configured, spans are still made (a no-op processor keeps the tracer
+    // provider real) so traceparent and baggage propagate; they are just not sent anywhere.
+    ...(exporting ? {} : { spanProcessors: [new tracing.NoopSpanProcessor()] }),
     textMapPropagator: new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),

@@ -6,6 +6,7 @@ import type { Logger } from '@fairway/telemetry';
 import { authenticate, type AuthOptions } from './authenticate';
 import { jobsRouter } from './jobs-routes';
 import { problemMiddleware, requireJson } from './problem-middleware';
+import { traceRequests } from './trace-middleware';
 
 /** What the edge app is wired to. */
 export interface EdgeDeps {
@@ -35,6 +36,7 @@ export function createEdgeApp(deps: EdgeDeps): Express {
 
   app.use(
     '/v1',
+    traceRequests,
     requireJson,
     express.json({ limit: deps.bodyLimit, strict: true, type: 'application/json' }),
     authenticate(deps.auth, deps.onRefusal),

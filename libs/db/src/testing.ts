@@ -1,0 +1,45 @@
+import { randomBytes } from 'node:crypto';
+import type { Pool } from 'pg';
+import type { TenantId } from '@fairway/tenant-context';
+import { createPool } from './pool';
+import { upsertTenant } from './tenants';
+
+/** Connection URLs of the test database, one per role (set by the test tier's global setup). */
+export function testDatabaseUrls(): { owner: string; app: string; scheduler: string } {
+  const raw = process.env['FAIRWAY_TEST_DATABASE_URLS'];
+  if (!raw) throw new Error('FAIRWAY_TEST_DATABASE_URLS is not set: run the suite with `npm test`');
+  return JSON.parse(raw) as { owner: string; app: string; scheduler: string };
+}
+
+/** The admin URL of the test database (superuser: for tests that act "behind the application's back"). */
+export function testAdminUrl(): string {
+  const url = process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'];
+  if (!url) throw new Error('FAIRWAY_TEST_DATABASE_ADMIN_URL is not set: run the suite with `npm test`');
+  return url;
+}
+
+/** Pools on the test database for each role; `end()` closes them all. */
+export function testPools(): { owner: Pool; app: Pool; scheduler: Pool; end: () => Promise<void> } {
+  const urls = testDatabaseUrls();
+  const owner = createPool({ connectionString: urls.owner, applicationName: 'fairway-test-owner', max: 4 });
+  const app = createPool({ connectionString: urls.app, applicationName: 'fairway-test-app', max: 4 });
+  const scheduler = createPool({ connectionString: urls.scheduler, applicationName: 'fairway-test-scheduler', max: 4 });
+  return { owner, app, scheduler, end: async () => void (await Promise.all([owner.end(), app.end(), scheduler.end()])) };
+}
+
+/** A tenant id no other test uses. */
+export function uniqueTenantId(prefix = 't'): TenantId {
+  return `${prefix}-${randomBytes(5).toString('hex')}` as TenantId;
+}
+
+/** Creates a uniquely named active tenant in the catalog and returns its id. */
+export async function createTestTenant(owner: Pool, prefix = 't'): Promise<TenantId> {
+  const id = uniqueTenantId(prefix);
+  await upsertTenant(owner, { id });
+  return id;
+}
+
+/** Removes test tenants (and, by cascade, their jobs). */
+export async function dropTestTenants(owner: Pool, ids: readonly string[]): Promise<void> {
+  if (ids.length > 0) await owner.query('DELETE FROM tenants WHERE id = ANY($1::text[])', [ids]);
+}

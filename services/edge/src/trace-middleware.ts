@@ -1,0 +1,23 @@
+import type { NextFunction, Request, Response } from 'express';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { extractTraceHeaders, tracer } from '@fairway/telemetry';
+
+/**
+ * Opens a server span for each request, continuing the caller's W3C trace when it sent one, so
+ * the command published to Kafka carries a traceparent that joins the whole journey.
+ */
+export function traceRequests(req: Request, res: Response, next: NextFunction): void {
+  const parent = extractTraceHeaders(req.headers);
+  const span = tracer().startSpan(
+    `${req.method} ${req.path}`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
+    parent,
+  );
+  res.once('finish', () => {
+    span.setAttribute('http.response.status_code', res.statusCode);
+    if (req.tenant) span.setAttribute('tenant.id', req.tenant.tenantId);
+    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  });
+  context.with(trace.setSpan(parent, span), () => next());
+}

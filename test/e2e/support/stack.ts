@@ -1,0 +1,75 @@
+import * as grpc from '@grpc/grpc-js';
+import { loadTenantCatalogProto, type TenantCatalogClient, type TenantMessage__Output } from '@fairway/grpc';
+import { createKafka, topicNames } from '@fairway/kafka';
+import type { E2eStack } from '../global-setup';
+
+/** The running stack (started by global-setup). */
+export function stack(): E2eStack {
+  const raw = process.env['FAIRWAY_E2E'];
+  if (!raw) throw new Error('FAIRWAY_E2E is not set: run the end-to-end tier with `npm test`');
+  return JSON.parse(raw) as E2eStack;
+}
+
+/** The stack's Kafka topics and a client on its broker. */
+export function stackKafka() {
+  const s = stack();
+  return { kafka: createKafka({ brokers: s.brokers, clientId: 'fairway-e2e' }), topics: topicNames(s.topicPrefix) };
+}
+
+/** A development bearer token for `tenant` (or a forged one, with options). */
+export async function token(tenant: string, options: { secret?: string; expiresIn?: string; audience?: string } = {}): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- shared with `npm run -s token`
+  const { devToken } = require('../../../scripts/lib/token.cjs') as { devToken: (t: string, o: object) => Promise<string> };
+  return devToken(tenant, options);
+}
+
+/** A TenantCatalog client on the stack's control plane. */
+export function catalogClient(): TenantCatalogClient {
+  const TenantCatalog = loadTenantCatalogProto().fairway.tenancy.v1.TenantCatalog;
+  return new TenantCatalog(stack().controlPlane, grpc.credentials.createInsecure());
+}
+
+/** Creates a tenant through the control plane's gRPC API. */
+export function createTenant(client: TenantCatalogClient, id: string): Promise<TenantMessage__Output> {
+  return new Promise((resolve, reject) =>
+    client.createTenant({ id, displayName: `E2E ${id}` }, (err, tenant) => (err || !tenant ? reject(err ?? new Error('no tenant')) : resolve(tenant))),
+  );
+}
+
+/** Calls the edge. */
+export async function api(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  const res = await fetch(`${stack().edgeUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    parsed = { text };
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** Polls GET /v1/jobs/{id} until the job reaches a terminal state, or fails after `timeoutMs`. */
+export async function waitForJob(id: string, bearer: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    const res = await api('GET', `/v1/jobs/${id}`, { token: bearer });
+    if (res.status === 200) {
+      last = res.body;
+      if (['succeeded', 'failed', 'dead', 'cancelled'].includes(String(res.body['state']))) return res.body;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`job ${id} did not finish within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
+}
