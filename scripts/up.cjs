@@ -10,7 +10,7 @@ const path = require('node:path');
 const { root } = require('./lib/bootstrap.cjs');
 
 const RUN_FILE = path.join(root, '.fairway', 'run', 'stack.json');
-const PORTS = { edge: 8080, 'control-plane': 7051, 'worker-1': 7061, 'worker-2': 7062 };
+const PORTS = { edge: 8080, 'edge-admin': 8081, 'control-plane': 7051, 'scheduler-admin': 7071, 'worker-1': 7061, 'worker-2': 7062 };
 const METRICS = { edge: 9464, scheduler: 9465, 'worker-1': 9466, 'worker-2': 9467 };
 
 async function demoWorkload(edgeUrl, log) {

@@ -65,9 +65,28 @@ function stackDefinition(infra, options) {
     {
       name: 'scheduler',
       entry: 'services/scheduler/src/main.js',
-      env: { ...common, ...metrics('scheduler'), DATABASE_URL: infra.urls.scheduler, WORKER_ADDRESSES: workerAddresses, SCHEDULER_SLOTS: '8' },
+      env: {
+        ...common,
+        ...metrics('scheduler'),
+        DATABASE_URL: infra.urls.scheduler,
+        WORKER_ADDRESSES: workerAddresses,
+        SCHEDULER_SLOTS: '8',
+        SCHEDULER_ADMIN_PORT: String(ports['scheduler-admin']),
+      },
     },
-    { name: 'edge', entry: 'services/edge/src/main.js', env: { ...common, ...metrics('edge'), DATABASE_URL: infra.urls.app, EDGE_PORT: String(ports.edge) } },
+    {
+      name: 'edge',
+      entry: 'services/edge/src/main.js',
+      env: {
+        ...common,
+        ...metrics('edge'),
+        DATABASE_URL: infra.urls.app,
+        EDGE_PORT: String(ports.edge),
+        EDGE_ADMIN_PORT: String(ports['edge-admin']),
+        CONTROL_PLANE_ADDRESS: `127.0.0.1:${ports['control-plane']}`,
+        SCHEDULER_ADMIN_ADDRESS: `127.0.0.1:${ports['scheduler-admin']}`,
+      },
+    },
   ];
 }
 
