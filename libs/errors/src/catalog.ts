@@ -11,13 +11,17 @@ export const errorCatalog = {
   UNAUTHENTICATED: { http: 401, grpc: 'UNAUTHENTICATED', title: 'No valid credential' },
   TENANT_MISMATCH: { http: 403, grpc: 'PERMISSION_DENIED', title: 'The request names a tenant its credential does not belong to' },
   TENANT_SUSPENDED: { http: 403, grpc: 'PERMISSION_DENIED', title: 'The tenant is suspended' },
+  FORBIDDEN: { http: 403, grpc: 'PERMISSION_DENIED', title: 'The credential is not allowed to do this' },
   TENANT_REQUIRED: { http: 400, grpc: 'FAILED_PRECONDITION', title: 'No tenant in context' },
   NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', title: 'No such resource' },
   ROUTE_NOT_FOUND: { http: 404, grpc: 'UNIMPLEMENTED', title: 'No such route' },
   METHOD_NOT_ALLOWED: { http: 405, grpc: 'UNIMPLEMENTED', title: 'Method not allowed on this route' },
   IDEMPOTENCY_KEY_REUSED: { http: 422, grpc: 'ALREADY_EXISTS', title: 'The Idempotency-Key was used with a different body' },
   RATE_LIMITED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', title: 'Too many requests for this tenant' },
+  CONCURRENCY_LIMITED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', title: 'Too many concurrent requests for this tenant' },
+  JOB_NOT_CANCELLABLE: { http: 409, grpc: 'FAILED_PRECONDITION', title: 'The job has already started or finished' },
   BROKER_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'Commands cannot be stored right now' },
+  UPSTREAM_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'A service this request needs cannot be reached right now' },
   DATABASE_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'The database cannot be reached right now' },
   JOB_FAILED: { http: 500, grpc: 'INTERNAL', title: 'The job failed' },
   STALE_ATTEMPT: { http: 409, grpc: 'ABORTED', title: 'A newer attempt of this job holds its lease' },
@@ -41,3 +45,8 @@ export type GrpcStatusName =
   | 'ABORTED'
   | 'UNIMPLEMENTED'
   | 'INTERNAL';
+
+/** True when `value` is a code of the catalog (for codes that arrive over the wire). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(errorCatalog, value);
+}

@@ -1,4 +1,5 @@
 import { FairwayError } from './fairway-error';
+import type { ErrorCode } from './catalog';
 
 /** A request or message that fails its schema. `issues` name each bad field. */
 export class ValidationError extends FairwayError {
@@ -155,5 +156,74 @@ export class HttpRequestError extends FairwayError {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** The credential is valid but not for this API: a tenant token on the admin API, an operator token on the tenant API. */
+export class ForbiddenError extends FairwayError {
+  readonly code = 'FORBIDDEN';
+  readonly retriable = false;
+}
+
+/** Too many requests of one tenant are in progress at once. */
+export class ConcurrencyLimitedError extends FairwayError {
+  readonly code = 'CONCURRENCY_LIMITED';
+  readonly retriable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+  override details(): Record<string, unknown> {
+    return { limit: this.limit };
+  }
+}
+
+/** A cancel asked for a job that is no longer queued. */
+export class JobNotCancellableError extends FairwayError {
+  readonly code = 'JOB_NOT_CANCELLABLE';
+  readonly retriable = false;
+  constructor(
+    readonly jobId: string,
+    readonly state: string,
+  ) {
+    super(`job '${jobId}' is ${state}; only a queued job can be cancelled`);
+  }
+  override details(): Record<string, unknown> {
+    return { jobId: this.jobId, state: this.state };
+  }
+}
+
+/** A service the request depends on (Redis, the control plane, the scheduler) did not answer. */
+export class UpstreamUnavailableError extends FairwayError {
+  readonly code = 'UPSTREAM_UNAVAILABLE';
+  readonly retriable = true;
+  constructor(
+    readonly upstream: string,
+    message: string,
+    readonly retryAfterSeconds = 5,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override details(): Record<string, unknown> {
+    return { upstream: this.upstream };
+  }
+}
+
+/**
+ * An error another Fairway service returned (over gRPC, with its code in metadata), re-raised
+ * under the same stable code so the caller's client sees what the service said.
+ */
+export class RemoteError extends FairwayError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }

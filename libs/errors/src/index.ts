@@ -3,6 +3,6 @@
  * HTTP (RFC 9457 problem+json) and to gRPC status.
  */
 export { FairwayError } from './fairway-error';
-export { errorCatalog, type ErrorCode, type GrpcStatusName } from './catalog';
+export { errorCatalog, isErrorCode, type ErrorCode, type GrpcStatusName } from './catalog';
 export * from './errors';
 export { toProblem, toFairwayError, grpcStatusNameOf, PROBLEM_TYPE_BASE, type ProblemDetails } from './problem';
