@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as WorkerProto } from './generated/worker';
 import type { ProtoGrpcType as TenantCatalogProto } from './generated/tenant_catalog';
+import type { ProtoGrpcType as SchedulerAdminProto } from './generated/scheduler_admin';
 
 /** The folder of the .proto files. */
 export const PROTOS_DIR = path.resolve(__dirname, '..', '..', '..', 'protos');
@@ -28,3 +29,7 @@ export const loadWorkerProto = (): WorkerProto => load<WorkerProto>('fairway/wor
 /** fairway.tenancy.v1 */
 export const loadTenantCatalogProto = (): TenantCatalogProto =>
   load<TenantCatalogProto>('fairway/tenancy/v1/tenant_catalog.proto');
+
+/** fairway.scheduler.v1 */
+export const loadSchedulerAdminProto = (): SchedulerAdminProto =>
+  load<SchedulerAdminProto>('fairway/scheduler/v1/scheduler_admin.proto');
