@@ -1,15 +1,33 @@
 /**
- * Telemetry for every service: the OpenTelemetry NodeSDK with W3C tracecontext and baggage,
- * structured pino logs with tenant and trace ids, and prom-client metrics.
+ * Telemetry for every service: the OpenTelemetry NodeSDK with W3C tracecontext and baggage and
+ * auto-instrumentation, structured pino logs with tenant and trace ids, and prom-client metrics
+ * with a bounded tenant label.
  */
 export { createLogger, REDACTED_PATHS, type Logger } from './logger';
 export {
   startTelemetry,
   stopTelemetry,
+  telemetryStarted,
+  exportRequested,
   registerPropagators,
   injectTraceHeaders,
   extractTraceHeaders,
   inSpan,
   tracer,
 } from './tracing';
-export { createMetricsRegistry, serveMetrics } from './metrics';
+export { TenantSpanProcessor, TENANT_SPAN_ATTRIBUTE } from './tenant-span-processor';
+export { createMetricsRegistry, serveMetrics, type MetricsRegistryOptions } from './metrics';
+export {
+  TenantLabeller,
+  tenantLabeller,
+  setTenantGauge,
+  tenantLabelLimitFromEnv,
+  OTHER_TENANT_LABEL,
+  NO_TENANT_LABEL,
+  INVALID_TENANT_LABEL,
+  DEFAULT_TENANT_LABEL_LIMIT,
+  TENANT_LABEL_LIMIT_ENV,
+  FOLDED_COUNTER_NAME,
+  type TenantLabellerOptions,
+} from './tenant-labels';
+export { TenantQuotaExporter, TENANT_QUOTA_METRIC, QUOTA_LABELS, type ExportedTenantQuota } from './tenant-quota-metrics';

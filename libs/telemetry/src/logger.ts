@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { trace } from '@opentelemetry/api';
 import { currentTenant } from '@fairway/tenant-context';
 
@@ -6,23 +6,40 @@ import { currentTenant } from '@fairway/tenant-context';
 export const REDACTED_PATHS = [
   'authorization',
   'headers.authorization',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  'headers["proxy-authorization"]',
   'req.headers.authorization',
   'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["proxy-authorization"]',
+  'metadata.authorization',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
   'token',
+  'accessToken',
+  'refreshToken',
   'apiKey',
+  'api_key',
   'password',
   'secret',
+  'connectionString',
   '*.password',
   '*.secret',
   '*.token',
+  '*.accessToken',
+  '*.apiKey',
+  '*.api_key',
+  '*.connectionString',
 ];
 
 /**
  * A structured JSON logger for `service`. Every line carries the tenant of the current context and
- * the active trace and span ids, so a line can be joined to its trace.
+ * the active trace and span ids, so a line can be joined to its trace. `destination` defaults to
+ * stdout (tests pass a stream to read the lines back).
  */
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
+export function createLogger(service: string, level = 'info', destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     base: { service },
@@ -39,7 +56,8 @@ export function createLogger(service: string, level = 'info'): Logger {
       }
       return fields;
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

@@ -1,30 +1,81 @@
 import { propagation, context, trace, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
-import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { NodeSDK, type tracing } from '@opentelemetry/sdk-node';
+// sdk-node builds its exporters from OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* only when it is
+// given no span processors; we give it one (the tenant tagger), so we ask its own env reader for
+// the exporting processors instead of re-implementing the OTEL_* rules. The package has no
+// "exports" map and the function is stable across 0.20x; pinned by package-lock.
+import { getSpanProcessorsFromEnv } from '@opentelemetry/sdk-node/build/src/utils';
+import { TenantSpanProcessor } from './tenant-span-processor';
 
 let sdk: NodeSDK | undefined;
 
+/** Paths of requests that are probes or scrapes: never traced, they would drown the real work. */
+const UNTRACED_PATHS = new Set(['/metrics', '/healthz', '/readyz', '/livez']);
+
+/** Whether the OTEL_* variables ask for spans to be exported anywhere. */
+export function exportRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  const exporter = env['OTEL_TRACES_EXPORTER']?.trim();
+  if (exporter === 'none') return false;
+  return Boolean(exporter || env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+}
+
+/** The auto-instrumentations every service gets: inbound and outbound HTTP, Express, gRPC, pg. */
+function instrumentations() {
+  return [
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+      // An outgoing request with no trace around it is housekeeping (the OTLP exporter itself).
+      requireParentforOutgoingSpans: true,
+    }),
+    // Middleware spans end before authentication has found the tenant, so they could never carry
+    // tenant.id; routers and handlers (inside the tenant scope) are kept.
+    new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
+    new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
+    // Queries outside any trace are the scheduler's polling and lease maintenance: not traced.
+    new PgInstrumentation({ requireParentSpan: true }),
+  ];
+}
+
 /**
  * Starts the OpenTelemetry NodeSDK for `serviceName` with W3C tracecontext and baggage
- * propagation. Export follows the standard OTEL_* variables; with no OTEL_TRACES_EXPORTER and no
- * OTEL_EXPORTER_OTLP_ENDPOINT set, spans are made (so context propagates) but not exported.
+ * propagation and auto-instrumentation of http, express, @grpc/grpc-js and pg. Every span gets
+ * `tenant.id` from the tenant context or the `tenant.id` baggage entry ({@link TenantSpanProcessor}).
+ *
+ * Export follows the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT,
+ * OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_EXPORTER, OTEL_BSP_*); with none of them set, spans are
+ * made (so context propagates and logs carry trace ids) but not exported.
+ *
+ * Instrumentation patches modules as they are required: a module loaded before this call is not
+ * traced. Services therefore load `@fairway/telemetry/register` first (or run node with
+ * `--require dist/libs/telemetry/src/register.js`); calling this again later is a no-op.
  */
 export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): void {
   if (sdk) return;
   process.env['OTEL_SERVICE_NAME'] ??= serviceName;
-  const exporting = Boolean(env['OTEL_TRACES_EXPORTER'] || env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
   process.env['OTEL_METRICS_EXPORTER'] ??= 'none';
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
+  const exporting: tracing.SpanProcessor[] = exportRequested(env) ? getSpanProcessorsFromEnv() : [];
   sdk = new NodeSDK({
-    serviceName,
-    // With no exporter configured, spans are still made (a no-op processor keeps the tracer
-    // provider real) so traceparent and baggage propagate; they are just not sent anywhere.
-    ...(exporting ? {} : { spanProcessors: [new tracing.NoopSpanProcessor()] }),
+    serviceName: process.env['OTEL_SERVICE_NAME'],
+    // The tenant tagger alone still keeps the tracer provider real, so with no exporter spans are
+    // made (traceparent and baggage propagate) and simply not sent anywhere.
+    spanProcessors: [new TenantSpanProcessor(), ...exporting],
+    instrumentations: instrumentations(),
     textMapPropagator: new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
   });
   sdk.start();
+}
+
+/** Whether {@link startTelemetry} has run in this process. */
+export function telemetryStarted(): boolean {
+  return sdk !== undefined;
 }
 
 /** Flushes and stops the SDK. */

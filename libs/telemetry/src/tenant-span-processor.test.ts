@@ -1,0 +1,53 @@
+import { context, propagation, trace, ROOT_CONTEXT } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CBaggagePropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { runWithTenant, tenantContext, type TenantId } from '@fairway/tenant-context';
+import { TENANT_SPAN_ATTRIBUTE, TenantSpanProcessor } from './tenant-span-processor';
+
+describe('TenantSpanProcessor', () => {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({ spanProcessors: [new TenantSpanProcessor(), new SimpleSpanProcessor(exporter)] });
+  const tracer = provider.getTracer('test');
+  const acme = tenantContext('acme' as TenantId, 'jwt');
+
+  beforeAll(() => context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()));
+  afterAll(() => context.disable());
+  beforeEach(() => exporter.reset());
+
+  const attributeOf = (name: string) => exporter.getFinishedSpans().find((s) => s.name === name)?.attributes[TENANT_SPAN_ATTRIBUTE];
+
+  it('tags a span started inside a tenant context', () => {
+    runWithTenant(acme, () => tracer.startSpan('inside').end());
+    tracer.startSpan('outside').end();
+    expect(attributeOf('inside')).toBe('acme');
+    expect(attributeOf('outside')).toBeUndefined();
+  });
+
+  it('tags a span from the tenant.id baggage of its parent context', () => {
+    const carrier = { baggage: 'tenant.id=globex,other=1' };
+    const parent = new W3CBaggagePropagator().extract(ROOT_CONTEXT, carrier, {
+      get: (c, k) => c[k as 'baggage'],
+      keys: (c) => Object.keys(c),
+    });
+    expect(propagation.getBaggage(parent)?.getEntry('tenant.id')?.value).toBe('globex');
+    tracer.startSpan('from-baggage', {}, parent).end();
+    expect(attributeOf('from-baggage')).toBe('globex');
+  });
+
+  it('tags an open ancestor that started before the tenant was known', () => {
+    const request = tracer.startSpan('request');
+    const middle = tracer.startSpan('router', {}, trace.setSpan(ROOT_CONTEXT, request));
+    runWithTenant(acme, () => tracer.startSpan('handler', {}, trace.setSpan(context.active(), middle)).end());
+    middle.end();
+    request.end();
+    expect(attributeOf('handler')).toBe('acme');
+    expect(attributeOf('router')).toBe('acme');
+    expect(attributeOf('request')).toBe('acme');
+  });
+
+  it('never overwrites a tenant a span already has', () => {
+    runWithTenant(acme, () => tracer.startSpan('explicit', { attributes: { [TENANT_SPAN_ATTRIBUTE]: 'initech' } }).end());
+    expect(attributeOf('explicit')).toBe('initech');
+  });
+});
