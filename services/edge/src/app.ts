@@ -3,7 +3,9 @@ import type { Pool } from 'pg';
 import { HttpRequestError } from '@fairway/errors';
 import type { GroupCommitPublisher } from '@fairway/kafka';
 import type { Logger } from '@fairway/telemetry';
+import { openApiDocument } from './api-schemas';
 import { authenticate, type AuthOptions } from './authenticate';
+import type { IdempotencyStore } from './idempotency';
 import { jobsRouter } from './jobs-routes';
 import { problemMiddleware, requireJson } from './problem-middleware';
 import { traceRequests } from './trace-middleware';
@@ -12,10 +14,10 @@ import { traceRequests } from './trace-middleware';
 export interface EdgeDeps {
   publisher: GroupCommitPublisher;
   pool: Pool;
-  auth: AuthOptions;
+  auth: Omit<AuthOptions, 'log'>;
+  idempotency: IdempotencyStore;
   log: Logger;
   bodyLimit: string;
-  onRefusal?: (reason: string, tenant?: string) => void;
   onAccepted?: (tenant: string) => void;
   isReady?: () => boolean;
 }
@@ -25,6 +27,7 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const openapi = JSON.stringify(openApiDocument());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -33,15 +36,23 @@ export function createEdgeApp(deps: EdgeDeps): Express {
     const ready = deps.isReady?.() ?? true;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
   });
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openapi);
+  });
 
+  // Authentication and admission come before the body is parsed: a request that is refused, or over
+  // its tenant's limits, costs no JSON parsing.
   app.use(
     '/v1',
     traceRequests,
+    authenticate({ ...deps.auth, log: deps.log }),
     requireJson,
     express.json({ limit: deps.bodyLimit, strict: true, type: 'application/json' }),
-    authenticate(deps.auth, deps.onRefusal),
   );
-  app.use('/v1/jobs', jobsRouter({ publisher: deps.publisher, pool: deps.pool, ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) }));
+  app.use(
+    '/v1/jobs',
+    jobsRouter({ publisher: deps.publisher, pool: deps.pool, idempotency: deps.idempotency, ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) }),
+  );
 
   app.use((req, _res, next) => {
     next(new HttpRequestError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));

@@ -1,16 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
-import { errors as joseErrors, jwtVerify } from 'jose';
-import { TenantMismatchError, TenantSuspendedError, UnauthenticatedError } from '@fairway/errors';
-import { extractHttpHeaders, parseTenantId, runWithTenant, tenantContext, type TenantContext } from '@fairway/tenant-context';
-import type { TenantDirectory } from './tenant-directory';
-
-/** Options of the authentication middleware. */
-export interface AuthOptions {
-  secret: Uint8Array;
-  issuer: string;
-  audience: string;
-  tenants: TenantDirectory;
-}
+import { ConcurrencyLimitedError, RateLimitedError, UnauthenticatedError } from '@fairway/errors';
+import { runWithTenant, tenantContext, type TenantContext } from '@fairway/tenant-context';
+import type { Logger } from '@fairway/telemetry';
+import { rateLimitHeaders, type AdmissionController } from './admission';
+import { resolveTenant, TenantRefusal, type TenantResolverDeps } from './tenant-resolver';
+import type { TenantLimits } from './tenant-limits';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -25,55 +19,52 @@ export function requestTenant(req: Request): TenantContext {
   return req.tenant;
 }
 
-async function verifiedTenantClaim(authorization: string | undefined, options: AuthOptions): Promise<string> {
-  const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(authorization ?? '');
-  if (!match?.[1]) throw new UnauthenticatedError('send a bearer token: Authorization: Bearer <jwt>');
-  try {
-    // algorithms pins HS256: a token saying alg "none", or an asymmetric alg whose public key is
-    // replayed as the HMAC secret (key confusion), fails verification.
-    const { payload } = await jwtVerify(match[1], options.secret, {
-      algorithms: ['HS256'],
-      issuer: options.issuer,
-      audience: options.audience,
-      requiredClaims: ['exp', 'tenant_id'],
-    });
-    const claim = payload['tenant_id'];
-    if (typeof claim !== 'string') throw new UnauthenticatedError('the token has no tenant_id claim');
-    return claim;
-  } catch (err) {
-    if (err instanceof UnauthenticatedError) throw err;
-    const reason = err instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid';
-    throw new UnauthenticatedError(`${reason}; get a new one`);
-  }
+/** Called for every refused request: the reason (for logs and metrics) and the tenant if known. */
+export type RefusalListener = (reason: string, tenantId: string | undefined, code: string) => void;
+
+/** What the authentication and admission middleware needs. */
+export interface AuthOptions extends TenantResolverDeps {
+  admission: AdmissionController;
+  limits: TenantLimits;
+  log: Logger;
+  onRefusal?: RefusalListener;
 }
 
 /**
- * Decides the tenant of a request from its verified credential. A header that names another
- * tenant is refused (TENANT_MISMATCH); an unknown tenant is 401 without saying it does not exist;
- * a suspended tenant is 403. The rest of the request runs inside the tenant's context.
+ * Resolves the request's tenant (see resolveTenant), then admits it against the tenant's rate and
+ * concurrency limits. The rest of the request runs inside the tenant's context. Every refusal is
+ * logged with its reason and reported to `onRefusal` (a per-tenant counter).
  */
-export function authenticate(options: AuthOptions, onRefusal?: (reason: string, tenant?: string) => void) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    verifiedTenantClaim(req.headers.authorization, options)
-      .then(async (claim) => {
-        const tenantId = parseTenantId(claim);
-        const tenant = tenantId && (await options.tenants.get(tenantId));
-        if (!tenantId || !tenant || tenant.status === 'deleted' || tenant.status === 'offboarding') {
-          throw new UnauthenticatedError('the credential does not belong to an active tenant');
+export function authenticate(options: AuthOptions) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const refuse = (reason: string, tenantId: string | undefined, err: Error & { code?: string }): void => {
+      const code = err.code ?? 'UNAUTHENTICATED';
+      options.log.info({ reason, tenant: tenantId, code, method: req.method, path: req.path }, 'request refused');
+      options.onRefusal?.(reason, tenantId, code);
+      next(err);
+    };
+    resolveTenant({ authorization: req.headers.authorization, host: req.headers.host, tenantHeader: req.headers['x-tenant-id'] }, options)
+      .then(async (resolved) => {
+        const tenant = await options.tenants.get(resolved.tenantId);
+        const limits = options.limits.for(resolved.tenantId, tenant?.plan ?? 'standard');
+        const admission = await options.admission.admit(resolved.tenantId, limits);
+        res.set(rateLimitHeaders(admission));
+        if (!admission.admitted) {
+          const error =
+            admission.refusedFor === 'concurrency'
+              ? new ConcurrencyLimitedError(`tenant '${resolved.tenantId}' has ${limits.maxInFlight} requests in progress, its limit; retry when one finished`, admission.retryAfterSeconds, limits.maxInFlight)
+              : new RateLimitedError(`tenant '${resolved.tenantId}' is over its rate of ${limits.rate} requests/s (burst ${limits.burst}); retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds);
+          refuse(admission.refusedFor === 'concurrency' ? 'concurrency-limit' : 'rate-limit', resolved.tenantId, error);
+          return;
         }
-        const named = req.headers['x-tenant-id'];
-        if (named !== undefined) {
-          const header = extractHttpHeaders(req.headers);
-          if (header !== tenantId) throw new TenantMismatchError(String(named).slice(0, 64), tenantId, 'X-Tenant-ID header');
-        }
-        if (tenant.status === 'suspended') throw new TenantSuspendedError(tenantId);
-        const ctx = tenantContext(tenantId, 'jwt', req.get('x-request-id'));
+        res.once('close', admission.release);
+        const ctx = tenantContext(resolved.tenantId, resolved.source, req.get('x-request-id'));
         req.tenant = ctx;
         runWithTenant(ctx, () => next());
       })
       .catch((err: unknown) => {
-        onRefusal?.((err as { code?: string }).code ?? 'UNAUTHENTICATED', req.tenant?.tenantId);
-        next(err);
+        if (err instanceof TenantRefusal) refuse(err.reason, err.tenantId, err.error);
+        else next(err);
       });
   };
 }

@@ -2,33 +2,34 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { v5 as uuidv5 } from 'uuid';
-import { z } from 'zod';
-import { NotFoundError, ValidationError } from '@fairway/errors';
+import type { z } from 'zod';
+import { JobNotCancellableError, NotFoundError, ValidationError } from '@fairway/errors';
 import { withTenantId } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
 import { commandMessage, type GroupCommitPublisher } from '@fairway/kafka';
 import { withTenantBaggage } from '@fairway/tenant-context';
 import { injectTraceHeaders } from '@fairway/telemetry';
 import { context } from '@opentelemetry/api';
+import { createJobBody, idempotencyKeyHeader, jobIdParam, listJobsQuery } from './api-schemas';
 import { requestTenant } from './authenticate';
+import type { IdempotencyStore } from './idempotency';
 
 /** Job ids derived from (tenant, Idempotency-Key) live in this UUIDv5 namespace. */
 const IDEMPOTENCY_NAMESPACE = '6f1c9a52-3b7e-4d0b-9a57-1f0f6c1e2b44';
 
-/** The body of POST /v1/jobs. */
-export const createJobBody = z
-  .object({
-    type: z.string().min(1).max(100),
-    params: z.record(z.unknown()).default({}),
-    priority: z.number().int().min(-100).max(100).default(0),
-  })
-  .strict();
-
-const idempotencyKey = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-const jobId = z.string().uuid();
+/** The job id of a keyed command: a function of (tenant, key), so a retry maps to the same job. */
+export function idempotentJobId(tenantId: string, key: string): string {
+  return uuidv5(`${tenantId}\n${key}`, IDEMPOTENCY_NAMESPACE);
+}
 
 function zodIssues(error: z.ZodError) {
   return error.issues.map((issue) => ({ path: issue.path.join('.') || '(body)', message: issue.message }));
+}
+
+function parseOr404<T>(schema: z.ZodType<T>, value: unknown, shown: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new NotFoundError('job', shown.slice(0, 64));
+  return parsed.data;
 }
 
 interface JobRow {
@@ -47,8 +48,49 @@ interface JobRow {
   finished_at: Date | null;
 }
 
-/** The jobs API: accept commands into Kafka, read jobs back under the tenant's row-level security. */
-export function jobsRouter(deps: { publisher: GroupCommitPublisher; pool: Pool; onAccepted?: (tenant: string) => void }): Router {
+const JOB_COLUMNS = `id, tenant_id, type, job_class, state, priority, attempts, last_error, result,
+  accepted_at, queued_at, started_at, finished_at`;
+
+function toJob(row: JobRow) {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    type: row.type,
+    jobClass: row.job_class,
+    state: row.state,
+    priority: row.priority,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    result: row.result,
+    acceptedAt: row.accepted_at,
+    queuedAt: row.queued_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+/** A page cursor: the (accepted_at, id) of the last job of the previous page, opaque to clients. */
+function encodeCursor(row: JobRow): string {
+  return Buffer.from(JSON.stringify([row.accepted_at.toISOString(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && /^[0-9a-f-]{36}$/.test(String(value[1]))) {
+      return [value[0], String(value[1])];
+    }
+  } catch {
+    // fall through: any undecodable cursor is the same validation error
+  }
+  throw new ValidationError('the cursor is not valid; pass nextCursor of the previous page unchanged', [{ path: 'cursor', message: 'invalid cursor' }]);
+}
+
+/** PostgreSQL "undefined_table": job_artifacts is created by its own migration, maybe not yet here. */
+const UNDEFINED_TABLE = '42P01';
+
+/** The jobs API: accept commands into Kafka, read and cancel jobs under the tenant's row-level security. */
+export function jobsRouter(deps: { publisher: GroupCommitPublisher; pool: Pool; idempotency: IdempotencyStore; onAccepted?: (tenant: string) => void }): Router {
   const router = Router();
 
   router.post('/', async (req: Request, res: Response) => {
@@ -60,14 +102,15 @@ export function jobsRouter(deps: { publisher: GroupCommitPublisher; pool: Pool; 
     const keyHeader = req.get('idempotency-key');
     let key: string | undefined;
     if (keyHeader !== undefined) {
-      const checked = idempotencyKey.safeParse(keyHeader);
+      const checked = idempotencyKeyHeader.safeParse(keyHeader);
       if (!checked.success) throw new ValidationError('the Idempotency-Key header is not valid', [{ path: 'Idempotency-Key', message: checked.error.issues[0]?.message ?? 'invalid' }]);
       key = checked.data;
     }
     // With a key, the job id is a function of (tenant, key): a retried request maps to the same job,
     // and the scheduler's insert keyed by job id keeps it one job.
-    const id = key === undefined ? randomUUID() : uuidv5(`${tenant.tenantId}\n${key}`, IDEMPOTENCY_NAMESPACE);
+    const id = key === undefined ? randomUUID() : idempotentJobId(tenant.tenantId, key);
     const requestHash = createHash('sha256').update(JSON.stringify([job.type, job.params, parsed.data.priority])).digest('hex');
+    if (key !== undefined) await deps.idempotency.claim(tenant.tenantId, key, id, requestHash);
     const acceptedAt = new Date().toISOString();
     const traceHeaders = injectTraceHeaders(withTenantBaggage(tenant, context.active()));
 
@@ -85,36 +128,74 @@ export function jobsRouter(deps: { publisher: GroupCommitPublisher; pool: Pool; 
       .json({ id, state: 'accepted', type: job.type, jobClass: job.jobClass, acceptedAt });
   });
 
+  router.get('/', async (req: Request, res: Response) => {
+    const tenant = requestTenant(req);
+    const query = listJobsQuery.safeParse(req.query);
+    if (!query.success) throw new ValidationError('the query is not valid', zodIssues(query.error));
+    const { state, type, limit, cursor } = query.data;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    const rows = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
+      // The tenant filter is RLS's; (accepted_at, id) DESC walks jobs_tenant_recent.
+      const { rows: found } = await tx.query<JobRow>(
+        `SELECT ${JOB_COLUMNS} FROM jobs
+         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR type = $2)
+           AND ($3::timestamptz IS NULL OR (accepted_at, id) < ($3::timestamptz, $4::uuid))
+         ORDER BY accepted_at DESC, id DESC LIMIT $5`,
+        [state ?? null, type ?? null, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+      );
+      return found;
+    });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    res.json({ items: page.map(toJob), nextCursor: rows.length > limit && last ? encodeCursor(last) : null });
+  });
+
   router.get('/:id', async (req: Request, res: Response) => {
     const tenant = requestTenant(req);
-    const id = jobId.safeParse(req.params['id']);
-    if (!id.success) throw new NotFoundError('job', String(req.params['id']).slice(0, 64));
+    const { id } = parseOr404(jobIdParam, req.params, String(req.params['id']));
     const row = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
-      const { rows } = await tx.query<JobRow>(
-        `SELECT id, tenant_id, type, job_class, state, priority, attempts, last_error, result,
-                accepted_at, queued_at, started_at, finished_at
-         FROM jobs WHERE id = $1`,
-        [id.data],
-      );
+      const { rows } = await tx.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id]);
       return rows[0];
     });
     // Another tenant's job is invisible under RLS, so it is "not found", exactly like a missing one.
-    if (!row) throw new NotFoundError('job', id.data);
-    res.json({
-      id: row.id,
-      tenantId: row.tenant_id,
-      type: row.type,
-      jobClass: row.job_class,
-      state: row.state,
-      priority: row.priority,
-      attempts: row.attempts,
-      lastError: row.last_error,
-      result: row.result,
-      acceptedAt: row.accepted_at,
-      queuedAt: row.queued_at,
-      startedAt: row.started_at,
-      finishedAt: row.finished_at,
+    if (!row) throw new NotFoundError('job', id);
+    res.json(toJob(row));
+  });
+
+  router.delete('/:id', async (req: Request, res: Response) => {
+    const tenant = requestTenant(req);
+    const { id } = parseOr404(jobIdParam, req.params, String(req.params['id']));
+    const outcome = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
+      // Only a queued job is cancelled; the scheduler re-checks the state when it claims a job, so a
+      // job cancelled here never runs.
+      const { rows } = await tx.query<JobRow>(
+        `UPDATE jobs SET state = 'cancelled', finished_at = now() WHERE id = $1 AND state = 'queued' RETURNING ${JOB_COLUMNS}`,
+        [id],
+      );
+      if (rows[0]) return { cancelled: rows[0] };
+      const current = await tx.query<{ state: string }>('SELECT state FROM jobs WHERE id = $1', [id]);
+      return { state: current.rows[0]?.state };
     });
+    if ('cancelled' in outcome && outcome.cancelled) {
+      res.json(toJob(outcome.cancelled));
+      return;
+    }
+    if (!('state' in outcome) || outcome.state === undefined) throw new NotFoundError('job', id);
+    throw new JobNotCancellableError(id, outcome.state);
+  });
+
+  router.get('/:id/result', async (req: Request, res: Response) => {
+    const tenant = requestTenant(req);
+    const { id } = parseOr404(jobIdParam, req.params, String(req.params['id']));
+    const artifact = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
+      const { rows } = await tx.query<{ content_type: string; body: string }>('SELECT content_type, body FROM job_artifacts WHERE job_id = $1', [id]);
+      return rows[0];
+    }).catch((err: unknown) => {
+      if ((err as { code?: string }).code === UNDEFINED_TABLE) return undefined;
+      throw err;
+    });
+    if (!artifact) throw new NotFoundError('job result', id);
+    res.status(200).type(artifact.content_type).set('Content-Disposition', `attachment; filename="${id}"`).send(artifact.body);
   });
 
   return router;

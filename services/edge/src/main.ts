@@ -1,11 +1,26 @@
 import type { Server } from 'node:http';
-import { createPool } from '@fairway/db';
+import { Redis } from 'ioredis';
+import { createPool, DbRole, roleUrl } from '@fairway/db';
 import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, startTelemetry } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
+import { createAdminApp } from './admin-app';
+import { SchedulerAdminGateway, TenantCatalogGateway } from './admin-clients';
+import { AdmissionController } from './admission';
+import { PgApiKeyLookup } from './api-keys';
 import { createEdgeApp } from './app';
 import { loadEdgeConfig } from './config';
+import { RedisIdempotencyStore } from './idempotency';
 import { TenantDirectory } from './tenant-directory';
+import { TenantLimits } from './tenant-limits';
+import { TokenVerifier } from './token-verifier';
+
+function listen(app: { listen: (port: number, host: string, cb: () => void) => Server }, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = app.listen(port, host, () => resolve(s));
+    s.once('error', reject);
+  });
+}
 
 async function main(): Promise<void> {
   startTelemetry('fairway-edge');
@@ -18,17 +33,28 @@ async function main(): Promise<void> {
     applicationName: 'fairway-edge',
     onError: (err) => log.warn({ err }, 'idle database connection failed'),
   });
+  // The admin API issues keys and appends to the audit trail as the owner role, on its own small pool.
+  const ownerPool = createPool({
+    connectionString: config.EDGE_ADMIN_DATABASE_URL ?? roleUrl(config.DATABASE_URL, DbRole.owner),
+    max: 4,
+    applicationName: 'fairway-edge-admin',
+    onError: (err) => log.warn({ err }, 'idle admin database connection failed'),
+  });
 
   const registry = createMetricsRegistry('edge');
   const accepted = new Counter({ name: 'fairway_edge_commands_accepted_total', help: 'Commands acknowledged by Kafka and answered 202', labelNames: ['tenant'], registers: [registry] });
-  const refused = new Counter({ name: 'fairway_edge_auth_refusals_total', help: 'Requests refused by tenant resolution or authentication', labelNames: ['reason', 'tenant'], registers: [registry] });
+  const refused = new Counter({ name: 'fairway_edge_refusals_total', help: 'Requests refused by tenant resolution, authentication or limits', labelNames: ['reason', 'code', 'tenant'], registers: [registry] });
+  const adminRefused = new Counter({ name: 'fairway_edge_admin_refusals_total', help: 'Admin API requests refused by operator authentication', labelNames: ['reason'], registers: [registry] });
+  const limiterFallbacks = new Counter({ name: 'fairway_edge_limiter_fallbacks_total', help: 'Admissions decided per replica because Redis could not be reached', registers: [registry] });
   const sends = new Histogram({ name: 'fairway_edge_kafka_send_seconds', help: 'Duration of one group-commit send', labelNames: ['outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry] });
 
-  const kafka = createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId: 'fairway-edge',
-    logger: log,
-  });
+  // Auto-pipelining folds the admission scripts of concurrent requests into one write per tick; no
+  // offline queue and a command timeout, so a Redis outage becomes a fast per-replica fallback.
+  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: 500, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  await redis.connect().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'redis not reachable at start; limits fall back to per replica'));
+
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'fairway-edge', logger: log });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, topics);
@@ -46,37 +72,57 @@ async function main(): Promise<void> {
     onSend: (_size, ms, error) => sends.observe({ outcome: error ? 'error' : 'ok' }, ms / 1000),
   });
 
+  const tokens = new TokenVerifier({
+    secret: new TextEncoder().encode(config.JWT_SECRET),
+    ...(config.JWT_JWKS_URL ? { jwks: { url: config.JWT_JWKS_URL } } : config.JWT_JWKS_FILE ? { jwks: { file: config.JWT_JWKS_FILE } } : {}),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    cacheTtlMs: config.TOKEN_CACHE_TTL,
+  });
+  const tenants = new TenantDirectory(pool, config.TENANT_CACHE_TTL);
   const app = createEdgeApp({
     publisher,
     pool,
     log,
     bodyLimit: config.EDGE_BODY_LIMIT,
+    idempotency: new RedisIdempotencyStore(redis, pool, { ttlMs: config.IDEMPOTENCY_TTL, keyPrefix: config.EDGE_REDIS_PREFIX }),
     auth: {
-      secret: new TextEncoder().encode(config.JWT_SECRET),
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      tenants: new TenantDirectory(pool, config.TENANT_CACHE_TTL),
+      tokens,
+      tenants,
+      apiKeys: new PgApiKeyLookup(pool, { cacheTtlMs: config.TENANT_CACHE_TTL, touchIntervalMs: config.API_KEY_TOUCH_INTERVAL, onError: (err) => log.warn({ err }, 'api key last_used_at not recorded') }),
+      ...(config.EDGE_BASE_DOMAIN ? { baseDomain: config.EDGE_BASE_DOMAIN } : {}),
+      admission: new AdmissionController({ redis, keyPrefix: config.EDGE_REDIS_PREFIX, leaseMs: config.EDGE_REQUEST_TIMEOUT, onFallback: () => limiterFallbacks.inc() }),
+      limits: new TenantLimits(config.EDGE_PLAN_LIMITS, config.EDGE_TENANT_LIMITS),
+      onRefusal: (reason, tenant, code) => refused.inc({ reason, code, tenant: tenant ?? '_none' }),
     },
-    onRefusal: (reason, tenant) => refused.inc({ reason, tenant: tenant ?? '_none' }),
     onAccepted: (tenant) => accepted.inc({ tenant }),
     isReady: () => connected,
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.EDGE_PORT, config.EDGE_HOST, () => resolve(s));
-    s.once('error', reject);
-  });
+  const catalog = new TenantCatalogGateway(config.CONTROL_PLANE_ADDRESS);
+  const scheduler = new SchedulerAdminGateway(config.SCHEDULER_ADMIN_ADDRESS);
+  const adminApp = createAdminApp({ tokens, catalog, scheduler, ownerPool, log, onRefusal: (reason) => adminRefused.inc({ reason }) });
+
+  const server = await listen(app, config.EDGE_PORT, config.EDGE_HOST);
   server.requestTimeout = config.EDGE_REQUEST_TIMEOUT;
   server.keepAliveTimeout = 65_000;
+  const adminServer = await listen(adminApp, config.EDGE_ADMIN_PORT, config.EDGE_ADMIN_HOST);
+  adminServer.requestTimeout = config.EDGE_REQUEST_TIMEOUT;
   const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
-  log.info({ port: config.EDGE_PORT, metricsPort: config.METRICS_PORT, url: `http://${config.EDGE_HOST}:${config.EDGE_PORT}` }, 'ready');
+  log.info(
+    { port: config.EDGE_PORT, adminPort: config.EDGE_ADMIN_PORT, metricsPort: config.METRICS_PORT, url: `http://${config.EDGE_HOST}:${config.EDGE_PORT}` },
+    'ready',
+  );
 
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), new Promise<void>((resolve) => adminServer.close(() => resolve()))]);
     await publisher.close();
     await producer.disconnect();
+    catalog.close();
+    scheduler.close();
     metrics?.close();
-    await pool.end();
+    redis.disconnect();
+    await Promise.all([pool.end(), ownerPool.end()]);
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { BrokerUnavailableError, HttpRequestError, RateLimitedError, toFairwayError, toProblem } from '@fairway/errors';
+import { HttpRequestError, toFairwayError, toProblem } from '@fairway/errors';
 import type { Logger } from '@fairway/telemetry';
 
 /** Maps body-parser's errors to catalog errors; everything else passes through. */
@@ -9,6 +9,11 @@ function fromBodyParser(err: unknown): unknown {
   if (type === 'entity.too.large') return new HttpRequestError('PAYLOAD_TOO_LARGE', 'the body is larger than the limit');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new HttpRequestError('UNSUPPORTED_MEDIA_TYPE', 'the body must be UTF-8 JSON');
+  }
+  // Any other client-side failure to read the body (aborted, length mismatch) is the client's.
+  const status = (err as { status?: unknown }).status;
+  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpRequestError('MALFORMED_JSON', 'the body could not be read as sent; send it again');
   }
   return err;
 }
@@ -20,8 +25,12 @@ export function problemMiddleware(log: Logger) {
     const problem = toProblem(error, req.originalUrl.split('?')[0]);
     if (problem.status >= 500) log.error({ err, code: error.code }, 'request failed');
     else log.info({ code: error.code, status: problem.status, detail: problem.detail }, 'request refused');
-    if (error instanceof BrokerUnavailableError || error instanceof RateLimitedError) {
-      res.set('Retry-After', String(error.retryAfterSeconds));
+    // Every retriable refusal that knows when to come back says so (429s and 503s).
+    const retryAfter = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof retryAfter === 'number') res.set('Retry-After', String(retryAfter));
+    if (res.headersSent) {
+      res.destroy();
+      return;
     }
     res.status(problem.status).type('application/problem+json').json(problem);
   };

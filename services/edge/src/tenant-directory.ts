@@ -1,12 +1,20 @@
 import type { Pool } from 'pg';
 import { findTenant, type TenantRecord } from '@fairway/db';
 
+/** Reads tenants by id and by slug; a PostgreSQL catalog in production, a Map in unit tests. */
+export interface TenantLookup {
+  get(id: string): Promise<TenantRecord | undefined>;
+  /** The id of the tenant whose slug is `slug`, or undefined. */
+  idBySlug(slug: string): Promise<string | undefined>;
+}
+
 /**
  * The catalog as the edge sees it: tenant lookups cached for a short TTL, so a hot path does not
  * query PostgreSQL on every request, while a suspension takes effect within the TTL.
  */
-export class TenantDirectory {
+export class TenantDirectory implements TenantLookup {
   private readonly cache = new Map<string, { tenant: TenantRecord | undefined; expires: number }>();
+  private readonly slugs = new Map<string, { id: string | undefined; expires: number }>();
 
   constructor(
     private readonly pool: Pool,
@@ -21,5 +29,15 @@ export class TenantDirectory {
     if (this.cache.size > 100_000) this.cache.clear();
     this.cache.set(id, { tenant, expires: now + this.ttlMs });
     return tenant;
+  }
+
+  async idBySlug(slug: string): Promise<string | undefined> {
+    const now = Date.now();
+    const hit = this.slugs.get(slug);
+    if (hit && hit.expires > now) return hit.id;
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM tenants WHERE slug = $1', [slug]);
+    if (this.slugs.size > 100_000) this.slugs.clear();
+    this.slugs.set(slug, { id: rows[0]?.id, expires: now + this.ttlMs });
+    return rows[0]?.id;
   }
 }
