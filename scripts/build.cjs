@@ -33,7 +33,14 @@ function build({ force = false, quiet = false } = {}) {
   if (!quiet) console.log('[build] compiling libs and services to dist/ ...');
   fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   const bin = (name) => path.join(root, 'node_modules', '.bin', name);
-  execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync(bin('tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  } catch (err) {
+    // tsc still emitted; FAIRWAY_BUILD_IGNORE_TYPE_ERRORS=1 lets a developer run the stack while a
+    // colleague's work in progress does not type-check yet. `npm test` never sets it.
+    if (process.env.FAIRWAY_BUILD_IGNORE_TYPE_ERRORS !== '1') throw err;
+    console.warn('[build] type errors ignored (FAIRWAY_BUILD_IGNORE_TYPE_ERRORS=1)');
+  }
   execFileSync(bin('tsc-alias'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   fs.cpSync(path.join(root, 'protos'), path.join(root, 'dist', 'protos'), { recursive: true });
   fs.cpSync(path.join(root, 'libs', 'db', 'migrations'), path.join(root, 'dist', 'libs', 'db', 'migrations'), { recursive: true });

@@ -70,7 +70,6 @@ function stackDefinition(infra, options) {
         ...metrics('scheduler'),
         DATABASE_URL: infra.urls.scheduler,
         WORKER_ADDRESSES: workerAddresses,
-        SCHEDULER_SLOTS: '8',
         SCHEDULER_ADMIN_PORT: String(ports['scheduler-admin']),
       },
     },

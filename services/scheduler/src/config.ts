@@ -1,25 +1,42 @@
 import { z } from 'zod';
-import { commonConfigSchema, duration, list, loadConfig } from '@fairway/config';
+import { commonConfigSchema, duration, list, loadConfig, port } from '@fairway/config';
+import { parseTiers } from './policy';
+import { parseWorkerPools } from './worker-pool';
 
 const schema = commonConfigSchema.extend({
   DATABASE_URL: z.string().url().default('postgres://fairway_scheduler:fairway_scheduler@127.0.0.1:5432/fairway'),
   SCHEDULER_GROUP_ID: z.string().min(1).optional(),
-  SCHEDULER_SLOTS: z.coerce.number().int().min(1).max(10_000).default(8),
+  REPLICA_ID: z.string().min(1).default(`scheduler-${process.pid}`),
+  SCHEDULER_POLICY: z.enum(['fair', 'fifo']).default('fair'),
+  /** Capacity tiers: one per job class, with slots, and `>tier` to lend idle slots. */
+  SCHEDULER_TIERS: z.string().default('interactive:2,standard:4>interactive,heavy:2'),
+  /** Legacy single pool size: when set, one `default` tier of this many slots takes every class. */
+  SCHEDULER_SLOTS: z.coerce.number().int().min(1).max(10_000).optional(),
+  SCHEDULER_WINDOW: z.coerce.number().int().min(1).max(100_000).default(64),
+  SCHEDULER_ADMIN_PORT: port().default(7071),
+  SCHEDULER_ADMIN_HOST: z.string().default('127.0.0.1'),
+  SCHEDULER_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   WORKER_ADDRESSES: list().default('127.0.0.1:7061'),
+  WORKER_POOLS: z.string().optional(),
   JOB_TIMEOUT: duration().default('60s'),
   LEASE_MARGIN: duration().default('10s'),
   RETRY_BASE_DELAY: duration().default('500ms'),
   RETRY_MAX_DELAY: duration().default('30s'),
-  MAINTENANCE_INTERVAL: duration().default('1s'),
+  MAINTENANCE_INTERVAL: duration().default('2s'),
+  HEALTH_CHECK_INTERVAL: duration().default('2s'),
 });
 
-/** The scheduler's configuration, read once from the environment. */
-export type SchedulerConfig = z.output<typeof schema>;
+/** The scheduler's configuration, read once from the environment and compiled. */
+export type SchedulerConfig = z.output<typeof schema> & {
+  tiers: ReturnType<typeof parseTiers>;
+  workerPools: Record<string, string[]>;
+};
 
 export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): SchedulerConfig {
   const config = loadConfig(schema, env);
   if (config.WORKER_ADDRESSES.length === 0) {
     throw new Error('WORKER_ADDRESSES must name at least one worker (host:port, comma-separated)');
   }
-  return config;
+  const tiers = config.SCHEDULER_SLOTS !== undefined ? { default: { slots: config.SCHEDULER_SLOTS } } : parseTiers(config.SCHEDULER_TIERS);
+  return { ...config, tiers, workerPools: parseWorkerPools(config.WORKER_POOLS, config.WORKER_ADDRESSES) };
 }

@@ -1,15 +1,16 @@
-import type { Batch, Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
 import { toFairwayError } from '@fairway/errors';
 import { validateJob } from '@fairway/jobs';
 import { CommandParseError, deadLetterMessage, parseCommandMessage, type GroupCommitPublisher } from '@fairway/kafka';
 import type { Logger } from '@fairway/telemetry';
-import type { JobStore, NewJob } from './job-store';
+import type { JobStore, NewJob, QueuedJob } from './job-store';
 
 /** Counters the ingest reports to metrics. */
 export interface IngestHooks {
   onIngested?: (tenantId: string, count: number) => void;
   onDeadLettered?: (reason: string) => void;
-  onBatch?: (batch: Batch) => void;
+  /** Messages between the batch's last offset and the partition's high watermark. */
+  onLag?: (partition: number, lag: number) => void;
 }
 
 /**
@@ -22,14 +23,18 @@ export class CommandIngestor {
     private readonly store: JobStore,
     private readonly deadLetters: GroupCommitPublisher,
     private readonly log: Logger,
-    private readonly onDurable: () => void,
+    private readonly onDurable: (jobs: QueuedJob[]) => void,
     private readonly hooks: IngestHooks = {},
   ) {}
 
-  /** Subscribes `consumer` to `topic` and runs until the consumer stops. */
-  async run(consumer: Consumer, topic: string): Promise<void> {
+  /**
+   * Subscribes `consumer` to `topic` and runs until the consumer stops. Partitions are consumed
+   * concurrently: their inserts overlap in PostgreSQL while each partition keeps its order.
+   */
+  async run(consumer: Consumer, topic: string, partitionsConsumedConcurrently = 3): Promise<void> {
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
+      partitionsConsumedConcurrently,
       eachBatchAutoResolve: false,
       autoCommitInterval: 1_000,
       eachBatch: (payload) => this.handleBatch(payload),
@@ -39,7 +44,6 @@ export class CommandIngestor {
   /** Processes one Kafka batch. Exposed for the ingest benchmark. */
   async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    this.hooks.onBatch?.(batch);
     const jobs: Array<{ job: NewJob; message: KafkaMessage }> = [];
     const rejected: Message[] = [];
     // Messages are read one by one with the tenant taken from each message's own headers:
@@ -61,6 +65,7 @@ export class CommandIngestor {
           requestHash: command.body.requestHash,
           traceHeaders: command.traceHeaders,
           acceptedAt: command.body.acceptedAt,
+          partition: batch.partition,
           },
         });
       } catch (err) {
@@ -69,14 +74,17 @@ export class CommandIngestor {
       }
     }
 
-    const known = await this.store.activeTenants([...new Set(jobs.map(({ job }) => job.tenantId))]);
+    // A suspended tenant's commands are kept (they wait until it resumes); an unknown or deleted
+    // tenant's are dead-lettered with the reason.
+    const statuses = await this.store.tenantStatuses([...new Set(jobs.map(({ job }) => job.tenantId))]);
     const accepted: NewJob[] = [];
     for (const { job, message } of jobs) {
-      if (known.has(job.tenantId)) accepted.push(job);
-      else rejected.push(deadLetterMessage(message, { topic: batch.topic, partition: batch.partition }, `unknown tenant '${job.tenantId}'`));
+      const status = statuses.get(job.tenantId);
+      if (status === 'active' || status === 'suspended' || status === 'provisioning') accepted.push(job);
+      else rejected.push(deadLetterMessage(message, { topic: batch.topic, partition: batch.partition }, `${status === undefined ? 'unknown' : status} tenant '${job.tenantId}'`));
     }
 
-    await this.store.insertJobs(accepted);
+    const inserted = await this.store.insertJobs(accepted);
     // Dead letters are acknowledged before the offsets move, so a rejected message is never lost.
     await Promise.all(rejected.map((message) => this.deadLetters.publish(message)));
     for (const message of rejected) {
@@ -91,6 +99,7 @@ export class CommandIngestor {
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     await heartbeat();
-    if (accepted.length > 0) this.onDurable();
+    this.hooks.onLag?.(batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+    if (inserted.length > 0) this.onDurable(inserted);
   }
 }

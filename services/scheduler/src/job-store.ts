@@ -14,6 +14,19 @@ export interface NewJob {
   requestHash?: string | undefined;
   traceHeaders: Record<string, string>;
   acceptedAt: string;
+  partition: number;
+}
+
+/** A queued job as the dispatcher keeps it in memory (a window of each tenant's queue). */
+export interface QueuedJob {
+  id: string;
+  tenantId: TenantId;
+  type: string;
+  jobClass: string;
+  params: Record<string, unknown>;
+  priority: number;
+  partition: number;
+  acceptedAt: Date;
 }
 
 /** A job the dispatcher claimed: its lease is held by `attempt`. */
@@ -21,37 +34,89 @@ export interface ClaimedJob {
   id: string;
   tenantId: TenantId;
   type: string;
+  jobClass: string;
   params: Record<string, unknown>;
   attempt: number;
   maxAttempts: number;
   traceHeaders: Record<string, string>;
+  acceptedAt: Date;
+  startedAt: Date;
 }
 
-interface ClaimedRow {
+/** A tenant's quota row. Absent fields mean "no limit". */
+export interface QuotaRow {
+  tenantId: string;
+  weight: number;
+  rate: number | null;
+  burst: number | null;
+  maxInFlight: number | null;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+interface QueuedRow {
   id: string;
   tenant_id: string;
   type: string;
+  job_class: string;
   params: Record<string, unknown>;
-  attempts: number;
-  max_attempts: number;
-  trace_headers: Record<string, string>;
+  priority: number;
+  partition: number;
+  accepted_at: Date;
+}
+
+const QUEUED_COLUMNS = 'id, tenant_id, type, job_class, params, priority, partition, accepted_at';
+
+function toQueued(row: QueuedRow): QueuedJob {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id as TenantId,
+    type: row.type,
+    jobClass: row.job_class,
+    params: row.params,
+    priority: row.priority,
+    partition: row.partition,
+    acceptedAt: row.accepted_at,
+  };
+}
+
+interface QuotaDbRow {
+  tenant_id: string;
+  weight: number;
+  rate: number | null;
+  burst: number | null;
+  max_in_flight: number | null;
+  updated_at: Date;
+  updated_by: string;
+}
+
+function toQuota(row: QuotaDbRow): QuotaRow {
+  return {
+    tenantId: row.tenant_id,
+    weight: row.weight,
+    rate: row.rate,
+    burst: row.burst,
+    maxInFlight: row.max_in_flight,
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+  };
 }
 
 /** The durable per-tenant job queues, in PostgreSQL, under the scheduler's role. */
 export class JobStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(readonly pool: Pool) {}
 
   /**
    * Inserts jobs in one statement; a job id or (tenant, idempotency key) seen before is skipped,
-   * so a redelivered command never becomes a second job. Returns the ids actually inserted.
+   * so a redelivered command never becomes a second job. Returns the jobs actually inserted.
    */
-  async insertJobs(jobs: readonly NewJob[]): Promise<string[]> {
+  async insertJobs(jobs: readonly NewJob[]): Promise<QueuedJob[]> {
     if (jobs.length === 0) return [];
-    const { rows } = await this.pool.query<{ id: string }>(
-      `INSERT INTO jobs (id, tenant_id, type, job_class, params, priority, idempotency_key, request_hash, trace_headers, accepted_at)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[])
+    const { rows } = await this.pool.query<QueuedRow>(
+      `INSERT INTO jobs (id, tenant_id, type, job_class, params, priority, idempotency_key, request_hash, trace_headers, accepted_at, partition)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::int[])
        ON CONFLICT DO NOTHING
-       RETURNING id`,
+       RETURNING ${QUEUED_COLUMNS}`,
       [
         jobs.map((j) => j.id),
         jobs.map((j) => j.tenantId),
@@ -63,37 +128,61 @@ export class JobStore {
         jobs.map((j) => j.requestHash ?? null),
         jobs.map((j) => JSON.stringify(j.traceHeaders)),
         jobs.map((j) => j.acceptedAt),
+        jobs.map((j) => j.partition),
       ],
     );
-    return rows.map((row) => row.id);
+    return rows.map(toQueued);
   }
 
-  /** The subset of `tenantIds` the catalog knows and that are active. */
-  async activeTenants(tenantIds: readonly string[]): Promise<Set<string>> {
-    if (tenantIds.length === 0) return new Set();
-    const { rows } = await this.pool.query<{ id: string }>(
-      "SELECT id FROM tenants WHERE id = ANY($1::text[]) AND status IN ('active', 'suspended')",
-      [tenantIds],
-    );
-    return new Set(rows.map((row) => row.id));
+  /** Status of each of `tenantIds` the catalog knows (unknown ones are absent). */
+  async tenantStatuses(tenantIds: readonly string[]): Promise<Map<string, string>> {
+    if (tenantIds.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ id: string; status: string }>('SELECT id, status FROM tenants WHERE id = ANY($1::text[])', [tenantIds]);
+    return new Map(rows.map((row) => [row.id, row.status]));
   }
 
   /**
-   * Claims the oldest runnable job of an active tenant and takes its lease: attempts + 1 is the
-   * fencing token every later write of this attempt must present. SKIP LOCKED lets replicas claim
-   * concurrently without waiting on each other.
+   * The head of each tenant's queue in `partitions`: at most `perTenant` runnable jobs per tenant,
+   * in the order the tenant asked for (priority, then arrival). Suspended tenants are left out.
    */
-  async claimNext(leaseMs: number): Promise<ClaimedJob | undefined> {
-    const { rows } = await this.pool.query<ClaimedRow>(
-      `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(),
-              lease_expires_at = now() + $1 * interval '1 millisecond'
-       WHERE id = (
-         SELECT j.id FROM jobs j JOIN tenants t ON t.id = j.tenant_id
+  async loadQueued(partitions: readonly number[], perTenant: number, tenantId?: string, excludeIds: readonly string[] = []): Promise<QueuedJob[]> {
+    if (partitions.length === 0) return [];
+    const { rows } = await this.pool.query<QueuedRow>(
+      `SELECT ${QUEUED_COLUMNS} FROM (
+         SELECT j.*, row_number() OVER (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.accepted_at, j.id) AS rank
+         FROM jobs j JOIN tenants t ON t.id = j.tenant_id
          WHERE j.state = 'queued' AND j.run_after <= now() AND t.status = 'active'
-         ORDER BY j.accepted_at, j.id
-         LIMIT 1 FOR UPDATE OF j SKIP LOCKED)
-       RETURNING id, tenant_id, type, params, attempts, max_attempts, trace_headers`,
-      [leaseMs],
+           AND j.partition = ANY($1::int[]) AND ($3::text IS NULL OR j.tenant_id = $3)
+           AND NOT (j.id = ANY($4::uuid[]))
+       ) ranked WHERE rank <= $2
+       ORDER BY tenant_id, priority DESC, accepted_at, id`,
+      [partitions, perTenant, tenantId ?? null, excludeIds],
+    );
+    return rows.map(toQueued);
+  }
+
+  /**
+   * Takes the lease of a queued job: attempts + 1 is the fencing token every later write of this
+   * attempt must present. Undefined when the job is no longer queued (cancelled, or taken).
+   */
+  async claim(jobId: string, leaseMs: number): Promise<ClaimedJob | undefined> {
+    const { rows } = await this.pool.query<{
+      id: string;
+      tenant_id: string;
+      type: string;
+      job_class: string;
+      params: Record<string, unknown>;
+      attempts: number;
+      max_attempts: number;
+      trace_headers: Record<string, string>;
+      accepted_at: Date;
+      started_at: Date;
+    }>(
+      `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(),
+              lease_expires_at = now() + $2 * interval '1 millisecond'
+       WHERE id = $1 AND state = 'queued'
+       RETURNING id, tenant_id, type, job_class, params, attempts, max_attempts, trace_headers, accepted_at, started_at`,
+      [jobId, leaseMs],
     );
     const row = rows[0];
     if (!row) return undefined;
@@ -101,10 +190,13 @@ export class JobStore {
       id: row.id,
       tenantId: row.tenant_id as TenantId,
       type: row.type,
+      jobClass: row.job_class,
       params: row.params,
       attempt: row.attempts,
       maxAttempts: row.max_attempts,
       traceHeaders: row.trace_headers,
+      acceptedAt: row.accepted_at,
+      startedAt: row.started_at,
     };
   }
 
@@ -139,12 +231,121 @@ export class JobStore {
     return rows[0]?.state;
   }
 
-  /** Puts jobs whose lease expired (their dispatcher or worker died) back in the queue. */
-  async requeueExpiredLeases(): Promise<number> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE jobs SET state = 'queued', run_after = now(), lease_expires_at = NULL, last_error = 'lease expired'
-       WHERE state = 'running' AND lease_expires_at < now()`,
+  /**
+   * Puts jobs of `partitions` whose lease expired (their dispatcher or worker died) back in the
+   * queue, or marks them dead when they have used every attempt. Returns the requeued jobs.
+   */
+  async requeueExpiredLeases(partitions: readonly number[]): Promise<QueuedJob[]> {
+    if (partitions.length === 0) return [];
+    const { rows } = await this.pool.query<QueuedRow & { state: string }>(
+      `UPDATE jobs SET
+         state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'dead' END,
+         finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
+         run_after = now(), lease_expires_at = NULL, last_error = 'lease expired: the attempt did not report back in time'
+       WHERE state = 'running' AND lease_expires_at < now() AND partition = ANY($1::int[])
+       RETURNING ${QUEUED_COLUMNS}, state`,
+      [partitions],
     );
-    return rowCount ?? 0;
+    return rows.filter((row) => row.state === 'queued').map(toQueued);
+  }
+
+  /** Every quota row. */
+  async loadQuotas(tenantId?: string): Promise<QuotaRow[]> {
+    const { rows } = await this.pool.query<QuotaDbRow>(
+      `SELECT tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by FROM tenant_quotas
+       WHERE $1::text IS NULL OR tenant_id = $1`,
+      [tenantId ?? null],
+    );
+    return rows.map(toQuota);
+  }
+
+  /**
+   * Changes a tenant's quota and records the change (who, when, before, after) in one
+   * transaction. The table's trigger announces it to every replica (NOTIFY fairway_quota).
+   */
+  async setQuota(
+    tenantId: string,
+    patch: { weight?: number; rate?: number | null; burst?: number | null; maxInFlight?: number | null },
+    actor: string,
+  ): Promise<QuotaRow> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const before = await client.query<QuotaDbRow>(
+        'SELECT tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by FROM tenant_quotas WHERE tenant_id = $1 FOR UPDATE',
+        [tenantId],
+      );
+      const current = before.rows[0];
+      const next = {
+        weight: patch.weight ?? current?.weight ?? 1,
+        rate: patch.rate === undefined ? (current?.rate ?? null) : patch.rate,
+        burst: patch.burst === undefined ? (current?.burst ?? null) : patch.burst,
+        maxInFlight: patch.maxInFlight === undefined ? (current?.max_in_flight ?? null) : patch.maxInFlight,
+      };
+      const { rows } = await client.query<QuotaDbRow>(
+        `INSERT INTO tenant_quotas (tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, now(), $6)
+         ON CONFLICT (tenant_id) DO UPDATE SET weight = $2, rate = $3, burst = $4, max_in_flight = $5, updated_at = now(), updated_by = $6
+         RETURNING tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by`,
+        [tenantId, next.weight, next.rate, next.burst, next.maxInFlight, actor],
+      );
+      await client.query('INSERT INTO tenant_quota_history (tenant_id, changed_by, before, after) VALUES ($1, $2, $3, $4)', [
+        tenantId,
+        actor,
+        current ? JSON.stringify({ weight: current.weight, rate: current.rate, burst: current.burst, maxInFlight: current.max_in_flight }) : null,
+        JSON.stringify(next),
+      ]);
+      await client.query('COMMIT');
+      return toQuota(rows[0] as QuotaDbRow);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Fleet-wide statistics per tenant, from the durable queues (so every replica answers the same):
+   * queued, running, wait p50/p99 of the jobs started in the last `windowSeconds`, and each
+   * tenant's share of the service (job seconds) finished in that window.
+   */
+  async tenantStats(windowSeconds = 300): Promise<
+    Array<{ tenantId: string; queued: number; running: number; waitP50Ms: number; waitP99Ms: number; serviceMs: number; dispatched: number }>
+  > {
+    const { rows } = await this.pool.query<{
+      tenant_id: string;
+      queued: string;
+      running: string;
+      wait_p50_ms: number | null;
+      wait_p99_ms: number | null;
+      service_ms: number | null;
+      dispatched: string;
+    }>(
+      `WITH recent AS (
+         SELECT tenant_id,
+                extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms,
+                CASE WHEN finished_at IS NOT NULL THEN extract(epoch FROM finished_at - started_at) * 1000 END AS service_ms
+         FROM jobs WHERE started_at > now() - $1 * interval '1 second')
+       SELECT t.id AS tenant_id,
+              (SELECT count(*) FROM jobs j WHERE j.tenant_id = t.id AND j.state = 'queued') AS queued,
+              (SELECT count(*) FROM jobs j WHERE j.tenant_id = t.id AND j.state = 'running') AS running,
+              (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) FROM recent r WHERE r.tenant_id = t.id) AS wait_p50_ms,
+              (SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY wait_ms) FROM recent r WHERE r.tenant_id = t.id) AS wait_p99_ms,
+              (SELECT sum(service_ms) FROM recent r WHERE r.tenant_id = t.id) AS service_ms,
+              (SELECT count(*) FROM recent r WHERE r.tenant_id = t.id) AS dispatched
+       FROM tenants t WHERE t.status IN ('active', 'suspended')
+       ORDER BY t.id`,
+      [windowSeconds],
+    );
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      queued: Number(row.queued),
+      running: Number(row.running),
+      waitP50Ms: row.wait_p50_ms ?? 0,
+      waitP99Ms: row.wait_p99_ms ?? 0,
+      serviceMs: row.service_ms ?? 0,
+      dispatched: Number(row.dispatched),
+    }));
   }
 }

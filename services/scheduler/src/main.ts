@@ -1,106 +1,177 @@
+import * as grpc from '@grpc/grpc-js';
 import { createPool } from '@fairway/db';
+import { addHealthService, bindServer, loadSchedulerAdminProto, shutdownServer } from '@fairway/grpc';
 import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, startTelemetry } from '@fairway/telemetry';
-import { Counter, Gauge } from 'prom-client';
+import { addSchedulerAdmin, schedulerAdminHandlers } from './admin';
+import { CatalogListener } from './catalog-listener';
 import { loadSchedulerConfig } from './config';
-import { Dispatcher } from './dispatcher';
+import { FairDispatcher } from './fair-dispatcher';
 import { CommandIngestor } from './ingest';
 import { JobStore } from './job-store';
-import { WorkerPool } from './worker-pool';
+import { schedulerMetrics, throttleReason } from './metrics';
+import { createPolicy } from './policy';
+import { WorkerPools } from './worker-pool';
 
 async function main(): Promise<void> {
   startTelemetry('fairway-scheduler');
   const config = loadSchedulerConfig();
-  const log = createLogger('scheduler', config.LOG_LEVEL);
+  const log = createLogger('scheduler', config.LOG_LEVEL).child({ replica: config.REPLICA_ID });
   const topics = topicNames(config.FAIRWAY_TOPIC_PREFIX);
   const pool = createPool({
     connectionString: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
-    applicationName: 'fairway-scheduler',
+    applicationName: `fairway-scheduler:${config.REPLICA_ID}`,
     onError: (err) => log.warn({ err }, 'idle database connection failed'),
   });
   const store = new JobStore(pool);
-
   const registry = createMetricsRegistry('scheduler');
-  const ingested = new Counter({ name: 'fairway_scheduler_ingested_total', help: 'Commands made durable', labelNames: ['tenant'], registers: [registry] });
-  const deadLettered = new Counter({ name: 'fairway_scheduler_dead_lettered_total', help: 'Commands sent to the dead-letter topic', registers: [registry] });
-  const transitions = new Counter({ name: 'fairway_scheduler_job_transitions_total', help: 'Job state changes', labelNames: ['tenant', 'state'], registers: [registry] });
-  const inFlight = new Gauge({ name: 'fairway_scheduler_in_flight', help: 'Jobs running now on this replica', registers: [registry] });
+  const metrics = schedulerMetrics(registry);
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: 'fairway-scheduler', logger: log });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `fairway-scheduler-${config.REPLICA_ID}`, logger: log });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, topics);
   await admin.disconnect();
-
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const deadLetters = new GroupCommitPublisher({ producer, topic: topics.commandsDeadLetter });
   const events = new GroupCommitPublisher({ producer, topic: topics.jobEvents });
 
-  const workers = new WorkerPool(config.WORKER_ADDRESSES);
-  const dispatcher = new Dispatcher(store, workers, log, {
-    slots: config.SCHEDULER_SLOTS,
-    jobTimeoutMs: config.JOB_TIMEOUT,
-    leaseMarginMs: config.LEASE_MARGIN,
-    retryBaseDelayMs: config.RETRY_BASE_DELAY,
-    retryMaxDelayMs: config.RETRY_MAX_DELAY,
-    onStateChange: (job, state, error) => {
-      transitions.inc({ tenant: job.tenantId, state });
-      inFlight.set(dispatcher.active);
-      // Job events follow the database; a lost event never loses a job (the row is the truth).
-      events
-        .publish({
-          key: job.tenantId,
-          value: JSON.stringify({ jobId: job.id, tenantId: job.tenantId, state, attempt: job.attempt, error, at: new Date().toISOString() }),
-          headers: { 'fairway-tenant-id': job.tenantId, 'fairway-job-id': job.id },
-        })
-        .catch((err: unknown) => log.warn({ err, jobId: job.id }, 'job event not published'));
+  const workers = new WorkerPools(config.workerPools);
+  const dispatcher = new FairDispatcher(
+    createPolicy(config.SCHEDULER_POLICY, config.tiers),
+    store,
+    workers,
+    log,
+    {
+      window: config.SCHEDULER_WINDOW,
+      jobTimeoutMs: config.JOB_TIMEOUT,
+      leaseMarginMs: config.LEASE_MARGIN,
+      retryBaseDelayMs: config.RETRY_BASE_DELAY,
+      retryMaxDelayMs: config.RETRY_MAX_DELAY,
     },
-  });
+    {
+      onStateChange: (job, state, error) => {
+        metrics.transitions.inc({ tenant: job.tenantId, state });
+        metrics.inFlight.set(dispatcher.active);
+        // Job events follow the database; a lost event never loses a job (the row is the truth).
+        events
+          .publish({
+            key: job.tenantId,
+            value: JSON.stringify({ jobId: job.id, tenantId: job.tenantId, state, attempt: job.attempt, error, at: new Date().toISOString() }),
+            headers: { 'fairway-tenant-id': job.tenantId, 'fairway-job-id': job.id },
+          })
+          .catch((err: unknown) => log.warn({ err, jobId: job.id }, 'job event not published'));
+      },
+      onDispatched: (job, tier, waitMs) => {
+        metrics.dispatched.inc({ tenant: job.tenantId, class: tier });
+        if (job.attempt === 1) metrics.wait.observe({ tenant: job.tenantId }, Math.max(0, waitMs) / 1000);
+      },
+      onQuota: (quota) => {
+        if ('removed' in quota) {
+          metrics.quota.remove({ tenant: quota.tenantId, quota: 'weight' });
+          return;
+        }
+        metrics.quota.set({ tenant: quota.tenantId, quota: 'weight' }, quota.weight);
+        for (const [name, value] of [
+          ['rate', quota.rate],
+          ['burst', quota.burst],
+          ['max_in_flight', quota.maxInFlight],
+        ] as const) {
+          if (value === null) metrics.quota.remove({ tenant: quota.tenantId, quota: name });
+          else metrics.quota.set({ tenant: quota.tenantId, quota: name }, value);
+        }
+      },
+    },
+  );
 
-  const ingestor = new CommandIngestor(store, deadLetters, log, () => dispatcher.wake(), {
-    onIngested: (tenant, count) => ingested.inc({ tenant }, count),
-    onDeadLettered: () => deadLettered.inc(),
+  // Live quotas: loaded once, then followed through LISTEN/NOTIFY; a reconnect reloads them all.
+  const reloadQuotas = async (tenantId?: string) => {
+    const quotas = await store.loadQuotas(tenantId);
+    for (const quota of quotas) dispatcher.applyQuota(quota);
+    if (tenantId && quotas.length === 0) dispatcher.clearQuota(tenantId);
+  };
+  await reloadQuotas();
+  const listener = new CatalogListener(config.DATABASE_URL, log, {
+    onQuota: (tenantId) => void reloadQuotas(tenantId).catch((err: unknown) => log.warn({ err, tenant: tenantId }, 'quota reload failed')),
+    onTenantStatus: (tenantId) =>
+      void store
+        .tenantStatuses([tenantId])
+        .then((statuses) => dispatcher.tenantStatusChanged(tenantId, statuses.get(tenantId) ?? 'deleted'))
+        .catch((err: unknown) => log.warn({ err, tenant: tenantId }, 'tenant status reload failed')),
+    onResync: () => void reloadQuotas().catch((err: unknown) => log.warn({ err }, 'quota reload failed')),
+  });
+  await listener.start();
+
+  const ingestor = new CommandIngestor(store, deadLetters, log, (jobs) => dispatcher.ingested(jobs), {
+    onIngested: (tenant, count) => metrics.ingested.inc({ tenant }, count),
+    onDeadLettered: () => metrics.deadLettered.inc(),
+    onLag: (partition, lag) => metrics.ingestLag.set({ partition: String(partition) }, lag),
   });
   const consumer = kafka.consumer({
     groupId: config.SCHEDULER_GROUP_ID ?? `${config.FAIRWAY_TOPIC_PREFIX}.scheduler`,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 100,
+    maxWaitTimeInMs: 50,
   });
   await consumer.connect();
-  // Ready means the consumer group has been joined, not merely that the broker port is open.
-  consumer.on(consumer.events.GROUP_JOIN, (event) =>
-    log.info({ memberId: event.payload.memberId, assigned: event.payload.memberAssignment, slots: config.SCHEDULER_SLOTS }, 'ready'),
-  );
+  // Ready means the consumer group has been joined and the queues of the assigned partitions are
+  // rebuilt from PostgreSQL, not merely that the broker port is open.
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    const partitions = event.payload.memberAssignment[topics.commands] ?? [];
+    metrics.ownedPartitions.set(partitions.length);
+    dispatcher.assign(partitions).then(
+      () => log.info({ memberId: event.payload.memberId, partitions }, 'ready'),
+      (err: unknown) => log.error({ err }, 'could not rebuild the queues of the assigned partitions'),
+    );
+  });
 
-  // Leases of a crashed replica expire and their jobs return to the queue; retries whose back-off
-  // has passed become runnable. Both are found here, then the dispatcher is woken.
   const maintenance = setInterval(() => {
-    store
-      .requeueExpiredLeases()
-      .then((requeued) => {
-        if (requeued > 0) log.info({ requeued }, 'requeued jobs whose lease expired');
-        dispatcher.wake();
-      })
-      .catch((err: unknown) => log.warn({ err }, 'lease maintenance failed'));
+    dispatcher.maintain().catch((err: unknown) => log.warn({ err }, 'maintenance failed'));
+    for (const [tenant, counts] of dispatcher.tenantCounts()) {
+      metrics.queueDepth.set({ tenant }, counts.queued);
+      metrics.tenantInFlight.set({ tenant }, counts.running);
+      if (counts.queued > 0) {
+        const reason = throttleReason(dispatcher.explain(tenant).state);
+        if (reason) metrics.throttled.inc({ tenant, reason });
+      }
+    }
   }, config.MAINTENANCE_INTERVAL);
+  const health = setInterval(() => {
+    workers
+      .checkHealth()
+      .then((down) => {
+        if (down.length > 0) log.warn({ down }, 'workers out of rotation (health check)');
+      })
+      .catch(() => undefined);
+  }, config.HEALTH_CHECK_INTERVAL);
+  await workers.checkHealth();
 
-  await ingestor.run(consumer, topics.commands);
-  dispatcher.wake();
-  const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
-  log.info({ topic: topics.commands, workers: config.WORKER_ADDRESSES }, 'consuming commands');
+  const adminServer = new grpc.Server();
+  addSchedulerAdmin(adminServer, loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service, schedulerAdminHandlers(store, dispatcher, config.REPLICA_ID));
+  addHealthService(adminServer);
+  await bindServer(adminServer, `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}`);
+
+  await ingestor.run(consumer, topics.commands, config.SCHEDULER_INGEST_CONCURRENCY);
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
+  log.info(
+    { topic: topics.commands, policy: config.SCHEDULER_POLICY, tiers: config.tiers, workers: config.workerPools, admin: `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}` },
+    'consuming commands',
+  );
 
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     clearInterval(maintenance);
+    clearInterval(health);
     await consumer.disconnect();
     await dispatcher.stop();
+    await listener.stop();
     await Promise.all([deadLetters.close(), events.close()]);
     await producer.disconnect();
+    await shutdownServer(adminServer, 2_000);
     workers.close();
-    metrics?.close();
+    metricsServer?.close();
     await pool.end();
     process.exit(0);
   };

@@ -1,0 +1,355 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Explanation, TenantQuotaPatch } from '@fairway/fair-scheduler';
+import { fairwayCodeOf } from '@fairway/grpc';
+import { validateJob, type JobState } from '@fairway/jobs';
+import { runWithTenant, tenantContext } from '@fairway/tenant-context';
+import { extractTraceHeaders, inSpan, type Logger } from '@fairway/telemetry';
+import type { ClaimedJob, JobStore, QueuedJob, QuotaRow } from './job-store';
+import type { DispatchPolicy } from './policy';
+import type { WorkerPools } from './worker-pool';
+
+/** Options of the {@link FairDispatcher}. */
+export interface FairDispatcherOptions {
+  /** Queued jobs of one tenant held in memory at most; the rest wait in PostgreSQL. */
+  window: number;
+  jobTimeoutMs: number;
+  leaseMarginMs: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  /** The clock the core is driven with (ms). */
+  now?: () => number;
+}
+
+/** What the dispatcher reports, for metrics and job events. */
+export interface DispatcherHooks {
+  onStateChange?: (job: { id: string; tenantId: string; attempt: number }, state: JobState, error?: string) => void;
+  onDispatched?: (job: ClaimedJob, tier: string, waitMs: number) => void;
+  onQuota?: (quota: QuotaRow | { tenantId: string; removed: true }) => void;
+}
+
+interface TenantWindow {
+  /** Ids of this tenant's jobs queued in the core. */
+  queued: Set<string>;
+  /** True when PostgreSQL may hold more of this tenant's queued jobs than the window shows. */
+  backlog: boolean;
+  partition: number;
+}
+
+/**
+ * Takes jobs from the durable per-tenant queues and runs them on the workers in the order the
+ * fair core decides. It holds only a window of each active tenant's queue in memory, only for the
+ * tenants whose Kafka partitions this replica owns, and every running job holds a lease whose
+ * fencing token is its attempt number.
+ */
+export class FairDispatcher {
+  private readonly owned = new Set<number>();
+  private readonly windows = new Map<string, TenantWindow>();
+  private readonly queuedJobs = new Map<string, QueuedJob>();
+  private readonly runningJobs = new Map<string, { tenantId: string; tier: string; startedAt: number }>();
+  private readonly suspended = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = Infinity;
+  private pumping = false;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly core: DispatchPolicy,
+    private readonly store: JobStore,
+    private readonly workers: WorkerPools,
+    private readonly log: Logger,
+    private readonly options: FairDispatcherOptions,
+    private readonly hooks: DispatcherHooks = {},
+  ) {
+    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+  }
+
+  /** Partitions this replica dispatches for. */
+  get partitions(): number[] {
+    return [...this.owned].sort((a, b) => a - b);
+  }
+
+  /** Jobs running now on this replica. */
+  get active(): number {
+    return this.runningJobs.size;
+  }
+
+  /** Per-tenant counts of this replica's in-memory queues and running jobs. */
+  tenantCounts(): Map<string, { queued: number; running: number }> {
+    const counts = new Map<string, { queued: number; running: number }>();
+    for (const [tenant, window] of this.windows) counts.set(tenant, { queued: window.queued.size, running: 0 });
+    for (const job of this.runningJobs.values()) {
+      const entry = counts.get(job.tenantId) ?? { queued: 0, running: 0 };
+      entry.running += 1;
+      counts.set(job.tenantId, entry);
+    }
+    return counts;
+  }
+
+  /** Applies a quota from the catalog to the core; it holds from the next decision. */
+  applyQuota(quota: QuotaRow): void {
+    const patch: TenantQuotaPatch = {
+      weight: quota.weight,
+      rate: quota.rate,
+      burst: quota.rate === null ? null : quota.burst,
+      maxInFlight: quota.maxInFlight,
+    };
+    this.core.setTenantQuota(quota.tenantId, patch, this.now());
+    this.hooks.onQuota?.(quota);
+    this.wake();
+  }
+
+  /** Back to the defaults for a tenant whose quota row was removed. */
+  clearQuota(tenantId: string): void {
+    this.core.setTenantQuota(tenantId, { weight: 1, rate: null, burst: null, maxInFlight: null }, this.now());
+    this.hooks.onQuota?.({ tenantId, removed: true });
+    this.wake();
+  }
+
+  /** Why the tenant's next job waits. */
+  explain(tenantId: string): Explanation {
+    return this.core.explain(tenantId, this.now());
+  }
+
+  /**
+   * The consumer group gave this replica `partitions`. Tenants of partitions it lost are dropped
+   * from memory (their jobs stay durable for the new owner); partitions it gained are loaded from
+   * PostgreSQL, with jobs whose lease expired put back in the queue.
+   */
+  async assign(partitions: readonly number[]): Promise<void> {
+    const next = new Set(partitions);
+    const lost = [...this.owned].filter((p) => !next.has(p));
+    const gained = [...next].filter((p) => !this.owned.has(p));
+    for (const p of lost) this.owned.delete(p);
+    for (const [tenantId, window] of this.windows) {
+      if (!next.has(window.partition)) this.dropTenant(tenantId);
+    }
+    for (const p of gained) this.owned.add(p);
+    this.log.info({ partitions: this.partitions, gained, lost }, 'partitions assigned');
+    if (gained.length > 0) {
+      const requeued = await this.store.requeueExpiredLeases(gained);
+      const loaded = await this.store.loadQueued(gained, this.options.window);
+      for (const job of [...requeued, ...loaded]) this.offer(job, true);
+      this.log.info({ loaded: loaded.length, requeued: requeued.length }, 'queues rebuilt from PostgreSQL');
+    }
+    this.wake();
+  }
+
+  /** Jobs made durable by the ingest. */
+  ingested(jobs: readonly QueuedJob[]): void {
+    for (const job of jobs) this.offer(job, false);
+    this.wake();
+  }
+
+  /** A tenant was suspended or resumed: its queued jobs leave the core, or come back. */
+  async tenantStatusChanged(tenantId: string, status: string): Promise<void> {
+    if (status === 'active') {
+      this.suspended.delete(tenantId);
+      await this.refill(tenantId, true);
+    } else {
+      this.suspended.add(tenantId);
+      this.dropTenant(tenantId);
+      this.log.info({ tenant: tenantId, status }, 'tenant is not active: its jobs wait');
+    }
+    this.wake();
+  }
+
+  /**
+   * Safety net, run every few seconds: leases that expired on owned partitions are requeued, and
+   * tenants whose durable queue holds jobs the window has not seen (retries whose back-off passed,
+   * jobs another replica requeued) are topped up.
+   */
+  async maintain(): Promise<void> {
+    const partitions = this.partitions;
+    if (partitions.length === 0) return;
+    const requeued = await this.store.requeueExpiredLeases(partitions);
+    for (const job of requeued) this.offer(job, true);
+    if (requeued.length > 0) this.log.info({ requeued: requeued.length }, 'requeued jobs whose lease expired');
+    const loaded = await this.store.loadQueued(partitions, this.options.window, undefined, [...this.queuedJobs.keys(), ...this.runningJobs.keys()]);
+    for (const job of loaded) this.offer(job, true);
+    this.wake();
+  }
+
+  /** Fills free slots with the jobs the core picks. Cheap to call often. */
+  wake(): void {
+    if (this.stopped || this.pumping) return;
+    this.pumping = true;
+    try {
+      const now = this.now();
+      for (let dispatch = this.core.dispatchNext(now); dispatch; dispatch = this.core.dispatchNext(now)) {
+        const job = this.queuedJobs.get(dispatch.job.id);
+        if (!job) {
+          // Dropped from memory while queued in the core: release the slot.
+          this.core.complete(dispatch.job.id, now, 0);
+          continue;
+        }
+        this.start(job, dispatch.tier, now);
+      }
+      this.armWakeTimer(now);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** Stops dispatching and waits for the jobs in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private offer(job: QueuedJob, fromStore: boolean): void {
+    if (!this.owned.has(job.partition) || this.suspended.has(job.tenantId)) return;
+    if (this.queuedJobs.has(job.id) || this.runningJobs.has(job.id)) return;
+    let window = this.windows.get(job.tenantId);
+    if (!window) {
+      window = { queued: new Set(), backlog: false, partition: job.partition };
+      this.windows.set(job.tenantId, window);
+    }
+    if (window.queued.size >= this.options.window) {
+      window.backlog = true;
+      return;
+    }
+    let estimate: number;
+    try {
+      estimate = validateJob(job.type, job.params).estimateMs;
+    } catch {
+      estimate = 1;
+    }
+    try {
+      this.core.enqueue({ id: job.id, tenant: job.tenantId, jobClass: job.jobClass, estimate, priority: job.priority }, this.now());
+    } catch (err) {
+      this.log.error({ err, jobId: job.id, jobClass: job.jobClass }, 'job cannot be scheduled (no tier for its class); it stays queued');
+      return;
+    }
+    window.queued.add(job.id);
+    this.queuedJobs.set(job.id, job);
+    if (fromStore) window.backlog = true;
+  }
+
+  private dropTenant(tenantId: string): void {
+    const window = this.windows.get(tenantId);
+    if (!window) return;
+    for (const id of window.queued) {
+      this.core.cancel(id);
+      this.queuedJobs.delete(id);
+    }
+    this.windows.delete(tenantId);
+  }
+
+  /** Tops a tenant's window up from PostgreSQL when it runs low and more may wait there. */
+  private async refill(tenantId: string, force = false): Promise<void> {
+    const window = this.windows.get(tenantId);
+    if (!force && (!window || !window.backlog || window.queued.size > this.options.window / 2)) return;
+    const want = this.options.window - (window?.queued.size ?? 0);
+    if (want <= 0) return;
+    const partitions = window ? [window.partition] : this.partitions;
+    const exclude = window ? [...window.queued] : [];
+    for (const [id, job] of this.runningJobs) if (job.tenantId === tenantId) exclude.push(id);
+    const jobs = await this.store.loadQueued(partitions, want, tenantId, exclude);
+    const current = this.windows.get(tenantId);
+    if (current && jobs.length < want) current.backlog = false;
+    for (const job of jobs) this.offer(job, false);
+    this.wake();
+  }
+
+  private start(job: QueuedJob, tier: string, now: number): void {
+    const window = this.windows.get(job.tenantId);
+    window?.queued.delete(job.id);
+    this.queuedJobs.delete(job.id);
+    this.runningJobs.set(job.id, { tenantId: job.tenantId, tier, startedAt: now });
+    if (window && window.backlog && window.queued.size <= this.options.window / 2) {
+      void this.refill(job.tenantId).catch((err: unknown) => this.log.warn({ err, tenant: job.tenantId }, 'window refill failed'));
+    }
+    const run = this.run(job, tier)
+      .catch((err: unknown) => this.log.error({ err, jobId: job.id }, 'dispatch failed; the lease will expire and the job will be retried'))
+      .finally(() => {
+        const started = this.runningJobs.get(job.id);
+        this.runningJobs.delete(job.id);
+        this.inFlight.delete(run);
+        const end = this.now();
+        this.core.complete(job.id, end, started ? Math.max(1, end - started.startedAt) : undefined);
+        this.wake();
+      });
+    this.inFlight.add(run);
+  }
+
+  private async run(job: QueuedJob, tier: string): Promise<void> {
+    const claimed = await this.store.claim(job.id, this.options.jobTimeoutMs + this.options.leaseMarginMs);
+    if (!claimed) return; // cancelled, or taken by another replica during a rebalance
+    this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'running');
+    this.hooks.onDispatched?.(claimed, tier, claimed.startedAt.getTime() - claimed.acceptedAt.getTime());
+    // Continue the trace the edge started; the tenant comes from the job row, passed explicitly.
+    const parent = extractTraceHeaders(claimed.traceHeaders);
+    await runWithTenant(tenantContext(claimed.tenantId, 'job', claimed.id), () =>
+      inSpan(
+        'scheduler.dispatch',
+        { 'tenant.id': claimed.tenantId, 'job.id': claimed.id, 'job.type': claimed.type, 'job.attempt': claimed.attempt, 'scheduler.tier': tier },
+        async () => {
+          try {
+            const response = await this.workers.execute(
+              tier,
+              { jobId: claimed.id, type: claimed.type, paramsJson: JSON.stringify(claimed.params), attempt: claimed.attempt },
+              this.options.jobTimeoutMs,
+            );
+            const result = JSON.parse(response.resultJson || '{}') as unknown;
+            if (await this.store.succeed(claimed.id, claimed.attempt, result)) {
+              this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'succeeded');
+            } else {
+              this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'result of a stale attempt refused');
+            }
+          } catch (err) {
+            await this.recordFailure(claimed, job, err as grpc.ServiceError);
+          }
+        },
+        parent,
+      ),
+    );
+  }
+
+  private async recordFailure(claimed: ClaimedJob, job: QueuedJob, err: grpc.ServiceError): Promise<void> {
+    const fairway = fairwayCodeOf(err);
+    // A worker that could not be reached or timed out may succeed on another try; a Fairway error
+    // says itself whether it is retriable.
+    const retriable =
+      fairway.retriable ?? [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.CANCELLED].includes(err.code);
+    const delay = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseDelayMs * 2 ** (claimed.attempt - 1));
+    const message = `${fairway.code ?? grpc.status[err.code] ?? 'ERROR'}: ${err.details || err.message}`;
+    const state = await this.store.fail(claimed.id, claimed.attempt, message, retriable, delay);
+    if (state === undefined) {
+      this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'failure of a stale attempt ignored');
+      return;
+    }
+    this.log.warn({ jobId: claimed.id, attempt: claimed.attempt, state, error: message }, 'job attempt failed');
+    this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, state, message);
+    if (state === 'queued') {
+      // Back in the queue after its back-off; the core sees it again only then.
+      setTimeout(() => {
+        this.offer(job, false);
+        this.wake();
+      }, delay).unref();
+    }
+  }
+
+  private armWakeTimer(now: number): void {
+    const at = this.core.nextWakeAt(now);
+    if (at === undefined || at >= this.wakeAt) {
+      if (at === undefined && this.wakeTimer) {
+        clearTimeout(this.wakeTimer);
+        this.wakeTimer = undefined;
+        this.wakeAt = Infinity;
+      }
+      return;
+    }
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    // Tenants waiting for tokens are woken at their refill time, never polled.
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.wakeAt = Infinity;
+      this.wake();
+    }, Math.max(0, at - now));
+    this.wakeTimer.unref();
+  }
+}
