@@ -209,6 +209,50 @@ describe('FairScheduler decisions', () => {
     expect(scheduler.snapshot().tenants).toBe(0);
   });
 
+  it('starts a newcomer at GPS virtual time: no earlier and no later than a tenant that has been waiting', () => {
+    const scheduler = new FairScheduler({ tiers: { default: { slots: 1 } } });
+    for (let i = 0; i < 20; i++) scheduler.enqueue(job(`x${i}`, 'x'), 0);
+    for (let t = 0; t < 100; t += 10) {
+      drain(scheduler, t);
+      scheduler.complete(`x${t / 10}`, t + 10);
+    }
+    // x alone on one slot for 100 ms: GPS virtual time is 100, x has been charged 100.
+    scheduler.enqueue(job('y0', 'y'), 100);
+    expect(scheduler.explain('y', 100).virtual?.finishTag).toBe(110);
+    expect(scheduler.explain('x', 100).virtual?.finishTag).toBe(110);
+    expect(scheduler.snapshot().tiers[0]?.virtualTime).toBe(100);
+  });
+
+  it('advances the virtual clock at slots / active weight, so a burst of long jobs does not push newcomers back', () => {
+    const scheduler = new FairScheduler({ tiers: { default: { slots: 4 } } });
+    for (let i = 0; i < 8; i++) scheduler.enqueue(job(`b${i}`, 'b', { estimate: 50 }), 0);
+    expect(drain(scheduler, 0)).toHaveLength(4);
+    // b holds all four slots with 200 of charged work, but only 10 ms have passed: V = 10 * 4 / 1,
+    // so v's tag is 40 + 100 against b's 200 + 50. (A clock that jumps by each dispatched cost
+    // would put v at 300 and behind b, although GPS serves v at once.)
+    scheduler.enqueue(job('v0', 'v', { estimate: 100 }), 10);
+    expect(scheduler.explain('v', 10)).toMatchObject({ state: 'tier-full', reason: expect.stringMatching(/first in line/) });
+    expect(scheduler.snapshot().tiers[0]?.virtualTime).toBe(40);
+    scheduler.complete('b0', 50);
+    expect(scheduler.dispatchNext(50)?.job.id).toBe('v0');
+  });
+
+  it('forgives a lead once the tier idles, so a tenant whose long job ran early is not pushed back later', () => {
+    const scheduler = new FairScheduler({ tiers: { default: { slots: 1 } } });
+    scheduler.enqueue(job('x0', 'x', { estimate: 200 }), 0);
+    drain(scheduler, 0);
+    scheduler.setTenantQuota('y', { weight: 3 }, 50);
+    scheduler.enqueue(job('y0', 'y', { estimate: 5 }), 50);
+    scheduler.complete('x0', 200);
+    drain(scheduler, 200);
+    scheduler.complete('y0', 205);
+    expect(scheduler.snapshot().activeTenants).toBe(0);
+    // Both come back after the busy period: x's small job must not queue behind y's larger one.
+    scheduler.enqueue(job('y1', 'y', { estimate: 50 }), 450);
+    scheduler.enqueue(job('x1', 'x', { estimate: 5 }), 450);
+    expect(drain(scheduler, 450).map((d) => d.job.id)).toEqual(['x1']);
+  });
+
   it('removes a cancelled job so it never runs', () => {
     const scheduler = new FairScheduler({ tiers: { default: { slots: 1 } } });
     scheduler.enqueue(job('a0', 'a'), 0);
@@ -284,7 +328,9 @@ describe('FairScheduler.explain', () => {
       },
       tenant: 'x',
       state: 'behind-others',
-      reason: /by 9\.000 virtual time: its finish tag 20\.000 vs 11\.000 for tenant 'y'/,
+      // x's first job started at t=0; y arrives at t=0 too, so GPS virtual time is still 0 and y's
+      // tag is 0 + 1/1, while x's next tag is 10 + 10.
+      reason: /by 19\.000 virtual time: its finish tag 20\.000 vs 1\.000 for tenant 'y'/,
     },
   ])('explains $name', ({ arrange, tenant, state, reason }) => {
     const scheduler = setUp();

@@ -112,7 +112,15 @@ export class FairScheduler {
       state.bucket.refill(time, next.rate, effectiveBurst(next));
     }
     state.quota = next;
-    if (state.lanes !== null) this.refresh(state, time);
+    if (state.lanes !== null) {
+      for (const lane of state.lanes) {
+        if (lane === undefined || lane.pending === 0 || lane.activeWeight === next.weight) continue;
+        lane.tier.settle(time);
+        lane.tier.activeWeight += next.weight - lane.activeWeight;
+        lane.activeWeight = next.weight;
+      }
+      this.refresh(state, time);
+    }
     return next;
   }
 
@@ -165,6 +173,7 @@ export class FairScheduler {
     const record = new JobRecord(job, tenant, tier, priority, this.jobSeq++);
     this.jobs.set(job.id, record);
     lane.jobs.push(record);
+    this.addPending(lane, time);
     tenant.queued++;
     this.queuedJobs++;
     this.refresh(tenant, time);
@@ -241,6 +250,7 @@ export class FairScheduler {
         bucket.take(actualCost - job.tokensTaken);
       }
     }
+    this.removePending((tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane, time);
     this.refresh(tenant, time);
     return job.spec;
   }
@@ -262,6 +272,7 @@ export class FairScheduler {
     if (job.state === 'parked') lane.parked?.get(job.spec.jobClass)?.remove(job);
     else lane.jobs.remove(job);
     this.jobs.delete(jobId);
+    this.removePending(lane, this.clock);
     tenant.queued--;
     this.queuedJobs--;
     this.refresh(tenant, this.clock);
@@ -393,7 +404,7 @@ export class FairScheduler {
         slots: tier.slots,
         inUse: tier.inUse,
         readyTenants: tier.ready.size,
-        virtualTime: tier.virtualTime,
+        virtualTime: tier.settle(this.clock),
       })),
       tenants: this.tenants.size,
       activeTenants: this.activeTenants,
@@ -446,11 +457,9 @@ export class FairScheduler {
     // compete advances it by c / W (WF2Q+ style), and never lags the start tag being served. A lane
     // joining later starts at this clock, so a newcomer neither jumps ahead of tenants that have
     // been waiting nor falls behind them.
-    const tier = lane.tier;
-    const advanced = tier.virtualTime + job.spec.estimate / Math.max(tier.readyWeight, tenant.quota.weight);
-    tier.virtualTime = Math.max(advanced, startTag);
     const weight = tenant.quota.weight;
     tenant.virtualTime += job.spec.estimate / weight;
+    if (startTag + job.spec.estimate / weight > lane.tier.maxFinishTag) lane.tier.maxFinishTag = startTag + job.spec.estimate / weight;
     job.chargedWeight = weight;
     if (tenant.bucket !== undefined && tenant.quota.rate !== undefined) {
       // Settle the refill up to now before spending: refilling after the spend would credit time
@@ -526,18 +535,14 @@ export class FairScheduler {
       }
       if (ready.has(lane)) {
         lane.finishTag = tenant.virtualTime + lane.offset + head.spec.estimate / weight;
-        lane.tier.readyWeight += weight - lane.readyWeight;
-        lane.readyWeight = weight;
         ready.update(lane);
       } else {
         // (Re)joining the competition: start no earlier than the tier's virtual time, so that
         // time spent idle or blocked by the tenant's own quota is not banked as credit.
-        const lift = lane.tier.virtualTime - tenant.virtualTime;
+        const lift = lane.tier.settle(now) - tenant.virtualTime;
         if (lift > lane.offset) lane.offset = lift;
         lane.finishTag = tenant.virtualTime + lane.offset + head.spec.estimate / weight;
         lane.entrySeq = this.laneSeq++;
-        lane.readyWeight = weight;
-        lane.tier.readyWeight += weight;
         ready.push(lane);
       }
     }
@@ -550,11 +555,34 @@ export class FairScheduler {
   }
 
   private leaveReady(lane: Lane): void {
-    if (lane.tier.ready.remove(lane)) {
-      lane.tier.readyWeight -= lane.readyWeight;
-      // Summing and subtracting floats drifts; an empty heap resets the sum exactly.
-      if (lane.tier.ready.size === 0) lane.tier.readyWeight = 0;
-      lane.readyWeight = 0;
+    lane.tier.ready.remove(lane);
+  }
+
+  /** One more job in `lane` (queued, parked or running); the lane joins its tier's GPS weight. */
+  private addPending(lane: Lane, now: number): void {
+    if (lane.pending++ === 0) {
+      const tier = lane.tier;
+      tier.settle(now);
+      lane.activeWeight = lane.tenant.quota.weight;
+      tier.activeWeight += lane.activeWeight;
+    }
+  }
+
+  /** One job fewer in `lane`; the last one leaving takes its weight out of the tier's GPS weight. */
+  private removePending(lane: Lane, now: number): void {
+    if (--lane.pending === 0) {
+      const tier = lane.tier;
+      tier.settle(now);
+      tier.activeWeight -= lane.activeWeight;
+      lane.activeWeight = 0;
+      if (tier.activeWeight < 1e-9) {
+        // Summing and subtracting floats drifts; the last active lane leaving resets the sum exactly.
+        tier.activeWeight = 0;
+        // The tier's busy period ends: GPS would have finished every job by now, so no tenant keeps
+        // a lead or a debt into the next busy period (a tenant whose long job ran ahead of its
+        // fluid share would otherwise come back behind newcomers).
+        if (tier.maxFinishTag > tier.virtualTime) tier.virtualTime = tier.maxFinishTag;
+      }
     }
   }
 

@@ -49,8 +49,10 @@ export class Lane implements HeapItem {
   finishTag = 0;
   /** Order of entry into the ready heap; breaks finish-tag ties first-come first-served. */
   entrySeq = 0;
-  /** Weight this lane adds to its tier's `readyWeight` while in the ready heap. */
-  readyWeight = 0;
+  /** Jobs of this lane queued, parked or running: the lane is active (counts in GPS) while > 0. */
+  pending = 0;
+  /** Weight this lane adds to its tier's `activeWeight` while active. */
+  activeWeight = 0;
 
   constructor(
     readonly tenant: TenantState,
@@ -99,16 +101,31 @@ export class TierState {
   borrowers: TierState[] = [];
   readonly ready = new IndexedHeap<Lane>(laneBefore);
   /**
-   * System virtual time of the tier: the largest start tag it has dispatched. A lane joining the
-   * competition starts no earlier than this.
+   * System virtual time of the tier at real time `clockAt`: an estimate of GPS virtual time (the
+   * normalised service a continuously backlogged tenant would have received). It advances at
+   * `slots / activeWeight` per ms while any lane is active. A lane joining the competition starts
+   * no earlier than this.
    */
   virtualTime = 0;
-  /** Sum of the weights of the lanes in `ready`: the divisor of the virtual clock's advance. */
-  readyWeight = 0;
+  /** Real time (ms) at which `virtualTime` was last settled. */
+  clockAt = 0;
+  /** Sum of the weights of the active lanes (queued, parked or running jobs) of this tier. */
+  activeWeight = 0;
+  /** Largest virtual finish tag dispatched in this tier (the clock's floor once the tier idles). */
+  maxFinishTag = 0;
 
   constructor(
     readonly name: string,
     readonly index: number,
     public slots: number,
   ) {}
+
+  /** Brings `virtualTime` up to real time `now` (never backwards). */
+  settle(now: number): number {
+    if (now > this.clockAt) {
+      if (this.activeWeight > 0) this.virtualTime += ((now - this.clockAt) * this.slots) / this.activeWeight;
+      this.clockAt = now;
+    }
+    return this.virtualTime;
+  }
 }
