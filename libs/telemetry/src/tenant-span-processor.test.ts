@@ -7,7 +7,7 @@ import { TENANT_SPAN_ATTRIBUTE, TenantSpanProcessor } from './tenant-span-proces
 
 describe('TenantSpanProcessor', () => {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ spanProcessors: [new TenantSpanProcessor(), new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({ spanProcessors: [new TenantSpanProcessor([new SimpleSpanProcessor(exporter)])] });
   const tracer = provider.getTracer('test');
   const acme = tenantContext('acme' as TenantId, 'jwt');
 
@@ -44,6 +44,36 @@ describe('TenantSpanProcessor', () => {
     expect(attributeOf('handler')).toBe('acme');
     expect(attributeOf('router')).toBe('acme');
     expect(attributeOf('request')).toBe('acme');
+  });
+
+  it('tags spans of a request that ended before its tenant was known, before they are exported', () => {
+    const request = tracer.startSpan('request');
+    const inRequest = trace.setSpan(ROOT_CONTEXT, request);
+    tracer.startSpan('tenant-lookup', {}, inRequest).end();
+    expect(exporter.getFinishedSpans()).toHaveLength(0);
+    runWithTenant(acme, () => tracer.startSpan('handler', {}, inRequest).end());
+    request.end();
+    expect(exporter.getFinishedSpans().map((s) => s.name).sort()).toEqual(['handler', 'request', 'tenant-lookup']);
+    expect(attributeOf('tenant-lookup')).toBe('acme');
+  });
+
+  it('tags a sibling local root of the same trace (a span continued from the same traceparent)', () => {
+    const remote = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true });
+    const httpSpan = tracer.startSpan('http', {}, remote);
+    const manual = tracer.startSpan('manual', {}, remote);
+    runWithTenant(acme, () => tracer.startSpan('handler', {}, trace.setSpan(ROOT_CONTEXT, manual)).end());
+    manual.end();
+    httpSpan.end();
+    expect(attributeOf('http')).toBe('acme');
+    expect(attributeOf('manual')).toBe('acme');
+  });
+
+  it('exports a request that never learnt a tenant as it is', () => {
+    const request = tracer.startSpan('refused');
+    tracer.startSpan('refused-lookup', {}, trace.setSpan(ROOT_CONTEXT, request)).end();
+    request.end();
+    expect(attributeOf('refused')).toBeUndefined();
+    expect(exporter.getFinishedSpans()).toHaveLength(2);
   });
 
   it('never overwrites a tenant a span already has', () => {

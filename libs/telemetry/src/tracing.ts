@@ -62,9 +62,10 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
   const exporting: tracing.SpanProcessor[] = exportRequested(env) ? getSpanProcessorsFromEnv() : [];
   sdk = new NodeSDK({
     serviceName: process.env['OTEL_SERVICE_NAME'],
-    // The tenant tagger alone still keeps the tracer provider real, so with no exporter spans are
-    // made (traceparent and baggage propagate) and simply not sent anywhere.
-    spanProcessors: [new TenantSpanProcessor(), ...exporting],
+    // The tenant tagger sits in front of the exporting processors (it may hold a span back until
+    // its request's tenant is known). Alone it still keeps the tracer provider real, so with no
+    // exporter spans are made (traceparent and baggage propagate) and simply not sent anywhere.
+    spanProcessors: [new TenantSpanProcessor(exporting)],
     instrumentations: instrumentations(),
     textMapPropagator: new CompositePropagator({
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
