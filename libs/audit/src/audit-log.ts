@@ -2,8 +2,11 @@ import type { Pool, PoolClient } from 'pg';
 import { ValidationError } from '@fairway/errors';
 import { GENESIS_HASH, auditJson, entryHash, type AuditEntryInput, type AuditRecord } from './audit-entry';
 
-/** Something that runs queries: a pool, or a client already inside the caller's transaction. */
-export type AuditDb = Pool | PoolClient;
+/**
+ * Something that runs queries: a pool, or a client already inside the caller's transaction (a
+ * PoolClient, or the `tx` of withTenantId).
+ */
+export type AuditDb = Pool | Pick<PoolClient, 'query'>;
 
 /** A stored row, as pg returns it (bigint as string). */
 export interface AuditRow {
@@ -84,7 +87,7 @@ export async function appendAudit(db: AuditDb, entry: AuditEntryInput): Promise<
   }
 }
 
-async function appendInTransaction(client: PoolClient, entry: AuditEntryInput): Promise<AuditRecord> {
+async function appendInTransaction(client: Pick<PoolClient, 'query'>, entry: AuditEntryInput): Promise<AuditRecord> {
   // hashtextextended gives a 64-bit key; the prefix keeps the audit's locks apart from other users
   // of advisory locks on the same database.
   await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('fairway.audit:' || $1, 0))`, [entry.chain]);
