@@ -14,3 +14,30 @@ export type { SchedulerAdminClient, SchedulerAdminHandlers } from './generated/f
 export type { TenantQuota as TenantQuotaMessage } from './generated/fairway/scheduler/v1/TenantQuota';
 export type { TenantStats as TenantStatsMessage } from './generated/fairway/scheduler/v1/TenantStats';
 export type { Tenant as TenantMessage, Tenant__Output as TenantMessage__Output } from './generated/fairway/tenancy/v1/Tenant';
+export {
+  transportSecurityFromEnv,
+  transportSecurity,
+  loadTlsFiles,
+  serverCredentials,
+  clientCredentials,
+  bindServerWith,
+  spiffeIdsOf,
+  TLS_ENV,
+  DEFAULT_TRUST_DOMAIN,
+  type TransportSecurity,
+  type TlsFiles,
+  type TlsMaterial,
+  type ClientCredentialOptions,
+} from './tls';
+export {
+  authorizeServiceCall,
+  serviceIdentityInterceptor,
+  peerIdentity,
+  identityOfCertificate,
+  FAIRWAY_TRUST_POLICIES,
+  HEALTH_METHODS,
+  type ServiceIdentity,
+  type ServiceTrustPolicy,
+  type CallerPermission,
+  type ServiceCallGrant,
+} from './service-identity';
