@@ -1,0 +1,61 @@
+import { duration, percent, table } from './render';
+
+/** One tenant's row of GET /admin/v1/stats. */
+export interface TenantStatsRow {
+  tenantId: string;
+  queued: number;
+  inFlight: number;
+  weight?: number;
+  maxInFlight?: number | null;
+  waitP50Ms?: number | null;
+  waitP99Ms?: number | null;
+  share?: number | null;
+  entitlement?: number | null;
+  dispatched?: number;
+  throttled?: number;
+}
+
+/** What `top` can sort by. */
+export const TOP_SORT_KEYS = ['queued', 'in-flight', 'wait-p99', 'share', 'tenant'] as const;
+/** One of {@link TOP_SORT_KEYS}. */
+export type TopSortKey = (typeof TOP_SORT_KEYS)[number];
+
+const sorters: Record<TopSortKey, (a: TenantStatsRow, b: TenantStatsRow) => number> = {
+  queued: (a, b) => b.queued - a.queued || b.inFlight - a.inFlight,
+  'in-flight': (a, b) => b.inFlight - a.inFlight || b.queued - a.queued,
+  'wait-p99': (a, b) => (b.waitP99Ms ?? -1) - (a.waitP99Ms ?? -1),
+  share: (a, b) => (b.share ?? -1) - (a.share ?? -1),
+  tenant: (a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0),
+};
+
+/**
+ * Share against entitlement as one word an operator can scan: "under" when the tenant got less
+ * than 90% of what weighted fairness promises it (while it had work), "over" above 110%.
+ */
+export function fairnessVerdict(row: TenantStatsRow): string {
+  if (typeof row.share !== 'number' || typeof row.entitlement !== 'number' || row.entitlement <= 0) return '';
+  const ratio = row.share / row.entitlement;
+  if (ratio < 0.9 && row.queued > 0) return 'under';
+  if (ratio > 1.1) return 'over';
+  return 'fair';
+}
+
+/** One frame of `tenantctl top`: tenants by the sort key, at most `limit` of them. */
+export function renderTopFrame(rows: readonly TenantStatsRow[], options: { sort: TopSortKey; limit: number; at: Date }): string {
+  const sorted = [...rows].sort(sorters[options.sort]).slice(0, options.limit);
+  const totals = rows.reduce((t, r) => ({ queued: t.queued + r.queued, inFlight: t.inFlight + r.inFlight }), { queued: 0, inFlight: 0 });
+  const header = `fairway top - ${options.at.toISOString().slice(11, 19)}  tenants ${rows.length}  queued ${totals.queued}  in flight ${totals.inFlight}  (sorted by ${options.sort})`;
+  const body = table(sorted, [
+    { header: 'TENANT', value: (r) => r.tenantId },
+    { header: 'QUEUED', value: (r) => String(r.queued), align: 'right' },
+    { header: 'IN-FLIGHT', value: (r) => `${r.inFlight}/${r.maxInFlight ?? '-'}`, align: 'right' },
+    { header: 'WEIGHT', value: (r) => String(r.weight ?? '-'), align: 'right' },
+    { header: 'WAIT-P50', value: (r) => duration(r.waitP50Ms), align: 'right' },
+    { header: 'WAIT-P99', value: (r) => duration(r.waitP99Ms), align: 'right' },
+    { header: 'SHARE', value: (r) => percent(r.share), align: 'right' },
+    { header: 'ENTITLED', value: (r) => percent(r.entitlement), align: 'right' },
+    { header: 'FAIR', value: fairnessVerdict },
+    { header: 'THROTTLED', value: (r) => String(r.throttled ?? 0), align: 'right' },
+  ]);
+  return `${header}\n\n${body}`;
+}
