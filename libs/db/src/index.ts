@@ -1,6 +1,7 @@
 /**
  * PostgreSQL for Fairway: pools, tenant-scoped transactions under row-level security, the tenant
- * catalog, and database preparation (roles and migrations).
+ * catalog, database preparation (roles and migrations), and tenant data isolation: the
+ * TenantDataRouter (pooled, schema or database per tenant), onboarding/offboarding and tenant migrations.
  */
 export { DbRole, roleUrl, type DbRoleName } from './roles';
 export { createPool, type PoolOptions } from './pool';
@@ -16,3 +17,36 @@ export {
   type TenantStatus,
   type IsolationModel,
 } from './tenants';
+export { TenantDataRouter, TENANT_CATALOG_CHANNEL, type TenantDataRouterOptions } from './tenant-data/tenant-data-router';
+export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './tenant-data/connection-budget';
+export {
+  LOCAL_SERVER,
+  schemaNameFor,
+  databaseNameFor,
+  databaseUrl,
+  databaseOf,
+  locationOf,
+  type TenantLocation,
+  type TenantRoute,
+  type TenantDbServers,
+} from './tenant-data/tenant-location';
+export {
+  provisionTenant,
+  deprovisionTenant,
+  type ProvisioningDeps,
+  type NewTenant,
+  type OffboardingReport,
+} from './tenant-data/tenant-provisioning';
+export {
+  migrateTenants,
+  migrateTenantStore,
+  tenantMigrationNames,
+  targetIndex,
+  TENANT_MIGRATIONS_DIR,
+  NO_VERSION,
+  type MigrateTenantsOptions,
+  type MigrateTenantsResult,
+  type TenantMigrationProgress,
+  type TenantMigrationStep,
+  type MigratableTenant,
+} from './tenant-data/tenant-migrations';

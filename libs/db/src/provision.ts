@@ -13,12 +13,17 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Creates `role` if missing, with LOGIN and the given password, never superuser nor BYPASSRLS. */
+/**
+ * Creates `role` if missing, with LOGIN and the given password, never superuser nor BYPASSRLS.
+ * The owner alone may create databases: onboarding a tenant of the `database` isolation model
+ * creates one (and owns it, so offboarding may drop it).
+ */
 async function ensureRole(client: Client, role: DbRoleName, password: string): Promise<void> {
   const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
   const verb = rowCount ? 'ALTER' : 'CREATE';
+  const createDb = role === DbRole.owner ? 'CREATEDB' : 'NOCREATEDB';
   await client.query(
-    `${verb} ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE PASSWORD ${client.escapeLiteral(password)}`,
+    `${verb} ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE ${createDb} PASSWORD ${client.escapeLiteral(password)}`,
   );
 }
 
@@ -53,6 +58,11 @@ export async function prepareDatabase(
         if (err.code !== '23505' && err.code !== '42710') throw err; // created concurrently
       });
     }
+    // DROP DATABASE ... WITH (FORCE) on offboarding ends the application's sessions on the tenant's
+    // database; pg_signal_backend lets the owner do that without being a superuser.
+    await server.query(`GRANT pg_signal_backend TO ${DbRole.owner}`).catch((err: { code?: string }) => {
+      if (err.code !== 'XX000' && err.code !== '23505') throw err; // granted concurrently
+    });
   } finally {
     await server.end();
   }

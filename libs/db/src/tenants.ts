@@ -16,6 +16,12 @@ export interface TenantRecord {
   isolationModel: IsolationModel;
   plan: string;
   createdAt: Date;
+  /** The tenant's schema (isolation model `schema`), else undefined. */
+  schemaName?: string | undefined;
+  /** The server of the tenant's database (model `database`): 'local' or a name in TENANT_DB_SERVERS. */
+  dbServer?: string | undefined;
+  /** The tenant's database (model `database`), else undefined. */
+  dbName?: string | undefined;
 }
 
 interface TenantRow {
@@ -26,6 +32,9 @@ interface TenantRow {
   isolation_model: IsolationModel;
   plan: string;
   created_at: Date;
+  schema_name: string | null;
+  db_server: string | null;
+  db_name: string | null;
 }
 
 function toTenant(row: TenantRow): TenantRecord {
@@ -37,10 +46,13 @@ function toTenant(row: TenantRow): TenantRecord {
     isolationModel: row.isolation_model,
     plan: row.plan,
     createdAt: row.created_at,
+    schemaName: row.schema_name ?? undefined,
+    dbServer: row.db_server ?? undefined,
+    dbName: row.db_name ?? undefined,
   };
 }
 
-const COLUMNS = 'id, slug, display_name, status, isolation_model, plan, created_at';
+const COLUMNS = 'id, slug, display_name, status, isolation_model, plan, created_at, schema_name, db_server, db_name';
 
 /** The tenant with `id`, or undefined. */
 export async function findTenant(pool: Pool, id: string): Promise<TenantRecord | undefined> {
@@ -54,17 +66,41 @@ export async function listTenants(pool: Pool): Promise<TenantRecord[]> {
   return rows.map(toTenant);
 }
 
-/** Inserts a tenant, or returns the existing one with the same id (idempotent onboarding). */
+/**
+ * Inserts a tenant, or returns the existing one with the same id (idempotent onboarding). The
+ * location columns must match the isolation model (a CHECK constraint says so); provisionTenant()
+ * fills them in.
+ */
 export async function upsertTenant(
   pool: Pool,
-  tenant: { id: TenantId; slug?: string; displayName?: string; plan?: string; status?: TenantStatus },
+  tenant: {
+    id: TenantId;
+    slug?: string;
+    displayName?: string;
+    plan?: string;
+    status?: TenantStatus;
+    isolationModel?: IsolationModel;
+    schemaName?: string;
+    dbServer?: string;
+    dbName?: string;
+  },
 ): Promise<TenantRecord> {
   const { rows } = await pool.query<TenantRow>(
-    `INSERT INTO tenants (id, slug, display_name, plan, status)
-     VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO tenants (id, slug, display_name, plan, status, isolation_model, schema_name, db_server, db_name)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (id) DO UPDATE SET updated_at = tenants.updated_at
      RETURNING ${COLUMNS}`,
-    [tenant.id, tenant.slug ?? tenant.id, tenant.displayName ?? tenant.id, tenant.plan ?? 'standard', tenant.status ?? 'active'],
+    [
+      tenant.id,
+      tenant.slug ?? tenant.id,
+      tenant.displayName ?? tenant.id,
+      tenant.plan ?? 'standard',
+      tenant.status ?? 'active',
+      tenant.isolationModel ?? 'pooled',
+      tenant.schemaName ?? null,
+      tenant.dbServer ?? null,
+      tenant.dbName ?? null,
+    ],
   );
   return toTenant(rows[0] as TenantRow);
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { TenantId } from '@fairway/tenant-context';
 import { createPool } from './pool';
-import { upsertTenant } from './tenants';
+import { upsertTenant, type IsolationModel } from './tenants';
+import { deprovisionTenant, provisionTenant } from './tenant-data/tenant-provisioning';
 
 /** Connection URLs of the test database, one per role (set by the test tier's global setup). */
 export function testDatabaseUrls(): { owner: string; app: string; scheduler: string } {
@@ -42,4 +43,22 @@ export async function createTestTenant(owner: Pool, prefix = 't'): Promise<Tenan
 /** Removes test tenants (and, by cascade, their jobs). */
 export async function dropTestTenants(owner: Pool, ids: readonly string[]): Promise<void> {
   if (ids.length > 0) await owner.query('DELETE FROM tenants WHERE id = ANY($1::text[])', [ids]);
+}
+
+/**
+ * Onboards a uniquely named tenant in `model` through provisionTenant (schema and database tenants
+ * get their schema or database, migrated), as the owner of the test database.
+ */
+export async function createIsolatedTestTenant(owner: Pool, model: IsolationModel, prefix = 't'): Promise<TenantId> {
+  const id = uniqueTenantId(prefix);
+  await provisionTenant({ ownerPool: owner, ownerUrl: testDatabaseUrls().owner }, { id, isolationModel: model });
+  return id;
+}
+
+/** Offboards test tenants of any model (drops their schema or database) and removes their catalog rows. */
+export async function dropIsolatedTestTenants(owner: Pool, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    await deprovisionTenant({ ownerPool: owner, ownerUrl: testDatabaseUrls().owner }, id as TenantId).catch(() => undefined);
+  }
+  await dropTestTenants(owner, ids);
 }

@@ -31,6 +31,20 @@ describe('validateJob', () => {
     }
   });
 
+  it('runs exports in the heavy class and reports in the standard class, whatever the params say', () => {
+    expect(validateJob('export', {}).jobClass).toBe('heavy');
+    expect(validateJob('export', { batchSize: 100 }).params).toEqual({ batchSize: 100 });
+    expect(validateJob('report', {}).jobClass).toBe('standard');
+  });
+
+  it.each([
+    ['export', { batchSize: 5 }],
+    ['export', { class: 'interactive' }],
+    ['report', { tag: 'x' }],
+  ])('refuses bad %s params %j', (type, params) => {
+    expect(() => validateJob(type, params)).toThrow(ValidationError);
+  });
+
   it.each(['nope', '__proto__', 'constructor', 'toString'])('refuses the unknown job type %s', (type) => {
     expect(() => validateJob(type, { ms: 1 })).toThrow(UnknownJobTypeError);
   });

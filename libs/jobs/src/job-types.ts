@@ -28,6 +28,24 @@ export const jobTypes = {
     jobClass: (params: { class?: JobClass | undefined }) => params.class ?? 'standard',
     estimateMs: (params: { ms: number }) => Math.max(1, params.ms),
   },
+  export: {
+    description:
+      "Streams every record of the tenant to CSV (a server-side cursor, never the whole table in memory); the CSV is the job's result at GET /v1/jobs/{id}/result.",
+    params: z
+      .object({
+        /** Rows fetched from the cursor at a time. */
+        batchSize: z.number().int().min(10).max(10_000).optional(),
+      })
+      .strict(),
+    jobClass: () => 'heavy' as const,
+    estimateMs: () => 5_000,
+  },
+  report: {
+    description: "Aggregates the tenant's records: count, sum and average of amount, and the same per tag, as JSON.",
+    params: z.object({}).strict(),
+    jobClass: () => 'standard' as const,
+    estimateMs: () => 200,
+  },
 } satisfies Record<string, JobTypeDefinition>;
 
 export type JobType = keyof typeof jobTypes;
@@ -49,7 +67,8 @@ export interface ValidatedJob {
  */
 export function validateJob(type: string, params: unknown): ValidatedJob {
   if (!Object.prototype.hasOwnProperty.call(jobTypes, type)) throw new UnknownJobTypeError(type, JOB_TYPE_NAMES);
-  const definition = jobTypes[type as JobType];
+  // Widened to the common shape: each type checks its own params before its functions see them.
+  const definition: JobTypeDefinition = jobTypes[type as JobType];
   const parsed = definition.params.safeParse(params ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({

@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { commonConfigSchema, loadConfig, port } from '@fairway/config';
-import { createPool, findTenant, listTenants, setTenantStatus, upsertTenant, type TenantRecord } from '@fairway/db';
+import { AuditAction, appendAudit } from '@fairway/audit';
+import { createPool, deprovisionTenant, findTenant, listTenants, provisionTenant, setTenantStatus, type TenantRecord } from '@fairway/db';
 import { NotFoundError, ValidationError } from '@fairway/errors';
 import {
   addHealthService,
@@ -19,7 +20,21 @@ const configSchema = commonConfigSchema.extend({
   DATABASE_URL: z.string().url().default('postgres://fairway_owner:fairway_owner@127.0.0.1:5432/fairway'),
   CONTROL_PLANE_PORT: port().default(7051),
   CONTROL_PLANE_HOST: z.string().default('127.0.0.1'),
+  /** Servers other than the catalog's for tenant databases: JSON {"name": "postgres://fairway_owner:...@host/postgres"}. */
+  TENANT_DB_SERVERS: z
+    .string()
+    .default('{}')
+    .transform((raw, ctx) => {
+      try {
+        return z.record(z.string().url()).parse(JSON.parse(raw));
+      } catch {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be JSON: {"server-name": "postgres://user:pass@host:5432/postgres"}' });
+        return z.NEVER;
+      }
+    }),
 });
+
+const MODELS = ['pooled', 'schema', 'database'] as const;
 
 const STATUSES = ['provisioning', 'active', 'suspended', 'offboarding', 'deleted'] as const;
 
@@ -47,6 +62,7 @@ async function main(): Promise<void> {
   const log = createLogger('control-plane', config.LOG_LEVEL);
   // The catalog's writer connects as the owner role: it provisions tenants.
   const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, applicationName: 'fairway-control-plane' });
+  const provisioning = { ownerPool: pool, ownerUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS };
 
   const handlers: TenantCatalogHandlers = {
     GetTenant: unaryHandler(async (req) => {
@@ -57,14 +73,49 @@ async function main(): Promise<void> {
     ListTenants: unaryHandler(async () => ({ tenants: (await listTenants(pool)).map(toMessage) })),
     CreateTenant: unaryHandler(async (req) => {
       const id = requireTenantId(req.id);
-      const tenant = await upsertTenant(pool, {
+      const model = z.enum(MODELS).safeParse(req.isolationModel || 'pooled');
+      if (!model.success) {
+        throw new ValidationError(`isolationModel must be one of ${MODELS.join(', ')} (got '${req.isolationModel}')`, [{ path: 'isolationModel', message: 'invalid isolation model' }]);
+      }
+      const before = await findTenant(pool, id);
+      const started = performance.now();
+      const tenant = await provisionTenant(provisioning, {
         id,
         slug: req.slug || id,
         displayName: req.displayName || id,
         plan: req.plan || 'standard',
+        isolationModel: model.data,
+        ...(req.dbServer ? { dbServer: req.dbServer } : {}),
       });
-      log.info({ tenant: id }, 'tenant created');
+      if (!before) {
+        await appendAudit(pool, { chain: id, actor: 'control-plane', action: AuditAction.tenantCreate, target: id, after: toMessage(tenant) });
+        log.info({ tenant: id, model: tenant.isolationModel, ms: Math.round(performance.now() - started) }, 'tenant created');
+      }
       return toMessage(tenant);
+    }),
+    DeleteTenant: unaryHandler(async (req) => {
+      const id = requireTenantId(req.id);
+      const before = await findTenant(pool, id);
+      const report = await deprovisionTenant(provisioning, id);
+      // A repeated DeleteTenant changes nothing and records nothing.
+      if (before?.status === 'deleted') return toMessage(report.tenant);
+      await appendAudit(pool, {
+        chain: id,
+        actor: req.actor || 'control-plane',
+        action: AuditAction.tenantDelete,
+        target: id,
+        before: { status: before?.status ?? null, isolationModel: report.model },
+        after: {
+          status: report.tenant.status,
+          pooledRecordsDeleted: report.pooledRecordsDeleted,
+          artifactsDeleted: report.artifactsDeleted,
+          droppedSchema: report.droppedSchema ?? null,
+          droppedDatabase: report.droppedDatabase ?? null,
+        },
+        ...(req.reason ? { reason: req.reason } : {}),
+      });
+      log.info({ tenant: id, model: report.model }, 'tenant offboarded');
+      return toMessage(report.tenant);
     }),
     SetTenantStatus: unaryHandler(async (req) => {
       const status = z.enum(STATUSES).safeParse(req.status);

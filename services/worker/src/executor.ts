@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
 import { JobFailedError } from '@fairway/errors';
-import { withTenantId } from '@fairway/db';
+import { withTenantId, type TenantTx } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
 import type { CallTenant } from '@fairway/grpc';
+import { exportRecordsCsv, reportRecords, type TenantData } from '@fairway/records';
+import type { TenantId } from '@fairway/tenant-context';
 
 /** One attempt of a job, as the worker receives it. */
 export interface JobAttempt {
@@ -19,12 +21,23 @@ export interface AttemptOutcome {
   result: Record<string, unknown>;
 }
 
+/** What the executor works with: the catalog database (effects, artifacts) and the tenants' data. */
+export interface ExecutorDeps {
+  /** The catalog database as the application role: job_effects and job_artifacts, under RLS. */
+  pool: Pool;
+  /** The tenants' own data (records), wherever their isolation model puts it. */
+  data: TenantData;
+  workerId: string;
+  /** Rows per cursor fetch for exports (default 500). */
+  exportBatchSize?: number;
+}
+
 /**
  * Runs one attempt of a job for the tenant of the call. The job's effect is written in a
  * transaction under the tenant's row-level security, once per job id: the first attempt to commit
  * wins, and a retried attempt finds the effect and reports it instead of applying it again.
  */
-export async function executeJob(pool: Pool, workerId: string, job: JobAttempt, tenant: CallTenant): Promise<AttemptOutcome> {
+export async function executeJob(deps: ExecutorDeps, job: JobAttempt, tenant: CallTenant): Promise<AttemptOutcome> {
   let params: unknown;
   try {
     params = JSON.parse(job.paramsJson || '{}');
@@ -32,28 +45,92 @@ export async function executeJob(pool: Pool, workerId: string, job: JobAttempt, 
     throw new JobFailedError(`params of job ${job.jobId} are not JSON`, false);
   }
   const validated = validateJob(job.type, params);
-  const { ms, failAttempts } = validated.params as { ms: number; failAttempts?: number };
+  const tenantId = tenant.context.tenantId;
+  const seen = {
+    workerId: deps.workerId,
+    metadataTenant: tenantId,
+    baggageTenant: tenant.baggageTenant ?? null,
+  };
+  switch (validated.type) {
+    case 'export':
+      return withArtifact(deps.pool, job, tenantId, 'text/csv; charset=utf-8', async (write) => {
+        const stats = await deps.data.withTenant(tenantId, (tx) =>
+          exportRecordsCsv(tx, write, { batchSize: (validated.params as { batchSize?: number }).batchSize ?? deps.exportBatchSize ?? 500 }),
+        );
+        return { ...seen, rows: stats.rows, chars: stats.chars, chunks: stats.chunks, batchSize: stats.batchSize };
+      });
+    case 'report':
+      return withArtifact(deps.pool, job, tenantId, 'application/json', async (write) => {
+        const report = await deps.data.withTenant(tenantId, (tx) => reportRecords(tx));
+        await write(JSON.stringify(report));
+        return { ...seen, count: report.count, sumAmount: report.sumAmount };
+      });
+    case 'synthetic':
+      return runSynthetic(deps, job, tenantId, validated.params as { ms: number; failAttempts?: number }, seen);
+  }
+}
+
+async function runSynthetic(
+  deps: ExecutorDeps,
+  job: JobAttempt,
+  tenantId: TenantId,
+  params: { ms: number; failAttempts?: number },
+  seen: Record<string, unknown>,
+): Promise<AttemptOutcome> {
+  const { ms, failAttempts } = params;
   // The work itself happens outside the transaction, so a long job does not hold a connection.
   await sleep(ms);
   if (failAttempts !== undefined && job.attempt <= failAttempts) {
     throw new JobFailedError(`synthetic failure on attempt ${job.attempt} of ${failAttempts}`, true);
   }
-  const tenantId = tenant.context.tenantId;
-  return withTenantId(pool, tenantId, async (tx) => {
-    const observed = {
-      workerId,
-      metadataTenant: tenantId,
-      baggageTenant: tenant.baggageTenant ?? null,
-      dbSessionTenant: (await tx.query<{ t: string }>("SELECT current_setting('app.tenant_id', true) AS t")).rows[0]?.t ?? null,
-      sleptMs: ms,
-    };
+  return withTenantId(deps.pool, tenantId, async (tx) => {
+    const observed = { ...seen, dbSessionTenant: await sessionTenant(tx), sleptMs: ms };
     const inserted = await tx.query(
       `INSERT INTO job_effects (job_id, tenant_id, attempt, observed)
        VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING`,
       [job.jobId, tenantId, job.attempt, observed],
     );
     if (inserted.rowCount === 1) return { applied: true, result: observed };
-    const existing = await tx.query<{ observed: Record<string, unknown> }>('SELECT observed FROM job_effects WHERE job_id = $1', [job.jobId]);
-    return { applied: false, result: existing.rows[0]?.observed ?? observed };
+    return { applied: false, result: await existingEffect(tx, job.jobId, observed) };
+  });
+}
+
+async function sessionTenant(tx: TenantTx): Promise<string | null> {
+  return (await tx.query<{ t: string }>("SELECT current_setting('app.tenant_id', true) AS t")).rows[0]?.t ?? null;
+}
+
+async function existingEffect(tx: TenantTx, jobId: string, fallback: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const existing = await tx.query<{ observed: Record<string, unknown> }>('SELECT observed FROM job_effects WHERE job_id = $1', [jobId]);
+  return existing.rows[0]?.observed ?? fallback;
+}
+
+/**
+ * Produces a job's artifact and its effect in ONE catalog transaction, so a job id has at most one
+ * artifact however often it runs: the artifact row is claimed first (a concurrent attempt blocks
+ * on its primary key, then finds it taken), the body is appended chunk by chunk as `produce`
+ * writes it (never held whole in the worker), and the job_effects row commits with it.
+ */
+async function withArtifact(
+  pool: Pool,
+  job: JobAttempt,
+  tenantId: TenantId,
+  contentType: string,
+  produce: (write: (chunk: string) => Promise<void>) => Promise<Record<string, unknown>>,
+): Promise<AttemptOutcome> {
+  return withTenantId(pool, tenantId, async (tx) => {
+    const claimed = await tx.query(
+      `INSERT INTO job_artifacts (job_id, tenant_id, content_type, body) VALUES ($1, $2, $3, '') ON CONFLICT (job_id) DO NOTHING`,
+      [job.jobId, tenantId, contentType],
+    );
+    if (claimed.rowCount !== 1) return { applied: false, result: await existingEffect(tx, job.jobId, {}) };
+    const observed = {
+      ...(await produce((chunk) => tx.query('UPDATE job_artifacts SET body = body || $2 WHERE job_id = $1', [job.jobId, chunk]).then(() => undefined))),
+      dbSessionTenant: await sessionTenant(tx),
+    };
+    await tx.query(
+      `INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING`,
+      [job.jobId, tenantId, job.attempt, observed],
+    );
+    return { applied: true, result: observed };
   });
 }

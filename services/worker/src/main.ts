@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createPool } from '@fairway/db';
+import { createPool, TenantDataRouter } from '@fairway/db';
 import { addHealthService, bindServer, loadWorkerProto, shutdownServer, tenantUnaryHandler, type WorkerHandlers } from '@fairway/grpc';
 import { createLogger, createMetricsRegistry, inSpan, serveMetrics, startTelemetry } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
@@ -16,6 +16,24 @@ async function main(): Promise<void> {
     applicationName: `fairway-worker:${config.WORKER_ID}`,
     onError: (err) => log.warn({ err }, 'idle database connection failed'),
   });
+  // The tenants' data goes through its own pools: an export holds a connection for its effects and
+  // artifact while it reads records through the router, and drawing both from one pool could leave
+  // every connection held by an export waiting for a second one.
+  const dataPool = createPool({
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    applicationName: `fairway-worker-data:${config.WORKER_ID}`,
+    onError: (err) => log.warn({ err }, 'idle database connection failed'),
+  });
+  const data = new TenantDataRouter({
+    catalogPool: dataPool,
+    catalogUrl: config.DATABASE_URL,
+    servers: config.TENANT_DB_SERVERS,
+    maxConnections: config.TENANT_DB_MAX_CONNECTIONS,
+    applicationName: `fairway-worker-tenant-db:${config.WORKER_ID}`,
+    onError: (err) => log.warn({ err }, 'tenant data connection failed'),
+  });
+  await data.start().catch((err: unknown) => log.warn({ err }, 'could not listen for tenant catalog changes; routes expire by TTL'));
 
   const registry = createMetricsRegistry('worker');
   const executed = new Counter({
@@ -40,7 +58,7 @@ async function main(): Promise<void> {
         const outcome = await inSpan(
           'worker.execute',
           { 'tenant.id': tenant.context.tenantId, 'job.id': request.jobId, 'job.type': request.type, 'job.attempt': request.attempt },
-          () => executeJob(pool, config.WORKER_ID, request, tenant),
+          () => executeJob({ pool, data, workerId: config.WORKER_ID }, request, tenant),
         );
         executed.inc({ ...labels, outcome: outcome.applied ? 'applied' : 'duplicate' });
         log.info({ jobId: request.jobId, attempt: request.attempt, applied: outcome.applied }, 'job executed');
@@ -66,7 +84,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await shutdownServer(server, config.SHUTDOWN_TIMEOUT);
     metrics?.close();
-    await pool.end();
+    await data.close();
+    await Promise.all([pool.end(), dataPool.end()]);
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

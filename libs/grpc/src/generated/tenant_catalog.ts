@@ -12,6 +12,7 @@ export interface ProtoGrpcType {
     tenancy: {
       v1: {
         CreateTenantRequest: MessageTypeDefinition
+        DeleteTenantRequest: MessageTypeDefinition
         GetTenantRequest: MessageTypeDefinition
         ListTenantsRequest: MessageTypeDefinition
         ListTenantsResponse: MessageTypeDefinition
