@@ -46,7 +46,6 @@ export interface ConnectionBudgetStats {
 export class ConnectionBudget {
   // A Map iterates in insertion order; re-inserting on use keeps it least- to most-recently used.
   private readonly pools = new Map<string, OpenPool>();
-  private readonly opening = new Map<string, Promise<OpenPool>>();
   private readonly waiters: Array<() => void> = [];
   private reserved = 0;
   private opened = 0;
@@ -111,20 +110,10 @@ export class ConnectionBudget {
         open.inUse += 1;
         return open;
       }
-      const pending = this.opening.get(key);
-      if (pending) {
-        await pending;
-        continue;
-      }
       if (this.reserved + this.options.perPoolMax <= this.options.maxConnections) {
-        const opening = Promise.resolve(this.openPool(key, url));
-        this.opening.set(key, opening);
-        try {
-          await opening;
-        } finally {
-          this.opening.delete(key);
-        }
-        continue;
+        // Opened and claimed in one synchronous step: an opened pool is never seen idle (and
+        // evicted by another caller) before its opener has used it.
+        return this.openPool(key, url);
       }
       const idle = [...this.pools.values()].find((entry) => entry.inUse === 0);
       if (idle) {
@@ -138,7 +127,7 @@ export class ConnectionBudget {
   private openPool(key: string, url: string): OpenPool {
     this.reserved += this.options.perPoolMax;
     this.opened += 1;
-    const entry: OpenPool = { key, pool: this.options.createPool(url, this.options.perPoolMax), inUse: 0, lastUsedAt: Date.now() };
+    const entry: OpenPool = { key, pool: this.options.createPool(url, this.options.perPoolMax), inUse: 1, lastUsedAt: Date.now() };
     this.pools.set(key, entry);
     return entry;
   }
