@@ -104,7 +104,10 @@ function toQuota(row: QuotaDbRow): QuotaRow {
 
 /** The durable per-tenant job queues, in PostgreSQL, under the scheduler's role. */
 export class JobStore {
-  constructor(readonly pool: Pool) {}
+  constructor(
+    readonly pool: Pool,
+    private readonly replica = 'scheduler',
+  ) {}
 
   /**
    * Inserts jobs in one statement; a job id or (tenant, idempotency key) seen before is skipped,
@@ -178,11 +181,11 @@ export class JobStore {
       accepted_at: Date;
       started_at: Date;
     }>(
-      `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(),
+      `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(), dispatched_by = $3,
               lease_expires_at = now() + $2 * interval '1 millisecond'
        WHERE id = $1 AND state = 'queued'
        RETURNING id, tenant_id, type, job_class, params, attempts, max_attempts, trace_headers, accepted_at, started_at`,
-      [jobId, leaseMs],
+      [jobId, leaseMs, this.replica],
     );
     const row = rows[0];
     if (!row) return undefined;

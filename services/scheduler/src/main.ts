@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     applicationName: `fairway-scheduler:${config.REPLICA_ID}`,
     onError: (err) => log.warn({ err }, 'idle database connection failed'),
   });
-  const store = new JobStore(pool);
+  const store = new JobStore(pool, config.REPLICA_ID);
   const registry = createMetricsRegistry('scheduler');
   const metrics = schedulerMetrics(registry);
 
