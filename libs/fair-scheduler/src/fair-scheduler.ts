@@ -1,7 +1,8 @@
 import { FairSchedulerError } from './errors';
 import { IndexedHeap } from './internal/indexed-heap';
 import { applyQuotaPatch, BASE_QUOTA, effectiveBurst } from './internal/quota';
-import { JobRecord, jobBefore, Lane, laneBefore, TenantState, TierState, wakeBefore } from './internal/scheduler-state';
+import { KeyedHeap, keyedBefore } from './internal/keyed-heap';
+import { JobRecord, Lane, TenantState, TierState, wakeBefore } from './internal/scheduler-state';
 import { TokenBucket } from './internal/token-bucket';
 import type {
   Dispatch,
@@ -13,6 +14,11 @@ import type {
   TenantQuotaPatch,
   TenantStats,
 } from './types';
+
+/** Most job records kept for reuse; beyond this, finished records are left to the GC. */
+const MAX_SPARE_RECORDS = 4096;
+/** Most idle tenants' lane sets kept for reuse. */
+const MAX_SPARE_LANE_SETS = 1024;
 
 /** Name of the single tier that accepts every job class. */
 export const DEFAULT_TIER = 'default';
@@ -43,6 +49,11 @@ export class FairScheduler {
   private readonly tenants = new Map<string, TenantState>();
   private readonly jobs = new Map<string, JobRecord>();
   private readonly wake = new IndexedHeap<TenantState>(wakeBefore);
+  /** Records of finished jobs, reused for new ones (see `JobRecord`). */
+  private readonly spareRecords: JobRecord[] = [];
+  /** Lanes (by tier index) and running lists of tenants that went idle, reused on activation. */
+  private readonly spareLaneSets: Array<Array<Lane | undefined>> = [];
+  private readonly spareRunningLists: JobRecord[][] = [];
   private clock = 0;
   private jobSeq = 0;
   private laneSeq = 0;
@@ -112,6 +123,12 @@ export class FairScheduler {
       state.bucket.refill(time, next.rate, effectiveBurst(next));
     }
     state.quota = next;
+    if (next.maxInFlightByClass === undefined) {
+      state.classInFlight = null;
+    } else if (state.running !== null && state.classInFlight === null) {
+      state.classInFlight = new Map();
+      for (const job of state.running) state.classInFlight.set(job.jobClass, (state.classInFlight.get(job.jobClass) ?? 0) + 1);
+    }
     if (state.lanes !== null) {
       for (const lane of state.lanes) {
         if (lane === undefined || lane.pending === 0 || lane.activeWeight === next.weight) continue;
@@ -149,7 +166,7 @@ export class FairScheduler {
     if (typeof priority !== 'number' || !Number.isFinite(priority)) {
       throw new FairSchedulerError('INVALID_JOB', `job.priority must be a finite number (job '${job.id}', got ${String(priority)})`);
     }
-    const tier = this.tierByName.get(job.jobClass) ?? this.catchAll;
+    const tier = this.catchAll ?? this.tierByName.get(job.jobClass);
     if (tier === undefined) {
       throw new FairSchedulerError(
         'UNKNOWN_JOB_CLASS',
@@ -161,8 +178,15 @@ export class FairScheduler {
     }
     const tenant = this.tenantState(job.tenant);
     if (tenant.lanes === null) {
-      tenant.lanes = new Array<Lane | undefined>(this.tiers.length);
-      tenant.classInFlight = new Map();
+      const spare = this.spareLaneSets.pop();
+      if (spare === undefined) {
+        tenant.lanes = new Array<Lane | undefined>(this.tiers.length);
+      } else {
+        for (const lane of spare) lane?.reuse(tenant);
+        tenant.lanes = spare;
+      }
+      tenant.running = this.spareRunningLists.pop() ?? [];
+      if (tenant.quota.maxInFlightByClass !== undefined) tenant.classInFlight = new Map();
       this.activeTenants++;
     }
     let lane = tenant.lanes[tier.index];
@@ -170,13 +194,15 @@ export class FairScheduler {
       lane = new Lane(tenant, tier);
       tenant.lanes[tier.index] = lane;
     }
-    const record = new JobRecord(job, tenant, tier, priority, this.jobSeq++);
+    const spare = this.spareRecords.pop();
+    const record = spare === undefined ? new JobRecord(job, tenant, tier, priority, this.jobSeq++) : spare.reuse(job, tenant, tier, priority, this.jobSeq++);
     this.jobs.set(job.id, record);
     lane.jobs.push(record);
     this.addPending(lane, time);
     tenant.queued++;
     this.queuedJobs++;
-    this.refresh(tenant, time);
+    // Queued behind an unchanged head, the job changes no key, cap or token wait: nothing to re-rank.
+    if (lane.jobs.peek() === record) this.refresh(tenant, time);
   }
 
   /**
@@ -192,7 +218,7 @@ export class FairScheduler {
     for (const tier of this.tiers) {
       if (tier.inUse >= tier.slots) continue;
       const lane = tier.ready.peek();
-      if (lane !== undefined && (best === undefined || laneBefore(lane, best))) {
+      if (lane !== undefined && (best === undefined || keyedBefore(lane, best))) {
         best = lane;
         slotTier = tier;
       }
@@ -203,7 +229,7 @@ export class FairScheduler {
         if (tier.inUse >= tier.slots) continue;
         for (const borrower of tier.borrowers) {
           const lane = borrower.ready.peek();
-          if (lane !== undefined && (best === undefined || laneBefore(lane, best))) {
+          if (lane !== undefined && (best === undefined || keyedBefore(lane, best))) {
             best = lane;
             slotTier = tier;
           }
@@ -235,24 +261,38 @@ export class FairScheduler {
     const tenant = job.tenant;
     this.jobs.delete(jobId);
     job.runningTier.inUse--;
-    job.runningTier = undefined;
     this.runningJobs--;
     tenant.inFlight--;
-    const classInFlight = tenant.classInFlight as Map<string, number>;
-    const running = (classInFlight.get(job.spec.jobClass) ?? 1) - 1;
-    if (running === 0) classInFlight.delete(job.spec.jobClass);
-    else classInFlight.set(job.spec.jobClass, running);
-    if (actualCost !== undefined && actualCost !== job.spec.estimate) {
-      tenant.virtualTime += (actualCost - job.spec.estimate) / job.chargedWeight;
-      const { bucket, quota } = tenant;
+    const running = tenant.running as JobRecord[];
+    const last = running.pop() as JobRecord;
+    if (last !== job) {
+      running[job.runningIndex] = last;
+      last.runningIndex = job.runningIndex;
+    }
+    if (tenant.classInFlight !== null) {
+      const count = (tenant.classInFlight.get(job.jobClass) ?? 1) - 1;
+      if (count === 0) tenant.classInFlight.delete(job.jobClass);
+      else tenant.classInFlight.set(job.jobClass, count);
+    }
+    const quota = tenant.quota;
+    const corrected = actualCost !== undefined && actualCost !== job.estimate;
+    if (corrected) {
+      tenant.virtualTime += (actualCost - job.estimate) / job.chargedWeight;
+      const bucket = tenant.bucket;
       if (bucket !== undefined && quota.rate !== undefined && quota.rateBasis === 'cost') {
         bucket.refill(time, quota.rate, effectiveBurst(quota));
         bucket.take(actualCost - job.tokensTaken);
       }
     }
     this.removePending((tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane, time);
-    this.refresh(tenant, time);
-    return job.spec;
+    const spec = job.spec;
+    this.releaseRecord(job);
+    // A completion changes a tenant's standing only through its caps, a cost correction (its
+    // virtual time moved) or by leaving it with nothing queued; otherwise no key changed.
+    if (corrected || tenant.queued === 0 || quota.maxInFlight !== undefined || quota.maxInFlightByClass !== undefined) {
+      this.refresh(tenant, time);
+    }
+    return spec;
   }
 
   /**
@@ -269,10 +309,11 @@ export class FairScheduler {
     }
     const tenant = job.tenant;
     const lane = (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane;
-    if (job.state === 'parked') lane.parked?.get(job.spec.jobClass)?.remove(job);
+    if (job.state === 'parked') lane.parked?.get(job.jobClass)?.remove(job);
     else lane.jobs.remove(job);
     this.jobs.delete(jobId);
     this.removePending(lane, this.clock);
+    this.releaseRecord(job);
     tenant.queued--;
     this.queuedJobs--;
     this.refresh(tenant, this.clock);
@@ -305,8 +346,8 @@ export class FairScheduler {
     }
     const quota = state.quota;
     const heads = state.lanes.filter((lane): lane is Lane => lane !== undefined && lane.jobs.size > 0);
-    const nextJob = heads.map((lane) => lane.jobs.peek() as JobRecord).sort((a, b) => (jobBefore(a, b) ? -1 : 1))[0];
-    const withNext = nextJob === undefined ? base : { ...base, nextJobId: nextJob.spec.id };
+    const nextJob = heads.map((lane) => lane.jobs.peek() as JobRecord).sort((a, b) => (keyedBefore(a, b) ? -1 : 1))[0];
+    const withNext = nextJob === undefined ? base : { ...base, nextJobId: nextJob.id };
     if (quota.maxInFlight !== undefined && state.inFlight >= quota.maxInFlight) {
       return {
         ...withNext,
@@ -318,7 +359,7 @@ export class FairScheduler {
     if (heads.length === 0) {
       const [jobClass] = state.lanes.flatMap((lane) => [...(lane?.parked?.entries() ?? [])].filter(([, heap]) => heap.size > 0).map(([c]) => c));
       const cap = jobClass === undefined ? 0 : (quota.maxInFlightByClass?.[jobClass] ?? 0);
-      const running = jobClass === undefined ? 0 : (state.classInFlight?.get(jobClass) ?? 0);
+      const running = jobClass === undefined ? 0 : this.classCount(state, jobClass);
       return {
         ...base,
         state: 'at-class-max-in-flight',
@@ -340,7 +381,7 @@ export class FairScheduler {
     let leadsFullTier: Lane | undefined;
     let bestBehind: Explanation | undefined;
     for (const lane of readyLanes) {
-      const jobId = (lane.jobs.peek() as JobRecord).spec.id;
+      const jobId = (lane.jobs.peek() as JobRecord).id;
       const slotTier = this.slotFor(lane.tier);
       const leader =
         (slotTier !== undefined && slotTier !== lane.tier ? this.borrowLeader(slotTier) : lane.tier.ready.peek()) ?? lane;
@@ -389,7 +430,7 @@ export class FairScheduler {
       tenant,
       queued: state.queued,
       inFlight: state.inFlight,
-      inFlightByClass: Object.fromEntries(state.classInFlight ?? []),
+      inFlightByClass: this.inFlightByClass(state),
       virtualTime: state.virtualTime,
       tokens: bucket?.tokens,
       quota,
@@ -446,32 +487,54 @@ export class FairScheduler {
   private tokensNeeded(quota: TenantQuota, job: JobRecord): number {
     // A cost-based job bigger than the bucket needs a full bucket, not more than the bucket can
     // ever hold; the rest is charged as debt.
-    return quota.rateBasis === 'cost' ? Math.min(job.spec.estimate, effectiveBurst(quota)) : 1;
+    return quota.rateBasis === 'cost' ? Math.min(job.estimate, effectiveBurst(quota)) : 1;
+  }
+
+  /** Returns a finished or cancelled job's record to the pool. */
+  private releaseRecord(record: JobRecord): void {
+    record.release();
+    if (this.spareRecords.length < MAX_SPARE_RECORDS) this.spareRecords.push(record);
+  }
+
+  /** Running jobs of `tenant` in `jobClass`. */
+  private classCount(tenant: TenantState, jobClass: string): number {
+    if (tenant.classInFlight !== null) return tenant.classInFlight.get(jobClass) ?? 0;
+    let count = 0;
+    for (const job of tenant.running ?? []) if (job.jobClass === jobClass) count++;
+    return count;
+  }
+
+  private inFlightByClass(tenant: TenantState): Record<string, number> {
+    const byClass: Record<string, number> = {};
+    for (const job of tenant.running ?? []) byClass[job.jobClass] = (byClass[job.jobClass] ?? 0) + 1;
+    return byClass;
   }
 
   private start(lane: Lane, slotTier: TierState, now: number): Dispatch {
     const tenant = lane.tenant;
     const job = lane.jobs.pop() as JobRecord;
-    const startTag = tenant.virtualTime + lane.offset;
-    // The tier's clock follows GPS virtual time: dispatching cost c while lanes of total weight W
-    // compete advances it by c / W (WF2Q+ style), and never lags the start tag being served. A lane
-    // joining later starts at this clock, so a newcomer neither jumps ahead of tenants that have
-    // been waiting nor falls behind them.
-    const weight = tenant.quota.weight;
-    tenant.virtualTime += job.spec.estimate / weight;
-    if (startTag + job.spec.estimate / weight > lane.tier.maxFinishTag) lane.tier.maxFinishTag = startTag + job.spec.estimate / weight;
+    const quota = tenant.quota;
+    const weight = quota.weight;
+    const charge = job.estimate / weight;
+    const finishTag = tenant.virtualTime + lane.offset + charge;
+    tenant.virtualTime += charge;
+    // Kept so that the tier's clock can forgive every lead when the tier idles (see removePending).
+    if (finishTag > lane.tier.maxFinishTag) lane.tier.maxFinishTag = finishTag;
     job.chargedWeight = weight;
-    if (tenant.bucket !== undefined && tenant.quota.rate !== undefined) {
+    const bucket = tenant.bucket;
+    if (bucket !== undefined && quota.rate !== undefined) {
       // Settle the refill up to now before spending: refilling after the spend would credit time
       // during which the bucket was already full.
-      tenant.bucket.refill(now, tenant.quota.rate, effectiveBurst(tenant.quota));
-      job.tokensTaken = this.tokensNeeded(tenant.quota, job);
-      tenant.bucket.take(job.tokensTaken);
+      bucket.refill(now, quota.rate, effectiveBurst(quota));
+      job.tokensTaken = this.tokensNeeded(quota, job);
+      bucket.take(job.tokensTaken);
     }
     tenant.queued--;
     tenant.inFlight++;
-    const classInFlight = tenant.classInFlight as Map<string, number>;
-    classInFlight.set(job.spec.jobClass, (classInFlight.get(job.spec.jobClass) ?? 0) + 1);
+    const running = tenant.running as JobRecord[];
+    job.runningIndex = running.length;
+    running.push(job);
+    if (tenant.classInFlight !== null) tenant.classInFlight.set(job.jobClass, (tenant.classInFlight.get(job.jobClass) ?? 0) + 1);
     job.state = 'running';
     job.runningTier = slotTier;
     slotTier.inUse++;
@@ -500,7 +563,14 @@ export class FairScheduler {
       this.wake.remove(tenant);
       if (tenant.inFlight === 0) {
         // Idle: keep only quota, virtual time and bucket (the idle-tenant memory budget).
+        // Its lanes and running list are empty now: keep them for the next tenant that activates,
+        // so that tenants coming and going allocate nothing.
+        if (this.spareLaneSets.length < MAX_SPARE_LANE_SETS) {
+          this.spareLaneSets.push(lanes);
+          this.spareRunningLists.push(tenant.running as JobRecord[]);
+        }
         tenant.lanes = null;
+        tenant.running = null;
         tenant.classInFlight = null;
         this.activeTenants--;
       }
@@ -534,15 +604,15 @@ export class FairScheduler {
         }
       }
       if (ready.has(lane)) {
-        lane.finishTag = tenant.virtualTime + lane.offset + head.spec.estimate / weight;
+        lane.heapKey = tenant.virtualTime + lane.offset + head.estimate / weight;
         ready.update(lane);
       } else {
         // (Re)joining the competition: start no earlier than the tier's virtual time, so that
         // time spent idle or blocked by the tenant's own quota is not banked as credit.
         const lift = lane.tier.settle(now) - tenant.virtualTime;
         if (lift > lane.offset) lane.offset = lift;
-        lane.finishTag = tenant.virtualTime + lane.offset + head.spec.estimate / weight;
-        lane.entrySeq = this.laneSeq++;
+        lane.heapKey = tenant.virtualTime + lane.offset + head.estimate / weight;
+        lane.heapTie = this.laneSeq++;
         ready.push(lane);
       }
     }
@@ -589,11 +659,10 @@ export class FairScheduler {
   /** Moves jobs between the lane and its per-class parking so the lane's head is never capped. */
   private applyClassCaps(tenant: TenantState, lane: Lane): void {
     const caps = tenant.quota.maxInFlightByClass;
-    const classInFlight = tenant.classInFlight as Map<string, number>;
     if (lane.parked !== null) {
       for (const [jobClass, parked] of lane.parked) {
         const cap = caps?.[jobClass];
-        let room = cap === undefined ? Infinity : cap - (classInFlight.get(jobClass) ?? 0);
+        let room = cap === undefined ? Infinity : cap - this.classCount(tenant, jobClass);
         for (; room > 0 && parked.size > 0; room--) {
           const job = parked.pop() as JobRecord;
           job.state = 'queued';
@@ -605,15 +674,15 @@ export class FairScheduler {
     }
     if (caps === undefined) return;
     for (let head = lane.jobs.peek(); head !== undefined; head = lane.jobs.peek()) {
-      const cap = caps[head.spec.jobClass];
-      if (cap === undefined || (classInFlight.get(head.spec.jobClass) ?? 0) < cap) break;
+      const cap = caps[head.jobClass];
+      if (cap === undefined || this.classCount(tenant, head.jobClass) < cap) break;
       lane.jobs.pop();
       head.state = 'parked';
       lane.parked ??= new Map();
-      let parked = lane.parked.get(head.spec.jobClass);
+      let parked = lane.parked.get(head.jobClass);
       if (parked === undefined) {
-        parked = new IndexedHeap<JobRecord>(jobBefore);
-        lane.parked.set(head.spec.jobClass, parked);
+        parked = new KeyedHeap<JobRecord>();
+        lane.parked.set(head.jobClass, parked);
       }
       parked.push(head);
     }
@@ -629,7 +698,7 @@ export class FairScheduler {
     let best: Lane | undefined;
     for (const borrower of lender.borrowers) {
       const lane = borrower.ready.peek();
-      if (lane !== undefined && (best === undefined || laneBefore(lane, best))) best = lane;
+      if (lane !== undefined && (best === undefined || keyedBefore(lane, best))) best = lane;
     }
     return best;
   }

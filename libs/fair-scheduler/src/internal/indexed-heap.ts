@@ -11,10 +11,13 @@ export interface HeapItem {
 /** `true` when `a` must come out of the heap before `b`. Must be a strict weak order. */
 export type Before<T> = (a: T, b: T) => boolean;
 
-// 4-ary rather than binary: half the depth, and the extra comparisons per level hit the same
-// cache line. This is the usual choice for priority queues that see many decrease/increase-key
-// operations (see LaMarca & Ladner, "The influence of caches on the performance of heaps", 1996).
-const ARITY = 4;
+/**
+ * Children per node. 4-ary rather than binary: half the depth, and the extra comparisons per level
+ * hit the same cache line. This is the usual choice for priority queues that see many
+ * decrease/increase-key operations (see LaMarca & Ladner, "The influence of caches on the
+ * performance of heaps", 1996).
+ */
+export const ARITY = 4;
 
 /**
  * A d-ary (d = 4) min-heap whose items carry their own index, so that any item can be removed or

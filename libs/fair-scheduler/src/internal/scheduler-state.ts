@@ -1,73 +1,133 @@
 import type { JobSpec, TenantQuota } from '../types';
 import type { HeapItem } from './indexed-heap';
-import { IndexedHeap } from './indexed-heap';
+import { KeyedHeap } from './keyed-heap';
+import type { KeyedItem } from './keyed-heap';
 import type { TokenBucket } from './token-bucket';
 
-/** A job the scheduler holds, queued or running. */
-export class JobRecord implements HeapItem {
+/** Where a job is: in its lane, held back by a per-class cap, or holding a slot. */
+export type JobState = 'queued' | 'parked' | 'running';
+
+/** Stands in for the caller's spec once a record is released, so the pool keeps no caller object. */
+const RELEASED_SPEC: JobSpec = Object.freeze({ id: '', tenant: '', jobClass: '', estimate: 0 });
+
+/**
+ * A job the scheduler holds, queued or running. Records are pooled and reused by the scheduler
+ * (see `FairScheduler`): a job lives for many thousands of decisions, long enough to be promoted
+ * out of V8's young generation, so allocating one per job made every job cost an old-generation
+ * collection. The fields the hot path reads (`estimate`, `jobClass`) are copied from the caller's
+ * spec, so they are read from one object shape whatever shape the caller's spec has.
+ */
+export class JobRecord implements KeyedItem {
   heapIndex = -1;
-  state: 'queued' | 'parked' | 'running' = 'queued';
+  /**
+   * Order within the tenant's lane: minus the priority (higher priority first)... Written as
+   * `0 - priority` because `-0` is a heap-allocated double in V8 and `0 - 0` is the small integer 0.
+   */
+  heapKey: number;
+  /** ...then arrival order within the scheduler (FIFO among equal priorities). */
+  heapTie: number;
+  state: JobState = 'queued';
+  spec: JobSpec;
+  id: string;
+  jobClass: string;
+  estimate: number;
+  tenant: TenantState;
+  /** The tier the job's class belongs to (its lane). */
+  homeTier: TierState;
   /** Tier whose slot the job occupies while running. */
   runningTier: TierState | undefined = undefined;
+  /** Position in the tenant's `running` list while running, else -1. */
+  runningIndex = -1;
   /** Tokens taken at dispatch, so that cost-based buckets can be corrected at completion. */
   tokensTaken = 0;
   /** Weight the estimate was charged with, so the completion correction uses the same scale. */
   chargedWeight = 1;
 
-  constructor(
-    readonly spec: JobSpec,
-    readonly tenant: TenantState,
-    /** The tier the job's class belongs to (its lane). */
-    readonly homeTier: TierState,
-    readonly priority: number,
-    /** Arrival order within the scheduler; breaks priority ties (FIFO). */
-    readonly seq: number,
-  ) {}
-}
+  constructor(spec: JobSpec, tenant: TenantState, homeTier: TierState, priority: number, seq: number) {
+    this.heapKey = 0 - priority;
+    this.heapTie = seq;
+    this.spec = spec;
+    this.id = spec.id;
+    this.jobClass = spec.jobClass;
+    this.estimate = spec.estimate;
+    this.tenant = tenant;
+    this.homeTier = homeTier;
+  }
 
-/** Within one tenant: higher priority first, then arrival order. */
-export function jobBefore(a: JobRecord, b: JobRecord): boolean {
-  return a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq;
+  /** Re-initialises a pooled record for a new job (same fields, same order: one object shape). */
+  reuse(spec: JobSpec, tenant: TenantState, homeTier: TierState, priority: number, seq: number): this {
+    this.heapIndex = -1;
+    this.state = 'queued';
+    this.spec = spec;
+    this.id = spec.id;
+    this.jobClass = spec.jobClass;
+    this.estimate = spec.estimate;
+    this.tenant = tenant;
+    this.homeTier = homeTier;
+    this.heapKey = 0 - priority;
+    this.heapTie = seq;
+    this.runningTier = undefined;
+    this.runningIndex = -1;
+    this.tokensTaken = 0;
+    this.chargedWeight = 1;
+    return this;
+  }
+
+  /** Drops the reference to the caller's spec before the record goes back to the pool. */
+  release(): void {
+    this.spec = RELEASED_SPEC;
+    this.runningTier = undefined;
+  }
 }
 
 /**
  * A tenant's queued jobs for one tier. The lane, not the tenant, is what sits in a tier's ready
  * heap, so a tenant with work in several tiers competes in each of them with one key per tier.
  */
-export class Lane implements HeapItem {
+export class Lane implements KeyedItem {
   heapIndex = -1;
-  readonly jobs = new IndexedHeap<JobRecord>(jobBefore);
+  /** Ready-heap key: the virtual finish tag of the head job (smallest first). */
+  heapKey = 0;
+  /** Order of entry into the ready heap; breaks finish-tag ties first-come first-served. */
+  heapTie = 0;
+  readonly jobs = new KeyedHeap<JobRecord>();
   /** Jobs held back because their class is at the tenant's per-class cap, per class. */
-  parked: Map<string, IndexedHeap<JobRecord>> | null = null;
+  parked: Map<string, KeyedHeap<JobRecord>> | null = null;
   /**
    * Virtual-time lift of this lane over the tenant's virtual time: raised when the lane (re)joins
    * its tier's competition so that time spent away (idle or blocked by the tenant's own quota)
    * banks no credit. See docs/scheduling.md, "virtual time".
    */
   offset = 0;
-  /** Virtual finish tag of the head job: the ready-heap key. */
-  finishTag = 0;
-  /** Order of entry into the ready heap; breaks finish-tag ties first-come first-served. */
-  entrySeq = 0;
   /** Jobs of this lane queued, parked or running: the lane is active (counts in GPS) while > 0. */
   pending = 0;
   /** Weight this lane adds to its tier's `activeWeight` while active. */
   activeWeight = 0;
 
   constructor(
-    readonly tenant: TenantState,
+    /** Owner; reassigned when an idle tenant's lanes are reused by another tenant. */
+    public tenant: TenantState,
     readonly tier: TierState,
   ) {}
-}
 
-/** Ready-heap order: smallest virtual finish tag first. */
-export function laneBefore(a: Lane, b: Lane): boolean {
-  return a.finishTag !== b.finishTag ? a.finishTag < b.finishTag : a.entrySeq < b.entrySeq;
+  /** Hands this (empty, inactive) lane to `tenant`, forgetting everything about its last owner. */
+  reuse(tenant: TenantState): void {
+    this.tenant = tenant;
+    this.heapKey = 0;
+    this.heapTie = 0;
+    this.offset = 0;
+    this.parked = null;
+  }
+
+  /** Virtual finish tag of the head job (the ready-heap key). */
+  get finishTag(): number {
+    return this.heapKey;
+  }
 }
 
 /**
  * Everything the scheduler keeps per tenant. An idle tenant (nothing queued, nothing running) keeps
- * only its quota reference, virtual time and bucket: `lanes` and `classInFlight` are dropped.
+ * only its quota reference, virtual time and bucket: `lanes`, `running` and `classInFlight` are dropped.
  */
 export class TenantState implements HeapItem {
   /** Position in the token wake-up heap. */
@@ -80,6 +140,12 @@ export class TenantState implements HeapItem {
   inFlight = 0;
   /** Indexed by tier index; `null` while idle. */
   lanes: Array<Lane | undefined> | null = null;
+  /** The tenant's running jobs (unordered; each knows its index); `null` while idle. */
+  running: JobRecord[] | null = null;
+  /**
+   * Running jobs per class, kept only while the quota has `maxInFlightByClass` (the only reader on
+   * the hot path); otherwise counted from `running` when asked.
+   */
   classInFlight: Map<string, number> | null = null;
   bucket: TokenBucket | undefined = undefined;
 
@@ -99,7 +165,7 @@ export class TierState {
   inUse = 0;
   /** Tiers whose jobs may borrow this tier's idle slots. */
   borrowers: TierState[] = [];
-  readonly ready = new IndexedHeap<Lane>(laneBefore);
+  readonly ready = new KeyedHeap<Lane>();
   /**
    * System virtual time of the tier at real time `clockAt`: an estimate of GPS virtual time (the
    * normalised service a continuously backlogged tenant would have received). It advances at
