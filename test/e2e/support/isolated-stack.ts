@@ -43,6 +43,11 @@ export class IsolatedStack {
 
   constructor(private readonly env: Record<string, string> = {}) {}
 
+  /** A superuser URL of this stack's database: for reading behind RLS, as an auditor would. */
+  get adminUrl(): string {
+    return this.infra.adminUrl;
+  }
+
   async start(): Promise<void> {
     const prefix = `fw-iso-${randomBytes(4).toString('hex')}`;
     this.infra = await ensureInfra({ database: this.database, topicPrefix: prefix, log: () => undefined });
