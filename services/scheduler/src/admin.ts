@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { NotFoundError, ValidationError } from '@fairway/errors';
 import { unaryHandler, type SchedulerAdminHandlers, type TenantQuotaMessage } from '@fairway/grpc';
 import { parseTenantId } from '@fairway/tenant-context';

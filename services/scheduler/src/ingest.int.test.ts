@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
-import { commandMessage, createIdempotentProducer, DeadLetterHeader, GroupCommitPublisher, type FairwayTopics } from '@fairway/kafka';
+import { commandMessage, createIdempotentProducer, DeadLetterHeader, GroupCommitPublisher } from '@fairway/kafka';
 import { collectMessages, deleteTopics, testKafka, uniqueTopics } from '@fairway/kafka/testing';
 import { createLogger } from '@fairway/telemetry';
 import type { TenantId } from '@fairway/tenant-context';
@@ -10,7 +10,7 @@ import { JobStore, type QueuedJob } from './job-store';
 
 describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
   let kafka: Kafka;
-  let topics: FairwayTopics;
+  let topics: Awaited<ReturnType<typeof uniqueTopics>>;
   let producer: Producer;
   let consumer: Consumer;
   let pools: ReturnType<typeof testPools>;

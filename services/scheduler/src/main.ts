@@ -1,8 +1,9 @@
+import '@fairway/telemetry/register';
 import * as grpc from '@grpc/grpc-js';
 import { createPool } from '@fairway/db';
 import { addHealthService, bindServer, loadSchedulerAdminProto, shutdownServer } from '@fairway/grpc';
 import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
-import { createLogger, createMetricsRegistry, serveMetrics, startTelemetry } from '@fairway/telemetry';
+import { createLogger, createMetricsRegistry, serveMetrics, setTenantGauge, stopTelemetry } from '@fairway/telemetry';
 import { addSchedulerAdmin, schedulerAdminHandlers } from './admin';
 import { CatalogListener } from './catalog-listener';
 import { loadSchedulerConfig } from './config';
@@ -14,7 +15,6 @@ import { createPolicy } from './policy';
 import { WorkerPools } from './worker-pool';
 
 async function main(): Promise<void> {
-  startTelemetry('fairway-scheduler');
   const config = loadSchedulerConfig();
   const log = createLogger('scheduler', config.LOG_LEVEL).child({ replica: config.REPLICA_ID });
   const topics = topicNames(config.FAIRWAY_TOPIC_PREFIX);
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     },
     {
       onStateChange: (job, state, error) => {
-        metrics.transitions.inc({ tenant: job.tenantId, state });
+        metrics.transitions.inc({ tenant: metrics.tenant.label(job.tenantId), state });
         metrics.inFlight.set(dispatcher.active);
         // Job events follow the database; a lost event never loses a job (the row is the truth).
         events
@@ -65,23 +65,20 @@ async function main(): Promise<void> {
           .catch((err: unknown) => log.warn({ err, jobId: job.id }, 'job event not published'));
       },
       onDispatched: (job, tier, waitMs) => {
-        metrics.dispatched.inc({ tenant: job.tenantId, class: tier });
-        if (job.attempt === 1) metrics.wait.observe({ tenant: job.tenantId }, Math.max(0, waitMs) / 1000);
+        metrics.dispatched.inc({ tenant: metrics.tenant.label(job.tenantId), class: tier });
+        if (job.attempt === 1) metrics.wait.observe({ tenant: metrics.tenant.label(job.tenantId) }, Math.max(0, waitMs) / 1000);
       },
       onQuota: (quota) => {
         if ('removed' in quota) {
-          metrics.quota.remove({ tenant: quota.tenantId, quota: 'weight' });
+          metrics.quotas.remove(quota.tenantId);
           return;
         }
-        metrics.quota.set({ tenant: quota.tenantId, quota: 'weight' }, quota.weight);
-        for (const [name, value] of [
-          ['rate', quota.rate],
-          ['burst', quota.burst],
-          ['max_in_flight', quota.maxInFlight],
-        ] as const) {
-          if (value === null) metrics.quota.remove({ tenant: quota.tenantId, quota: name });
-          else metrics.quota.set({ tenant: quota.tenantId, quota: name }, value);
-        }
+        metrics.quotas.set(quota.tenantId, {
+          weight: quota.weight,
+          ...(quota.rate === null ? {} : { rate: quota.rate }),
+          ...(quota.burst === null ? {} : { burst: quota.burst }),
+          ...(quota.maxInFlight === null ? {} : { maxInFlight: quota.maxInFlight }),
+        });
       },
     },
   );
@@ -105,7 +102,7 @@ async function main(): Promise<void> {
   await listener.start();
 
   const ingestor = new CommandIngestor(store, deadLetters, log, (jobs) => dispatcher.ingested(jobs), {
-    onIngested: (tenant, count) => metrics.ingested.inc({ tenant }, count),
+    onIngested: (tenant, count) => metrics.ingested.inc({ tenant: metrics.tenant.label(tenant) }, count),
     onDeadLettered: () => metrics.deadLettered.inc(),
     onLag: (partition, lag) => metrics.ingestLag.set({ partition: String(partition) }, lag),
   });
@@ -129,13 +126,13 @@ async function main(): Promise<void> {
 
   const maintenance = setInterval(() => {
     dispatcher.maintain().catch((err: unknown) => log.warn({ err }, 'maintenance failed'));
-    for (const [tenant, counts] of dispatcher.tenantCounts()) {
-      metrics.queueDepth.set({ tenant }, counts.queued);
-      metrics.tenantInFlight.set({ tenant }, counts.running);
-      if (counts.queued > 0) {
-        const reason = throttleReason(dispatcher.explain(tenant).state);
-        if (reason) metrics.throttled.inc({ tenant, reason });
-      }
+    const counts = [...dispatcher.tenantCounts()];
+    setTenantGauge(metrics.queueDepth, metrics.tenant, counts.map(([tenant, c]) => [tenant, c.queued] as const));
+    setTenantGauge(metrics.tenantInFlight, metrics.tenant, counts.map(([tenant, c]) => [tenant, c.running] as const));
+    for (const [tenant, c] of counts) {
+      if (c.queued === 0) continue;
+      const reason = throttleReason(dispatcher.explain(tenant).state);
+      if (reason) metrics.throttled.inc({ tenant: metrics.tenant.label(tenant), reason });
     }
   }, config.MAINTENANCE_INTERVAL);
   const health = setInterval(() => {
@@ -173,6 +170,7 @@ async function main(): Promise<void> {
     workers.close();
     metricsServer?.close();
     await pool.end();
+    await stopTelemetry();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -1,9 +1,16 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { TenantQuotaExporter, tenantLabeller } from '@fairway/telemetry';
 
-/** The scheduler's per-tenant metrics (names documented in docs/operations.md). */
+/**
+ * The scheduler's per-tenant metrics (names documented in docs/operations.md). Every tenant label
+ * goes through the registry's bounded labeller (`tenant`), so a fleet of many tenants folds into
+ * `_other` instead of exploding the series count.
+ */
 export function schedulerMetrics(registry: Registry) {
   const registers = [registry];
   return {
+    tenant: tenantLabeller(registry),
+    quotas: new TenantQuotaExporter(registry),
     ingested: new Counter({ name: 'fairway_scheduler_ingested_total', help: 'Commands made durable', labelNames: ['tenant'], registers }),
     deadLettered: new Counter({ name: 'fairway_scheduler_dead_lettered_total', help: 'Commands sent to the dead-letter topic', registers }),
     transitions: new Counter({ name: 'fairway_scheduler_job_transitions_total', help: 'Job state changes', labelNames: ['tenant', 'state'], registers }),
@@ -25,7 +32,6 @@ export function schedulerMetrics(registry: Registry) {
       registers,
     }),
     ingestLag: new Gauge({ name: 'fairway_scheduler_ingest_lag', help: 'Messages behind the high watermark, per partition', labelNames: ['partition'], registers }),
-    quota: new Gauge({ name: 'fairway_tenant_quota', help: "A tenant's quota values (absent = unlimited)", labelNames: ['tenant', 'quota'], registers }),
     ownedPartitions: new Gauge({ name: 'fairway_scheduler_owned_partitions', help: 'Command partitions this replica dispatches for', registers }),
   };
 }
