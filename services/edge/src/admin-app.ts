@@ -34,6 +34,7 @@ const tenantBody = z
     displayName: z.string().min(1).max(200).optional(),
     plan: z.string().min(1).max(50).optional(),
     isolationModel: z.enum(['pooled', 'schema', 'database']).optional(),
+    dbServer: z.string().min(1).max(100).optional(),
   })
   .strict();
 
@@ -174,8 +175,9 @@ export function createAdminApp(deps: AdminDeps): Express {
   const statusChange = (status: string, action: string) => async (req: Request, res: Response) => {
     const id = tenantParam(req);
     const before = await deps.catalog.get(id);
-    const after = status === 'deleted' ? await deps.catalog.delete(id) : await deps.catalog.setStatus(id, status);
-    await audit(req, { chain: id, action, target: id, before, after });
+    const reason = typeof req.query['reason'] === 'string' ? req.query['reason'].slice(0, 500) : undefined;
+    const after = status === 'deleted' ? await deps.catalog.delete(id, req.operator ?? 'operator', reason) : await deps.catalog.setStatus(id, status);
+    await audit(req, { chain: id, action, target: id, before, after, ...(reason === undefined ? {} : { reason }) });
     res.json(after);
   };
   v1.post('/tenants/:id/suspend', statusChange('suspended', AuditAction.tenantSuspend));

@@ -80,20 +80,27 @@ export class TenantCatalogGateway {
     return call('control-plane', this.client, 'getTenant', { id }, this.deadlineMs);
   }
 
-  create(request: { id: string; displayName?: string; plan?: string; isolationModel?: string }): Promise<CatalogTenant> {
-    return call('control-plane', this.client, 'createTenant', request, this.deadlineMs);
+  create(request: { id: string; displayName?: string; plan?: string; isolationModel?: string; dbServer?: string }): Promise<CatalogTenant> {
+    // Creating provisions the tenant's data store (a schema or a database may be created and migrated).
+    return call('control-plane', this.client, 'createTenant', request, Math.max(this.deadlineMs, 60_000));
   }
 
   setStatus(id: string, status: string): Promise<CatalogTenant> {
     return call('control-plane', this.client, 'setTenantStatus', { id, status }, this.deadlineMs);
   }
 
-  /** DeleteTenant when the control plane has it (a newer proto), else status 'deleted'. */
-  delete(id: string): Promise<CatalogTenant> {
-    if (typeof (this.client as unknown as Record<string, unknown>)['deleteTenant'] === 'function') {
-      return call('control-plane', this.client, 'deleteTenant', { id }, this.deadlineMs);
+  /**
+   * Offboards a tenant with DeleteTenant (which removes its data); a control plane that does not
+   * implement it yet gets SetTenantStatus 'deleted' instead.
+   */
+  async delete(id: string, actor: string, reason?: string): Promise<CatalogTenant> {
+    try {
+      return await call<CatalogTenant>('control-plane', this.client, 'deleteTenant', { id, actor, reason: reason ?? '' }, this.deadlineMs);
+    } catch (err) {
+      const unimplemented = (err as { cause?: { code?: number } }).cause?.code === grpc.status.UNIMPLEMENTED;
+      if (err instanceof UpstreamUnavailableError && (unimplemented || /has no deleteTenant/.test(err.message))) return this.setStatus(id, 'deleted');
+      throw err;
     }
-    return this.setStatus(id, 'deleted');
   }
 
   close(): void {

@@ -69,9 +69,13 @@ function toJob(row: JobRow) {
   };
 }
 
-/** A page cursor: the (accepted_at, id) of the last job of the previous page, opaque to clients. */
-function encodeCursor(row: JobRow): string {
-  return Buffer.from(JSON.stringify([row.accepted_at.toISOString(), row.id])).toString('base64url');
+/**
+ * A page cursor: the (accepted_at, id) of the last job of the previous page, opaque to clients.
+ * accepted_at travels as PostgreSQL's microsecond text: a JS Date would cut it to milliseconds and
+ * the next page would skip or repeat jobs accepted within the same millisecond.
+ */
+function encodeCursor(row: JobRow & { cursor_at: string }): string {
+  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
 }
 
 function decodeCursor(cursor: string): [string, string] {
@@ -136,8 +140,8 @@ export function jobsRouter(deps: { publisher: GroupCommitPublisher; pool: Pool; 
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     const rows = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
       // The tenant filter is RLS's; (accepted_at, id) DESC walks jobs_tenant_recent.
-      const { rows: found } = await tx.query<JobRow>(
-        `SELECT ${JOB_COLUMNS} FROM jobs
+      const { rows: found } = await tx.query<JobRow & { cursor_at: string }>(
+        `SELECT ${JOB_COLUMNS}, to_char(accepted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at FROM jobs
          WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR type = $2)
            AND ($3::timestamptz IS NULL OR (accepted_at, id) < ($3::timestamptz, $4::uuid))
          ORDER BY accepted_at DESC, id DESC LIMIT $5`,
