@@ -237,6 +237,19 @@ describe('FairScheduler decisions', () => {
     expect(scheduler.dispatchNext(50)?.job.id).toBe('v0');
   });
 
+  it('advances the virtual clock by the weights in force: a live weight change re-rates it from then on', () => {
+    const scheduler = new FairScheduler({ tiers: { default: { slots: 2 } } });
+    scheduler.enqueue(job('a0', 'a', { estimate: 100 }), 0);
+    scheduler.enqueue(job('b0', 'b', { estimate: 100 }), 0);
+    drain(scheduler, 0);
+    // Two active tenants of weight 1 on 2 slots: 1 unit of virtual time per ms.
+    scheduler.setTenantQuota('a', { weight: 3 }, 10);
+    expect(scheduler.snapshot().tiers[0]?.virtualTime).toBe(10);
+    // From t=10 the active weight is 4: 2 slots / 4 = 0.5 per ms.
+    scheduler.nextWakeAt(30);
+    expect(scheduler.snapshot().tiers[0]?.virtualTime).toBe(20);
+  });
+
   it('forgives a lead once the tier idles, so a tenant whose long job ran early is not pushed back later', () => {
     const scheduler = new FairScheduler({ tiers: { default: { slots: 1 } } });
     scheduler.enqueue(job('x0', 'x', { estimate: 200 }), 0);

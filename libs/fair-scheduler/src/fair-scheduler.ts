@@ -29,8 +29,10 @@ export const DEFAULT_TIER = 'default';
  * Algorithm (docs/scheduling.md has the details and the proof of the bound):
  * - every tenant has a virtual time, the sum of cost / weight charged to it;
  * - a tenant competes in a tier through a *lane* whose key is the virtual finish tag of its next
- *   job (virtual time + lane lift + estimate / weight); the smallest tag among eligible lanes wins,
- *   which is self-clocked / start-time fair queuing with finish-tag selection;
+ *   job (virtual time + lane lift + estimate / weight); the smallest tag among eligible lanes wins
+ *   (weighted fair queuing with finish-tag selection);
+ * - each tier keeps a virtual clock that tracks GPS virtual time (it advances at slots / active
+ *   weight per ms); a lane (re)joining the competition is lifted to it, so idling banks no credit;
  * - the estimate is charged at dispatch, the difference to the real cost at completion;
  * - a lane is eligible when the tenant is under `maxInFlight`, its head job's class is under the
  *   per-class cap and its token bucket covers the job; token-blocked tenants sit in a wake-up heap
@@ -131,10 +133,9 @@ export class FairScheduler {
     }
     if (state.lanes !== null) {
       for (const lane of state.lanes) {
-        if (lane === undefined || lane.pending === 0 || lane.activeWeight === next.weight) continue;
+        if (lane === undefined || lane.gps.heapIndex < 0) continue;
         lane.tier.settle(time);
-        lane.tier.activeWeight += next.weight - lane.activeWeight;
-        lane.activeWeight = next.weight;
+        lane.tier.reweightGps(lane.gps, next.weight);
       }
       this.refresh(state, time);
     }
@@ -178,12 +179,14 @@ export class FairScheduler {
     }
     const tenant = this.tenantState(job.tenant);
     if (tenant.lanes === null) {
-      const spare = this.spareLaneSets.pop();
-      if (spare === undefined) {
-        tenant.lanes = new Array<Lane | undefined>(this.tiers.length);
+      if (tenant.departingLanes !== null) {
+        // Back before GPS caught up: continue with its own lanes (offsets and GPS backlog).
+        tenant.lanes = tenant.departingLanes;
+        tenant.departingLanes = null;
       } else {
-        for (const lane of spare) lane?.reuse(tenant);
-        tenant.lanes = spare;
+        const spare = this.spareLaneSets.pop();
+        if (spare !== undefined) for (const lane of spare) lane?.reuse(tenant);
+        tenant.lanes = spare ?? new Array<Lane | undefined>(this.tiers.length);
       }
       tenant.running = this.spareRunningLists.pop() ?? [];
       if (tenant.quota.maxInFlightByClass !== undefined) tenant.classInFlight = new Map();
@@ -198,7 +201,7 @@ export class FairScheduler {
     const record = spare === undefined ? new JobRecord(job, tenant, tier, priority, this.jobSeq++) : spare.reuse(job, tenant, tier, priority, this.jobSeq++);
     this.jobs.set(job.id, record);
     lane.jobs.push(record);
-    this.addPending(lane, time);
+    this.addPending(lane, record.estimate / tenant.quota.weight, time);
     tenant.queued++;
     this.queuedJobs++;
     // Queued behind an unchanged head, the job changes no key, cap or token wait: nothing to re-rank.
@@ -276,15 +279,21 @@ export class FairScheduler {
     }
     const quota = tenant.quota;
     const corrected = actualCost !== undefined && actualCost !== job.estimate;
+    const lane = (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane;
     if (corrected) {
-      tenant.virtualTime += (actualCost - job.estimate) / job.chargedWeight;
+      const correction = (actualCost - job.estimate) / job.chargedWeight;
+      tenant.virtualTime += correction;
+      // The reference GPS system is given the real cost too (a lane it already retired stays out).
+      lane.tier.settle(time);
+      if (correction > 0 && lane.gps.heapIndex >= 0) lane.tier.addGpsWork(lane.gps, quota.weight, correction);
+      else if (correction < 0) lane.tier.removeGpsWork(lane.gps, -correction);
       const bucket = tenant.bucket;
       if (bucket !== undefined && quota.rate !== undefined && quota.rateBasis === 'cost') {
         bucket.refill(time, quota.rate, effectiveBurst(quota));
         bucket.take(actualCost - job.tokensTaken);
       }
     }
-    this.removePending((tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane, time);
+    this.removePending(lane);
     const spec = job.spec;
     this.releaseRecord(job);
     // A completion changes a tenant's standing only through its caps, a cost correction (its
@@ -312,7 +321,9 @@ export class FairScheduler {
     if (job.state === 'parked') lane.parked?.get(job.jobClass)?.remove(job);
     else lane.jobs.remove(job);
     this.jobs.delete(jobId);
-    this.removePending(lane, this.clock);
+    lane.tier.settle(this.clock);
+    lane.tier.removeGpsWork(lane.gps, job.estimate / tenant.quota.weight);
+    this.removePending(lane);
     this.releaseRecord(job);
     tenant.queued--;
     this.queuedJobs--;
@@ -565,10 +576,11 @@ export class FairScheduler {
         // Idle: keep only quota, virtual time and bucket (the idle-tenant memory budget).
         // Its lanes and running list are empty now: keep them for the next tenant that activates,
         // so that tenants coming and going allocate nothing.
-        if (this.spareLaneSets.length < MAX_SPARE_LANE_SETS) {
-          this.spareLaneSets.push(lanes);
-          this.spareRunningLists.push(tenant.running as JobRecord[]);
-        }
+        let backlogged = false;
+        for (const lane of lanes) if (lane !== undefined && lane.gps.heapIndex >= 0) backlogged = true;
+        if (backlogged) tenant.departingLanes = lanes;
+        else if (this.spareLaneSets.length < MAX_SPARE_LANE_SETS) this.spareLaneSets.push(lanes);
+        if (this.spareRunningLists.length < MAX_SPARE_LANE_SETS) this.spareRunningLists.push(tenant.running as JobRecord[]);
         tenant.lanes = null;
         tenant.running = null;
         tenant.classInFlight = null;
@@ -628,32 +640,17 @@ export class FairScheduler {
     lane.tier.ready.remove(lane);
   }
 
-  /** One more job in `lane` (queued, parked or running); the lane joins its tier's GPS weight. */
-  private addPending(lane: Lane, now: number): void {
-    if (lane.pending++ === 0) {
-      const tier = lane.tier;
-      tier.settle(now);
-      lane.activeWeight = lane.tenant.quota.weight;
-      tier.activeWeight += lane.activeWeight;
-    }
+  /** One more job in `lane` (queued, parked or running), of `work` = estimate / weight in GPS. */
+  private addPending(lane: Lane, work: number, now: number): void {
+    const tier = lane.tier;
+    if (lane.pending++ === 0) tier.activeLanes++;
+    tier.settle(now);
+    tier.addGpsWork(lane.gps, lane.tenant.quota.weight, work);
   }
 
-  /** One job fewer in `lane`; the last one leaving takes its weight out of the tier's GPS weight. */
-  private removePending(lane: Lane, now: number): void {
-    if (--lane.pending === 0) {
-      const tier = lane.tier;
-      tier.settle(now);
-      tier.activeWeight -= lane.activeWeight;
-      lane.activeWeight = 0;
-      if (tier.activeWeight < 1e-9) {
-        // Summing and subtracting floats drifts; the last active lane leaving resets the sum exactly.
-        tier.activeWeight = 0;
-        // The tier's busy period ends: GPS would have finished every job by now, so no tenant keeps
-        // a lead or a debt into the next busy period (a tenant whose long job ran ahead of its
-        // fluid share would otherwise come back behind newcomers).
-        if (tier.maxFinishTag > tier.virtualTime) tier.virtualTime = tier.maxFinishTag;
-      }
-    }
+  /** One job fewer in `lane`; the tier idles when the last job of its last lane leaves. */
+  private removePending(lane: Lane): void {
+    if (--lane.pending === 0 && --lane.tier.activeLanes === 0) lane.tier.idle();
   }
 
   /** Moves jobs between the lane and its per-class parking so the lane's head is never capped. */

@@ -136,7 +136,10 @@ export interface SchedulerSnapshot {
     readonly inUse: number;
     /** Tenants with an eligible job for this tier right now. */
     readonly readyTenants: number;
-    /** The tier's system virtual time (largest start tag dispatched). */
+    /**
+     * The tier's system virtual time at the latest time the scheduler has seen: its estimate of GPS
+     * virtual time (normalised service of a continuously backlogged tenant), see docs/scheduling.md.
+     */
     readonly virtualTime: number;
   }>;
   /** Tenants the scheduler holds a record for (active and idle). */

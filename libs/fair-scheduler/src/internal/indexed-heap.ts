@@ -17,7 +17,7 @@ export type Before<T> = (a: T, b: T) => boolean;
  * decrease/increase-key operations (see LaMarca & Ladner, "The influence of caches on the
  * performance of heaps", 1996).
  */
-export const ARITY = 4;
+const ARITY = 4;
 
 /**
  * A d-ary (d = 4) min-heap whose items carry their own index, so that any item can be removed or

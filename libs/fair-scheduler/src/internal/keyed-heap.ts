@@ -1,5 +1,8 @@
-import { ARITY } from './indexed-heap';
 import type { HeapItem } from './indexed-heap';
+
+// Same arity as IndexedHeap, declared here: an imported constant is read through a CommonJS export
+// getter on every use, which showed up in the sift loops of the profile.
+const ARITY = 4;
 
 /** A heap item ordered by two numbers: smaller `heapKey` first, then smaller `heapTie`. */
 export interface KeyedItem extends HeapItem {
@@ -13,8 +16,8 @@ export function keyedBefore(a: KeyedItem, b: KeyedItem): boolean {
 }
 
 /**
- * The {@link IndexedHeap} of the scheduler's hot paths (the per-tier ready queues and the per-lane
- * job queues), ordered by the items' own `heapKey` then `heapTie`. Comparing two numeric fields
+ * The {@link IndexedHeap} of the scheduler's small hot heaps (the per-lane job queues), ordered by
+ * the items' own `heapKey` then `heapTie`. Comparing two numeric fields
  * inline instead of calling an order function lets V8 inline the comparison: the function call
  * through a field shared by every heap instance was megamorphic-prone and showed up as ~9% of a
  * dispatch cycle in the profile.
@@ -123,6 +126,151 @@ export class KeyedHeap<T extends KeyedItem> {
       index = best;
     }
     items[index] = item;
+    item.heapIndex = index;
+  }
+}
+
+/**
+ * A {@link KeyedHeap} for the large per-tier heaps (ready lanes, GPS backlogs: one entry per active
+ * tenant): the keys are copied into typed arrays beside the items, so that a sift compares
+ * contiguous numbers instead of loading one object per comparison (a cache miss each with thousands
+ * of tenants; comparisons were the largest item of the profile). An item's `heapKey`/`heapTie` are
+ * read when it is pushed or updated: set them first, then call `push` or `update`.
+ */
+export class PackedKeyedHeap<T extends KeyedItem> {
+  private readonly items: T[] = [];
+  private keys = new Float64Array(16);
+  private ties = new Float64Array(16);
+
+  /** Number of items in the heap. */
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** The first item, without removing it. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  /** Whether `item` currently sits in this heap (checked by identity, O(1)). */
+  has(item: T): boolean {
+    return item.heapIndex >= 0 && this.items[item.heapIndex] === item;
+  }
+
+  /** Adds an item that is in no heap. */
+  push(item: T): void {
+    const index = this.items.length;
+    if (index === this.keys.length) this.grow();
+    this.items.push(item);
+    this.keys[index] = item.heapKey;
+    this.ties[index] = item.heapTie;
+    item.heapIndex = index;
+    this.siftUp(index);
+  }
+
+  /** Removes and returns the first item. */
+  pop(): T | undefined {
+    const top = this.items[0];
+    if (top !== undefined) this.remove(top);
+    return top;
+  }
+
+  /** Removes `item` if it is in this heap; returns whether it was. */
+  remove(item: T): boolean {
+    if (!this.has(item)) return false;
+    const index = item.heapIndex;
+    const lastIndex = this.items.length - 1;
+    const last = this.items.pop() as T;
+    item.heapIndex = -1;
+    if (last !== item) {
+      this.items[index] = last;
+      this.keys[index] = this.keys[lastIndex] as number;
+      this.ties[index] = this.ties[lastIndex] as number;
+      last.heapIndex = index;
+      if (!this.siftUp(index)) this.siftDown(index);
+    }
+    return true;
+  }
+
+  /** Restores heap order after `item`'s `heapKey`/`heapTie` changed in either direction. */
+  update(item: T): void {
+    const index = item.heapIndex;
+    this.keys[index] = item.heapKey;
+    this.ties[index] = item.heapTie;
+    if (!this.siftUp(index)) this.siftDown(index);
+  }
+
+  /** Items in heap (not sorted) order; for diagnostics and tests only. */
+  toArray(): readonly T[] {
+    return this.items.slice();
+  }
+
+  private grow(): void {
+    const keys = new Float64Array(this.keys.length * 2);
+    keys.set(this.keys);
+    this.keys = keys;
+    const ties = new Float64Array(this.ties.length * 2);
+    ties.set(this.ties);
+    this.ties = ties;
+  }
+
+  private siftUp(start: number): boolean {
+    const { items, keys, ties } = this;
+    const item = items[start] as T;
+    const key = keys[start] as number;
+    const tie = ties[start] as number;
+    let index = start;
+    while (index > 0) {
+      const parentIndex = ((index - 1) / ARITY) | 0;
+      const parentKey = keys[parentIndex] as number;
+      if (!(key < parentKey || (key === parentKey && tie < (ties[parentIndex] as number)))) break;
+      const parent = items[parentIndex] as T;
+      items[index] = parent;
+      keys[index] = parentKey;
+      ties[index] = ties[parentIndex] as number;
+      parent.heapIndex = index;
+      index = parentIndex;
+    }
+    items[index] = item;
+    keys[index] = key;
+    ties[index] = tie;
+    item.heapIndex = index;
+    return index !== start;
+  }
+
+  private siftDown(start: number): void {
+    const { items, keys, ties } = this;
+    const length = items.length;
+    const item = items[start] as T;
+    const key = keys[start] as number;
+    const tie = ties[start] as number;
+    let index = start;
+    for (;;) {
+      const first = index * ARITY + 1;
+      if (first >= length) break;
+      let best = first;
+      let bestKey = keys[first] as number;
+      let bestTie = ties[first] as number;
+      const end = Math.min(first + ARITY, length);
+      for (let child = first + 1; child < end; child++) {
+        const childKey = keys[child] as number;
+        if (childKey < bestKey || (childKey === bestKey && (ties[child] as number) < bestTie)) {
+          best = child;
+          bestKey = childKey;
+          bestTie = ties[child] as number;
+        }
+      }
+      if (!(bestKey < key || (bestKey === key && bestTie < tie))) break;
+      const bestItem = items[best] as T;
+      items[index] = bestItem;
+      keys[index] = bestKey;
+      ties[index] = bestTie;
+      bestItem.heapIndex = index;
+      index = best;
+    }
+    items[index] = item;
+    keys[index] = key;
+    ties[index] = tie;
     item.heapIndex = index;
   }
 }

@@ -1,6 +1,6 @@
 import type { JobSpec, TenantQuota } from '../types';
 import type { HeapItem } from './indexed-heap';
-import { KeyedHeap } from './keyed-heap';
+import { KeyedHeap, PackedKeyedHeap } from './keyed-heap';
 import type { KeyedItem } from './keyed-heap';
 import type { TokenBucket } from './token-bucket';
 
@@ -99,10 +99,10 @@ export class Lane implements KeyedItem {
    * banks no credit. See docs/scheduling.md, "virtual time".
    */
   offset = 0;
-  /** Jobs of this lane queued, parked or running: the lane is active (counts in GPS) while > 0. */
+  /** Jobs of this lane queued, parked or running (the tier idles when no lane has any). */
   pending = 0;
-  /** Weight this lane adds to its tier's `activeWeight` while active. */
-  activeWeight = 0;
+  /** This lane's backlog in the tier's reference GPS system (see `TierState.settle`). */
+  readonly gps: GpsShare = new GpsShare(this);
 
   constructor(
     /** Owner; reassigned when an idle tenant's lanes are reused by another tenant. */
@@ -117,6 +117,7 @@ export class Lane implements KeyedItem {
     this.heapTie = 0;
     this.offset = 0;
     this.parked = null;
+    this.gps.heapKey = 0;
   }
 
   /** Virtual finish tag of the head job (the ready-heap key). */
@@ -140,6 +141,12 @@ export class TenantState implements HeapItem {
   inFlight = 0;
   /** Indexed by tier index; `null` while idle. */
   lanes: Array<Lane | undefined> | null = null;
+  /**
+   * Lanes of an idle tenant that are still backlogged in GPS (it was served ahead of its fluid
+   * share): kept until GPS catches up, so that a quick return continues from its GPS finish instead
+   * of starting afresh. `null` otherwise, which is what keeps an idle tenant compact.
+   */
+  departingLanes: Array<Lane | undefined> | null = null;
   /** The tenant's running jobs (unordered; each knows its index); `null` while idle. */
   running: JobRecord[] | null = null;
   /**
@@ -160,23 +167,44 @@ export function wakeBefore(a: TenantState, b: TenantState): boolean {
   return a.wakeAt < b.wakeAt;
 }
 
+/**
+ * A lane's backlog in its tier's reference GPS system: it is GPS-backlogged while the tier's virtual
+ * time is below `heapKey`, the GPS finish (in virtual time) of all the work it has been given.
+ */
+export class GpsShare implements KeyedItem {
+  heapIndex = -1;
+  /** GPS finish of the lane's backlog: start + sum of estimate / weight of its jobs. */
+  heapKey = 0;
+  heapTie = 0;
+  /** Weight the lane is served with in GPS (the tenant's weight). */
+  weight = 0;
+
+  constructor(readonly lane: Lane) {}
+}
+
 /** One capacity tier at run time. */
 export class TierState {
   inUse = 0;
   /** Tiers whose jobs may borrow this tier's idle slots. */
   borrowers: TierState[] = [];
-  readonly ready = new KeyedHeap<Lane>();
+  readonly ready = new PackedKeyedHeap<Lane>();
   /**
-   * System virtual time of the tier at real time `clockAt`: an estimate of GPS virtual time (the
-   * normalised service a continuously backlogged tenant would have received). It advances at
-   * `slots / activeWeight` per ms while any lane is active. A lane joining the competition starts
-   * no earlier than this.
+   * Virtual time of the tier's reference GPS system at real time `clockAt`: generalised processor
+   * sharing of `slots` capacity among the GPS-backlogged lanes by weight, so it advances at
+   * `slots / gpsWeight` per ms and a lane leaves GPS when the virtual time reaches its GPS finish.
+   * This is WFQ's exact virtual time for a server of rate `slots`. A lane joining the competition
+   * starts no earlier than it.
    */
   virtualTime = 0;
   /** Real time (ms) at which `virtualTime` was last settled. */
   clockAt = 0;
-  /** Sum of the weights of the active lanes (queued, parked or running jobs) of this tier. */
-  activeWeight = 0;
+  /** Sum of the weights of the GPS-backlogged lanes. */
+  gpsWeight = 0;
+  /** GPS-backlogged lanes by GPS finish: the next one to leave GPS is on top. */
+  readonly gps = new PackedKeyedHeap<GpsShare>();
+  private gpsSeq = 0;
+  /** Lanes with jobs queued, parked or running; 0 means the tier is idle. */
+  activeLanes = 0;
   /** Largest virtual finish tag dispatched in this tier (the clock's floor once the tier idles). */
   maxFinishTag = 0;
 
@@ -186,12 +214,75 @@ export class TierState {
     public slots: number,
   ) {}
 
-  /** Brings `virtualTime` up to real time `now` (never backwards). */
+  /**
+   * Brings `virtualTime` up to real time `now` (never backwards), retiring lanes from GPS as the
+   * virtual time passes their GPS finish. Amortised O(log n): a lane leaves at most once per job.
+   */
   settle(now: number): number {
     if (now > this.clockAt) {
-      if (this.activeWeight > 0) this.virtualTime += ((now - this.clockAt) * this.slots) / this.activeWeight;
+      let at = this.clockAt;
+      for (let top = this.gps.peek(); top !== undefined; top = this.gps.peek()) {
+        // Real time at which the virtual time reaches this lane's GPS finish.
+        const leaves = at + ((top.heapKey - this.virtualTime) * this.gpsWeight) / this.slots;
+        if (leaves > now) break;
+        at = leaves > at ? leaves : at;
+        if (top.heapKey > this.virtualTime) this.virtualTime = top.heapKey;
+        this.leaveGps(top);
+      }
+      if (this.gpsWeight > 0) this.virtualTime += ((now - at) * this.slots) / this.gpsWeight;
       this.clockAt = now;
     }
     return this.virtualTime;
+  }
+
+  /** Gives a lane `work` (estimate / weight) more GPS backlog; call after `settle(now)`. */
+  addGpsWork(share: GpsShare, weight: number, work: number): void {
+    if (share.heapIndex >= 0) {
+      share.heapKey += work;
+      this.gps.update(share);
+      return;
+    }
+    share.heapKey = this.virtualTime + work;
+    share.heapTie = this.gpsSeq++;
+    share.weight = weight;
+    this.gpsWeight += weight;
+    this.gps.push(share);
+  }
+
+  /** Takes `work` back from a GPS-backlogged lane (a cancelled job, a job cheaper than estimated). */
+  removeGpsWork(share: GpsShare, work: number): void {
+    if (share.heapIndex < 0) return;
+    share.heapKey -= work;
+    if (share.heapKey <= this.virtualTime) this.leaveGps(share);
+    else this.gps.update(share);
+  }
+
+  /** A live weight change of a GPS-backlogged lane re-rates the clock from now on. */
+  reweightGps(share: GpsShare, weight: number): void {
+    if (share.heapIndex < 0) return;
+    this.gpsWeight += weight - share.weight;
+    share.weight = weight;
+  }
+
+  /**
+   * The tier has no job left: GPS would have finished everything, so the clock moves to the largest
+   * finish tag dispatched and no lane carries a lead or a debt into the next busy period.
+   */
+  idle(): void {
+    for (let top = this.gps.peek(); top !== undefined; top = this.gps.peek()) this.leaveGps(top);
+    if (this.maxFinishTag > this.virtualTime) this.virtualTime = this.maxFinishTag;
+  }
+
+  private leaveGps(share: GpsShare): void {
+    this.gps.remove(share);
+    this.gpsWeight -= share.weight;
+    // Summing and subtracting floats drifts; the last lane leaving resets the sum exactly.
+    if (this.gps.size === 0 || this.gpsWeight < 1e-12) this.gpsWeight = 0;
+    const tenant = share.lane.tenant;
+    const departing = tenant.departingLanes;
+    if (departing !== null && departing.every((lane) => lane === undefined || lane.gps.heapIndex < 0)) {
+      // GPS has caught up with an idle tenant: nothing to continue from any more.
+      tenant.departingLanes = null;
+    }
   }
 }
