@@ -88,7 +88,7 @@ describe("the operators' admin API on the running stack", () => {
     expect((await admin('GET', `/admin/v1/tenants/${tenant}/quota`, operator)).body).toMatchObject({ weight: 3, maxInFlight: 5 });
     const stats = await admin('GET', '/admin/v1/stats', operator);
     expect(stats.status).toBe(200);
-    expect(stats.body['tenants']).toEqual(expect.any(Array));
+    expect(Array.isArray(stats.body['tenants'])).toBe(true);
     const explained = await admin('GET', `/admin/v1/tenants/${tenant}/explain`, operator);
     expect(explained.status).toBe(200);
     expect(explained.body).toMatchObject({ tenantId: tenant, state: expect.any(String) });
