@@ -31,8 +31,8 @@ export const DEFAULT_TIER = 'default';
  * - a tenant competes in a tier through a *lane* whose key is the virtual finish tag of its next
  *   job (virtual time + lane lift + estimate / weight); the smallest tag among eligible lanes wins
  *   (weighted fair queuing with finish-tag selection);
- * - each tier keeps a virtual clock that tracks GPS virtual time (it advances at slots / active
- *   weight per ms); a lane (re)joining the competition is lifted to it, so idling banks no credit;
+ * - each tier keeps WFQ's exact GPS virtual time (a reference GPS server of rate = slots); a lane
+ *   (re)joining the competition is lifted to it, so idling banks no credit;
  * - the estimate is charged at dispatch, the difference to the real cost at completion;
  * - a lane is eligible when the tenant is under `maxInFlight`, its head job's class is under the
  *   per-class cap and its token bucket covers the job; token-blocked tenants sit in a wake-up heap
