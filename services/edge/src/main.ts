@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 
   const registry = createMetricsRegistry('edge');
   const accepted = new Counter({ name: 'fairway_edge_commands_accepted_total', help: 'Commands acknowledged by Kafka and answered 202', labelNames: ['tenant'], registers: [registry] });
-  const refused = new Counter({ name: 'fairway_edge_refusals_total', help: 'Requests refused by tenant resolution, authentication or limits', labelNames: ['reason', 'code', 'tenant'], registers: [registry] });
+  const refused = new Counter({ name: 'fairway_edge_auth_refusals_total', help: 'Requests refused by tenant resolution, authentication or limits (reason: no-credential, bad-token, unknown-tenant, header-mismatch, rate-limit, ...)', labelNames: ['reason', 'code', 'tenant'], registers: [registry] });
   const adminRefused = new Counter({ name: 'fairway_edge_admin_refusals_total', help: 'Admin API requests refused by operator authentication', labelNames: ['reason'], registers: [registry] });
   const limiterFallbacks = new Counter({ name: 'fairway_edge_limiter_fallbacks_total', help: 'Admissions decided per replica because Redis could not be reached', registers: [registry] });
   const sends = new Histogram({ name: 'fairway_edge_kafka_send_seconds', help: 'Duration of one group-commit send', labelNames: ['outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry] });
