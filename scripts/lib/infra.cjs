@@ -59,6 +59,9 @@ async function ensureInfra(options = {}) {
     brokers = result.brokers;
   }
 
+  const redisUrl = await require('./redis.cjs').ensureRedis(log);
+  process.env.REDIS_URL ??= redisUrl;
+
   registerTypeScript();
   const { prepareDatabase, createPool, upsertTenant } = require('../../libs/db/src/index.ts');
   const { createKafka, ensureTopics, topicNames } = require('../../libs/kafka/src/index.ts');
@@ -101,7 +104,7 @@ async function ensureInfra(options = {}) {
     }
     log('demo tenants acme and globex are in the catalog');
   }
-  return { brokers, adminUrl, urls: prepared.urls, topicPrefix, topics, startedKafka, timings };
+  return { brokers, adminUrl, urls: prepared.urls, topicPrefix, topics, startedKafka, timings, redisUrl };
 }
 
 module.exports = { ensureInfra, registerTypeScript };

@@ -80,6 +80,8 @@ function stackDefinition(infra, options) {
         ...common,
         ...metrics('edge'),
         DATABASE_URL: infra.urls.app,
+        EDGE_ADMIN_DATABASE_URL: infra.urls.owner,
+        ...(infra.redisUrl ? { REDIS_URL: infra.redisUrl } : {}),
         EDGE_PORT: String(ports.edge),
         EDGE_ADMIN_PORT: String(ports['edge-admin']),
         CONTROL_PLANE_ADDRESS: `127.0.0.1:${ports['control-plane']}`,

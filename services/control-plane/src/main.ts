@@ -1,3 +1,4 @@
+import '@fairway/telemetry/register';
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { commonConfigSchema, loadConfig, port } from '@fairway/config';
@@ -14,7 +15,7 @@ import {
   type TenantMessage,
 } from '@fairway/grpc';
 import { parseTenantId } from '@fairway/tenant-context';
-import { createLogger, startTelemetry } from '@fairway/telemetry';
+import { createLogger, stopTelemetry } from '@fairway/telemetry';
 
 const configSchema = commonConfigSchema.extend({
   DATABASE_URL: z.string().url().default('postgres://fairway_owner:fairway_owner@127.0.0.1:5432/fairway'),
@@ -57,7 +58,6 @@ function requireTenantId(value: string) {
 }
 
 async function main(): Promise<void> {
-  startTelemetry('fairway-control-plane');
   const config = loadConfig(configSchema);
   const log = createLogger('control-plane', config.LOG_LEVEL);
   // The catalog's writer connects as the owner role: it provisions tenants.
@@ -136,6 +136,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     await shutdownServer(server, config.SHUTDOWN_TIMEOUT);
     await pool.end();
+    await stopTelemetry();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import { HttpRequestError } from '@fairway/errors';
+import { RecordsRepository, recordsRouter } from '@fairway/records';
+import type { TenantDataRouter } from '@fairway/db';
 import type { GroupCommitPublisher } from '@fairway/kafka';
 import type { Logger } from '@fairway/telemetry';
 import { openApiDocument } from './api-schemas';
@@ -16,6 +18,8 @@ export interface EdgeDeps {
   pool: Pool;
   auth: Omit<AuthOptions, 'log'>;
   idempotency: IdempotencyStore;
+  /** Tenant data in whichever isolation model each tenant lives (pooled, schema, database). */
+  data?: TenantDataRouter;
   log: Logger;
   bodyLimit: string;
   onAccepted?: (tenant: string) => void;
@@ -53,6 +57,8 @@ export function createEdgeApp(deps: EdgeDeps): Express {
     '/v1/jobs',
     jobsRouter({ publisher: deps.publisher, pool: deps.pool, idempotency: deps.idempotency, ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) }),
   );
+
+  if (deps.data) app.use('/v1/records', recordsRouter({ repository: new RecordsRepository(deps.data) }));
 
   app.use((req, _res, next) => {
     next(new HttpRequestError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));

@@ -1,8 +1,9 @@
+import '@fairway/telemetry/register';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { createPool, DbRole, roleUrl } from '@fairway/db';
+import { createPool, DbRole, roleUrl, TenantDataRouter } from '@fairway/db';
 import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
-import { createLogger, createMetricsRegistry, serveMetrics, startTelemetry } from '@fairway/telemetry';
+import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { createAdminApp } from './admin-app';
 import { SchedulerAdminGateway, TenantCatalogGateway } from './admin-clients';
@@ -23,7 +24,6 @@ function listen(app: { listen: (port: number, host: string, cb: () => void) => S
 }
 
 async function main(): Promise<void> {
-  startTelemetry('fairway-edge');
   const config = loadEdgeConfig();
   const log = createLogger('edge', config.LOG_LEVEL);
   const topics = topicNames(config.FAIRWAY_TOPIC_PREFIX);
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   });
 
   const registry = createMetricsRegistry('edge');
+  const tenantLabel = tenantLabeller(registry);
   const accepted = new Counter({ name: 'fairway_edge_commands_accepted_total', help: 'Commands acknowledged by Kafka and answered 202', labelNames: ['tenant'], registers: [registry] });
   const refused = new Counter({ name: 'fairway_edge_auth_refusals_total', help: 'Requests refused by tenant resolution, authentication or limits (reason: no-credential, bad-token, unknown-tenant, header-mismatch, rate-limit, ...)', labelNames: ['reason', 'code', 'tenant'], registers: [registry] });
   const adminRefused = new Counter({ name: 'fairway_edge_admin_refusals_total', help: 'Admin API requests refused by operator authentication', labelNames: ['reason'], registers: [registry] });
@@ -80,11 +81,14 @@ async function main(): Promise<void> {
     cacheTtlMs: config.TOKEN_CACHE_TTL,
   });
   const tenants = new TenantDirectory(pool, config.TENANT_CACHE_TTL);
+  const data = new TenantDataRouter({ catalogPool: pool, catalogUrl: config.DATABASE_URL });
+  await data.start();
   const app = createEdgeApp({
     publisher,
     pool,
     log,
     bodyLimit: config.EDGE_BODY_LIMIT,
+    data,
     idempotency: new RedisIdempotencyStore(redis, pool, { ttlMs: config.IDEMPOTENCY_TTL, keyPrefix: config.EDGE_REDIS_PREFIX }),
     auth: {
       tokens,
@@ -93,9 +97,9 @@ async function main(): Promise<void> {
       ...(config.EDGE_BASE_DOMAIN ? { baseDomain: config.EDGE_BASE_DOMAIN } : {}),
       admission: new AdmissionController({ redis, keyPrefix: config.EDGE_REDIS_PREFIX, leaseMs: config.EDGE_REQUEST_TIMEOUT, onFallback: () => limiterFallbacks.inc() }),
       limits: new TenantLimits(config.EDGE_PLAN_LIMITS, config.EDGE_TENANT_LIMITS),
-      onRefusal: (reason, tenant, code) => refused.inc({ reason, code, tenant: tenant ?? '_none' }),
+      onRefusal: (reason, tenant, code) => refused.inc({ reason, code, tenant: tenantLabel.label(tenant) }),
     },
-    onAccepted: (tenant) => accepted.inc({ tenant }),
+    onAccepted: (tenant) => accepted.inc({ tenant: tenantLabel.label(tenant) }),
     isReady: () => connected,
   });
   const catalog = new TenantCatalogGateway(config.CONTROL_PLANE_ADDRESS);
@@ -122,7 +126,9 @@ async function main(): Promise<void> {
     scheduler.close();
     metrics?.close();
     redis.disconnect();
+    await data.close();
     await Promise.all([pool.end(), ownerPool.end()]);
+    await stopTelemetry();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

@@ -1,13 +1,13 @@
+import '@fairway/telemetry/register';
 import * as grpc from '@grpc/grpc-js';
 import { createPool, TenantDataRouter } from '@fairway/db';
 import { addHealthService, bindServer, loadWorkerProto, shutdownServer, tenantUnaryHandler, type WorkerHandlers } from '@fairway/grpc';
-import { createLogger, createMetricsRegistry, inSpan, serveMetrics, startTelemetry } from '@fairway/telemetry';
+import { createLogger, createMetricsRegistry, inSpan, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { loadWorkerConfig } from './config';
 import { executeJob } from './executor';
 
 async function main(): Promise<void> {
-  startTelemetry('fairway-worker');
   const config = loadWorkerConfig();
   const log = createLogger('worker', config.LOG_LEVEL);
   const pool = createPool({
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   await data.start().catch((err: unknown) => log.warn({ err }, 'could not listen for tenant catalog changes; routes expire by TTL'));
 
   const registry = createMetricsRegistry('worker');
+  const tenantLabel = tenantLabeller(registry);
   const executed = new Counter({
     name: 'fairway_worker_jobs_total',
     help: 'Job attempts executed, by tenant, type and outcome',
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
   const handlers: WorkerHandlers = {
     Execute: tenantUnaryHandler(async (request, tenant) => {
       const started = performance.now();
-      const labels = { tenant: tenant.context.tenantId, type: request.type };
+      const labels = { tenant: tenantLabel.label(tenant.context.tenantId), type: request.type };
       try {
         const outcome = await inSpan(
           'worker.execute',
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
     metrics?.close();
     await data.close();
     await Promise.all([pool.end(), dataPool.end()]);
+    await stopTelemetry();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

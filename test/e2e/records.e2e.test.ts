@@ -1,0 +1,52 @@
+import { uniqueTenantId } from '@fairway/db/testing';
+import type { TenantCatalogClient } from '@fairway/grpc';
+import { api, catalogClient, createTenant, stack, token, waitForJob } from './support/stack';
+
+/**
+ * The records domain through the real edge: a tenant's records and its export/report results are
+ * its own. Another tenant's credentials find nothing, whatever the route.
+ */
+describe('records and their exports through the edge', () => {
+  let catalog: TenantCatalogClient;
+  const acme = uniqueTenantId('rec-acme');
+  const globex = uniqueTenantId('rec-globex');
+  let acmeToken: string;
+  let globexToken: string;
+
+  beforeAll(async () => {
+    catalog = catalogClient();
+    await createTenant(catalog, acme);
+    await createTenant(catalog, globex);
+    acmeToken = await token(acme);
+    globexToken = await token(globex);
+  });
+
+  afterAll(() => catalog.close());
+
+  it("keeps each tenant's records to itself and exports only them", async () => {
+    const created = await api('POST', '/v1/records', { token: acmeToken, body: { title: 'Invoice 1', amount: '12.50', tags: ['q1'] } });
+    expect(created.status).toBe(201);
+    const id = String(created.body['id']);
+    await api('POST', '/v1/records', { token: globexToken, body: { title: 'Globex secret', amount: '99' } });
+
+    expect((await api('GET', `/v1/records/${id}`, { token: acmeToken })).body['title']).toBe('Invoice 1');
+    // Globex cannot read, change or delete acme's record: it does not exist for globex.
+    expect((await api('GET', `/v1/records/${id}`, { token: globexToken })).status).toBe(404);
+    expect((await api('PATCH', `/v1/records/${id}`, { token: globexToken, body: { title: 'pwned' } })).status).toBe(404);
+    expect((await api('DELETE', `/v1/records/${id}`, { token: globexToken })).status).toBe(404);
+    const list = await api('GET', '/v1/records', { token: globexToken });
+    expect(JSON.stringify(list.body)).not.toContain('Invoice 1');
+
+    const exported = await api('POST', '/v1/jobs', { token: acmeToken, body: { type: 'export', params: {} } });
+    expect(exported.status).toBe(202);
+    const job = await waitForJob(String(exported.body['id']), acmeToken);
+    expect(job['state']).toBe('succeeded');
+    const csv = await fetch(`${stack().edgeUrl}/v1/jobs/${String(exported.body['id'])}/result`, { headers: { authorization: `Bearer ${acmeToken}` } });
+    expect(csv.status).toBe(200);
+    const text = await csv.text();
+    expect(text).toContain('Invoice 1');
+    expect(text).not.toContain('Globex secret');
+    // The result of acme's export is not globex's to download.
+    expect((await api('GET', `/v1/jobs/${String(exported.body['id'])}/result`, { token: globexToken })).status).toBe(404);
+  });
+});
