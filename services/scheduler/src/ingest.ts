@@ -37,13 +37,18 @@ export class CommandIngestor {
       partitionsConsumedConcurrently,
       eachBatchAutoResolve: false,
       autoCommitInterval: 1_000,
-      eachBatch: (payload) => this.handleBatch(payload),
+      eachBatch: async (payload) => {
+        await this.handleBatch(payload);
+      },
     });
   }
 
-  /** Processes one Kafka batch. Exposed for the ingest benchmark. */
-  async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+  /**
+   * Processes one Kafka batch; returns how many of its messages were made durable as jobs or as
+   * dead-letter records (the ingest benchmark counts them).
+   */
+  async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<number> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return 0;
     const jobs: Array<{ job: NewJob; message: KafkaMessage }> = [];
     const rejected: Message[] = [];
     // Messages are read one by one with the tenant taken from each message's own headers:
@@ -101,5 +106,6 @@ export class CommandIngestor {
     await heartbeat();
     this.hooks.onLag?.(batch.partition, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
     if (inserted.length > 0) this.onDurable(inserted);
+    return batch.messages.length;
   }
 }
