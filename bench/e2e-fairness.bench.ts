@@ -8,8 +8,10 @@
  * policy: `fairway` (the fair core) and `fifo` (arrival order, what a plain Kafka consumer does).
  * Wait = started_at - accepted_at of each job's first attempt, from the jobs table.
  * The fluid ideal (GPS over the same slots, equal weights) serves a light tenant's job the moment it
- * arrives, so its ideal wait is 0 ms; a non-preemptive scheduler may add one heavy job's duration.
- * Target: light tenants' p99 wait <= ideal + one heavy job + 50 ms.
+ * arrives. On the real system "at once" still costs the trip through the edge, Kafka, the ingest and
+ * the claim, so each run first measures the light tenants' wait on the idle system (the same
+ * submissions, no flood): that is the ideal the flooded run is compared with. A non-preemptive
+ * scheduler may add one heavy job's duration. Target: light p99 <= idle p99 + one heavy job + 50 ms.
  * Progress goes to stderr, JSON to stdout.
  */
 import { randomBytes } from 'node:crypto';
@@ -52,7 +54,6 @@ async function runOnce(policy: 'fair' | 'fifo', scenario: Scenario) {
       SCHEDULER_POLICY: policy,
       SCHEDULER_TIERS: `standard:${scenario.slots}`,
       EDGE_PLAN_LIMITS: JSON.stringify({ standard: { rate: 100_000, burst: 100_000, maxInFlight: 10_000 } }),
-      LOG_LEVEL: 'warn',
     },
     onLine: () => undefined,
   });
@@ -75,6 +76,25 @@ async function runOnce(policy: 'fair' | 'fifo', scenario: Scenario) {
       return ((await res.json()) as { id: string }).id;
     };
 
+    // The ideal: the same light submissions on the idle system.
+    const idleIds: string[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      idleIds.push(...(await Promise.all(lights.map((tenant) => submit(tenant, scenario.lightMs)))));
+    }
+    const waitUntilDone = async (jobIds: string[]) => {
+      const deadline = Date.now() + 180_000;
+      for (;;) {
+        const { rows } = await reader.query<{ n: string }>("SELECT count(*) AS n FROM jobs WHERE state = 'succeeded' AND id = ANY($1::uuid[])", [jobIds]);
+        if (Number(rows[0]?.n) === jobIds.length) return;
+        if (Date.now() > deadline) throw new Error(`${policy}: only ${rows[0]?.n} of ${jobIds.length} jobs finished`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    await waitUntilDone(idleIds);
+    const idle = await reader.query<{ wait_ms: number }>('SELECT extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms FROM jobs WHERE id = ANY($1::uuid[])', [idleIds]);
+    const idleWaits = idle.rows.map((r) => Number(r.wait_ms));
+
     progress(`${policy}: flooding ${scenario.flood} x ${scenario.heavyMs} ms, then 9 light tenants x ${scenario.lightJobs} x ${scenario.lightMs} ms`);
     const ids = await Promise.all(Array.from({ length: scenario.flood }, () => submit(flood, scenario.heavyMs)));
     // The light tenants arrive while the flood is backlogged, each job 150 ms after the last.
@@ -82,13 +102,7 @@ async function runOnce(policy: 'fair' | 'fifo', scenario: Scenario) {
       await new Promise((resolve) => setTimeout(resolve, 150));
       ids.push(...(await Promise.all(lights.map((tenant) => submit(tenant, scenario.lightMs)))));
     }
-    const deadline = Date.now() + 180_000;
-    for (;;) {
-      const { rows } = await reader.query<{ n: string }>("SELECT count(*) AS n FROM jobs WHERE state = 'succeeded' AND id = ANY($1::uuid[])", [ids]);
-      if (Number(rows[0]?.n) === ids.length) break;
-      if (Date.now() > deadline) throw new Error(`${policy}: only ${rows[0]?.n} of ${ids.length} jobs finished`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitUntilDone(ids);
     const { rows } = await reader.query<{ tenant_id: string; wait_ms: number }>(
       'SELECT tenant_id, extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms FROM jobs WHERE id = ANY($1::uuid[]) AND attempts = 1',
       [ids],
@@ -101,6 +115,7 @@ async function runOnce(policy: 'fair' | 'fifo', scenario: Scenario) {
     );
     return {
       impl: policy === 'fair' ? 'fairway' : 'fifo',
+      idleLightP99WaitMs: Math.round(percentile(idleWaits, 0.99)),
       lightP50WaitMs: Math.round(percentile(light, 0.5)),
       lightP99WaitMs: Math.round(percentile(light, 0.99)),
       floodP99WaitMs: Math.round(percentile(waits.get(flood) ?? [], 0.99)),
@@ -138,11 +153,12 @@ async function main(): Promise<void> {
   build({ quiet: true });
   const fair = await runOnce('fair', scenario);
   const fifo = await runOnce('fifo', scenario);
-  const target = scenario.heavyMs + 50;
+  const ideal = fair.idleLightP99WaitMs;
+  const target = ideal + scenario.heavyMs + 50;
   const result = {
     benchmark: 'e2e-fairness',
     scenario,
-    ideal: { lightP99WaitMs: 0, note: 'GPS serves an arriving light job at once' },
+    ideal: { lightP99WaitMs: ideal, note: "GPS serves an arriving light job at once: the light tenants' p99 wait on the idle system" },
     targetLightP99WaitMs: target,
     results: [fair, fifo],
     met: fair.lightP99WaitMs <= target,

@@ -105,6 +105,11 @@ async function main() {
     curl -s -XPOST ${edgeUrl}/v1/jobs -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
          -d '{"type":"synthetic","params":{"ms":200}}'
 
+  Operate it (the admin API on :${PORTS['edge-admin']}):
+    export FAIRWAY_OPERATOR_TOKEN=$(npm run -s token -- --operator)
+    npm run -s tenantctl -- top                           # live queues, in-flight, waits, shares
+    npm run -s tenantctl -- quotas set acme --max-in-flight 2
+
   Stop: Ctrl-C here, or 'npm run down' from another terminal.
 `);
   if (exitAfterDemo) await shutdown(0);

@@ -16,6 +16,7 @@ import {
 } from '@fairway/grpc';
 import { parseTenantId } from '@fairway/tenant-context';
 import { createLogger, stopTelemetry } from '@fairway/telemetry';
+import { destroyTenantKeys } from '@fairway/crypto';
 
 const configSchema = commonConfigSchema.extend({
   DATABASE_URL: z.string().url().default('postgres://fairway_owner:fairway_owner@127.0.0.1:5432/fairway'),
@@ -96,6 +97,11 @@ async function main(): Promise<void> {
     DeleteTenant: unaryHandler(async (req) => {
       const id = requireTenantId(req.id);
       const before = await findTenant(pool, id);
+      // Crypto-shredding first: once the tenant's data keys are gone, every copy of its encrypted
+      // data (dead letters, exports, later backups) is unreadable, even if a drop below fails.
+      if (before && before.status !== 'deleted') {
+        await destroyTenantKeys(pool, id, { actor: req.actor || 'control-plane', ...(req.reason ? { reason: req.reason } : {}) });
+      }
       const report = await deprovisionTenant(provisioning, id);
       // A repeated DeleteTenant changes nothing and records nothing.
       if (before?.status === 'deleted') return toMessage(report.tenant);

@@ -32,7 +32,12 @@ export class WorkerPools {
           if (!endpoint) {
             endpoint = {
               address,
-              client: new Worker(address, grpc.credentials.createInsecure(), { interceptors: [tenantClientInterceptor] }),
+              // round_robin: an address that resolves to many workers (dns:///workers:7061 behind a
+              // Kubernetes headless Service) spreads calls over all of them, not the first one.
+              client: new Worker(address, grpc.credentials.createInsecure(), {
+                interceptors: [tenantClientInterceptor],
+                'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+              }),
               health: new HealthClient(address, grpc.credentials.createInsecure()),
               healthy: true,
             };
