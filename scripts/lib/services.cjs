@@ -11,6 +11,18 @@ const { root } = require('./bootstrap.cjs');
 const COLORS = { edge: 36, scheduler: 35, 'worker-1': 33, 'worker-2': 32, 'control-plane': 34 };
 const LEVELS = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
+/**
+ * The gRPC transport settings of each service: mutual TLS with development certificates
+ * (generated once into .fairway/certs by scripts/lib/certs.cjs), unless FAIRWAY_GRPC_INSECURE=true
+ * asks for plaintext explicitly (local debugging only).
+ */
+function transportEnv() {
+  if (process.env.FAIRWAY_GRPC_INSECURE === 'true') return () => ({ FAIRWAY_GRPC_INSECURE: 'true' });
+  const { ensureCerts, tlsEnv } = require('./certs.cjs');
+  ensureCerts();
+  return (service) => tlsEnv(service);
+}
+
 /** A free TCP port on 127.0.0.1. */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -46,6 +58,7 @@ function readable(line) {
  */
 function stackDefinition(infra, options) {
   const { ports } = options;
+  const tls = transportEnv();
   const common = {
     NODE_ENV: process.env.NODE_ENV ?? 'development',
     LOG_LEVEL: options.logLevel ?? 'info',
@@ -56,17 +69,22 @@ function stackDefinition(infra, options) {
   const metrics = (name) => (options.metricsPorts?.[name] ? { METRICS_PORT: String(options.metricsPorts[name]) } : {});
   const workerAddresses = ['worker-1', 'worker-2'].map((w) => `127.0.0.1:${ports[w]}`).join(',');
   return [
-    { name: 'control-plane', entry: 'services/control-plane/src/main.js', env: { ...common, DATABASE_URL: infra.urls.owner, CONTROL_PLANE_PORT: String(ports['control-plane']) } },
+    {
+      name: 'control-plane',
+      entry: 'services/control-plane/src/main.js',
+      env: { ...common, ...tls('control-plane'), DATABASE_URL: infra.urls.owner, CONTROL_PLANE_PORT: String(ports['control-plane']) },
+    },
     ...['worker-1', 'worker-2'].map((name) => ({
       name,
       entry: 'services/worker/src/main.js',
-      env: { ...common, ...metrics(name), DATABASE_URL: infra.urls.app, WORKER_PORT: String(ports[name]), WORKER_ID: name },
+      env: { ...common, ...tls('worker'), ...metrics(name), DATABASE_URL: infra.urls.app, WORKER_PORT: String(ports[name]), WORKER_ID: name },
     })),
     {
       name: 'scheduler',
       entry: 'services/scheduler/src/main.js',
       env: {
         ...common,
+        ...tls('scheduler'),
         ...metrics('scheduler'),
         DATABASE_URL: infra.urls.scheduler,
         WORKER_ADDRESSES: workerAddresses,
@@ -78,6 +96,7 @@ function stackDefinition(infra, options) {
       entry: 'services/edge/src/main.js',
       env: {
         ...common,
+        ...tls('edge'),
         ...metrics('edge'),
         DATABASE_URL: infra.urls.app,
         EDGE_ADMIN_DATABASE_URL: infra.urls.owner,
@@ -162,4 +181,4 @@ async function startStack(infra, options) {
   };
 }
 
-module.exports = { freePort, startService, stopService, startStack, stackDefinition, readable };
+module.exports = { freePort, startService, stopService, startStack, stackDefinition, readable, transportEnv };

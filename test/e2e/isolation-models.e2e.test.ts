@@ -4,7 +4,7 @@ import { TenantDataRouter, createPool, type IsolationModel } from '@fairway/db';
 import { uniqueTenantId } from '@fairway/db/testing';
 import { loadWorkerProto, type TenantCatalogClient, type TenantMessage__Output, type ExecuteResponse__Output } from '@fairway/grpc';
 import type { TenantId } from '@fairway/tenant-context';
-import { api, catalogClient, stack, token, waitForJob } from './support/stack';
+import { api, catalogClient, serviceCredentials, stack, token, waitForJob } from './support/stack';
 
 function unary<Req, Res>(call: (req: Req, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown, req: Req): Promise<Res> {
   return new Promise((resolve, reject) => call(req, (err, res) => (err || res === undefined ? reject(err ?? new Error('no response')) : resolve(res))));
@@ -58,7 +58,8 @@ describe.each(['pooled', 'schema', 'database'] as const)('tenant isolation end t
 
   it("runs a worker call under A's metadata on A's data only (gRPC straight to the worker)", async () => {
     const Worker = loadWorkerProto().fairway.worker.v1.Worker;
-    const worker = new Worker(stack().workers[0] as string, grpc.credentials.createInsecure());
+    // As the scheduler: the only service a worker accepts.
+    const worker = new Worker(stack().workers[0] as string, serviceCredentials('scheduler', 'worker'));
     try {
       const metadata = new grpc.Metadata();
       metadata.set('x-fairway-tenant-id', a);

@@ -41,3 +41,4 @@ export {
   type CallerPermission,
   type ServiceCallGrant,
 } from './service-identity';
+export { createServiceServer, bindServiceServer } from './service-server';

@@ -1,5 +1,4 @@
 import '@fairway/telemetry/register';
-import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import { commonConfigSchema, loadConfig, port } from '@fairway/config';
 import { AuditAction, appendAudit } from '@fairway/audit';
@@ -7,7 +6,10 @@ import { createPool, deprovisionTenant, findTenant, listTenants, provisionTenant
 import { NotFoundError, ValidationError } from '@fairway/errors';
 import {
   addHealthService,
-  bindServer,
+  bindServiceServer,
+  createServiceServer,
+  FAIRWAY_TRUST_POLICIES,
+  transportSecurityFromEnv,
   loadTenantCatalogProto,
   shutdownServer,
   unaryHandler,
@@ -60,6 +62,7 @@ function requireTenantId(value: string) {
 
 async function main(): Promise<void> {
   const config = loadConfig(configSchema);
+  const security = transportSecurityFromEnv(process.env);
   const log = createLogger('control-plane', config.LOG_LEVEL);
   // The catalog's writer connects as the owner role: it provisions tenants.
   const pool = createPool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX, applicationName: 'fairway-control-plane' });
@@ -133,10 +136,10 @@ async function main(): Promise<void> {
     }),
   };
 
-  const server = new grpc.Server();
+  const server = createServiceServer(security, FAIRWAY_TRUST_POLICIES['control-plane']);
   server.addService(loadTenantCatalogProto().fairway.tenancy.v1.TenantCatalog.service, handlers);
   addHealthService(server);
-  const boundPort = await bindServer(server, `${config.CONTROL_PLANE_HOST}:${config.CONTROL_PLANE_PORT}`);
+  const boundPort = await bindServiceServer(server, `${config.CONTROL_PLANE_HOST}:${config.CONTROL_PLANE_PORT}`, security);
   log.info({ port: boundPort, address: `${config.CONTROL_PLANE_HOST}:${boundPort}` }, 'ready');
 
   const stop = async () => {

@@ -67,9 +67,10 @@ export class TenantCatalogGateway {
   constructor(
     address: string,
     private readonly deadlineMs = 5_000,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     const TenantCatalog = loadTenantCatalogProto().fairway.tenancy.v1.TenantCatalog;
-    this.client = new TenantCatalog(address, grpc.credentials.createInsecure());
+    this.client = new TenantCatalog(address, credentials);
   }
 
   list(): Promise<CatalogTenant[]> {
@@ -117,13 +118,14 @@ export class SchedulerAdminGateway {
   constructor(
     address: string,
     private readonly deadlineMs = 5_000,
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     if (!schedulerAdminConstructor) {
       const definition = protoLoader.loadSync('fairway/scheduler/v1/scheduler_admin.proto', LOADER_OPTIONS);
       const loaded = grpc.loadPackageDefinition(definition) as unknown as { fairway: { scheduler: { v1: { SchedulerAdmin: typeof grpc.Client } } } };
       schedulerAdminConstructor = loaded.fairway.scheduler.v1.SchedulerAdmin;
     }
-    this.client = new schedulerAdminConstructor(address, grpc.credentials.createInsecure());
+    this.client = new schedulerAdminConstructor(address, this.credentials);
   }
 
   getQuota(tenantId: string): Promise<SchedulerQuota> {

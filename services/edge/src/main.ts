@@ -2,6 +2,7 @@ import '@fairway/telemetry/register';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { createPool, DbRole, roleUrl, TenantDataRouter } from '@fairway/db';
+import { clientCredentials } from '@fairway/grpc';
 import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
@@ -102,8 +103,11 @@ async function main(): Promise<void> {
     onAccepted: (tenant) => accepted.inc({ tenant: tenantLabel.label(tenant) }),
     isReady: () => connected,
   });
-  const catalog = new TenantCatalogGateway(config.CONTROL_PLANE_ADDRESS);
-  const scheduler = new SchedulerAdminGateway(config.SCHEDULER_ADMIN_ADDRESS);
+  // gRPC to the platform's own services: mutual TLS with the edge's certificate, and the server's
+  // identity checked (FAIRWAY_GRPC_INSECURE=true only for local debugging).
+  const { security } = config;
+  const catalog = new TenantCatalogGateway(config.CONTROL_PLANE_ADDRESS, undefined, clientCredentials(security, { expectServer: 'control-plane' }));
+  const scheduler = new SchedulerAdminGateway(config.SCHEDULER_ADMIN_ADDRESS, undefined, clientCredentials(security, { expectServer: 'scheduler' }));
   const adminApp = createAdminApp({ tokens, catalog, scheduler, ownerPool, log, onRefusal: (reason) => adminRefused.inc({ reason }) });
 
   const server = await listen(app, config.EDGE_PORT, config.EDGE_HOST);

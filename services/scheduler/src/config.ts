@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonConfigSchema, duration, list, loadConfig, port } from '@fairway/config';
+import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 import { parseTiers } from './policy';
 import { parseWorkerPools } from './worker-pool';
 
@@ -30,6 +31,7 @@ const schema = commonConfigSchema.extend({
 export type SchedulerConfig = z.output<typeof schema> & {
   tiers: ReturnType<typeof parseTiers>;
   workerPools: Record<string, string[]>;
+  security: TransportSecurity;
 };
 
 export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): SchedulerConfig {
@@ -38,5 +40,5 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
     throw new Error('WORKER_ADDRESSES must name at least one worker (host:port, comma-separated)');
   }
   const tiers = config.SCHEDULER_SLOTS !== undefined ? { default: { slots: config.SCHEDULER_SLOTS } } : parseTiers(config.SCHEDULER_TIERS);
-  return { ...config, tiers, workerPools: parseWorkerPools(config.WORKER_POOLS, config.WORKER_ADDRESSES) };
+  return { ...config, tiers, workerPools: parseWorkerPools(config.WORKER_POOLS, config.WORKER_ADDRESSES), security: transportSecurityFromEnv(env) };
 }

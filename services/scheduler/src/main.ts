@@ -1,7 +1,6 @@
 import '@fairway/telemetry/register';
-import * as grpc from '@grpc/grpc-js';
 import { createPool } from '@fairway/db';
-import { addHealthService, bindServer, loadSchedulerAdminProto, shutdownServer } from '@fairway/grpc';
+import { addHealthService, bindServiceServer, createServiceServer, FAIRWAY_TRUST_POLICIES, loadSchedulerAdminProto, shutdownServer } from '@fairway/grpc';
 import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, setTenantGauge, stopTelemetry } from '@fairway/telemetry';
 import { addSchedulerAdmin, schedulerAdminHandlers } from './admin';
@@ -38,7 +37,7 @@ async function main(): Promise<void> {
   const deadLetters = new GroupCommitPublisher({ producer, topic: topics.commandsDeadLetter });
   const events = new GroupCommitPublisher({ producer, topic: topics.jobEvents });
 
-  const workers = new WorkerPools(config.workerPools);
+  const workers = new WorkerPools(config.workerPools, config.security);
   const dispatcher = new FairDispatcher(
     createPolicy(config.SCHEDULER_POLICY, config.tiers),
     store,
@@ -145,10 +144,10 @@ async function main(): Promise<void> {
   }, config.HEALTH_CHECK_INTERVAL);
   await workers.checkHealth();
 
-  const adminServer = new grpc.Server();
+  const adminServer = createServiceServer(config.security, FAIRWAY_TRUST_POLICIES.scheduler);
   addSchedulerAdmin(adminServer, loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service, schedulerAdminHandlers(store, dispatcher, config.REPLICA_ID));
   addHealthService(adminServer);
-  await bindServer(adminServer, `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}`);
+  await bindServiceServer(adminServer, `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}`, config.security);
 
   await ingestor.run(consumer, topics.commands, config.SCHEDULER_INGEST_CONCURRENCY);
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { loadWorkerProto, tenantClientInterceptor, type ExecuteResponse__Output, type WorkerClient } from '@fairway/grpc';
+import { clientCredentials, loadWorkerProto, tenantClientInterceptor, type ExecuteResponse__Output, type TransportSecurity, type WorkerClient } from '@fairway/grpc';
 
 interface Endpoint {
   address: string;
@@ -21,9 +21,13 @@ export class WorkerPools {
   private readonly cursor = new Map<string, number>();
   private readonly endpoints = new Map<string, Endpoint>();
 
-  /** `pools` maps a tier name (or '*' for every other tier) to worker addresses. */
-  constructor(pools: Readonly<Record<string, readonly string[]>>) {
+  /**
+   * `pools` maps a tier name (or '*' for every other tier) to worker addresses. With mutual TLS the
+   * scheduler presents its certificate and accepts only servers whose certificate says 'worker'.
+   */
+  constructor(pools: Readonly<Record<string, readonly string[]>>, security: TransportSecurity) {
     const Worker = loadWorkerProto().fairway.worker.v1.Worker;
+    const credentials = clientCredentials(security, { expectServer: 'worker' });
     for (const [tier, addresses] of Object.entries(pools)) {
       this.pools.set(
         tier,
@@ -34,11 +38,11 @@ export class WorkerPools {
               address,
               // round_robin: an address that resolves to many workers (dns:///workers:7061 behind a
               // Kubernetes headless Service) spreads calls over all of them, not the first one.
-              client: new Worker(address, grpc.credentials.createInsecure(), {
+              client: new Worker(address, credentials, {
                 interceptors: [tenantClientInterceptor],
                 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
               }),
-              health: new HealthClient(address, grpc.credentials.createInsecure()),
+              health: new HealthClient(address, credentials),
               healthy: true,
             };
             this.endpoints.set(address, endpoint);

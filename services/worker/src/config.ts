@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonConfigSchema, loadConfig, port } from '@fairway/config';
+import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 
 const schema = commonConfigSchema.extend({
   WORKER_PORT: port().default(7061),
@@ -22,8 +23,8 @@ const schema = commonConfigSchema.extend({
 });
 
 /** The worker's configuration, read once from the environment. */
-export type WorkerConfig = z.output<typeof schema>;
+export type WorkerConfig = z.output<typeof schema> & { security: TransportSecurity };
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return loadConfig(schema, env);
+  return { ...loadConfig(schema, env), security: transportSecurityFromEnv(env) };
 }

@@ -1,7 +1,15 @@
 import '@fairway/telemetry/register';
-import * as grpc from '@grpc/grpc-js';
 import { createPool, TenantDataRouter } from '@fairway/db';
-import { addHealthService, bindServer, loadWorkerProto, shutdownServer, tenantUnaryHandler, type WorkerHandlers } from '@fairway/grpc';
+import {
+  addHealthService,
+  bindServiceServer,
+  createServiceServer,
+  FAIRWAY_TRUST_POLICIES,
+  loadWorkerProto,
+  shutdownServer,
+  tenantUnaryHandler,
+  type WorkerHandlers,
+} from '@fairway/grpc';
 import { createLogger, createMetricsRegistry, inSpan, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { loadWorkerConfig } from './config';
@@ -74,10 +82,12 @@ async function main(): Promise<void> {
     }),
   };
 
-  const server = new grpc.Server();
+  // Only the scheduler may call a worker, with its certificate: a client cannot reach a worker
+  // directly and claim a tenant.
+  const server = createServiceServer(config.security, FAIRWAY_TRUST_POLICIES.worker);
   server.addService(loadWorkerProto().fairway.worker.v1.Worker.service, handlers);
   addHealthService(server);
-  const port = await bindServer(server, `${config.WORKER_HOST}:${config.WORKER_PORT}`);
+  const port = await bindServiceServer(server, `${config.WORKER_HOST}:${config.WORKER_PORT}`, config.security);
   const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
   log.info({ port, metricsPort: config.METRICS_PORT, address: `${config.WORKER_HOST}:${port}` }, 'ready');
 

@@ -10,7 +10,8 @@ import type { Kafka, Producer } from 'kafkajs';
 const { ensureInfra } = require('../../../scripts/lib/infra.cjs') as {
   ensureInfra: (o: object) => Promise<{ brokers: string; adminUrl: string; urls: { owner: string; app: string; scheduler: string }; topicPrefix: string }>;
 };
-const { startService, stopService, freePort } = require('../../../scripts/lib/services.cjs') as {
+const { startService, stopService, freePort, transportEnv } = require('../../../scripts/lib/services.cjs') as {
+  transportEnv: () => (service: string) => Record<string, string>;
   startService: (d: { name: string; entry: string; env: Record<string, string> }, o?: object) => Promise<ServiceHandle>;
   stopService: (h: ServiceHandle, graceMs?: number) => Promise<void>;
   freePort: () => Promise<number>;
@@ -60,6 +61,8 @@ export class IsolatedStack {
     this.publisher = new GroupCommitPublisher({ producer: this.producer, topic: this.topics.commands });
   }
 
+  private readonly tls = transportEnv();
+
   private common(): Record<string, string> {
     return {
       NODE_ENV: 'test',
@@ -78,7 +81,7 @@ export class IsolatedStack {
     const handle = await startService({
       name,
       entry: 'services/worker/src/main.js',
-      env: { ...this.common(), DATABASE_URL: this.infra.urls.app, WORKER_PORT: String(port), WORKER_ID: name },
+      env: { ...this.common(), ...this.tls('worker'), DATABASE_URL: this.infra.urls.app, WORKER_PORT: String(port), WORKER_ID: name },
     });
     this.services.set(name, handle);
     return handle;
@@ -93,6 +96,7 @@ export class IsolatedStack {
       entry: 'services/scheduler/src/main.js',
       env: {
         ...this.common(),
+        ...this.tls('scheduler'),
         DATABASE_URL: this.infra.urls.scheduler,
         REPLICA_ID: name,
         SCHEDULER_ADMIN_PORT: String(adminPort),

@@ -1,10 +1,11 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { loadSchedulerAdminProto, type SchedulerAdminClient } from '@fairway/grpc';
+import { serviceCredentials } from './stack';
 
-/** A SchedulerAdmin client on `address`. */
+/** A SchedulerAdmin client on `address`, calling as the operators' CLI would. */
 export function schedulerAdmin(address: string): SchedulerAdminClient {
   const SchedulerAdmin = loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin;
-  return new SchedulerAdmin(address, grpc.credentials.createInsecure());
+  return new SchedulerAdmin(address, serviceCredentials('tenantctl', 'scheduler'));
 }
 
 /** Promisifies one unary call of a grpc-js client. */

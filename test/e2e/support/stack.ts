@@ -1,5 +1,5 @@
-import * as grpc from '@grpc/grpc-js';
-import { loadTenantCatalogProto, type TenantCatalogClient, type TenantMessage__Output } from '@fairway/grpc';
+import type * as grpc from '@grpc/grpc-js';
+import { clientCredentials, loadTenantCatalogProto, transportSecurityFromEnv, type TenantCatalogClient, type TenantMessage__Output } from '@fairway/grpc';
 import { createKafka, topicNames } from '@fairway/kafka';
 import type { E2eStack } from '../global-setup';
 
@@ -23,10 +23,20 @@ export async function token(tenant: string, options: { secret?: string; expiresI
   return devToken(tenant, options);
 }
 
-/** A TenantCatalog client on the stack's control plane. */
+/**
+ * Client credentials of a test acting as Fairway service `identity` (its development certificate),
+ * expecting to reach `server`; plaintext when the stack runs with FAIRWAY_GRPC_INSECURE=true.
+ */
+export function serviceCredentials(identity: string, server: string): grpc.ChannelCredentials {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- shared with the stack scripts
+  const { transportEnv } = require('../../../scripts/lib/services.cjs') as { transportEnv: () => (s: string) => NodeJS.ProcessEnv };
+  return clientCredentials(transportSecurityFromEnv(transportEnv()(identity)), { expectServer: server });
+}
+
+/** A TenantCatalog client on the stack's control plane, calling as the operators' CLI would. */
 export function catalogClient(): TenantCatalogClient {
   const TenantCatalog = loadTenantCatalogProto().fairway.tenancy.v1.TenantCatalog;
-  return new TenantCatalog(stack().controlPlane, grpc.credentials.createInsecure());
+  return new TenantCatalog(stack().controlPlane, serviceCredentials('tenantctl', 'control-plane'));
 }
 
 /** Creates a tenant through the control plane's gRPC API. */
