@@ -52,4 +52,5 @@ export default async function globalSetup(): Promise<void> {
     urls: infra.urls,
   };
   process.env['FAIRWAY_E2E'] = JSON.stringify(e2e);
+  process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ??= infra.adminUrl;
 }

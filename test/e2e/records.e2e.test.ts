@@ -1,4 +1,5 @@
-import { uniqueTenantId } from '@fairway/db/testing';
+import { Pool } from 'pg';
+import { testAdminUrl, uniqueTenantId } from '@fairway/db/testing';
 import type { TenantCatalogClient } from '@fairway/grpc';
 import { api, catalogClient, createTenant, stack, token, waitForJob } from './support/stack';
 
@@ -24,12 +25,12 @@ describe('records and their exports through the edge', () => {
   afterAll(() => catalog.close());
 
   it("keeps each tenant's records to itself and exports only them", async () => {
-    const created = await api('POST', '/v1/records', { token: acmeToken, body: { title: 'Invoice 1', amount: '12.50', tags: ['q1'] } });
+    const created = await api('POST', '/v1/records', { token: acmeToken, body: { title: 'Invoice 1', body: 'card ending 4242', amount: '12.50', tags: ['q1'] } });
     expect(created.status).toBe(201);
     const id = String(created.body['id']);
     await api('POST', '/v1/records', { token: globexToken, body: { title: 'Globex secret', amount: '99' } });
 
-    expect((await api('GET', `/v1/records/${id}`, { token: acmeToken })).body['title']).toBe('Invoice 1');
+    expect((await api('GET', `/v1/records/${id}`, { token: acmeToken })).body).toMatchObject({ title: 'Invoice 1', body: 'card ending 4242' });
     // Globex cannot read, change or delete acme's record: it does not exist for globex.
     expect((await api('GET', `/v1/records/${id}`, { token: globexToken })).status).toBe(404);
     expect((await api('PATCH', `/v1/records/${id}`, { token: globexToken, body: { title: 'pwned' } })).status).toBe(404);
@@ -45,8 +46,21 @@ describe('records and their exports through the edge', () => {
     expect(csv.status).toBe(200);
     const text = await csv.text();
     expect(text).toContain('Invoice 1');
+    expect(text).toContain('card ending 4242');
     expect(text).not.toContain('Globex secret');
     // The result of acme's export is not globex's to download.
     expect((await api('GET', `/v1/jobs/${String(exported.body['id'])}/result`, { token: globexToken })).status).toBe(404);
+
+    // What a database dump shows: the sensitive field and the stored result are ciphertext.
+    const dump = new Pool({ connectionString: testAdminUrl(), max: 1 });
+    try {
+      const record = await dump.query<{ body: string }>('SELECT body FROM records WHERE id = $1', [id]);
+      expect(record.rows[0]?.body).toMatch(/^fw1:/);
+      const artifact = await dump.query<{ body: string }>('SELECT body FROM job_artifacts WHERE job_id = $1', [String(exported.body['id'])]);
+      expect(artifact.rows[0]?.body).toMatch(/^fw1:/);
+      expect(artifact.rows[0]?.body).not.toContain('Invoice 1');
+    } finally {
+      await dump.end();
+    }
   });
 });

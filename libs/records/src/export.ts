@@ -28,6 +28,8 @@ export const EXPORT_COLUMNS: ReadonlyArray<CsvColumn<ExportRow>> = [
 
 /** Options of exportRecordsCsv(). */
 export interface ExportOptions {
+  /** Opens sealed fields (the tenant's FieldSealer): the CSV holds plaintext, the table never does. */
+  open?: (value: string) => string;
   /** Rows fetched from the server-side cursor at a time (default 500). */
   batchSize?: number;
   /** CSV is handed to `write` in chunks of about this many characters (default 256 KiB). */
@@ -55,7 +57,9 @@ export async function exportRecordsCsv(tx: TenantTx, write: (chunk: string) => P
   const batchSize = options.batchSize ?? 500;
   const chunkChars = options.chunkChars ?? 256 * 1024;
   const source = tx.query(new QueryStream(`SELECT ${RECORD_COLUMNS} FROM records ORDER BY id`, [], { batchSize, highWaterMark: batchSize }));
-  const encoder = new CsvEncoder(EXPORT_COLUMNS);
+  const open = options.open;
+  const columns = open ? EXPORT_COLUMNS.map((c) => (c.header === 'body' ? { ...c, value: (r: ExportRow) => open(r.body) } : c)) : EXPORT_COLUMNS;
+  const encoder = new CsvEncoder(columns);
   const stats: ExportStats = { rows: 0, chars: 0, chunks: 0, rowsReadAtFirstChunk: 0, batchSize };
   let pending = '';
   const flush = async () => {

@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import { HttpRequestError } from '@fairway/errors';
-import { RecordsRepository, recordsRouter } from '@fairway/records';
+import { RecordsRepository, recordsRouter, type FieldCipher } from '@fairway/records';
 import type { TenantDataRouter } from '@fairway/db';
 import type { GroupCommitPublisher } from '@fairway/kafka';
 import type { Logger } from '@fairway/telemetry';
@@ -20,6 +20,8 @@ export interface EdgeDeps {
   idempotency: IdempotencyStore;
   /** Tenant data in whichever isolation model each tenant lives (pooled, schema, database). */
   data?: TenantDataRouter;
+  /** Seals records' sensitive fields with each tenant's key, and opens stored job results. */
+  cipher?: FieldCipher;
   log: Logger;
   bodyLimit: string;
   onAccepted?: (tenant: string) => void;
@@ -55,10 +57,10 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   );
   app.use(
     '/v1/jobs',
-    jobsRouter({ publisher: deps.publisher, pool: deps.pool, idempotency: deps.idempotency, ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) }),
+    jobsRouter({ publisher: deps.publisher, pool: deps.pool, idempotency: deps.idempotency, ...(deps.cipher ? { cipher: deps.cipher } : {}), ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) }),
   );
 
-  if (deps.data) app.use('/v1/records', recordsRouter({ repository: new RecordsRepository(deps.data) }));
+  if (deps.data) app.use('/v1/records', recordsRouter({ repository: new RecordsRepository(deps.data, deps.cipher) }));
 
   app.use((req, _res, next) => {
     next(new HttpRequestError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));

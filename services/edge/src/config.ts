@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commonConfigSchema, duration, loadConfig, port } from '@fairway/config';
 import { DEFAULT_PLAN_LIMITS, requestLimitsSchema } from './tenant-limits';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
+import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
 
 /** The development signing secret; refused when NODE_ENV=production. */
 export const DEV_JWT_SECRET = 'fairway-development-secret-change-me-0123456789';
@@ -66,9 +67,9 @@ const schema = commonConfigSchema
   .refine((c) => !(c.JWT_JWKS_URL && c.JWT_JWKS_FILE), { path: ['JWT_JWKS_FILE'], message: 'set JWT_JWKS_URL or JWT_JWKS_FILE, not both' });
 
 /** The edge's configuration, read once from the environment. */
-export type EdgeConfig = z.output<typeof schema> & { security: TransportSecurity };
+export type EdgeConfig = z.output<typeof schema> & { security: TransportSecurity; keys: KeyProvider };
 
 /** Reads and validates the edge's configuration; a bad value throws naming the variable. */
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  return { ...loadConfig(schema, env), security: transportSecurityFromEnv(env) };
+  return { ...loadConfig(schema, env), security: transportSecurityFromEnv(env), keys: loadLocalKeyProvider({ env }) };
 }

@@ -13,6 +13,8 @@ import { context } from '@opentelemetry/api';
 import { createJobBody, idempotencyKeyHeader, jobIdParam, listJobsQuery } from './api-schemas';
 import { requestTenant } from './authenticate';
 import type { IdempotencyStore } from './idempotency';
+import { CIPHERTEXT_PREFIX } from '@fairway/crypto';
+import type { FieldCipher } from '@fairway/records';
 
 /** Job ids derived from (tenant, Idempotency-Key) live in this UUIDv5 namespace. */
 const IDEMPOTENCY_NAMESPACE = '6f1c9a52-3b7e-4d0b-9a57-1f0f6c1e2b44';
@@ -94,7 +96,14 @@ function decodeCursor(cursor: string): [string, string] {
 const UNDEFINED_TABLE = '42P01';
 
 /** The jobs API: accept commands into Kafka, read and cancel jobs under the tenant's row-level security. */
-export function jobsRouter(deps: { publisher: GroupCommitPublisher; pool: Pool; idempotency: IdempotencyStore; onAccepted?: (tenant: string) => void }): Router {
+export function jobsRouter(deps: {
+  publisher: GroupCommitPublisher;
+  pool: Pool;
+  idempotency: IdempotencyStore;
+  /** Opens results the worker stored sealed with the tenant's key. */
+  cipher?: FieldCipher;
+  onAccepted?: (tenant: string) => void;
+}): Router {
   const router = Router();
 
   router.post('/', async (req: Request, res: Response) => {
@@ -199,7 +208,17 @@ export function jobsRouter(deps: { publisher: GroupCommitPublisher; pool: Pool; 
       throw err;
     });
     if (!artifact) throw new NotFoundError('job result', id);
-    res.status(200).type(artifact.content_type).set('Content-Disposition', `attachment; filename="${id}"`).send(artifact.body);
+    // A sealed result is one line of ciphertext per chunk the worker wrote.
+    let body = artifact.body;
+    if (body.startsWith(CIPHERTEXT_PREFIX) && deps.cipher) {
+      const sealer = await deps.cipher.forTenant(tenant.tenantId);
+      body = body
+        .split('\n')
+        .filter((line) => line.length > 0)
+        .map((line) => sealer.open(line))
+        .join('');
+    }
+    res.status(200).type(artifact.content_type).set('Content-Disposition', `attachment; filename="${id}"`).send(body);
   });
 
   return router;

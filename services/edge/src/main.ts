@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { createPool, DbRole, roleUrl, TenantDataRouter } from '@fairway/db';
 import { clientCredentials } from '@fairway/grpc';
+import { tenantKeyCipher } from '@fairway/records';
 import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
     log,
     bodyLimit: config.EDGE_BODY_LIMIT,
     data,
+    cipher: tenantKeyCipher(pool, config.keys),
     idempotency: new RedisIdempotencyStore(redis, pool, { ttlMs: config.IDEMPOTENCY_TTL, keyPrefix: config.EDGE_REDIS_PREFIX }),
     auth: {
       tokens,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonConfigSchema, loadConfig, port } from '@fairway/config';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
+import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
 
 const schema = commonConfigSchema.extend({
   WORKER_PORT: port().default(7061),
@@ -23,8 +24,9 @@ const schema = commonConfigSchema.extend({
 });
 
 /** The worker's configuration, read once from the environment. */
-export type WorkerConfig = z.output<typeof schema> & { security: TransportSecurity };
+export type WorkerConfig = z.output<typeof schema> & { security: TransportSecurity; keys: KeyProvider };
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return { ...loadConfig(schema, env), security: transportSecurityFromEnv(env) };
+  // keys: the key-encryption keys (FAIRWAY_KEK_*, FAIRWAY_KEK_FILE, or the development key file).
+  return { ...loadConfig(schema, env), security: transportSecurityFromEnv(env), keys: loadLocalKeyProvider({ env }) };
 }

@@ -4,7 +4,7 @@ import { JobFailedError } from '@fairway/errors';
 import { withTenantId, type TenantTx } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
 import type { CallTenant } from '@fairway/grpc';
-import { exportRecordsCsv, reportRecords, type TenantData } from '@fairway/records';
+import { exportRecordsCsv, reportRecords, type FieldCipher, type FieldSealer, type TenantData } from '@fairway/records';
 import type { TenantId } from '@fairway/tenant-context';
 
 /** One attempt of a job, as the worker receives it. */
@@ -30,6 +30,11 @@ export interface ExecutorDeps {
   workerId: string;
   /** Rows per cursor fetch for exports (default 500). */
   exportBatchSize?: number;
+  /**
+   * Seals records' sensitive fields and job results with the tenant's key. Export/report results
+   * are stored as sealed chunks, one per line; the edge opens them for the download.
+   */
+  cipher?: FieldCipher;
 }
 
 /**
@@ -51,16 +56,20 @@ export async function executeJob(deps: ExecutorDeps, job: JobAttempt, tenant: Ca
     metadataTenant: tenantId,
     baggageTenant: tenant.baggageTenant ?? null,
   };
+  const sealer = validated.type === 'synthetic' || !deps.cipher ? undefined : await deps.cipher.forTenant(tenantId);
   switch (validated.type) {
     case 'export':
-      return withArtifact(deps.pool, job, tenantId, 'text/csv; charset=utf-8', async (write) => {
+      return withArtifact(deps.pool, job, tenantId, 'text/csv; charset=utf-8', sealer, async (write) => {
         const stats = await deps.data.withTenant(tenantId, (tx) =>
-          exportRecordsCsv(tx, write, { batchSize: (validated.params as { batchSize?: number }).batchSize ?? deps.exportBatchSize ?? 500 }),
+          exportRecordsCsv(tx, write, {
+            batchSize: (validated.params as { batchSize?: number }).batchSize ?? deps.exportBatchSize ?? 500,
+            ...(sealer ? { open: sealer.open } : {}),
+          }),
         );
         return { ...seen, rows: stats.rows, chars: stats.chars, chunks: stats.chunks, batchSize: stats.batchSize };
       });
     case 'report':
-      return withArtifact(deps.pool, job, tenantId, 'application/json', async (write) => {
+      return withArtifact(deps.pool, job, tenantId, 'application/json', sealer, async (write) => {
         const report = await deps.data.withTenant(tenantId, (tx) => reportRecords(tx));
         await write(JSON.stringify(report));
         return { ...seen, count: report.count, sumAmount: report.sumAmount };
@@ -115,8 +124,12 @@ async function withArtifact(
   job: JobAttempt,
   tenantId: TenantId,
   contentType: string,
+  sealer: FieldSealer | undefined,
   produce: (write: (chunk: string) => Promise<void>) => Promise<Record<string, unknown>>,
 ): Promise<AttemptOutcome> {
+  // Sealed, each chunk is one line of ciphertext (base64url has no newline), so the body still grows
+  // chunk by chunk and is opened line by line.
+  const stored = (chunk: string) => (sealer ? `${sealer.seal(chunk)}\n` : chunk);
   return withTenantId(pool, tenantId, async (tx) => {
     const claimed = await tx.query(
       `INSERT INTO job_artifacts (job_id, tenant_id, content_type, body) VALUES ($1, $2, $3, '') ON CONFLICT (job_id) DO NOTHING`,
@@ -124,7 +137,7 @@ async function withArtifact(
     );
     if (claimed.rowCount !== 1) return { applied: false, result: await existingEffect(tx, job.jobId, {}) };
     const observed = {
-      ...(await produce((chunk) => tx.query('UPDATE job_artifacts SET body = body || $2 WHERE job_id = $1', [job.jobId, chunk]).then(() => undefined))),
+      ...(await produce((chunk) => tx.query('UPDATE job_artifacts SET body = body || $2 WHERE job_id = $1', [job.jobId, stored(chunk)]).then(() => undefined))),
       dbSessionTenant: await sessionTenant(tx),
     };
     await tx.query(

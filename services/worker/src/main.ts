@@ -1,5 +1,6 @@
 import '@fairway/telemetry/register';
 import { createPool, TenantDataRouter } from '@fairway/db';
+import { tenantKeyCipher } from '@fairway/records';
 import {
   addHealthService,
   bindServiceServer,
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
     onError: (err) => log.warn({ err }, 'tenant data connection failed'),
   });
   await data.start().catch((err: unknown) => log.warn({ err }, 'could not listen for tenant catalog changes; routes expire by TTL'));
+  // Records' sensitive fields and job results are sealed with each tenant's own data key.
+  const cipher = tenantKeyCipher(pool, config.keys);
 
   const registry = createMetricsRegistry('worker');
   const tenantLabel = tenantLabeller(registry);
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
         const outcome = await inSpan(
           'worker.execute',
           { 'tenant.id': tenant.context.tenantId, 'job.id': request.jobId, 'job.type': request.type, 'job.attempt': request.attempt },
-          () => executeJob({ pool, data, workerId: config.WORKER_ID }, request, tenant),
+          () => executeJob({ pool, data, workerId: config.WORKER_ID, cipher }, request, tenant),
         );
         executed.inc({ ...labels, outcome: outcome.applied ? 'applied' : 'duplicate' });
         log.info({ jobId: request.jobId, attempt: request.attempt, applied: outcome.applied }, 'job executed');
