@@ -109,7 +109,9 @@ function formatStorage(cp) {
   log('formatting KRaft storage');
   execFileSync(
     'java',
-    ['-cp', cp, `-Dlog4j.configuration=file:${files.log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', files.props],
+    // --cluster-id=<id> in one argument: a base64url id may start with '-', which argparse would
+    // otherwise read as an option (seen once in 64 fresh clones).
+    ['-cp', cp, `-Dlog4j.configuration=file:${files.log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId()}`, '-c', files.props],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
 }

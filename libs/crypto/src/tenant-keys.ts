@@ -4,6 +4,7 @@ import { appendAudit, AuditAction, GLOBAL_CHAIN } from '@fairway/audit';
 import { DATA_KEY_BYTES, DataKey, DataKeyCache } from './data-key';
 import { TenantKeysDestroyedError } from './errors';
 import type { KeyProvider } from './key-provider';
+import { inTransaction } from '@fairway/db';
 
 /** The process-wide cache of unwrapped data keys used when a call passes none. */
 export const defaultDataKeyCache = new DataKeyCache();
@@ -18,21 +19,12 @@ export interface TenantKeyRow {
 }
 
 /** Runs `fn` in a transaction whose row-level security is set to `tenantId`. */
-export async function inTenantTransaction<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+export function inTenantTransaction<T>(pool: Pool, tenantId: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
     // SET LOCAL semantics: the tenant ends with the transaction and never leaks to the next borrower.
     await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return fn(client);
+  });
 }
 
 /** The tenant's key rows, oldest first (visible to the app role only for the transaction's tenant). */

@@ -9,6 +9,7 @@ import type { SchedulerAdminGateway, SchedulerQuota, TenantCatalogGateway } from
 import { issueApiKey, revokeApiKey } from './api-keys';
 import { problemMiddleware } from './problem-middleware';
 import type { TokenVerifier } from './token-verifier';
+import { inTransaction } from '@fairway/db';
 
 /** What the admin app is wired to. */
 export interface AdminDeps {
@@ -140,20 +141,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   };
 
   /** Runs `fn` in an owner transaction that also holds its audit entry: both commit or neither. */
-  const audited = async <T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> => {
-    const client = await deps.ownerPool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  };
+  const audited = <T>(fn: (tx: PoolClient) => Promise<T>): Promise<T> => inTransaction(deps.ownerPool, fn);
 
   const v1 = Router();
   v1.use(requireOperator(deps), express.json({ limit: '64kb', strict: true }));

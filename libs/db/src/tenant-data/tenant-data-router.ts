@@ -1,9 +1,9 @@
-import { Client, type Pool, type PoolClient } from 'pg';
+import { Client, type Pool } from 'pg';
 import { NotFoundError, UpstreamUnavailableError } from '@fairway/errors';
 import { currentTenant, requireTenant, type TenantContext, type TenantId } from '@fairway/tenant-context';
 import { createPool } from '../pool';
 import type { TenantStatus } from '../tenants';
-import type { TenantTx } from '../with-tenant';
+import { inTransaction, tenantTx, type TenantTx } from '../with-tenant';
 import { ConnectionBudget, type ConnectionBudgetStats } from './connection-budget';
 import { databaseUrl, quoteIdent, type TenantDbServers, type TenantLocation, type TenantRoute } from './tenant-location';
 
@@ -216,10 +216,8 @@ export class TenantDataRouter {
   }
 }
 
-async function transaction<T>(pool: Pool, tenantId: TenantId | string, location: TenantLocation, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
-  const client: PoolClient = await pool.connect();
-  try {
-    await client.query('BEGIN');
+function transaction<T>(pool: Pool, tenantId: TenantId | string, location: TenantLocation, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
     // Both settings are transaction-local (set_config's third argument): the connection goes back
     // to a shared pool, and the next borrower must not inherit this tenant's scope.
     if (location.model === 'schema') {
@@ -227,14 +225,6 @@ async function transaction<T>(pool: Pool, tenantId: TenantId | string, location:
     } else {
       await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
     }
-    const tx = Object.assign(Object.create(null) as object, { tenantId, query: client.query.bind(client) }) as TenantTx;
-    const result = await fn(tx);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return fn(tenantTx(client, tenantId as TenantId));
+  });
 }
