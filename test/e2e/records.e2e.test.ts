@@ -63,4 +63,35 @@ describe('records and their exports through the edge', () => {
       await dump.end();
     }
   });
+
+  it("rotates a tenant's data key and re-encrypts its records in the background, readable throughout", async () => {
+    const created = await api('POST', '/v1/records', { token: acmeToken, body: { title: 'Before rotation', body: 'iban DE00 1234', amount: '1' } });
+    const id = String(created.body['id']);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- shared with `npm run -s token`
+    const { operatorToken } = require('../../scripts/lib/token.cjs') as { operatorToken: (o?: object) => Promise<string> };
+    const headers = { authorization: `Bearer ${await operatorToken({ subject: 'e2e-key-admin' })}`, 'content-type': 'application/json' };
+    const rotated = await fetch(`${stack().adminUrl}/admin/v1/tenants/${acme}/keys/rotate`, { method: 'POST', headers });
+    expect(rotated.status).toBe(202);
+    const { keyVersion } = (await rotated.json()) as { keyVersion: number };
+    expect(keyVersion).toBeGreaterThanOrEqual(2);
+
+    let status: Record<string, unknown> = {};
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      status = (await (await fetch(`${stack().adminUrl}/admin/v1/tenants/${acme}/keys/reencryption`, { headers })).json()) as Record<string, unknown>;
+      if (status['state'] !== 'running') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toMatchObject({ state: 'done', toKeyVersion: keyVersion });
+    expect(Number(status['reencrypted'])).toBeGreaterThanOrEqual(1);
+
+    const dump = new Pool({ connectionString: testAdminUrl(), max: 1 });
+    try {
+      const row = await dump.query<{ body: string }>('SELECT body FROM records WHERE id = $1', [id]);
+      expect(row.rows[0]?.body.startsWith(`fw1:${keyVersion}:`)).toBe(true);
+    } finally {
+      await dump.end();
+    }
+    expect((await api('GET', `/v1/records/${id}`, { token: acmeToken })).body['body']).toBe('iban DE00 1234');
+  });
 });

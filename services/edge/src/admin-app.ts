@@ -10,6 +10,7 @@ import { issueApiKey, revokeApiKey } from './api-keys';
 import { problemMiddleware } from './problem-middleware';
 import type { TokenVerifier } from './token-verifier';
 import { inTransaction } from '@fairway/db';
+import { reencryptTable, rotateTenantKey, type KeyProvider } from '@fairway/crypto';
 
 /** What the admin app is wired to. */
 export interface AdminDeps {
@@ -18,8 +19,24 @@ export interface AdminDeps {
   scheduler: Pick<SchedulerAdminGateway, 'getQuota' | 'setQuota' | 'stats' | 'explain'>;
   /** The owner role: issues and revokes API keys, writes and reads the audit trail. */
   ownerPool: Pool;
+  /**
+   * Tenant data keys: rotation and the background re-encryption of records under the new key.
+   * `appPool` is the application role's (key rows and records are read under the tenant's RLS).
+   */
+  keys?: { provider: KeyProvider; appPool: Pool };
   log: Logger;
   onRefusal?: (reason: string) => void;
+}
+
+/** Where a tenant's background re-encryption stands. */
+interface Reencryption {
+  state: 'running' | 'done' | 'failed';
+  toKeyVersion: number;
+  scanned: number;
+  reencrypted: number;
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -192,6 +209,46 @@ export function createAdminApp(deps: AdminDeps): Express {
     });
     if (!revoked) throw new NotFoundError('api key', keyId);
     res.json(revoked.after);
+  });
+
+  // Key rotation: a new data key for new writes at once (old versions stay readable), then the
+  // tenant's records are re-encrypted under it in the background; its progress is readable. The
+  // re-encryption is resumable: running it again only rewrites values still under an older key.
+  const reencryptions = new Map<string, Reencryption>();
+  v1.post('/tenants/:id/keys/rotate', async (req, res) => {
+    const id = tenantParam(req);
+    if (!deps.keys) throw new HttpRequestError('ROUTE_NOT_FOUND', 'key management is not configured on this edge');
+    const { provider, appPool } = deps.keys;
+    const tenant = await deps.catalog.get(id);
+    if (tenant.isolationModel !== 'pooled') {
+      throw new ValidationError(`tenant '${id}' uses the ${tenant.isolationModel} model: online re-encryption covers pooled tenants in this version`, [
+        { path: 'id', message: 'not a pooled tenant' },
+      ]);
+    }
+    if (reencryptions.get(id)?.state === 'running') throw new ValidationError(`a re-encryption of '${id}' is still running`, [{ path: 'id', message: 'busy' }]);
+    const { version } = await rotateTenantKey(appPool, provider, id, { actor: req.operator ?? 'operator' });
+    const status: Reencryption = { state: 'running', toKeyVersion: version, scanned: 0, reencrypted: 0, startedAt: new Date().toISOString() };
+    reencryptions.set(id, status);
+    void reencryptTable(appPool, provider, {
+      tenantId: id,
+      table: 'records',
+      idColumn: 'id',
+      columns: ['body'],
+      onProgress: (progress) => Object.assign(status, { scanned: progress.scanned, reencrypted: progress.reencrypted }),
+    }).then(
+      (progress) => Object.assign(status, { state: 'done', scanned: progress.scanned, reencrypted: progress.reencrypted, finishedAt: new Date().toISOString() }),
+      (err: unknown) => {
+        Object.assign(status, { state: 'failed', error: (err as Error).message, finishedAt: new Date().toISOString() });
+        deps.log.error({ err, tenant: id }, 're-encryption failed; rotate again or rerun to resume');
+      },
+    );
+    res.status(202).location(`/admin/v1/tenants/${id}/keys/reencryption`).json({ tenantId: id, keyVersion: version, reencryption: status });
+  });
+  v1.get('/tenants/:id/keys/reencryption', (req, res) => {
+    const id = tenantParam(req);
+    const status = reencryptions.get(id);
+    if (!status) throw new NotFoundError('re-encryption', id);
+    res.json({ tenantId: id, ...status });
   });
 
   v1.get('/tenants/:id/quota', async (req, res) => {
