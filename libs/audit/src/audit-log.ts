@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { ValidationError } from '@fairway/errors';
 import { GENESIS_HASH, auditJson, entryHash, type AuditEntryInput, type AuditRecord } from './audit-entry';
+import { inTransaction } from '@fairway/db';
 
 /**
  * Something that runs queries: a pool, or a client already inside the caller's transaction (a
@@ -73,18 +74,7 @@ function isPool(db: AuditDb): db is Pool {
 export async function appendAudit(db: AuditDb, entry: AuditEntryInput): Promise<AuditRecord> {
   validate(entry);
   if (!isPool(db)) return appendInTransaction(db, entry);
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
-    const record = await appendInTransaction(client, entry);
-    await client.query('COMMIT');
-    return record;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return inTransaction(db, (client) => appendInTransaction(client, entry));
 }
 
 async function appendInTransaction(client: Pick<PoolClient, 'query'>, entry: AuditEntryInput): Promise<AuditRecord> {

@@ -48,3 +48,20 @@ export function loadConfig<S extends z.ZodTypeAny>(
   });
   throw new ConfigInvalidError(`invalid configuration:\n  ${problems.join('\n  ')}`);
 }
+
+/**
+ * A zod type for a JSON object of named connection URLs, e.g. TENANT_DB_SERVERS:
+ * `{"eu-1": "postgres://user:pass@host:5432/postgres"}`.
+ */
+export const namedUrls = (example = 'postgres://user:pass@host:5432/postgres') =>
+  z
+    .string()
+    .default('{}')
+    .transform((raw, ctx) => {
+      try {
+        return z.record(z.string().url()).parse(JSON.parse(raw));
+      } catch {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be JSON: {"server-name": "${example}"}` });
+        return z.NEVER;
+      }
+    });

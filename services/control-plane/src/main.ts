@@ -1,6 +1,6 @@
 import '@fairway/telemetry/register';
 import { z } from 'zod';
-import { commonConfigSchema, loadConfig, port } from '@fairway/config';
+import { commonConfigSchema, loadConfig, namedUrls, port } from '@fairway/config';
 import { AuditAction, appendAudit } from '@fairway/audit';
 import { createPool, deprovisionTenant, findTenant, listTenants, provisionTenant, setTenantStatus, type TenantRecord } from '@fairway/db';
 import { NotFoundError, ValidationError } from '@fairway/errors';
@@ -25,17 +25,7 @@ const configSchema = commonConfigSchema.extend({
   CONTROL_PLANE_PORT: port().default(7051),
   CONTROL_PLANE_HOST: z.string().default('127.0.0.1'),
   /** Servers other than the catalog's for tenant databases: JSON {"name": "postgres://fairway_owner:...@host/postgres"}. */
-  TENANT_DB_SERVERS: z
-    .string()
-    .default('{}')
-    .transform((raw, ctx) => {
-      try {
-        return z.record(z.string().url()).parse(JSON.parse(raw));
-      } catch {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be JSON: {"server-name": "postgres://user:pass@host:5432/postgres"}' });
-        return z.NEVER;
-      }
-    }),
+  TENANT_DB_SERVERS: namedUrls('postgres://fairway_owner:pass@host:5432/postgres'),
 });
 
 const MODELS = ['pooled', 'schema', 'database'] as const;

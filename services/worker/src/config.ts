@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigSchema, loadConfig, port } from '@fairway/config';
+import { commonConfigSchema, loadConfig, namedUrls, port } from '@fairway/config';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
 
@@ -8,17 +8,7 @@ const schema = commonConfigSchema.extend({
   WORKER_HOST: z.string().default('127.0.0.1'),
   WORKER_ID: z.string().min(1).default(`worker-${process.pid}`),
   /** Servers other than the catalog's that hold tenant databases: JSON {"name": "postgres://fairway_app:...@host/any"}. */
-  TENANT_DB_SERVERS: z
-    .string()
-    .default('{}')
-    .transform((raw, ctx) => {
-      try {
-        return z.record(z.string().url()).parse(JSON.parse(raw));
-      } catch {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be JSON: {"server-name": "postgres://user:pass@host:5432/db"}' });
-        return z.NEVER;
-      }
-    }),
+  TENANT_DB_SERVERS: namedUrls('postgres://fairway_app:pass@host:5432/db'),
   /** The most connections all tenant-database pools of this worker may hold together. */
   TENANT_DB_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(20),
 });
