@@ -2,6 +2,7 @@
 export {
   jobTypes,
   validateJob,
+  estimateOf,
   JOB_CLASSES,
   JOB_TYPE_NAMES,
   type JobClass,

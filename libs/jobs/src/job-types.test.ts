@@ -1,5 +1,5 @@
 import { UnknownJobTypeError, ValidationError } from '@fairway/errors';
-import { validateJob } from './index';
+import { estimateOf, validateJob } from './index';
 
 describe('validateJob', () => {
   it('accepts a synthetic job and defaults it to the standard class', () => {
@@ -47,5 +47,16 @@ describe('validateJob', () => {
 
   it.each(['nope', '__proto__', 'constructor', 'toString'])('refuses the unknown job type %s', (type) => {
     expect(() => validateJob(type, { ms: 1 })).toThrow(UnknownJobTypeError);
+  });
+});
+
+describe('estimateOf', () => {
+  it('gives the same estimate as validation, without parsing again', () => {
+    expect(estimateOf('synthetic', { ms: 250 })).toBe(validateJob('synthetic', { ms: 250 }).estimateMs);
+    expect(estimateOf('export', {})).toBe(validateJob('export', {}).estimateMs);
+  });
+
+  it('estimates 1 ms for a type it does not know', () => {
+    expect(estimateOf('retired-type', {})).toBe(1);
   });
 });

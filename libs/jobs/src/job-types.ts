@@ -87,3 +87,14 @@ export function validateJob(type: string, params: unknown): ValidatedJob {
     estimateMs: definition.estimateMs(parsed.data),
   };
 }
+
+/**
+ * The cost estimate (ms) of a job whose params were validated when it was accepted: the
+ * dispatcher calls this for every job it queues, so it skips a second schema parse. An unknown
+ * type (a job type retired since) estimates 1 ms.
+ */
+export function estimateOf(type: string, params: Record<string, unknown>): number {
+  if (!Object.prototype.hasOwnProperty.call(jobTypes, type)) return 1;
+  const estimate = (jobTypes[type as JobType].estimateMs as (p: Record<string, unknown>) => number)(params);
+  return Number.isFinite(estimate) && estimate > 0 ? estimate : 1;
+}

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Explanation, TenantQuotaPatch } from '@fairway/fair-scheduler';
 import { fairwayCodeOf } from '@fairway/grpc';
-import { validateJob, type JobState } from '@fairway/jobs';
+import { estimateOf, type JobState } from '@fairway/jobs';
 import { runWithTenant, tenantContext } from '@fairway/tenant-context';
 import { extractTraceHeaders, inSpan, type Logger } from '@fairway/telemetry';
 import type { ClaimedJob, JobStore, QueuedJob, QuotaRow } from './job-store';
@@ -211,12 +211,8 @@ export class FairDispatcher {
       window.backlog = true;
       return;
     }
-    let estimate: number;
-    try {
-      estimate = validateJob(job.type, job.params).estimateMs;
-    } catch {
-      estimate = 1;
-    }
+    // The params were validated at ingest; only the estimate is needed here (no second parse).
+    const estimate = estimateOf(job.type, job.params);
     try {
       this.core.enqueue({ id: job.id, tenant: job.tenantId, jobClass: job.jobClass, estimate, priority: job.priority }, this.now());
     } catch (err) {
