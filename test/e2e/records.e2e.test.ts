@@ -1,28 +1,20 @@
 import { Pool } from 'pg';
 import { testAdminUrl, uniqueTenantId } from '@fairway/db/testing';
-import type { TenantCatalogClient } from '@fairway/grpc';
-import { api, catalogClient, createTenant, stack, token, waitForJob } from './support/stack';
+import { api, onboard, stack, waitForJob } from './support/stack';
 
 /**
  * The records domain through the real edge: a tenant's records and its export/report results are
  * its own. Another tenant's credentials find nothing, whatever the route.
  */
 describe('records and their exports through the edge', () => {
-  let catalog: TenantCatalogClient;
   const acme = uniqueTenantId('rec-acme');
   const globex = uniqueTenantId('rec-globex');
   let acmeToken: string;
   let globexToken: string;
 
   beforeAll(async () => {
-    catalog = catalogClient();
-    await createTenant(catalog, acme);
-    await createTenant(catalog, globex);
-    acmeToken = await token(acme);
-    globexToken = await token(globex);
+    [acmeToken = '', globexToken = ''] = await onboard(acme, globex);
   });
-
-  afterAll(() => catalog.close());
 
   it("keeps each tenant's records to itself and exports only them", async () => {
     const created = await api('POST', '/v1/records', { token: acmeToken, body: { title: 'Invoice 1', body: 'card ending 4242', amount: '12.50', tags: ['q1'] } });

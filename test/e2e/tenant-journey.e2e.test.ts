@@ -2,25 +2,17 @@ import { propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import { collectMessages } from '@fairway/kafka/testing';
 import { uniqueTenantId } from '@fairway/db/testing';
-import type { TenantCatalogClient } from '@fairway/grpc';
-import { api, catalogClient, createTenant, stackKafka, token, waitForJob } from './support/stack';
+import { api, onboard, stackKafka, token, waitForJob } from './support/stack';
 
 describe('one job, end to end, carrying its tenant on every hop', () => {
-  let catalog: TenantCatalogClient;
   const acme = uniqueTenantId('acme');
   const globex = uniqueTenantId('globex');
   let acmeToken: string;
   let globexToken: string;
 
   beforeAll(async () => {
-    catalog = catalogClient();
-    await createTenant(catalog, acme);
-    await createTenant(catalog, globex);
-    acmeToken = await token(acme);
-    globexToken = await token(globex);
+    [acmeToken = '', globexToken = ''] = await onboard(acme, globex);
   });
-
-  afterAll(() => catalog.close());
 
   it('accepts the job with 202 only after Kafka stored it, and the tenant reaches every hop', async () => {
     const accepted = await api('POST', '/v1/jobs', { token: acmeToken, body: { type: 'synthetic', params: { ms: 50 } } });
@@ -79,15 +71,10 @@ describe('one job, end to end, carrying its tenant on every hop', () => {
 describe('bad input gets a clear problem+json error, never a 5xx', () => {
   const tenant = uniqueTenantId('bad');
   let bearer: string;
-  let catalog: TenantCatalogClient;
 
   beforeAll(async () => {
-    catalog = catalogClient();
-    await createTenant(catalog, tenant);
-    bearer = await token(tenant);
+    [bearer = ''] = await onboard(tenant);
   });
-
-  afterAll(() => catalog.close());
 
   const cases: Array<[string, () => Promise<{ status: number; headers: Headers; body: Record<string, unknown> }>, number, string]> = [
     ['malformed JSON', () => api('POST', '/v1/jobs', { token: bearer, rawBody: '{"type": "synthetic",' }), 400, 'MALFORMED_JSON'],

@@ -46,6 +46,20 @@ export function createTenant(client: TenantCatalogClient, id: string): Promise<T
   );
 }
 
+/**
+ * Onboards tenants through the control plane's gRPC API and returns a bearer token for each, in
+ * the same order.
+ */
+export async function onboard(...tenantIds: string[]): Promise<string[]> {
+  const client = catalogClient();
+  try {
+    for (const id of tenantIds) await createTenant(client, id);
+  } finally {
+    client.close();
+  }
+  return Promise.all(tenantIds.map((id) => token(id)));
+}
+
 /** Calls the edge. */
 export async function api(
   method: string,
