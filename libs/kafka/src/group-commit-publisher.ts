@@ -3,8 +3,19 @@ import { BrokerUnavailableError } from '@fairway/errors';
 
 interface Pending {
   message: Message;
+
   resolve: (metadata: void) => void;
   reject: (err: Error) => void;
+}
+
+/** Publishes messages; each promise settles once the broker acknowledged (or refused) its message. */
+export interface Publisher {
+  /** Resolves once the broker acknowledged `message`; rejects with BrokerUnavailableError. */
+  publish(message: Message): Promise<void>;
+  /** Stops taking messages and waits for those already taken. */
+  close(): Promise<void>;
+  /** Messages taken and not yet settled. */
+  readonly pending: number;
 }
 
 /** Options for {@link GroupCommitPublisher}. */
@@ -13,6 +24,7 @@ export interface GroupCommitPublisherOptions {
   topic: string;
   /** Largest batch one send carries. */
   maxBatchSize?: number;
+
   /**
    * A send that takes longer is reported as failed (the caller answers 503). The producer may still
    * deliver it later, which is why clients retry with the same Idempotency-Key.
@@ -33,7 +45,7 @@ export interface GroupCommitPublisherOptions {
  * bare throughput kept), while group commit keeps ~80% and still never acknowledges a command
  * that the broker has not stored.
  */
-export class GroupCommitPublisher {
+export class GroupCommitPublisher implements Publisher {
   private queue: Pending[] = [];
   private inFlight = false;
   private closed = false;

@@ -4,7 +4,8 @@
  */
 export { createKafka, createIdempotentProducer, parseBrokers, type KafkaLogSink } from './client';
 export { topicNames, ensureTopics, type FairwayTopics } from './topics';
-export { GroupCommitPublisher, type GroupCommitPublisherOptions } from './group-commit-publisher';
+export { GroupCommitPublisher, type GroupCommitPublisherOptions, type Publisher } from './group-commit-publisher';
+export { ThreadedPublisher, type ThreadedPublisherOptions } from './threaded-publisher';
 export {
   commandMessage,
   parseCommandMessage,

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createPool, DbRole, roleUrl, TenantDataRouter } from '@fairway/db';
 import { clientCredentials } from '@fairway/grpc';
 import { tenantKeyCipher } from '@fairway/records';
-import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
+import { createKafka, ensureTopics, ThreadedPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { createAdminApp } from './admin-app';
@@ -63,15 +63,14 @@ async function main(): Promise<void> {
   await ensureTopics(admin, topics);
   await admin.disconnect();
   // Idempotent producer, acks from all in-sync replicas: a retried send never duplicates a command.
-  const producer = createIdempotentProducer(kafka);
-  let connected = false;
-  producer.on(producer.events.CONNECT, () => (connected = true));
-  producer.on(producer.events.DISCONNECT, () => (connected = false));
-  await producer.connect();
-  const publisher = new GroupCommitPublisher({
-    producer,
+  // It runs on a thread of its own (ThreadedPublisher), so encoding and writing record batches does
+  // not take the HTTP thread's time; group commit as before.
+  const publisher = await ThreadedPublisher.start({
+    brokers: config.KAFKA_BROKERS,
+    clientId: 'fairway-edge',
     topic: topics.commands,
     sendTimeoutMs: config.EDGE_PUBLISH_TIMEOUT,
+    logger: log,
     onSend: (_size, ms, error) => sends.observe({ outcome: error ? 'error' : 'ok' }, ms / 1000),
   });
 
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
       onRefusal: (reason, tenant, code) => refused.inc({ reason, code, tenant: tenantLabel.label(tenant) }),
     },
     onAccepted: (tenant) => accepted.inc({ tenant: tenantLabel.label(tenant) }),
-    isReady: () => connected,
+    isReady: () => publisher.connected,
   });
   // gRPC to the platform's own services: mutual TLS with the edge's certificate, and the server's
   // identity checked (FAIRWAY_GRPC_INSECURE=true only for local debugging).
@@ -127,7 +126,6 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), new Promise<void>((resolve) => adminServer.close(() => resolve()))]);
     await publisher.close();
-    await producer.disconnect();
     catalog.close();
     scheduler.close();
     metrics?.close();

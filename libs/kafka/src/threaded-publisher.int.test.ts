@@ -1,0 +1,97 @@
+import { BrokerUnavailableError } from '@fairway/errors';
+import { extractKafkaHeaders, type TenantId } from '@fairway/tenant-context';
+import type { Kafka } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { commandMessage, ThreadedPublisher, type FairwayTopics } from './index';
+import { collectMessages, deleteTopics, testKafka, uniqueTopics } from './testing';
+
+describe('ThreadedPublisher: the producer on a thread of its own (real Kafka)', () => {
+  const brokers = process.env['FAIRWAY_TEST_KAFKA_BROKERS'] as string;
+  let kafka: Kafka;
+  let topics: FairwayTopics;
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    topics = await uniqueTopics(kafka, 'fw-threaded');
+  });
+
+  afterAll(async () => {
+    await deleteTopics(kafka, topics);
+  });
+
+  it('acknowledges every message once the broker stored it, in fewer sends than messages, with keys and headers intact', async () => {
+    const sends: number[] = [];
+    const publisher = await ThreadedPublisher.start({ brokers, clientId: 'fw-threaded-test', topic: topics.commands, onSend: (size) => sends.push(size) });
+    expect(publisher.connected).toBe(true);
+    const tenants = ['acme', 'globex'] as TenantId[];
+    const ids = Array.from({ length: 300 }, () => randomUUID());
+    await Promise.all(
+      ids.map((jobId, i) =>
+        publisher.publish(
+          commandMessage(tenants[i % 2] as TenantId, { jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString() }, { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }),
+        ),
+      ),
+    );
+    expect(publisher.pending).toBe(0);
+    expect(sends.reduce((a, b) => a + b, 0)).toBe(300);
+    expect(sends.length).toBeLessThan(300);
+    await publisher.close();
+
+    const seen = await collectMessages(kafka, topics.commands, (messages) => messages.length >= 300);
+    expect(new Set(seen.map((m) => m.headers?.['fairway-job-id']?.toString()))).toEqual(new Set(ids));
+    for (const message of seen) {
+      expect(extractKafkaHeaders(message.headers)).toBe(message.key?.toString());
+      expect(message.headers?.['traceparent']?.toString()).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+    }
+  });
+
+  it('carries Buffer values and headers across the thread as the same bytes', async () => {
+    const topic = topics.jobEvents;
+    const publisher = await ThreadedPublisher.start({ brokers, clientId: 'fw-threaded-test', topic });
+    const bytes = Buffer.from([0, 1, 2, 250, 255]);
+    await publisher.publish({ key: Buffer.from('acme'), value: bytes, headers: { 'fairway-tenant-id': 'acme', raw: bytes } });
+    await publisher.close();
+    const [message] = await collectMessages(kafka, topic, (messages) => messages.length >= 1);
+    expect(message?.key?.toString()).toBe('acme');
+    expect(Buffer.compare(message?.value as Buffer, bytes)).toBe(0);
+    expect(Buffer.compare(message?.headers?.['raw'] as Buffer, bytes)).toBe(0);
+  });
+
+  it('rejects with BROKER_UNAVAILABLE when the write is not acknowledged, then sheds load without a round trip', async () => {
+    let sends = 0;
+    const publisher = await ThreadedPublisher.start({
+      brokers,
+      clientId: 'fw-threaded-test',
+      topic: `missing-${randomUUID()}`,
+      sendTimeoutMs: 500,
+      retryAfterSeconds: 30,
+      onSend: () => (sends += 1),
+    });
+    const message = { key: 'acme', value: '{}' };
+    const first = await publisher.publish(message).catch((err: unknown) => err);
+    expect(first).toBeInstanceOf(BrokerUnavailableError);
+    expect((first as BrokerUnavailableError).retryAfterSeconds).toBe(30);
+    const second = await publisher.publish(message).catch((err: unknown) => err);
+    expect(second).toBeInstanceOf(BrokerUnavailableError);
+    expect((second as Error).message).toMatch(/not accepting writes/);
+    expect(sends).toBe(1);
+    await publisher.close();
+  });
+
+  it('drains on close: every message taken before close() is settled, later ones are refused', async () => {
+    const publisher = await ThreadedPublisher.start({ brokers, clientId: 'fw-threaded-test', topic: topics.commandsDeadLetter });
+    const taken = Array.from({ length: 50 }, (_, i) => publisher.publish({ key: 'acme', value: String(i), headers: { 'fairway-tenant-id': 'acme' } }));
+    const closing = publisher.close();
+    await expect(publisher.publish({ key: 'acme', value: 'late' })).rejects.toBeInstanceOf(BrokerUnavailableError);
+    await expect(Promise.all(taken)).resolves.toHaveLength(50);
+    await closing;
+    const seen = await collectMessages(kafka, topics.commandsDeadLetter, (messages) => messages.length >= 50);
+    expect(seen.map((m) => m.value?.toString()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => String(i)).sort());
+  });
+
+  it('says which brokers it could not reach when the producer cannot connect', async () => {
+    await expect(ThreadedPublisher.start({ brokers: '127.0.0.1:1', clientId: 'fw-threaded-test', topic: topics.commands, startTimeoutMs: 3_000 })).rejects.toThrow(
+      /127\.0\.0\.1:1.*KAFKA_BROKERS/,
+    );
+  });
+});
