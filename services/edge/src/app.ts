@@ -3,18 +3,18 @@ import type { Pool } from 'pg';
 import { HttpRequestError } from '@fairway/errors';
 import { RecordsRepository, recordsRouter, type FieldCipher } from '@fairway/records';
 import type { TenantDataRouter } from '@fairway/db';
-import type { GroupCommitPublisher } from '@fairway/kafka';
+import type { Publisher } from '@fairway/kafka';
 import type { Logger } from '@fairway/telemetry';
 import { openApiDocument } from './api-schemas';
 import { authenticate, type AuthOptions } from './authenticate';
 import type { IdempotencyStore } from './idempotency';
-import { jobsRouter } from './jobs-routes';
+import { createJobHandler, jobsRouter } from './jobs-routes';
 import { problemMiddleware, requireJson } from './problem-middleware';
 import { traceRequests } from './trace-middleware';
 
 /** What the edge app is wired to. */
 export interface EdgeDeps {
-  publisher: GroupCommitPublisher;
+  publisher: Publisher;
   pool: Pool;
   auth: Omit<AuthOptions, 'log'>;
   idempotency: IdempotencyStore;
@@ -48,17 +48,13 @@ export function createEdgeApp(deps: EdgeDeps): Express {
 
   // Authentication and admission come before the body is parsed: a request that is refused, or over
   // its tenant's limits, costs no JSON parsing.
-  app.use(
-    '/v1',
-    traceRequests,
-    authenticate({ ...deps.auth, log: deps.log }),
-    requireJson,
-    express.json({ limit: deps.bodyLimit, strict: true, type: 'application/json' }),
-  );
-  app.use(
-    '/v1/jobs',
-    jobsRouter({ publisher: deps.publisher, pool: deps.pool, idempotency: deps.idempotency, ...(deps.cipher ? { cipher: deps.cipher } : {}), ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) }),
-  );
+  const v1 = [traceRequests, authenticate({ ...deps.auth, log: deps.log }), requireJson, express.json({ limit: deps.bodyLimit, strict: true, type: 'application/json' })];
+  const jobs = { publisher: deps.publisher, pool: deps.pool, idempotency: deps.idempotency, ...(deps.cipher ? { cipher: deps.cipher } : {}), ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) };
+  // The hot path, POST /v1/jobs, is one route with its whole chain: the router matches it once
+  // instead of walking a layer per middleware and then a sub-router (measured in bench:edge).
+  app.post('/v1/jobs', ...v1, createJobHandler(jobs));
+  app.use('/v1', ...v1);
+  app.use('/v1/jobs', jobsRouter(jobs));
 
   if (deps.data) app.use('/v1/records', recordsRouter({ repository: new RecordsRepository(deps.data, deps.cipher) }));
 

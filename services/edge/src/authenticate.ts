@@ -45,8 +45,7 @@ export function authenticate(options: AuthOptions) {
     };
     resolveTenant({ authorization: req.headers.authorization, host: req.headers.host, tenantHeader: req.headers['x-tenant-id'] }, options)
       .then(async (resolved) => {
-        const tenant = await options.tenants.get(resolved.tenantId);
-        const limits = options.limits.for(resolved.tenantId, tenant?.plan ?? 'standard');
+        const limits = options.limits.for(resolved.tenantId, resolved.plan ?? 'standard');
         const admission = await options.admission.admit(resolved.tenantId, limits);
         res.set(rateLimitHeaders(admission));
         if (!admission.admitted) {

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { JobNotCancellableError, NotFoundError, ValidationError } from '@fairway/errors';
 import { withTenantId } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
-import { commandMessage, type GroupCommitPublisher } from '@fairway/kafka';
+import { commandMessage, type Publisher } from '@fairway/kafka';
 import { withTenantBaggage } from '@fairway/tenant-context';
 import { injectTraceHeaders } from '@fairway/telemetry';
 import { context } from '@opentelemetry/api';
@@ -95,18 +95,23 @@ function decodeCursor(cursor: string): [string, string] {
 /** PostgreSQL "undefined_table": job_artifacts is created by its own migration, maybe not yet here. */
 const UNDEFINED_TABLE = '42P01';
 
-/** The jobs API: accept commands into Kafka, read and cancel jobs under the tenant's row-level security. */
-export function jobsRouter(deps: {
-  publisher: GroupCommitPublisher;
+/** What the jobs API is wired to. */
+export interface JobsDeps {
+  publisher: Publisher;
   pool: Pool;
   idempotency: IdempotencyStore;
   /** Opens results the worker stored sealed with the tenant's key. */
   cipher?: FieldCipher;
   onAccepted?: (tenant: string) => void;
-}): Router {
-  const router = Router();
+}
 
-  router.post('/', async (req: Request, res: Response) => {
+/**
+ * POST /v1/jobs: validates the command, claims its Idempotency-Key, publishes it to Kafka and
+ * answers 202 once the broker acknowledged it. The hot path of the edge, so the app mounts it as a
+ * route of its own (see createEdgeApp) rather than behind a sub-router.
+ */
+export function createJobHandler(deps: Pick<JobsDeps, 'publisher' | 'idempotency' | 'onAccepted'>) {
+  return async (req: Request, res: Response): Promise<void> => {
     const tenant = requestTenant(req);
     const parsed = createJobBody.safeParse(req.body);
     if (!parsed.success) throw new ValidationError('the job request is not valid', zodIssues(parsed.error));
@@ -122,15 +127,20 @@ export function jobsRouter(deps: {
     // With a key, the job id is a function of (tenant, key): a retried request maps to the same job,
     // and the scheduler's insert keyed by job id keeps it one job.
     const id = key === undefined ? randomUUID() : idempotentJobId(tenant.tenantId, key);
-    const requestHash = createHash('sha256').update(JSON.stringify([job.type, job.params, parsed.data.priority])).digest('hex');
-    if (key !== undefined) await deps.idempotency.claim(tenant.tenantId, key, id, requestHash);
+    // The request's fingerprint tells a replay (same body) from a reused key (422); without a key
+    // there is nothing to tell apart.
+    let requestHash: string | undefined;
+    if (key !== undefined) {
+      requestHash = createHash('sha256').update(JSON.stringify([job.type, job.params, parsed.data.priority])).digest('hex');
+      await deps.idempotency.claim(tenant.tenantId, key, id, requestHash);
+    }
     const acceptedAt = new Date().toISOString();
     const traceHeaders = injectTraceHeaders(withTenantBaggage(tenant, context.active()));
 
     await deps.publisher.publish(
       commandMessage(
         tenant.tenantId,
-        { jobId: id, type: job.type, params: job.params, priority: parsed.data.priority, idempotencyKey: key, requestHash, acceptedAt },
+        { jobId: id, type: job.type, params: job.params, priority: parsed.data.priority, ...(key === undefined ? {} : { idempotencyKey: key, requestHash }), acceptedAt },
         traceHeaders,
       ),
     );
@@ -139,7 +149,12 @@ export function jobsRouter(deps: {
       .status(202)
       .location(`/v1/jobs/${id}`)
       .json({ id, state: 'accepted', type: job.type, jobClass: job.jobClass, acceptedAt });
-  });
+  };
+}
+
+/** The rest of the jobs API: read, list and cancel jobs under the tenant's row-level security. */
+export function jobsRouter(deps: JobsDeps): Router {
+  const router = Router();
 
   router.get('/', async (req: Request, res: Response) => {
     const tenant = requestTenant(req);

@@ -24,6 +24,8 @@ export interface ResolvedTenant {
   tenantId: TenantId;
   source: TenantSource;
   subject?: string;
+  /** The tenant's plan (which request limits apply). */
+  plan?: string;
 }
 
 /** A refused request: the error the client gets, and a short reason for logs and metrics. */
@@ -91,7 +93,7 @@ export async function resolveTenant(claims: TenantClaims, deps: TenantResolverDe
   }
 
   if (tenant.status === 'suspended') throw new TenantRefusal('suspended', new TenantSuspendedError(tenantId), tenantId);
-  return credential;
+  return { ...credential, plan: tenant.plan };
 }
 
 async function fromCredential(authorization: string | undefined, deps: TenantResolverDeps): Promise<ResolvedTenant> {
