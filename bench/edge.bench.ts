@@ -1,7 +1,7 @@
 /**
  * Edge throughput benchmark.
  *
- *   npm run -s bench:edge -- --json [--duration 10] [--connections 50] [--cpu-prof]
+ *   npm run -s bench:edge -- --json [--rounds 3] [--duration 5] [--connections 50] [--cpu-prof]
  *
  * fairway: POST /v1/jobs on the real edge app (createEdgeApp) with HS256 JWT auth, tenant lookup,
  * the Redis token bucket + concurrency limiter (limits set high enough never to throttle), zod
@@ -11,7 +11,8 @@
  * JSON body, nothing else. Each server runs in a child process of its own (one core), autocannon
  * drives it from this process (the other core). --cpu-prof profiles the fairway child and prints
  * where its CPU time went (self time by function) to stderr. Experiments: --token-cache 0 verifies
- * every JWT (no verified-token cache); --no-limits admits without Redis (what the limiter costs).
+ * every JWT (no verified-token cache); --no-limits admits without Redis (what the limiter costs);
+ * --main-thread-producer publishes from the HTTP thread (what the Kafka thread saves).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -33,6 +34,57 @@ interface Measured {
   requests: number;
   non2xx: number;
   errors: number;
+  /** CPU time per request, in microseconds, by process: where the time goes on this machine. */
+  cpuUsPerRequest: Record<string, number>;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds used so far by each process of interest (Linux /proc): the server under test, this
+ * process (the load generator), and the Kafka broker, Redis and PostgreSQL it talks to.
+ */
+function cpuSnapshot(serverPid: number | undefined): Map<string, number> {
+  const totals = new Map<string, number>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return totals; // not Linux: no breakdown
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    const name =
+      Number(pid) === serverPid ? 'server' : Number(pid) === process.pid ? 'load-generator' : comm === 'java' ? 'kafka' : comm.startsWith('redis-server') ? 'redis' : comm === 'postgres' ? 'postgres' : undefined;
+    if (name) totals.set(name, (totals.get(name) ?? 0) + seconds);
+  }
+  // The server's main (HTTP) thread alone: its other threads are libuv's pool, V8's and Kafka's.
+  try {
+    const stat = readFileSync(`/proc/${serverPid}/task/${serverPid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    totals.set('server-main-thread', (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND);
+  } catch {
+    // no per-thread figures here
+  }
+  return totals;
+}
+
+function cpuPerRequest(before: Map<string, number>, after: Map<string, number>, requests: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, seconds] of after) {
+    const used = seconds - (before.get(name) ?? 0);
+    if (used > 0 && requests > 0) out[name] = Math.round((used * 1e6) / requests);
+  }
+  return out;
 }
 
 /** Child process role: serve one implementation on an ephemeral port and print `{"port":N}`. */
@@ -46,11 +98,12 @@ async function serve(impl: string): Promise<void> {
       res.status(202).json({ id: randomUUID(), state: 'accepted', type: (req.body as { type?: string }).type, acceptedAt: new Date().toISOString() });
     });
     const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as { port: number }).port })));
+    process.once('SIGTERM', () => server.close(() => process.exit(0)));
     return;
   }
   const { Redis } = await import('ioredis');
   const { createPool } = await import('../libs/db/src');
-  const { createIdempotentProducer, createKafka, GroupCommitPublisher } = await import('../libs/kafka/src');
+  const { createIdempotentProducer, createKafka, GroupCommitPublisher, ThreadedPublisher } = await import('../libs/kafka/src');
   const { createLogger } = await import('../libs/telemetry/src');
   const { createEdgeApp } = await import('../services/edge/src/app');
   const { AdmissionController } = await import('../services/edge/src/admission');
@@ -59,14 +112,25 @@ async function serve(impl: string): Promise<void> {
   const { TenantDirectory } = await import('../services/edge/src/tenant-directory');
   const { TenantLimits } = await import('../services/edge/src/tenant-limits');
   const { TokenVerifier } = await import('../services/edge/src/token-verifier');
-  const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean };
+  const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean; mainThreadProducer: boolean };
   const pool = createPool({ connectionString: env.appUrl, max: 10, applicationName: 'fairway-bench-edge' });
   const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: 500 });
-  const producer = createIdempotentProducer(createKafka({ brokers: env.brokers, clientId: 'fairway-bench-edge' }));
-  await producer.connect();
+  // As the edge runs it: the producer on a thread of its own. --main-thread-producer (an experiment)
+  // keeps it on the HTTP thread, to measure what the thread saves.
+  const producer = env.mainThreadProducer ? createIdempotentProducer(createKafka({ brokers: env.brokers, clientId: 'fairway-bench-edge' })) : undefined;
+  await producer?.connect();
+  const sendStats = { sends: 0, messages: 0, ms: 0 };
+  const onSend = (size: number, ms: number) => {
+    sendStats.sends += 1;
+    sendStats.messages += size;
+    sendStats.ms += ms;
+  };
+  const publisher = producer
+    ? new GroupCommitPublisher({ producer, topic: env.topic, onSend })
+    : await ThreadedPublisher.start({ brokers: env.brokers, clientId: 'fairway-bench-edge', topic: env.topic, onSend });
   const prefix = `fairway:bench:${randomUUID().slice(0, 8)}:`;
   const app = createEdgeApp({
-    publisher: new GroupCommitPublisher({ producer, topic: env.topic }),
+    publisher,
     pool,
     log: createLogger('bench-edge', 'silent'),
     bodyLimit: '64kb',
@@ -84,8 +148,9 @@ async function serve(impl: string): Promise<void> {
   });
   const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as { port: number }).port })));
   process.once('SIGTERM', () => {
+    process.stderr.write(`[bench:edge] fairway: ${sendStats.sends} sends, ${(sendStats.messages / Math.max(1, sendStats.sends)).toFixed(1)} messages and ${(sendStats.ms / Math.max(1, sendStats.sends)).toFixed(2)} ms per send\n`);
     server.close();
-    void producer.disconnect().finally(() => {
+    void publisher.close().then(() => producer?.disconnect()).finally(() => {
       redis.disconnect();
       void pool.end().finally(() => process.exit(0));
     });
@@ -117,11 +182,12 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function drive(impl: string, port: number, headers: Record<string, string>, seconds: number, connections: number): Promise<Measured> {
+async function drive(impl: string, server: { child: ChildProcess; port: number }, headers: Record<string, string>, seconds: number, connections: number): Promise<Measured> {
   const run = (duration: number) =>
-    autocannon({ url: `http://127.0.0.1:${port}/v1/jobs`, method: 'POST', body: BODY, headers: { 'content-type': 'application/json', ...headers }, connections, duration });
-  await run(2); // warm-up: JIT, connection pools, caches
+    autocannon({ url: `http://127.0.0.1:${server.port}/v1/jobs`, method: 'POST', body: BODY, headers: { 'content-type': 'application/json', ...headers }, connections, duration });
+  const before = cpuSnapshot(server.child.pid);
   const result = await run(seconds);
+  const after = cpuSnapshot(server.child.pid);
   return {
     impl,
     rps: Math.round(result.requests.average),
@@ -130,6 +196,31 @@ async function drive(impl: string, port: number, headers: Record<string, string>
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors,
+    cpuUsPerRequest: cpuPerRequest(before, after, result.requests.total),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/** One side's figures over the rounds: medians of each, totals of the counts. */
+function medianOf(impl: string, runs: Measured[]): Measured {
+  const cpu: Record<string, number> = {};
+  for (const name of new Set(runs.flatMap((r) => Object.keys(r.cpuUsPerRequest)))) cpu[name] = median(runs.map((r) => r.cpuUsPerRequest[name] ?? 0));
+  return {
+    impl,
+    rps: Math.round(median(runs.map((r) => r.rps))),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    requests: runs.reduce((sum, r) => sum + r.requests, 0),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    cpuUsPerRequest: cpu,
   };
 }
 
@@ -154,11 +245,13 @@ async function main(): Promise<void> {
     options: {
       json: { type: 'boolean' },
       serve: { type: 'string' },
-      duration: { type: 'string', default: '10' },
+      duration: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '3' },
       connections: { type: 'string', default: '50' },
       'cpu-prof': { type: 'boolean' },
       'token-cache': { type: 'string', default: '30000' },
       'no-limits': { type: 'boolean' },
+      'main-thread-producer': { type: 'boolean' },
     },
   });
   if (values.serve) return serve(values.serve);
@@ -184,37 +277,56 @@ async function main(): Promise<void> {
 
   const seconds = Number(values.duration);
   const connections = Number(values.connections);
-  const results: Measured[] = [];
+  const rounds = Number(values.rounds);
   const profDir = values['cpu-prof'] ? mkdtempSync(path.join(tmpdir(), 'fairway-edge-prof-')) : undefined;
 
-  log(`fairway: ${seconds} s, ${connections} connections, POST /v1/jobs with JWT auth, Redis limits and Kafka acks`);
-  const fairway = await startChild('fairway', { BENCH_EDGE: JSON.stringify({ brokers: infra.brokers, appUrl: infra.urls.app, topic: infra.topics.commands, secret, tokenCacheMs: Number(values['token-cache']), noLimits: values['no-limits'] === true }) }, profDir);
+  // Both servers run for the whole benchmark and are driven in turns, round after round: a slow
+  // moment of this shared machine then lands on both sides, and the medians are compared.
+  const servers = {
+    fairway: await startChild('fairway', { BENCH_EDGE: JSON.stringify({ brokers: infra.brokers, appUrl: infra.urls.app, topic: infra.topics.commands, secret, tokenCacheMs: Number(values['token-cache']), noLimits: values['no-limits'] === true, mainThreadProducer: values['main-thread-producer'] === true }) }, profDir),
+    'bare-express': await startChild('bare-express', {}, profDir && path.join(profDir, 'bare-express')),
+  };
+  const headers = { fairway: { authorization: `Bearer ${token}` }, 'bare-express': {} };
+  const impls = ['fairway', 'bare-express'] as const;
+  const perRound: Measured[][] = [];
   try {
-    results.push(await drive('fairway', fairway.port, { authorization: `Bearer ${token}` }, seconds, connections));
+    log(`warm-up: 2 s each (JIT, connection pools, caches)`);
+    for (const impl of impls) await drive(impl, servers[impl], headers[impl], 2, connections);
+    for (let round = 1; round <= rounds; round++) {
+      const measured: Measured[] = [];
+      for (const impl of impls) {
+        log(`round ${round}/${rounds}: ${impl}, ${seconds} s, ${connections} connections${impl === 'fairway' ? ' (POST /v1/jobs with JWT auth, Redis limits, Kafka acks)' : ''}`);
+        measured.push(await drive(impl, servers[impl], headers[impl], seconds, connections));
+      }
+      perRound.push(measured);
+    }
   } finally {
-    await stopChild(fairway.child);
-  }
-  log(`bare-express: ${seconds} s, ${connections} connections`);
-  const bare = await startChild('bare-express', {});
-  try {
-    results.push(await drive('bare-express', bare.port, {}, seconds, connections));
-  } finally {
-    await stopChild(bare.child);
+    await Promise.all(impls.map((impl) => stopChild(servers[impl].child)));
   }
 
   if (profDir) {
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the HTTP thread, 1 the Kafka thread.
+    const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+    for (const other of files) log(`CPU profile: ${path.join(profDir, other)}`);
+    log(`bare-express's CPU profile is in ${path.join(profDir, 'bare-express')}`);
+    const file = files.find((f) => /\.0\.\d+\.cpuprofile$/.test(f));
     if (file) {
-      log(`CPU profile: ${path.join(profDir, file)}; top self time:`);
+      log(`the fairway HTTP thread (${file}), top self time:`);
       for (const row of topSelfTime(path.join(profDir, file))) log(`  ${String(row.selfPct).padStart(5)}%  ${row.fn}`);
     }
   }
-  const [f, b] = results as [Measured, Measured];
-  const summary = { rpsRatio: Math.round((f.rps / b.rps) * 100) / 100, p99Ratio: Math.round((f.p99Ms / Math.max(b.p99Ms, 1)) * 100) / 100 };
-  if (values.json) console.log(JSON.stringify({ results, ...summary }));
+  const results = impls.map((impl, i) => medianOf(impl, perRound.map((round) => round[i] as Measured)));
+  const ratios = perRound.map(([f, b]) => ({ rps: (f as Measured).rps / (b as Measured).rps, p99: (f as Measured).p99Ms / Math.max((b as Measured).p99Ms, 1) }));
+  const summary = {
+    rounds,
+    // The median of the per-round ratios: each round's two sides saw the same machine.
+    rpsRatio: round2(median(ratios.map((r) => r.rps))),
+    p99Ratio: round2(median(ratios.map((r) => r.p99))),
+  };
+  if (values.json) console.log(JSON.stringify({ results, ...summary, perRound }));
   else {
-    for (const r of results) console.log(`${r.impl.padEnd(14)} ${String(r.rps).padStart(7)} rps  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors)`);
-    console.log(`fairway/bare: ${summary.rpsRatio}x rps, ${summary.p99Ratio}x p99`);
+    for (const r of results) console.log(`${r.impl.padEnd(14)} ${String(r.rps).padStart(7)} rps  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (median of ${rounds} rounds; ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors); CPU µs/request ${JSON.stringify(r.cpuUsPerRequest)}`);
+    console.log(`fairway/bare: ${summary.rpsRatio}x rps, ${summary.p99Ratio}x p99 (median of the per-round ratios: ${ratios.map((r) => `${round2(r.rps)}x/${round2(r.p99)}x`).join(', ')})`);
   }
   process.exit(0);
 }
