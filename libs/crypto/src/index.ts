@@ -23,4 +23,4 @@ export {
   type RewrapProgress,
 } from './tenant-keys';
 export { reencryptTable, type ReencryptTableOptions, type ReencryptProgress } from './reencrypt';
-export { DecryptionFailedError, TenantKeysDestroyedError } from './errors';
+export { DecryptionFailedError, TenantKeysDestroyedError, ReencryptionInProgressError } from './errors';
