@@ -228,7 +228,8 @@ export async function startReencryption(ownerPool: Pool, provider: KeyProvider, 
  * runs, at most `maxPasses` in all. Ends `done` (audited `data-key.reencrypt` with the counts) or
  * `failed` with an error saying what to do (audited too); resolves with the final status rather
  * than throwing. A run that another process took over (its run id no longer stored) stops at its
- * next batch and resolves with its successor's status.
+ * next batch and resolves with its successor's status. Rejects only when `runId` is not the
+ * tenant's running run to begin with, or when even the failure cannot be stored.
  */
 export async function runReencryption(
   ownerPool: Pool,
@@ -260,12 +261,12 @@ export async function runReencryption(
       `UPDATE tenant_reencryptions SET scanned = $3, reencrypted = $4, passes = $5, tables = $6, heartbeat_at = now() WHERE ${fenced}`,
       [tenantId, runId, progress.scanned, progress.reencrypted, progress.passes, progress.tables],
     );
-    if (updated.rowCount === 1) {
+    if (updated.rowCount !== 1) return false;
+    if (options.onProgress) {
       const status = await readReencryption(ownerPool, tenantId, { staleAfterMs });
-      if (status && options.onProgress) options.onProgress(status);
-      return true;
+      if (status) options.onProgress(status);
     }
-    return false;
+    return true;
   };
 
   const finish = async (state: 'done' | 'failed', error?: string): Promise<void> => {
@@ -309,9 +310,8 @@ export async function runReencryption(
       );
     }
     for (;;) {
-      if (targets.every((t) => table(t.name).done)) {
-        // A resumed run whose pass was through: go straight to the check below.
-      } else {
+      // A resumed run whose pass was through goes straight to the check below.
+      if (!targets.every((t) => table(t.name).done)) {
         if (progress.passes === 0) progress.passes = 1;
         for (const target of targets) {
           const p = table(target.name);

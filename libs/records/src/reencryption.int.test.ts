@@ -208,4 +208,26 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
     await expect(runReencryption(pools.owner, provider, tenant, first.runId, targets(tenant))).rejects.toThrow(/is not the tenant's running one/);
     expect(await runReencryption(pools.owner, provider, tenant, second.runId, targets(tenant))).toMatchObject({ state: 'done', reencrypted: 7 });
   });
+
+  it('stops a slow runner at its next batch once another process took its run over', async () => {
+    const tenant = await tenantOf('schema', 'rt');
+    await seed(tenant);
+    const slow = await startReencryption(pools.owner, provider, tenant, { actor, rotate: true });
+    let takeover: ReencryptionStatus | undefined;
+    const takenOverMidBatch = targets(tenant).map(
+      (target): ReencryptionTarget => ({
+        ...target,
+        batch: async (cipher, after, limit) => {
+          const batch = await target.batch(cipher, after, limit);
+          takeover ??= await startReencryption(pools.owner, provider, tenant, { actor: 'operator:other', rotate: false, staleAfterMs: 0 });
+          return batch;
+        },
+      }),
+    );
+    const stopped = await runReencryption(pools.owner, provider, tenant, slow.runId, takenOverMidBatch, { batchSize: 2 });
+    // It resolves with its successor's run, untouched: still running, nothing of the slow run's counted.
+    expect(stopped).toMatchObject({ runId: takeover!.runId, state: 'running', startedBy: 'operator:other', scanned: 0 });
+    expect(await runReencryption(pools.owner, provider, tenant, takeover!.runId, targets(tenant))).toMatchObject({ state: 'done', scanned: 7 });
+    expect((await listAudit(pools.owner, { tenant, action: 'data-key.reencrypt' })).map((e) => (e.after as { state: string }).state)).toEqual(['running', 'done']);
+  });
 });
