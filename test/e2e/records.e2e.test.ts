@@ -56,7 +56,7 @@ describe('records and their exports through the edge', () => {
     }
   });
 
-  it("rotates a tenant's data key and re-encrypts its records in the background, readable throughout", async () => {
+  it("rotates a tenant's data key and re-encrypts its records and stored results in the background, readable throughout", async () => {
     const created = await api('POST', '/v1/records', { token: acmeToken, body: { title: 'Before rotation', body: 'iban DE00 1234', amount: '1' } });
     const id = String(created.body['id']);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- shared with `npm run -s token`
@@ -74,16 +74,26 @@ describe('records and their exports through the edge', () => {
       if (status['state'] !== 'running') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(status).toMatchObject({ state: 'done', toKeyVersion: keyVersion });
-    expect(Number(status['reencrypted'])).toBeGreaterThanOrEqual(1);
+    expect(status).toMatchObject({ state: 'done', toKeyVersion: keyVersion, tables: { 'records.body': { done: true }, 'job_artifacts.body': { done: true } } });
+    expect(Number(status['reencrypted'])).toBeGreaterThanOrEqual(2);
 
+    // What a dump shows afterwards: no value of the tenant under an older key, records nor results.
     const dump = new Pool({ connectionString: testAdminUrl(), max: 1 });
+    let artifactJob: string | undefined;
     try {
-      const row = await dump.query<{ body: string }>('SELECT body FROM records WHERE id = $1', [id]);
-      expect(row.rows[0]?.body.startsWith(`fw1:${keyVersion}:`)).toBe(true);
+      const records = await dump.query<{ body: string }>("SELECT body FROM records WHERE tenant_id = $1 AND body LIKE 'fw1:%'", [acme]);
+      expect(records.rows.length).toBeGreaterThanOrEqual(2);
+      expect(records.rows.filter((r) => !r.body.startsWith(`fw1:${keyVersion}:`))).toEqual([]);
+      const artifacts = await dump.query<{ job_id: string; body: string }>('SELECT job_id::text AS job_id, body FROM job_artifacts WHERE tenant_id = $1', [acme]);
+      const lines = artifacts.rows.flatMap((a) => a.body.split('\n').filter(Boolean));
+      expect(lines.length).toBeGreaterThanOrEqual(1);
+      expect(lines.filter((line) => !line.startsWith(`fw1:${keyVersion}:`))).toEqual([]);
+      artifactJob = artifacts.rows[0]?.job_id;
     } finally {
       await dump.end();
     }
     expect((await api('GET', `/v1/records/${id}`, { token: acmeToken })).body['body']).toBe('iban DE00 1234');
+    const result = await fetch(`${stack().edgeUrl}/v1/jobs/${artifactJob}/result`, { headers: { authorization: `Bearer ${acmeToken}` } });
+    expect(await result.text()).toContain('card ending 4242');
   });
 });

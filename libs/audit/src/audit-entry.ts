@@ -22,6 +22,7 @@ export const AuditAction = {
   quotaSet: 'quota.set',
   authFailure: 'auth.failure',
   dataKeyRotate: 'data-key.rotate',
+  dataKeyReencrypt: 'data-key.reencrypt',
   dataKeysDestroy: 'data-keys.destroy',
   kekRewrap: 'kek.rewrap',
 } as const;

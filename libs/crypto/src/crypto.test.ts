@@ -5,7 +5,8 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import { DataKey, DataKeyCache } from './data-key';
 import { parseCiphertext } from './ciphertext';
-import { DecryptionFailedError } from './errors';
+import { toProblem } from '@fairway/errors';
+import { DecryptionFailedError, ReencryptionInProgressError, TenantKeysDestroyedError } from './errors';
 import { LocalKeyProvider, loadLocalKeyProvider } from './local-key-provider';
 import { makeCipher } from './tenant-cipher';
 
@@ -129,5 +130,20 @@ describe('LocalKeyProvider', () => {
     expect(second.currentKekVersion()).toBe('dev1');
     expect(readFileSync(file, 'utf8')).toBe(content);
     expect(statSync(file).mode & 0o077).toBe(0);
+  });
+});
+
+describe('crypto errors in the catalog', () => {
+  it.each<[string, Error, number, string]>([
+    ['a value that does not decrypt', new DecryptionFailedError('acme', 'authentication failed'), 500, 'DECRYPTION_FAILED'],
+    ['a shredded tenant', new TenantKeysDestroyedError('acme'), 410, 'TENANT_KEYS_DESTROYED'],
+    ['a second re-encryption', new ReencryptionInProgressError('acme', 2, new Date(0)), 409, 'REENCRYPTION_IN_PROGRESS'],
+  ])('answers %s with its own stable code', (_name, err, status, code) => {
+    expect(toProblem(err)).toMatchObject({ status, code });
+  });
+
+  it('names neither the key nor the cipher state in a decryption failure', () => {
+    const problem = toProblem(new DecryptionFailedError('acme', 'authentication failed'));
+    expect(problem.detail).toBe("a value of tenant 'acme' could not be decrypted (authentication failed)");
   });
 });

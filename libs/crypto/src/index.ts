@@ -22,5 +22,24 @@ export {
   type KeyAdminContext,
   type RewrapProgress,
 } from './tenant-keys';
-export { reencryptTable, type ReencryptTableOptions, type ReencryptProgress } from './reencrypt';
-export { DecryptionFailedError, TenantKeysDestroyedError } from './errors';
+export {
+  reencryptTable,
+  reencryptValue,
+  reencryptSealedLines,
+  keyVersionPrefix,
+  type ReencryptTableOptions,
+  type ReencryptProgress,
+} from './reencrypt';
+export {
+  startReencryption,
+  runReencryption,
+  readReencryption,
+  type ReencryptionTarget,
+  type ReencryptionBatch,
+  type ReencryptionStatus,
+  type ReencryptionTableProgress,
+  type ReencryptionOptions,
+  type StartReencryptionOptions,
+  type RunReencryptionOptions,
+} from './reencryption';
+export { DecryptionFailedError, TenantKeysDestroyedError, ReencryptionInProgressError } from './errors';

@@ -2,7 +2,8 @@ import type { Pool } from 'pg';
 import { ValidationError } from '@fairway/errors';
 import type { DataKeyCache } from './data-key';
 import type { KeyProvider } from './key-provider';
-import { tenantCipher } from './tenant-cipher';
+import { CIPHERTEXT_PREFIX } from './ciphertext';
+import { tenantCipher, type TenantCipher } from './tenant-cipher';
 import { inTenantTransaction } from './tenant-keys';
 
 /** What reencryptTable moves to the tenant's current key. */
@@ -93,4 +94,35 @@ export async function reencryptTable(pool: Pool, provider: KeyProvider, options:
     if (done > 0) options.onProgress?.({ ...progress });
     if (done < batchSize) return progress;
   }
+}
+
+/** The text every value sealed under `keyVersion` starts with (for SQL `LIKE` filters). */
+export function keyVersionPrefix(keyVersion: number): string {
+  return `${CIPHERTEXT_PREFIX}:${keyVersion}:`;
+}
+
+/**
+ * One stored value moved to the cipher's current key: the new ciphertext, or undefined when it is
+ * already under the current key, or is not a ciphertext at all (plaintext written before
+ * encryption was turned on is left as it is). Throws DecryptionFailedError for a value that does
+ * not open.
+ */
+export function reencryptValue(cipher: TenantCipher, value: string): string | undefined {
+  return cipher.needsReencryption(value) ? cipher.encrypt(cipher.decrypt(value)) : undefined;
+}
+
+/**
+ * A body made of sealed chunks, one ciphertext per line (a stored export or report result), moved
+ * to the cipher's current key line by line: each chunk keeps its boundaries, so the reader opens it
+ * exactly as before. `reencrypted` counts the lines rewritten; 0 means `body` is returned unchanged.
+ */
+export function reencryptSealedLines(cipher: TenantCipher, body: string): { body: string; reencrypted: number } {
+  let reencrypted = 0;
+  const lines = body.split('\n').map((line) => {
+    const moved = line.length > 0 ? reencryptValue(cipher, line) : undefined;
+    if (moved === undefined) return line;
+    reencrypted += 1;
+    return moved;
+  });
+  return reencrypted === 0 ? { body, reencrypted } : { body: lines.join('\n'), reencrypted };
 }

@@ -88,29 +88,33 @@ export interface KeyAdminContext {
 
 /**
  * Starts a new data key version for the tenant: new writes use it, older versions stay readable
- * until reencryptTable has moved the tenant's values. Audited as `data-key.rotate`. Runs as the
- * application role (under the tenant) or the owner.
+ * (they are never removed by rotation). Audited as `data-key.rotate`. Runs as the application role
+ * (under the tenant) or the owner. To also move the tenant's stored values to the new key, use
+ * startReencryption({ rotate: true }) and runReencryption (reencryption.ts) instead.
  */
 export async function rotateTenantKey(pool: Pool, provider: KeyProvider, tenantId: string, admin: KeyAdminContext): Promise<{ version: number }> {
-  return inTenantTransaction(pool, tenantId, async (client) => {
-    const rows = await readTenantKeys(client, tenantId);
-    if (rows.some((r) => r.destroyedAt)) throw new TenantKeysDestroyedError(tenantId);
-    const version = (rows.at(-1)?.version ?? 0) + 1;
-    // Inside one transaction that holds the tenant's key lock from here on, a conflict cannot
-    // happen silently: it is reported rather than retried, since two rotations at once are a mistake.
-    const key = await addTenantKey(client, provider, tenantId, version);
-    if (!key) throw new Error(`data key version ${version} of tenant '${tenantId}' was added concurrently; retry the rotation`);
-    await appendAudit(client, {
-      chain: tenantId,
-      actor: admin.actor,
-      action: AuditAction.dataKeyRotate,
-      target: tenantId,
-      before: { version: version - 1 },
-      after: { version, kekVersion: provider.currentKekVersion() },
-      ...(admin.reason === undefined ? {} : { reason: admin.reason }),
-    });
-    return { version };
+  return inTenantTransaction(pool, tenantId, (client) => rotateTenantKeyIn(client, provider, tenantId, admin));
+}
+
+/** rotateTenantKey inside the caller's transaction (which must have app.tenant_id set or be the owner's). */
+export async function rotateTenantKeyIn(client: Pick<PoolClient, 'query'>, provider: KeyProvider, tenantId: string, admin: KeyAdminContext): Promise<{ version: number }> {
+  const rows = await readTenantKeys(client, tenantId);
+  if (rows.some((r) => r.destroyedAt)) throw new TenantKeysDestroyedError(tenantId);
+  const version = (rows.at(-1)?.version ?? 0) + 1;
+  // Inside one transaction that holds the tenant's key lock from here on, a conflict cannot
+  // happen silently: it is reported rather than retried, since two rotations at once are a mistake.
+  const key = await addTenantKey(client, provider, tenantId, version);
+  if (!key) throw new Error(`data key version ${version} of tenant '${tenantId}' was added concurrently; retry the rotation`);
+  await appendAudit(client, {
+    chain: tenantId,
+    actor: admin.actor,
+    action: AuditAction.dataKeyRotate,
+    target: tenantId,
+    before: { version: version - 1 },
+    after: { version, kekVersion: provider.currentKekVersion() },
+    ...(admin.reason === undefined ? {} : { reason: admin.reason }),
   });
+  return { version };
 }
 
 /**

@@ -20,12 +20,15 @@ export const errorCatalog = {
   RATE_LIMITED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', title: 'Too many requests for this tenant' },
   CONCURRENCY_LIMITED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', title: 'Too many concurrent requests for this tenant' },
   JOB_NOT_CANCELLABLE: { http: 409, grpc: 'FAILED_PRECONDITION', title: 'The job has already started or finished' },
+  REENCRYPTION_IN_PROGRESS: { http: 409, grpc: 'FAILED_PRECONDITION', title: "A re-encryption of the tenant's data is still running" },
+  TENANT_KEYS_DESTROYED: { http: 410, grpc: 'NOT_FOUND', title: "The tenant's data keys were destroyed" },
   BROKER_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'Commands cannot be stored right now' },
   UPSTREAM_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'A service this request needs cannot be reached right now' },
   DATABASE_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'The database cannot be reached right now' },
   JOB_FAILED: { http: 500, grpc: 'INTERNAL', title: 'The job failed' },
   STALE_ATTEMPT: { http: 409, grpc: 'ABORTED', title: 'A newer attempt of this job holds its lease' },
   CONFIG_INVALID: { http: 500, grpc: 'INTERNAL', title: 'The service configuration is not valid' },
+  DECRYPTION_FAILED: { http: 500, grpc: 'INTERNAL', title: 'A stored value could not be decrypted' },
   INTERNAL: { http: 500, grpc: 'INTERNAL', title: 'Internal error' },
 } as const satisfies Record<string, { http: number; grpc: GrpcStatusName; title: string }>;
 

@@ -21,7 +21,7 @@ export const PLAINTEXT_FIELDS: FieldCipher = {
  * Envelope encryption of sensitive fields with the tenant's own data key (libs/crypto:
  * AES-256-GCM, the tenant id bound as associated data, so a value copied into another tenant's
  * row does not open). A value written before encryption was turned on (no `fw1:` prefix) reads as
- * it is, so existing data keeps working while `reencryptTable` catches up with it.
+ * it is, so existing data keeps working; re-encryption after a rotation leaves such values alone.
  */
 export function tenantKeyCipher(catalogPool: Pool, provider: KeyProvider): FieldCipher {
   return {

@@ -22,3 +22,4 @@ export { CsvEncoder, csvField, type CsvColumn } from './csv';
 export { exportRecordsCsv, EXPORT_COLUMNS, type ExportOptions, type ExportStats } from './export';
 export { reportRecords, type RecordsReport } from './report';
 export { tenantKeyCipher, PLAINTEXT_FIELDS, type FieldCipher, type FieldSealer } from './field-cipher';
+export { recordsReencryptionTargets, type ReencryptionStores } from './reencryption-targets';

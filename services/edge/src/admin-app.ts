@@ -3,14 +3,15 @@ import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import { AuditAction, appendAudit, listAudit, MAX_AUDIT_PAGE, verifyAuditChains, type AuditEntryInput } from '@fairway/audit';
 import { FairwayError, ForbiddenError, HttpRequestError, NotFoundError, UnauthenticatedError, ValidationError } from '@fairway/errors';
-import { parseTenantId } from '@fairway/tenant-context';
+import { parseTenantId, type TenantId } from '@fairway/tenant-context';
 import type { Logger } from '@fairway/telemetry';
 import type { SchedulerAdminGateway, SchedulerQuota, TenantCatalogGateway } from './admin-clients';
 import { issueApiKey, revokeApiKey } from './api-keys';
 import { problemMiddleware } from './problem-middleware';
 import type { TokenVerifier } from './token-verifier';
 import { inTransaction } from '@fairway/db';
-import { reencryptTable, rotateTenantKey, type KeyProvider } from '@fairway/crypto';
+import { readReencryption, runReencryption, startReencryption, type KeyProvider, type RunReencryptionOptions } from '@fairway/crypto';
+import { recordsReencryptionTargets, type TenantData } from '@fairway/records';
 
 /** What the admin app is wired to. */
 export interface AdminDeps {
@@ -20,23 +21,20 @@ export interface AdminDeps {
   /** The owner role: issues and revokes API keys, writes and reads the audit trail. */
   ownerPool: Pool;
   /**
-   * Tenant data keys: rotation and the background re-encryption of records under the new key.
-   * `appPool` is the application role's (key rows and records are read under the tenant's RLS).
+   * Tenant data keys: rotation and the background re-encryption of the tenant's values under the
+   * new key. `data` reaches the tenant's records in its isolation model; `appPool` is the catalog as
+   * the application role (stored job results, under RLS). Key rows and the run's state are the
+   * owner's (`ownerPool`).
    */
-  keys?: { provider: KeyProvider; appPool: Pool };
+  keys?: {
+    provider: KeyProvider;
+    appPool: Pool;
+    data: TenantData;
+    /** Batch size, stale limit and the like of the background runs (libs/crypto defaults otherwise). */
+    reencryption?: RunReencryptionOptions;
+  };
   log: Logger;
   onRefusal?: (reason: string) => void;
-}
-
-/** Where a tenant's background re-encryption stands. */
-interface Reencryption {
-  state: 'running' | 'done' | 'failed';
-  toKeyVersion: number;
-  scanned: number;
-  reencrypted: number;
-  startedAt: string;
-  finishedAt?: string;
-  error?: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -89,7 +87,7 @@ function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, w
   return parsed.data;
 }
 
-function tenantParam(req: Request): string {
+function tenantParam(req: Request): TenantId {
   const id = parseTenantId(String(req.params['id']));
   if (!id) throw new NotFoundError('tenant', String(req.params['id']).slice(0, 64));
   return id;
@@ -211,44 +209,48 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.json(revoked.after);
   });
 
-  // Key rotation: a new data key for new writes at once (old versions stay readable), then the
-  // tenant's records are re-encrypted under it in the background; its progress is readable. The
-  // re-encryption is resumable: running it again only rewrites values still under an older key.
-  const reencryptions = new Map<string, Reencryption>();
-  v1.post('/tenants/:id/keys/rotate', async (req, res) => {
-    const id = tenantParam(req);
-    if (!deps.keys) throw new HttpRequestError('ROUTE_NOT_FOUND', 'key management is not configured on this edge');
-    const { provider, appPool } = deps.keys;
-    const tenant = await deps.catalog.get(id);
-    if (tenant.isolationModel !== 'pooled') {
-      throw new ValidationError(`tenant '${id}' uses the ${tenant.isolationModel} model: online re-encryption covers pooled tenants in this version`, [
-        { path: 'id', message: 'not a pooled tenant' },
-      ]);
-    }
-    if (reencryptions.get(id)?.state === 'running') throw new ValidationError(`a re-encryption of '${id}' is still running`, [{ path: 'id', message: 'busy' }]);
-    const { version } = await rotateTenantKey(appPool, provider, id, { actor: req.operator ?? 'operator' });
-    const status: Reencryption = { state: 'running', toKeyVersion: version, scanned: 0, reencrypted: 0, startedAt: new Date().toISOString() };
-    reencryptions.set(id, status);
-    void reencryptTable(appPool, provider, {
-      tenantId: id,
-      table: 'records',
-      idColumn: 'id',
-      columns: ['body'],
-      onProgress: (progress) => Object.assign(status, { scanned: progress.scanned, reencrypted: progress.reencrypted }),
-    }).then(
-      (progress) => Object.assign(status, { state: 'done', scanned: progress.scanned, reencrypted: progress.reencrypted, finishedAt: new Date().toISOString() }),
-      (err: unknown) => {
-        Object.assign(status, { state: 'failed', error: (err as Error).message, finishedAt: new Date().toISOString() });
-        deps.log.error({ err, tenant: id }, 're-encryption failed; rotate again or rerun to resume');
+  // Key rotation: a new data key for new writes at once (old versions stay readable), then every
+  // value of the tenant (records.body in its pooled rows, schema or database, and its stored job
+  // results) is re-encrypted under it by a background run on this replica. The run's state is in
+  // the catalog (tenant_reencryptions), so any replica answers for it, a second rotation is refused
+  // while it runs, and a failed or stalled run is resumed from its cursors.
+  const keyAdmin = () => {
+    if (!deps.keys) throw new HttpRequestError('ROUTE_NOT_FOUND', 'key management is not configured on this edge: start it with its key provider and tenant data router');
+    return deps.keys;
+  };
+  const runInBackground = (keys: NonNullable<AdminDeps['keys']>, tenantId: TenantId, runId: string): void => {
+    const targets = recordsReencryptionTargets({ data: keys.data, catalogPool: keys.appPool }, tenantId);
+    void runReencryption(deps.ownerPool, keys.provider, tenantId, runId, targets, keys.reencryption ?? {}).then(
+      (status) => {
+        if (status.state === 'failed') deps.log.error({ tenant: tenantId, runId, error: status.error }, 're-encryption failed; fix the cause and resume it');
+        else deps.log.info({ tenant: tenantId, runId, state: status.state, scanned: status.scanned, reencrypted: status.reencrypted }, 're-encryption finished');
       },
+      (err: unknown) => deps.log.error({ err, tenant: tenantId, runId }, 're-encryption could not run; resume it with POST .../keys/reencryption'),
     );
-    res.status(202).location(`/admin/v1/tenants/${id}/keys/reencryption`).json({ tenantId: id, keyVersion: version, reencryption: status });
-  });
-  v1.get('/tenants/:id/keys/reencryption', (req, res) => {
+  };
+  const startKeyJob = (rotate: boolean) => async (req: Request, res: Response) => {
     const id = tenantParam(req);
-    const status = reencryptions.get(id);
+    const keys = keyAdmin();
+    await deps.catalog.get(id);
+    const reason = typeof req.query['reason'] === 'string' ? req.query['reason'].slice(0, 500) : undefined;
+    const status = await startReencryption(deps.ownerPool, keys.provider, id, {
+      actor: req.operator ?? 'operator',
+      rotate,
+      ...(reason === undefined ? {} : { reason }),
+      ...(keys.reencryption?.staleAfterMs === undefined ? {} : { staleAfterMs: keys.reencryption.staleAfterMs }),
+    });
+    runInBackground(keys, id, status.runId);
+    res.status(202).location(`/admin/v1/tenants/${id}/keys/reencryption`).json({ tenantId: id, keyVersion: status.toKeyVersion, reencryption: status });
+  };
+  v1.post('/tenants/:id/keys/rotate', startKeyJob(true));
+  // Re-encrypts to the current key without rotating: resumes a failed or stalled run, or checks again.
+  v1.post('/tenants/:id/keys/reencryption', startKeyJob(false));
+  v1.get('/tenants/:id/keys/reencryption', async (req, res) => {
+    const id = tenantParam(req);
+    const staleAfterMs = deps.keys?.reencryption?.staleAfterMs;
+    const status = await readReencryption(deps.ownerPool, id, staleAfterMs === undefined ? {} : { staleAfterMs });
     if (!status) throw new NotFoundError('re-encryption', id);
-    res.json({ tenantId: id, ...status });
+    res.json(status);
   });
 
   v1.get('/tenants/:id/quota', async (req, res) => {

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const { security } = config;
   const catalog = new TenantCatalogGateway(config.CONTROL_PLANE_ADDRESS, undefined, clientCredentials(security, { expectServer: 'control-plane' }));
   const scheduler = new SchedulerAdminGateway(config.SCHEDULER_ADMIN_ADDRESS, undefined, clientCredentials(security, { expectServer: 'scheduler' }));
-  const adminApp = createAdminApp({ tokens, catalog, scheduler, ownerPool, keys: { provider: config.keys, appPool: pool }, log, onRefusal: (reason) => adminRefused.inc({ reason }) });
+  const adminApp = createAdminApp({ tokens, catalog, scheduler, ownerPool, keys: { provider: config.keys, appPool: pool, data }, log, onRefusal: (reason) => adminRefused.inc({ reason }) });
 
   const server = await listen(app, config.EDGE_PORT, config.EDGE_HOST);
   server.requestTimeout = config.EDGE_REQUEST_TIMEOUT;
