@@ -31,8 +31,10 @@ const controllerPort = Number(process.env.FAIRWAY_KAFKA_CONTROLLER_PORT ?? port 
 const heap = process.env.FAIRWAY_KAFKA_HEAP ?? '512m';
 const brokers = `127.0.0.1:${port}`;
 
+// Progress goes to stdout when run as a command, to stderr when a script (a benchmark printing
+// JSON, the test runner) requires this file: their stdout stays theirs.
 function log(msg) {
-  console.log(`[kafka] ${msg}`);
+  (require.main === module ? console.log : console.error)(`[kafka] ${msg}`);
 }
 
 function resolveClasspath() {
@@ -46,7 +48,7 @@ function resolveClasspath() {
       execFileSync(
         'mvn',
         ['-q', '-B', '-Dstyle.color=never', '-f', files.pom, 'dependency:build-classpath', `-Dmdep.outputFile=${files.classpath}`],
-        { stdio: ['ignore', 'inherit', 'inherit'] },
+        { stdio: ['ignore', require.main === module ? 'inherit' : process.stderr, 'inherit'] },
       );
     } catch (err) {
       throw new Error(
