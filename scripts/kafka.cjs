@@ -34,7 +34,8 @@ const brokers = `127.0.0.1:${port}`;
 // Progress goes to stdout when run as a command, to stderr when a script (a benchmark printing
 // JSON, the test runner) requires this file: their stdout stays theirs.
 function log(msg) {
-  (require.main === module ? console.log : console.error)(`[kafka] ${msg}`);
+  if (require.main === module) console.log(`[kafka] ${msg}`);
+  else process.stderr.write(`[kafka] ${msg}\n`);
 }
 
 function resolveClasspath() {

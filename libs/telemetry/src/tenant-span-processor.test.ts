@@ -57,6 +57,21 @@ describe('TenantSpanProcessor', () => {
     expect(attributeOf('tenant-lookup')).toBe('acme');
   });
 
+  it('learns the tenant from a span that was given it while it ran, when no span started inside the tenant', () => {
+    const server = tracer.startSpan('http-server');
+    const inServer = trace.setSpan(ROOT_CONTEXT, server);
+    const request = tracer.startSpan('request', {}, inServer);
+    tracer.startSpan('tenant-lookup', {}, trace.setSpan(ROOT_CONTEXT, request)).end();
+    const handler = tracer.startSpan('request handler', {}, inServer);
+    // Authentication decided: the edge's request span names the tenant, then ends.
+    request.setAttribute(TENANT_SPAN_ATTRIBUTE, 'acme');
+    request.end();
+    handler.end();
+    server.end();
+    expect(exporter.getFinishedSpans().map((s) => s.name).sort()).toEqual(['http-server', 'request', 'request handler', 'tenant-lookup']);
+    for (const name of ['http-server', 'request', 'request handler', 'tenant-lookup']) expect(attributeOf(name)).toBe('acme');
+  });
+
   it('tags a sibling local root of the same trace (a span continued from the same traceparent)', () => {
     const remote = trace.setSpanContext(ROOT_CONTEXT, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1, isRemote: true });
     const httpSpan = tracer.startSpan('http', {}, remote);

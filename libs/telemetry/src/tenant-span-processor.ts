@@ -42,19 +42,17 @@ export class TenantSpanProcessor implements tracing.SpanProcessor {
     const tenant = currentTenant()?.tenantId ?? tenantFromContextBaggage(parentContext) ?? this.traceTenant.get(traceId);
     if (tenant) {
       if (span.attributes[TENANT_SPAN_ATTRIBUTE] === undefined) span.setAttribute(TENANT_SPAN_ATTRIBUTE, tenant);
-      if (!this.traceTenant.has(traceId)) {
-        this.traceTenant.set(traceId, tenant);
-        for (const id of siblings) {
-          const other = this.open.get(id);
-          if (other && other.attributes[TENANT_SPAN_ATTRIBUTE] === undefined) other.setAttribute(TENANT_SPAN_ATTRIBUTE, tenant);
-        }
-      }
+      if (!this.traceTenant.has(traceId)) this.learn(traceId, tenant);
     }
     for (const processor of this.downstream) processor.onStart(span, parentContext);
   }
 
   onEnd(span: tracing.ReadableSpan): void {
     const { spanId, traceId } = span.spanContext();
+    // A span that was given its tenant while it ran (the edge's request span learns it when
+    // authentication decided) teaches its trace too, even if no span started inside the tenant.
+    const own = span.attributes[TENANT_SPAN_ATTRIBUTE];
+    if (typeof own === 'string' && !this.traceTenant.has(traceId) && this.openByTrace.has(traceId)) this.learn(traceId, own);
     this.open.delete(spanId);
     const siblings = this.openByTrace.get(traceId);
     siblings?.delete(spanId);
@@ -82,6 +80,15 @@ export class TenantSpanProcessor implements tracing.SpanProcessor {
     this.openByTrace.clear();
     this.traceTenant.clear();
     await Promise.all(this.downstream.map((p) => p.shutdown()));
+  }
+
+  /** The trace's tenant is known: its open spans here are tagged now, its held ones when they go on. */
+  private learn(traceId: string, tenant: string): void {
+    this.traceTenant.set(traceId, tenant);
+    for (const id of this.openByTrace.get(traceId) ?? []) {
+      const other = this.open.get(id);
+      if (other && other.attributes[TENANT_SPAN_ATTRIBUTE] === undefined) other.setAttribute(TENANT_SPAN_ATTRIBUTE, tenant);
+    }
   }
 
   /** The trace has no span open here any more: what it held goes on, and it is forgotten. */
