@@ -84,7 +84,8 @@ describe('ThreadedPublisher: the producer on a thread of its own (real Kafka)', 
     const closing = publisher.close();
     await expect(publisher.publish({ key: 'acme', value: 'late' })).rejects.toBeInstanceOf(BrokerUnavailableError);
     await expect(Promise.all(taken)).resolves.toHaveLength(50);
-    await closing;
+    // A second close() (two shutdown paths racing) waits for the same end.
+    await Promise.all([closing, publisher.close()]);
     const seen = await collectMessages(kafka, topics.commandsDeadLetter, (messages) => messages.length >= 50);
     expect(seen.map((m) => m.value?.toString()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => String(i)).sort());
   });

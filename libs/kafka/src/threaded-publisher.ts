@@ -60,6 +60,7 @@ export class ThreadedPublisher implements Publisher {
   private shedUntil = 0;
   private shedRetryAfter = 5;
   private whenClosed: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
   /** Whether the producer is connected to the cluster (for readiness). */
   connected = false;
 
@@ -145,13 +146,15 @@ export class ThreadedPublisher implements Publisher {
   }
 
   /** Stops taking messages, waits until those taken are settled, and stops the Kafka thread. */
-  async close(): Promise<void> {
-    if (this.exited) return;
-    this.closed = true;
-    this.flush();
-    const exited = new Promise<void>((resolve) => (this.whenClosed = resolve));
-    this.send({ type: 'close' });
-    await exited;
+  close(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    if (!this.closing) {
+      this.closed = true;
+      this.flush();
+      this.closing = new Promise<void>((resolve) => (this.whenClosed = resolve));
+      this.send({ type: 'close' });
+    }
+    return this.closing;
   }
 
   private flush(): void {
