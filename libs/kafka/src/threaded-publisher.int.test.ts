@@ -2,6 +2,7 @@ import { BrokerUnavailableError } from '@fairway/errors';
 import { extractKafkaHeaders, type TenantId } from '@fairway/tenant-context';
 import type { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
 import { commandMessage, ThreadedPublisher, type FairwayTopics } from './index';
 import { collectMessages, deleteTopics, testKafka, uniqueTopics } from './testing';
 
@@ -88,6 +89,18 @@ describe('ThreadedPublisher: the producer on a thread of its own (real Kafka)', 
     await Promise.all([closing, publisher.close()]);
     const seen = await collectMessages(kafka, topics.commandsDeadLetter, (messages) => messages.length >= 50);
     expect(seen.map((m) => m.value?.toString()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => String(i)).sort());
+  });
+
+  it('tells its owner when the Kafka thread dies, refusing what it held and everything after', async () => {
+    let exit: Error | undefined;
+    const publisher = await ThreadedPublisher.start({ brokers, clientId: 'fw-threaded-test', topic: topics.commands, onThreadExit: (err) => (exit = err) });
+    const exited = new Promise<void>((resolve) => (publisher as unknown as { worker: Worker }).worker.once('exit', () => resolve()));
+    // A crash, as far as the owner can tell: the thread goes away without close().
+    await (publisher as unknown as { worker: Worker }).worker.terminate();
+    await exited;
+    expect(exit?.message).toMatch(/without close\(\)/);
+    expect(publisher.connected).toBe(false);
+    await expect(publisher.publish({ key: 'acme', value: '{}' })).rejects.toThrow(/must be restarted/);
   });
 
   it('says which brokers it could not reach when the producer cannot connect', async () => {

@@ -15,6 +15,11 @@ export interface ThreadedPublisherOptions extends PublisherThreadConfig {
   onSend?: (batchSize: number, durationMs: number, error?: Error) => void;
   /** How long start() waits for the producer to connect. */
   startTimeoutMs?: number;
+  /**
+   * Called once if the Kafka thread stops without close() (it crashed): every message it held was
+   * refused, and so will be every later one. A service should exit and be restarted.
+   */
+  onThreadExit?: (err: Error) => void;
 }
 
 interface Waiting {
@@ -63,18 +68,24 @@ export class ThreadedPublisher implements Publisher {
   private closing: Promise<void> | undefined;
   /** Whether the producer is connected to the cluster (for readiness). */
   connected = false;
+  private started = false;
 
   private constructor(
     private readonly worker: Worker,
     private readonly options: ThreadedPublisherOptions,
   ) {
     worker.on('message', (message: FromPublisherThread) => this.onMessage(message));
-    worker.on('error', (err) => this.fail(`the Kafka thread failed: ${err.message}`));
+    let failure: Error | undefined;
+    worker.on('error', (err) => {
+      failure = err;
+      this.fail(`the Kafka thread failed: ${err.message}`);
+    });
     worker.on('exit', (code) => {
       this.exited = true;
       this.connected = false;
       this.fail(`the Kafka thread exited (code ${code})`);
-      this.whenClosed?.();
+      if (this.whenClosed) this.whenClosed();
+      else if (this.started) this.options.onThreadExit?.(failure ?? new Error(`the Kafka thread exited (code ${code}) without close()`));
     });
   }
 
@@ -103,6 +114,7 @@ export class ThreadedPublisher implements Publisher {
         worker.off('exit', onExit);
         if (message.type === 'ready') {
           publisher.connected = true;
+          publisher.started = true;
           resolve(publisher);
           return;
         }
@@ -124,7 +136,8 @@ export class ThreadedPublisher implements Publisher {
 
   publish(message: Message): Promise<void> {
     if (this.closed || this.exited) {
-      return Promise.reject(new BrokerUnavailableError('the publisher is shutting down', this.options.retryAfterSeconds ?? 5));
+      const why = this.closed ? 'the publisher is shutting down' : 'the Kafka thread stopped; this replica must be restarted';
+      return Promise.reject(new BrokerUnavailableError(why, this.options.retryAfterSeconds ?? 5));
     }
     // Mirrors the Kafka thread's load shedding, so a failing broker costs no round trip per request.
     if (this.shedUntil > Date.now()) {

@@ -72,6 +72,11 @@ async function main(): Promise<void> {
     sendTimeoutMs: config.EDGE_PUBLISH_TIMEOUT,
     logger: log,
     onSend: (_size, ms, error) => sends.observe({ outcome: error ? 'error' : 'ok' }, ms / 1000),
+    // Without its Kafka thread the edge can accept nothing: exit, and let the supervisor restart it.
+    onThreadExit: (err) => {
+      log.fatal({ err }, 'the Kafka thread stopped; exiting so this replica is restarted');
+      process.exit(1);
+    },
   });
 
   const tokens = new TokenVerifier({
