@@ -77,8 +77,9 @@ export async function reencryptTable(pool: Pool, provider: KeyProvider, options:
         const values: unknown[] = [];
         options.columns.forEach((column, i) => {
           const value = row[column];
-          if (typeof value === 'string' && cipher.needsReencryption(value)) {
-            values.push(cipher.encrypt(cipher.decrypt(value)));
+          const moved = typeof value === 'string' ? reencryptValue(cipher, value) : undefined;
+          if (moved !== undefined) {
+            values.push(moved);
             updates.push(`${columns[i]} = $${values.length + 2}`);
           }
         });
