@@ -13,7 +13,8 @@
  * where its CPU time went (self time by function) to stderr. Experiments: --token-cache 0 verifies
  * every JWT (no verified-token cache); --no-limits admits without Redis (what the limiter costs);
  * --no-kafka answers 202 without Kafka (what the acknowledgement costs; never a headline figure);
- * --main-thread-producer publishes from the HTTP thread (what the Kafka thread saves).
+ * --main-thread-producer publishes from the HTTP thread (what the Kafka thread saves); --no-coalesce
+ * sends one Kafka record per command instead of one per tenant per send (what coalescing saves).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -104,7 +105,7 @@ async function serve(impl: string): Promise<void> {
   }
   const { Redis } = await import('ioredis');
   const { createPool } = await import('../libs/db/src');
-  const { createIdempotentProducer, createKafka, GroupCommitPublisher, ThreadedPublisher } = await import('../libs/kafka/src');
+  const { coalesceCommandMessages, createIdempotentProducer, createKafka, GroupCommitPublisher, ThreadedPublisher } = await import('../libs/kafka/src');
   const { createLogger } = await import('../libs/telemetry/src');
   const { createEdgeApp } = await import('../services/edge/src/app');
   const { AdmissionController } = await import('../services/edge/src/admission');
@@ -113,7 +114,7 @@ async function serve(impl: string): Promise<void> {
   const { TenantDirectory } = await import('../services/edge/src/tenant-directory');
   const { TenantLimits } = await import('../services/edge/src/tenant-limits');
   const { TokenVerifier } = await import('../services/edge/src/token-verifier');
-  const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean; noKafka: boolean; mainThreadProducer: boolean };
+  const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean; noKafka: boolean; mainThreadProducer: boolean; noCoalesce: boolean };
   const pool = createPool({ connectionString: env.appUrl, max: 10, applicationName: 'fairway-bench-edge' });
   const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: 500 });
   // As the edge runs it: the producer on a thread of its own. --main-thread-producer (an experiment)
@@ -127,8 +128,8 @@ async function serve(impl: string): Promise<void> {
     sendStats.ms += ms;
   };
   const publisher = producer
-    ? new GroupCommitPublisher({ producer, topic: env.topic, onSend })
-    : await ThreadedPublisher.start({ brokers: env.brokers, clientId: 'fairway-bench-edge', topic: env.topic, onSend });
+    ? new GroupCommitPublisher({ producer, topic: env.topic, onSend, ...(env.noCoalesce ? {} : { coalesce: (messages) => coalesceCommandMessages(messages) }) })
+    : await ThreadedPublisher.start({ brokers: env.brokers, clientId: 'fairway-bench-edge', topic: env.topic, onSend, coalesceCommands: !env.noCoalesce });
   const prefix = `fairway:bench:${randomUUID().slice(0, 8)}:`;
   const app = createEdgeApp({
     // --no-kafka (an experiment, to measure what the Kafka acknowledgement costs): accept without Kafka.
@@ -255,6 +256,7 @@ async function main(): Promise<void> {
       'no-limits': { type: 'boolean' },
       'main-thread-producer': { type: 'boolean' },
       'no-kafka': { type: 'boolean' },
+      'no-coalesce': { type: 'boolean' },
     },
   });
   if (values.serve) return serve(values.serve);
@@ -286,7 +288,7 @@ async function main(): Promise<void> {
   // Both servers run for the whole benchmark and are driven in turns, round after round: a slow
   // moment of this shared machine then lands on both sides, and the medians are compared.
   const servers = {
-    fairway: await startChild('fairway', { BENCH_EDGE: JSON.stringify({ brokers: infra.brokers, appUrl: infra.urls.app, topic: infra.topics.commands, secret, tokenCacheMs: Number(values['token-cache']), noLimits: values['no-limits'] === true, noKafka: values['no-kafka'] === true, mainThreadProducer: values['main-thread-producer'] === true }) }, profDir),
+    fairway: await startChild('fairway', { BENCH_EDGE: JSON.stringify({ brokers: infra.brokers, appUrl: infra.urls.app, topic: infra.topics.commands, secret, tokenCacheMs: Number(values['token-cache']), noLimits: values['no-limits'] === true, noKafka: values['no-kafka'] === true, mainThreadProducer: values['main-thread-producer'] === true, noCoalesce: values['no-coalesce'] === true }) }, profDir),
     'bare-express': await startChild('bare-express', {}, profDir && path.join(profDir, 'bare-express')),
   };
   const headers = { fairway: { authorization: `Bearer ${token}` }, 'bare-express': {} };

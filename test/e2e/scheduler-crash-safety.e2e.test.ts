@@ -41,14 +41,18 @@ describe('crash safety: kill -9 a scheduler replica and a worker mid-flight', ()
 
     const ids: string[] = [];
     const restarts: Array<Promise<unknown>> = [];
-    for (let i = 0; i < total; i += 1) {
-      const tenant = tenants[i % tenants.length] as (typeof tenants)[number];
-      ids.push(await stack.submit(tenant, { ms: 1 + (i % 7) }));
-      if (i === killSchedulerAt) {
+    // Submitted 100 at a time (5 per tenant), as concurrent clients would: the commands of a tenant
+    // that share a send travel as one coalesced record, the way the edge publishes them.
+    const chunk = 100;
+    for (let i = 0; i < total; i += chunk) {
+      const submitted = Array.from({ length: Math.min(chunk, total - i) }, (_, j) => stack.submit(tenants[(i + j) % tenants.length] as (typeof tenants)[number], { ms: 1 + ((i + j) % 7) }));
+      ids.push(...(await Promise.all(submitted)));
+      const end = i + submitted.length;
+      if (killSchedulerAt >= i && killSchedulerAt < end) {
         await stack.kill('scheduler-a');
         restarts.push(stack.startScheduler('scheduler-a', ['worker-1', 'worker-2']));
       }
-      if (i === killWorkerAt) {
+      if (killWorkerAt >= i && killWorkerAt < end) {
         await stack.kill('worker-1');
         restarts.push(stack.startWorker('worker-1'));
       }

@@ -34,6 +34,12 @@ export interface GroupCommitPublisherOptions {
   retryAfterSeconds?: number;
   /** Called after every send, for metrics. */
   onSend?: (batchSize: number, durationMs: number, error?: Error) => void;
+  /**
+   * Rewrites a send's messages just before it goes out, e.g. coalesceCommandMessages (several
+   * commands of one tenant as one record). The send is still all or nothing, so every publish of
+   * the batch settles as before.
+   */
+  coalesce?: (messages: Message[]) => Message[];
 }
 
 /**
@@ -98,7 +104,8 @@ export class GroupCommitPublisher implements Publisher {
     const batch = this.queue.splice(0, this.maxBatchSize);
     this.inFlight = true;
     const started = performance.now();
-    this.sendWithDeadline(batch.map((p) => p.message))
+    const messages = batch.map((p) => p.message);
+    this.sendWithDeadline(this.options.coalesce ? this.options.coalesce(messages) : messages)
       .then(
         () => {
           this.options.onSend?.(batch.length, performance.now() - started);

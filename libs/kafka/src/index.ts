@@ -9,10 +9,15 @@ export { ThreadedPublisher, type ThreadedPublisherOptions } from './threaded-pub
 export {
   commandMessage,
   parseCommandMessage,
+  readCommandMessage,
+  coalesceCommandMessages,
+  MAX_COALESCED_LENGTH,
   commandBodySchema,
   CommandHeader,
   CommandParseError,
   type CommandBody,
   type CommandEnvelope,
+  type CommandRead,
+  type CommandSource,
 } from './command-message';
 export { deadLetterMessage, DeadLetterHeader } from './dead-letter';

@@ -13,6 +13,8 @@ export interface PublisherThreadConfig {
   maxBatchSize?: number;
   sendTimeoutMs?: number;
   retryAfterSeconds?: number;
+  /** Coalesce each send's commands per tenant (coalesceCommandMessages); for command topics only. */
+  coalesceCommands?: boolean;
 }
 
 /** Main thread -> Kafka thread. */

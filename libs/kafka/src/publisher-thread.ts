@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Message } from 'kafkajs';
 import { BrokerUnavailableError } from '@fairway/errors';
 import { createIdempotentProducer, createKafka, type KafkaLogSink } from './client';
+import { coalesceCommandMessages } from './command-message';
 import { GroupCommitPublisher } from './group-commit-publisher';
 import type { FromPublisherThread, PublishFailure, PublisherThreadConfig, ToPublisherThread } from './publisher-protocol';
 
@@ -33,6 +34,7 @@ const publisher = new GroupCommitPublisher({
   ...(config.maxBatchSize === undefined ? {} : { maxBatchSize: config.maxBatchSize }),
   ...(config.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: config.sendTimeoutMs }),
   ...(config.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: config.retryAfterSeconds }),
+  ...(config.coalesceCommands ? { coalesce: (messages: Message[]) => coalesceCommandMessages(messages) } : {}),
   onSend: (size, durationMs, error) => post({ type: 'send', size, durationMs, ...(error ? { error: error.message } : {}) }),
 });
 

@@ -3,7 +3,7 @@ import { extractKafkaHeaders, type TenantId } from '@fairway/tenant-context';
 import type { Kafka } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
-import { commandMessage, ThreadedPublisher, type FairwayTopics } from './index';
+import { CommandHeader, commandMessage, readCommandMessage, ThreadedPublisher, type FairwayTopics } from './index';
 import { collectMessages, deleteTopics, testKafka, uniqueTopics } from './testing';
 
 describe('ThreadedPublisher: the producer on a thread of its own (real Kafka)', () => {
@@ -43,6 +43,39 @@ describe('ThreadedPublisher: the producer on a thread of its own (real Kafka)', 
     for (const message of seen) {
       expect(extractKafkaHeaders(message.headers)).toBe(message.key?.toString());
       expect(message.headers?.['traceparent']?.toString()).toBe(`00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`);
+    }
+  });
+
+  it("with coalesceCommands, sends each tenant's commands of a send as one record, and every command reads back once", async () => {
+    const own = await uniqueTopics(kafka, 'fw-coalesce');
+    try {
+      const sends: number[] = [];
+      const publisher = await ThreadedPublisher.start({ brokers, clientId: 'fw-threaded-test', topic: own.commands, coalesceCommands: true, onSend: (size) => sends.push(size) });
+      const tenants = ['acme', 'globex', 'initech'] as TenantId[];
+      const sent = Array.from({ length: 600 }, (_, i) => ({ tenant: tenants[i % 3] as TenantId, jobId: randomUUID(), traceparent: `00-${randomUUID().replace(/-/g, '')}-${'b'.repeat(16)}-01` }));
+      await Promise.all(sent.map((c) => publisher.publish(commandMessage(c.tenant, { jobId: c.jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString() }, { traceparent: c.traceparent }))));
+      await publisher.close();
+      expect(sends.reduce((a, b) => a + b, 0)).toBe(600);
+
+      const read = (records: Awaited<ReturnType<typeof collectMessages>>) => records.flatMap((m) => readCommandMessage(m));
+      const records = await collectMessages(kafka, own.commands, (seen) => read(seen).length >= 600);
+      // Fewer records than commands: the sends that carried several commands of a tenant made one record of them.
+      expect(records.length).toBeLessThan(600);
+      expect(records.some((m) => m.headers?.[CommandHeader.batch] !== undefined)).toBe(true);
+      const commands = read(records).map((r) => {
+        if ('error' in r) throw new Error(r.error.reason);
+        return r.command;
+      });
+      expect(commands).toHaveLength(600);
+      // Each tenant's commands in the order they were published, each with its own trace context.
+      for (const tenant of tenants) {
+        expect(commands.filter((c) => c.tenantId === tenant).map((c) => [c.body.jobId, c.traceHeaders['traceparent']])).toEqual(
+          sent.filter((c) => c.tenant === tenant).map((c) => [c.jobId, c.traceparent]),
+        );
+      }
+      for (const record of records) expect(extractKafkaHeaders(record.headers)).toBe(record.key?.toString());
+    } finally {
+      await deleteTopics(kafka, own);
     }
   });
 

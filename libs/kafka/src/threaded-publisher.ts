@@ -98,6 +98,7 @@ export class ThreadedPublisher implements Publisher {
       ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
       ...(options.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: options.retryAfterSeconds }),
+      ...(options.coalesceCommands ? { coalesceCommands: true } : {}),
     };
     const worker = new Worker(threadEntry(), { eval: true, workerData: config, name: `kafka-publisher:${options.topic}` });
     const publisher = new ThreadedPublisher(worker, options);

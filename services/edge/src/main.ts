@@ -64,11 +64,13 @@ async function main(): Promise<void> {
   await admin.disconnect();
   // Idempotent producer, acks from all in-sync replicas: a retried send never duplicates a command.
   // It runs on a thread of its own (ThreadedPublisher), so encoding and writing record batches does
-  // not take the HTTP thread's time; group commit as before.
+  // not take the HTTP thread's time; group commit as before. Each send carries a tenant's commands
+  // as one record (coalesceCommands): the scheduler's ingest reads them back one by one.
   const publisher = await ThreadedPublisher.start({
     brokers: config.KAFKA_BROKERS,
     clientId: 'fairway-edge',
     topic: topics.commands,
+    coalesceCommands: true,
     sendTimeoutMs: config.EDGE_PUBLISH_TIMEOUT,
     logger: log,
     onSend: (_size, ms, error) => sends.observe({ outcome: error ? 'error' : 'ok' }, ms / 1000),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Message, Producer } from 'kafkajs';
 import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
-import { commandMessage, createIdempotentProducer, DeadLetterHeader, GroupCommitPublisher } from '@fairway/kafka';
+import { coalesceCommandMessages, CommandHeader, commandMessage, createIdempotentProducer, DeadLetterHeader, GroupCommitPublisher } from '@fairway/kafka';
 import { collectMessages, deleteTopics, testKafka, uniqueTopics } from '@fairway/kafka/testing';
 import { createLogger } from '@fairway/telemetry';
 import type { TenantId } from '@fairway/tenant-context';
@@ -102,5 +102,41 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     expect(record?.headers?.[DeadLetterHeader.reason]?.toString()).toBe(`unknown tenant '${ghost}'`);
     const { rowCount } = await pools.scheduler.query('SELECT 1 FROM jobs WHERE id = $1', [jobId]);
     expect(rowCount).toBe(0);
+  });
+
+  it("reads a tenant's coalesced commands one by one: each a job once, a bad one dead-lettered alone", async () => {
+    const good = [randomUUID(), randomUUID()];
+    const unknownType = randomUUID();
+    const traceparent = `00-${randomUUID().replace(/-/g, '')}-${'c'.repeat(16)}-01`;
+    const [batch, ...rest] = coalesceCommandMessages([
+      command(good[0] as string),
+      commandMessage(tenant, { jobId: unknownType, type: 'mine-bitcoin', params: {}, priority: 0, acceptedAt: new Date().toISOString() }, { traceparent }),
+      command(good[1] as string),
+    ]);
+    expect(rest).toHaveLength(0);
+    expect(batch?.headers?.[CommandHeader.batch]).toBe('3');
+    // Sent twice, as a producer retry after a lost acknowledgement would.
+    await producer.send({ topic: topics.commands, messages: [batch as Message, batch as Message], acks: -1 });
+
+    const isOurs = (m: { value: Buffer | null }) => m.value?.toString().includes(unknownType) === true;
+    const dead = await collectMessages(kafka, topics.commandsDeadLetter, (seen) => seen.filter(isOurs).length >= 2);
+    const records = dead.filter(isOurs);
+    expect(records).toHaveLength(2);
+    for (const record of records) {
+      // The dead-letter record is the failed command alone, replayable as a single-command message.
+      expect(record.headers?.[DeadLetterHeader.reason]?.toString()).toMatch(/^UNKNOWN_JOB_TYPE/);
+      expect(JSON.parse(record.value?.toString() ?? '{}')).toMatchObject({ jobId: unknownType, type: 'mine-bitcoin' });
+      expect(record.headers?.['fairway-tenant-id']?.toString()).toBe(tenant);
+      expect(record.headers?.traceparent?.toString()).toBe(traceparent);
+      expect(record.headers?.[CommandHeader.batch]).toBeUndefined();
+      expect(record.headers?.[DeadLetterHeader.sourceOffset]?.toString()).toMatch(/^\d+$/);
+    }
+    // The jobs of a Kafka batch are inserted before its dead letters are published: once both
+    // records are there, the good commands are durable. Each was handed to the dispatcher once.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !good.every((id) => durable.some((job) => job.id === id))) await new Promise((resolve) => setTimeout(resolve, 50));
+    const { rows } = await pools.scheduler.query<{ id: string }>('SELECT id FROM jobs WHERE id = ANY($1::uuid[])', [[...good, unknownType]]);
+    expect(rows.map((r) => r.id).sort()).toEqual([...good].sort());
+    for (const id of good) expect(durable.filter((job) => job.id === id)).toHaveLength(1);
   });
 });

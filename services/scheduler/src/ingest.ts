@@ -1,7 +1,7 @@
-import type { Consumer, EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Message } from 'kafkajs';
 import { toFairwayError } from '@fairway/errors';
 import { validateJob } from '@fairway/jobs';
-import { CommandParseError, deadLetterMessage, parseCommandMessage, type GroupCommitPublisher } from '@fairway/kafka';
+import { deadLetterMessage, readCommandMessage, type CommandSource, type GroupCommitPublisher } from '@fairway/kafka';
 import type { Logger } from '@fairway/telemetry';
 import type { JobStore, NewJob, QueuedJob } from './job-store';
 
@@ -49,33 +49,41 @@ export class CommandIngestor {
    */
   async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<number> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return 0;
-    const jobs: Array<{ job: NewJob; message: KafkaMessage }> = [];
+    const jobs: Array<{ job: NewJob; source: CommandSource }> = [];
     const rejected: Message[] = [];
+    const deadLetter = (source: CommandSource, reason: string) => rejected.push(deadLetterMessage(source, { topic: batch.topic, partition: batch.partition }, reason));
     // Messages are read one by one with the tenant taken from each message's own headers:
-    // eachBatch does not restore any per-message context, and one batch mixes tenants.
+    // eachBatch does not restore any per-message context, and one batch mixes tenants. A message may
+    // carry several commands of its tenant (the edge coalesces them); each is its own job, and a bad
+    // one is dead-lettered alone.
     for (const message of batch.messages) {
-      try {
-        const command = parseCommandMessage(message);
-        const job = validateJob(command.body.type, command.body.params);
-        jobs.push({
-          message,
-          job: {
-          id: command.body.jobId,
-          tenantId: command.tenantId,
-          type: job.type,
-          jobClass: job.jobClass,
-          params: job.params,
-          priority: command.body.priority,
-          idempotencyKey: command.body.idempotencyKey,
-          requestHash: command.body.requestHash,
-          traceHeaders: command.traceHeaders,
-          acceptedAt: command.body.acceptedAt,
-          partition: batch.partition,
-          },
-        });
-      } catch (err) {
-        const reason = err instanceof CommandParseError ? err.reason : `${toFairwayError(err).code}: ${(err as Error).message}`;
-        rejected.push(deadLetterMessage(message, { topic: batch.topic, partition: batch.partition }, reason));
+      for (const read of readCommandMessage(message)) {
+        if ('error' in read) {
+          deadLetter(read.source, read.error.reason);
+          continue;
+        }
+        const command = read.command;
+        try {
+          const job = validateJob(command.body.type, command.body.params);
+          jobs.push({
+            source: read.source,
+            job: {
+              id: command.body.jobId,
+              tenantId: command.tenantId,
+              type: job.type,
+              jobClass: job.jobClass,
+              params: job.params,
+              priority: command.body.priority,
+              idempotencyKey: command.body.idempotencyKey,
+              requestHash: command.body.requestHash,
+              traceHeaders: command.traceHeaders,
+              acceptedAt: command.body.acceptedAt,
+              partition: batch.partition,
+            },
+          });
+        } catch (err) {
+          deadLetter(read.source, `${toFairwayError(err).code}: ${(err as Error).message}`);
+        }
       }
     }
 
@@ -83,10 +91,10 @@ export class CommandIngestor {
     // tenant's are dead-lettered with the reason.
     const statuses = await this.store.tenantStatuses([...new Set(jobs.map(({ job }) => job.tenantId))]);
     const accepted: NewJob[] = [];
-    for (const { job, message } of jobs) {
+    for (const { job, source } of jobs) {
       const status = statuses.get(job.tenantId);
       if (status === 'active' || status === 'suspended' || status === 'provisioning') accepted.push(job);
-      else rejected.push(deadLetterMessage(message, { topic: batch.topic, partition: batch.partition }, `${status === undefined ? 'unknown' : status} tenant '${job.tenantId}'`));
+      else deadLetter(source, `${status === undefined ? 'unknown' : status} tenant '${job.tenantId}'`);
     }
 
     const inserted = await this.store.insertJobs(accepted);

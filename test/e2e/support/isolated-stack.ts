@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { createPool, upsertTenant } from '@fairway/db';
-import { commandMessage, createIdempotentProducer, createKafka, GroupCommitPublisher, topicNames, type FairwayTopics } from '@fairway/kafka';
+import { coalesceCommandMessages, commandMessage, createIdempotentProducer, createKafka, GroupCommitPublisher, topicNames, type FairwayTopics } from '@fairway/kafka';
 import type { TenantId } from '@fairway/tenant-context';
 import type { Kafka, Producer } from 'kafkajs';
 
@@ -58,7 +58,8 @@ export class IsolatedStack {
     this.scheduler = createPool({ connectionString: this.infra.urls.scheduler, applicationName: 'fairway-e2e-reader', max: 3 });
     this.producer = createIdempotentProducer(this.kafka);
     await this.producer.connect();
-    this.publisher = new GroupCommitPublisher({ producer: this.producer, topic: this.topics.commands });
+    // As the edge publishes: group commit, a tenant's commands of one send coalesced into one record.
+    this.publisher = new GroupCommitPublisher({ producer: this.producer, topic: this.topics.commands, coalesce: (messages) => coalesceCommandMessages(messages) });
   }
 
   private readonly tls = transportEnv();
