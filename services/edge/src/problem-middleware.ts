@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import { HttpRequestError, toFairwayError, toProblem } from '@fairway/errors';
 import type { Logger } from '@fairway/telemetry';
@@ -36,10 +37,20 @@ export function problemMiddleware(log: Logger) {
   };
 }
 
+/**
+ * Whether the request declares a JSON body: the usual exact Content-Type without parsing it, any
+ * other through type-is (parameters, case). Shared by requireJson and the JSON parser.
+ */
+export function isJsonRequest(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  // Mounted in Express only, so the request is always Express's (with is()).
+  return type === 'application/json' || type === 'application/json; charset=utf-8' || (req as Request).is('application/json') === 'application/json';
+}
+
 /** 415 for a body that is not JSON, before the parser sees it. */
 export function requireJson(req: Request, _res: Response, next: NextFunction): void {
   const hasBody = req.headers['content-length'] !== '0' && (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined);
-  if (hasBody && !req.is('application/json')) {
+  if (hasBody && !isJsonRequest(req)) {
     next(new HttpRequestError('UNSUPPORTED_MEDIA_TYPE', "send the body as JSON with 'Content-Type: application/json'"));
     return;
   }
