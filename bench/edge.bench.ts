@@ -1,19 +1,20 @@
 /**
  * Edge throughput benchmark.
  *
- *   npm run -s bench:edge -- --json [--rounds 3] [--duration 5] [--connections 50] [--cpu-prof]
+ *   npm run -s bench:edge -- --json [--rounds 6] [--duration 4] [--connections 50] [--cpu-prof]
  *
  * fairway: POST /v1/jobs on the real edge app (createEdgeApp) with HS256 JWT auth, tenant lookup,
  * the Redis token bucket + concurrency limiter (limits set high enough never to throttle), zod
- * validation and the Kafka acknowledgement (GroupCommitPublisher, idempotent producer, acks=all)
- * in the loop, against the real Kafka, PostgreSQL and Redis of this machine.
+ * validation and the Kafka acknowledgement (startCommandPublisher as the edge starts it: idempotent
+ * producer, acks=all, group commit, a tenant's commands of one send coalesced into one record) in
+ * the loop, against the real Kafka, PostgreSQL and Redis of this machine.
  * bare-express (baseline, same run): an Express 5 app with express.json() answering 202 with a
- * JSON body, nothing else. Each server runs in a child process of its own (one core), autocannon
- * drives it from this process (the other core). --cpu-prof profiles the fairway child and prints
+ * JSON body, nothing else. Each server runs in a child process of its own; autocannon drives them
+ * from this process, one after the other in each round (which goes first alternates). --cpu-prof profiles the fairway child and prints
  * where its CPU time went (self time by function) to stderr. Experiments: --token-cache 0 verifies
  * every JWT (no verified-token cache); --no-limits admits without Redis (what the limiter costs);
  * --no-kafka answers 202 without Kafka (what the acknowledgement costs; never a headline figure);
- * --main-thread-producer publishes from the HTTP thread (what the Kafka thread saves); --no-coalesce
+ * --kafka-thread runs the producer on a thread of its own (EDGE_KAFKA_THREAD); --no-coalesce
  * sends one Kafka record per command instead of one per tenant per send (what coalescing saves).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -105,7 +106,7 @@ async function serve(impl: string): Promise<void> {
   }
   const { Redis } = await import('ioredis');
   const { createPool } = await import('../libs/db/src');
-  const { coalesceCommandMessages, createIdempotentProducer, createKafka, GroupCommitPublisher, ThreadedPublisher } = await import('../libs/kafka/src');
+  const { startCommandPublisher } = await import('../libs/kafka/src');
   const { createLogger } = await import('../libs/telemetry/src');
   const { createEdgeApp } = await import('../services/edge/src/app');
   const { AdmissionController } = await import('../services/edge/src/admission');
@@ -114,22 +115,18 @@ async function serve(impl: string): Promise<void> {
   const { TenantDirectory } = await import('../services/edge/src/tenant-directory');
   const { TenantLimits } = await import('../services/edge/src/tenant-limits');
   const { TokenVerifier } = await import('../services/edge/src/token-verifier');
-  const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean; noKafka: boolean; mainThreadProducer: boolean; noCoalesce: boolean };
+  const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean; noKafka: boolean; kafkaThread: boolean; noCoalesce: boolean };
   const pool = createPool({ connectionString: env.appUrl, max: 10, applicationName: 'fairway-bench-edge' });
   const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: 500 });
-  // As the edge runs it: the producer on a thread of its own. --main-thread-producer (an experiment)
-  // keeps it on the HTTP thread, to measure what the thread saves.
-  const producer = env.mainThreadProducer ? createIdempotentProducer(createKafka({ brokers: env.brokers, clientId: 'fairway-bench-edge' })) : undefined;
-  await producer?.connect();
   const sendStats = { sends: 0, messages: 0, ms: 0 };
   const onSend = (size: number, ms: number) => {
     sendStats.sends += 1;
     sendStats.messages += size;
     sendStats.ms += ms;
   };
-  const publisher = producer
-    ? new GroupCommitPublisher({ producer, topic: env.topic, onSend, ...(env.noCoalesce ? {} : { coalesce: (messages) => coalesceCommandMessages(messages) }) })
-    : await ThreadedPublisher.start({ brokers: env.brokers, clientId: 'fairway-bench-edge', topic: env.topic, onSend, coalesceCommands: !env.noCoalesce });
+  // As the edge's main.ts starts it: group commit, commands coalesced per tenant per send, on the HTTP
+  // thread. --kafka-thread and --no-coalesce (experiments) measure the alternatives.
+  const publisher = await startCommandPublisher({ brokers: env.brokers, clientId: 'fairway-bench-edge', topic: env.topic, onSend, thread: env.kafkaThread, coalesce: !env.noCoalesce });
   const prefix = `fairway:bench:${randomUUID().slice(0, 8)}:`;
   const app = createEdgeApp({
     // --no-kafka (an experiment, to measure what the Kafka acknowledgement costs): accept without Kafka.
@@ -153,7 +150,7 @@ async function serve(impl: string): Promise<void> {
   process.once('SIGTERM', () => {
     process.stderr.write(`[bench:edge] fairway: ${sendStats.sends} sends, ${(sendStats.messages / Math.max(1, sendStats.sends)).toFixed(1)} messages and ${(sendStats.ms / Math.max(1, sendStats.sends)).toFixed(2)} ms per send\n`);
     server.close();
-    void publisher.close().then(() => producer?.disconnect()).finally(() => {
+    void publisher.close().finally(() => {
       redis.disconnect();
       void pool.end().finally(() => process.exit(0));
     });
@@ -248,13 +245,13 @@ async function main(): Promise<void> {
     options: {
       json: { type: 'boolean' },
       serve: { type: 'string' },
-      duration: { type: 'string', default: '5' },
-      rounds: { type: 'string', default: '3' },
+      duration: { type: 'string', default: '4' },
+      rounds: { type: 'string', default: '6' },
       connections: { type: 'string', default: '50' },
       'cpu-prof': { type: 'boolean' },
       'token-cache': { type: 'string', default: '30000' },
       'no-limits': { type: 'boolean' },
-      'main-thread-producer': { type: 'boolean' },
+      'kafka-thread': { type: 'boolean' },
       'no-kafka': { type: 'boolean' },
       'no-coalesce': { type: 'boolean' },
     },
@@ -288,7 +285,7 @@ async function main(): Promise<void> {
   // Both servers run for the whole benchmark and are driven in turns, round after round: a slow
   // moment of this shared machine then lands on both sides, and the medians are compared.
   const servers = {
-    fairway: await startChild('fairway', { BENCH_EDGE: JSON.stringify({ brokers: infra.brokers, appUrl: infra.urls.app, topic: infra.topics.commands, secret, tokenCacheMs: Number(values['token-cache']), noLimits: values['no-limits'] === true, noKafka: values['no-kafka'] === true, mainThreadProducer: values['main-thread-producer'] === true, noCoalesce: values['no-coalesce'] === true }) }, profDir),
+    fairway: await startChild('fairway', { BENCH_EDGE: JSON.stringify({ brokers: infra.brokers, appUrl: infra.urls.app, topic: infra.topics.commands, secret, tokenCacheMs: Number(values['token-cache']), noLimits: values['no-limits'] === true, noKafka: values['no-kafka'] === true, kafkaThread: values['kafka-thread'] === true, noCoalesce: values['no-coalesce'] === true }) }, profDir),
     'bare-express': await startChild('bare-express', {}, profDir && path.join(profDir, 'bare-express')),
   };
   const headers = { fairway: { authorization: `Bearer ${token}` }, 'bare-express': {} };
@@ -298,12 +295,14 @@ async function main(): Promise<void> {
     log(`warm-up: 2 s each (JIT, connection pools, caches)`);
     for (const impl of impls) await drive(impl, servers[impl], headers[impl], 2, connections);
     for (let round = 1; round <= rounds; round++) {
-      const measured: Measured[] = [];
-      for (const impl of impls) {
+      const measured = new Map<string, Measured>();
+      // Which side goes first alternates: a machine that speeds up or slows down within a round
+      // then favours neither side over the run.
+      for (const impl of round % 2 === 1 ? impls : [...impls].reverse()) {
         log(`round ${round}/${rounds}: ${impl}, ${seconds} s, ${connections} connections${impl === 'fairway' ? ' (POST /v1/jobs with JWT auth, Redis limits, Kafka acks)' : ''}`);
-        measured.push(await drive(impl, servers[impl], headers[impl], seconds, connections));
+        measured.set(impl, await drive(impl, servers[impl], headers[impl], seconds, connections));
       }
-      perRound.push(measured);
+      perRound.push(impls.map((impl) => measured.get(impl) as Measured));
     }
   } finally {
     await Promise.all(impls.map((impl) => stopChild(servers[impl].child)));

@@ -6,6 +6,7 @@ export { createKafka, createIdempotentProducer, parseBrokers, type KafkaLogSink 
 export { topicNames, ensureTopics, type FairwayTopics } from './topics';
 export { GroupCommitPublisher, type GroupCommitPublisherOptions, type Publisher } from './group-commit-publisher';
 export { ThreadedPublisher, type ThreadedPublisherOptions } from './threaded-publisher';
+export { startCommandPublisher, type CommandPublisher, type CommandPublisherOptions } from './command-publisher';
 export {
   commandMessage,
   parseCommandMessage,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigSchema, duration, loadConfig, port } from '@fairway/config';
+import { commonConfigSchema, duration, flag, loadConfig, port } from '@fairway/config';
 import { DEFAULT_PLAN_LIMITS, requestLimitsSchema } from './tenant-limits';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
@@ -49,6 +49,8 @@ const schema = commonConfigSchema
     EDGE_BASE_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/, 'a lowercase domain name').optional(),
     EDGE_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)?$/).default('64kb'),
     EDGE_PUBLISH_TIMEOUT: duration().default('5s'),
+    /** Run the Kafka producer on a thread of its own (worth it where cores are to spare; see docs/benchmarks.md). */
+    EDGE_KAFKA_THREAD: flag().default(false),
     EDGE_REQUEST_TIMEOUT: duration().default('15s'),
     TENANT_CACHE_TTL: duration().default('2s'),
     API_KEY_TOUCH_INTERVAL: duration().default('60s'),

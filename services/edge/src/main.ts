@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createPool, DbRole, roleUrl, TenantDataRouter } from '@fairway/db';
 import { clientCredentials } from '@fairway/grpc';
 import { tenantKeyCipher } from '@fairway/records';
-import { createKafka, ensureTopics, ThreadedPublisher, topicNames } from '@fairway/kafka';
+import { createKafka, ensureTopics, startCommandPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { createAdminApp } from './admin-app';
@@ -63,14 +63,13 @@ async function main(): Promise<void> {
   await ensureTopics(admin, topics);
   await admin.disconnect();
   // Idempotent producer, acks from all in-sync replicas: a retried send never duplicates a command.
-  // It runs on a thread of its own (ThreadedPublisher), so encoding and writing record batches does
-  // not take the HTTP thread's time; group commit as before. Each send carries a tenant's commands
-  // as one record (coalesceCommands): the scheduler's ingest reads them back one by one.
-  const publisher = await ThreadedPublisher.start({
+  // Group commit (one send in flight, the next batch accumulating), each send's commands coalesced
+  // into one record per tenant; on the HTTP thread unless EDGE_KAFKA_THREAD moves it to its own.
+  const publisher = await startCommandPublisher({
     brokers: config.KAFKA_BROKERS,
     clientId: 'fairway-edge',
     topic: topics.commands,
-    coalesceCommands: true,
+    thread: config.EDGE_KAFKA_THREAD,
     sendTimeoutMs: config.EDGE_PUBLISH_TIMEOUT,
     logger: log,
     onSend: (_size, ms, error) => sends.observe({ outcome: error ? 'error' : 'ok' }, ms / 1000),
