@@ -3,7 +3,7 @@ import { ConcurrencyLimitedError, RateLimitedError, UnauthenticatedError } from 
 import { runWithTenant, tenantContext, type TenantContext } from '@fairway/tenant-context';
 import type { Logger } from '@fairway/telemetry';
 import { rateLimitHeaders, type AdmissionController } from './admission';
-import { resolveTenant, TenantRefusal, type TenantResolverDeps } from './tenant-resolver';
+import { resolveTenant, resolveTenantFromCache, TenantRefusal, type ResolvedTenant, type TenantResolverDeps } from './tenant-resolver';
 import type { TenantLimits } from './tenant-limits';
 
 declare module 'express-serve-static-core' {
@@ -43,27 +43,37 @@ export function authenticate(options: AuthOptions) {
       options.onRefusal?.(reason, tenantId, code);
       next(err);
     };
-    resolveTenant({ authorization: req.headers.authorization, host: req.headers.host, tenantHeader: req.headers['x-tenant-id'] }, options)
-      .then(async (resolved) => {
-        const limits = options.limits.for(resolved.tenantId, resolved.plan ?? 'standard');
-        const admission = await options.admission.admit(resolved.tenantId, limits);
-        res.set(rateLimitHeaders(admission));
-        if (!admission.admitted) {
-          const error =
-            admission.refusedFor === 'concurrency'
-              ? new ConcurrencyLimitedError(`tenant '${resolved.tenantId}' has ${limits.maxInFlight} requests in progress, its limit; retry when one finished`, admission.retryAfterSeconds, limits.maxInFlight)
-              : new RateLimitedError(`tenant '${resolved.tenantId}' is over its rate of ${limits.rate} requests/s (burst ${limits.burst}); retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds);
-          refuse(admission.refusedFor === 'concurrency' ? 'concurrency-limit' : 'rate-limit', resolved.tenantId, error);
-          return;
-        }
-        res.once('close', admission.release);
-        const ctx = tenantContext(resolved.tenantId, resolved.source, req.get('x-request-id'));
-        req.tenant = ctx;
-        runWithTenant(ctx, () => next());
-      })
-      .catch((err: unknown) => {
-        if (err instanceof TenantRefusal) refuse(err.reason, err.tenantId, err.error);
-        else next(err);
-      });
+    const admit = async (resolved: ResolvedTenant): Promise<void> => {
+      const limits = options.limits.for(resolved.tenantId, resolved.plan ?? 'standard');
+      const admission = await options.admission.admit(resolved.tenantId, limits);
+      res.set(rateLimitHeaders(admission));
+      if (!admission.admitted) {
+        const error =
+          admission.refusedFor === 'concurrency'
+            ? new ConcurrencyLimitedError(`tenant '${resolved.tenantId}' has ${limits.maxInFlight} requests in progress, its limit; retry when one finished`, admission.retryAfterSeconds, limits.maxInFlight)
+            : new RateLimitedError(`tenant '${resolved.tenantId}' is over its rate of ${limits.rate} requests/s (burst ${limits.burst}); retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds);
+        refuse(admission.refusedFor === 'concurrency' ? 'concurrency-limit' : 'rate-limit', resolved.tenantId, error);
+        return;
+      }
+      res.once('close', admission.release);
+      const ctx = tenantContext(resolved.tenantId, resolved.source, req.get('x-request-id'));
+      req.tenant = ctx;
+      runWithTenant(ctx, () => next());
+    };
+    const failed = (err: unknown): void => {
+      if (err instanceof TenantRefusal) refuse(err.reason, err.tenantId, err.error);
+      else next(err);
+    };
+    const claims = { authorization: req.headers.authorization, host: req.headers.host, tenantHeader: req.headers['x-tenant-id'] };
+    // A token and tenant seen moments ago are decided without waiting (the same decision); anything
+    // else goes through the caches' loaders.
+    let cached: ResolvedTenant | undefined;
+    try {
+      cached = resolveTenantFromCache(claims, options);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    (cached ? admit(cached) : resolveTenant(claims, options).then(admit)).catch(failed);
   };
 }

@@ -6,6 +6,8 @@ export interface TenantLookup {
   get(id: string): Promise<TenantRecord | undefined>;
   /** The id of the tenant whose slug is `slug`, or undefined. */
   idBySlug(slug: string): Promise<string | undefined>;
+  /** A fresh cached answer of get(id), without waiting: `{ tenant }` on a hit, undefined on a miss. */
+  peek?(id: string): { tenant: TenantRecord | undefined } | undefined;
 }
 
 /**
@@ -20,6 +22,11 @@ export class TenantDirectory implements TenantLookup {
     private readonly pool: Pool,
     private readonly ttlMs: number,
   ) {}
+
+  peek(id: string): { tenant: TenantRecord | undefined } | undefined {
+    const hit = this.cache.get(id);
+    return hit && hit.expires > Date.now() ? hit : undefined;
+  }
 
   async get(id: string): Promise<TenantRecord | undefined> {
     const now = Date.now();

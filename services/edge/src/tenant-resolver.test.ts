@@ -4,7 +4,7 @@ import type { TenantRecord, TenantStatus } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
 import { generateApiKey, type ApiKeyLookup, type StoredApiKey } from './api-keys';
 import type { TenantLookup } from './tenant-directory';
-import { resolveTenant, subdomainOf, TenantRefusal, type TenantClaims } from './tenant-resolver';
+import { resolveTenant, resolveTenantFromCache, subdomainOf, TenantRefusal, type TenantClaims, type TenantResolverDeps } from './tenant-resolver';
 import { TokenVerifier } from './token-verifier';
 
 const SECRET = 'unit-test-secret-0123456789-0123456789-abcdef';
@@ -62,8 +62,11 @@ beforeAll(async () => {
   ec = await generateKeyPair('ES256');
   otherRsa = await generateKeyPair('RS256');
   const jwks = { keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'RS256', alg: 'RS256' }, { ...(await exportJWK(ec.publicKey)), kid: 'ES256', alg: 'ES256' }] as JWK[] };
+  jwksKeys = jwks.keys;
   verifier = new TokenVerifier({ secret: new TextEncoder().encode(SECRET), jwks: { keys: jwks }, issuer: ISSUER, audience: AUDIENCE });
 });
+
+let jwksKeys: JWK[];
 
 const deps = () => ({ tokens: verifier, apiKeys, tenants, baseDomain: 'api.fairway.test' });
 const claims = (authorization: string | undefined, extra: Partial<TenantClaims> = {}): TenantClaims => ({ authorization, host: 'api.fairway.test', tenantHeader: undefined, ...extra });
@@ -121,6 +124,48 @@ describe('resolveTenant', () => {
     );
     if ('tenant' in expected) expect(outcome).toEqual(expected);
     else expect(outcome).toEqual({ code: expected.code, reason: expected.reason });
+  });
+
+  it.each(cases)('decides the same without waiting once the token and tenant are cached: %s', async (_name, build, expected) => {
+    // A caching verifier and a tenant lookup that remembers what it loaded, as the edge runs them.
+    const seen = new Map<string, TenantRecord | undefined>();
+    const caching: TenantResolverDeps = {
+      ...deps(),
+      tokens: new TokenVerifier({ secret: new TextEncoder().encode(SECRET), jwks: { keys: { keys: jwksKeys } }, issuer: ISSUER, audience: AUDIENCE, cacheTtlMs: 60_000 }),
+      tenants: {
+        ...tenants,
+        get: async (id) => {
+          const tenant = await tenants.get(id);
+          seen.set(id, tenant);
+          return tenant;
+        },
+        peek: (id) => (seen.has(id) ? { tenant: seen.get(id) } : undefined),
+      },
+    };
+    const outcome = (run: () => { tenantId: string; source: string } | undefined) => {
+      try {
+        const r = run();
+        return r && { tenant: r.tenantId, source: r.source };
+      } catch (err) {
+        if (!(err instanceof TenantRefusal)) throw err;
+        return { code: err.error.code, reason: err.reason };
+      }
+    };
+    const request = await build();
+    expect(outcome(() => resolveTenantFromCache(request, caching))).toBeUndefined(); // nothing cached yet
+    const slow = await resolveTenant(request, caching).then(
+      (r) => ({ tenant: r.tenantId, source: r.source }),
+      (err: unknown) => {
+        if (!(err instanceof TenantRefusal)) throw err;
+        return { code: err.error.code, reason: err.reason };
+      },
+    );
+    const fast = outcome(() => resolveTenantFromCache(request, caching));
+    // Bearer tokens that verified, on a host that names no subdomain, take the fast path; API keys,
+    // subdomains and tokens that never verified always take the slow one.
+    const cacheable = request.authorization?.startsWith('Bearer ') === true && subdomainOf(request.host, caching.baseDomain) === undefined && !('reason' in expected && expected.reason === 'bad-token');
+    if (cacheable) expect(fast).toEqual(slow);
+    else expect(fast).toBeUndefined();
   });
 
   it('records that a verified API key was used', async () => {

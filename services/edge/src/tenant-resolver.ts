@@ -7,8 +7,9 @@ import {
 } from '@fairway/errors';
 import { parseTenantId, type TenantId, type TenantSource } from '@fairway/tenant-context';
 import { verifyApiKey, type ApiKeyLookup } from './api-keys';
+import type { TenantRecord } from '@fairway/db';
 import type { TenantLookup } from './tenant-directory';
-import type { TokenVerifier } from './token-verifier';
+import type { TokenVerifier, VerifiedClaims } from './token-verifier';
 
 /** What of a request decides its tenant. */
 export interface TenantClaims {
@@ -70,30 +71,58 @@ export function subdomainOf(host: string | undefined, baseDomain: string | undef
  */
 export async function resolveTenant(claims: TenantClaims, deps: TenantResolverDeps): Promise<ResolvedTenant> {
   const credential = await fromCredential(claims.authorization, deps);
+  const tenant = await deps.tenants.get(credential.tenantId);
+  const label = subdomainOf(claims.host, deps.baseDomain);
+  const named = label !== undefined && label !== '' && SLUG.test(label) ? await deps.tenants.idBySlug(label) : undefined;
+  return checkTenant(claims, credential, tenant, label, named);
+}
+
+/**
+ * resolveTenant without waiting, for the common request whose bearer token and tenant are both in
+ * the caches: the same decision (refusals included) or undefined when something is not cached (or
+ * the credential is not a bearer token, or a subdomain is involved), and the caller goes async.
+ */
+export function resolveTenantFromCache(claims: TenantClaims, deps: TenantResolverDeps): ResolvedTenant | undefined {
+  if (!claims.authorization || !deps.tenants.peek || subdomainOf(claims.host, deps.baseDomain) !== undefined) return undefined;
+  const bearer = BEARER.exec(claims.authorization);
+  const verified = bearer?.[1] ? deps.tokens.cached(bearer[1]) : undefined;
+  if (!verified) return undefined;
+  const credential = fromVerifiedToken(verified);
+  const hit = deps.tenants.peek(credential.tenantId);
+  return hit && checkTenant(claims, credential, hit.tenant, undefined, undefined);
+}
+
+/** The checks after the credential, in the order whose refusals a client may learn (see resolveTenant). */
+function checkTenant(claims: TenantClaims, credential: ResolvedTenant, tenant: TenantRecord | undefined, label: string | undefined, named: string | undefined): ResolvedTenant {
   const tenantId = credential.tenantId;
-  const tenant = await deps.tenants.get(tenantId);
   if (!tenant || tenant.status === 'deleted' || tenant.status === 'offboarding' || tenant.status === 'provisioning') {
     throw new TenantRefusal('unknown-tenant', new UnauthenticatedError('the credential does not belong to an active tenant'), tenantId);
   }
 
   if (claims.tenantHeader !== undefined) {
-    const named = typeof claims.tenantHeader === 'string' ? parseTenantId(claims.tenantHeader.trim()) : undefined;
-    if (named !== tenantId) {
+    const header = typeof claims.tenantHeader === 'string' ? parseTenantId(claims.tenantHeader.trim()) : undefined;
+    if (header !== tenantId) {
       const shown = typeof claims.tenantHeader === 'string' ? claims.tenantHeader.slice(0, 64) : '(repeated header)';
       throw new TenantRefusal('header-mismatch', new TenantMismatchError(shown, tenantId, 'the X-Tenant-ID header'), tenantId);
     }
   }
 
-  const label = subdomainOf(claims.host, deps.baseDomain);
-  if (label !== undefined && label !== '') {
-    const named = SLUG.test(label) ? await deps.tenants.idBySlug(label) : undefined;
-    if (named !== tenantId) {
-      throw new TenantRefusal('subdomain-mismatch', new TenantMismatchError(label.slice(0, 64), tenantId, 'the subdomain'), tenantId);
-    }
+  if (label !== undefined && label !== '' && named !== tenantId) {
+    throw new TenantRefusal('subdomain-mismatch', new TenantMismatchError(label.slice(0, 64), tenantId, 'the subdomain'), tenantId);
   }
 
   if (tenant.status === 'suspended') throw new TenantRefusal('suspended', new TenantSuspendedError(tenantId), tenantId);
   return { ...credential, plan: tenant.plan };
+}
+
+/** The tenant credential of a verified token's claims. */
+function fromVerifiedToken(verified: VerifiedClaims): ResolvedTenant {
+  if (verified.role === 'operator' && verified.tenantId === undefined) {
+    throw new TenantRefusal('operator-token', new ForbiddenError('an operator token is for the admin API; use a tenant credential here'));
+  }
+  const tenantId = verified.tenantId === undefined ? undefined : parseTenantId(verified.tenantId);
+  if (!tenantId) throw new TenantRefusal('no-tenant-claim', new UnauthenticatedError('the token has no valid tenant_id claim'));
+  return { tenantId, source: 'jwt', ...(verified.subject === undefined ? {} : { subject: verified.subject }) };
 }
 
 async function fromCredential(authorization: string | undefined, deps: TenantResolverDeps): Promise<ResolvedTenant> {
@@ -109,12 +138,7 @@ async function fromCredential(authorization: string | undefined, deps: TenantRes
       if (err instanceof FairwayError) throw new TenantRefusal('bad-token', err);
       throw err;
     }
-    if (verified.role === 'operator' && verified.tenantId === undefined) {
-      throw new TenantRefusal('operator-token', new ForbiddenError('an operator token is for the admin API; use a tenant credential here'));
-    }
-    const tenantId = verified.tenantId === undefined ? undefined : parseTenantId(verified.tenantId);
-    if (!tenantId) throw new TenantRefusal('no-tenant-claim', new UnauthenticatedError('the token has no valid tenant_id claim'));
-    return { tenantId, source: 'jwt', ...(verified.subject === undefined ? {} : { subject: verified.subject }) };
+    return fromVerifiedToken(verified);
   }
   const apiKey = API_KEY.exec(authorization);
   if (apiKey?.[1]) {

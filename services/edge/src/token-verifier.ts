@@ -62,6 +62,15 @@ export class TokenVerifier {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * The claims of `token` if it was verified within the cache TTL (and has not expired since), else
+   * undefined: the synchronous fast path of a request whose token was seen moments ago.
+   */
+  cached(token: string): VerifiedClaims | undefined {
+    const hit = this.cache.get(token);
+    return hit && hit.until > this.now() ? hit.claims : undefined;
+  }
+
   /** The claims of `token`, or UnauthenticatedError saying why it was refused. */
   async verify(token: string): Promise<VerifiedClaims> {
     const ttl = this.options.cacheTtlMs ?? 0;
