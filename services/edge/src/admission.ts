@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { RequestLimits } from './tenant-limits';
@@ -252,16 +253,14 @@ export class AdmissionController {
 }
 
 /**
- * The IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers, structured-field form): the
- * policy as quota `q` per window `w` seconds (the bucket's capacity and the time it takes to refill
- * from empty), and the current remaining `r` and seconds `t` until it is full again (or, refused,
- * until a retry can succeed).
+ * Sets the IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers, structured-field form) on
+ * `res`: the policy as quota `q` per window `w` seconds (the bucket's capacity and the time it takes
+ * to refill from empty), and the current remaining `r` and seconds `t` until it is full again (or,
+ * refused, until a retry can succeed). Straight onto the response: this runs for every request.
  */
-export function rateLimitHeaders(admission: Admission): Record<string, string> {
+export function setRateLimitHeaders(res: Pick<ServerResponse, 'setHeader'>, admission: Admission): void {
   const { burst, rate } = admission.limits;
   const window = Math.max(1, Math.ceil(burst / rate));
-  return {
-    'RateLimit-Policy': `"tenant";q=${Math.floor(burst)};w=${window}`,
-    RateLimit: `"tenant";r=${admission.remaining};t=${admission.resetSeconds}`,
-  };
+  res.setHeader('RateLimit-Policy', `"tenant";q=${Math.floor(burst)};w=${window}`);
+  res.setHeader('RateLimit', `"tenant";r=${admission.remaining};t=${admission.resetSeconds}`);
 }

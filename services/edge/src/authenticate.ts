@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { ConcurrencyLimitedError, RateLimitedError, UnauthenticatedError } from '@fairway/errors';
 import { runWithTenant, tenantContext, type TenantContext } from '@fairway/tenant-context';
 import type { Logger } from '@fairway/telemetry';
-import { rateLimitHeaders, type AdmissionController } from './admission';
+import { setRateLimitHeaders, type AdmissionController } from './admission';
 import { resolveTenant, resolveTenantFromCache, TenantRefusal, type ResolvedTenant, type TenantResolverDeps } from './tenant-resolver';
 import type { TenantLimits } from './tenant-limits';
 
@@ -46,7 +46,7 @@ export function authenticate(options: AuthOptions) {
     const admit = async (resolved: ResolvedTenant): Promise<void> => {
       const limits = options.limits.for(resolved.tenantId, resolved.plan ?? 'standard');
       const admission = await options.admission.admit(resolved.tenantId, limits);
-      res.set(rateLimitHeaders(admission));
+      setRateLimitHeaders(res, admission);
       if (!admission.admitted) {
         const error =
           admission.refusedFor === 'concurrency'

@@ -145,10 +145,9 @@ export function createJobHandler(deps: Pick<JobsDeps, 'publisher' | 'idempotency
       ),
     );
     deps.onAccepted?.(tenant.tenantId);
-    res
-      .status(202)
-      .location(`/v1/jobs/${id}`)
-      .json({ id, state: 'accepted', type: job.type, jobClass: job.jobClass, acceptedAt });
+    // A job id is a UUID: the path needs no encoding (res.location would check it again).
+    res.setHeader('Location', `/v1/jobs/${id}`);
+    res.status(202).json({ id, state: 'accepted', type: job.type, jobClass: job.jobClass, acceptedAt });
   };
 }
 

@@ -13,11 +13,15 @@ export function traceRequests(req: Request, res: Response, next: NextFunction): 
     { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
     parent,
   );
-  res.once('finish', () => {
-    span.setAttribute('http.response.status_code', res.statusCode);
-    if (req.tenant) span.setAttribute('tenant.id', req.tenant.tenantId);
-    if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end();
-  });
+  // A span that records nothing (no SDK, or not sampled) still carries the trace context onwards,
+  // but needs no attributes and no end: no listener for it.
+  if (span.isRecording()) {
+    res.once('finish', () => {
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (req.tenant) span.setAttribute('tenant.id', req.tenant.tenantId);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+  }
   context.with(trace.setSpan(parent, span), () => next());
 }
