@@ -160,12 +160,7 @@ export function readCommandMessage(message: CommandSource): CommandRead[] {
   return entries.map((entry, i): CommandRead => {
     const trace = entryTrace((entry as { trace?: unknown } | null)?.trace);
     const rawBody = (entry as { body?: unknown } | null)?.body;
-    const source: CommandSource = {
-      key: message.key,
-      value: Buffer.from(JSON.stringify(rawBody ?? null)),
-      headers: { ...trace, [TENANT_HEADER]: tenantId },
-      offset: message.offset,
-    };
+    const source = new EntrySource(message, tenantId, trace, rawBody);
     try {
       const body = commandBody(rawBody, `command ${i + 1} of the batch`);
       return { command: { tenantId, body, traceHeaders: trace }, source };
@@ -173,6 +168,42 @@ export function readCommandMessage(message: CommandSource): CommandRead[] {
       return { error: asParseError(err), source };
     }
   });
+}
+
+/**
+ * A batch entry as a single-command message, for a dead-letter record. Built on first read: almost
+ * every entry becomes a job, and re-serialising each body would cost the ingest for nothing.
+ */
+class EntrySource implements CommandSource {
+  private built: Pick<KafkaMessage, 'value' | 'headers'> | undefined;
+
+  constructor(
+    private readonly message: CommandSource,
+    private readonly tenantId: TenantId,
+    private readonly trace: Record<string, string>,
+    private readonly body: unknown,
+  ) {}
+
+  get key(): Buffer | null {
+    return this.message.key;
+  }
+
+  get offset(): string {
+    return this.message.offset;
+  }
+
+  get value(): Buffer | null {
+    return this.build().value;
+  }
+
+  get headers(): KafkaMessage['headers'] {
+    return this.build().headers;
+  }
+
+  private build(): Pick<KafkaMessage, 'value' | 'headers'> {
+    this.built ??= { value: Buffer.from(JSON.stringify(this.body ?? null)), headers: { ...this.trace, [TENANT_HEADER]: this.tenantId } };
+    return this.built;
+  }
 }
 
 function asParseError(err: unknown): CommandParseError {
