@@ -44,7 +44,7 @@ export interface GroupCommitPublisherOptions {
 
 /**
  * Publishes messages with group commit: at most one send in flight, while the next batch
- * accumulates. Each caller's promise settles only when the broker acknowledged the batch that
+ * accumulates (and, when idle, what the current turn of the event loop publishes). Each caller's promise settles only when the broker acknowledged the batch that
  * carried its message (acks from all in-sync replicas), or rejects with BrokerUnavailableError.
  *
  * Why: a send per request spends the edge's time in round trips (measured here: ~15% of the
@@ -54,6 +54,7 @@ export interface GroupCommitPublisherOptions {
 export class GroupCommitPublisher implements Publisher {
   private queue: Pending[] = [];
   private inFlight = false;
+  private flushScheduled = false;
   private closed = false;
   /** After a failed send, new messages are refused at once until this time (load shedding). */
   private shedUntil = 0;
@@ -87,6 +88,20 @@ export class GroupCommitPublisher implements Publisher {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
+      if (!this.inFlight) this.scheduleFlush();
+    });
+  }
+
+  /**
+   * With no send in flight, the next one leaves at the end of this turn of the event loop rather
+   * than at once: everything published in the same turn (say, the requests one limiter round trip
+   * admitted together) goes in one send, instead of the first alone and the rest a round trip later.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
       if (!this.inFlight) this.flush();
     });
   }
