@@ -262,6 +262,20 @@ describe('FairScheduler invariants over random traces and configs', () => {
     );
   });
 
+  it('starts work that arrives after GPS finished the tenant\'s earlier work at the virtual time of its arrival', () => {
+    // Found by the property below (seed -1117699993): v0 still had v0-0 queued behind bg0's long job
+    // when v0-1 and v0-2 arrived at t=30, long after GPS had finished v0-0 (t=11.3). Tagged from
+    // v0-0's old finish tag, v0-2 (cost 20) jumped ahead of v1-0, which then finished at 53, past its
+    // fluid finish (22) + L_max (30). With WFQ's start tag, max(V(arrival), previous finish), v1-0
+    // goes right after v0-0.
+    const config: SimulationConfig = { tiers: { default: { slots: 1 } }, tenants: { bg0: { weight: 1 }, v0: { weight: 3 }, v1: { weight: 1 } }, defaults: {} };
+    const job = (id: string, t: number, cost: number): TraceJob => ({ id, t, tenant: id.split('-')[0] as string, jobClass: 'default', cost, estimate: cost, priority: 0 });
+    const trace = [job('bg0-0', 0, 30), job('v0-0', 10, 1), job('v0-1', 30, 1), job('v0-2', 30, 20), job('v1-0', 20, 1)];
+    const result = runWhatIf(trace, config, new FairwayPolicy(config));
+    expect(result.schedule.map((j) => j.id)).toEqual(['bg0-0', 'v0-0', 'v1-0', 'v0-1', 'v0-2']);
+    expect(result.bound.jobsOverBound).toBe(0);
+  });
+
   it('meets the plain fluid + L_max bound when a tier has one slot (Parekh-Gallager)', () => {
     const oneSlot = fc.oneof(
       scenario({ rates: false, caps: false, tiered: false, priorities: false, maxJobs: 120 }),

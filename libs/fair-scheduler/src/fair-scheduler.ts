@@ -23,6 +23,11 @@ const MAX_SPARE_LANE_SETS = 1024;
 /** Name of the single tier that accepts every job class. */
 export const DEFAULT_TIER = 'default';
 
+/** WFQ's start tag of `head`: after the lane's previous job, and no earlier than its arrival. */
+function startTag(laneTag: number, head: JobRecord): number {
+  return head.startFloor > laneTag ? head.startFloor : laneTag;
+}
+
 /**
  * The fair-scheduling core: decides, each time capacity frees up, which tenant's job runs next.
  *
@@ -202,6 +207,7 @@ export class FairScheduler {
     this.jobs.set(job.id, record);
     lane.jobs.push(record);
     this.addPending(lane, record.estimate / tenant.quota.weight, time);
+    record.startFloor = tier.virtualTime; // settled to `time` by addPending
     tenant.queued++;
     this.queuedJobs++;
     // Queued behind an unchanged head, the job changes no key, cap or token wait: nothing to re-rank.
@@ -527,6 +533,8 @@ export class FairScheduler {
     const quota = tenant.quota;
     const weight = quota.weight;
     const charge = job.estimate / weight;
+    // WFQ's start tag: no earlier than the tier's virtual time when the job arrived.
+    if (job.startFloor - tenant.virtualTime > lane.offset) lane.offset = job.startFloor - tenant.virtualTime;
     const finishTag = tenant.virtualTime + lane.offset + charge;
     tenant.virtualTime += charge;
     // Kept so that the tier's clock can forgive every lead when the tier idles (see removePending).
@@ -616,14 +624,14 @@ export class FairScheduler {
         }
       }
       if (ready.has(lane)) {
-        lane.heapKey = tenant.virtualTime + lane.offset + head.estimate / weight;
+        lane.heapKey = startTag(tenant.virtualTime + lane.offset, head) + head.estimate / weight;
         ready.update(lane);
       } else {
         // (Re)joining the competition: start no earlier than the tier's virtual time, so that
         // time spent idle or blocked by the tenant's own quota is not banked as credit.
         const lift = lane.tier.settle(now) - tenant.virtualTime;
         if (lift > lane.offset) lane.offset = lift;
-        lane.heapKey = tenant.virtualTime + lane.offset + head.estimate / weight;
+        lane.heapKey = startTag(tenant.virtualTime + lane.offset, head) + head.estimate / weight;
         lane.heapTie = this.laneSeq++;
         ready.push(lane);
       }

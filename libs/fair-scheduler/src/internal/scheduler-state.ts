@@ -42,6 +42,12 @@ export class JobRecord implements KeyedItem {
   tokensTaken = 0;
   /** Weight the estimate was charged with, so the completion correction uses the same scale. */
   chargedWeight = 1;
+  /**
+   * The tier's GPS virtual time when the job arrived: WFQ starts a job at max(V(arrival), finish tag
+   * of the lane's previous job), so a tenant whose earlier work GPS had long finished does not carry
+   * an old, low tag onto work that arrives later, just because its actual queue never emptied.
+   */
+  startFloor = 0;
 
   constructor(spec: JobSpec, tenant: TenantState, homeTier: TierState, priority: number, seq: number) {
     this.heapKey = 0 - priority;
@@ -70,6 +76,7 @@ export class JobRecord implements KeyedItem {
     this.runningIndex = -1;
     this.tokensTaken = 0;
     this.chargedWeight = 1;
+    this.startFloor = 0;
     return this;
   }
 
