@@ -127,6 +127,8 @@ describe('one trace across edge, scheduler, worker and PostgreSQL, with the tena
 
     const missingHops = Object.entries(hops).filter(([, matches]) => !spans.some(matches)).map(([hop]) => hop);
     expect(missingHops).toEqual([]);
+    // One server span for the POST at the edge: the http instrumentation's, not a second of our own.
+    expect(spans.filter(hops.edgeRequest).map((s) => s.name)).toHaveLength(1);
     // Every span of the trace, whatever its service, names the tenant.
     const untagged = spans.filter((s) => s.attributes['tenant.id'] !== tenant).map((s) => `${s.service} ${s.name}`);
     expect(untagged).toEqual([]);

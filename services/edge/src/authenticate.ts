@@ -1,7 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ConcurrencyLimitedError, RateLimitedError, UnauthenticatedError } from '@fairway/errors';
 import { runWithTenant, tenantContext, type TenantContext } from '@fairway/tenant-context';
-import type { Logger } from '@fairway/telemetry';
+import { TENANT_SPAN_ATTRIBUTE, type Logger } from '@fairway/telemetry';
+import { trace } from '@opentelemetry/api';
 import { setRateLimitHeaders, type AdmissionController } from './admission';
 import { resolveTenant, resolveTenantFromCache, TenantRefusal, type ResolvedTenant, type TenantResolverDeps } from './tenant-resolver';
 import type { TenantLimits } from './tenant-limits';
@@ -56,6 +57,8 @@ export function authenticate(options: AuthOptions) {
         return;
       }
       res.once('close', admission.release);
+      // The request's server span learns its tenant here: it began before anyone knew it.
+      trace.getActiveSpan()?.setAttribute(TENANT_SPAN_ATTRIBUTE, resolved.tenantId);
       const ctx = tenantContext(resolved.tenantId, resolved.source, req.get('x-request-id'));
       req.tenant = ctx;
       runWithTenant(ctx, () => next());

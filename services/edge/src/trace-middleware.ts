@@ -3,10 +3,17 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { extractTraceHeaders, tracer } from '@fairway/telemetry';
 
 /**
- * Opens a server span for each request, continuing the caller's W3C trace when it sent one, so
- * the command published to Kafka carries a traceparent that joins the whole journey.
+ * Makes sure each request runs inside a server span that continues the caller's W3C trace, so the
+ * command published to Kafka carries a traceparent that joins the whole journey. A deployed edge
+ * loads the http instrumentation (@fairway/telemetry/register), which already opened that span:
+ * it is used as it is (authenticate names its tenant), rather than a second server span per request.
+ * Without it, this opens one.
  */
 export function traceRequests(req: Request, res: Response, next: NextFunction): void {
+  if (trace.getSpan(context.active())?.isRecording() === true) {
+    next();
+    return;
+  }
   const parent = extractTraceHeaders(req.headers);
   const span = tracer().startSpan(
     `${req.method} ${req.path}`,
