@@ -16,7 +16,7 @@ export interface CommandPublisherOptions extends Omit<ThreadedPublisherOptions, 
    * Run the producer on a Kafka thread of its own (ThreadedPublisher) instead of the caller's
    * thread. Default false: with coalescing, kafkajs's work per command is small, and on a host with
    * few cores the thread's own event loop and hand-over cost more than they take off the HTTP
-   * thread (bench:edge, `--kafka-thread`). Worth it where cores are to spare.
+   * thread (bench:edge, `--kafka-thread`). Not measured on larger hosts, where it may pay.
    */
   thread?: boolean;
   /** Coalesce each send's commands per tenant (coalesceCommandMessages). Default true. */

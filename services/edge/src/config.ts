@@ -49,7 +49,7 @@ const schema = commonConfigSchema
     EDGE_BASE_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/, 'a lowercase domain name').optional(),
     EDGE_BODY_LIMIT: z.string().regex(/^\d+(kb|mb)?$/).default('64kb'),
     EDGE_PUBLISH_TIMEOUT: duration().default('5s'),
-    /** Run the Kafka producer on a thread of its own (worth it where cores are to spare; see docs/benchmarks.md). */
+    /** Run the Kafka producer on a thread of its own (slower on our 2-core benchmark machine; see docs/benchmarks.md). */
     EDGE_KAFKA_THREAD: flag().default(false),
     EDGE_REQUEST_TIMEOUT: duration().default('15s'),
     TENANT_CACHE_TTL: duration().default('2s'),

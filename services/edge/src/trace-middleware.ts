@@ -21,11 +21,11 @@ export function traceRequests(req: Request, res: Response, next: NextFunction): 
     parent,
   );
   // A span that records nothing (no SDK, or not sampled) still carries the trace context onwards,
-  // but needs no attributes and no end: no listener for it.
+  // but needs no attributes and no end: no listener for it. Its tenant is set by authenticate,
+  // which runs inside it.
   if (span.isRecording()) {
     res.once('finish', () => {
       span.setAttribute('http.response.status_code', res.statusCode);
-      if (req.tenant) span.setAttribute('tenant.id', req.tenant.tenantId);
       if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     });
