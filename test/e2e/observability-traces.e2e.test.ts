@@ -114,7 +114,9 @@ describe('one trace across edge, scheduler, worker and PostgreSQL, with the tena
     const hops = {
       edgeRequest: (s: ReceivedSpan) => s.service === 'fairway-edge' && s.kind === SPAN_KIND_SERVER,
       schedulerDispatch: (s: ReceivedSpan) => s.service === 'fairway-scheduler' && /dispatch|Worker\/Execute/.test(s.name),
-      workerGrpcServer: (s: ReceivedSpan) => s.service === 'fairway-worker' && s.kind === SPAN_KIND_SERVER && /Worker\/Execute$/.test(s.name),
+      // The scheduler's jobs travel on a long-lived Worker/Run stream: each job continues its own
+      // trace on the worker from the traceparent its assignment carries.
+      workerJob: (s: ReceivedSpan) => s.service === 'fairway-worker' && s.name === 'worker.execute',
       workerQuery: (s: ReceivedSpan) => s.service === 'fairway-worker' && s.kind === SPAN_KIND_CLIENT && s.attributes['db.system'] === 'postgresql',
     };
     const spans = await poll(

@@ -6,6 +6,7 @@
 export { DbRole, roleUrl, type DbRoleName } from './roles';
 export { createPool, type PoolOptions } from './pool';
 export { withTenant, withTenantId, inTransaction, tenantTx, type TenantTx } from './with-tenant';
+export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export { migrateCatalog, CATALOG_MIGRATIONS_DIR } from './migrate';
 export { prepareDatabase, type PreparedDatabase } from './provision';
 export {

@@ -106,6 +106,28 @@ export class FairScheduler {
   }
 
   /**
+   * Resizes a tier, live (workers joined or left): the tier's reference GPS clock is first settled
+   * at the old rate up to `now`, then runs at the new one. Jobs already running keep their slots; a
+   * tier that shrank below its jobs in use dispatches again once enough of them completed.
+   *
+   * @param now time in ms; defaults to the latest time the scheduler has seen.
+   * @throws FairSchedulerError `INVALID_CONFIG` for an unknown tier or a slot count that is not an
+   *   integer >= 1 (the old size stays in force).
+   */
+  setTierSlots(tier: string, slots: number, now?: number): void {
+    const state = this.tierByName.get(tier);
+    if (state === undefined) {
+      throw new FairSchedulerError('INVALID_CONFIG', `no tier '${tier}' (tiers: ${[...this.tierByName.keys()].join(', ')})`);
+    }
+    if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 1) {
+      throw new FairSchedulerError('INVALID_CONFIG', `tiers.${tier}.slots must be an integer >= 1 (got ${String(slots)})`);
+    }
+    const time = now === undefined ? this.clock : this.advance(now);
+    state.settle(time);
+    state.slots = slots;
+  }
+
+  /**
    * Changes a tenant's quota, live: the change applies from the next decision. Creates the tenant's
    * record if it has none. Fields left out keep their value; `null` removes a limit. A rate change
    * first settles the bucket at the old rate up to `now`.

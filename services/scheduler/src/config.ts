@@ -9,8 +9,11 @@ const schema = commonConfigSchema.extend({
   SCHEDULER_GROUP_ID: z.string().min(1).optional(),
   REPLICA_ID: z.string().min(1).default(`scheduler-${process.pid}`),
   SCHEDULER_POLICY: z.enum(['fair', 'fifo']).default('fair'),
-  /** Capacity tiers: one per job class, with slots, and `>tier` to lend idle slots. */
-  SCHEDULER_TIERS: z.string().default('interactive:2,standard:4>interactive,heavy:2'),
+  /**
+   * Capacity tiers: one per job class, with fixed slots or a share of the workers' advertised
+   * capacity, and `>tier` to lend idle slots.
+   */
+  SCHEDULER_TIERS: z.string().default('interactive:25%,standard:50%>interactive,heavy:25%'),
   /** Legacy single pool size: when set, one `default` tier of this many slots takes every class. */
   SCHEDULER_SLOTS: z.coerce.number().int().min(1).max(10_000).optional(),
   SCHEDULER_WINDOW: z.coerce.number().int().min(1).max(100_000).default(64),
@@ -19,6 +22,8 @@ const schema = commonConfigSchema.extend({
   SCHEDULER_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   WORKER_ADDRESSES: list().default('127.0.0.1:7061'),
   WORKER_POOLS: z.string().optional(),
+  /** Streams per worker address: at least the number of workers behind one DNS name. */
+  WORKER_STREAMS: z.coerce.number().int().min(1).max(256).default(1),
   JOB_TIMEOUT: duration().default('60s'),
   LEASE_MARGIN: duration().default('10s'),
   RETRY_BASE_DELAY: duration().default('500ms'),

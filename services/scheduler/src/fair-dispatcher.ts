@@ -1,12 +1,13 @@
-import * as grpc from '@grpc/grpc-js';
+import { context } from '@opentelemetry/api';
 import type { Explanation, TenantQuotaPatch } from '@fairway/fair-scheduler';
-import { fairwayCodeOf } from '@fairway/grpc';
+import { GroupCommit } from '@fairway/db';
+import { injectAssignment } from '@fairway/grpc';
 import { estimateOf, type JobState } from '@fairway/jobs';
-import { runWithTenant, tenantContext } from '@fairway/tenant-context';
+import { tenantContext } from '@fairway/tenant-context';
 import { extractTraceHeaders, inSpan, type Logger } from '@fairway/telemetry';
-import type { ClaimedJob, JobStore, QueuedJob, QuotaRow } from './job-store';
+import type { ClaimedJob, JobFailure, JobStore, JobSuccess, QueuedJob, QuotaRow } from './job-store';
 import type { DispatchPolicy } from './policy';
-import type { WorkerPools } from './worker-pool';
+import { WorkerFailure, type WorkerPools } from './worker-pool';
 
 /** Options of the {@link FairDispatcher}. */
 export interface FairDispatcherOptions {
@@ -53,6 +54,10 @@ export class FairDispatcher {
   private pumping = false;
   private stopped = false;
   private readonly now: () => number;
+  /** Group commit of the job path's writes: one statement per turn for each kind. */
+  private readonly claims: GroupCommit<string, ClaimedJob | undefined>;
+  private readonly successes: GroupCommit<JobSuccess, boolean>;
+  private readonly failures: GroupCommit<JobFailure, JobState | undefined>;
 
   constructor(
     private readonly core: DispatchPolicy,
@@ -63,6 +68,16 @@ export class FairDispatcher {
     private readonly hooks: DispatcherHooks = {},
   ) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    const leaseMs = options.jobTimeoutMs + options.leaseMarginMs;
+    this.claims = new GroupCommit((ids) => store.claimMany(ids, leaseMs));
+    this.successes = new GroupCommit((items) => store.succeedMany(items));
+    this.failures = new GroupCommit((items) => store.failMany(items));
+  }
+
+  /** Resizes a tier (the workers' advertised capacity changed); it holds from the next decision. */
+  setTierSlots(tier: string, slots: number): void {
+    this.core.setTierSlots(tier, slots, this.now());
+    this.wake();
   }
 
   /** Partitions this replica dispatches for. */
@@ -271,48 +286,50 @@ export class FairDispatcher {
     this.inFlight.add(run);
   }
 
+  /**
+   * One attempt: the claim, the worker's answer and the completion each join the statement (or the
+   * stream message) of their turn; the lease and its fencing token are per job as before.
+   */
   private async run(job: QueuedJob, tier: string): Promise<void> {
-    const claimed = await this.store.claim(job.id, this.options.jobTimeoutMs + this.options.leaseMarginMs);
+    const claimed = await this.claims.add(job.id);
     if (!claimed) return; // cancelled, or taken by another replica during a rebalance
     this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'running');
     this.hooks.onDispatched?.(claimed, tier, claimed.startedAt.getTime() - claimed.acceptedAt.getTime());
     // Continue the trace the edge started; the tenant comes from the job row, passed explicitly.
     const parent = extractTraceHeaders(claimed.traceHeaders);
-    await runWithTenant(tenantContext(claimed.tenantId, 'job', claimed.id), () =>
-      inSpan(
-        'scheduler.dispatch',
-        { 'tenant.id': claimed.tenantId, 'job.id': claimed.id, 'job.type': claimed.type, 'job.attempt': claimed.attempt, 'scheduler.tier': tier },
-        async () => {
-          try {
-            const response = await this.workers.execute(
-              tier,
-              { jobId: claimed.id, type: claimed.type, paramsJson: JSON.stringify(claimed.params), attempt: claimed.attempt },
-              this.options.jobTimeoutMs,
-            );
-            const result = JSON.parse(response.resultJson || '{}') as unknown;
-            if (await this.store.succeed(claimed.id, claimed.attempt, result)) {
-              this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'succeeded');
-            } else {
-              this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'result of a stale attempt refused');
-            }
-          } catch (err) {
-            await this.recordFailure(claimed, job, err as grpc.ServiceError);
-          }
-        },
-        parent,
-      ),
+    const tenant = tenantContext(claimed.tenantId, 'job', claimed.id);
+    await inSpan(
+      'scheduler.dispatch',
+      { 'tenant.id': claimed.tenantId, 'job.id': claimed.id, 'job.type': claimed.type, 'job.attempt': claimed.attempt, 'scheduler.tier': tier },
+      async () => {
+        let result;
+        try {
+          result = await this.workers.execute(
+            tier,
+            { jobId: claimed.id, type: claimed.type, paramsJson: claimed.paramsJson, attempt: claimed.attempt, carrier: injectAssignment(tenant, context.active()) },
+            this.options.jobTimeoutMs,
+          );
+        } catch (err) {
+          await this.recordFailure(claimed, job, err);
+          return;
+        }
+        if (await this.successes.add({ jobId: claimed.id, attempt: claimed.attempt, resultJson: result.resultJson })) {
+          this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'succeeded');
+        } else {
+          this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'result of a stale attempt refused');
+        }
+      },
+      parent,
     );
   }
 
-  private async recordFailure(claimed: ClaimedJob, job: QueuedJob, err: grpc.ServiceError): Promise<void> {
-    const fairway = fairwayCodeOf(err);
-    // A worker that could not be reached or timed out may succeed on another try; a Fairway error
-    // says itself whether it is retriable.
-    const retriable =
-      fairway.retriable ?? [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.CANCELLED].includes(err.code);
+  private async recordFailure(claimed: ClaimedJob, job: QueuedJob, err: unknown): Promise<void> {
+    // The worker's Fairway error says itself whether it is retriable; a stream that broke or an
+    // attempt past its deadline may succeed on another try.
+    const failure = err instanceof WorkerFailure ? err : new WorkerFailure('INTERNAL', (err as Error).message ?? String(err), false);
     const delay = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseDelayMs * 2 ** (claimed.attempt - 1));
-    const message = `${fairway.code ?? grpc.status[err.code] ?? 'ERROR'}: ${err.details || err.message}`;
-    const state = await this.store.fail(claimed.id, claimed.attempt, message, retriable, delay);
+    const message = `${failure.code}: ${failure.message}`;
+    const state = await this.failures.add({ jobId: claimed.id, attempt: claimed.attempt, error: message, retriable: failure.retriable, retryDelayMs: delay });
     if (state === undefined) {
       this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'failure of a stale attempt ignored');
       return;

@@ -35,12 +35,29 @@ export interface ClaimedJob {
   tenantId: TenantId;
   type: string;
   jobClass: string;
-  params: Record<string, unknown>;
+  /** The params as JSON text, passed on to the worker unparsed. */
+  paramsJson: string;
   attempt: number;
   maxAttempts: number;
   traceHeaders: Record<string, string>;
   acceptedAt: Date;
   startedAt: Date;
+}
+
+/** A successful attempt to record: its result as JSON text, passed to PostgreSQL unparsed. */
+export interface JobSuccess {
+  jobId: string;
+  attempt: number;
+  resultJson: string;
+}
+
+/** A failed attempt to record. */
+export interface JobFailure {
+  jobId: string;
+  attempt: number;
+  error: string;
+  retriable: boolean;
+  retryDelayMs: number;
 }
 
 /** A tenant's quota row. Absent fields mean "no limit". */
@@ -77,6 +94,34 @@ function toQueued(row: QueuedRow): QueuedJob {
     priority: row.priority,
     partition: row.partition,
     acceptedAt: row.accepted_at,
+  };
+}
+
+interface ClaimedRow {
+  id: string;
+  tenant_id: string;
+  type: string;
+  job_class: string;
+  params_json: string;
+  attempts: number;
+  max_attempts: number;
+  trace_headers: Record<string, string>;
+  accepted_at: Date;
+  started_at: Date;
+}
+
+function toClaimed(row: ClaimedRow): ClaimedJob {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id as TenantId,
+    type: row.type,
+    jobClass: row.job_class,
+    paramsJson: row.params_json,
+    attempt: row.attempts,
+    maxAttempts: row.max_attempts,
+    traceHeaders: row.trace_headers,
+    acceptedAt: row.accepted_at,
+    startedAt: row.started_at,
   };
 }
 
@@ -165,73 +210,70 @@ export class JobStore {
   }
 
   /**
-   * Takes the lease of a queued job: attempts + 1 is the fencing token every later write of this
-   * attempt must present. Undefined when the job is no longer queued (cancelled, or taken).
+   * Takes the leases of queued jobs, all in one statement: attempts + 1 is the fencing token every
+   * later write of an attempt must present. One entry per id, in order: undefined where the job is
+   * no longer queued (cancelled, or taken by another replica during a rebalance).
    */
-  async claim(jobId: string, leaseMs: number): Promise<ClaimedJob | undefined> {
-    const { rows } = await this.pool.query<{
-      id: string;
-      tenant_id: string;
-      type: string;
-      job_class: string;
-      params: Record<string, unknown>;
-      attempts: number;
-      max_attempts: number;
-      trace_headers: Record<string, string>;
-      accepted_at: Date;
-      started_at: Date;
-    }>(
+  async claimMany(jobIds: readonly string[], leaseMs: number): Promise<Array<ClaimedJob | undefined>> {
+    if (jobIds.length === 0) return [];
+    const { rows } = await this.pool.query<ClaimedRow>(
       `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(), dispatched_by = $3,
               lease_expires_at = now() + $2 * interval '1 millisecond'
-       WHERE id = $1 AND state = 'queued'
-       RETURNING id, tenant_id, type, job_class, params, attempts, max_attempts, trace_headers, accepted_at, started_at`,
-      [jobId, leaseMs, this.replica],
+       WHERE id = ANY($1::uuid[]) AND state = 'queued'
+       RETURNING id, tenant_id, type, job_class, params::text AS params_json, attempts, max_attempts, trace_headers, accepted_at, started_at`,
+      [jobIds, leaseMs, this.replica],
     );
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-      id: row.id,
-      tenantId: row.tenant_id as TenantId,
-      type: row.type,
-      jobClass: row.job_class,
-      params: row.params,
-      attempt: row.attempts,
-      maxAttempts: row.max_attempts,
-      traceHeaders: row.trace_headers,
-      acceptedAt: row.accepted_at,
-      startedAt: row.started_at,
-    };
-  }
-
-  /** Records success, only if `attempt` still holds the lease. False means the result was fenced off. */
-  async succeed(jobId: string, attempt: number, result: unknown): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `UPDATE jobs SET state = 'succeeded', result = $3, finished_at = now(), lease_expires_at = NULL, last_error = NULL
-       WHERE id = $1 AND attempts = $2 AND state = 'running'`,
-      [jobId, attempt, JSON.stringify(result)],
-    );
-    return rowCount === 1;
+    const byId = new Map<string, ClaimedJob>();
+    for (const row of rows) byId.set(row.id, toClaimed(row));
+    return jobIds.map((id) => byId.get(id));
   }
 
   /**
-   * Records a failed attempt, only if it still holds the lease: back to the queue after
-   * `retryDelayMs` when retriable and attempts remain, else `failed` (not retriable) or `dead`
-   * (attempts exhausted). Returns the new state, or undefined when fenced off.
+   * Records successes in one statement, each only if its attempt still holds the lease. One entry
+   * per item, in order: false where the result was fenced off (a stale attempt).
    */
-  async fail(jobId: string, attempt: number, error: string, retriable: boolean, retryDelayMs: number): Promise<JobState | undefined> {
-    const { rows } = await this.pool.query<{ state: JobState }>(
-      `UPDATE jobs SET
-         state = CASE WHEN $4 AND attempts < max_attempts THEN 'queued'
-                      WHEN $4 THEN 'dead' ELSE 'failed' END,
-         run_after = now() + $5 * interval '1 millisecond',
-         finished_at = CASE WHEN $4 AND attempts < max_attempts THEN NULL ELSE now() END,
-         lease_expires_at = NULL,
-         last_error = $3
-       WHERE id = $1 AND attempts = $2 AND state = 'running'
-       RETURNING state`,
-      [jobId, attempt, error.slice(0, 2_000), retriable, retryDelayMs],
+  async succeedMany(items: readonly JobSuccess[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const { rows } = await this.pool.query<{ id: string }>(
+      `UPDATE jobs j SET state = 'succeeded', result = v.result, finished_at = now(), lease_expires_at = NULL, last_error = NULL
+       FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) AS v(id, attempt, result)
+       WHERE j.id = v.id AND j.attempts = v.attempt AND j.state = 'running'
+       RETURNING j.id`,
+      [items.map((i) => i.jobId), items.map((i) => i.attempt), items.map((i) => i.resultJson)],
     );
-    return rows[0]?.state;
+    const recorded = new Set(rows.map((row) => row.id));
+    return items.map((i) => recorded.has(i.jobId));
+  }
+
+  /**
+   * Records failed attempts in one statement, each only if it still holds the lease: back to the
+   * queue after its `retryDelayMs` when retriable and attempts remain, else `failed` (not
+   * retriable) or `dead` (attempts exhausted). One entry per item, in order: the new state, or
+   * undefined where the attempt was fenced off.
+   */
+  async failMany(items: readonly JobFailure[]): Promise<Array<JobState | undefined>> {
+    if (items.length === 0) return [];
+    const { rows } = await this.pool.query<{ id: string; state: JobState }>(
+      `UPDATE jobs j SET
+         state = CASE WHEN v.retriable AND j.attempts < j.max_attempts THEN 'queued'
+                      WHEN v.retriable THEN 'dead' ELSE 'failed' END,
+         run_after = now() + v.delay_ms * interval '1 millisecond',
+         finished_at = CASE WHEN v.retriable AND j.attempts < j.max_attempts THEN NULL ELSE now() END,
+         lease_expires_at = NULL,
+         last_error = v.error
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bool[], $5::int[]) AS v(id, attempt, error, retriable, delay_ms)
+       WHERE j.id = v.id AND j.attempts = v.attempt AND j.state = 'running'
+       RETURNING j.id, j.state`,
+      [
+        items.map((i) => i.jobId),
+        items.map((i) => i.attempt),
+        items.map((i) => i.error.slice(0, 2_000)),
+        items.map((i) => i.retriable),
+        items.map((i) => Math.round(i.retryDelayMs)),
+      ],
+    );
+    const states = new Map(rows.map((row) => [row.id, row.state]));
+    return items.map((i) => states.get(i.jobId));
   }
 
   /**

@@ -10,7 +10,7 @@ import { FairDispatcher } from './fair-dispatcher';
 import { CommandIngestor } from './ingest';
 import { JobStore } from './job-store';
 import { schedulerMetrics, throttleReason } from './metrics';
-import { createPolicy } from './policy';
+import { createPolicy, slotsForCapacity } from './policy';
 import { WorkerPools } from './worker-pool';
 
 async function main(): Promise<void> {
@@ -37,7 +37,18 @@ async function main(): Promise<void> {
   const deadLetters = new GroupCommitPublisher({ producer, topic: topics.commandsDeadLetter });
   const events = new GroupCommitPublisher({ producer, topic: topics.jobEvents });
 
-  const workers = new WorkerPools(config.workerPools, config.security);
+  // Tiers given as shares follow the capacity the connected workers advertise.
+  const sharedTiers = Object.values(config.tiers).some((tier) => 'share' in tier && tier.share !== undefined);
+  let resize: (total: number) => void = () => undefined;
+  const workers = new WorkerPools(config.workerPools, config.security, {
+    streamsPerAddress: config.WORKER_STREAMS,
+    onCapacity: (capacity) => {
+      metrics.workerCapacity.set(capacity.total);
+      log.info({ capacity: capacity.total, workers: capacity.workers.map((w) => `${w.workerId}@${w.address}:${w.capacity}`) }, 'worker capacity changed');
+      if (sharedTiers && capacity.total > 0) resize(capacity.total);
+    },
+    onStreamError: (address, err) => log.warn({ address, err: err.message }, 'worker stream failed; reconnecting'),
+  });
   const dispatcher = new FairDispatcher(
     createPolicy(config.SCHEDULER_POLICY, config.tiers),
     store,
@@ -81,6 +92,13 @@ async function main(): Promise<void> {
       },
     },
   );
+
+  resize = (total) => {
+    const slots = slotsForCapacity(config.tiers, total);
+    for (const [tier, n] of Object.entries(slots)) dispatcher.setTierSlots(tier, n);
+    log.info({ capacity: total, slots }, 'tiers resized to the workers\' capacity');
+  };
+  workers.start();
 
   // Live quotas: loaded once, then followed through LISTEN/NOTIFY; a reconnect reloads them all.
   const reloadQuotas = async (tenantId?: string) => {

@@ -33,6 +33,7 @@ export function schedulerMetrics(registry: Registry) {
     }),
     ingestLag: new Gauge({ name: 'fairway_scheduler_ingest_lag', help: 'Messages behind the high watermark, per partition', labelNames: ['partition'], registers }),
     ownedPartitions: new Gauge({ name: 'fairway_scheduler_owned_partitions', help: 'Command partitions this replica dispatches for', registers }),
+    workerCapacity: new Gauge({ name: 'fairway_scheduler_worker_capacity', help: 'Job slots the connected workers advertise (over their streams to this replica)', registers }),
   };
 }
 

@@ -11,6 +11,7 @@ export interface DispatchPolicy {
   cancel(jobId: string): boolean;
   nextWakeAt(now: number): number | undefined;
   setTenantQuota(tenant: string, patch: TenantQuotaPatch, now?: number): void;
+  setTierSlots(tier: string, slots: number, now?: number): void;
   explain(tenant: string, now: number): Explanation;
 }
 
@@ -25,9 +26,11 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
   private readonly queues = new Map<string, JobSpec[]>();
   private readonly inUse = new Map<string, number>();
   private readonly running = new Map<string, string>();
+  private readonly slots = new Map<string, number>();
 
-  constructor(private readonly tiers: Readonly<Record<string, TierConfig>>) {
-    for (const name of Object.keys(tiers)) {
+  constructor(tiers: Readonly<Record<string, TierConfig>>) {
+    for (const [name, tier] of Object.entries(tiers)) {
+      this.slots.set(name, tier.slots);
       this.queues.set(name, []);
       this.inUse.set(name, 0);
     }
@@ -47,7 +50,7 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
     let best: { tier: string; job: JobSpec } | undefined;
     for (const [tier, queue] of this.queues) {
       const head = queue[0];
-      if (!head || (this.inUse.get(tier) ?? 0) >= (this.tiers[tier]?.slots ?? 0)) continue;
+      if (!head || (this.inUse.get(tier) ?? 0) >= (this.slots.get(tier) ?? 0)) continue;
       if (!best) best = { tier, job: head };
     }
     if (!best) return undefined;
@@ -79,6 +82,10 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
     return undefined;
   }
 
+  setTierSlots(tier: string, slots: number): void {
+    if (this.slots.has(tier)) this.slots.set(tier, slots);
+  }
+
   setTenantQuota(): void {
     // Arrival order has no quotas: that is the point of the baseline.
   }
@@ -94,18 +101,57 @@ export function createPolicy(name: PolicyName, tiers: Readonly<Record<string, Ti
   return name === 'fifo' ? new ArrivalOrderPolicy(tiers) : new FairScheduler({ tiers });
 }
 
+/** A tier as SCHEDULER_TIERS names it: fixed slots, or a share (percent) of the workers' capacity. */
+export interface TierSpec extends TierConfig {
+  /** Percent of the live workers' advertised capacity; `slots` then follows the workers. */
+  readonly share?: number;
+}
+
 /**
- * Parses SCHEDULER_TIERS: `interactive:2,standard:4>interactive,heavy:2` — a tier per job class
- * with its slots, and `>a|b` naming the tiers it may lend idle slots to.
+ * Parses SCHEDULER_TIERS: `interactive:2,standard:4>interactive,heavy:2` (fixed slots) or
+ * `interactive:25%,standard:50%>interactive,heavy:25%` (shares of the capacity the connected workers
+ * advertise) — a tier per job class, and `>a|b` naming the tiers it may lend idle slots to. A tier
+ * given as a share starts with 1 slot until the first worker connects.
  */
-export function parseTiers(spec: string): Record<string, TierConfig> {
-  const tiers: Record<string, TierConfig> = {};
+export function parseTiers(spec: string): Record<string, TierSpec> {
+  const tiers: Record<string, TierSpec> = {};
   for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const match = /^([a-z][a-z0-9-]*):(\d+)(?:>([a-z0-9|-]+))?$/.exec(part);
-    if (!match) throw new Error(`SCHEDULER_TIERS: '${part}' is not <tier>:<slots>[>lendTo|lendTo] (e.g. 'standard:4>interactive')`);
-    const [, name, slots, lendTo] = match as unknown as [string, string, string, string | undefined];
-    tiers[name] = { slots: Number(slots), ...(lendTo ? { lendTo: lendTo.split('|') } : {}) };
+    const match = /^([a-z][a-z0-9-]*):(\d+)(%)?(?:>([a-z0-9|-]+))?$/.exec(part);
+    if (!match) {
+      throw new Error(`SCHEDULER_TIERS: '${part}' is not <tier>:<slots>[>lendTo|lendTo] or <tier>:<percent>%[>lendTo] (e.g. 'standard:4>interactive', 'standard:50%')`);
+    }
+    const [, name, amount, percent, lendTo] = match as unknown as [string, string, string, string | undefined, string | undefined];
+    const value = Number(amount);
+    if (value < 1 || (percent && value > 100)) throw new Error(`SCHEDULER_TIERS: '${part}' needs ${percent ? 'a percent from 1 to 100' : 'at least 1 slot'}`);
+    tiers[name] = { slots: percent ? 1 : value, ...(percent ? { share: value } : {}), ...(lendTo ? { lendTo: lendTo.split('|') } : {}) };
   }
   if (Object.keys(tiers).length === 0) throw new Error('SCHEDULER_TIERS must name at least one tier');
+  const shared = Object.values(tiers).filter((t) => t.share !== undefined);
+  if (shared.length > 0 && shared.length < Object.keys(tiers).length) {
+    throw new Error('SCHEDULER_TIERS: give every tier a share (e.g. standard:50%) or every tier a slot count, not a mix');
+  }
   return tiers;
+}
+
+/**
+ * Slots of each share tier for `capacity` worker slots in all: largest-remainder apportionment of
+ * the shares (so the tiers add up to the capacity when the shares add up to 100%), at least 1 each.
+ * Fixed tiers are left out.
+ */
+export function slotsForCapacity(tiers: Readonly<Record<string, TierSpec>>, capacity: number): Record<string, number> {
+  const shared = Object.entries(tiers).filter(([, t]) => t.share !== undefined) as Array<[string, TierSpec & { share: number }]>;
+  const exact = shared.map(([name, t]) => ({ name, exact: (capacity * t.share) / 100 }));
+  const slots: Record<string, number> = {};
+  let left = Math.round(exact.reduce((sum, e) => sum + e.exact, 0));
+  for (const e of exact) {
+    slots[e.name] = Math.floor(e.exact);
+    left -= Math.floor(e.exact);
+  }
+  for (const e of [...exact].sort((a, b) => b.exact - Math.floor(b.exact) - (a.exact - Math.floor(a.exact)) || a.name.localeCompare(b.name))) {
+    if (left <= 0) break;
+    slots[e.name] = (slots[e.name] ?? 0) + 1;
+    left -= 1;
+  }
+  for (const e of exact) slots[e.name] = Math.max(1, slots[e.name] ?? 0);
+  return slots;
 }

@@ -7,6 +7,8 @@ const schema = commonConfigSchema.extend({
   WORKER_PORT: port().default(7061),
   WORKER_HOST: z.string().default('127.0.0.1'),
   WORKER_ID: z.string().min(1).default(`worker-${process.pid}`),
+  /** Jobs this worker runs at once; advertised to the scheduler, which sizes its tiers from it. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(16),
   /** Servers other than the catalog's that hold tenant databases: JSON {"name": "postgres://fairway_app:...@host/any"}. */
   TENANT_DB_SERVERS: namedUrls('postgres://fairway_app:pass@host:5432/db'),
   /** The most connections all tenant-database pools of this worker may hold together. */

@@ -35,6 +35,28 @@ export interface ExecutorDeps {
    * are stored as sealed chunks, one per line; the edge opens them for the download.
    */
   cipher?: FieldCipher;
+  /**
+   * Records synthetic jobs' effects; by default each in a transaction of its own. The job stream
+   * passes a {@link SyntheticEffects} batcher so that the effects of one turn share a commit.
+   */
+  effects?: SyntheticEffectWriter;
+}
+
+/** Writes a synthetic job's effect once per job id, under the tenant's row-level security. */
+export interface SyntheticEffectWriter {
+  /**
+   * Records `observed` (to which the database session's tenant is added) as the effect of `jobId`,
+   * unless an earlier attempt already did: then `applied` is false and the stored effect returned.
+   */
+  record(effect: SyntheticEffect): Promise<AttemptOutcome>;
+}
+
+/** A synthetic job's effect, as the worker observed the tenant. */
+export interface SyntheticEffect {
+  jobId: string;
+  tenantId: TenantId;
+  attempt: number;
+  observed: Record<string, unknown>;
 }
 
 /**
@@ -88,19 +110,26 @@ async function runSynthetic(
 ): Promise<AttemptOutcome> {
   const { ms, failAttempts } = params;
   // The work itself happens outside the transaction, so a long job does not hold a connection.
-  await sleep(ms);
+  // No timer at all for a no-op job: even a 0 ms timeout costs a turn of the timers phase (~1 ms).
+  if (ms > 0) await sleep(ms);
   if (failAttempts !== undefined && job.attempt <= failAttempts) {
     throw new JobFailedError(`synthetic failure on attempt ${job.attempt} of ${failAttempts}`, true);
   }
-  return withTenantId(deps.pool, tenantId, async (tx) => {
-    const observed = { ...seen, dbSessionTenant: await sessionTenant(tx), sleptMs: ms };
+  const effect = { jobId: job.jobId, tenantId, attempt: job.attempt, observed: { ...seen, sleptMs: ms } };
+  return deps.effects ? deps.effects.record(effect) : recordSyntheticEffect(deps.pool, effect);
+}
+
+/** Records one synthetic effect in a transaction of its own. */
+export function recordSyntheticEffect(pool: Pool, effect: SyntheticEffect): Promise<AttemptOutcome> {
+  return withTenantId(pool, effect.tenantId, async (tx) => {
+    const observed = { ...effect.observed, dbSessionTenant: await sessionTenant(tx) };
     const inserted = await tx.query(
       `INSERT INTO job_effects (job_id, tenant_id, attempt, observed)
        VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING`,
-      [job.jobId, tenantId, job.attempt, observed],
+      [effect.jobId, effect.tenantId, effect.attempt, observed],
     );
     if (inserted.rowCount === 1) return { applied: true, result: observed };
-    return { applied: false, result: await existingEffect(tx, job.jobId, observed) };
+    return { applied: false, result: await existingEffect(tx, effect.jobId, observed) };
   });
 }
 

@@ -1,0 +1,108 @@
+import { escapeLiteral, type Pool, type QueryResult } from 'pg';
+import { GroupCommit } from '@fairway/db';
+import { recordSyntheticEffect, type AttemptOutcome, type SyntheticEffect, type SyntheticEffectWriter } from './executor';
+
+interface EffectRow {
+  job_id: string;
+  observed: Record<string, unknown>;
+  applied: boolean;
+}
+
+/**
+ * Group commit for synthetic jobs' effects: the effects of every job that finished in one turn
+ * (and while the previous write was in flight) are written in ONE transaction sent as ONE round
+ * trip, each tenant's rows under its own `SET LOCAL app.tenant_id`, so row-level security checks
+ * every row against its own tenant exactly as a transaction per job would.
+ *
+ * Each job's effect stays atomic and once per job id: the whole batch commits or none of it does,
+ * the job id is the primary key (`ON CONFLICT DO NOTHING`), and a row an earlier attempt wrote is
+ * returned instead. If the batch fails (a tenant deleted meanwhile, say), every job is written again
+ * in a transaction of its own, so one bad job never fails the others.
+ */
+export class SyntheticEffects implements SyntheticEffectWriter {
+  private readonly batches: GroupCommit<SyntheticEffect, AttemptOutcome>;
+
+  constructor(
+    private readonly pool: Pool,
+    options: { maxBatch?: number } = {},
+  ) {
+    this.batches = new GroupCommit((effects) => this.write(effects), { maxBatch: options.maxBatch ?? 500 });
+  }
+
+  record(effect: SyntheticEffect): Promise<AttemptOutcome> {
+    return this.batches.add(effect);
+  }
+
+  /** Resolves once every effect taken is written. */
+  idle(): Promise<void> {
+    return this.batches.idle();
+  }
+
+  private async write(effects: SyntheticEffect[]): Promise<AttemptOutcome[]> {
+    if (effects.length === 1) return [await recordSyntheticEffect(this.pool, effects[0] as SyntheticEffect)];
+    let rows: Map<string, EffectRow>;
+    try {
+      rows = await this.writeBatch(effects);
+    } catch {
+      return Promise.all(effects.map((effect) => recordSyntheticEffect(this.pool, effect)));
+    }
+    return Promise.all(
+      effects.map((effect) => {
+        const row = rows.get(effect.jobId);
+        // Neither written nor found: another attempt committed it while this batch ran, after the
+        // statement's snapshot. Ask again on its own.
+        if (!row) return recordSyntheticEffect(this.pool, effect);
+        return { applied: row.applied, result: row.observed };
+      }),
+    );
+  }
+
+  /**
+   * One simple-protocol query (no parameters, so every statement goes in one round trip): BEGIN,
+   * then per tenant its setting and one INSERT whose CTE returns the rows written (applied) and the
+   * rows earlier attempts wrote (not applied), then COMMIT. Values are escaped with pg's
+   * escapeLiteral (standard_conforming_strings is on in every supported PostgreSQL).
+   */
+  private async writeBatch(effects: SyntheticEffect[]): Promise<Map<string, EffectRow>> {
+    const byTenant = new Map<string, SyntheticEffect[]>();
+    for (const effect of effects) {
+      const list = byTenant.get(effect.tenantId);
+      if (list) list.push(effect);
+      else byTenant.set(effect.tenantId, [effect]);
+    }
+    const statements = ['BEGIN'];
+    for (const [tenantId, list] of byTenant) {
+      const tenant = escapeLiteral(tenantId);
+      const values = list.map((e) => `(${escapeLiteral(e.jobId)}::uuid, ${Math.trunc(e.attempt)}, ${escapeLiteral(JSON.stringify(e.observed))}::jsonb)`).join(',');
+      statements.push(
+        `SELECT set_config('app.tenant_id', ${tenant}, true)`,
+        `WITH v (job_id, attempt, observed) AS (VALUES ${values}),
+         ins AS (
+           INSERT INTO job_effects (job_id, tenant_id, attempt, observed)
+           SELECT v.job_id, ${tenant}, v.attempt, v.observed || jsonb_build_object('dbSessionTenant', current_setting('app.tenant_id', true))
+           FROM v ON CONFLICT (job_id) DO NOTHING
+           RETURNING job_id, observed)
+         SELECT job_id, observed, true AS applied FROM ins
+         UNION ALL
+         SELECT e.job_id, e.observed, false AS applied FROM job_effects e JOIN v ON v.job_id = e.job_id`,
+      );
+    }
+    statements.push('COMMIT');
+    const client = await this.pool.connect();
+    try {
+      const results = (await client.query(statements.join(';\n'))) as unknown as QueryResult<EffectRow>[];
+      const rows = new Map<string, EffectRow>();
+      for (const result of results) {
+        if (result.command !== 'SELECT' || !result.fields.some((f) => f.name === 'applied')) continue;
+        // `applied` rows come first: an effect this batch wrote is not also reported as found.
+        for (const row of result.rows) if (!rows.has(row.job_id)) rows.set(row.job_id, row);
+      }
+      return rows;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
