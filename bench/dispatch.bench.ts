@@ -34,6 +34,9 @@
  * Same throughput definition (first task start to last completion written back); CPU of this
  * process and of PostgreSQL; the same trickle (addJob -> task start -> completion written back).
  *
+ * `--cpu-prof`: every Fairway service runs with `--cpu-prof` and writes a V8 CPU profile when it exits
+ * into .fairway/cpu-prof/dispatch-<time>/ (open in Chrome DevTools, or `npx speedscope`).
+ *
  * JSON lines go to stdout (one object per measurement, each naming `impl` and its units), progress
  * to stderr. Databases, topics and consumer groups it created are removed at the end.
  */
@@ -150,16 +153,17 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
   for (const name of ['edge', 'edge-admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
   const definitions: ServiceDefinition[] = stackDefinition(infra, {
     ports,
-    env: {
-      SCHEDULER_TIERS: TIERS,
-      ...(options.cpuProfDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` } : {}),
-    },
+    env: { SCHEDULER_TIERS: TIERS },
+    // Node refuses --cpu-prof in NODE_OPTIONS, so it goes on each service's command line.
+    ...(options.cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] } : {}),
   });
   const definition = (name: string) => definitions.find((d) => d.name === name) as ServiceDefinition;
   const handles: ServiceHandle[] = [];
   const start = async (name: string) => {
     const handle: ServiceHandle = await startService(definition(name), { onLine: () => undefined });
     handles.push(handle);
+    // Profiles are named by pid only: say whose is whose.
+    if (options.cpuProfDir) progress(`${name} is pid ${handle.child.pid} (its profile: CPU.*.${handle.child.pid}.*.cpuprofile)`);
     return handle;
   };
   const owner = createPool({ connectionString: infra.urls.owner, applicationName: 'bench-dispatch', max: 4 });

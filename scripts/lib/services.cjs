@@ -54,7 +54,8 @@ function readable(line) {
 /**
  * The service processes of one Fairway stack.
  * @param {{ brokers: string, urls: {owner: string, app: string, scheduler: string}, topicPrefix: string }} infra
- * @param {{ ports: Record<string, number>, metricsPorts?: Record<string, number>, logLevel?: string, env?: Record<string,string> }} options
+ * @param {{ ports: Record<string, number>, metricsPorts?: Record<string, number>, logLevel?: string, env?: Record<string,string>, nodeArgs?: string[] }} options
+ *   `nodeArgs`: extra flags for every service's node, e.g. `--cpu-prof` (which NODE_OPTIONS refuses).
  */
 function stackDefinition(infra, options) {
   const { ports } = options;
@@ -68,20 +69,24 @@ function stackDefinition(infra, options) {
   };
   const metrics = (name) => (options.metricsPorts?.[name] ? { METRICS_PORT: String(options.metricsPorts[name]) } : {});
   const workerAddresses = ['worker-1', 'worker-2'].map((w) => `127.0.0.1:${ports[w]}`).join(',');
+  const nodeArgs = options.nodeArgs ?? [];
   return [
     {
       name: 'control-plane',
       entry: 'services/control-plane/src/main.js',
+      nodeArgs,
       env: { ...common, ...tls('control-plane'), DATABASE_URL: infra.urls.owner, CONTROL_PLANE_PORT: String(ports['control-plane']) },
     },
     ...['worker-1', 'worker-2'].map((name) => ({
       name,
       entry: 'services/worker/src/main.js',
+      nodeArgs,
       env: { ...common, ...tls('worker'), ...metrics(name), DATABASE_URL: infra.urls.app, WORKER_PORT: String(ports[name]), WORKER_ID: name },
     })),
     {
       name: 'scheduler',
       entry: 'services/scheduler/src/main.js',
+      nodeArgs,
       env: {
         ...common,
         ...tls('scheduler'),
@@ -94,6 +99,7 @@ function stackDefinition(infra, options) {
     {
       name: 'edge',
       entry: 'services/edge/src/main.js',
+      nodeArgs,
       env: {
         ...common,
         ...tls('edge'),
@@ -115,7 +121,7 @@ function stackDefinition(infra, options) {
  * than `timeoutMs`. `onLine` receives every output line (already prefixed).
  */
 function startService(definition, { onLine, timeoutMs = 60_000 } = {}) {
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, 'dist', definition.entry)], {
+  const child = spawn(process.execPath, [...(definition.nodeArgs ?? []), '--enable-source-maps', path.join(root, 'dist', definition.entry)], {
     cwd: root,
     env: { ...process.env, ...definition.env },
     stdio: ['ignore', 'pipe', 'pipe'],
