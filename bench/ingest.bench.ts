@@ -1,25 +1,35 @@
 /**
  * Ingest benchmark: commands per second from Kafka into the durable per-tenant queues.
  *
- *   npm run -s bench:ingest -- --json [--messages 60000] [--tenants 200] [--coalesce]
+ *   npm run -s bench:ingest -- --json [--messages 60000] [--tenants 200] [--rounds 2] [--coalesce] [--only fairway|bare-kafkajs-insert]
  *
  * One run, three sides, each a fresh consumer group reading the same 6-partition topic from the
- * beginning, timed from the first fetched batch to the last message made durable:
+ * beginning (partitions consumed 3 at a time, as the scheduler does), timed from the first fetched
+ * batch to the last message made durable:
  *   kafkajs-consume-only   a bare kafkajs consumer that reads and drops (the ceiling)
- *   bare-kafkajs-insert    a bare kafkajs consumer doing the same batched insert into a plain table
+ *   bare-kafkajs-insert    a bare kafkajs consumer writing the SAME rows into the SAME `jobs` table
+ *                          (the migrations' schema: its indexes, constraints and row-level security,
+ *                          as the scheduler's role) with no validation: JSON.parse, pick the columns,
+ *                          one plain `INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING` per batch
  *   fairway                the scheduler's CommandIngestor: parse + validate every message, tenant
  *                          from its own headers, catalog check, idempotent insert keyed by job id and
  *                          (tenant, idempotency key), dead-letters, offsets committed after commit
+ * The two inserting sides never share a table: each has its own database prepared by the same
+ * migrations, and its `jobs` table is truncated before each of its rounds, so both always insert into
+ * an equally empty table. Rounds alternate which side goes first (round 1 bare first, round 2
+ * fairway first, ...), so neither always pays for the other's aftermath (autovacuum, checkpoints).
+ * At the end the two tables must hold the same rows (a checksum of every inserted column).
  * --coalesce produces the commands as the edge publishes them (a tenant's commands of one send as one
  * record, here 5,000-command sends); figures stay commands per second.
- * Everything lives in a throw-away database and topic that are removed at the end.
+ * Everything lives in throw-away databases and a topic that are removed at the end.
  * Progress goes to stderr, JSON to stdout.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, upsertTenant } from '@fairway/db';
+import { jobTypes, type JobType } from '@fairway/jobs';
 import { coalesceCommandMessages, CommandHeader, commandMessage, createIdempotentProducer, createKafka, GroupCommitPublisher, topicNames } from '@fairway/kafka';
 import { createLogger } from '@fairway/telemetry';
 import type { TenantId } from '@fairway/tenant-context';
@@ -29,6 +39,9 @@ import { JobStore } from '../services/scheduler/src/job-store';
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092';
 const progress = (msg: string) => process.stderr.write(`[ingest] ${msg}\n`);
+
+const SIDES = ['bare-kafkajs-insert', 'fairway'] as const;
+type Side = (typeof SIDES)[number];
 
 /** Runs a consumer group over `topic` until `target` records are done; returns the seconds it took. */
 async function timeConsumer(kafka: Kafka, topic: string, target: number, eachBatch: (p: EachBatchPayload) => Promise<number>, concurrency = 3): Promise<number> {
@@ -60,32 +73,129 @@ async function timeConsumer(kafka: Kafka, topic: string, target: number, eachBat
   return (ended - started) / 1000;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, messages: { type: 'string' }, tenants: { type: 'string' }, coalesce: { type: 'boolean' } } });
-  const total = Number(values.messages ?? 60_000);
-  const tenantCount = Number(values.tenants ?? 200);
-  const database = `fairway_bench_ingest_${randomBytes(3).toString('hex')}`;
+/** A command body as produced, read without any validation. */
+interface RawCommand {
+  jobId: string;
+  type: string;
+  params: Record<string, unknown>;
+  priority?: number;
+  idempotencyKey?: string;
+  requestHash?: string;
+  acceptedAt: string;
+}
+
+/**
+ * The baseline's batch handler: what a team would write with kafkajs and pg and nothing else. The
+ * row is exactly the one the ingestor writes (the job class from the type's own function, the
+ * trace headers as JSON); nothing is checked, so a bad message would fail the whole batch.
+ */
+function bareInsert(pool: Pool) {
+  return async ({ batch, resolveOffset, commitOffsetsIfNecessary }: EachBatchPayload): Promise<number> => {
+    const ids: string[] = [];
+    const tenantIds: string[] = [];
+    const types: string[] = [];
+    const classes: string[] = [];
+    const params: string[] = [];
+    const priorities: number[] = [];
+    const keys: Array<string | null> = [];
+    const hashes: Array<string | null> = [];
+    const traces: string[] = [];
+    const acceptedAts: string[] = [];
+    const partitions: number[] = [];
+    const row = (tenantId: string, command: RawCommand, trace: Record<string, unknown>) => {
+      ids.push(command.jobId);
+      tenantIds.push(tenantId);
+      types.push(command.type);
+      classes.push(jobTypes[command.type as JobType].jobClass(command.params as never));
+      params.push(JSON.stringify(command.params));
+      priorities.push(command.priority ?? 0);
+      keys.push(command.idempotencyKey ?? null);
+      hashes.push(command.requestHash ?? null);
+      traces.push(JSON.stringify(trace));
+      acceptedAts.push(command.acceptedAt);
+      partitions.push(batch.partition);
+    };
+    for (const message of batch.messages) {
+      const tenantId = message.key?.toString() ?? '';
+      const value = JSON.parse(message.value?.toString() ?? 'null') as unknown;
+      if (message.headers?.[CommandHeader.batch] !== undefined) {
+        // A coalesced record: a JSON array of {trace, body}, one row per command.
+        for (const entry of value as Array<{ trace: Record<string, string>; body: RawCommand }>) row(tenantId, entry.body, entry.trace);
+        continue;
+      }
+      const trace: Record<string, string> = {};
+      for (const name of [CommandHeader.traceparent, CommandHeader.tracestate, CommandHeader.baggage]) {
+        const header = message.headers?.[name];
+        if (header !== undefined) trace[name] = header.toString();
+      }
+      row(tenantId, value as RawCommand, trace);
+    }
+    await pool.query(
+      `INSERT INTO jobs (id, tenant_id, type, job_class, params, priority, idempotency_key, request_hash, trace_headers, accepted_at, partition)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::int[])
+       ON CONFLICT DO NOTHING`,
+      [ids, tenantIds, types, classes, params, priorities, keys, hashes, traces, acceptedAts, partitions],
+    );
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
+    return batch.messages.length;
+  };
+}
+
+/** One side's throw-away database: the migrations' schema, the bench tenants, its pools. */
+interface SideDatabase {
+  name: string;
+  owner: Pool;
+  scheduler: Pool;
+}
+
+async function prepareSideDatabase(database: string, tenants: readonly TenantId[]): Promise<SideDatabase> {
   const adminUrl = new URL(ADMIN);
   adminUrl.pathname = `/${database}`;
   progress(`preparing database ${database}`);
   const prepared = await prepareDatabase(adminUrl.toString());
-  const owner = createPool({ connectionString: prepared.urls.owner, applicationName: 'bench-ingest-owner', max: 4 });
-  const schedulerPool = createPool({ connectionString: prepared.urls.scheduler, applicationName: 'bench-ingest', max: 8 });
+  const owner = createPool({ connectionString: prepared.urls.owner, applicationName: 'bench-ingest-owner', max: 2 });
+  const scheduler = createPool({ connectionString: prepared.urls.scheduler, applicationName: 'bench-ingest', max: 8 });
+  for (const id of tenants) await upsertTenant(owner, { id });
+  return { name: database, owner, scheduler };
+}
+
+/** The rows of `jobs` as both sides write them: count and a checksum over every inserted column. */
+async function rowsDigest(db: SideDatabase): Promise<{ rows: number; digest: string }> {
+  // As the scheduler's role: the table forces row-level security, and only that role's policy sees every tenant.
+  const { rows } = await db.scheduler.query<{ n: string; digest: string | null }>(
+    `SELECT count(*) AS n, md5(string_agg(concat_ws('|', id, tenant_id, type, job_class, params::text, priority, idempotency_key, request_hash,
+            trace_headers::text, accepted_at, partition), ',' ORDER BY id)) AS digest FROM jobs`,
+  );
+  return { rows: Number(rows[0]?.n ?? 0), digest: rows[0]?.digest ?? '' };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean' }, messages: { type: 'string' }, tenants: { type: 'string' }, rounds: { type: 'string' }, coalesce: { type: 'boolean' }, only: { type: 'string' } },
+  });
+  const total = Number(values.messages ?? 60_000);
+  const tenantCount = Number(values.tenants ?? 200);
+  const rounds = Math.max(1, Number(values.rounds ?? 2));
+  if (values.only !== undefined && !(SIDES as readonly string[]).includes(values.only)) throw new Error(`--only must be one of ${SIDES.join(', ')} (got '${values.only}')`);
+  const sides = values.only === undefined ? SIDES : [values.only as Side];
+  const prefix = `fairway_bench_ingest_${randomBytes(3).toString('hex')}`;
   const kafka = createKafka({ brokers: BROKERS, clientId: 'bench-ingest' });
   const topics = topicNames(`bench-ingest-${randomBytes(3).toString('hex')}`);
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
+  const databases = new Map<Side, SideDatabase>();
 
   try {
-    const tenants: TenantId[] = [];
-    for (let i = 0; i < tenantCount; i += 1) {
-      const id = `bench-${i}` as TenantId;
-      await upsertTenant(owner, { id });
-      tenants.push(id);
-    }
-    await owner.query('CREATE TABLE bench_ingest_bare (id uuid PRIMARY KEY, tenant_id text NOT NULL, body jsonb NOT NULL)');
-    await owner.query('GRANT INSERT, SELECT ON bench_ingest_bare TO fairway_scheduler');
+    const tenants = Array.from({ length: tenantCount }, (_, i) => `bench-${i}` as TenantId);
+    for (const side of sides) databases.set(side, await prepareSideDatabase(`${prefix}_${side === 'fairway' ? 'fairway' : 'bare'}`, tenants));
 
     progress(`producing ${total} commands for ${tenantCount} tenants`);
     const producer = createIdempotentProducer(kafka);
@@ -103,6 +213,7 @@ async function main(): Promise<void> {
       // --coalesce: as the edge publishes, a tenant's commands of one send as one record.
       await producer.send({ topic: topics.commands, messages: values.coalesce ? coalesceCommandMessages(messages) : messages, acks: -1 });
     }
+    await producer.disconnect();
 
     const offsets = await admin.fetchTopicOffsets(topics.commands);
     const records = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
@@ -113,42 +224,36 @@ async function main(): Promise<void> {
       return batch.messages.length;
     });
 
-    progress('bare-kafkajs-insert ...');
-    const bareSeconds = await timeConsumer(kafka, topics.commands, records, async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
-      const ids: string[] = [];
-      const tenantIds: string[] = [];
-      const bodies: string[] = [];
-      for (const message of batch.messages) {
-        const body = message.value?.toString() ?? '{}';
-        const tenantId = message.key?.toString() ?? '';
-        // A coalesced record is a JSON array of {trace, body}: one row per command, no validation.
-        const commands = message.headers?.[CommandHeader.batch] === undefined ? [JSON.parse(body) as { jobId: string }] : (JSON.parse(body) as Array<{ body: { jobId: string } }>).map((entry) => entry.body);
-        for (const command of commands) {
-          ids.push(command.jobId);
-          tenantIds.push(tenantId);
-          bodies.push(commands.length === 1 ? body : JSON.stringify(command));
-        }
-      }
-      await schedulerPool.query('INSERT INTO bench_ingest_bare SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[]) ON CONFLICT DO NOTHING', [ids, tenantIds, bodies]);
-      resolveOffset(batch.lastOffset());
-      await commitOffsetsIfNecessary();
-      return batch.messages.length;
-    });
-
-    progress('fairway CommandIngestor ...');
     const deadLetterProducer = createIdempotentProducer(kafka);
     await deadLetterProducer.connect();
-    const ingestor = new CommandIngestor(
-      new JobStore(schedulerPool, 'bench'),
-      new GroupCommitPublisher({ producer: deadLetterProducer, topic: topics.commandsDeadLetter }),
-      createLogger('bench-ingest', 'silent'),
-      () => undefined,
-    );
-    const fairwaySeconds = await timeConsumer(kafka, topics.commands, records, (payload) => ingestor.handleBatch(payload));
+    const handlers: Record<Side, (db: SideDatabase) => (payload: EachBatchPayload) => Promise<number>> = {
+      'bare-kafkajs-insert': (db) => bareInsert(db.scheduler),
+      fairway: (db) => {
+        const ingestor = new CommandIngestor(
+          new JobStore(db.scheduler, 'bench'),
+          new GroupCommitPublisher({ producer: deadLetterProducer, topic: topics.commandsDeadLetter }),
+          createLogger('bench-ingest', 'silent'),
+          () => undefined,
+        );
+        return (payload) => ingestor.handleBatch(payload);
+      },
+    };
+    const seconds: Record<Side, number[]> = { 'bare-kafkajs-insert': [], fairway: [] };
+    for (let round = 0; round < rounds; round += 1) {
+      const order = round % 2 === 0 ? sides : [...sides].reverse();
+      for (const side of order) {
+        const db = databases.get(side) as SideDatabase;
+        // Each round of each side starts from an equally empty table.
+        await db.owner.query('TRUNCATE jobs');
+        progress(`round ${round + 1}: ${side} ...`);
+        seconds[side].push(await timeConsumer(kafka, topics.commands, records, handlers[side](db)));
+      }
+    }
     await deadLetterProducer.disconnect();
-    await producer.disconnect();
-    const { rows } = await schedulerPool.query<{ n: string }>('SELECT count(*) AS n FROM jobs');
 
+    const digests = new Map<Side, { rows: number; digest: string }>();
+    for (const side of sides) digests.set(side, await rowsDigest(databases.get(side) as SideDatabase));
+    const perSec = (s: number) => Math.round(total / s);
     const result = {
       benchmark: 'ingest',
       messages: total,
@@ -156,23 +261,39 @@ async function main(): Promise<void> {
       coalesced: values.coalesce === true,
       tenants: tenantCount,
       partitions: 6,
-      // Commands (not records) per second: with --coalesce a record carries several.
+      rounds,
+      // Commands (not records) per second: with --coalesce a record carries several. commandsPerSec
+      // is the median of the rounds; perRound lists each round in order.
       results: [
-        { impl: 'fairway', cmdsPerSec: Math.round(total / fairwaySeconds), durableRows: Number(rows[0]?.n ?? 0) },
-        { impl: 'bare-kafkajs-insert', cmdsPerSec: Math.round(total / bareSeconds) },
-        { impl: 'kafkajs-consume-only', cmdsPerSec: Math.round(total / consumeOnlySeconds) },
+        ...sides.map((side) => ({
+          impl: side,
+          commandsPerSec: perSec(median(seconds[side])),
+          perRound: seconds[side].map(perSec),
+          durableRows: digests.get(side)?.rows,
+        })),
+        { impl: 'kafkajs-consume-only', commandsPerSec: perSec(consumeOnlySeconds) },
       ],
-      ratios: { fairwayVsBareInsert: +(bareSeconds / fairwaySeconds).toFixed(2), fairwayVsConsumeOnly: +(consumeOnlySeconds / fairwaySeconds).toFixed(2) },
+      ratios:
+        sides.length === 2
+          ? {
+              fairwayVsBareInsert: +(median(seconds['bare-kafkajs-insert']) / median(seconds.fairway)).toFixed(2),
+              fairwayVsBareInsertPerRound: seconds.fairway.map((s, i) => +((seconds['bare-kafkajs-insert'][i] as number) / s).toFixed(2)),
+              fairwayVsConsumeOnly: +(consumeOnlySeconds / median(seconds.fairway)).toFixed(2),
+            }
+          : {},
+      sameRows: sides.length === 2 ? digests.get('fairway')?.digest === digests.get('bare-kafkajs-insert')?.digest : undefined,
     };
     console.log(values.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
   } finally {
     await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
     await admin.disconnect();
-    await owner.end();
-    await schedulerPool.end();
+    for (const db of databases.values()) {
+      await db.owner.end();
+      await db.scheduler.end();
+    }
     const server = new Client({ connectionString: ADMIN });
     await server.connect();
-    await server.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    for (const db of databases.values()) await server.query(`DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
     await server.end();
   }
 }
