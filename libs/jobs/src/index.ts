@@ -10,4 +10,5 @@ export {
   type JobTypeDefinition,
   type ValidatedJob,
 } from './job-types';
+export { compileSchema, CompiledSchema } from './compiled-schema';
 export { JOB_STATES, TERMINAL_STATES, type JobState } from './job-state';

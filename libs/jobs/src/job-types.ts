@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UnknownJobTypeError, ValidationError } from '@fairway/errors';
+import { compileSchema, type CompiledSchema } from './compiled-schema';
 
 /** Capacity tiers: heavy work never takes the slots of the others. */
 export const JOB_CLASSES = ['interactive', 'standard', 'heavy'] as const;
@@ -53,6 +54,9 @@ export type JobType = keyof typeof jobTypes;
 /** The known job type names. */
 export const JOB_TYPE_NAMES = Object.keys(jobTypes) as JobType[];
 
+/** Each type's params schema with its compiled check: every command ingested is validated here. */
+const compiledParams = new Map<string, CompiledSchema<z.ZodTypeAny>>(Object.entries(jobTypes).map(([name, definition]) => [name, compileSchema(definition.params)]));
+
 /** A validated job: its type, parameters, class and estimate. */
 export interface ValidatedJob {
   type: JobType;
@@ -69,7 +73,7 @@ export function validateJob(type: string, params: unknown): ValidatedJob {
   if (!Object.prototype.hasOwnProperty.call(jobTypes, type)) throw new UnknownJobTypeError(type, JOB_TYPE_NAMES);
   // Widened to the common shape: each type checks its own params before its functions see them.
   const definition: JobTypeDefinition = jobTypes[type as JobType];
-  const parsed = definition.params.safeParse(params ?? {});
+  const parsed = (compiledParams.get(type) as CompiledSchema<z.ZodTypeAny>).safeParse(params ?? {});
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({
       path: ['params', ...issue.path].join('.'),

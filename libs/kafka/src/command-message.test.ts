@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import type { KafkaMessage, Message } from 'kafkajs';
+import { compileSchema } from '@fairway/jobs';
 import type { TenantId } from '@fairway/tenant-context';
 import {
   coalesceCommandMessages,
+  commandBodySchema,
   CommandHeader,
   commandMessage,
   parseCommandMessage,
@@ -139,5 +141,84 @@ describe('readCommandMessage', () => {
 
   it('tells parseCommandMessage callers to read a batch with readCommandMessage', () => {
     expect(() => parseCommandMessage(batch([{ body: body() }]))).toThrow(/read it with readCommandMessage/);
+  });
+});
+
+describe('the command body check', () => {
+  const compiled = compileSchema(commandBodySchema);
+  const stringAround = (max: number) => fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('', 'x'.repeat(max), 'x'.repeat(max + 1)));
+  const validBody = fc.record(
+    {
+      jobId: fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase())),
+      type: fc.string({ minLength: 1, maxLength: 100 }),
+      params: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue(), { maxKeys: 4 }),
+      priority: fc.integer({ min: -100, max: 100 }),
+      idempotencyKey: fc.string({ minLength: 1, maxLength: 255 }),
+      requestHash: fc.string({ maxLength: 128 }),
+      acceptedAt: fc.oneof(
+        fc.date({ noInvalidDate: true, min: new Date(Date.UTC(0, 0, 1)), max: new Date(Date.UTC(9999, 11, 31)) }).map((d) => d.toISOString()),
+        fc.date({ noInvalidDate: true, min: new Date(0) }).map((d) => d.toISOString().replace(/\.\d+Z$/, '.123456Z')),
+      ),
+    },
+    { requiredKeys: ['jobId', 'type', 'params', 'acceptedAt'] },
+  );
+  // Each field's near misses: a wrong type, a bound just crossed, a format almost right.
+  const nearMiss: Record<string, fc.Arbitrary<unknown>> = {
+    jobId: fc.oneof(fc.string({ maxLength: 40 }), fc.tuple(fc.uuid(), fc.nat(35)).map(([u, at]) => u.slice(0, at) + 'g' + u.slice(at + 1)), fc.uuid().map((u) => u.replace(/-/g, ''))),
+    type: stringAround(100),
+    params: fc.oneof(fc.constant(JSON.parse('{"__proto__": 1}') as object), fc.jsonValue()),
+    priority: fc.oneof(fc.integer({ min: -101, max: 101 }), fc.double(), fc.constant(undefined), fc.string({ maxLength: 3 })),
+    idempotencyKey: stringAround(255),
+    requestHash: stringAround(128),
+    acceptedAt: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString().replace('Z', '+00:00')),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 16)),
+      fc.constantFrom('2026-02-29T00:00:00Z', '2024-02-29T00:00:00Z', '2026-11-26T24:00:00Z'),
+      fc.string({ maxLength: 30 }),
+    ),
+    extra: fc.jsonValue(),
+  };
+  const nearBody = fc
+    .tuple(validBody, fc.array(fc.tuple(fc.constantFrom(...Object.keys(nearMiss)), fc.boolean()), { maxLength: 2 }))
+    .chain(([valid, misses]) =>
+      fc.tuple(fc.constant(valid), fc.tuple(...misses.map(([field, remove]) => (remove ? fc.constant([field, 'remove'] as const) : nearMiss[field]!.map((v) => [field, v] as const))))),
+    )
+    .map(([valid, misses]) => {
+      const out: Record<string, unknown> = { ...valid };
+      for (const [field, value] of misses) {
+        if (value === 'remove') delete out[field];
+        else out[field] = value;
+      }
+      return out;
+    });
+
+  it('reads any body near a command exactly as the zod schema does: verdict, value and issues', () => {
+    fc.assert(
+      fc.property(fc.oneof(nearBody, fc.jsonValue()), (input) => {
+        const ours = compiled.safeParse(input);
+        const zods = commandBodySchema.safeParse(input);
+        expect(ours.success).toBe(zods.success);
+        if (ours.success && zods.success) expect(ours.data).toStrictEqual(zods.data);
+        if (!ours.success && !zods.success) expect(ours.error.issues).toEqual(zods.error.issues);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('decides a valid body without zod', () => {
+    expect(compiled.complete).toBe(true);
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1_000 }), fc.constantFrom('synthetic', 'export'), (n, type) => expect(compiled.accepts({ ...body(type), idempotencyKey: `k-${n}` })).toBe(true)));
+  });
+
+  it.each([
+    ['a job id that is not a uuid', { jobId: 'job-1' }, 'value is not a command: jobId: Invalid uuid'],
+    ['an acceptedAt with an offset', { acceptedAt: '2026-11-26T10:00:00+01:00' }, 'value is not a command: acceptedAt: Invalid datetime'],
+    ['a fractional priority', { priority: 1.5 }, 'value is not a command: priority: Expected integer, received float'],
+    ['an unknown field', { sql: 'drop' }, "value is not a command: (root): Unrecognized key(s) in object: 'sql'"],
+  ])('dead-letters %s with the reason zod gives', (_name, change, reason) => {
+    const reads = readCommandMessage(consumed({ key: 'acme', value: JSON.stringify({ ...body(), ...change }), headers: { 'fairway-tenant-id': 'acme' } }));
+    const only = reads[0] as CommandRead;
+    if (!('error' in only)) throw new Error('expected an error');
+    expect(only.error.reason).toBe(reason);
   });
 });

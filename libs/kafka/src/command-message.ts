@@ -1,5 +1,6 @@
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
 import { z } from 'zod';
+import { compileSchema } from '@fairway/jobs';
 import { extractKafkaHeaders, kafkaHeaderString, TENANT_KAFKA_HEADER, type TenantId } from '@fairway/tenant-context';
 
 /** Kafka header names of a command, beside the tenant header. */
@@ -36,6 +37,9 @@ export const commandBodySchema = z
   .strict();
 
 export type CommandBody = z.output<typeof commandBodySchema>;
+
+/** The body schema with its compiled check: ingest validates every command with it. */
+const compiledBody = compileSchema(commandBodySchema);
 
 /** A command read from Kafka, with its tenant from the headers and its trace headers kept. */
 export interface CommandEnvelope {
@@ -81,7 +85,7 @@ function messageTenant(message: Pick<KafkaMessage, 'key' | 'headers'>): TenantId
 }
 
 function commandBody(json: unknown, where = 'value'): CommandBody {
-  const parsed = commandBodySchema.safeParse(json);
+  const parsed = compiledBody.safeParse(json);
   if (!parsed.success) {
     throw new CommandParseError(
       `${where} is not a command: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
