@@ -139,4 +139,42 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     expect(rows.map((r) => r.id).sort()).toEqual([...good].sort());
     for (const id of good) expect(durable.filter((job) => job.id === id)).toHaveLength(1);
   });
+
+  it('hands the dispatcher exactly the jobs it inserted, as the jobs table holds them', async () => {
+    const upper = randomUUID().toUpperCase();
+    const repeated = randomUUID();
+    const keyed = randomUUID();
+    const sameKey = randomUUID();
+    const last = randomUUID();
+    const key = `key-${randomUUID()}`;
+    const at = (ms: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, 0, ms)).toISOString();
+    const send = (jobId: string, extra: { idempotencyKey?: string; acceptedAt?: string; params?: Record<string, unknown> } = {}) =>
+      commandMessage(tenant, { jobId, type: 'synthetic', params: extra.params ?? { ms: 5 }, priority: 3, acceptedAt: extra.acceptedAt ?? at(1), ...(extra.idempotencyKey ? { idempotencyKey: extra.idempotencyKey } : {}) }, {});
+    await producer.send({
+      topic: topics.commands,
+      messages: [
+        send(upper, { acceptedAt: '2026-11-26T12:00:00.123456Z', params: { ms: 7, class: 'heavy' } }),
+        send(repeated, { acceptedAt: at(2) }),
+        // The same id again in the same send, and a second job id for an idempotency key already used.
+        send(repeated, { acceptedAt: at(3) }),
+        send(keyed, { idempotencyKey: key, acceptedAt: at(4) }),
+        send(sameKey, { idempotencyKey: key, acceptedAt: at(5) }),
+        send(last, { acceptedAt: '2026-11-26T12:00:00Z' }),
+      ],
+      acks: -1,
+    });
+
+    const ours = [upper.toLowerCase(), repeated, keyed, sameKey, last];
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !durable.some((job) => job.id === last)) await new Promise((resolve) => setTimeout(resolve, 50));
+    const { rows } = await pools.scheduler.query<{ id: string; tenant_id: string; type: string; job_class: string; params: Record<string, unknown>; priority: number; partition: number; accepted_at: Date }>(
+      'SELECT id, tenant_id, type, job_class, params, priority, partition, accepted_at FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id',
+      [ours],
+    );
+    expect(rows.map((row) => row.id)).toEqual([upper.toLowerCase(), repeated, keyed, last].sort());
+    const handed = durable.filter((job) => ours.includes(job.id)).sort((a, b) => a.id.localeCompare(b.id));
+    expect(handed).toEqual(
+      rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, type: row.type, jobClass: row.job_class, params: row.params, priority: row.priority, partition: row.partition, acceptedAt: row.accepted_at })),
+    );
+  });
 });

@@ -157,29 +157,71 @@ export class JobStore {
   /**
    * Inserts jobs in one statement; a job id or (tenant, idempotency key) seen before is skipped,
    * so a redelivered command never becomes a second job. Returns the jobs actually inserted.
+   *
+   * PostgreSQL answers with one row, not one per job: NULL when every job was inserted (the usual
+   * case), else the ids it did insert. The jobs returned are built from `jobs` themselves rather
+   * than read back: parsing every inserted row (its params, trace headers and timestamps) again cost
+   * the ingest more than the insert's own bookkeeping (docs/benchmarks.md, bench:ingest). The id is
+   * PostgreSQL's text form of the uuid (lower case), as loadQueued gives it; when a batch repeats an
+   * id, its first occurrence is the one inserted (the rows of unnest are inserted in order).
    */
   async insertJobs(jobs: readonly NewJob[]): Promise<QueuedJob[]> {
     if (jobs.length === 0) return [];
-    const { rows } = await this.pool.query<QueuedRow>(
-      `INSERT INTO jobs (id, tenant_id, type, job_class, params, priority, idempotency_key, request_hash, trace_headers, accepted_at, partition)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::int[])
-       ON CONFLICT DO NOTHING
-       RETURNING ${QUEUED_COLUMNS}`,
-      [
-        jobs.map((j) => j.id),
-        jobs.map((j) => j.tenantId),
-        jobs.map((j) => j.type),
-        jobs.map((j) => j.jobClass),
-        jobs.map((j) => JSON.stringify(j.params)),
-        jobs.map((j) => j.priority),
-        jobs.map((j) => j.idempotencyKey ?? null),
-        jobs.map((j) => j.requestHash ?? null),
-        jobs.map((j) => JSON.stringify(j.traceHeaders)),
-        jobs.map((j) => j.acceptedAt),
-        jobs.map((j) => j.partition),
-      ],
+    const n = jobs.length;
+    const ids = new Array<string>(n);
+    const tenantIds = new Array<string>(n);
+    const types = new Array<string>(n);
+    const classes = new Array<string>(n);
+    const params = new Array<string>(n);
+    const priorities = new Array<number>(n);
+    const keys = new Array<string | null>(n);
+    const hashes = new Array<string | null>(n);
+    const traces = new Array<string>(n);
+    const acceptedAts = new Array<string>(n);
+    const partitions = new Array<number>(n);
+    for (let i = 0; i < n; i += 1) {
+      const job = jobs[i] as NewJob;
+      ids[i] = job.id;
+      tenantIds[i] = job.tenantId;
+      types[i] = job.type;
+      classes[i] = job.jobClass;
+      params[i] = JSON.stringify(job.params);
+      priorities[i] = job.priority;
+      keys[i] = job.idempotencyKey ?? null;
+      hashes[i] = job.requestHash ?? null;
+      traces[i] = JSON.stringify(job.traceHeaders);
+      acceptedAts[i] = job.acceptedAt;
+      partitions[i] = job.partition;
+    }
+    const { rows } = await this.pool.query<{ ids: string[] | null }>(
+      `WITH inserted AS (
+         INSERT INTO jobs (id, tenant_id, type, job_class, params, priority, idempotency_key, request_hash, trace_headers, accepted_at, partition)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::int[])
+         ON CONFLICT DO NOTHING
+         RETURNING id
+       )
+       SELECT CASE WHEN count(*) = cardinality($1::uuid[]) THEN NULL ELSE array_agg(id::text) END AS ids FROM inserted`,
+      [ids, tenantIds, types, classes, params, priorities, keys, hashes, traces, acceptedAts, partitions],
     );
-    return rows.map(toQueued);
+    const queuedFromNew = (job: NewJob): QueuedJob => ({
+      id: job.id.toLowerCase(),
+      tenantId: job.tenantId,
+      type: job.type,
+      jobClass: job.jobClass,
+      params: job.params,
+      priority: job.priority,
+      partition: job.partition,
+      acceptedAt: new Date(job.acceptedAt),
+    });
+    const inserted = rows[0]?.ids;
+    if (inserted === null || inserted === undefined) return jobs.map(queuedFromNew);
+    const pending = new Set(inserted);
+    const out: QueuedJob[] = [];
+    for (const job of jobs) {
+      const queued = queuedFromNew(job);
+      if (pending.delete(queued.id)) out.push(queued);
+    }
+    return out;
   }
 
   /** Status of each of `tenantIds` the catalog knows (unknown ones are absent). */
