@@ -22,3 +22,4 @@ export {
   type CommandSource,
 } from './command-message';
 export { deadLetterMessage, DeadLetterHeader } from './dead-letter';
+export { JobEventLog, jobEventsMessage, readJobEvents, JobEventHeader, type JobEvent, type JobEventLogOptions } from './job-events';

@@ -1,7 +1,7 @@
 import '@fairway/telemetry/register';
 import { createPool } from '@fairway/db';
 import { addHealthService, bindServiceServer, createServiceServer, FAIRWAY_TRUST_POLICIES, loadSchedulerAdminProto, shutdownServer } from '@fairway/grpc';
-import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, topicNames } from '@fairway/kafka';
+import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, JobEventLog, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, setTenantGauge, stopTelemetry } from '@fairway/telemetry';
 import { addSchedulerAdmin, schedulerAdminHandlers } from './admin';
 import { CatalogListener } from './catalog-listener';
@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const deadLetters = new GroupCommitPublisher({ producer, topic: topics.commandsDeadLetter });
-  const events = new GroupCommitPublisher({ producer, topic: topics.jobEvents });
+  const eventPublisher = new GroupCommitPublisher({ producer, topic: topics.jobEvents });
+  const events = new JobEventLog({ publisher: eventPublisher, onError: (err, count) => log.warn({ err, events: count }, 'job events not published') });
 
   // Tiers given as shares follow the capacity the connected workers advertise.
   const sharedTiers = Object.values(config.tiers).some((tier) => 'share' in tier && tier.share !== undefined);
@@ -66,13 +67,7 @@ async function main(): Promise<void> {
         metrics.transitions.inc({ tenant: metrics.tenant.label(job.tenantId), state });
         metrics.inFlight.set(dispatcher.active);
         // Job events follow the database; a lost event never loses a job (the row is the truth).
-        events
-          .publish({
-            key: job.tenantId,
-            value: JSON.stringify({ jobId: job.id, tenantId: job.tenantId, state, attempt: job.attempt, error, at: new Date().toISOString() }),
-            headers: { 'fairway-tenant-id': job.tenantId, 'fairway-job-id': job.id },
-          })
-          .catch((err: unknown) => log.warn({ err, jobId: job.id }, 'job event not published'));
+        events.publish({ jobId: job.id, tenantId: job.tenantId, state, attempt: job.attempt, error, at: new Date().toISOString() });
       },
       onDispatched: (job, tier, waitMs) => {
         metrics.dispatched.inc({ tenant: metrics.tenant.label(job.tenantId), class: tier });
@@ -181,7 +176,8 @@ async function main(): Promise<void> {
     await consumer.disconnect();
     await dispatcher.stop();
     await listener.stop();
-    await Promise.all([deadLetters.close(), events.close()]);
+    await events.flush();
+    await Promise.all([deadLetters.close(), eventPublisher.close()]);
     await producer.disconnect();
     await shutdownServer(adminServer, 2_000);
     workers.close();
