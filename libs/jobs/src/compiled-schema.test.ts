@@ -83,10 +83,11 @@ describe('compileSchema', () => {
     ['a format it does not reproduce', z.string().email()],
     ['a passthrough object', z.object({ a: z.number() }).passthrough()],
     ['an array', z.array(z.number())],
+    ['a shape key every object inherits', z.object({ toString: z.unknown() })],
   ])('leaves %s to zod, never deciding', (_name, schema) => {
     const compiled = compileSchema(schema as z.ZodTypeAny);
     expect(compiled.complete).toBe(false);
-    for (const input of [2, ' a@b.co ', '4', { a: 1 }, [1]]) {
+    for (const input of [2, ' a@b.co ', '4', { a: 1 }, [1], {}]) {
       expect(compiled.accepts(input)).toBe(false);
       expectSameAsZod(compiled, input);
     }

@@ -32,7 +32,11 @@ export class CompiledSchema<S extends z.ZodTypeAny> {
     return this.check(input) !== UNDECIDED;
   }
 
-  /** As zod's `safeParse`, with the same result; valid inputs skip zod when the check accepts them. */
+  /**
+   * As zod's `safeParse`, with the same result; valid inputs skip zod when the check accepts them.
+   * An accepted input that zod would only have copied (nothing stripped, defaulted or converted) is
+   * returned itself rather than copied: parse freshly parsed JSON, or do not mutate the result.
+   */
   safeParse(input: unknown): z.SafeParseReturnType<z.input<S>, z.output<S>> {
     const value = this.check(input);
     if (value !== UNDECIDED) return { success: true, data: value as z.output<S> };
@@ -160,20 +164,37 @@ function compileObject(schema: z.AnyZodObject): Compiled {
   if (!(catchall instanceof z.ZodNever) || unknownKeys === 'passthrough') return undecided;
   const strict = unknownKeys === 'strict';
   const entries = Object.entries(schema.shape as z.ZodRawShape).map(([key, value]) => ({ key, field: compile(value) }));
-  // zod never sets an own `__proto__` on its output; such a shape is left to it.
-  if (entries.some(({ key }) => key === '__proto__')) return undecided;
+  // A key every object inherits (`toString`, `__proto__`, ...) is "in" any input: left to zod.
+  if (entries.some(({ key }) => key in Object.prototype)) return undecided;
   const keys = new Set(entries.map(({ key }) => key));
+  // The fields' values of the input being checked (a check never runs inside itself: no recursion).
+  const values = new Array<unknown>(entries.length);
   return {
     check: (input) => {
       if (!isPlainObject(input)) return UNDECIDED;
-      if (strict) for (const key in input) if (!keys.has(key)) return UNDECIDED;
+      let extra = false;
+      for (const key in input) {
+        if (keys.has(key)) continue;
+        if (strict) return UNDECIDED;
+        extra = true;
+        break;
+      }
+      let same = !extra;
+      for (let i = 0; i < entries.length; i += 1) {
+        const raw = input[(entries[i] as (typeof entries)[number]).key];
+        const value = (entries[i] as (typeof entries)[number]).field.check(raw);
+        if (value === UNDECIDED) return UNDECIDED;
+        values[i] = value;
+        if (value !== raw) same = false;
+      }
+      // Nothing stripped, defaulted or converted: zod's output would be a copy equal to the input.
+      if (same) return input;
       // The output as zod builds it: the shape's keys in the shape's order, a key kept when the input
       // has it (even as undefined) or its schema gave it a value (a default).
       const out: Record<string, unknown> = {};
-      for (const { key, field } of entries) {
-        const value = field.check(input[key]);
-        if (value === UNDECIDED) return UNDECIDED;
-        if (value !== undefined || key in input) out[key] = value;
+      for (let i = 0; i < entries.length; i += 1) {
+        const { key } = entries[i] as (typeof entries)[number];
+        if (values[i] !== undefined || key in input) out[key] = values[i];
       }
       return out;
     },
@@ -210,7 +231,8 @@ function compileRecord(schema: z.ZodRecord): Compiled {
 }
 
 // zod 3's own formats (zod/v3/types.cjs), reproduced: the property tests hold them equal to zod's.
-const UUID = /^[0-9a-fA-F]{8}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{4}\b-[0-9a-fA-F]{12}$/i;
+// The uuid regex without zod's `\b`s: between a hex digit and '-' there always is a word boundary.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE_SOURCE =
   '((\\d\\d[2468][048]|\\d\\d[13579][26]|\\d\\d0[48]|[02468][048]00|[13579][26]00)-02-29|\\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\\d|3[01])|(0[469]|11)-(0[1-9]|[12]\\d|30)|(02)-(0[1-9]|1\\d|2[0-8])))';
 

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Message } from 'kafkajs';
 import { toFairwayError } from '@fairway/errors';
-import { validateJob } from '@fairway/jobs';
+import { validateJob, type ValidatedJob } from '@fairway/jobs';
 import { deadLetterMessage, readCommandMessage, type CommandSource, type GroupCommitPublisher } from '@fairway/kafka';
 import type { Logger } from '@fairway/telemetry';
 import type { JobStore, NewJob, QueuedJob } from './job-store';
@@ -49,9 +49,14 @@ export class CommandIngestor {
    */
   async handleBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<number> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return 0;
-    const jobs: Array<{ job: NewJob; source: CommandSource }> = [];
+    // The batch's valid commands as rows, each beside the message it came in (to dead-letter it if
+    // its tenant turns out not to take jobs): parallel arrays, no wrapper object per command.
+    const candidates: NewJob[] = [];
+    const sources: CommandSource[] = [];
+    const tenants = new Set<string>();
     const rejected: Message[] = [];
-    const deadLetter = (source: CommandSource, reason: string) => rejected.push(deadLetterMessage(source, { topic: batch.topic, partition: batch.partition }, reason));
+    const origin = { topic: batch.topic, partition: batch.partition };
+    const deadLetter = (source: CommandSource, reason: string) => rejected.push(deadLetterMessage(source, origin, reason));
     // Messages are read one by one with the tenant taken from each message's own headers:
     // eachBatch does not restore any per-message context, and one batch mixes tenants. A message may
     // carry several commands of its tenant (the edge coalesces them); each is its own job, and a bad
@@ -62,39 +67,46 @@ export class CommandIngestor {
           deadLetter(read.source, read.error.reason);
           continue;
         }
-        const command = read.command;
+        const { tenantId, body, traceHeaders } = read.command;
+        let job: ValidatedJob;
         try {
-          const job = validateJob(command.body.type, command.body.params);
-          jobs.push({
-            source: read.source,
-            job: {
-              id: command.body.jobId,
-              tenantId: command.tenantId,
-              type: job.type,
-              jobClass: job.jobClass,
-              params: job.params,
-              priority: command.body.priority,
-              idempotencyKey: command.body.idempotencyKey,
-              requestHash: command.body.requestHash,
-              traceHeaders: command.traceHeaders,
-              acceptedAt: command.body.acceptedAt,
-              partition: batch.partition,
-            },
-          });
+          job = validateJob(body.type, body.params);
         } catch (err) {
           deadLetter(read.source, `${toFairwayError(err).code}: ${(err as Error).message}`);
+          continue;
         }
+        candidates.push({
+          id: body.jobId,
+          tenantId,
+          type: job.type,
+          jobClass: job.jobClass,
+          params: job.params,
+          priority: body.priority,
+          idempotencyKey: body.idempotencyKey,
+          requestHash: body.requestHash,
+          traceHeaders,
+          acceptedAt: body.acceptedAt,
+          partition: batch.partition,
+        });
+        sources.push(read.source);
+        tenants.add(tenantId);
       }
     }
 
     // A suspended tenant's commands are kept (they wait until it resumes); an unknown or deleted
     // tenant's are dead-lettered with the reason.
-    const statuses = await this.store.tenantStatuses([...new Set(jobs.map(({ job }) => job.tenantId))]);
-    const accepted: NewJob[] = [];
-    for (const { job, source } of jobs) {
-      const status = statuses.get(job.tenantId);
-      if (status === 'active' || status === 'suspended' || status === 'provisioning') accepted.push(job);
-      else deadLetter(source, `${status === undefined ? 'unknown' : status} tenant '${job.tenantId}'`);
+    const tenantIds = [...tenants];
+    const statuses = await this.store.tenantStatuses(tenantIds);
+    const takesJobs = (status: string | undefined) => status === 'active' || status === 'suspended' || status === 'provisioning';
+    let accepted = candidates;
+    if (!tenantIds.every((tenant) => takesJobs(statuses.get(tenant)))) {
+      accepted = [];
+      for (let i = 0; i < candidates.length; i += 1) {
+        const job = candidates[i] as NewJob;
+        const status = statuses.get(job.tenantId);
+        if (takesJobs(status)) accepted.push(job);
+        else deadLetter(sources[i] as CommandSource, `${status === undefined ? 'unknown' : status} tenant '${job.tenantId}'`);
+      }
     }
 
     const inserted = await this.store.insertJobs(accepted);
@@ -105,9 +117,11 @@ export class CommandIngestor {
       this.hooks.onDeadLettered?.(reason);
       this.log.warn({ reason, topic: batch.topic, partition: batch.partition }, 'command dead-lettered');
     }
-    const perTenant = new Map<string, number>();
-    for (const job of accepted) perTenant.set(job.tenantId, (perTenant.get(job.tenantId) ?? 0) + 1);
-    for (const [tenant, count] of perTenant) this.hooks.onIngested?.(tenant, count);
+    if (this.hooks.onIngested) {
+      const perTenant = new Map<string, number>();
+      for (const job of accepted) perTenant.set(job.tenantId, (perTenant.get(job.tenantId) ?? 0) + 1);
+      for (const [tenant, count] of perTenant) this.hooks.onIngested(tenant, count);
+    }
 
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
