@@ -477,6 +477,11 @@ export class FairScheduler {
   }
 
   /** Whole-scheduler counters: tier occupancy and virtual times, queue sizes. */
+  /** Each tier's slots and the jobs running in them now (borrowed slots count for the lender). */
+  tierUsage(): Array<{ name: string; slots: number; inUse: number }> {
+    return this.tiers.map((tier) => ({ name: tier.name, slots: tier.slots, inUse: tier.inUse }));
+  }
+
   snapshot(): SchedulerSnapshot {
     return {
       tiers: this.tiers.map((tier) => ({

@@ -26,7 +26,16 @@ function requireTenant(value: string) {
 const CLEARABLE = new Set(['rate', 'burst', 'max_in_flight', 'maxInFlight']);
 
 /** fairway.scheduler.v1.SchedulerAdmin: live quotas, fleet statistics and explanations. */
-export function schedulerAdminHandlers(store: JobStore, dispatcher: FairDispatcher, replica: string): SchedulerAdminHandlers {
+export function schedulerAdminHandlers(
+  store: JobStore,
+  dispatcher: FairDispatcher,
+  replica: string,
+  capacity: () => { total: number; workers: Array<{ workerId: string; address: string; capacity: number; inUse: number }>; shares: Readonly<Record<string, number | undefined>> } = () => ({
+    total: 0,
+    workers: [],
+    shares: {},
+  }),
+): SchedulerAdminHandlers {
   return {
     GetTenantQuota: unaryHandler(async (req) => {
       const tenantId = requireTenant(req.tenantId);
@@ -72,8 +81,15 @@ export function schedulerAdminHandlers(store: JobStore, dispatcher: FairDispatch
       const busy = stats.filter((s) => s.queued > 0 || s.running > 0 || s.serviceMs > 0);
       const totalWeight = busy.reduce((sum, s) => sum + (quotaOf.get(s.tenantId)?.weight ?? 1), 0) || 1;
       const totalService = stats.reduce((sum, s) => sum + s.serviceMs, 0) || 1;
+      const live = capacity();
       return {
         replica,
+        capacity: {
+          total: live.total,
+          inUse: live.workers.reduce((sum, w) => sum + w.inUse, 0),
+          tiers: dispatcher.tierUsage().map((t) => ({ ...t, ...(live.shares[t.name] === undefined ? {} : { share: live.shares[t.name] }) })),
+          workers: live.workers,
+        },
         tenants: stats.map((s) => {
           const quota = quotaOf.get(s.tenantId);
           const weight = quota?.weight ?? 1;

@@ -122,6 +122,11 @@ export class FairDispatcher {
     this.wake();
   }
 
+  /** Each tier's slots and the jobs running in them now. */
+  tierUsage(): Array<{ name: string; slots: number; inUse: number }> {
+    return this.core.tierUsage();
+  }
+
   /** Why the tenant's next job waits. */
   explain(tenantId: string): Explanation {
     return this.core.explain(tenantId, this.now());

@@ -158,7 +158,10 @@ async function main(): Promise<void> {
   await workers.checkHealth();
 
   const adminServer = createServiceServer(config.security, FAIRWAY_TRUST_POLICIES.scheduler);
-  addSchedulerAdmin(adminServer, loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service, schedulerAdminHandlers(store, dispatcher, config.REPLICA_ID));
+  addSchedulerAdmin(adminServer, loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service, schedulerAdminHandlers(store, dispatcher, config.REPLICA_ID, () => ({
+      ...workers.capacity(),
+      shares: Object.fromEntries(Object.entries(config.tiers).map(([name, tier]) => [name, 'share' in tier ? tier.share : undefined])),
+    })));
   addHealthService(adminServer);
   await bindServiceServer(adminServer, `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}`, config.security);
 

@@ -12,6 +12,8 @@ export interface DispatchPolicy {
   nextWakeAt(now: number): number | undefined;
   setTenantQuota(tenant: string, patch: TenantQuotaPatch, now?: number): void;
   setTierSlots(tier: string, slots: number, now?: number): void;
+  /** Each tier's slots and the jobs running in them now. */
+  tierUsage(): Array<{ name: string; slots: number; inUse: number }>;
   explain(tenant: string, now: number): Explanation;
 }
 
@@ -86,6 +88,10 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
     if (this.slots.has(tier)) this.slots.set(tier, slots);
   }
 
+  tierUsage(): Array<{ name: string; slots: number; inUse: number }> {
+    return [...this.slots].map(([name, slots]) => ({ name, slots, inUse: this.inUse.get(name) ?? 0 }));
+  }
+
   setTenantQuota(): void {
     // Arrival order has no quotas: that is the point of the baseline.
   }
@@ -142,16 +148,22 @@ export function slotsForCapacity(tiers: Readonly<Record<string, TierSpec>>, capa
   const shared = Object.entries(tiers).filter(([, t]) => t.share !== undefined) as Array<[string, TierSpec & { share: number }]>;
   const exact = shared.map(([name, t]) => ({ name, exact: (capacity * t.share) / 100 }));
   const slots: Record<string, number> = {};
-  let left = Math.round(exact.reduce((sum, e) => sum + e.exact, 0));
-  for (const e of exact) {
-    slots[e.name] = Math.floor(e.exact);
-    left -= Math.floor(e.exact);
-  }
-  for (const e of [...exact].sort((a, b) => b.exact - Math.floor(b.exact) - (a.exact - Math.floor(a.exact)) || a.name.localeCompare(b.name))) {
+  // At least 1 slot each (a tier of 0 slots could never run its class); the rest by the shares.
+  for (const e of exact) slots[e.name] = Math.max(1, Math.floor(e.exact));
+  const target = Math.round(exact.reduce((sum, e) => sum + e.exact, 0));
+  let left = target - Object.values(slots).reduce((sum, n) => sum + n, 0);
+  const byRemainder = [...exact].sort((a, b) => b.exact - Math.floor(b.exact) - (a.exact - Math.floor(a.exact)) || a.name.localeCompare(b.name));
+  for (const e of byRemainder) {
     if (left <= 0) break;
     slots[e.name] = (slots[e.name] ?? 0) + 1;
     left -= 1;
   }
-  for (const e of exact) slots[e.name] = Math.max(1, slots[e.name] ?? 0);
+  // Minimums given to small tiers are taken back from the largest ones, as far as they can give.
+  while (left < 0) {
+    const largest = Object.keys(slots).reduce<string | undefined>((best, name) => (best === undefined || (slots[name] ?? 0) > (slots[best] ?? 0) ? name : best), undefined);
+    if (largest === undefined || (slots[largest] ?? 0) <= 1) break;
+    slots[largest] = (slots[largest] ?? 0) - 1;
+    left += 1;
+  }
   return slots;
 }

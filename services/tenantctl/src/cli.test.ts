@@ -85,6 +85,19 @@ function adminServer(options: { migrations?: boolean } = {}) {
             { tenantId: 'acme', queued: 3, inFlight: 2, weight: 1, maxInFlight: 4, waitP50Ms: 120, waitP99Ms: 900, share: 0.2, entitlement: 0.5, dispatched: 10, throttled: 1 },
             { tenantId: 'globex', queued: 40, inFlight: 4, weight: 1, maxInFlight: 4, waitP50Ms: 2_000, waitP99Ms: 65_000, share: 0.8, entitlement: 0.5, dispatched: 40, throttled: 9 },
           ],
+          capacity: {
+            total: 32,
+            inUse: 6,
+            tiers: [
+              { name: 'interactive', slots: 8, inUse: 0, share: 25 },
+              { name: 'standard', slots: 16, inUse: 6, share: 50 },
+              { name: 'heavy', slots: 8, inUse: 0, share: 25 },
+            ],
+            workers: [
+              { workerId: 'worker-1', address: '127.0.0.1:7061', capacity: 16, inUse: 3 },
+              { workerId: 'worker-2', address: '127.0.0.1:7062', capacity: 16, inUse: 3 },
+            ],
+          },
         });
       }
       if ((m = /^GET \/tenants\/([^/]+)\/explain$/.exec(route))) return json(res, 200, { tenantId: m[1], state: 'no-tokens', reason: 'out of rate tokens', details: { tokens: 0, nextTokenInMs: 250 } });
@@ -220,9 +233,10 @@ describe('tenantctl against the admin API', () => {
     expect(result.code).toBe(ExitCode.ok);
     const lines = result.out.split('\n');
     expect(lines[0]).toMatch(/tenants 2\s+queued 43\s+in flight 6/);
-    expect(lines[2]).toMatch(/^TENANT\s+QUEUED\s+IN-FLIGHT\s+WEIGHT\s+WAIT-P50\s+WAIT-P99\s+SHARE\s+ENTITLED\s+FAIR\s+THROTTLED$/);
-    expect(lines[3]).toMatch(/^globex\s+40\s+4\/4\s+1\s+2\.0s\s+1m05s\s+80\.0%\s+50\.0%\s+over\s+9$/);
-    expect(lines[4]).toMatch(/^acme\s+3\s+2\/4\s+1\s+120ms\s+900ms\s+20\.0%\s+50\.0%\s+under\s+1$/);
+    expect(lines[1]).toBe('capacity 6/32 slots in use on 2 workers  tiers: interactive 0/8 (25%)  standard 6/16 (50%)  heavy 0/8 (25%)');
+    expect(lines[3]).toMatch(/^TENANT\s+QUEUED\s+IN-FLIGHT\s+WEIGHT\s+WAIT-P50\s+WAIT-P99\s+SHARE\s+ENTITLED\s+FAIR\s+THROTTLED$/);
+    expect(lines[4]).toMatch(/^globex\s+40\s+4\/4\s+1\s+2\.0s\s+1m05s\s+80\.0%\s+50\.0%\s+over\s+9$/);
+    expect(lines[5]).toMatch(/^acme\s+3\s+2\/4\s+1\s+120ms\s+900ms\s+20\.0%\s+50\.0%\s+under\s+1$/);
     const json = await ctl(['--json', 'top', '--once']);
     expect(JSON.parse(json.out).tenants).toHaveLength(2);
   });

@@ -5,7 +5,7 @@ import { CliError, ExitCode } from './exit-codes';
 import { runMigration } from './migrate';
 import { keyValues, table, text } from './render';
 import { runSimulation } from './simulate';
-import { renderTopFrame, TOP_SORT_KEYS, type TenantStatsRow, type TopSortKey } from './top';
+import { renderTopFrame, TOP_SORT_KEYS, type CapacityView, type TenantStatsRow, type TopSortKey } from './top';
 
 /** Where tenantctl reads and writes; the real process passes its own, tests capture. */
 export interface CliIo {
@@ -225,7 +225,7 @@ export function buildProgram(io: CliIo): Command {
     });
 
   // top
-  sub(program, 'top', 'live table of tenants: queue depth, in flight, wait p99, share vs entitlement')
+  sub(program, 'top', 'live table of tenants (queue depth, in flight, wait p99, share vs entitlement) and the workers\' capacity in use')
     .option('--once', 'print one frame and exit')
     .option('--interval <duration>', 'refresh interval, e.g. 2s', durationMs, 2_000)
     .addOption(new Option('--sort <key>', 'sort by').choices(TOP_SORT_KEYS).default('queued'))
@@ -235,10 +235,10 @@ export function buildProgram(io: CliIo): Command {
       let stop = false;
       void io.interrupted?.then(() => (stop = true));
       do {
-        const stats = await api.request<{ tenants: TenantStatsRow[] }>('GET', '/stats');
+        const stats = await api.request<{ tenants: TenantStatsRow[]; capacity?: CapacityView }>('GET', '/stats');
         if (globals(cmd).json) io.out(JSON.stringify(stats));
         else {
-          const frame = renderTopFrame(stats.tenants ?? [], { sort: o.sort, limit: o.limit, at: new Date() });
+          const frame = renderTopFrame(stats.tenants ?? [], { sort: o.sort, limit: o.limit, at: new Date(), capacity: stats.capacity });
           io.out(io.isTTY && !o.once ? `\x1b[2J\x1b[H${frame}\n\n(refreshing every ${o.interval / 1000}s; Ctrl-C to quit)` : frame);
         }
         if (o.once) return;

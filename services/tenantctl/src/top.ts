@@ -15,6 +15,21 @@ export interface TenantStatsRow {
   throttled?: number;
 }
 
+/** The answering scheduler replica's capacity, as GET /admin/v1/stats reports it. */
+export interface CapacityView {
+  total: number;
+  inUse: number;
+  tiers: Array<{ name: string; slots: number; inUse: number; share?: number | null }>;
+  workers: Array<{ workerId: string; address: string; capacity: number; inUse: number }>;
+}
+
+/** One line: the workers' slots in use, then each tier's (`standard 12/16 (50%)`). */
+export function capacityLine(capacity: CapacityView): string {
+  const workers = capacity.workers.length;
+  const tiers = capacity.tiers.map((t) => `${t.name} ${t.inUse}/${t.slots}${typeof t.share === 'number' ? ` (${t.share}%)` : ''}`).join('  ');
+  return `capacity ${capacity.inUse}/${capacity.total} slots in use on ${workers} worker${workers === 1 ? '' : 's'}  tiers: ${tiers}`;
+}
+
 /** What `top` can sort by. */
 export const TOP_SORT_KEYS = ['queued', 'in-flight', 'wait-p99', 'share', 'tenant'] as const;
 /** One of {@link TOP_SORT_KEYS}. */
@@ -41,7 +56,7 @@ export function fairnessVerdict(row: TenantStatsRow): string {
 }
 
 /** One frame of `tenantctl top`: tenants by the sort key, at most `limit` of them. */
-export function renderTopFrame(rows: readonly TenantStatsRow[], options: { sort: TopSortKey; limit: number; at: Date }): string {
+export function renderTopFrame(rows: readonly TenantStatsRow[], options: { sort: TopSortKey; limit: number; at: Date; capacity?: CapacityView | undefined }): string {
   const sorted = [...rows].sort(sorters[options.sort]).slice(0, options.limit);
   const totals = rows.reduce((t, r) => ({ queued: t.queued + r.queued, inFlight: t.inFlight + r.inFlight }), { queued: 0, inFlight: 0 });
   const header = `fairway top - ${options.at.toISOString().slice(11, 19)}  tenants ${rows.length}  queued ${totals.queued}  in flight ${totals.inFlight}  (sorted by ${options.sort})`;
@@ -57,5 +72,5 @@ export function renderTopFrame(rows: readonly TenantStatsRow[], options: { sort:
     { header: 'FAIR', value: fairnessVerdict },
     { header: 'THROTTLED', value: (r) => String(r.throttled ?? 0), align: 'right' },
   ]);
-  return `${header}\n\n${body}`;
+  return options.capacity ? `${header}\n${capacityLine(options.capacity)}\n\n${body}` : `${header}\n\n${body}`;
 }

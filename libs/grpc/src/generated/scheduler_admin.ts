@@ -11,6 +11,7 @@ export interface ProtoGrpcType {
   fairway: {
     scheduler: {
       v1: {
+        Capacity: MessageTypeDefinition
         ExplainTenantRequest: MessageTypeDefinition
         Explanation: MessageTypeDefinition
         GetTenantQuotaRequest: MessageTypeDefinition
@@ -24,6 +25,8 @@ export interface ProtoGrpcType {
         SetTenantQuotaRequest: MessageTypeDefinition
         TenantQuota: MessageTypeDefinition
         TenantStats: MessageTypeDefinition
+        TierCapacity: MessageTypeDefinition
+        WorkerCapacity: MessageTypeDefinition
       }
     }
   }

@@ -1,0 +1,24 @@
+// Original file: protos/fairway/scheduler/v1/scheduler_admin.proto
+
+
+export interface TierCapacity {
+  'name'?: (string);
+  'slots'?: (number);
+  'inUse'?: (number);
+  /**
+   * Percent of the workers' capacity, for a tier given as a share; absent for fixed slots.
+   */
+  'share'?: (number);
+  '_share'?: "share";
+}
+
+export interface TierCapacity__Output {
+  'name': (string);
+  'slots': (number);
+  'inUse': (number);
+  /**
+   * Percent of the workers' capacity, for a tier given as a share; absent for fixed slots.
+   */
+  'share'?: (number);
+  '_share'?: "share";
+}
