@@ -86,6 +86,7 @@ export async function runGraphileWorker(options: GraphileWorkerRunOptions): Prom
   url.pathname = `/${database}`;
   const connectionString = url.toString();
   const pool = new Pool({ connectionString, max: 2 });
+  pool.on('error', () => undefined);
   // The runner's pool is ours, so that it is ended (and its errors heard) before the database goes.
   // One connection per concurrent job and one to spare, so no task waits for a connection.
   const runnerPool = new Pool({ connectionString, max: options.concurrency + 1 });
@@ -158,7 +159,12 @@ export async function runGraphileWorker(options: GraphileWorkerRunOptions): Prom
         // Added at the moment addJob is called: like Fairway's accepted_at, stamped before the write.
         const added = performance.now();
         const job = await runner.addJob('probe', { i });
-        await waitFor(() => trickleDone.has(job.id), 30_000, `completion of probe job ${job.id}`);
+        try {
+          await waitFor(() => trickleDone.has(job.id), 30_000, `completion of probe job ${job.id}`);
+        } catch (err) {
+          const left = await pool.query('SELECT id, task_identifier, locked_by, attempts, last_error FROM graphile_worker.jobs');
+          throw new Error(`${(err as Error).message}; started: ${trickleStarts.has(job.id)}; jobs in the table: ${JSON.stringify(left.rows)}`);
+        }
         const started = trickleStarts.get(job.id) ?? Number.NaN;
         addToStartMs.push(started - added);
         startToFinishMs.push((trickleDone.get(job.id) ?? Number.NaN) - started);
