@@ -1,4 +1,4 @@
-import { context } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Explanation, TenantQuotaPatch } from '@fairway/fair-scheduler';
 import { GroupCommit } from '@fairway/db';
 import { injectAssignment } from '@fairway/grpc';
@@ -69,9 +69,12 @@ export class FairDispatcher {
   ) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     const leaseMs = options.jobTimeoutMs + options.leaseMarginMs;
-    this.claims = new GroupCommit((ids) => store.claimMany(ids, leaseMs));
-    this.successes = new GroupCommit((items) => store.succeedMany(items));
-    this.failures = new GroupCommit((items) => store.failMany(items));
+    // A statement shared by a turn's jobs belongs to no one job's trace: it runs outside them (and
+    // the pg instrumentation, which wants a parent span, makes no spans for it).
+    const detached = <T>(fn: () => Promise<T>) => context.with(ROOT_CONTEXT, fn);
+    this.claims = new GroupCommit((ids) => detached(() => store.claimMany(ids, leaseMs)));
+    this.successes = new GroupCommit((items) => detached(() => store.succeedMany(items)));
+    this.failures = new GroupCommit((items) => detached(() => store.failMany(items)));
   }
 
   /** Resizes a tier (the workers' advertised capacity changed); it holds from the next decision. */

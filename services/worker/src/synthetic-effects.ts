@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { escapeLiteral, type Pool, type QueryResult } from 'pg';
 import { GroupCommit } from '@fairway/db';
 import { recordSyntheticEffect, type AttemptOutcome, type SyntheticEffect, type SyntheticEffectWriter } from './executor';
@@ -42,7 +43,8 @@ export class SyntheticEffects implements SyntheticEffectWriter {
   private async write(effects: SyntheticEffect[]): Promise<AttemptOutcome[]> {
     let rows: Map<string, EffectRow>;
     try {
-      rows = await this.writeBatch(effects);
+      // A lone job's write stays in its trace; a write shared by many jobs belongs to none of them.
+      rows = await (effects.length === 1 ? this.writeBatch(effects) : context.with(ROOT_CONTEXT, () => this.writeBatch(effects)));
     } catch {
       return Promise.all(effects.map((effect) => recordSyntheticEffect(this.pool, effect)));
     }
