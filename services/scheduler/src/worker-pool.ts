@@ -165,18 +165,25 @@ export class WorkerPools {
     }
   }
 
-  /** The capacity the connected workers advertise. */
+  /**
+   * The capacity the connected workers advertise. A worker reached over several streams (several
+   * per address, or one address listed in several pools) counts once: it grants each stream its
+   * whole capacity and shares its slots among them.
+   */
   capacity(): WorkerCapacity {
-    const workers: WorkerCapacity['workers'] = [];
-    let total = 0;
+    const byWorker = new Map<string, WorkerCapacity['workers'][number]>();
     for (const endpoint of this.endpoints.values()) {
       for (const link of endpoint.links) {
         if (!link.stream || link.capacity === 0) continue;
-        total += link.capacity;
-        workers.push({ workerId: link.workerId, address: endpoint.address, capacity: link.capacity, inUse: link.capacity - link.credit });
+        const key = link.workerId || `${endpoint.address}#${endpoint.links.indexOf(link)}`;
+        const seen = byWorker.get(key);
+        const inUse = link.capacity - link.credit;
+        if (seen) seen.inUse = Math.min(seen.capacity, seen.inUse + inUse);
+        else byWorker.set(key, { workerId: link.workerId, address: endpoint.address, capacity: link.capacity, inUse });
       }
     }
-    return { total, workers };
+    const workers = [...byWorker.values()];
+    return { total: workers.reduce((sum, w) => sum + w.capacity, 0), workers };
   }
 
   /** Checks every endpoint once; returns the addresses now out of rotation. */
