@@ -177,4 +177,35 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
       rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, type: row.type, jobClass: row.job_class, params: row.params, priority: row.priority, partition: row.partition, acceptedAt: row.accepted_at })),
     );
   });
+
+  it('dead-letters a command PostgreSQL could not store, instead of failing its whole batch', async () => {
+    const nulKey = randomUUID();
+    const nulTrace = randomUUID();
+    const loneSurrogate = randomUUID();
+    const after = randomUUID();
+    const body = (jobId: string, extra: Record<string, string> = {}) => ({ jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString(), ...extra });
+    const [coalesced] = coalesceCommandMessages([commandMessage(tenant, body(loneSurrogate), { baggage: 'k=\ud800' }), commandMessage(tenant, body(randomUUID()), {})]);
+    await producer.send({
+      topic: topics.commands,
+      messages: [
+        commandMessage(tenant, body(nulKey, { idempotencyKey: 'key\u0000' }), {}),
+        commandMessage(tenant, body(nulTrace), { traceparent: '00-\u0000' }),
+        coalesced as Message,
+        command(after),
+      ],
+      acks: -1,
+    });
+    const ids = [nulKey, nulTrace, loneSurrogate];
+    const isOurs = (m: { value: Buffer | null }) => ids.some((id) => m.value?.toString().includes(id) === true);
+    const dead = await collectMessages(kafka, topics.commandsDeadLetter, (seen) => seen.filter(isOurs).length >= 3);
+    const reasons = dead.filter(isOurs).map((m) => m.headers?.[DeadLetterHeader.reason]?.toString());
+    expect(reasons).toEqual([
+      "the command's idempotencyKey holds a NUL character, which PostgreSQL cannot store",
+      "the command's trace header traceparent holds a NUL character, which PostgreSQL cannot store",
+      "the command's trace header baggage holds a lone UTF-16 surrogate, which PostgreSQL cannot store",
+    ]);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !durable.some((job) => job.id === after)) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(durable.some((job) => job.id === after)).toBe(true);
+  });
 });

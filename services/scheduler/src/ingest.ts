@@ -5,6 +5,46 @@ import { deadLetterMessage, readCommandMessage, type CommandSource, type GroupCo
 import type { Logger } from '@fairway/telemetry';
 import type { JobStore, NewJob, QueuedJob } from './job-store';
 
+/** A lone UTF-16 surrogate: PostgreSQL's jsonb refuses one, and its text would hold U+FFFD instead. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** What in `value` PostgreSQL's text and jsonb cannot hold, described; undefined when nothing. */
+function unstorableIn(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'a NUL character';
+  return LONE_SURROGATE.test(value) ? 'a lone UTF-16 surrogate' : undefined;
+}
+
+/** The first string in `value` (keys included, at any depth) PostgreSQL cannot store, described. */
+function unstorableInJson(value: unknown): string | undefined {
+  if (typeof value === 'string') return unstorableIn(value);
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key in value) {
+    const found = unstorableIn(key) ?? unstorableInJson((value as Record<string, unknown>)[key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Why PostgreSQL could not store `job` as it is, or undefined. The command is valid, but one such
+ * row would fail the insert of its whole batch, again on every redelivery, and stall the partition:
+ * it is dead-lettered instead. (The other columns are checked formats: uuid, tenant id, job type.)
+ */
+function unstorableReason(job: NewJob): string | undefined {
+  const reason = (what: string, found: string) => `the command's ${what} holds ${found}, which PostgreSQL cannot store`;
+  let found = job.idempotencyKey === undefined ? undefined : unstorableIn(job.idempotencyKey);
+  if (found !== undefined) return reason('idempotencyKey', found);
+  found = job.requestHash === undefined ? undefined : unstorableIn(job.requestHash);
+  if (found !== undefined) return reason('requestHash', found);
+  found = unstorableInJson(job.params);
+  if (found !== undefined) return reason('params', found);
+  for (const name in job.traceHeaders) {
+    found = unstorableIn(job.traceHeaders[name] as string);
+    if (found !== undefined) return reason(`trace header ${name}`, found);
+  }
+  return undefined;
+}
+
 /** Counters the ingest reports to metrics. */
 export interface IngestHooks {
   onIngested?: (tenantId: string, count: number) => void;
@@ -75,7 +115,7 @@ export class CommandIngestor {
           deadLetter(read.source, `${toFairwayError(err).code}: ${(err as Error).message}`);
           continue;
         }
-        candidates.push({
+        const row: NewJob = {
           id: body.jobId,
           tenantId,
           type: job.type,
@@ -87,7 +127,13 @@ export class CommandIngestor {
           traceHeaders,
           acceptedAt: body.acceptedAt,
           partition: batch.partition,
-        });
+        };
+        const unstorable = unstorableReason(row);
+        if (unstorable !== undefined) {
+          deadLetter(read.source, unstorable);
+          continue;
+        }
+        candidates.push(row);
         sources.push(read.source);
         tenants.add(tenantId);
       }
