@@ -19,12 +19,17 @@
  * an equally empty table. Rounds alternate which side goes first (round 1 bare first, round 2
  * fairway first, ...), so neither always pays for the other's aftermath (autovacuum, checkpoints).
  * At the end the two tables must hold the same rows (a checksum of every inserted column).
+ * Beside the throughput, each side reports the CPU it cost per command: this process (the consumer,
+ * node) and the PostgreSQL backends of its database (from /proc; Linux, same host). On a shared
+ * machine the throughput moves with everyone's load, the CPU per command much less.
  * --coalesce produces the commands as the edge publishes them (a tenant's commands of one send as one
  * record, here 5,000-command sends); figures stay commands per second.
  * Everything lives in throw-away databases and a topic that are removed at the end.
  * Progress goes to stderr, JSON to stdout.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { Client, type Pool } from 'pg';
@@ -71,6 +76,37 @@ async function timeConsumer(kafka: Kafka, topic: string, target: number, eachBat
   clearInterval(reporter);
   await consumer.disconnect();
   return (ended - started) / 1000;
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU time (user + system, ms) a process has used, or undefined when /proc cannot tell. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU (ms) used so far by each PostgreSQL backend connected to `db`'s database. */
+async function backendsCpuMs(db: SideDatabase): Promise<Map<number, number>> {
+  const { rows } = await db.owner.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database()');
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    const ms = processCpuMs(pid);
+    if (ms !== undefined) out.set(pid, ms);
+  }
+  return out;
 }
 
 /** A command body as produced, read without any validation. */
@@ -239,6 +275,7 @@ async function main(): Promise<void> {
       },
     };
     const seconds: Record<Side, number[]> = { 'bare-kafkajs-insert': [], fairway: [] };
+    const cpu: Record<Side, { node: number[]; postgres: number[] }> = { 'bare-kafkajs-insert': { node: [], postgres: [] }, fairway: { node: [], postgres: [] } };
     for (let round = 0; round < rounds; round += 1) {
       const order = round % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) {
@@ -246,7 +283,16 @@ async function main(): Promise<void> {
         // Each round of each side starts from an equally empty table.
         await db.owner.query('TRUNCATE jobs');
         progress(`round ${round + 1}: ${side} ...`);
+        const nodeBefore = process.cpuUsage();
+        const backendsBefore = await backendsCpuMs(db);
         seconds[side].push(await timeConsumer(kafka, topics.commands, records, handlers[side](db)));
+        const node = process.cpuUsage(nodeBefore);
+        // A backend that started during the round counts from zero; the pools keep theirs open
+        // (30 s idle timeout), so none ends unseen.
+        let postgresMs = 0;
+        for (const [pid, ms] of await backendsCpuMs(db)) postgresMs += ms - (backendsBefore.get(pid) ?? 0);
+        cpu[side].node.push((node.user + node.system) / total);
+        cpu[side].postgres.push((postgresMs * 1000) / total);
       }
     }
     await deadLetterProducer.disconnect();
@@ -269,6 +315,8 @@ async function main(): Promise<void> {
           impl: side,
           commandsPerSec: perSec(median(seconds[side])),
           perRound: seconds[side].map(perSec),
+          // CPU microseconds per command, median of the rounds: this process, and its database's backends.
+          cpuUsPerCommand: { node: +median(cpu[side].node).toFixed(1), postgres: +median(cpu[side].postgres).toFixed(1) },
           durableRows: digests.get(side)?.rows,
         })),
         { impl: 'kafkajs-consume-only', commandsPerSec: perSec(consumeOnlySeconds) },
