@@ -22,4 +22,4 @@ export {
   type CommandSource,
 } from './command-message';
 export { deadLetterMessage, DeadLetterHeader } from './dead-letter';
-export { JobEventLog, jobEventsMessage, readJobEvents, JobEventHeader, type JobEvent, type JobEventLogOptions } from './job-events';
+export { JobEventLog, jobEventsMessage, jobEventPartition, readJobEvents, JobEventHeader, type JobEvent, type JobEventLogOptions } from './job-events';

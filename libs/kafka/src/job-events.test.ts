@@ -1,6 +1,6 @@
 import type { Message } from 'kafkajs';
 import type { Publisher } from './group-commit-publisher';
-import { JobEventHeader, JobEventLog, readJobEvents, type JobEvent } from './job-events';
+import { JobEventHeader, JobEventLog, jobEventPartition, readJobEvents, type JobEvent } from './job-events';
 
 /** A publisher whose sends the test settles by hand, recording what each carried. */
 function manualPublisher() {
@@ -17,23 +17,48 @@ const event = (tenantId: string, jobId: string, state = 'running'): JobEvent => 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('JobEventLog', () => {
-  it('sends a tenant\'s events of one turn as one record, keyed and headed by the tenant, in order', async () => {
+  it('sends the events of one turn as one record per partition, each tenant on its own partition, in order', async () => {
     const { publisher, sends } = manualPublisher();
-    const log = new JobEventLog({ publisher });
-    log.publish(event('acme', 'j1', 'running'));
-    log.publish(event('globex', 'j2', 'running'));
-    log.publish(event('acme', 'j1', 'succeeded'));
+    const partitions = 4;
+    // Two tenants on one partition and one on another.
+    const tenants = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    const [a, b] = tenants.filter((t) => jobEventPartition(t, partitions) === 0) as [string, string];
+    const c = tenants.find((t) => jobEventPartition(t, partitions) === 1) as string;
+    const log = new JobEventLog({ publisher, partitions });
+    log.publish(event(a, 'j1', 'running'));
+    log.publish(event(c, 'j2', 'running'));
+    log.publish(event(b, 'j3', 'running'));
+    log.publish(event(a, 'j1', 'succeeded'));
     await turn();
     expect(sends).toHaveLength(2);
-    const acme = sends.find((s) => s.message.key === 'acme');
-    expect(acme?.message.headers).toEqual({ [JobEventHeader.tenant]: 'acme', [JobEventHeader.count]: '2' });
-    expect(readJobEvents(acme?.message.value as string).map((e) => `${e.jobId}:${e.state}`)).toEqual(['j1:running', 'j1:succeeded']);
+    const first = sends.find((s) => s.message.partition === 0);
+    expect(first?.message.headers).toEqual({ [JobEventHeader.count]: '3', [JobEventHeader.tenants]: `${a},${b}` });
+    expect(readJobEvents(first?.message.value as string).map((e) => `${e.tenantId}/${e.jobId}:${e.state}`)).toEqual([`${a}/j1:running`, `${b}/j3:running`, `${a}/j1:succeeded`]);
+    expect(sends.find((s) => s.message.partition === 1)?.message.headers).toEqual({ [JobEventHeader.count]: '1', [JobEventHeader.tenants]: c });
+    for (const s of sends) s.settle();
+  });
+
+  it('puts a tenant on the same partition every time, within the partitions', () => {
+    for (const tenant of ['acme', 'globex', 'a', 'tenant-with-a-long-name-0123456789']) {
+      const p = jobEventPartition(tenant, 6);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThan(6);
+      expect(jobEventPartition(tenant, 6)).toBe(p);
+    }
+  });
+
+  it('splits a partition\'s events over records of at most maxEventsPerRecord', async () => {
+    const { publisher, sends } = manualPublisher();
+    const log = new JobEventLog({ publisher, partitions: 1, maxEventsPerRecord: 2 });
+    for (const id of ['j1', 'j2', 'j3']) log.publish(event('acme', id));
+    await turn();
+    expect(sends.map((s) => readJobEvents(s.message.value as string).map((e) => e.jobId))).toEqual([['j1', 'j2'], ['j3']]);
     for (const s of sends) s.settle();
   });
 
   it('holds the events of later turns while a send is in flight, then sends them together', async () => {
     const { publisher, sends } = manualPublisher();
-    const log = new JobEventLog({ publisher });
+    const log = new JobEventLog({ publisher, partitions: 1 });
     log.publish(event('acme', 'j1'));
     await turn();
     expect(sends).toHaveLength(1);
@@ -54,7 +79,7 @@ describe('JobEventLog', () => {
   it('reports a refused send with its event count and keeps going', async () => {
     const { publisher, sends } = manualPublisher();
     const failures: number[] = [];
-    const log = new JobEventLog({ publisher, onError: (_err, count) => failures.push(count) });
+    const log = new JobEventLog({ publisher, partitions: 1, onError: (_err, count) => failures.push(count) });
     log.publish(event('acme', 'j1'));
     log.publish(event('acme', 'j2'));
     await turn();
