@@ -3,21 +3,24 @@
  * TLS, the tiers a new user configures, fairness and live quotas on) against graphile-worker, a
  * plain PostgreSQL job queue, on the same PostgreSQL server in the same run.
  *
- *   npm run -s bench:dispatch -- --json [--scenarios 100x200,10000x2] [--tenants 100 --jobs 20000]
+ *   npm run -s bench:dispatch -- --json [--scenarios 100x200,10000x2] [--tenants 100 --jobs 20000] [--queue table|kafka]
  *                                        [--trickle 200] [--timeout 900] [--cpu-prof]
  *
  * Scenarios are TENANTSxJOBS_PER_TENANT; the default runs 100 tenants x 200 jobs and 10,000 tenants
  * x 2 jobs (20,000 jobs each). `--tenants T --jobs N` runs that one scenario instead.
  *
  * Fairway, per scenario, on a fresh stack (its own database and topics):
- * - "Queued first, then run": every command is published to the commands topic exactly as the edge
- *   publishes it (commandMessage, the edge's group-commit publisher, coalesced per tenant, a
- *   traceparent and the tenant baggage per command) while no scheduler runs, so each job is durable
- *   in Kafka (what the edge's 202 means) before anything is dispatched. The scheduler then starts and
- *   its ingest drains the topic into the jobs table while it dispatches: the ingest's work is part of
- *   the measured run and of the scheduler's CPU, as it is in production. The stack is started once in
- *   full first, to set quotas through the operators' admin API (which needs the scheduler), and the
- *   scheduler is stopped before publishing.
+ * - "Queued first, then run" (`--queue table`, the default): every job is made durable in the jobs
+ *   table exactly as the scheduler's ingest does (JobStore.insertJobs, its role, its columns: a
+ *   traceparent and the tenant baggage per job) while no scheduler runs: the state graphile-worker's
+ *   jobs are in after addJobs, so both sides start from jobs queued in PostgreSQL. The scheduler then
+ *   starts, rebuilds its queues from the table (a window per tenant) and dispatches. The ingest has
+ *   its own benchmark (bench:ingest).
+ *   `--queue kafka`: every command is instead published to the commands topic exactly as the edge
+ *   publishes it (coalesced per tenant), and the scheduler's ingest drains the topic during the
+ *   measured run, its work part of the run and of the scheduler's CPU.
+ *   Either way the stack is started once in full first, to set quotas through the operators' admin
+ *   API (which needs the scheduler), and the scheduler is stopped before jobs are queued.
  * - Tiers SCHEDULER_TIERS='interactive:2,standard:24>interactive,heavy:2', two workers, policy fair;
  *   five tenants get a live quota of maxInFlight 2 and five a weight of 3.
  * - Throughput = jobs / (last finished_at - first started_at), from the jobs table, once every job
@@ -50,6 +53,7 @@ import { Client } from 'pg';
 import { createPool, upsertTenant } from '@fairway/db';
 import { commandMessage, createKafka, startCommandPublisher } from '@fairway/kafka';
 import type { TenantId } from '@fairway/tenant-context';
+import { JobStore, type NewJob } from '../services/scheduler/src/job-store';
 import { GRAPHILE_WORKER_VERSION, runGraphileWorker, type GraphileWorkerResult } from './lib/graphile-worker-baseline';
 import { postgresClassifier, ProcessCpuSampler, processCpuMs, type ProcessClassifier } from './lib/process-cpu';
 
@@ -100,6 +104,8 @@ interface Scenario {
 }
 
 interface Options {
+  /** How jobs are queued before the run: in the jobs table (as graphile-worker's are), or in Kafka. */
+  queue: 'table' | 'kafka';
   trickle: number;
   timeoutMs: number;
   cpuProfDir: string | undefined;
@@ -135,13 +141,41 @@ async function publishCommands(brokers: string, topic: string, scenario: Scenari
   }
 }
 
+/**
+ * Makes every job durable in the jobs table as the scheduler's ingest does (JobStore.insertJobs, the
+ * scheduler's role), before any scheduler runs: the state graphile-worker's jobs are in after addJobs.
+ */
+async function insertQueuedJobs(pool: ReturnType<typeof createPool>, scenario: Scenario, tenants: readonly TenantId[]): Promise<void> {
+  const store = new JobStore(pool);
+  for (let start = 0; start < scenario.jobs; start += 2_000) {
+    const batch: NewJob[] = [];
+    for (let i = start; i < Math.min(scenario.jobs, start + 2_000); i += 1) {
+      const tenantIndex = i % tenants.length;
+      const tenant = tenants[tenantIndex] as TenantId;
+      batch.push({
+        id: randomUUID(),
+        tenantId: tenant,
+        type: 'synthetic',
+        jobClass: 'standard',
+        params: { ms: 0 },
+        priority: 0,
+        traceHeaders: { traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, baggage: `tenant.id=${tenant}` },
+        acceptedAt: new Date().toISOString(),
+        // One scheduler replica owns every partition of the commands topic (6, as ensureTopics makes it).
+        partition: tenantIndex % 6,
+      });
+    }
+    await store.insertJobs(batch);
+  }
+}
+
 interface FairwayResult {
   elapsedMs: number;
   jobs: number;
   runStartToFinishP50Ms: number;
   runStartToFinishP99Ms: number;
   cpuMs: Record<string, number>;
-  latency: { acceptedToStartedMs: number[]; startToFinishMs: number[] } | undefined;
+  latency: { acceptedToStartedMs: number[]; startToFinishMs: number[]; startToEffectMs: number[]; effectToFinishMs: number[] } | undefined;
   quotas: ReturnType<typeof quotasFor>;
 }
 
@@ -193,8 +227,13 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
     await stopService(firstScheduler);
     handles.splice(handles.indexOf(firstScheduler), 1);
 
-    progress(`${scenario.name}: publishing ${scenario.jobs} commands to ${infra.topics.commands} (no scheduler running)`);
-    await publishCommands(infra.brokers, infra.topics.commands, scenario, tenants);
+    if (options.queue === 'kafka') {
+      progress(`${scenario.name}: publishing ${scenario.jobs} commands to ${infra.topics.commands} (no scheduler running)`);
+      await publishCommands(infra.brokers, infra.topics.commands, scenario, tenants);
+    } else {
+      progress(`${scenario.name}: queueing ${scenario.jobs} jobs in the jobs table as the ingest does (no scheduler running)`);
+      await insertQueuedJobs(reader, scenario, tenants);
+    }
 
     const workers = handles.filter((h) => h.name.startsWith('worker-'));
     const sampler = new ProcessCpuSampler({
@@ -203,7 +242,7 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
       pids: Object.fromEntries(workers.map((w) => [w.child.pid, 'workers'])),
     });
     sampler.start();
-    progress(`${scenario.name}: starting the scheduler; it ingests and dispatches`);
+    progress(`${scenario.name}: starting the scheduler; it ${options.queue === 'kafka' ? 'ingests and dispatches' : 'loads the queues and dispatches'}`);
     const scheduler = await start('scheduler');
     const deadline = Date.now() + options.timeoutMs;
     let lastReport = 0;
@@ -231,7 +270,7 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
     if (!stats) throw new Error('no jobs in the table');
 
     let latency: FairwayResult['latency'];
-    if (trickle > 0) latency = await fairwayTrickle(scenario, trickle, `http://127.0.0.1:${ports['edge']}`, tenants[tenants.length - 1] as TenantId, reader);
+    if (trickle > 0) latency = await fairwayTrickle(scenario, trickle, `http://127.0.0.1:${ports['edge']}`, tenants[tenants.length - 1] as TenantId, reader, database);
     return {
       jobs: Number(stats.n),
       elapsedMs: Number(stats.elapsed_ms),
@@ -251,7 +290,7 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
 }
 
 /** Single jobs through the edge, one at a time on the idle system, each waited for. */
-async function fairwayTrickle(scenario: Scenario, count: number, edge: string, tenant: TenantId, reader: ReturnType<typeof createPool>) {
+async function fairwayTrickle(scenario: Scenario, count: number, edge: string, tenant: TenantId, reader: ReturnType<typeof createPool>, database: string) {
   progress(`${scenario.name}: idle latency, ${count} single jobs through the edge one at a time`);
   const token = await devToken(tenant);
   const ids: string[] = [];
@@ -274,12 +313,42 @@ async function fairwayTrickle(scenario: Scenario, count: number, edge: string, t
       await sleep(5);
     }
   }
-  const { rows } = await reader.query<{ waited: number; ran: number }>(
-    `SELECT extract(epoch FROM started_at - accepted_at) * 1000 AS waited, extract(epoch FROM finished_at - started_at) * 1000 AS ran
+  const { rows } = await reader.query<{ id: string; waited: number; ran: number }>(
+    `SELECT id, extract(epoch FROM started_at - accepted_at) * 1000 AS waited, extract(epoch FROM finished_at - started_at) * 1000 AS ran
      FROM jobs WHERE id = ANY($1::uuid[])`,
     [ids],
   );
-  return { acceptedToStartedMs: rows.map((r) => Number(r.waited)), startToFinishMs: rows.map((r) => Number(r.ran)) };
+  // Where start -> finish goes: the worker's effect transaction began at job_effects.created_at. Read
+  // as the server's superuser (the bench's roles may not see tenant effects, by design).
+  const admin = new Client({ connectionString: databaseUrlOf(ADMIN, database) });
+  await admin.connect();
+  const effects = new Map<string, number>();
+  try {
+    const result = await admin.query<{ job_id: string; at: number }>('SELECT job_id, extract(epoch FROM created_at) * 1000 AS at FROM job_effects WHERE job_id = ANY($1::uuid[])', [ids]);
+    for (const row of result.rows) effects.set(row.job_id, Number(row.at));
+  } finally {
+    await admin.end();
+  }
+  const { rows: times } = await reader.query<{ id: string; started: number; finished: number }>(
+    'SELECT id, extract(epoch FROM started_at) * 1000 AS started, extract(epoch FROM finished_at) * 1000 AS finished FROM jobs WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  const startToEffectMs: number[] = [];
+  const effectToFinishMs: number[] = [];
+  for (const t of times) {
+    const at = effects.get(t.id);
+    if (at === undefined) continue;
+    startToEffectMs.push(at - Number(t.started));
+    effectToFinishMs.push(Number(t.finished) - at);
+  }
+  return { acceptedToStartedMs: rows.map((r) => Number(r.waited)), startToFinishMs: rows.map((r) => Number(r.ran)), startToEffectMs, effectToFinishMs };
+}
+
+/** `url` with its database replaced by `database`. */
+function databaseUrlOf(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
 }
 
 async function dropDatabase(database: string): Promise<void> {
@@ -338,10 +407,13 @@ async function main(): Promise<void> {
       trickle: { type: 'string' },
       timeout: { type: 'string' },
       'cpu-prof': { type: 'boolean' },
+      queue: { type: 'string' },
     },
   });
+  if (values.queue !== undefined && values.queue !== 'table' && values.queue !== 'kafka') throw new Error(`--queue takes 'table' or 'kafka' (got '${values.queue}')`);
   const scenarios = parseScenarios(values);
   const options: Options = {
+    queue: values.queue === 'kafka' ? 'kafka' : 'table',
     trickle: Number(values.trickle ?? 200),
     timeoutMs: Number(values.timeout ?? 900) * 1000,
     cpuProfDir: values['cpu-prof'] ? path.join(ROOT, '.fairway', 'cpu-prof', `dispatch-${new Date().toISOString().replace(/[:.]/g, '-')}`) : undefined,
@@ -360,7 +432,7 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     loadAverage: loadavg().map((l) => round(l)),
     scenarios: scenarios.map((s) => s.name),
-    fairway: { tiers: TIERS, workers: 2, policy: 'fair' },
+    fairway: { tiers: TIERS, workers: 2, policy: 'fair', queuedIn: options.queue === 'kafka' ? 'the commands topic (ingest inside the measured run)' : 'the jobs table (as graphile-worker\'s jobs table after addJobs)' },
     graphileWorker: { version: GRAPHILE_WORKER_VERSION, concurrency: CONCURRENCY },
   });
   build({ quiet: true });
@@ -443,7 +515,10 @@ async function main(): Promise<void> {
       });
       print(
         latency('fairway', fairway.latency.acceptedToStartedMs, fairway.latency.startToFinishMs, {
-          units: 'ms; accepted_at (edge), started_at, finished_at from the jobs table; submitted through POST /v1/jobs, one at a time',
+          startToEffectP50Ms: round(percentile(fairway.latency.startToEffectMs, 0.5)),
+          effectToFinishP50Ms: round(percentile(fairway.latency.effectToFinishMs, 0.5)),
+          units:
+            'ms; accepted_at (edge), started_at (claim), finished_at (completion) from the jobs table, the worker effect transaction from job_effects.created_at; submitted through POST /v1/jobs, one at a time',
         }),
       );
       print(

@@ -1,10 +1,10 @@
-import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Explanation, TenantQuotaPatch } from '@fairway/fair-scheduler';
 import { GroupCommit } from '@fairway/db';
 import { injectAssignment } from '@fairway/grpc';
 import { estimateOf, type JobState } from '@fairway/jobs';
 import { tenantContext } from '@fairway/tenant-context';
-import { extractTraceHeaders, inSpan, type Logger } from '@fairway/telemetry';
+import { extractTraceHeaders, tracer, type Logger } from '@fairway/telemetry';
 import type { ClaimedJob, JobFailure, JobStore, JobSuccess, QueuedJob, QuotaRow } from './job-store';
 import type { DispatchPolicy } from './policy';
 import { WorkerFailure, type WorkerPools } from './worker-pool';
@@ -304,31 +304,36 @@ export class FairDispatcher {
     this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'running');
     this.hooks.onDispatched?.(claimed, tier, claimed.startedAt.getTime() - claimed.acceptedAt.getTime());
     // Continue the trace the edge started; the tenant comes from the job row, passed explicitly.
-    const parent = extractTraceHeaders(claimed.traceHeaders);
+    // The span is not made active: the job's context travels in its assignment, and nothing else
+    // here needs it (the turn's statements run outside every job's trace).
+    const parent = extractTraceHeaders(claimed.traceHeaders, ROOT_CONTEXT);
     const tenant = tenantContext(claimed.tenantId, 'job', claimed.id);
-    await inSpan(
+    const span = tracer().startSpan(
       'scheduler.dispatch',
-      { 'tenant.id': claimed.tenantId, 'job.id': claimed.id, 'job.type': claimed.type, 'job.attempt': claimed.attempt, 'scheduler.tier': tier },
-      async () => {
-        let result;
-        try {
-          result = await this.workers.execute(
-            tier,
-            { jobId: claimed.id, type: claimed.type, paramsJson: claimed.paramsJson, attempt: claimed.attempt, carrier: injectAssignment(tenant, context.active()) },
-            this.options.jobTimeoutMs,
-          );
-        } catch (err) {
-          await this.recordFailure(claimed, job, err);
-          return;
-        }
-        if (await this.successes.add({ jobId: claimed.id, attempt: claimed.attempt, resultJson: result.resultJson })) {
-          this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'succeeded');
-        } else {
-          this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'result of a stale attempt refused');
-        }
-      },
+      { attributes: { 'tenant.id': claimed.tenantId, 'job.id': claimed.id, 'job.type': claimed.type, 'job.attempt': claimed.attempt, 'scheduler.tier': tier } },
       parent,
     );
+    try {
+      let result;
+      try {
+        result = await this.workers.execute(
+          tier,
+          { jobId: claimed.id, type: claimed.type, paramsJson: claimed.paramsJson, attempt: claimed.attempt, carrier: injectAssignment(tenant, trace.setSpan(parent, span)) },
+          this.options.jobTimeoutMs,
+        );
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        await this.recordFailure(claimed, job, err);
+        return;
+      }
+      if (await this.successes.add({ jobId: claimed.id, attempt: claimed.attempt, resultJson: result.resultJson })) {
+        this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'succeeded');
+      } else {
+        this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'result of a stale attempt refused');
+      }
+    } finally {
+      span.end();
+    }
   }
 
   private async recordFailure(claimed: ClaimedJob, job: QueuedJob, err: unknown): Promise<void> {
