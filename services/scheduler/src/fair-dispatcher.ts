@@ -326,7 +326,8 @@ export class FairDispatcher {
         await this.recordFailure(claimed, job, err);
         return;
       }
-      if (await this.successes.add({ jobId: claimed.id, attempt: claimed.attempt, resultJson: result.resultJson })) {
+      // The worker may have recorded the success with the effect, in one transaction.
+      if (result.completed || (await this.successes.add({ jobId: claimed.id, attempt: claimed.attempt, resultJson: result.resultJson }))) {
         this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'succeeded');
       } else {
         this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'result of a stale attempt refused');

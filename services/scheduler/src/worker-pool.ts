@@ -25,6 +25,8 @@ export interface WorkerResult {
   /** The job's result as JSON text (stored as is). */
   resultJson: string;
   applied: boolean;
+  /** The worker recorded the success in its effect's transaction; nothing is left to record. */
+  completed: boolean;
 }
 
 /** An attempt that did not succeed: the worker's Fairway error, or the stream's own failure. */
@@ -304,7 +306,7 @@ export class WorkerPools {
         this.pending.delete(outcome.jobId);
         clearTimeout(pending.timer);
         if (outcome.error) pending.reject(new WorkerFailure(outcome.error.code, outcome.error.message, outcome.error.retriable));
-        else pending.resolve({ resultJson: outcome.resultJson || '{}', applied: outcome.applied });
+        else pending.resolve({ resultJson: outcome.resultJson || '{}', applied: outcome.applied, completed: outcome.completed });
       }
       if (message.grant > 0) {
         link.credit += message.grant;

@@ -19,6 +19,11 @@ export interface JobAttempt {
 export interface AttemptOutcome {
   applied: boolean;
   result: Record<string, unknown>;
+  /**
+   * True when the job's success was recorded in the effect's own transaction (the attempt still
+   * held the lease); the scheduler then records nothing more.
+   */
+  completed?: boolean;
 }
 
 /** What the executor works with: the catalog database (effects, artifacts) and the tenants' data. */

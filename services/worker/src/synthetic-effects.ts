@@ -7,6 +7,7 @@ interface EffectRow {
   job_id: string;
   observed: Record<string, unknown>;
   applied: boolean;
+  completed: boolean;
 }
 
 /**
@@ -18,7 +19,9 @@ interface EffectRow {
  *
  * Each job's effect stays atomic and once per job id: the whole batch commits or none of it does,
  * the job id is the primary key (`ON CONFLICT DO NOTHING`), and a row an earlier attempt wrote is
- * returned instead. If the batch fails (a tenant deleted meanwhile, say), every job is written again
+ * returned instead. The same statement records each job's success (its result, `finished_at`),
+ * fenced exactly as the scheduler's completion is (`attempts` = this attempt, still `running`): the
+ * effect and the completion commit together, and a job's path has one commit fewer. If the batch fails (a tenant deleted meanwhile, say), every job is written again
  * in a transaction of its own, so one bad job never fails the others.
  */
 export class SyntheticEffects implements SyntheticEffectWriter {
@@ -54,7 +57,7 @@ export class SyntheticEffects implements SyntheticEffectWriter {
         // Neither written nor found: another attempt committed it while this batch ran, after the
         // statement's snapshot. Ask again on its own.
         if (!row) return recordSyntheticEffect(this.pool, effect);
-        return { applied: row.applied, result: row.observed };
+        return { applied: row.applied, result: row.observed, completed: row.completed };
       }),
     );
   }
@@ -83,10 +86,17 @@ export class SyntheticEffects implements SyntheticEffectWriter {
            INSERT INTO job_effects (job_id, tenant_id, attempt, observed)
            SELECT v.job_id, ${tenant}, v.attempt, v.observed || jsonb_build_object('dbSessionTenant', current_setting('app.tenant_id', true))
            FROM v ON CONFLICT (job_id) DO NOTHING
-           RETURNING job_id, observed)
-         SELECT job_id, observed, true AS applied FROM ins
-         UNION ALL
-         SELECT e.job_id, e.observed, false AS applied FROM job_effects e JOIN v ON v.job_id = e.job_id`,
+           RETURNING job_id, observed),
+         outcome AS (
+           SELECT job_id, observed, true AS applied FROM ins
+           UNION ALL
+           SELECT e.job_id, e.observed, false AS applied FROM job_effects e JOIN v ON v.job_id = e.job_id),
+         done AS (
+           UPDATE jobs j SET state = 'succeeded', result = o.observed, finished_at = now(), lease_expires_at = NULL, last_error = NULL
+           FROM outcome o JOIN v ON v.job_id = o.job_id
+           WHERE j.id = o.job_id AND j.attempts = v.attempt AND j.state = 'running'
+           RETURNING j.id)
+         SELECT o.job_id, o.observed, o.applied, d.id IS NOT NULL AS completed FROM outcome o LEFT JOIN done d ON d.id = o.job_id`,
       );
     }
     statements.push('COMMIT');

@@ -20,6 +20,11 @@ export interface JobOutcome {
    * Set when the attempt failed.
    */
   'error'?: (_fairway_worker_v1_JobError | null);
+  /**
+   * True when the worker recorded the job's success itself, in the transaction of its effect
+   * (fenced by the attempt like any completion): the scheduler then has nothing left to record.
+   */
+  'completed'?: (boolean);
 }
 
 /**
@@ -40,4 +45,9 @@ export interface JobOutcome__Output {
    * Set when the attempt failed.
    */
   'error': (_fairway_worker_v1_JobError__Output | null);
+  /**
+   * True when the worker recorded the job's success itself, in the transaction of its effect
+   * (fenced by the attempt like any completion): the scheduler then has nothing left to record.
+   */
+  'completed': (boolean);
 }
