@@ -208,4 +208,16 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     while (Date.now() < deadline && !durable.some((job) => job.id === after)) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(durable.some((job) => job.id === after)).toBe(true);
   });
+
+  it('makes every command of a batch larger than one insert a job, once', async () => {
+    const ids = Array.from({ length: 2_500 }, () => randomUUID());
+    await producer.send({ topic: topics.commands, messages: coalesceCommandMessages(ids.map((id) => command(id))), acks: -1 });
+    const deadline = Date.now() + 60_000;
+    const wanted = new Set(ids);
+    const handed = () => durable.filter((job) => wanted.has(job.id));
+    while (Date.now() < deadline && handed().length < ids.length) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(handed().map((job) => job.id).sort()).toEqual([...ids].sort());
+    const { rows } = await pools.scheduler.query<{ n: string }>('SELECT count(*) AS n FROM jobs WHERE id = ANY($1::uuid[])', [ids]);
+    expect(Number(rows[0]?.n)).toBe(ids.length);
+  });
 });
