@@ -93,6 +93,26 @@ describe('JobEventLog', () => {
     sends[1]?.settle();
   });
 
+  it('waits lingerMs for more events before a send', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      const { publisher, sends } = manualPublisher();
+      const log = new JobEventLog({ publisher, partitions: 1, lingerMs: 20 });
+      log.publish(event('acme', 'j1'));
+      await turn();
+      log.publish(event('acme', 'j2'));
+      jest.advanceTimersByTime(19);
+      await turn();
+      expect(sends).toHaveLength(0);
+      jest.advanceTimersByTime(1);
+      await turn();
+      expect(sends.map((s) => readJobEvents(s.message.value as string).map((e) => e.jobId))).toEqual([['j1', 'j2']]);
+      sends[0]?.settle();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('reads nothing, and never throws, from a value that is not a JSON array', () => {
     expect(readJobEvents(null)).toEqual([]);
     expect(readJobEvents('{"jobId":"x"}')).toEqual([]);

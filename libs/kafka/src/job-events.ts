@@ -27,6 +27,11 @@ export interface JobEventLogOptions {
   partitions: number;
   /** Most events one record carries (default 1,000). */
   maxEventsPerRecord?: number;
+  /**
+   * How long events wait for more before a send (default 0: the end of the turn). Events follow the
+   * database and nothing waits for them, so a few milliseconds buy far fewer, larger sends.
+   */
+  lingerMs?: number;
   /** Called when a send failed; job events follow the database, so a lost event never loses a job. */
   onError?: (err: unknown, events: number) => void;
 }
@@ -79,10 +84,13 @@ export class JobEventLog {
   private schedule(): void {
     if (this.scheduled || this.sending || this.byPartition.size === 0) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.scheduled = false;
       void this.flush();
-    });
+    };
+    const linger = this.options.lingerMs ?? 0;
+    if (linger > 0) setTimeout(go, linger).unref();
+    else setImmediate(go);
   }
 
   private send(): Promise<void> {

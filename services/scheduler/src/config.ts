@@ -29,6 +29,8 @@ const schema = commonConfigSchema.extend({
   RETRY_BASE_DELAY: duration().default('500ms'),
   RETRY_MAX_DELAY: duration().default('30s'),
   MAINTENANCE_INTERVAL: duration().default('2s'),
+  /** How long job events wait for more before a send to <prefix>.job-events. */
+  JOB_EVENTS_LINGER: duration().default('20ms'),
   HEALTH_CHECK_INTERVAL: duration().default('2s'),
 });
 

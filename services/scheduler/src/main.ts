@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await producer.connect();
   const deadLetters = new GroupCommitPublisher({ producer, topic: topics.commandsDeadLetter });
   const eventPublisher = new GroupCommitPublisher({ producer, topic: topics.jobEvents });
-  const events = new JobEventLog({ publisher: eventPublisher, partitions: Math.max(1, eventsTopic?.partitions.length ?? 1), onError: (err, count) => log.warn({ err, events: count }, 'job events not published') });
+  const events = new JobEventLog({ publisher: eventPublisher, partitions: Math.max(1, eventsTopic?.partitions.length ?? 1), lingerMs: config.JOB_EVENTS_LINGER, onError: (err, count) => log.warn({ err, events: count }, 'job events not published') });
 
   // Tiers given as shares follow the capacity the connected workers advertise.
   const sharedTiers = Object.values(config.tiers).some((tier) => 'share' in tier && tier.share !== undefined);

@@ -24,6 +24,8 @@ export interface AttemptOutcome {
    * held the lease); the scheduler then records nothing more.
    */
   completed?: boolean;
+  /** `result` as JSON text, when the writer already has it so (nothing to stringify again). */
+  resultJson?: string;
 }
 
 /** What the executor works with: the catalog database (effects, artifacts) and the tenants' data. */

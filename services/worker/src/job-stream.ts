@@ -105,7 +105,7 @@ export function jobStreamHandler(options: JobStreamOptions): grpc.handleBidiStre
           settled = true;
           const durationMs = performance.now() - started;
           if (outcome) {
-            send({ jobId: job.jobId, attempt: job.attempt, resultJson: JSON.stringify(outcome.result), applied: outcome.applied, completed: outcome.completed === true }, false);
+            send({ jobId: job.jobId, attempt: job.attempt, resultJson: outcome.resultJson ?? JSON.stringify(outcome.result), applied: outcome.applied, completed: outcome.completed === true }, false);
             options.onAttempt?.({ job: attempt, tenantId: carried.tenant.context.tenantId, outcome, durationMs });
           } else {
             const error = toFairwayError(err);

@@ -5,7 +5,8 @@ import { recordSyntheticEffect, type AttemptOutcome, type SyntheticEffect, type 
 
 interface EffectRow {
   job_id: string;
-  observed: Record<string, unknown>;
+  /** The stored effect as JSON text: passed on to the scheduler as is, parsed only if asked. */
+  observed: string;
   applied: boolean;
   completed: boolean;
 }
@@ -57,7 +58,15 @@ export class SyntheticEffects implements SyntheticEffectWriter {
         // Neither written nor found: another attempt committed it while this batch ran, after the
         // statement's snapshot. Ask again on its own.
         if (!row) return recordSyntheticEffect(this.pool, effect);
-        return { applied: row.applied, result: row.observed, completed: row.completed };
+        const resultJson = row.observed;
+        return {
+          applied: row.applied,
+          completed: row.completed,
+          resultJson,
+          get result(): Record<string, unknown> {
+            return JSON.parse(resultJson) as Record<string, unknown>;
+          },
+        };
       }),
     );
   }
@@ -96,7 +105,7 @@ export class SyntheticEffects implements SyntheticEffectWriter {
            FROM outcome o JOIN v ON v.job_id = o.job_id
            WHERE j.id = o.job_id AND j.attempts = v.attempt AND j.state = 'running'
            RETURNING j.id)
-         SELECT o.job_id, o.observed, o.applied, d.id IS NOT NULL AS completed FROM outcome o LEFT JOIN done d ON d.id = o.job_id`,
+         SELECT o.job_id, o.observed::text AS observed, o.applied, d.id IS NOT NULL AS completed FROM outcome o LEFT JOIN done d ON d.id = o.job_id`,
       );
     }
     statements.push('COMMIT');
