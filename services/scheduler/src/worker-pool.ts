@@ -294,11 +294,11 @@ export class WorkerPools {
     const stream = link.endpoint.client.run();
     link.stream = stream;
     stream.on('data', (message: RunResponse__Output) => {
-      if (message.capacity > 0) {
+      const announced = message.capacity > 0;
+      if (announced) {
         link.capacity = message.capacity;
         link.workerId = message.workerId;
         link.retryMs = 100;
-        this.options.onCapacity?.(this.capacity());
       }
       for (const outcome of message.outcomes) {
         const pending = this.pending.get(outcome.jobId);
@@ -308,10 +308,10 @@ export class WorkerPools {
         if (outcome.error) pending.reject(new WorkerFailure(outcome.error.code, outcome.error.message, outcome.error.retriable));
         else pending.resolve({ resultJson: outcome.resultJson || '{}', applied: outcome.applied, completed: outcome.completed });
       }
-      if (message.grant > 0) {
-        link.credit += message.grant;
-        this.drain(link);
-      }
+      if (message.grant > 0) link.credit += message.grant;
+      // After the grant: the first message's slots are free, not in use.
+      if (announced) this.options.onCapacity?.(this.capacity());
+      if (message.grant > 0) this.drain(link);
     });
     let ended = false;
     const broken = (err?: Error) => {

@@ -92,6 +92,8 @@ export function jobStreamHandler(options: JobStreamOptions): grpc.handleBidiStre
       const attempt: JobAttempt = { jobId: job.jobId, type: job.type, paramsJson: job.paramsJson, attempt: job.attempt };
       const carried = extractAssignment(job);
       if (!carried) {
+        // Refused before it took a slot: the stream's credit comes back with the grant.
+        credit += 1;
         const error = toFairwayError(new TenantRequiredError(`job ${job.jobId}`));
         send({ jobId: job.jobId, attempt: job.attempt, error: { code: error.code, message: error.message, retriable: false } }, true);
         return;
