@@ -175,7 +175,7 @@ interface FairwayResult {
   runStartToFinishP50Ms: number;
   runStartToFinishP99Ms: number;
   cpuMs: Record<string, number>;
-  latency: { acceptedToStartedMs: number[]; startToFinishMs: number[]; startToEffectMs: number[]; effectToFinishMs: number[] } | undefined;
+  latency: { acceptedToStartedMs: number[]; acceptedToQueuedMs: number[]; startToFinishMs: number[]; startToEffectMs: number[]; effectToFinishMs: number[] } | undefined;
   quotas: ReturnType<typeof quotasFor>;
 }
 
@@ -313,8 +313,9 @@ async function fairwayTrickle(scenario: Scenario, count: number, edge: string, t
       await sleep(5);
     }
   }
-  const { rows } = await reader.query<{ id: string; waited: number; ran: number }>(
-    `SELECT id, extract(epoch FROM started_at - accepted_at) * 1000 AS waited, extract(epoch FROM finished_at - started_at) * 1000 AS ran
+  const { rows } = await reader.query<{ id: string; waited: number; queued: number; ran: number }>(
+    `SELECT id, extract(epoch FROM started_at - accepted_at) * 1000 AS waited, extract(epoch FROM queued_at - accepted_at) * 1000 AS queued,
+            extract(epoch FROM finished_at - started_at) * 1000 AS ran
      FROM jobs WHERE id = ANY($1::uuid[])`,
     [ids],
   );
@@ -341,7 +342,7 @@ async function fairwayTrickle(scenario: Scenario, count: number, edge: string, t
     startToEffectMs.push(at - Number(t.started));
     effectToFinishMs.push(Number(t.finished) - at);
   }
-  return { acceptedToStartedMs: rows.map((r) => Number(r.waited)), startToFinishMs: rows.map((r) => Number(r.ran)), startToEffectMs, effectToFinishMs };
+  return { acceptedToStartedMs: rows.map((r) => Number(r.waited)), acceptedToQueuedMs: rows.map((r) => Number(r.queued)), startToFinishMs: rows.map((r) => Number(r.ran)), startToEffectMs, effectToFinishMs };
 }
 
 /** `url` with its database replaced by `database`. */
@@ -515,10 +516,12 @@ async function main(): Promise<void> {
       });
       print(
         latency('fairway', fairway.latency.acceptedToStartedMs, fairway.latency.startToFinishMs, {
+          acceptedToQueuedP50Ms: round(percentile(fairway.latency.acceptedToQueuedMs, 0.5)),
+          acceptedToQueuedP99Ms: round(percentile(fairway.latency.acceptedToQueuedMs, 0.99)),
           startToEffectP50Ms: round(percentile(fairway.latency.startToEffectMs, 0.5)),
           effectToFinishP50Ms: round(percentile(fairway.latency.effectToFinishMs, 0.5)),
           units:
-            'ms; accepted_at (edge), started_at (claim), finished_at (completion) from the jobs table, the worker effect transaction from job_effects.created_at; submitted through POST /v1/jobs, one at a time',
+            'ms; accepted_at (edge), queued_at (the ingest\'s insert), started_at (claim), finished_at (completion) from the jobs table, the worker effect transaction from job_effects.created_at; submitted through POST /v1/jobs, one at a time',
         }),
       );
       print(
