@@ -1,7 +1,7 @@
 /**
  * Ingest benchmark: commands per second from Kafka into the durable per-tenant queues.
  *
- *   npm run -s bench:ingest -- --json [--messages 60000] [--tenants 200] [--rounds 2] [--coalesce] [--only fairway|bare-kafkajs-insert]
+ *   npm run -s bench:ingest -- --json [--messages 60000] [--tenants 200] [--rounds 3] [--coalesce] [--only fairway|bare-kafkajs-insert]
  *
  * One run, three sides, each a fresh consumer group reading the same 6-partition topic from the
  * beginning (partitions consumed 3 at a time, as the scheduler does), timed from the first fetched
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   });
   const total = Number(values.messages ?? 60_000);
   const tenantCount = Number(values.tenants ?? 200);
-  const rounds = Math.max(1, Number(values.rounds ?? 2));
+  const rounds = Math.max(1, Number(values.rounds ?? 3));
   if (values.only !== undefined && !(SIDES as readonly string[]).includes(values.only)) throw new Error(`--only must be one of ${SIDES.join(', ')} (got '${values.only}')`);
   const sides = values.only === undefined ? SIDES : [values.only as Side];
   const prefix = `fairway_bench_ingest_${randomBytes(3).toString('hex')}`;
