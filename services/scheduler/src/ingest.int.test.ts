@@ -213,7 +213,7 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     const ids = Array.from({ length: 2_500 }, () => randomUUID());
     await producer.send({ topic: topics.commands, messages: coalesceCommandMessages(ids.map((id) => command(id))), acks: -1 });
     const deadline = Date.now() + 60_000;
-    const wanted = new Set(ids);
+    const wanted = new Set<string>(ids);
     const handed = () => durable.filter((job) => wanted.has(job.id));
     while (Date.now() < deadline && handed().length < ids.length) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(handed().map((job) => job.id).sort()).toEqual([...ids].sort());
