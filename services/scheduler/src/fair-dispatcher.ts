@@ -153,7 +153,12 @@ export class FairDispatcher {
     if (gained.length > 0) {
       const requeued = await this.store.requeueExpiredLeases(gained);
       const loaded = await this.store.loadQueued(gained, this.options.window);
-      for (const job of [...requeued, ...loaded]) this.offer(job, true);
+      for (const job of requeued) this.offer(job, true);
+      // A tenant that got fewer jobs than the window has them all in memory: no refill query is
+      // due when its window drains (with 10,000 tenants of two jobs, that was 10,000 queries).
+      const perTenant = new Map<string, number>();
+      for (const job of loaded) perTenant.set(job.tenantId, (perTenant.get(job.tenantId) ?? 0) + 1);
+      for (const job of loaded) this.offer(job, (perTenant.get(job.tenantId) ?? 0) >= this.options.window);
       this.log.info({ loaded: loaded.length, requeued: requeued.length }, 'queues rebuilt from PostgreSQL');
     }
     this.wake();
