@@ -1,20 +1,6 @@
 import { GroupCommit } from './group-commit';
+import { deferred, type Deferred } from './testing';
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (err: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** One call of the write under test: the items it got, and the deferred that settles it. */
 interface WriteCall<In, Out> {

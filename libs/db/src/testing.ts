@@ -62,3 +62,21 @@ export async function dropIsolatedTestTenants(owner: Pool, ids: readonly string[
   }
   await dropTestTenants(owner, ids);
 }
+
+/** A promise with its settle functions, for tests that settle a write or a call by hand. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A {@link Deferred} (Node 20 has no Promise.withResolvers). */
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -21,22 +21,8 @@ import { currentTenant, tenantContext, type TenantId } from '@fairway/tenant-con
 import { WorkerPools, WorkerFailure, type WorkerCapacity, type WorkerJob } from '../../scheduler/src/worker-pool';
 import type { AttemptOutcome, JobAttempt } from './executor';
 import { jobStreamHandler, type AttemptReport, type JobStreamOptions } from './job-stream';
+import { deferred, type Deferred } from '@fairway/db/testing';
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (err: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Rejects with `what` if `promise` has not settled within `ms`: the outer bound of a wait. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
