@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   await ingestor.run(consumer, topics.commands, config.SCHEDULER_INGEST_CONCURRENCY);
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
   log.info(
-    { topic: topics.commands, policy: config.SCHEDULER_POLICY, tiers: config.tiers, workers: config.workerPools, admin: `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}` },
+    { topic: topics.commands, policy: config.SCHEDULER_POLICY, tiers: dispatcher.tierUsage(), workers: config.workerPools, admin: `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}` },
     'consuming commands',
   );
 
