@@ -5,6 +5,7 @@ import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK, type tracing } from '@opentelemetry/sdk-node';
+import { AlwaysOffSampler } from '@opentelemetry/sdk-trace-base';
 // sdk-node builds its exporters from OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* only when it is
 // given no span processors; we give it one (the tenant tagger), so we ask its own env reader for
 // the exporting processors instead of re-implementing the OTEL_* rules. The package has no
@@ -47,8 +48,11 @@ function instrumentations() {
  * `tenant.id` from the tenant context or the `tenant.id` baggage entry ({@link TenantSpanProcessor}).
  *
  * Export follows the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT,
- * OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_EXPORTER, OTEL_BSP_*); with none of them set, spans are
- * made (so context propagates and logs carry trace ids) but not exported.
+ * OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_EXPORTER, OTEL_BSP_*). With none of them set (and no
+ * OTEL_TRACES_SAMPLER), spans are not recorded: trace context still propagates (every hop gets a
+ * span id, logs carry trace ids), but no span is built only to be dropped — on the job path that
+ * was a span, its attributes and the tenant tagger's bookkeeping per job in the scheduler and in
+ * the worker, for nothing.
  *
  * Instrumentation patches modules as they are required: a module loaded before this call is not
  * traced. Services therefore load `@fairway/telemetry/register` first (or run node with
@@ -60,11 +64,13 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
   process.env['OTEL_METRICS_EXPORTER'] ??= 'none';
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
   const exporting: tracing.SpanProcessor[] = exportRequested(env) ? getSpanProcessorsFromEnv() : [];
+  const recordNothing = exporting.length === 0 && !env['OTEL_TRACES_SAMPLER'];
   sdk = new NodeSDK({
     serviceName: process.env['OTEL_SERVICE_NAME'],
+    ...(recordNothing ? { sampler: new AlwaysOffSampler() } : {}),
     // The tenant tagger sits in front of the exporting processors (it may hold a span back until
     // its request's tenant is known). Alone it still keeps the tracer provider real, so with no
-    // exporter spans are made (traceparent and baggage propagate) and simply not sent anywhere.
+    // exporter traceparent and baggage propagate (through non-recording spans).
     spanProcessors: [new TenantSpanProcessor(exporting)],
     instrumentations: instrumentations(),
     textMapPropagator: new CompositePropagator({
