@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   const events = new JobEventLog({ publisher: eventPublisher, partitions: Math.max(1, eventsTopic?.partitions.length ?? 1), lingerMs: config.JOB_EVENTS_LINGER, onError: (err, count) => log.warn({ err, events: count }, 'job events not published') });
 
   // Tiers given as shares follow the capacity the connected workers advertise.
-  const sharedTiers = Object.values(config.tiers).some((tier) => 'share' in tier && tier.share !== undefined);
+  const shares = Object.fromEntries(Object.entries(config.tiers).map(([name, tier]) => [name, 'share' in tier ? tier.share : undefined]));
+  const sharedTiers = Object.values(shares).some((share) => share !== undefined);
   let resize: (total: number) => void = () => undefined;
   const workers = new WorkerPools(config.workerPools, config.security, {
     streamsPerAddress: config.WORKER_STREAMS,
@@ -159,10 +160,7 @@ async function main(): Promise<void> {
   await workers.checkHealth();
 
   const adminServer = createServiceServer(config.security, FAIRWAY_TRUST_POLICIES.scheduler);
-  addSchedulerAdmin(adminServer, loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service, schedulerAdminHandlers(store, dispatcher, config.REPLICA_ID, () => ({
-      ...workers.capacity(),
-      shares: Object.fromEntries(Object.entries(config.tiers).map(([name, tier]) => [name, 'share' in tier ? tier.share : undefined])),
-    })));
+  addSchedulerAdmin(adminServer, loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service, schedulerAdminHandlers(store, dispatcher, config.REPLICA_ID, () => ({ ...workers.capacity(), shares })));
   addHealthService(adminServer);
   await bindServiceServer(adminServer, `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}`, config.security);
 

@@ -42,6 +42,8 @@ export class WorkerFailure extends Error {
 }
 
 interface Pending {
+  /** The attempt sent: a late outcome of an earlier attempt of the same job never settles it. */
+  attempt: number;
   resolve: (result: WorkerResult) => void;
   reject: (err: WorkerFailure) => void;
   timer: NodeJS.Timeout;
@@ -257,7 +259,7 @@ export class WorkerPools {
       reject(new WorkerFailure('DEADLINE_EXCEEDED', `worker ${link.workerId || link.endpoint.address} did not answer for job ${job.jobId} within ${timeoutMs} ms`, true));
     }, timeoutMs);
     timer.unref();
-    this.pending.set(job.jobId, { resolve, reject, timer, link });
+    this.pending.set(job.jobId, { attempt: job.attempt, resolve, reject, timer, link });
     const { carrier } = job;
     link.outbox.push({
       jobId: job.jobId,
@@ -302,7 +304,7 @@ export class WorkerPools {
       }
       for (const outcome of message.outcomes) {
         const pending = this.pending.get(outcome.jobId);
-        if (!pending || pending.link !== link) continue;
+        if (!pending || pending.link !== link || pending.attempt !== outcome.attempt) continue;
         this.pending.delete(outcome.jobId);
         clearTimeout(pending.timer);
         if (outcome.error) pending.reject(new WorkerFailure(outcome.error.code, outcome.error.message, outcome.error.retriable));
