@@ -1,4 +1,4 @@
-import { context, propagation, trace, ROOT_CONTEXT } from '@opentelemetry/api';
+import { context, propagation, trace, ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CBaggagePropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -94,5 +94,36 @@ describe('TenantSpanProcessor', () => {
   it('never overwrites a tenant a span already has', () => {
     runWithTenant(acme, () => tracer.startSpan('explicit', { attributes: { [TENANT_SPAN_ATTRIBUTE]: 'initech' } }).end());
     expect(attributeOf('explicit')).toBe('initech');
+  });
+
+  it("never takes the tenant from an inbound HTTP request's baggage: its spans get the authenticated tenant", () => {
+    const carrier = { traceparent: `00-${'d'.repeat(32)}-${'e'.repeat(16)}-01`, baggage: 'tenant.id=victim' };
+    const getter = { get: (c: typeof carrier, k: string) => c[k as keyof typeof carrier], keys: (c: typeof carrier) => Object.keys(c) };
+    const fromClient = new W3CBaggagePropagator().extract(ROOT_CONTEXT, carrier, getter);
+    // As the http instrumentation opens it: a server span with the client's baggage in its parent context.
+    const server = tracer.startSpan('GET /v1/jobs', { kind: SpanKind.SERVER, attributes: { 'http.method': 'GET' } }, fromClient);
+    const inServer = trace.setSpan(fromClient, server);
+    tracer.startSpan('router', {}, inServer).end();
+    tracer.startSpan('tenant-lookup', {}, inServer).end();
+    expect(server.isRecording() && (server as unknown as { attributes: Record<string, unknown> }).attributes[TENANT_SPAN_ATTRIBUTE]).toBeUndefined();
+    server.setAttribute(TENANT_SPAN_ATTRIBUTE, 'acme');
+    runWithTenant(acme, () => tracer.startSpan('handler', {}, inServer).end());
+    server.end();
+    for (const name of ['GET /v1/jobs', 'router', 'tenant-lookup', 'handler']) expect(attributeOf(name)).toBe('acme');
+  });
+
+  it('exports a refused inbound HTTP request without the tenant its client baggage named', () => {
+    const fromClient = new W3CBaggagePropagator().extract(ROOT_CONTEXT, { baggage: 'tenant.id=victim' }, { get: (c, k) => c[k as 'baggage'], keys: (c) => Object.keys(c) });
+    const server = tracer.startSpan('POST /v1/jobs', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST' } }, fromClient);
+    tracer.startSpan('api-key-lookup', {}, trace.setSpan(fromClient, server)).end();
+    server.end();
+    expect(attributeOf('POST /v1/jobs')).toBeUndefined();
+    expect(attributeOf('api-key-lookup')).toBeUndefined();
+  });
+
+  it('still trusts the baggage of a call between services (a non-HTTP server span)', () => {
+    const fromService = new W3CBaggagePropagator().extract(ROOT_CONTEXT, { baggage: 'tenant.id=globex' }, { get: (c, k) => c[k as 'baggage'], keys: (c) => Object.keys(c) });
+    tracer.startSpan('fairway.worker.v1.Worker/Run', { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc' } }, fromService).end();
+    expect(attributeOf('fairway.worker.v1.Worker/Run')).toBe('globex');
   });
 });

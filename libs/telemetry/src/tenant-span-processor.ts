@@ -1,9 +1,17 @@
-import type { Attributes, Context } from '@opentelemetry/api';
+import { SpanKind, type Attributes, type Context } from '@opentelemetry/api';
 import type { tracing } from '@opentelemetry/sdk-node';
 import { currentTenant, tenantFromContextBaggage } from '@fairway/tenant-context';
 
 /** The span attribute that names the tenant (the same key as the baggage entry). */
 export const TENANT_SPAN_ATTRIBUTE = 'tenant.id';
+
+/**
+ * Whether `span` is the entry of an inbound HTTP request: a server span with an HTTP method (the
+ * http instrumentation's `http.method`, or `http.request.method` of the current conventions).
+ */
+function isInboundHttp(span: tracing.Span): boolean {
+  return span.kind === SpanKind.SERVER && (span.attributes['http.request.method'] !== undefined || span.attributes['http.method'] !== undefined);
+}
 
 /** Bounds against leaks: spans that never end. */
 const MAX_OPEN_SPANS = 10_000;
@@ -14,6 +22,10 @@ const MAX_HELD_PER_TRACE = 1_000;
  *
  * The tenant comes from the AsyncLocalStorage tenant context active where the span starts, else
  * from the `tenant.id` W3C baggage entry of its parent context (a call from another service).
+ * Baggage is trusted only from Fairway's own carriers (Kafka, gRPC between services): a trace that
+ * entered this process as an inbound HTTP request carries the client's baggage, so its spans never
+ * take a tenant from it; they get the tenant that authentication decided (the tenant context, or
+ * the attribute authenticate sets on the request's span).
  *
  * A request's first spans start before authentication has found its tenant: the edge's HTTP
  * server span, the tenant lookup's query. So the tenant is learnt per trace while the trace has
@@ -28,6 +40,8 @@ export class TenantSpanProcessor implements tracing.SpanProcessor {
   private readonly openByTrace = new Map<string, Set<string>>();
   private readonly traceTenant = new Map<string, string>();
   private readonly held = new Map<string, tracing.ReadableSpan[]>();
+  /** Traces whose baggage came from an HTTP client here: not trusted to name a tenant. */
+  private readonly clientBaggage = new Set<string>();
 
   constructor(private readonly downstream: readonly tracing.SpanProcessor[] = []) {}
 
@@ -39,7 +53,9 @@ export class TenantSpanProcessor implements tracing.SpanProcessor {
     siblings.add(spanId);
     this.openByTrace.set(traceId, siblings);
 
-    const tenant = currentTenant()?.tenantId ?? tenantFromContextBaggage(parentContext) ?? this.traceTenant.get(traceId);
+    if (isInboundHttp(span)) this.clientBaggage.add(traceId);
+    const fromBaggage = this.clientBaggage.has(traceId) ? undefined : tenantFromContextBaggage(parentContext);
+    const tenant = currentTenant()?.tenantId ?? fromBaggage ?? this.traceTenant.get(traceId);
     if (tenant) {
       if (span.attributes[TENANT_SPAN_ATTRIBUTE] === undefined) span.setAttribute(TENANT_SPAN_ATTRIBUTE, tenant);
       if (!this.traceTenant.has(traceId)) this.learn(traceId, tenant);
@@ -79,6 +95,7 @@ export class TenantSpanProcessor implements tracing.SpanProcessor {
     this.open.clear();
     this.openByTrace.clear();
     this.traceTenant.clear();
+    this.clientBaggage.clear();
     await Promise.all(this.downstream.map((p) => p.shutdown()));
   }
 
@@ -96,6 +113,7 @@ export class TenantSpanProcessor implements tracing.SpanProcessor {
     this.releaseHeld(traceId);
     this.openByTrace.delete(traceId);
     this.traceTenant.delete(traceId);
+    this.clientBaggage.delete(traceId);
   }
 
   private releaseHeld(traceId: string): void {
