@@ -127,6 +127,10 @@ describe('Grafana dashboards', () => {
 
 describe('docker-compose.yml', () => {
   it('is valid for `docker compose config` and runs every service with a health check', () => {
+    // The services' credentials are env files and a compose secret under .fairway/compose: make
+    // sure they exist (kept when they do), as the compose header tells a developer to.
+    const secrets = spawnSync(process.execPath, [path.join(root, 'scripts', 'compose-secrets.cjs')], { cwd: root, encoding: 'utf8' });
+    expect(secrets.status).toBe(0);
     const compose = composeCommand();
     const run = spawnSync(compose[0] as string, [...compose.slice(1), '-f', path.join(root, 'docker-compose.yml'), 'config'], { cwd: root, encoding: 'utf8' });
     expect(run.stderr).not.toMatch(/invalid|error/i);
@@ -146,7 +150,7 @@ describe('docker-compose.yml', () => {
       expect(services[name]?.command?.join(' ')).toBe(`node dist/services/${name.replace(/-\d$/, '')}/src/main.js`);
       expect(services[name]?.depends_on?.['init']?.condition).toBe('service_completed_successfully');
     }
-    expect(services['init']?.command).toEqual(['node', 'scripts/infra.cjs']);
+    expect(services['init']?.command).toEqual(['node', 'scripts/deploy-init.cjs']);
   });
 });
 
@@ -165,7 +169,7 @@ describe('Kubernetes manifests', () => {
   it('parses, and has only the kinds we ship', () => {
     const kinds = new Set(documents.map((d) => d.manifest.kind));
     // No Secret: credentials and certificates are the operator's (01-config.yaml says how), never a shipped default.
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Job', 'Namespace', 'PodDisruptionBudget', 'Service']);
+    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Job', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service']);
     for (const { manifest } of documents) {
       expect(manifest.apiVersion).toEqual(expect.any(String));
       expect(manifest.metadata.name).toEqual(expect.any(String));
