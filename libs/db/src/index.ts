@@ -7,6 +7,7 @@ export { DbRole, roleUrl, type DbRoleName } from './roles';
 export { createPool, type PoolOptions } from './pool';
 export { withTenant, withTenantId, inTransaction, tenantTx, type TenantTx } from './with-tenant';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
+export { unstorableText, unstorableJson, unstorableTimestamp } from './storable';
 export { migrateCatalog, CATALOG_MIGRATIONS_DIR } from './migrate';
 export { prepareDatabase, type PreparedDatabase } from './provision';
 export {

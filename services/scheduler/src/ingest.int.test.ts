@@ -209,6 +209,38 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     expect(durable.some((job) => job.id === after)).toBe(true);
   });
 
+  it('dead-letters a command dated year 0000 and one with a NUL in its baggage, with their reasons, and stores the rest of their batch', async () => {
+    const yearZero = randomUUID();
+    const nulBaggage = randomUUID();
+    const good = [randomUUID(), randomUUID(), randomUUID()];
+    const body = (jobId: string, acceptedAt = new Date().toISOString()) => ({ jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt });
+    await producer.send({
+      topic: topics.commands,
+      messages: [
+        command(good[0] as string),
+        commandMessage(tenant, body(yearZero, '0000-01-01T00:00:00Z'), {}),
+        command(good[1] as string),
+        commandMessage(tenant, body(nulBaggage), { baggage: 'note=\u0000' }),
+        command(good[2] as string),
+      ],
+      acks: -1,
+    });
+    const isOurs = (m: { value: Buffer | null }) => [yearZero, nulBaggage].some((id) => m.value?.toString().includes(id) === true);
+    const dead = await collectMessages(kafka, topics.commandsDeadLetter, (seen) => seen.filter(isOurs).length >= 2);
+    expect(dead.filter(isOurs).map((m) => m.headers?.[DeadLetterHeader.reason]?.toString())).toEqual([
+      "the command's acceptedAt holds year 0000, which PostgreSQL cannot store",
+      "the command's trace header baggage holds a NUL character, which PostgreSQL cannot store",
+    ]);
+    const deadline = Date.now() + 30_000;
+    let stored: string[] = [];
+    while (Date.now() < deadline && stored.length < good.length) {
+      const { rows } = await pools.scheduler.query<{ id: string }>('SELECT id FROM jobs WHERE id = ANY($1::uuid[])', [[...good, yearZero, nulBaggage]]);
+      stored = rows.map((row) => row.id);
+      if (stored.length < good.length) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(stored.sort()).toEqual([...good].sort());
+  });
+
   it('makes every command of a batch larger than one insert a job, once', async () => {
     const ids = Array.from({ length: 2_500 }, () => randomUUID());
     await producer.send({ topic: topics.commands, messages: coalesceCommandMessages(ids.map((id) => command(id))), acks: -1 });

@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload, Message } from 'kafkajs';
+import { unstorableJson, unstorableText, unstorableTimestamp } from '@fairway/db';
 import { toFairwayError } from '@fairway/errors';
 import { validateJob, type ValidatedJob } from '@fairway/jobs';
 import { deadLetterMessage, readCommandMessage, type CommandSource, type GroupCommitPublisher } from '@fairway/kafka';
@@ -6,41 +7,30 @@ import type { Logger } from '@fairway/telemetry';
 import { extractKafkaHeaders, type KafkaHeaders } from '@fairway/tenant-context';
 import type { JobStore, NewJob, QueuedJob } from './job-store';
 
-/** A lone UTF-16 surrogate: PostgreSQL's jsonb refuses one, and its text would hold U+FFFD instead. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** What in `value` PostgreSQL's text and jsonb cannot hold, described; undefined when nothing. */
-function unstorableIn(value: string): string | undefined {
-  if (value.includes('\u0000')) return 'a NUL character';
-  return LONE_SURROGATE.test(value) ? 'a lone UTF-16 surrogate' : undefined;
-}
-
-/** The first string in `value` (keys included, at any depth) PostgreSQL cannot store, described. */
-function unstorableInJson(value: unknown): string | undefined {
-  if (typeof value === 'string') return unstorableIn(value);
-  if (typeof value !== 'object' || value === null) return undefined;
-  for (const key in value) {
-    const found = unstorableIn(key) ?? unstorableInJson((value as Record<string, unknown>)[key]);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
 /**
  * Why PostgreSQL could not store `job` as it is, or undefined. The command is valid, but one such
  * row would fail the insert of its whole batch, again on every redelivery, and stall the partition:
  * it is dead-lettered instead. (The other columns are checked formats: uuid, tenant id, job type.)
+ * What this does not foresee, PostgreSQL still refuses row by row (see CommandIngestor.insert).
  */
+
+/** PostgreSQL's class 22, "data exception": a value the column cannot take, whatever is retried. */
+function isDataException(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('22');
+}
 function unstorableReason(job: NewJob): string | undefined {
   const reason = (what: string, found: string) => `the command's ${what} holds ${found}, which PostgreSQL cannot store`;
-  let found = job.idempotencyKey === undefined ? undefined : unstorableIn(job.idempotencyKey);
+  let found = unstorableTimestamp(job.acceptedAt);
+  if (found !== undefined) return reason('acceptedAt', found);
+  found = job.idempotencyKey === undefined ? undefined : unstorableText(job.idempotencyKey);
   if (found !== undefined) return reason('idempotencyKey', found);
-  found = job.requestHash === undefined ? undefined : unstorableIn(job.requestHash);
+  found = job.requestHash === undefined ? undefined : unstorableText(job.requestHash);
   if (found !== undefined) return reason('requestHash', found);
-  found = unstorableInJson(job.params);
+  found = unstorableJson(job.params);
   if (found !== undefined) return reason('params', found);
   for (const name in job.traceHeaders) {
-    found = unstorableIn(job.traceHeaders[name] as string);
+    found = unstorableText(job.traceHeaders[name] as string);
     if (found !== undefined) return reason(`trace header ${name}`, found);
   }
   return undefined;
@@ -112,6 +102,12 @@ export class CommandIngestor {
     const rejected: Message[] = [];
     const origin = { topic: batch.topic, partition: batch.partition };
     const deadLetter = (source: CommandSource, reason: string) => rejected.push(deadLetterMessage(source, origin, reason));
+    // A row PostgreSQL refused: its command is found again in the batch (rare, so nothing is kept
+    // for it on the way) and dead-lettered as it came.
+    const refused = (job: NewJob, reason: string) => {
+      const source = sourceOf(batch.messages, job.id);
+      if (source) deadLetter(source, reason);
+    };
     // Messages are read one by one with the tenant taken from each message's own headers:
     // eachBatch does not restore any per-message context, and one batch mixes tenants. A message may
     // carry several commands of its tenant (the edge coalesces them); each is its own job, and a bad
@@ -153,13 +149,13 @@ export class CommandIngestor {
         const status = statuses.get(tenantId);
         if (status === 'active' || status === 'suspended' || status === 'provisioning') {
           accepted.push(row);
-          if (accepted.length >= INSERT_CHUNK) await this.insert(accepted.splice(0));
+          if (accepted.length >= INSERT_CHUNK) await this.insert(accepted.splice(0), refused);
         } else {
           deadLetter(read.source, `${status === undefined ? 'unknown' : status} tenant '${tenantId}'`);
         }
       }
     }
-    await this.insert(accepted);
+    await this.insert(accepted, refused);
 
     // Dead letters are acknowledged before the offsets move, so a rejected message is never lost.
     await Promise.all(rejected.map((message) => this.deadLetters.publish(message)));
@@ -175,10 +171,33 @@ export class CommandIngestor {
     return batch.messages.length;
   }
 
-  /** Inserts one chunk of a batch's accepted rows and hands the dispatcher those it inserted. */
-  private async insert(rows: NewJob[]): Promise<void> {
+  /**
+   * Inserts one chunk of a batch's accepted rows and hands the dispatcher those it inserted. When
+   * PostgreSQL refuses a value of the chunk (a data exception the checks above did not foresee), the
+   * chunk is inserted row by row and each refused row goes to `refused`: one bad command must not
+   * fail its batch on every redelivery and stall the partition. Any other error (the database is
+   * down) fails the batch, which Kafka redelivers.
+   */
+  private async insert(rows: NewJob[], refused: (job: NewJob, reason: string) => void): Promise<void> {
     if (rows.length === 0) return;
-    const inserted = await this.store.insertJobs(rows);
+    let inserted: QueuedJob[];
+    try {
+      inserted = await this.store.insertJobs(rows);
+    } catch (err) {
+      if (!isDataException(err)) throw err;
+      inserted = [];
+      const stored: NewJob[] = [];
+      for (const row of rows) {
+        try {
+          inserted.push(...(await this.store.insertJobs([row])));
+          stored.push(row);
+        } catch (rowErr) {
+          if (!isDataException(rowErr)) throw rowErr;
+          refused(row, `PostgreSQL refused the command: ${(rowErr as Error).message}`);
+        }
+      }
+      rows = stored;
+    }
     if (this.hooks.onIngested) {
       const perTenant = new Map<string, number>();
       for (const job of rows) perTenant.set(job.tenantId, (perTenant.get(job.tenantId) ?? 0) + 1);
@@ -186,4 +205,14 @@ export class CommandIngestor {
     }
     if (inserted.length > 0) this.onDurable(inserted);
   }
+}
+
+/** The message (or batch entry) of `batch` that carries the command of job `jobId`. */
+function sourceOf(messages: readonly CommandSource[], jobId: string): CommandSource | undefined {
+  for (const message of messages) {
+    for (const read of readCommandMessage(message)) {
+      if ('command' in read && read.command.body.jobId === jobId) return read.source;
+    }
+  }
+  return undefined;
 }
