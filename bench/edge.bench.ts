@@ -114,7 +114,7 @@ async function serve(impl: string): Promise<void> {
   const { RedisIdempotencyStore } = await import('../services/edge/src/idempotency');
   const { TenantDirectory } = await import('../services/edge/src/tenant-directory');
   const { TenantLimits } = await import('../services/edge/src/tenant-limits');
-  const { TokenVerifier } = await import('../services/edge/src/token-verifier');
+  const { TokenVerifier } = await import('../libs/auth/src/token-verifier');
   const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean; noKafka: boolean; kafkaThread: boolean; noCoalesce: boolean };
   const pool = createPool({ connectionString: env.appUrl, max: 10, applicationName: 'fairway-bench-edge' });
   const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: 500 });

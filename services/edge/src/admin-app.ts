@@ -6,9 +6,9 @@ import { FairwayError, ForbiddenError, HttpRequestError, NotFoundError, Unauthen
 import { parseTenantId, type TenantId } from '@fairway/tenant-context';
 import type { Logger } from '@fairway/telemetry';
 import type { SchedulerAdminGateway, SchedulerQuota, TenantCatalogGateway } from './admin-clients';
-import { issueApiKey, revokeApiKey } from './api-keys';
+import { issueApiKey, revokeApiKey } from '@fairway/auth';
 import { problemMiddleware } from './problem-middleware';
-import type { TokenVerifier } from './token-verifier';
+import type { TokenVerifier } from '@fairway/auth';
 import { inTransaction } from '@fairway/db';
 import { readReencryption, runReencryption, startReencryption, type KeyProvider, type RunReencryptionOptions } from '@fairway/crypto';
 import { recordsReencryptionTargets, type TenantData } from '@fairway/records';

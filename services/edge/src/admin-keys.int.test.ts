@@ -11,7 +11,7 @@ import { createLogger } from '@fairway/telemetry';
 import type { TenantId } from '@fairway/tenant-context';
 import { createAdminApp, type AdminDeps } from './admin-app';
 import type { CatalogTenant } from './admin-clients';
-import { TokenVerifier } from './token-verifier';
+import { TokenVerifier } from '@fairway/auth';
 
 const SECRET = new TextEncoder().encode('admin-keys-secret-0123456789-0123456789');
 const ISSUER = 'fairway-admin-keys';

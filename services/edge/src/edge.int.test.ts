@@ -24,7 +24,7 @@ import { createEdgeApp } from './app';
 import { RedisIdempotencyStore } from './idempotency';
 import { TenantDirectory } from './tenant-directory';
 import { TenantLimits, type RequestLimits } from './tenant-limits';
-import { TokenVerifier } from './token-verifier';
+import { TokenVerifier } from '@fairway/auth';
 
 const SECRET = new TextEncoder().encode('integration-secret-0123456789-0123456789');
 const ISSUER = 'fairway-int';

@@ -16,7 +16,7 @@ import { loadEdgeConfig } from './config';
 import { RedisIdempotencyStore } from './idempotency';
 import { TenantDirectory } from './tenant-directory';
 import { TenantLimits } from './tenant-limits';
-import { TokenVerifier } from './token-verifier';
+import { TokenVerifier } from '@fairway/auth';
 
 function listen(app: { listen: (port: number, host: string, cb: () => void) => Server }, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {

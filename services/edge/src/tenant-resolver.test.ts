@@ -2,10 +2,11 @@ import { createHmac } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import type { TenantRecord, TenantStatus } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
-import { generateApiKey, type ApiKeyLookup, type StoredApiKey } from './api-keys';
+import { generateApiKey } from '@fairway/auth';
+import type { ApiKeyLookup, StoredApiKey } from './api-keys';
 import type { TenantLookup } from './tenant-directory';
 import { resolveTenant, resolveTenantFromCache, subdomainOf, TenantRefusal, type TenantClaims, type TenantResolverDeps } from './tenant-resolver';
-import { TokenVerifier } from './token-verifier';
+import { TokenVerifier } from '@fairway/auth';
 
 const SECRET = 'unit-test-secret-0123456789-0123456789-abcdef';
 const ISSUER = 'fairway-test';

@@ -9,7 +9,7 @@ import { parseTenantId, type TenantId, type TenantSource } from '@fairway/tenant
 import { verifyApiKey, type ApiKeyLookup } from './api-keys';
 import type { TenantRecord } from '@fairway/db';
 import type { TenantLookup } from './tenant-directory';
-import type { TokenVerifier, VerifiedClaims } from './token-verifier';
+import type { TokenVerifier, VerifiedClaims } from '@fairway/auth';
 
 /** What of a request decides its tenant. */
 export interface TenantClaims {
