@@ -17,9 +17,12 @@ export const AuditAction = {
   tenantSuspend: 'tenant.suspend',
   tenantResume: 'tenant.resume',
   tenantDelete: 'tenant.delete',
+  /** SetTenantStatus: any change of a tenant's status (before/after name the statuses). */
+  tenantStatus: 'tenant.status',
   keyIssue: 'key.issue',
   keyRevoke: 'key.revoke',
   quotaSet: 'quota.set',
+  /** Authentication failures, aggregated per (chain, reason) and interval by AuthFailureAuditor. */
   authFailure: 'auth.failure',
   dataKeyRotate: 'data-key.rotate',
   dataKeyReencrypt: 'data-key.reencrypt',
@@ -54,6 +57,21 @@ export interface AuditRecord {
   reason?: string;
   prevHash: string;
   hash: string;
+  /**
+   * How `hash` was computed: 1, RFC 8785 JSON hashed by the application (entries written before
+   * migration 1700000000620); 2, computed by the database's audit_append (see entryHashV2).
+   * Absent means 1.
+   */
+  form?: 1 | 2;
+}
+
+/**
+ * An entry as the verifier reads it: form 2 hashes PostgreSQL's own text of the stored jsonb
+ * `before`/`after`, which the verifier reads back instead of re-deriving it from parsed values.
+ */
+export interface StoredAuditRecord extends AuditRecord {
+  beforeText?: string | null;
+  afterText?: string | null;
 }
 
 /** The fields an entry's hash covers (everything but the database id, which is not chosen by us). */
@@ -139,6 +157,45 @@ export function entryHash(fields: HashedFields): string {
   return createHash('sha256').update(canonicalEntry(fields), 'utf8').digest('hex');
 }
 
+function field(value: string | null | undefined): string {
+  return value === null || value === undefined ? '\n~' : `\n${Buffer.byteLength(value, 'utf8')}:${value}`;
+}
+
+/**
+ * Hash form 2, as the database's audit_entry_hash_v2 computes it (migration 1700000000620):
+ * SHA-256 of 'fairway-audit-v2' followed by each field length-prefixed in UTF-8 bytes (or '~' for
+ * NULL), so no escaping has to agree between SQL and JavaScript. `beforeText`/`afterText` are the
+ * jsonb values' PostgreSQL text form, exactly as `before::text` returns them.
+ */
+export function entryHashV2(fields: Omit<HashedFields, 'before' | 'after'> & { beforeText: string | null; afterText: string | null }): string {
+  const text =
+    'fairway-audit-v2' +
+    [
+      fields.chain,
+      fields.seq,
+      fields.at.toISOString(),
+      fields.actor,
+      fields.action,
+      fields.target,
+      fields.beforeText,
+      fields.afterText,
+      fields.reason,
+      fields.prevHash,
+    ]
+      .map(field)
+      .join('');
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The hash an entry should carry, in its own form. */
+export function recomputeHash(entry: StoredAuditRecord): string {
+  if (entry.form !== 2) return entryHash(entry);
+  if (entry.beforeText === undefined || entry.afterText === undefined) {
+    throw new TypeError('a form-2 audit entry is verified against the stored text of before/after (read before::text, after::text)');
+  }
+  return entryHashV2({ ...entry, beforeText: entry.beforeText, afterText: entry.afterText });
+}
+
 /** Why a chain does not verify, at one entry. */
 export interface ChainBreak {
   chain: string;
@@ -152,7 +209,7 @@ export interface ChainBreak {
  * a chain in pages: `previous` is the last entry of the page before (undefined at the chain's start).
  * Returns the first break, or undefined.
  */
-export function checkLink(entry: AuditRecord, previous: Pick<AuditRecord, 'seq' | 'hash'> | undefined): ChainBreak | undefined {
+export function checkLink(entry: StoredAuditRecord, previous: Pick<AuditRecord, 'seq' | 'hash'> | undefined): ChainBreak | undefined {
   const at = (reason: string): ChainBreak => ({ chain: entry.chain, seq: entry.seq, id: entry.id, reason });
   const expectedSeq = previous ? BigInt(previous.seq) + 1n : 1n;
   if (BigInt(entry.seq) !== expectedSeq) {
@@ -162,7 +219,7 @@ export function checkLink(entry: AuditRecord, previous: Pick<AuditRecord, 'seq' 
   if (entry.prevHash !== expectedPrev) {
     return at('prev_hash does not match the hash of the previous entry (the previous entry was altered or replaced)');
   }
-  if (entryHash(entry) !== entry.hash) {
+  if (recomputeHash(entry) !== entry.hash) {
     return at('content does not match its hash (the entry was altered)');
   }
   return undefined;

@@ -142,4 +142,66 @@ describe('audit trail (real PostgreSQL)', () => {
     expect([...page1, ...page2].map((e) => e.seq)).toEqual(['1', '2', '3', '4']);
     expect(await verifyAuditChains(pools.app, { tenant: chain })).toMatchObject({ ok: true, entries: 4 });
   });
+
+  it('refuses INSERT on audit_log to the application role: entries are written only through audit_append', async () => {
+    const chain = newChain();
+    await expect(
+      pools.app.query(
+        `INSERT INTO audit_log (chain, seq, at, actor, action, prev_hash, hash) VALUES ($1, 1, now(), 'mallory', 'tenant.delete', $2, $2)`,
+        [chain, 'a'.repeat(64)],
+      ),
+    ).rejects.toThrow(/permission denied/);
+    expect(await listAudit(pools.app, { tenant: chain })).toEqual([]);
+  });
+
+  it('never lets a caller choose seq: a forged entry at the bigint maximum cannot be written, and the chain keeps appending', async () => {
+    const chain = newChain();
+    await expect(
+      pools.app.query(
+        `INSERT INTO audit_log (chain, seq, at, actor, action, prev_hash, hash) VALUES ($1, 9223372036854775807, now(), 'mallory', 'x', $2, $2)`,
+        [chain, '0'.repeat(64)],
+      ),
+    ).rejects.toThrow(/permission denied/);
+    // audit_append takes no seq, prev_hash, at or hash: there is no overload that would accept one.
+    await expect(
+      pools.app.query(`SELECT * FROM audit_append($1, 'mallory', 'x', NULL, NULL, NULL, NULL, 9223372036854775807)`, [chain]),
+    ).rejects.toThrow(/function audit_append\(.*\) does not exist/);
+    await appendMany(chain, 2);
+    expect((await listAudit(pools.app, { tenant: chain })).map((e) => e.seq)).toEqual(['1', '2']);
+    expect(await verifyAuditChains(pools.app, { tenant: chain })).toEqual({ ok: true, chains: 1, entries: 2 });
+  });
+
+  it('computes every link in the database, and the verifier agrees on awkward content', async () => {
+    const chain = newChain();
+    const awkward = [
+      { emoji: '🧾 café', nested: { z: 1, a: [1.5, -0, 1e21, '12345678901234567890'], 'k"ey': 'line\nbreak\ttab\u0001' } },
+      { empty: '', nil: null, bool: false, big: 2 ** 53 },
+      'a bare string',
+      [],
+    ];
+    for (const value of awkward) {
+      await appendAudit(pools.app, { chain, actor: 'operator:ünï', action: 'quota.set', target: 'ta\u0002rget', before: value, after: { value }, reason: 'why\nnot' });
+    }
+    const entries = await listAudit(pools.app, { tenant: chain });
+    expect(entries.map((e) => e.form)).toEqual([2, 2, 2, 2]);
+    expect(entries[0]!.prevHash).toBe('0'.repeat(64));
+    expect(await verifyAuditChains(pools.app, { tenant: chain })).toEqual({ ok: true, chains: 1, entries: 4 });
+    // And an edit of a form-2 entry behind the application's back is still caught.
+    await admin.query(`UPDATE audit_log SET before = jsonb_set(before, '{emoji}', '"tea"') WHERE id = $1`, [entries[0]!.id]);
+    expect((await verifyAuditChains(pools.app, { tenant: chain })).firstBroken).toMatchObject({ seq: '1', reason: expect.stringMatching(/altered/) });
+  });
+
+  it('writes an action and its entry in one transaction: both commit, or neither', async () => {
+    const chain = newChain();
+    await admin.query('CREATE TEMP TABLE IF NOT EXISTS audited_action (chain text)');
+    for (const outcome of ['ROLLBACK', 'COMMIT'] as const) {
+      await admin.query('BEGIN');
+      await admin.query('INSERT INTO audited_action VALUES ($1)', [chain]);
+      await appendAudit(admin, { chain, actor: 'operator:ada', action: 'tenant.status', before: { status: 'active' }, after: { status: 'suspended' } });
+      await admin.query(outcome);
+      const actions = await admin.query('SELECT 1 FROM audited_action WHERE chain = $1', [chain]);
+      const entries = await listAudit(pools.app, { tenant: chain });
+      expect([actions.rowCount, entries.length]).toEqual(outcome === 'COMMIT' ? [1, 1] : [0, 0]);
+    }
+  });
 });

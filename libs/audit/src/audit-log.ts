@@ -1,7 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { ValidationError } from '@fairway/errors';
-import { GENESIS_HASH, auditJson, entryHash, type AuditEntryInput, type AuditRecord } from './audit-entry';
-import { inTransaction } from '@fairway/db';
+import { auditJson, type AuditEntryInput, type AuditRecord, type StoredAuditRecord } from './audit-entry';
 
 /**
  * Something that runs queries: a pool, or a client already inside the caller's transaction (a
@@ -23,14 +22,25 @@ export interface AuditRow {
   reason: string | null;
   prev_hash: string;
   hash: string;
+  form: number;
+  before_text: string | null;
+  after_text: string | null;
 }
 
 /** The columns every query of the trail selects, in AuditRow's shape. */
 // Aliased to text (bigint does not fit a JS number): ORDER BY must name audit_log.<column>, or it sorts the text alias.
-export const AUDIT_COLUMNS = 'id::text AS id, chain, seq::text AS seq, at, actor, action, target, before, after, reason, prev_hash, hash';
+// before_text/after_text: PostgreSQL's text of the stored jsonb, which hash form 2 covers.
+export const AUDIT_COLUMNS =
+  'audit_log.id::text AS id, chain, seq::text AS seq, at, actor, action, target, before, after, reason, prev_hash, hash, form, before::text AS before_text, after::text AS after_text';
 
 /** Maps a stored row to the public record (SQL NULL becomes an absent field). */
 export function toAuditRecord(row: AuditRow): AuditRecord {
+  const { beforeText: _b, afterText: _a, ...record } = toStoredAuditRecord(row);
+  return record;
+}
+
+/** A stored row with what the verifier needs to recompute its hash. */
+export function toStoredAuditRecord(row: AuditRow): StoredAuditRecord {
   return {
     id: row.id,
     chain: row.chain,
@@ -44,6 +54,9 @@ export function toAuditRecord(row: AuditRow): AuditRecord {
     ...(row.reason === null ? {} : { reason: row.reason }),
     prevHash: row.prev_hash,
     hash: row.hash,
+    form: row.form === 2 ? 2 : 1,
+    beforeText: row.before_text,
+    afterText: row.after_text,
   };
 }
 
@@ -57,72 +70,35 @@ function validate(entry: AuditEntryInput): void {
   if (issues.length > 0) throw new ValidationError(`audit entry is not valid: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`, issues);
 }
 
-function isPool(db: AuditDb): db is Pool {
-  // A PoolClient has no totalCount; checking the shape avoids depending on one pg module instance.
-  return 'totalCount' in db;
-}
-
 /**
- * Appends an entry to its chain and returns it as stored. Writes to one chain are serialised by a
- * transaction-scoped advisory lock on the chain's name, so concurrent appends (from any number of
- * processes) each link to the entry before them; UNIQUE (chain, seq) is the backstop.
+ * Appends an entry to its chain and returns it as stored. The database's audit_append (a SECURITY
+ * DEFINER function, migration 1700000000620) assigns seq, prev_hash, `at` and the hash under a
+ * transaction-scoped advisory lock on the chain, so concurrent appends from any number of processes
+ * each link to the entry before them, and no caller can choose a link: the application role has
+ * no INSERT on audit_log at all.
  *
- * Pass a Pool to append in a transaction of its own, or a PoolClient inside the caller's open
- * transaction so the audit entry commits or rolls back with the change it records (the lock is
- * then held until the caller commits: keep that transaction short).
+ * Pass the PoolClient (or withTenantId's `tx`) of the caller's open transaction so the entry commits
+ * or rolls back with the change it records (the chain's lock is then held until the caller commits:
+ * keep that transaction short). A Pool appends in a statement of its own. Errors are thrown, never
+ * swallowed: an action whose audit entry cannot be written must not commit.
  */
 export async function appendAudit(db: AuditDb, entry: AuditEntryInput): Promise<AuditRecord> {
   validate(entry);
-  if (!isPool(db)) return appendInTransaction(db, entry);
-  return inTransaction(db, (client) => appendInTransaction(client, entry));
-}
-
-async function appendInTransaction(client: Pick<PoolClient, 'query'>, entry: AuditEntryInput): Promise<AuditRecord> {
-  // hashtextextended gives a 64-bit key; the prefix keeps the audit's locks apart from other users
-  // of advisory locks on the same database.
-  await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('fairway.audit:' || $1, 0))`, [entry.chain]);
-  const { rows } = await client.query<{ seq: string; hash: string; now: Date }>(
-    `SELECT last.seq::text AS seq, last.hash, date_trunc('milliseconds', clock_timestamp()) AS now
-       FROM (SELECT 1) AS one
-       LEFT JOIN LATERAL (SELECT seq, hash FROM audit_log WHERE chain = $1 ORDER BY seq DESC LIMIT 1) AS last ON true`,
-    [entry.chain],
-  );
-  const head = rows[0];
-  // The database clock, read under the lock and cut to milliseconds (what a JS Date holds), so the
-  // timestamps of one chain never go backwards however skewed the writers' clocks are.
-  const at = head!.now;
-  const fields = {
-    chain: entry.chain,
-    seq: head?.seq ? (BigInt(head.seq) + 1n).toString() : '1',
-    at,
-    actor: entry.actor,
-    action: entry.action,
-    target: entry.target,
-    before: auditJson(entry.before),
-    after: auditJson(entry.after),
-    reason: entry.reason,
-    prevHash: head?.hash ?? GENESIS_HASH,
-  };
-  const hash = entryHash(fields);
-  const inserted = await client.query<AuditRow>(
-    `INSERT INTO audit_log (chain, seq, at, actor, action, target, before, after, reason, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11)
-     RETURNING ${AUDIT_COLUMNS}`,
+  const before = auditJson(entry.before);
+  const after = auditJson(entry.after);
+  const { rows } = await db.query<AuditRow>(
+    `SELECT ${AUDIT_COLUMNS} FROM audit_append($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7) AS audit_log`,
     [
-      fields.chain,
-      fields.seq,
-      at,
-      fields.actor,
-      fields.action,
-      fields.target ?? null,
-      fields.before === null ? null : JSON.stringify(fields.before),
-      fields.after === null ? null : JSON.stringify(fields.after),
-      fields.reason ?? null,
-      fields.prevHash,
-      hash,
+      entry.chain,
+      entry.actor,
+      entry.action,
+      entry.target ?? null,
+      before === null ? null : JSON.stringify(before),
+      after === null ? null : JSON.stringify(after),
+      entry.reason ?? null,
     ],
   );
-  return toAuditRecord(inserted.rows[0]!);
+  return toAuditRecord(rows[0]!);
 }
 
 /** Which entries listAudit returns. `after` is the cursor: the id of the last entry already seen. */
