@@ -19,6 +19,7 @@ export const errorCatalog = {
   IDEMPOTENCY_KEY_REUSED: { http: 422, grpc: 'ALREADY_EXISTS', title: 'The Idempotency-Key was used with a different body' },
   RATE_LIMITED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', title: 'Too many requests for this tenant' },
   CONCURRENCY_LIMITED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', title: 'Too many concurrent requests for this tenant' },
+  AUTHENTICATION_THROTTLED: { http: 429, grpc: 'RESOURCE_EXHAUSTED', title: 'Too many failed authentications from this client' },
   JOB_NOT_CANCELLABLE: { http: 409, grpc: 'FAILED_PRECONDITION', title: 'The job has already started or finished' },
   REENCRYPTION_IN_PROGRESS: { http: 409, grpc: 'FAILED_PRECONDITION', title: "A re-encryption of the tenant's data is still running" },
   TENANT_KEYS_DESTROYED: { http: 410, grpc: 'NOT_FOUND', title: "The tenant's data keys were destroyed" },

@@ -111,6 +111,22 @@ export class RateLimitedError extends FairwayError {
   }
 }
 
+/**
+ * One client (an IP address) failed authentication too often: further requests that would need a
+ * credential lookup are refused until `retryAfterSeconds` have passed. Not a tenant's limit: the
+ * client is not known to belong to any tenant.
+ */
+export class AuthenticationThrottledError extends FairwayError {
+  readonly code = 'AUTHENTICATION_THROTTLED';
+  readonly retriable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A late result from an attempt that no longer holds the job's lease (fencing). */
 export class StaleAttemptError extends FairwayError {
   readonly code = 'STALE_ATTEMPT';

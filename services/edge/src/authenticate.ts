@@ -1,9 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ConcurrencyLimitedError, RateLimitedError, UnauthenticatedError } from '@fairway/errors';
+import { AuthenticationThrottledError, ConcurrencyLimitedError, RateLimitedError, UnauthenticatedError } from '@fairway/errors';
 import { runWithTenant, tenantContext, type TenantContext } from '@fairway/tenant-context';
 import { TENANT_SPAN_ATTRIBUTE, type Logger } from '@fairway/telemetry';
 import { trace } from '@opentelemetry/api';
 import { setRateLimitHeaders, type AdmissionController } from './admission';
+import type { FailedAuthLimiter } from './failed-auth-limiter';
 import { resolveTenant, resolveTenantFromCache, TenantRefusal, type ResolvedTenant, type TenantResolverDeps } from './tenant-resolver';
 import type { TenantLimits } from './tenant-limits';
 
@@ -29,6 +30,13 @@ export interface AuthOptions extends TenantResolverDeps {
   limits: TenantLimits;
   log: Logger;
   onRefusal?: RefusalListener;
+  /** Refuses (429) a client address that failed authentication too often; unset, nothing is throttled. */
+  failedAuth?: FailedAuthLimiter;
+}
+
+/** The address a request came from: Express's req.ip (which honours 'trust proxy'), else the socket's. */
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 /**
@@ -38,8 +46,11 @@ export interface AuthOptions extends TenantResolverDeps {
  */
 export function authenticate(options: AuthOptions) {
   return (req: Request, res: Response, next: NextFunction): void => {
+    const client = clientAddress(req);
     const refuse = (reason: string, tenantId: string | undefined, err: Error & { code?: string }): void => {
       const code = err.code ?? 'UNAUTHENTICATED';
+      // Only a failed authentication counts: a 403 or a tenant's 429 come from a valid credential.
+      if (code === 'UNAUTHENTICATED') options.failedAuth?.recordFailure(client);
       options.log.info({ reason, tenant: tenantId, code, method: req.method, path: req.path }, 'request refused');
       options.onRefusal?.(reason, tenantId, code);
       next(err);
@@ -77,6 +88,17 @@ export function authenticate(options: AuthOptions) {
       failed(err);
       return;
     }
-    (cached ? admit(cached) : resolveTenant(claims, options).then(admit)).catch(failed);
+    if (cached) {
+      admit(cached).catch(failed);
+      return;
+    }
+    // What is not decided from the caches costs a lookup (a query for an API key or a tenant): a
+    // client that failed too often is refused first, at no cost.
+    const retryAfter = options.failedAuth?.retryAfterSeconds(client);
+    if (retryAfter !== undefined) {
+      refuse('auth-throttled', undefined, new AuthenticationThrottledError(`too many failed authentications from this address; retry in ${retryAfter} s with a valid credential`, retryAfter));
+      return;
+    }
+    resolveTenant(claims, options).then(admit).catch(failed);
   };
 }
