@@ -39,6 +39,7 @@ export {
   type NewTenant,
   type OffboardingReport,
 } from './tenant-data/tenant-provisioning';
+export { shredTenantData, type ShreddingReport } from './tenant-data/tenant-shredding';
 export {
   migrateTenants,
   migrateTenantStore,

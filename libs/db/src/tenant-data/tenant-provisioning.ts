@@ -15,6 +15,7 @@ import {
   type TenantDbServers,
 } from './tenant-location';
 import { migrateTenantStore, tenantMigrationNames, TENANT_MIGRATIONS_DIR, type MigratableTenant } from './tenant-migrations';
+import { shredTenantData, type ShreddingReport } from './tenant-shredding';
 
 /** How the control plane reaches PostgreSQL to provision tenants: as the owner role. */
 export interface ProvisioningDeps {
@@ -121,27 +122,38 @@ export interface OffboardingReport {
   artifactsDeleted: number;
   droppedSchema?: string;
   droppedDatabase?: string;
+  /** What crypto-shredding cleared in the catalog's tables (jobs, effects, keys' hashes, ...). */
+  shredded?: ShreddingReport;
 }
 
 /**
  * Offboards a tenant: marks it `offboarding` (every router drops its route on the notification, so
- * no new transaction starts), deletes its pooled rows, drops its schema or database, and marks it
- * `deleted`. The catalog row stays, as the record that the tenant existed and is gone; an audit
- * entry is the caller's to write (see the control plane). Idempotent.
+ * no new transaction starts), shreds what its jobs left in plaintext (shredTenantData), deletes its
+ * pooled rows, drops its schema or database, and marks it `deleted`. The catalog row stays, as
+ * the record that the tenant existed and is gone; an audit entry is the caller's to write (see the
+ * control plane). Idempotent.
  */
 export async function deprovisionTenant(deps: ProvisioningDeps, tenantId: TenantId): Promise<OffboardingReport> {
   const existing = await findTenant(deps.ownerPool, tenantId);
   if (!existing) throw new NotFoundError('tenant', tenantId);
   const location = locationOf(existing);
   const report: OffboardingReport = { tenant: existing, model: existing.isolationModel, pooledRecordsDeleted: 0, artifactsDeleted: 0 };
-  if (existing.status === 'deleted') return report;
+  if (existing.status === 'deleted') {
+    // A tenant deleted before shredding existed still had its plaintext: a repeated call removes it.
+    report.shredded = await shredTenantData(deps.ownerPool, tenantId);
+    return report;
+  }
   await setTenantStatus(deps.ownerPool, tenantId, 'offboarding');
+  // First, so its barrier also covers the deletions below: from here no write for the tenant lands.
+  report.shredded = await shredTenantData(deps.ownerPool, tenantId);
 
   // The owner reaches one tenant's pooled rows only inside that tenant's transaction (its policy).
-  const deleted = await withTenantId(deps.ownerPool, tenantId, async (tx) => ({
-    records: (await tx.query('DELETE FROM records')).rowCount ?? 0,
-    artifacts: (await tx.query('DELETE FROM job_artifacts')).rowCount ?? 0,
-  }));
+  const deleted = await withTenantId(deps.ownerPool, tenantId, async (tx) => {
+    const records = (await tx.query('DELETE FROM records')).rowCount ?? 0;
+    // The chunk rows of stored results (migration 610) go with their artifacts.
+    await tx.query('DELETE FROM job_result_chunks');
+    return { records, artifacts: (await tx.query('DELETE FROM job_artifacts')).rowCount ?? 0 };
+  });
   report.pooledRecordsDeleted = deleted.records;
   report.artifactsDeleted = deleted.artifacts;
 
