@@ -42,12 +42,16 @@ async function main() {
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     NX_DAEMON: 'false',
   };
-  // Static checks first: strict types and lint (with Nx module boundaries) are part of the suite.
+  // Static checks first: strict types, lint (with Nx module boundaries) and the public OpenAPI
+  // document's lint are part of the suite.
   let staticFailures = 0;
   if (args.length === 0) {
     for (const [name, command] of [
       ['typecheck', [path.join(root, 'node_modules', '.bin', 'tsc'), '-p', 'tsconfig.json', '--noEmit']],
       ['lint', ['npm', 'run', '-s', 'lint']],
+      // The public OpenAPI document under Redocly's recommended rules (no error, no warning), and
+      // the client types generated from it up to date.
+      ['openapi', [process.execPath, path.join(root, 'scripts', 'gen-openapi-client.cjs'), '--lint', '--check']],
     ]) {
       const t0 = Date.now();
       const run = spawnSync(command[0], command.slice(1), { cwd: root, env, stdio: 'inherit' });

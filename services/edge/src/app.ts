@@ -7,10 +7,13 @@ import type { Publisher } from '@fairway/kafka';
 import type { Logger } from '@fairway/telemetry';
 import { openApiDocument } from './api-schemas';
 import { authenticate, type AuthOptions } from './authenticate';
+import { FailedAuthLimiter } from './failed-auth-limiter';
 import type { IdempotencyStore } from './idempotency';
 import { createJobHandler, jobsRouter } from './jobs-routes';
 import { isJsonRequest, problemMiddleware, requireJson } from './problem-middleware';
+import { classifyRequestErrors } from './request-errors';
 import { traceRequests } from './trace-middleware';
+import { UnknownApiKeyCache } from './unknown-api-keys';
 
 /** What the edge app is wired to. */
 export interface EdgeDeps {
@@ -26,6 +29,12 @@ export interface EdgeDeps {
   bodyLimit: string;
   onAccepted?: (tenant: string) => void;
   isReady?: () => boolean;
+  /**
+   * Express's 'trust proxy' (hops, addresses or subnets of the proxies in front of the edge). The
+   * failed-authentication limiter keys on the client address: behind an ingress or load balancer,
+   * unset, every client has the proxy's address and shares one budget.
+   */
+  trustProxy?: boolean | number | string | string[];
 }
 
 /** The public HTTP API as an Express app (no listening socket, so tests and benchmarks can mount it). */
@@ -33,11 +42,15 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   const openapi = JSON.stringify(openApiDocument());
 
   // Authentication and admission come before the body is parsed: a request that is refused, or over
   // its tenant's limits, costs no JSON parsing.
-  const v1 = [traceRequests, authenticate({ ...deps.auth, log: deps.log }), requireJson, express.json({ limit: deps.bodyLimit, strict: true, type: isJsonRequest })];
+  // Unknown API key prefixes are remembered, and a client address that keeps failing authentication
+  // is refused before any lookup: neither costs a query per request.
+  const auth = authenticate({ ...deps.auth, apiKeys: new UnknownApiKeyCache(deps.auth.apiKeys), failedAuth: deps.auth.failedAuth ?? new FailedAuthLimiter(), log: deps.log });
+  const v1 = [traceRequests, auth, requireJson, express.json({ limit: deps.bodyLimit, strict: true, type: isJsonRequest })];
   const jobs = { publisher: deps.publisher, pool: deps.pool, idempotency: deps.idempotency, ...(deps.cipher ? { cipher: deps.cipher } : {}), ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) };
   // The hot path, POST /v1/jobs, is the first route and one route with its whole chain: the router
   // matches it at once instead of walking a layer per middleware and then a sub-router (bench:edge).
@@ -61,6 +74,7 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   app.use((req, _res, next) => {
     next(new HttpRequestError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));
   });
+  app.use(classifyRequestErrors);
   app.use(problemMiddleware(deps.log));
   return app;
 }
