@@ -48,7 +48,8 @@ describe('records and their exports through the edge', () => {
     try {
       const record = await dump.query<{ body: string }>('SELECT body FROM records WHERE id = $1', [id]);
       expect(record.rows[0]?.body).toMatch(/^fw1:/);
-      const artifact = await dump.query<{ body: string }>('SELECT body FROM job_artifacts WHERE job_id = $1', [String(exported.body['id'])]);
+      // The result's chunk rows (migration 610), one ciphertext each.
+      const artifact = await dump.query<{ body: string }>(`SELECT string_agg(body, E'\\n' ORDER BY seq) AS body FROM job_result_chunks WHERE job_id = $1`, [String(exported.body['id'])]);
       expect(artifact.rows[0]?.body).toMatch(/^fw1:/);
       expect(artifact.rows[0]?.body).not.toContain('Invoice 1');
     } finally {
@@ -84,7 +85,7 @@ describe('records and their exports through the edge', () => {
       const records = await dump.query<{ body: string }>("SELECT body FROM records WHERE tenant_id = $1 AND body LIKE 'fw1:%'", [acme]);
       expect(records.rows.length).toBeGreaterThanOrEqual(2);
       expect(records.rows.filter((r) => !r.body.startsWith(`fw1:${keyVersion}:`))).toEqual([]);
-      const artifacts = await dump.query<{ job_id: string; body: string }>('SELECT job_id::text AS job_id, body FROM job_artifacts WHERE tenant_id = $1', [acme]);
+      const artifacts = await dump.query<{ job_id: string; body: string }>('SELECT job_id::text AS job_id, body FROM job_result_chunks WHERE tenant_id = $1', [acme]);
       const lines = artifacts.rows.flatMap((a) => a.body.split('\n').filter(Boolean));
       expect(lines.length).toBeGreaterThanOrEqual(1);
       expect(lines.filter((line) => !line.startsWith(`fw1:${keyVersion}:`))).toEqual([]);

@@ -23,3 +23,11 @@ export { exportRecordsCsv, EXPORT_COLUMNS, type ExportOptions, type ExportStats 
 export { reportRecords, type RecordsReport } from './report';
 export { tenantKeyCipher, PLAINTEXT_FIELDS, type FieldCipher, type FieldSealer } from './field-cipher';
 export { recordsReencryptionTargets, type ReencryptionStores } from './reencryption-targets';
+export {
+  JobResultChunks,
+  discardAbandonedChunks,
+  openJobResult,
+  type JobResultChunksOptions,
+  type StoredJobResult,
+  type OpenJobResultOptions,
+} from './job-results';

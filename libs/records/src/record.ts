@@ -16,13 +16,15 @@ const amount = z
   .union([z.number().finite(), z.string().regex(/^-?\d{1,16}(\.\d{1,2})?$/, 'a decimal with at most 2 places')])
   .transform((value) => String(value))
   .refine((value) => Math.abs(Number(value)) < 1e16, 'must be below 10^16 in magnitude');
+/** PostgreSQL refuses a NUL character in any text value: a 400 here instead of a 500 at the insert. */
+const noNul = (schema: z.ZodString) => schema.refine((value) => !value.includes('\u0000'), 'must not contain a NUL character');
 const tag = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,39}$/, 'lowercase letters, digits, dot, dash, underscore; 1-40 characters');
 
 /** The body of POST /v1/records. */
 export const recordInputSchema = z
   .object({
-    title: z.string().trim().min(1).max(200),
-    body: z.string().max(10_000).default(''),
+    title: noNul(z.string().trim().min(1).max(200)),
+    body: noNul(z.string().max(10_000)).default(''),
     amount: amount.default('0'),
     tags: z.array(tag).max(20).default([]),
   })
@@ -31,8 +33,8 @@ export const recordInputSchema = z
 /** The body of PATCH /v1/records/{id}: any subset of the fields, at least one. */
 export const recordPatchSchema = z
   .object({
-    title: z.string().trim().min(1).max(200).optional(),
-    body: z.string().max(10_000).optional(),
+    title: noNul(z.string().trim().min(1).max(200)).optional(),
+    body: noNul(z.string().max(10_000)).optional(),
     amount: amount.optional(),
     tags: z.array(tag).max(20).optional(),
   })

@@ -17,7 +17,7 @@ import {
 import { TenantDataRouter, withTenantId, type IsolationModel } from '@fairway/db';
 import { createIsolatedTestTenant, dropIsolatedTestTenants, testAdminUrl, testDatabaseUrls, testPools } from '@fairway/db/testing';
 import type { TenantId } from '@fairway/tenant-context';
-import { RecordsRepository, recordsReencryptionTargets, tenantKeyCipher } from './index';
+import { JobResultChunks, RecordsRepository, recordsReencryptionTargets, tenantKeyCipher } from './index';
 
 const MODELS: readonly IsolationModel[] = ['pooled', 'schema', 'database'];
 const BODIES = ['card ending 4242', 'iban DE00 1234', '', 'a longer note, with "quotes" and\na newline', 'ssn 078-05-1120'];
@@ -38,13 +38,17 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
   const freshCipher = (tenant: TenantId) => tenantCipher(pools.app, provider, tenant, { cache: new DataKeyCache() });
 
   /** What a dump of the tenant's store shows: the raw stored values, nothing decrypted. */
-  async function stored(tenant: TenantId): Promise<{ records: Array<{ id: string; body: string }>; artifactLines: string[] }> {
+  async function stored(tenant: TenantId): Promise<{ records: Array<{ id: string; body: string }>; artifactLines: string[]; chunks: string[] }> {
     const records = await data.withTenant(tenant, async (tx) => (await tx.query<{ id: string; body: string }>('SELECT id::text AS id, body FROM records ORDER BY id')).rows);
     const artifacts = await withTenantId(pools.app, tenant, async (tx) => (await tx.query<{ body: string }>('SELECT body FROM job_artifacts ORDER BY job_id')).rows);
-    return { records, artifactLines: artifacts.flatMap((a) => a.body.split('\n').filter((line) => line.length > 0)) };
+    const chunks = await withTenantId(pools.app, tenant, async (tx) => (await tx.query<{ body: string }>('SELECT body FROM job_result_chunks ORDER BY job_id, attempt, seq')).rows);
+    return { records, artifactLines: artifacts.flatMap((a) => a.body.split('\n').filter((line) => line.length > 0)), chunks: chunks.map((c) => c.body) };
   }
 
-  /** Five sealed records, one written before encryption was turned on, and one sealed export result. */
+  /**
+   * Five sealed records, one written before encryption was turned on, one sealed export result as
+   * stored before migration 610 (in job_artifacts.body) and one as stored since (job_result_chunks).
+   */
   async function seed(tenant: TenantId): Promise<void> {
     for (const [i, body] of BODIES.entries()) await repository.create(tenant, { title: `r${i}`, body, amount: '1', tags: [] });
     await data.withTenant(tenant, (tx) => tx.query(`INSERT INTO records (id, title, body) VALUES ($1, 'legacy', 'written before encryption')`, [uuidv7()]));
@@ -56,6 +60,10 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
         CHUNKS.map((chunk) => `${cipher.encrypt(chunk)}\n`).join(''),
       ]),
     );
+    const result = new JobResultChunks(pools.app, tenant, randomUUID(), 1, { sealer: { seal: (text) => cipher.encrypt(text), open: (text) => cipher.decryptText(text) } });
+    for (const chunk of CHUNKS) await result.append(chunk);
+    await result.flush();
+    await withTenantId(pools.app, tenant, (tx) => result.publish(tx, 'text/csv'));
   }
 
   function versions(values: readonly string[]): Array<number | undefined> {
@@ -92,6 +100,7 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
       const before = await stored(tenant);
       expect(versions(before.records.map((r) => r.body))).toEqual([1, 1, 1, 1, 1, undefined]);
       expect(versions(before.artifactLines)).toEqual([1, 1]);
+      expect(versions(before.chunks)).toEqual([1, 1]);
 
       const started = await startReencryption(pools.owner, provider, tenant, { actor, rotate: true });
       expect(started).toMatchObject({ state: 'running', toKeyVersion: 2, scanned: 0, reencrypted: 0, startedBy: actor, stalled: false });
@@ -105,37 +114,44 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
       expect(done).toMatchObject({
         state: 'done',
         toKeyVersion: 2,
-        scanned: 7,
-        reencrypted: 7,
+        scanned: 9,
+        reencrypted: 9,
         passes: 1,
-        tables: { 'records.body': { scanned: 6, reencrypted: 5, done: true }, 'job_artifacts.body': { scanned: 1, reencrypted: 2, done: true } },
+        tables: {
+          'records.body': { scanned: 6, reencrypted: 5, done: true },
+          'job_artifacts.body': { scanned: 1, reencrypted: 2, done: true },
+          'job_result_chunks.body': { scanned: 2, reencrypted: 2, done: true },
+        },
       });
       expect(done.finishedAt).toBeInstanceOf(Date);
       expect(done.error).toBeUndefined();
-      // Progress was stored batch by batch: records in pages of 2 (the last one empty), then the one artifact.
-      expect(seen.map((s) => s.scanned)).toEqual([2, 4, 6, 6, 7]);
+      // Progress was stored batch by batch: records in pages of 2 (the last one empty), the one
+      // artifact, then the chunks in pages of 2 (the last one empty).
+      expect(seen.map((s) => s.scanned)).toEqual([2, 4, 6, 6, 7, 9, 9]);
       expect(await readReencryption(pools.owner, tenant)).toEqual(done);
 
       const after = await stored(tenant);
       expect(versions(after.records.map((r) => r.body))).toEqual([2, 2, 2, 2, 2, undefined]);
       expect(after.records[5]!.body).toBe('written before encryption');
       expect(versions(after.artifactLines)).toEqual([2, 2]);
+      expect(versions(after.chunks)).toEqual([2, 2]);
       const current = await freshCipher(tenant);
       expect(after.records.slice(0, 5).map((r) => current.decryptText(r.body))).toEqual(BODIES);
       expect(after.artifactLines.map((line) => current.decryptText(line))).toEqual(CHUNKS);
+      expect(after.chunks.map((chunk) => current.decryptText(chunk))).toEqual(CHUNKS);
       expect((await repository.list(tenant)).items.map((r) => r.body)).toEqual([...BODIES, 'written before encryption']);
 
       const audit = await listAudit(pools.owner, { tenant });
       expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['data-key.rotate', 'data-key.reencrypt']));
       expect(audit.find((e) => e.action === 'data-key.reencrypt')).toMatchObject({
         actor,
-        after: { state: 'done', toKeyVersion: 2, scanned: 7, reencrypted: 7 },
+        after: { state: 'done', toKeyVersion: 2, scanned: 9, reencrypted: 9 },
       });
 
       // A rerun to the same version reads everything and rewrites nothing.
       const rerun = await startReencryption(pools.owner, provider, tenant, { actor, rotate: false });
       expect(rerun).toMatchObject({ state: 'running', toKeyVersion: 2, scanned: 0, reencrypted: 0 });
-      expect(await runReencryption(pools.owner, provider, tenant, rerun.runId, targets(tenant))).toMatchObject({ state: 'done', scanned: 7, reencrypted: 0, passes: 1 });
+      expect(await runReencryption(pools.owner, provider, tenant, rerun.runId, targets(tenant))).toMatchObject({ state: 'done', scanned: 9, reencrypted: 0, passes: 1 });
       expect(await stored(tenant)).toEqual(after);
     });
   });
@@ -166,7 +182,7 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
     expect(resumed.runId).not.toBe(started.runId);
     const done = await runReencryption(pools.owner, provider, tenant, resumed.runId, targets(tenant), { batchSize: 2 });
     // The first two records were not read again.
-    expect(done).toMatchObject({ state: 'done', scanned: 7, reencrypted: 7, tables: { 'records.body': { scanned: 6, reencrypted: 5 } } });
+    expect(done).toMatchObject({ state: 'done', scanned: 9, reencrypted: 9, tables: { 'records.body': { scanned: 6, reencrypted: 5 } } });
     expect(versions((await stored(tenant)).records.map((r) => r.body))).toEqual([2, 2, 2, 2, 2, undefined]);
   });
 
@@ -191,7 +207,7 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
       }),
     );
     const done = await runReencryption(pools.owner, provider, tenant, started.runId, racing, { batchSize: 50 });
-    expect(done).toMatchObject({ state: 'done', passes: 2, scanned: 7 + 8, reencrypted: 7 + 1 });
+    expect(done).toMatchObject({ state: 'done', passes: 2, scanned: 9 + 10, reencrypted: 9 + 1 });
     const bodies = (await stored(tenant)).records.map((r) => r.body);
     expect(versions(bodies).filter((v) => v !== undefined && v !== 2)).toEqual([]);
     expect((await repository.list(tenant)).items.map((r) => r.body)).toContain('late write');
@@ -206,7 +222,7 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
     const second = await startReencryption(pools.owner, provider, tenant, { actor, rotate: false, staleAfterMs: 0 });
     expect(second).toMatchObject({ state: 'running', toKeyVersion: 2 });
     await expect(runReencryption(pools.owner, provider, tenant, first.runId, targets(tenant))).rejects.toThrow(/is not the tenant's running one/);
-    expect(await runReencryption(pools.owner, provider, tenant, second.runId, targets(tenant))).toMatchObject({ state: 'done', reencrypted: 7 });
+    expect(await runReencryption(pools.owner, provider, tenant, second.runId, targets(tenant))).toMatchObject({ state: 'done', reencrypted: 9 });
   });
 
   it('stops a slow runner at its next batch once another process took its run over', async () => {
@@ -227,7 +243,7 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
     const stopped = await runReencryption(pools.owner, provider, tenant, slow.runId, takenOverMidBatch, { batchSize: 2 });
     // It resolves with its successor's run, untouched: still running, nothing of the slow run's counted.
     expect(stopped).toMatchObject({ runId: takeover!.runId, state: 'running', startedBy: 'operator:other', scanned: 0 });
-    expect(await runReencryption(pools.owner, provider, tenant, takeover!.runId, targets(tenant))).toMatchObject({ state: 'done', scanned: 7 });
+    expect(await runReencryption(pools.owner, provider, tenant, takeover!.runId, targets(tenant))).toMatchObject({ state: 'done', scanned: 9 });
     expect((await listAudit(pools.owner, { tenant, action: 'data-key.reencrypt' })).map((e) => (e.after as { state: string }).state)).toEqual(['running', 'done']);
   });
 });

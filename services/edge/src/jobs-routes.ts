@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { v5 as uuidv5 } from 'uuid';
 import type { z } from 'zod';
 import { JobNotCancellableError, NotFoundError, ValidationError } from '@fairway/errors';
-import { withTenantId } from '@fairway/db';
+import { unstorableJson, withTenantId } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
 import { commandMessage, type Publisher } from '@fairway/kafka';
 import { withTenantBaggage } from '@fairway/tenant-context';
@@ -13,8 +15,7 @@ import { context } from '@opentelemetry/api';
 import { createJobBody, idempotencyKeyHeader, jobIdParam, listJobsQuery } from './api-schemas';
 import { requestTenant } from './authenticate';
 import type { IdempotencyStore } from './idempotency';
-import { CIPHERTEXT_PREFIX } from '@fairway/crypto';
-import type { FieldCipher } from '@fairway/records';
+import { openJobResult, type FieldCipher } from '@fairway/records';
 
 /** Job ids derived from (tenant, Idempotency-Key) live in this UUIDv5 namespace. */
 const IDEMPOTENCY_NAMESPACE = '6f1c9a52-3b7e-4d0b-9a57-1f0f6c1e2b44';
@@ -80,11 +81,23 @@ function encodeCursor(row: JobRow & { cursor_at: string }): string {
   return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
 }
 
+/** A cursor's accepted_at exactly as encodeCursor writes it (PostgreSQL's microseconds, UTC). */
+const CURSOR_AT = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The (accepted_at, id) of a cursor. Only what encodeCursor writes passes: a timestamp PostgreSQL
+ * would refuse (year 0000, 30 February) or an id that is not a UUID would otherwise reach the
+ * query as a 500 instead of a 400.
+ */
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && /^[0-9a-f-]{36}$/.test(String(value[1]))) {
-      return [value[0], String(value[1])];
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      const [at, id] = value as [string, string];
+      const year = CURSOR_AT.exec(at)?.[1];
+      // Date normalises 30 February to 1 March: a date that survives the round trip is a real one.
+      if (year !== undefined && year !== '0000' && CURSOR_ID.test(id) && new Date(at).toISOString().slice(0, 19) === at.slice(0, 19)) return [at, id];
     }
   } catch {
     // fall through: any undecodable cursor is the same validation error
@@ -116,6 +129,9 @@ export function createJobHandler(deps: Pick<JobsDeps, 'publisher' | 'idempotency
     const parsed = createJobBody.safeParse(req.body);
     if (!parsed.success) throw new ValidationError('the job request is not valid', zodIssues(parsed.error));
     const job = validateJob(parsed.data.type, parsed.data.params);
+    // Refused here rather than dead-lettered by the scheduler, whose jobs table could not hold it.
+    const unstorable = unstorableJson(job.params);
+    if (unstorable !== undefined) throw new ValidationError('the job request is not valid', [{ path: 'params', message: `holds ${unstorable}, which cannot be stored` }]);
 
     const keyHeader = req.get('idempotency-key');
     let key: string | undefined;
@@ -214,25 +230,28 @@ export function jobsRouter(deps: JobsDeps): Router {
   router.get('/:id/result', async (req: Request, res: Response) => {
     const tenant = requestTenant(req);
     const { id } = parseOr404(jobIdParam, req.params, String(req.params['id']));
-    const artifact = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
-      const { rows } = await tx.query<{ content_type: string; body: string }>('SELECT content_type, body FROM job_artifacts WHERE job_id = $1', [id]);
-      return rows[0];
-    }).catch((err: unknown) => {
+    const result = await openJobResult(deps.pool, tenant.tenantId, id, deps.cipher ? { cipher: deps.cipher } : {}).catch((err: unknown) => {
       if ((err as { code?: string }).code === UNDEFINED_TABLE) return undefined;
       throw err;
     });
-    if (!artifact) throw new NotFoundError('job result', id);
-    // A sealed result is one line of ciphertext per chunk the worker wrote.
-    let body = artifact.body;
-    if (body.startsWith(CIPHERTEXT_PREFIX) && deps.cipher) {
-      const sealer = await deps.cipher.forTenant(tenant.tenantId);
-      body = body
-        .split('\n')
-        .filter((line) => line.length > 0)
-        .map((line) => sealer.open(line))
-        .join('');
+    if (!result) throw new NotFoundError('job result', id);
+    // The first chunk is read before the status is sent, so that a result that cannot be read or
+    // opened still answers with a problem; later failures can only cut the response short.
+    const first = await result.chunks.next();
+    res.status(200).type(result.contentType).set('Content-Disposition', `attachment; filename="${id}"`);
+    // Chunk by chunk, each read and opened only when the client took the one before (pipeline
+    // waits for 'drain'), so the edge holds a page of the result, never all of it. A client that goes
+    // away ends the read (the generator is returned).
+    async function* body(): AsyncGenerator<string, void, undefined> {
+      if (first.done) return;
+      yield first.value;
+      yield* result!.chunks;
     }
-    res.status(200).type(artifact.content_type).set('Content-Disposition', `attachment; filename="${id}"`).send(body);
+    await pipeline(Readable.from(body(), { highWaterMark: 1 }), res).catch((err: unknown) => {
+      if (!res.headersSent) throw err;
+      // The status is out: the connection is closed without the response's terminating chunk.
+      res.destroy(err as Error);
+    });
   });
 
   return router;

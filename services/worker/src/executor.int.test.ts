@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { TenantDataRouter, withTenantId, type IsolationModel } from '@fairway/db';
+import { TenantDataRouter, type IsolationModel } from '@fairway/db';
+import { openJobResult } from '@fairway/records';
 import { createIsolatedTestTenant, dropIsolatedTestTenants, testDatabaseUrls, testPools } from '@fairway/db/testing';
 import { tenantContext, type TenantId } from '@fairway/tenant-context';
 import { executeJob, type ExecutorDeps } from './executor';
@@ -34,7 +35,11 @@ describe('export and report jobs on every isolation model (real PostgreSQL)', ()
   });
 
   async function artifact(tenant: TenantId, jobId: string) {
-    return withTenantId(pools.app, tenant, async (tx) => (await tx.query<{ content_type: string; body: string }>('SELECT content_type, body FROM job_artifacts WHERE job_id = $1', [jobId])).rows[0]);
+    const result = await openJobResult(pools.app, tenant, jobId);
+    if (!result) return undefined;
+    let body = '';
+    for await (const chunk of result.chunks) body += chunk;
+    return { content_type: result.contentType, body };
   }
 
   it.each(['pooled', 'schema', 'database'] as const)('exports only the tenant\'s records (%s), once per job id however often it runs', async (model) => {

@@ -1,10 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
-import { JobFailedError } from '@fairway/errors';
+import { JobFailedError, StaleAttemptError } from '@fairway/errors';
 import { withTenantId, type TenantTx } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
 import type { CallTenant } from '@fairway/grpc';
-import { exportRecordsCsv, reportRecords, type FieldCipher, type FieldSealer, type TenantData } from '@fairway/records';
+import {
+  discardAbandonedChunks,
+  exportRecordsCsv,
+  JobResultChunks,
+  reportRecords,
+  type FieldCipher,
+  type FieldSealer,
+  type TenantData,
+} from '@fairway/records';
 import type { TenantId } from '@fairway/tenant-context';
 
 /** One attempt of a job, as the worker receives it. */
@@ -37,6 +45,14 @@ export interface ExecutorDeps {
   workerId: string;
   /** Rows per cursor fetch for exports (default 500). */
   exportBatchSize?: number;
+  /** Result chunks committed per transaction (default 8, see JobResultChunks). */
+  resultChunksPerCommit?: number;
+  /**
+   * The statement timeout of every transaction of a job, in ms (JOB_STATEMENT_TIMEOUT, default
+   * 60 s), or what is left until the attempt's deadline if that is sooner: an attempt without a
+   * deadline still never waits on one statement forever.
+   */
+  statementTimeoutMs?: number;
   /**
    * Seals records' sensitive fields and job results with the tenant's key. Export/report results
    * are stored as sealed chunks, one per line; the edge opens them for the download.
@@ -66,12 +82,94 @@ export interface SyntheticEffect {
   observed: Record<string, unknown>;
 }
 
+/** How long an attempt may run, and who may stop it before that. */
+export interface JobExecution {
+  /** Aborted when the caller gives up on the attempt (the call was cancelled, or its deadline passed). */
+  signal?: AbortSignal;
+  /** When the attempt must be over, in Date.now() milliseconds: every statement is timed out by it. */
+  deadline?: number;
+}
+
+/** PostgreSQL "query_canceled": a statement timeout (or a cancel request) ended the statement. */
+const QUERY_CANCELED = '57014';
+
+/** The statement timeout of a job's transactions when ExecutorDeps sets none. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+
+/**
+ * The bounds of one attempt: each transaction's `statement_timeout` is the job's statement timeout
+ * or what is left until the attempt's deadline, whichever is sooner, and the work checks between
+ * steps (chunks, the effect's commit) that it was not cancelled meanwhile.
+ */
+class AttemptBounds {
+  constructor(
+    private readonly job: JobAttempt,
+    private readonly execution: JobExecution,
+    private readonly statementTimeoutMs: number,
+  ) {}
+
+  /** Throws the attempt's failure if it was cancelled or its deadline passed. */
+  check(): void {
+    if (this.execution.signal?.aborted) throw this.stopped();
+    if (this.execution.deadline !== undefined && Date.now() >= this.execution.deadline) throw this.pastDeadline();
+  }
+
+  /**
+   * Sets the transaction's statement timeout. SET LOCAL (set_config's `true`), so it ends with the
+   * transaction and never reaches the pooled connection's next borrower.
+   */
+  readonly prepare = async (tx: TenantTx): Promise<void> => {
+    this.check();
+    const left = this.execution.deadline === undefined ? Infinity : Math.max(1, Math.ceil(this.execution.deadline - Date.now()));
+    await tx.query("SELECT set_config('statement_timeout', $1, true)", [String(Math.min(left, this.statementTimeoutMs))]);
+  };
+
+  /** The attempt's own failure for an error its bounds caused; other errors as they are. */
+  failure(err: unknown): unknown {
+    if (err instanceof JobFailedError || err instanceof StaleAttemptError) return err;
+    if ((err as { code?: unknown }).code === QUERY_CANCELED) {
+      if (this.execution.deadline !== undefined && Date.now() >= this.execution.deadline - 1) return this.pastDeadline(err);
+      return new JobFailedError(`a statement of attempt ${this.job.attempt} of job ${this.job.jobId} ran past the ${this.statementTimeoutMs} ms statement timeout; its transaction was rolled back`, true, { cause: err });
+    }
+    if (this.execution.signal?.aborted) return this.stopped();
+    if (this.execution.deadline !== undefined && Date.now() >= this.execution.deadline) return this.pastDeadline(err);
+    return err;
+  }
+
+  private stopped(): JobFailedError {
+    const reason: unknown = this.execution.signal?.reason;
+    if (reason instanceof JobFailedError) return reason;
+    return new JobFailedError(`attempt ${this.job.attempt} of job ${this.job.jobId} was cancelled by its caller`, true, { cause: reason });
+  }
+
+  private pastDeadline(cause?: unknown): JobFailedError {
+    return new JobFailedError(`attempt ${this.job.attempt} of job ${this.job.jobId} ran past its deadline; its transaction was rolled back`, true, { cause });
+  }
+}
+
 /**
  * Runs one attempt of a job for the tenant of the call. The job's effect is written in a
  * transaction under the tenant's row-level security, once per job id: the first attempt to commit
- * wins, and a retried attempt finds the effect and reports it instead of applying it again.
+ * wins, and a retried attempt finds the effect and reports it instead of applying it again. The
+ * effect is fenced by the attempt: once a newer attempt of the job exists, this one commits nothing
+ * (StaleAttemptError).
+ *
+ * `execution` bounds the attempt: every statement is timed out by its deadline and the work stops at
+ * the next step once its signal is aborted; the promise settles only when the attempt's
+ * transactions have ended (rolled back unless the effect committed), so a slot held for it is really
+ * free when it settles.
  */
-export async function executeJob(deps: ExecutorDeps, job: JobAttempt, tenant: CallTenant): Promise<AttemptOutcome> {
+export async function executeJob(deps: ExecutorDeps, job: JobAttempt, tenant: CallTenant, execution: JobExecution = {}): Promise<AttemptOutcome> {
+  const bounds = new AttemptBounds(job, execution, deps.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
+  try {
+    bounds.check();
+    return await runAttempt(deps, job, tenant, bounds, execution.signal);
+  } catch (err) {
+    throw bounds.failure(err);
+  }
+}
+
+async function runAttempt(deps: ExecutorDeps, job: JobAttempt, tenant: CallTenant, bounds: AttemptBounds, signal: AbortSignal | undefined): Promise<AttemptOutcome> {
   let params: unknown;
   try {
     params = JSON.parse(job.paramsJson || '{}');
@@ -86,25 +184,30 @@ export async function executeJob(deps: ExecutorDeps, job: JobAttempt, tenant: Ca
     baggageTenant: tenant.baggageTenant ?? null,
   };
   const sealer = validated.type === 'synthetic' || !deps.cipher ? undefined : await deps.cipher.forTenant(tenantId);
+  const artifact = { deps, job, tenantId, sealer, bounds };
   switch (validated.type) {
     case 'export':
-      return withArtifact(deps.pool, job, tenantId, 'text/csv; charset=utf-8', sealer, async (write) => {
-        const stats = await deps.data.withTenant(tenantId, (tx) =>
-          exportRecordsCsv(tx, write, {
+      return withArtifact(artifact, 'text/csv; charset=utf-8', async (write) => {
+        const stats = await deps.data.withTenant(tenantId, async (tx) => {
+          await bounds.prepare(tx);
+          return exportRecordsCsv(tx, write, {
             batchSize: (validated.params as { batchSize?: number }).batchSize ?? deps.exportBatchSize ?? 500,
             ...(sealer ? { open: sealer.open } : {}),
-          }),
-        );
+          });
+        });
         return { ...seen, rows: stats.rows, chars: stats.chars, chunks: stats.chunks, batchSize: stats.batchSize };
       });
     case 'report':
-      return withArtifact(deps.pool, job, tenantId, 'application/json', sealer, async (write) => {
-        const report = await deps.data.withTenant(tenantId, (tx) => reportRecords(tx));
+      return withArtifact(artifact, 'application/json', async (write) => {
+        const report = await deps.data.withTenant(tenantId, async (tx) => {
+          await bounds.prepare(tx);
+          return reportRecords(tx);
+        });
         await write(JSON.stringify(report));
         return { ...seen, count: report.count, sumAmount: report.sumAmount };
       });
     case 'synthetic':
-      return runSynthetic(deps, job, tenantId, validated.params as { ms: number; failAttempts?: number }, seen);
+      return runSynthetic(deps, job, tenantId, validated.params as { ms: number; failAttempts?: number }, seen, bounds, signal);
   }
 }
 
@@ -114,21 +217,40 @@ async function runSynthetic(
   tenantId: TenantId,
   params: { ms: number; failAttempts?: number },
   seen: Record<string, unknown>,
+  bounds: AttemptBounds,
+  signal: AbortSignal | undefined,
 ): Promise<AttemptOutcome> {
   const { ms, failAttempts } = params;
   // The work itself happens outside the transaction, so a long job does not hold a connection.
   // No timer at all for a no-op job: even a 0 ms timeout costs a turn of the timers phase (~1 ms).
-  if (ms > 0) await sleep(ms);
+  if (ms > 0) await sleep(ms, undefined, signal ? { signal } : {});
+  bounds.check();
   if (failAttempts !== undefined && job.attempt <= failAttempts) {
     throw new JobFailedError(`synthetic failure on attempt ${job.attempt} of ${failAttempts}`, true);
   }
   const effect = { jobId: job.jobId, tenantId, attempt: job.attempt, observed: { ...seen, sleptMs: ms } };
-  return deps.effects ? deps.effects.record(effect) : recordSyntheticEffect(deps.pool, effect);
+  return deps.effects ? deps.effects.record(effect) : recordSyntheticEffect(deps.pool, effect, bounds.prepare);
 }
 
-/** Records one synthetic effect in a transaction of its own. */
-export function recordSyntheticEffect(pool: Pool, effect: SyntheticEffect): Promise<AttemptOutcome> {
+/**
+ * Fences an effect's transaction on the job's attempt: locks the job's row, so that a claim of a
+ * newer attempt waits for this transaction to end, and refuses (StaleAttemptError, nothing written)
+ * when a newer attempt already holds the job. The same fencing token as the scheduler's completion
+ * and migration 601's (`attempts` is the attempt). A job id without a job row (the effect alone, in
+ * tests) has no newer attempt.
+ */
+async function fenceAttempt(tx: TenantTx, jobId: string, attempt: number): Promise<void> {
+  // FOR NO KEY UPDATE: conflicts with the scheduler's claim (an UPDATE of attempts), not with reads.
+  const { rows } = await tx.query<{ attempts: number }>('SELECT attempts FROM jobs WHERE id = $1 FOR NO KEY UPDATE', [jobId]);
+  const current = rows[0]?.attempts;
+  if (current !== undefined && current > attempt) throw new StaleAttemptError(jobId, attempt, current);
+}
+
+/** Records one synthetic effect in a transaction of its own, fenced by its attempt. */
+export function recordSyntheticEffect(pool: Pool, effect: SyntheticEffect, prepare?: (tx: TenantTx) => Promise<void>): Promise<AttemptOutcome> {
   return withTenantId(pool, effect.tenantId, async (tx) => {
+    await prepare?.(tx);
+    await fenceAttempt(tx, effect.jobId, effect.attempt);
     const observed = { ...effect.observed, dbSessionTenant: await sessionTenant(tx) };
     const inserted = await tx.query(
       `INSERT INTO job_effects (job_id, tenant_id, attempt, observed)
@@ -149,37 +271,65 @@ async function existingEffect(tx: TenantTx, jobId: string, fallback: Record<stri
   return existing.rows[0]?.observed ?? fallback;
 }
 
+/** What {@link withArtifact} needs of the attempt. */
+interface ArtifactAttempt {
+  deps: ExecutorDeps;
+  job: JobAttempt;
+  tenantId: TenantId;
+  sealer: FieldSealer | undefined;
+  bounds: AttemptBounds;
+}
+
 /**
- * Produces a job's artifact and its effect in ONE catalog transaction, so a job id has at most one
- * artifact however often it runs: the artifact row is claimed first (a concurrent attempt blocks
- * on its primary key, then finds it taken), the body is appended chunk by chunk as `produce`
- * writes it (never held whole in the worker), and the job_effects row commits with it.
+ * Produces a job's artifact and records its effect. The artifact's chunks are written as `produce`
+ * hands them over, as rows of this attempt committed a few at a time (JobResultChunks: neither the
+ * worker nor a transaction holds the whole result); then ONE transaction, fenced by the attempt,
+ * publishes them as the job's result and inserts the job_effects row. A job id has at most one
+ * artifact however often it runs: the artifact row and the effect are keyed by job id, and the
+ * chunks of an attempt that lost, failed or went stale are deleted.
  */
 async function withArtifact(
-  pool: Pool,
-  job: JobAttempt,
-  tenantId: TenantId,
+  attempt: ArtifactAttempt,
   contentType: string,
-  sealer: FieldSealer | undefined,
   produce: (write: (chunk: string) => Promise<void>) => Promise<Record<string, unknown>>,
 ): Promise<AttemptOutcome> {
-  // Sealed, each chunk is one line of ciphertext (base64url has no newline), so the body still grows
-  // chunk by chunk and is opened line by line.
-  const stored = (chunk: string) => (sealer ? `${sealer.seal(chunk)}\n` : chunk);
-  return withTenantId(pool, tenantId, async (tx) => {
-    const claimed = await tx.query(
-      `INSERT INTO job_artifacts (job_id, tenant_id, content_type, body) VALUES ($1, $2, $3, '') ON CONFLICT (job_id) DO NOTHING`,
-      [job.jobId, tenantId, contentType],
-    );
-    if (claimed.rowCount !== 1) return { applied: false, result: await existingEffect(tx, job.jobId, {}) };
-    const observed = {
-      ...(await produce((chunk) => tx.query('UPDATE job_artifacts SET body = body || $2 WHERE job_id = $1', [job.jobId, stored(chunk)]).then(() => undefined))),
-      dbSessionTenant: await sessionTenant(tx),
-    };
-    await tx.query(
-      `INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING`,
-      [job.jobId, tenantId, job.attempt, observed],
-    );
-    return { applied: true, result: observed };
+  const { deps, job, tenantId, bounds } = attempt;
+  const earlier = await withTenantId(deps.pool, tenantId, async (tx) => {
+    await bounds.prepare(tx);
+    const found = await tx.query<{ observed: Record<string, unknown> }>('SELECT observed FROM job_effects WHERE job_id = $1', [job.jobId]);
+    if (found.rows[0]) return found.rows[0].observed;
+    // No result yet: whatever chunks earlier attempts left are nobody's.
+    await discardAbandonedChunks(tx, job.jobId, job.attempt);
+    return undefined;
   });
+  if (earlier) return { applied: false, result: earlier };
+
+  const chunks = new JobResultChunks(deps.pool, tenantId, job.jobId, job.attempt, {
+    ...(attempt.sealer ? { sealer: attempt.sealer } : {}),
+    ...(deps.resultChunksPerCommit === undefined ? {} : { chunksPerCommit: deps.resultChunksPerCommit }),
+    prepare: bounds.prepare,
+  });
+  let published = false;
+  try {
+    const stats = await produce(async (chunk) => {
+      bounds.check();
+      await chunks.append(chunk);
+    });
+    await chunks.flush();
+    return await withTenantId(deps.pool, tenantId, async (tx): Promise<AttemptOutcome> => {
+      await bounds.prepare(tx);
+      await fenceAttempt(tx, job.jobId, job.attempt);
+      const observed = { ...stats, dbSessionTenant: await sessionTenant(tx) };
+      if (!(await chunks.publish(tx, contentType))) return { applied: false, result: await existingEffect(tx, job.jobId, observed) };
+      await tx.query(
+        `INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING`,
+        [job.jobId, tenantId, job.attempt, observed],
+      );
+      published = true;
+      return { applied: true, result: observed };
+    });
+  } finally {
+    // Best effort: chunks left behind are deleted by the job's next attempt, or with the tenant.
+    if (!published) await chunks.discard().catch(() => undefined);
+  }
 }

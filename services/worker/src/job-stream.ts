@@ -3,7 +3,8 @@ import { context, type Context } from '@opentelemetry/api';
 import { JobFailedError, TenantRequiredError, toFairwayError } from '@fairway/errors';
 import { extractAssignment, type CallTenant, type JobAssignment__Output, type JobOutcome, type RunRequest__Output, type RunResponse } from '@fairway/grpc';
 import { runWithTenant } from '@fairway/tenant-context';
-import type { AttemptOutcome, JobAttempt } from './executor';
+import type { AttemptOutcome, JobAttempt, JobExecution } from './executor';
+import { WorkerSlots } from './worker-slots';
 
 /** What the stream reports of each attempt, for metrics and logs. */
 export interface AttemptReport {
@@ -19,32 +20,15 @@ export interface JobStreamOptions {
   /** Jobs this worker runs at once, over all its streams. */
   capacity: number;
   workerId: string;
-  /** Runs one attempt for its tenant, inside the tenant context and the job's trace. */
-  execute: (job: JobAttempt, tenant: CallTenant, parent: Context) => Promise<AttemptOutcome>;
+  /** The worker's slots, when the unary path shares them (default: `capacity` slots of its own). */
+  slots?: WorkerSlots;
+  /**
+   * Runs one attempt for its tenant, inside the tenant context and the job's trace, bounded by
+   * `execution`: its deadline (the assignment's timeoutMs) and a signal aborted at that deadline or
+   * when the stream goes away.
+   */
+  execute: (job: JobAttempt, tenant: CallTenant, parent: Context, execution: JobExecution) => Promise<AttemptOutcome>;
   onAttempt?: (report: AttemptReport) => void;
-}
-
-/**
- * The worker's slots, shared by every stream: a job beyond them waits here for one to free. With one
- * scheduler, its credit never exceeds the slots, so nothing waits; several scheduler replicas are
- * each granted the worker's capacity and share the slots first come, first served.
- */
-class Slots {
-  private waiting: Array<() => void> = [];
-  constructor(private free: number) {}
-
-  run(fn: () => void): void {
-    if (this.free > 0) {
-      this.free -= 1;
-      fn();
-    } else this.waiting.push(fn);
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free += 1;
-  }
 }
 
 /**
@@ -55,11 +39,14 @@ class Slots {
  *
  * Each job runs in its own tenant context (from its assignment, never from the stream) and continues
  * its own trace; its deadline is its `timeoutMs`, after which the scheduler is told the attempt failed (retriable)
- * while the slot stays taken until the attempt really ends.
+ * and the attempt is cancelled (its statements are timed out by the deadline, its transaction rolled
+ * back), while the slot stays taken until the attempt really ends. A stream that goes away cancels
+ * the attempts it started.
  */
 export function jobStreamHandler(options: JobStreamOptions): grpc.handleBidiStreamingCall<RunRequest__Output, RunResponse> {
-  const slots = new Slots(options.capacity);
+  const slots = options.slots ?? new WorkerSlots(options.capacity);
   return (call) => {
+    const cancels = new Set<AbortController>();
     let credit = options.capacity;
     let open = true;
     let outbox: JobOutcome[] = [];
@@ -99,8 +86,12 @@ export function jobStreamHandler(options: JobStreamOptions): grpc.handleBidiStre
         return;
       }
       running += 1;
+      // The deadline counts from the assignment's arrival, as timeout_ms says, not from a free slot.
+      const deadline = job.timeoutMs > 0 ? Date.now() + job.timeoutMs : undefined;
       slots.run(() => {
         const started = performance.now();
+        const cancel = new AbortController();
+        cancels.add(cancel);
         let settled = false;
         const settle = (outcome: AttemptOutcome | undefined, err: unknown) => {
           if (settled) return;
@@ -117,16 +108,22 @@ export function jobStreamHandler(options: JobStreamOptions): grpc.handleBidiStre
           }
         };
         const timer =
-          job.timeoutMs > 0
-            ? setTimeout(() => settle(undefined, new JobFailedError(`job ${job.jobId} ran past its ${job.timeoutMs} ms deadline`, true)), job.timeoutMs)
-            : undefined;
+          deadline === undefined
+            ? undefined
+            : setTimeout(() => {
+                const late = new JobFailedError(`job ${job.jobId} ran past its ${job.timeoutMs} ms deadline`, true);
+                settle(undefined, late);
+                cancel.abort(late);
+              }, Math.max(0, deadline - Date.now()));
+        const execution: JobExecution = { signal: cancel.signal, ...(deadline === undefined ? {} : { deadline }) };
         context.with(carried.parent, () =>
-          runWithTenant(carried.tenant.context, () => options.execute(attempt, carried.tenant, carried.parent)),
+          runWithTenant(carried.tenant.context, () => options.execute(attempt, carried.tenant, carried.parent, execution)),
         ).then(
           (outcome) => settle(outcome, undefined),
           (err: unknown) => settle(undefined, err),
         ).finally(() => {
           if (timer) clearTimeout(timer);
+          cancels.delete(cancel);
           slots.release();
           running -= 1;
           credit += 1;
@@ -156,6 +153,8 @@ export function jobStreamHandler(options: JobStreamOptions): grpc.handleBidiStre
     });
     const close = () => {
       open = false;
+      // Nobody is left to hear these attempts' outcomes: the scheduler retries them elsewhere.
+      for (const cancel of cancels) cancel.abort(new JobFailedError(`the stream of worker ${options.workerId} closed before the job finished`, true));
     };
     call.on('cancelled', close);
     call.on('error', close);

@@ -4,6 +4,8 @@ import { tenantKeyCipher } from '@fairway/records';
 import {
   addHealthService,
   bindServiceServer,
+  clientCredentials,
+  RemoteKeyProvider,
   createServiceServer,
   FAIRWAY_TRUST_POLICIES,
   loadWorkerProto,
@@ -15,8 +17,10 @@ import { createLogger, createMetricsRegistry, inSpan, serveMetrics, stopTelemetr
 import { Counter, Histogram } from 'prom-client';
 import { loadWorkerConfig } from './config';
 import { executeJob } from './executor';
+import { boundedExecute } from './execute-call';
 import { jobStreamHandler } from './job-stream';
 import { SyntheticEffects } from './synthetic-effects';
+import { WorkerSlots } from './worker-slots';
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
@@ -45,8 +49,10 @@ async function main(): Promise<void> {
     onError: (err) => log.warn({ err }, 'tenant data connection failed'),
   });
   await data.start().catch((err: unknown) => log.warn({ err }, 'could not listen for tenant catalog changes; routes expire by TTL'));
-  // Records' sensitive fields and job results are sealed with each tenant's own data key.
-  const cipher = tenantKeyCipher(pool, config.keys);
+  // Records' sensitive fields and job results are sealed with each tenant's own data key, unwrapped
+  // by the control plane's KeyService (the worker holds no key-encryption key) and cached briefly.
+  const keys = await RemoteKeyProvider.connect({ address: config.KEY_SERVICE_ADDRESS, credentials: clientCredentials(config.security, { expectServer: 'control-plane' }) });
+  const cipher = tenantKeyCipher(pool, keys);
 
   const registry = createMetricsRegistry('worker');
   const tenantLabel = tenantLabeller(registry);
@@ -64,18 +70,20 @@ async function main(): Promise<void> {
     registers: [registry],
   });
 
-  const deps = { pool, data, workerId: config.WORKER_ID, cipher };
+  const deps = { pool, data, workerId: config.WORKER_ID, cipher, statementTimeoutMs: config.JOB_STATEMENT_TIMEOUT };
   // The stream's no-op (synthetic) jobs of one turn share one commit of their effects.
   const streamDeps = { ...deps, effects: new SyntheticEffects(pool) };
+  // WORKER_CONCURRENCY bounds the jobs running at once, whether they came on a stream or one by one.
+  const slots = new WorkerSlots(config.WORKER_CONCURRENCY);
   const handlers: WorkerHandlers = {
-    Execute: tenantUnaryHandler(async (request, tenant) => {
+    Execute: tenantUnaryHandler(boundedExecute(slots, config.WORKER_ID, async (request, tenant, execution) => {
       const started = performance.now();
       const labels = { tenant: tenantLabel.label(tenant.context.tenantId), type: request.type };
       try {
         const outcome = await inSpan(
           'worker.execute',
           { 'tenant.id': tenant.context.tenantId, 'job.id': request.jobId, 'job.type': request.type, 'job.attempt': request.attempt },
-          () => executeJob(deps, request, tenant),
+          () => executeJob(deps, request, tenant, execution),
         );
         executed.inc({ ...labels, outcome: outcome.applied ? 'applied' : 'duplicate' });
         log.debug({ jobId: request.jobId, attempt: request.attempt, applied: outcome.applied }, 'job executed');
@@ -87,15 +95,16 @@ async function main(): Promise<void> {
       } finally {
         duration.observe({ type: request.type }, (performance.now() - started) / 1000);
       }
-    }),
+    })),
     Run: jobStreamHandler({
       capacity: config.WORKER_CONCURRENCY,
+      slots,
       workerId: config.WORKER_ID,
-      execute: (job, tenant, parent) =>
+      execute: (job, tenant, parent, execution) =>
         inSpan(
           'worker.execute',
           { 'tenant.id': tenant.context.tenantId, 'job.id': job.jobId, 'job.type': job.type, 'job.attempt': job.attempt },
-          () => executeJob(streamDeps, job, tenant),
+          () => executeJob(streamDeps, job, tenant, execution),
           parent,
         ),
       onAttempt: ({ job, tenantId, outcome, error, durationMs }) => {
@@ -126,6 +135,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await shutdownServer(server, config.SHUTDOWN_TIMEOUT);
     metrics?.close();
+    keys.close();
     await data.close();
     await Promise.all([pool.end(), dataPool.end()]);
     await stopTelemetry();
