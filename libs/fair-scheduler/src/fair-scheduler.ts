@@ -2,7 +2,8 @@ import { FairSchedulerError } from './errors';
 import { IndexedHeap } from './internal/indexed-heap';
 import { applyQuotaPatch, BASE_QUOTA, effectiveBurst } from './internal/quota';
 import { KeyedHeap, keyedBefore } from './internal/keyed-heap';
-import { JobRecord, Lane, TenantState, TierState, wakeBefore } from './internal/scheduler-state';
+import { JobRecord, Lane, TenantState, wakeBefore } from './internal/scheduler-state';
+import { laneKey, TierState } from './internal/tier-clock';
 import { TokenBucket } from './internal/token-bucket';
 import type {
   Dispatch,
@@ -22,11 +23,6 @@ const MAX_SPARE_LANE_SETS = 1024;
 
 /** Name of the single tier that accepts every job class. */
 export const DEFAULT_TIER = 'default';
-
-/** WFQ's start tag of `head`: after the lane's previous job, and no earlier than its arrival. */
-function startTag(laneTag: number, head: JobRecord): number {
-  return head.startFloor > laneTag ? head.startFloor : laneTag;
-}
 
 /**
  * The fair-scheduling core: decides, each time capacity frees up, which tenant's job runs next.
@@ -125,6 +121,7 @@ export class FairScheduler {
     const time = now === undefined ? this.clock : this.advance(now);
     state.settle(time);
     state.slots = slots;
+    state.slotsChanged(time);
   }
 
   /**
@@ -162,7 +159,8 @@ export class FairScheduler {
       for (const lane of state.lanes) {
         if (lane === undefined || lane.gps.heapIndex < 0) continue;
         lane.tier.settle(time);
-        lane.tier.reweightGps(lane.gps, next.weight);
+        if (next.weight !== old.weight) lane.tier.reweightGps(lane.gps, next.weight, time);
+        lane.tier.demandChanged(lane, time);
       }
       this.refresh(state, time);
     }
@@ -227,13 +225,17 @@ export class FairScheduler {
     const spare = this.spareRecords.pop();
     const record = spare === undefined ? new JobRecord(job, tenant, tier, priority, this.jobSeq++) : spare.reuse(job, tenant, tier, priority, this.jobSeq++);
     this.jobs.set(job.id, record);
+    // Settled before the job joins the lane: a lane GPS finishes now marks only earlier jobs lagging.
+    tier.settle(time);
     lane.jobs.push(record);
-    this.addPending(lane, record.estimate / tenant.quota.weight, time);
-    record.startFloor = tier.virtualTime; // settled to `time` by addPending
+    lane.waitingCost += record.estimate;
+    if (lane.lagBefore === Infinity) lane.lagBefore = record.heapTie;
+    const joined = this.addPending(lane, record.estimate / tenant.quota.weight, time);
     tenant.queued++;
     this.queuedJobs++;
-    // Queued behind an unchanged head, the job changes no key, cap or token wait: nothing to re-rank.
-    if (lane.jobs.peek() === record) this.refresh(tenant, time);
+    // Queued behind an unchanged head in a lane GPS is still serving, the job adds the same work to
+    // the lane's GPS finish and behind its head: no key, cap or token wait changes, nothing to re-rank.
+    if (joined || lane.jobs.peek() === record) this.refresh(tenant, time);
   }
 
   /**
@@ -244,13 +246,18 @@ export class FairScheduler {
   dispatchNext(now: number): Dispatch | undefined {
     const time = this.advance(now);
     this.processWakes(time);
+    // Leaders of different tiers are compared by the real time at which GPS finishes their head
+    // job; with one tier there is nothing to compare across.
+    const across = this.tiers.length > 1;
     let best: Lane | undefined;
+    let bestKey = Infinity;
     let slotTier: TierState | undefined;
     for (const tier of this.tiers) {
       if (tier.inUse >= tier.slots) continue;
-      const lane = tier.ready.peek();
-      if (lane !== undefined && (best === undefined || keyedBefore(lane, best))) {
+      const lane = tier.leader(time, across);
+      if (lane !== undefined && (best === undefined || tier.leaderKey < bestKey)) {
         best = lane;
+        bestKey = tier.leaderKey;
         slotTier = tier;
       }
     }
@@ -259,9 +266,10 @@ export class FairScheduler {
       for (const tier of this.tiers) {
         if (tier.inUse >= tier.slots) continue;
         for (const borrower of tier.borrowers) {
-          const lane = borrower.ready.peek();
-          if (lane !== undefined && (best === undefined || keyedBefore(lane, best))) {
+          const lane = borrower.leader(time, true);
+          if (lane !== undefined && (best === undefined || borrower.leaderKey < bestKey)) {
             best = lane;
+            bestKey = borrower.leaderKey;
             slotTier = tier;
           }
         }
@@ -313,20 +321,20 @@ export class FairScheduler {
       tenant.virtualTime += correction;
       // The reference GPS system is given the real cost too (a lane it already retired stays out).
       lane.tier.settle(time);
-      if (correction > 0 && lane.gps.heapIndex >= 0) lane.tier.addGpsWork(lane.gps, quota.weight, correction);
-      else if (correction < 0) lane.tier.removeGpsWork(lane.gps, -correction);
+      if (correction > 0 && lane.gps.heapIndex >= 0) lane.tier.addGpsWork(lane.gps, quota.weight, correction, time);
+      else if (correction < 0) lane.tier.removeGpsWork(lane.gps, -correction, time);
       const bucket = tenant.bucket;
       if (bucket !== undefined && quota.rate !== undefined && quota.rateBasis === 'cost') {
         bucket.refill(time, quota.rate, effectiveBurst(quota));
         bucket.take(actualCost - job.tokensTaken);
       }
     }
-    this.removePending(lane);
+    this.removePending(lane, time);
     const spec = job.spec;
     this.releaseRecord(job);
     // A completion changes a tenant's standing only through its caps, a cost correction (its
     // virtual time moved) or by leaving it with nothing queued; otherwise no key changed.
-    if (corrected || tenant.queued === 0 || quota.maxInFlight !== undefined || quota.maxInFlightByClass !== undefined) {
+    if (corrected || tenant.queued === 0 || quota.maxInFlight !== undefined || quota.maxInFlightByClass !== undefined || lane.gps.saturated) {
       this.refresh(tenant, time);
     }
     return spec;
@@ -348,10 +356,11 @@ export class FairScheduler {
     const lane = (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane;
     if (job.state === 'parked') lane.parked?.get(job.jobClass)?.remove(job);
     else lane.jobs.remove(job);
+    lane.takeWaiting(job);
     this.jobs.delete(jobId);
     lane.tier.settle(this.clock);
-    lane.tier.removeGpsWork(lane.gps, job.estimate / tenant.quota.weight);
-    this.removePending(lane);
+    lane.tier.removeGpsWork(lane.gps, job.estimate / tenant.quota.weight, this.clock);
+    this.removePending(lane, this.clock);
     this.releaseRecord(job);
     tenant.queued--;
     this.queuedJobs--;
@@ -406,7 +415,7 @@ export class FairScheduler {
         limit: { jobClass: String(jobClass), maxInFlight: cap, inFlight: running },
       };
     }
-    const readyLanes = heads.filter((lane) => lane.tier.ready.has(lane));
+    const readyLanes = heads.filter((lane) => lane.tier.ready.has(lane) || lane.tier.readySat.has(lane));
     if (readyLanes.length === 0 && state.bucket !== undefined && quota.rate !== undefined && this.wake.has(state)) {
       const needed = Math.min(...heads.map((lane) => this.tokensNeeded(quota, lane.jobs.peek() as JobRecord)));
       const available = state.bucket.tokens;
@@ -423,15 +432,17 @@ export class FairScheduler {
       const jobId = (lane.jobs.peek() as JobRecord).id;
       const slotTier = this.slotFor(lane.tier);
       const leader =
-        (slotTier !== undefined && slotTier !== lane.tier ? this.borrowLeader(slotTier) : lane.tier.ready.peek()) ?? lane;
-      const behindBy = lane.finishTag - leader.finishTag;
-      const virtual = { finishTag: lane.finishTag, leaderFinishTag: leader.finishTag, leader: leader.tenant.id, behindBy };
+        (slotTier !== undefined && slotTier !== lane.tier ? this.borrowLeader(slotTier, time) : lane.tier.leader(time, false)) ?? lane;
+      const finishTag = this.virtualTag(lane, time);
+      const leaderFinishTag = this.virtualTag(leader, time);
+      const behindBy = finishTag - leaderFinishTag;
+      const virtual = { finishTag, leaderFinishTag, leader: leader.tenant.id, behindBy };
       if (leader === lane && slotTier !== undefined) {
         return {
           ...base,
           nextJobId: jobId,
           state: 'next',
-          reason: `tenant '${tenant}' is next in tier '${slotTier.name}': job '${jobId}' has the smallest virtual finish tag (${lane.finishTag.toFixed(3)})`,
+          reason: `tenant '${tenant}' is next in tier '${slotTier.name}': job '${jobId}' finishes first in the reference GPS system (virtual finish tag ${finishTag.toFixed(3)})`,
           virtual,
         };
       }
@@ -442,7 +453,7 @@ export class FairScheduler {
           ...base,
           nextJobId: jobId,
           state: 'behind-others',
-          reason: `tenant '${tenant}' is behind others in tier '${lane.tier.name}' by ${behindBy.toFixed(3)} virtual time: its finish tag ${lane.finishTag.toFixed(3)} vs ${leader.finishTag.toFixed(3)} for tenant '${leader.tenant.id}'`,
+          reason: `tenant '${tenant}' is behind others in tier '${lane.tier.name}' by ${behindBy.toFixed(3)} virtual time: its finish tag ${finishTag.toFixed(3)} vs ${leaderFinishTag.toFixed(3)} for tenant '${leader.tenant.id}'`,
           virtual,
         };
       }
@@ -488,7 +499,7 @@ export class FairScheduler {
         name: tier.name,
         slots: tier.slots,
         inUse: tier.inUse,
-        readyTenants: tier.ready.size,
+        readyTenants: tier.ready.size + tier.readySat.size,
         virtualTime: tier.settle(this.clock),
       })),
       tenants: this.tenants.size,
@@ -560,12 +571,10 @@ export class FairScheduler {
     const quota = tenant.quota;
     const weight = quota.weight;
     const charge = job.estimate / weight;
-    // WFQ's start tag: no earlier than the tier's virtual time when the job arrived.
-    if (job.startFloor - tenant.virtualTime > lane.offset) lane.offset = job.startFloor - tenant.virtualTime;
-    const finishTag = tenant.virtualTime + lane.offset + charge;
-    tenant.virtualTime += charge;
     // Kept so that the tier's clock can forgive every lead when the tier idles (see removePending).
-    if (finishTag > lane.tier.maxFinishTag) lane.tier.maxFinishTag = finishTag;
+    if (lane.tier.ready.has(lane) && lane.heapKey > lane.tier.maxFinishTag) lane.tier.maxFinishTag = lane.heapKey;
+    lane.takeWaiting(job);
+    tenant.virtualTime += charge;
     job.chargedWeight = weight;
     const bucket = tenant.bucket;
     if (bucket !== undefined && quota.rate !== undefined) {
@@ -628,7 +637,6 @@ export class FairScheduler {
     const bucket = quota.rate === undefined ? undefined : tenant.bucket;
     if (bucket !== undefined) bucket.refill(now, quota.rate as number, effectiveBurst(quota));
     let wakeAt = Infinity;
-    const weight = quota.weight;
     for (const lane of lanes) {
       if (lane === undefined) continue;
       if (quota.maxInFlightByClass !== undefined || lane.parked !== null) this.applyClassCaps(tenant, lane);
@@ -650,15 +658,22 @@ export class FairScheduler {
           }
         }
       }
-      if (ready.has(lane)) {
-        lane.heapKey = startTag(tenant.virtualTime + lane.offset, head) + head.estimate / weight;
+      // Keyed by the head job's finish in the tier's reference GPS system: no lift is needed, time
+      // spent idle or blocked is what GPS did (or did not) serve the lane meanwhile.
+      const tier = lane.tier;
+      lane.heapKey = laneKey(lane, head);
+      if (lane.gps.saturated) {
+        if (tier.readySat.has(lane)) {
+          tier.readySat.update(lane);
+        } else {
+          tier.ready.remove(lane);
+          lane.heapTie = this.laneSeq++;
+          tier.readySat.push(lane);
+        }
+      } else if (ready.has(lane)) {
         ready.update(lane);
       } else {
-        // (Re)joining the competition: start no earlier than the tier's virtual time, so that
-        // time spent idle or blocked by the tenant's own quota is not banked as credit.
-        const lift = lane.tier.settle(now) - tenant.virtualTime;
-        if (lift > lane.offset) lane.offset = lift;
-        lane.heapKey = startTag(tenant.virtualTime + lane.offset, head) + head.estimate / weight;
+        tier.readySat.remove(lane);
         lane.heapTie = this.laneSeq++;
         ready.push(lane);
       }
@@ -672,20 +687,27 @@ export class FairScheduler {
   }
 
   private leaveReady(lane: Lane): void {
-    lane.tier.ready.remove(lane);
+    if (!lane.tier.ready.remove(lane)) lane.tier.readySat.remove(lane);
   }
 
-  /** One more job in `lane` (queued, parked or running), of `work` = estimate / weight in GPS. */
-  private addPending(lane: Lane, work: number, now: number): void {
+  /**
+   * One more job in `lane` (queued, parked or running), of `work` = estimate / weight in GPS.
+   * Returns whether the lane (re)joined GPS (its GPS finish restarted from the virtual time).
+   */
+  private addPending(lane: Lane, work: number, now: number): boolean {
     const tier = lane.tier;
     if (lane.pending++ === 0) tier.activeLanes++;
     tier.settle(now);
-    tier.addGpsWork(lane.gps, lane.tenant.quota.weight, work);
+    const joined = lane.gps.heapIndex < 0;
+    tier.addGpsWork(lane.gps, lane.tenant.quota.weight, work, now);
+    tier.demandChanged(lane, now);
+    return joined;
   }
 
   /** One job fewer in `lane`; the tier idles when the last job of its last lane leaves. */
-  private removePending(lane: Lane): void {
+  private removePending(lane: Lane, now: number): void {
     if (--lane.pending === 0 && --lane.tier.activeLanes === 0) lane.tier.idle();
+    else lane.tier.demandChanged(lane, now);
   }
 
   /** Moves jobs between the lane and its per-class parking so the lane's head is never capped. */
@@ -723,15 +745,29 @@ export class FairScheduler {
   /** The tier whose free slot `tier`'s jobs would get now: its own, else a lender's. */
   private slotFor(tier: TierState): TierState | undefined {
     if (tier.inUse < tier.slots) return tier;
-    return this.tiers.find((lender) => lender.inUse < lender.slots && lender.ready.size === 0 && lender.borrowers.includes(tier));
+    return this.tiers.find(
+      (lender) => lender.inUse < lender.slots && lender.ready.size === 0 && lender.readySat.size === 0 && lender.borrowers.includes(tier),
+    );
   }
 
-  private borrowLeader(lender: TierState): Lane | undefined {
+  private borrowLeader(lender: TierState, now: number): Lane | undefined {
     let best: Lane | undefined;
+    let bestKey = Infinity;
     for (const borrower of lender.borrowers) {
-      const lane = borrower.ready.peek();
-      if (lane !== undefined && (best === undefined || keyedBefore(lane, best))) best = lane;
+      const lane = borrower.leader(now, true);
+      if (lane !== undefined && (best === undefined || borrower.leaderKey < bestKey)) {
+        best = lane;
+        bestKey = borrower.leaderKey;
+      }
     }
     return best;
+  }
+
+  /** A ready lane's key as a virtual finish tag of its tier (saturated lanes' real keys converted). */
+  private virtualTag(lane: Lane, now: number): number {
+    const tier = lane.tier;
+    if (!tier.readySat.has(lane)) return lane.finishTag;
+    tier.settle(now);
+    return tier.virtualTimeOf(lane.finishTag);
   }
 }

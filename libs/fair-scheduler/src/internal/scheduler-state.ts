@@ -1,8 +1,10 @@
 import type { JobSpec, TenantQuota } from '../types';
 import type { HeapItem } from './indexed-heap';
-import { KeyedHeap, PackedKeyedHeap } from './keyed-heap';
+import { KeyedHeap } from './keyed-heap';
 import type { KeyedItem } from './keyed-heap';
 import type { TokenBucket } from './token-bucket';
+import { GpsShare } from './tier-clock';
+import type { TierState } from './tier-clock';
 
 /** Where a job is: in its lane, held back by a per-class cap, or holding a slot. */
 export type JobState = 'queued' | 'parked' | 'running';
@@ -42,12 +44,6 @@ export class JobRecord implements KeyedItem {
   tokensTaken = 0;
   /** Weight the estimate was charged with, so the completion correction uses the same scale. */
   chargedWeight = 1;
-  /**
-   * The tier's GPS virtual time when the job arrived: WFQ starts a job at max(V(arrival), finish tag
-   * of the lane's previous job), so a tenant whose earlier work GPS had long finished does not carry
-   * an old, low tag onto work that arrives later, just because its actual queue never emptied.
-   */
-  startFloor = 0;
 
   constructor(spec: JobSpec, tenant: TenantState, homeTier: TierState, priority: number, seq: number) {
     this.heapKey = 0 - priority;
@@ -76,7 +72,6 @@ export class JobRecord implements KeyedItem {
     this.runningIndex = -1;
     this.tokensTaken = 0;
     this.chargedWeight = 1;
-    this.startFloor = 0;
     return this;
   }
 
@@ -93,7 +88,10 @@ export class JobRecord implements KeyedItem {
  */
 export class Lane implements KeyedItem {
   heapIndex = -1;
-  /** Ready-heap key: the virtual finish tag of the head job (smallest first). */
+  /**
+   * Ready-heap key of the head job, smallest first: its virtual finish tag in the tier's `ready`
+   * heap, or its real GPS finish time (ms) in `readySat` (see `TierState`).
+   */
   heapKey = 0;
   /** Order of entry into the ready heap; breaks finish-tag ties first-come first-served. */
   heapTie = 0;
@@ -101,11 +99,21 @@ export class Lane implements KeyedItem {
   /** Jobs held back because their class is at the tenant's per-class cap, per class. */
   parked: Map<string, KeyedHeap<JobRecord>> | null = null;
   /**
-   * Virtual-time lift of this lane over the tenant's virtual time: raised when the lane (re)joins
-   * its tier's competition so that time spent away (idle or blocked by the tenant's own quota)
-   * banks no credit. See docs/scheduling.md, "virtual time".
+   * Estimates of the lane's jobs not yet dispatched (queued or parked). The reference GPS system
+   * serves a lane's jobs in order, so the GPS finish of the head job is the lane's GPS finish less
+   * the work queued behind it (see `laneKey`).
    */
-  offset = 0;
+  waitingCost = 0;
+  /**
+   * Jobs still waiting that GPS had already finished when the lane last left GPS (the real system
+   * lags): they keep the GPS finish they had (`lagKey` less the lagging work queued behind them)
+   * instead of queueing behind work that arrives later. Jobs enqueued before `lagBefore` (a job
+   * sequence number) are the lagging ones; `Infinity` until the next job arrives.
+   */
+  lagJobs = 0;
+  lagCost = 0;
+  lagKey = 0;
+  lagBefore = -1;
   /** Jobs of this lane queued, parked or running (the tier idles when no lane has any). */
   pending = 0;
   /** This lane's backlog in the tier's reference GPS system (see `TierState.settle`). */
@@ -122,12 +130,34 @@ export class Lane implements KeyedItem {
     this.tenant = tenant;
     this.heapKey = 0;
     this.heapTie = 0;
-    this.offset = 0;
+    this.waitingCost = 0;
+    this.lagJobs = 0;
+    this.lagCost = 0;
+    this.lagKey = 0;
+    this.lagBefore = -1;
     this.parked = null;
     this.gps.heapKey = 0;
+    this.gps.saturated = false;
   }
 
-  /** Virtual finish tag of the head job (the ready-heap key). */
+  /** Whether `job` is one of the lagging jobs (see `lagJobs`). */
+  isLagging(job: JobRecord): boolean {
+    return this.lagJobs > 0 && job.heapTie < this.lagBefore;
+  }
+
+  /** `job` (queued or parked here) was dispatched or cancelled. */
+  takeWaiting(job: JobRecord): void {
+    if (this.isLagging(job)) {
+      this.lagCost -= job.estimate;
+      if (--this.lagJobs === 0) {
+        this.lagCost = 0;
+        this.lagBefore = -1;
+      }
+    }
+    this.waitingCost -= job.estimate;
+  }
+
+  /** Ready-heap key: virtual finish tag, or real finish time (ms) while GPS-saturated. */
   get finishTag(): number {
     return this.heapKey;
   }
@@ -174,122 +204,3 @@ export function wakeBefore(a: TenantState, b: TenantState): boolean {
   return a.wakeAt < b.wakeAt;
 }
 
-/**
- * A lane's backlog in its tier's reference GPS system: it is GPS-backlogged while the tier's virtual
- * time is below `heapKey`, the GPS finish (in virtual time) of all the work it has been given.
- */
-export class GpsShare implements KeyedItem {
-  heapIndex = -1;
-  /** GPS finish of the lane's backlog: start + sum of estimate / weight of its jobs. */
-  heapKey = 0;
-  heapTie = 0;
-  /** Weight the lane is served with in GPS (the tenant's weight). */
-  weight = 0;
-
-  constructor(readonly lane: Lane) {}
-}
-
-/** One capacity tier at run time. */
-export class TierState {
-  inUse = 0;
-  /** Tiers whose jobs may borrow this tier's idle slots. */
-  borrowers: TierState[] = [];
-  readonly ready = new PackedKeyedHeap<Lane>();
-  /**
-   * Virtual time of the tier's reference GPS system at real time `clockAt`: generalised processor
-   * sharing of `slots` capacity among the GPS-backlogged lanes by weight, so it advances at
-   * `slots / gpsWeight` per ms and a lane leaves GPS when the virtual time reaches its GPS finish.
-   * This is WFQ's exact virtual time for a server of rate `slots`. A lane joining the competition
-   * starts no earlier than it.
-   */
-  virtualTime = 0;
-  /** Real time (ms) at which `virtualTime` was last settled. */
-  clockAt = 0;
-  /** Sum of the weights of the GPS-backlogged lanes. */
-  gpsWeight = 0;
-  /** GPS-backlogged lanes by GPS finish: the next one to leave GPS is on top. */
-  readonly gps = new PackedKeyedHeap<GpsShare>();
-  private gpsSeq = 0;
-  /** Lanes with jobs queued, parked or running; 0 means the tier is idle. */
-  activeLanes = 0;
-  /** Largest virtual finish tag dispatched in this tier (the clock's floor once the tier idles). */
-  maxFinishTag = 0;
-
-  constructor(
-    readonly name: string,
-    readonly index: number,
-    public slots: number,
-  ) {}
-
-  /**
-   * Brings `virtualTime` up to real time `now` (never backwards), retiring lanes from GPS as the
-   * virtual time passes their GPS finish. Amortised O(log n): a lane leaves at most once per job.
-   */
-  settle(now: number): number {
-    if (now > this.clockAt) {
-      let at = this.clockAt;
-      for (let top = this.gps.peek(); top !== undefined; top = this.gps.peek()) {
-        // Real time at which the virtual time reaches this lane's GPS finish.
-        const leaves = at + ((top.heapKey - this.virtualTime) * this.gpsWeight) / this.slots;
-        if (leaves > now) break;
-        at = leaves > at ? leaves : at;
-        if (top.heapKey > this.virtualTime) this.virtualTime = top.heapKey;
-        this.leaveGps(top);
-      }
-      if (this.gpsWeight > 0) this.virtualTime += ((now - at) * this.slots) / this.gpsWeight;
-      this.clockAt = now;
-    }
-    return this.virtualTime;
-  }
-
-  /** Gives a lane `work` (estimate / weight) more GPS backlog; call after `settle(now)`. */
-  addGpsWork(share: GpsShare, weight: number, work: number): void {
-    if (share.heapIndex >= 0) {
-      share.heapKey += work;
-      this.gps.update(share);
-      return;
-    }
-    share.heapKey = this.virtualTime + work;
-    share.heapTie = this.gpsSeq++;
-    share.weight = weight;
-    this.gpsWeight += weight;
-    this.gps.push(share);
-  }
-
-  /** Takes `work` back from a GPS-backlogged lane (a cancelled job, a job cheaper than estimated). */
-  removeGpsWork(share: GpsShare, work: number): void {
-    if (share.heapIndex < 0) return;
-    share.heapKey -= work;
-    if (share.heapKey <= this.virtualTime) this.leaveGps(share);
-    else this.gps.update(share);
-  }
-
-  /** A live weight change of a GPS-backlogged lane re-rates the clock from now on. */
-  reweightGps(share: GpsShare, weight: number): void {
-    if (share.heapIndex < 0) return;
-    this.gpsWeight += weight - share.weight;
-    share.weight = weight;
-  }
-
-  /**
-   * The tier has no job left: GPS would have finished everything, so the clock moves to the largest
-   * finish tag dispatched and no lane carries a lead or a debt into the next busy period.
-   */
-  idle(): void {
-    for (let top = this.gps.peek(); top !== undefined; top = this.gps.peek()) this.leaveGps(top);
-    if (this.maxFinishTag > this.virtualTime) this.virtualTime = this.maxFinishTag;
-  }
-
-  private leaveGps(share: GpsShare): void {
-    this.gps.remove(share);
-    this.gpsWeight -= share.weight;
-    // Summing and subtracting floats drifts; the last lane leaving resets the sum exactly.
-    if (this.gps.size === 0 || this.gpsWeight < 1e-12) this.gpsWeight = 0;
-    const tenant = share.lane.tenant;
-    const departing = tenant.departingLanes;
-    if (departing !== null && departing.every((lane) => lane === undefined || lane.gps.heapIndex < 0)) {
-      // GPS has caught up with an idle tenant: nothing to continue from any more.
-      tenant.departingLanes = null;
-    }
-  }
-}

@@ -234,3 +234,56 @@ export function checkMultiSlotFinishBound(
   }
   return { jobsOverBound: over, worstExcessMs: worst === -Infinity ? 0 : worst };
 }
+
+/**
+ * `L_max` of each tier: the largest cost among the jobs that can hold one of its slots, i.e. its own
+ * class and the classes it lends to (a borrowed slot is held until that job completes).
+ */
+export function tierLmax(jobs: ReadonlyArray<{ jobClass: string; cost: number }>, config: SimulationConfig): Map<string, number> {
+  const names = Object.keys(config.tiers);
+  const catchAll = names.length === 1 && names[0] === 'default';
+  const byClass = new Map<string, number>();
+  for (const job of jobs) {
+    const tier = catchAll ? 'default' : job.jobClass;
+    byClass.set(tier, Math.max(byClass.get(tier) ?? 0, job.cost));
+  }
+  const lmax = new Map<string, number>();
+  for (const name of names) {
+    let largest = byClass.get(name) ?? 0;
+    for (const borrower of config.tiers[name]?.lendTo ?? []) largest = Math.max(largest, byClass.get(borrower) ?? 0);
+    lmax.set(name, largest);
+  }
+  return lmax;
+}
+
+/**
+ * The plain bound with `L_max` per tier: how many jobs finish later than their fluid (water-filled
+ * GPS) finish + `L_max` of their own tier ({@link tierLmax}), the worst excess, and the worst
+ * excess as a fraction of that `L_max`.
+ */
+export function checkTierFinishBound(
+  schedule: readonly ScheduledJob[],
+  ideal: ReadonlyMap<string, FluidJob>,
+  config: SimulationConfig,
+): { jobsOverBound: number; worstExcessMs: number; worstExcessLmax: number; over: ScheduledJob[] } {
+  const lmax = tierLmax(schedule, config);
+  const catchAll = Object.keys(config.tiers).length === 1 && config.tiers['default'] !== undefined;
+  const over: ScheduledJob[] = [];
+  let worst = -Infinity;
+  let worstRelative = -Infinity;
+  for (const job of schedule) {
+    const fluid = ideal.get(job.id);
+    if (fluid === undefined) continue;
+    const slack = lmax.get(catchAll ? 'default' : job.jobClass) ?? 0;
+    const excess = job.finish - (fluid.finish + slack);
+    if (excess > 1e-6 * Math.max(1, fluid.finish)) over.push(job);
+    if (excess > worst) worst = excess;
+    if (slack > 0 && excess / slack > worstRelative) worstRelative = excess / slack;
+  }
+  return {
+    jobsOverBound: over.length,
+    worstExcessMs: worst === -Infinity ? 0 : worst,
+    worstExcessLmax: worstRelative === -Infinity ? 0 : worstRelative,
+    over,
+  };
+}
