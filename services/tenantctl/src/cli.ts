@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '@fairway/config';
 import { AdminClient } from './admin-client';
+import { verifyDirect } from './audit-verify';
 import { CliError, ExitCode } from './exit-codes';
 import { runMigration } from './migrate';
 import { keyValues, table, text } from './render';
@@ -18,7 +19,7 @@ export interface CliIo {
   interrupted?: Promise<void>;
 }
 
-/** The admin API's default address (the edge's EDGE_ADMIN_PORT under `npm run up`). */
+/** The admin API's default address (the control plane's ADMIN_PORT under `npm run up`). */
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081';
 
 interface GlobalOptions {
@@ -284,9 +285,30 @@ export function buildProgram(io: CliIo): Command {
 
   // audit
   const audit = sub(program, 'audit', 'read and verify the tamper-evident audit trail');
-  sub(audit, 'verify', 'check every hash link of the audit chains')
+  sub(audit, 'verify', 'check every hash link of the audit chains, and that no chain was deleted or cut back since a signed checkpoint')
     .option('--tenant <tenant>', "only this tenant's chain")
-    .action(async (o: { tenant?: string }, cmd: Command) => {
+    .option('--checkpoints <file>', 'the signed checkpoint file (JSON lines) the control plane writes (AUDIT_CHECKPOINT_FILE); needs --key and --database-url')
+    .option('--key <file>', "the checkpoints' Ed25519 public key, PEM (env: AUDIT_CHECKPOINT_PUBLIC_KEY, a path or the PEM itself)")
+    .option('--database-url <url>', 'read the chains directly, read-only (fairway_app suffices), instead of through the admin API (env: AUDIT_DATABASE_URL)')
+    .addHelpText('after', '\nExample: npm run -s tenantctl -- audit verify --checkpoints /backup/audit-checkpoints.jsonl --key audit-checkpoint.pub.pem --database-url postgres://fairway_app@db/fairway')
+    .action(async (o: { tenant?: string; checkpoints?: string; key?: string; databaseUrl?: string }, cmd: Command) => {
+      const databaseUrl = o.databaseUrl ?? io.env['AUDIT_DATABASE_URL'];
+      const key = o.key ?? io.env['AUDIT_CHECKPOINT_PUBLIC_KEY'];
+      if (o.checkpoints !== undefined && databaseUrl === undefined) {
+        // The admin plane is what a checkpoint guards against: it is not asked whether it is honest.
+        throw new CliError('--checkpoints reads the chains directly: give --database-url (or AUDIT_DATABASE_URL), a read-only connection', ExitCode.usage);
+      }
+      if (databaseUrl !== undefined) {
+        const { report, text: line } = await verifyDirect({
+          databaseUrl,
+          ...(o.tenant === undefined ? {} : { tenant: o.tenant }),
+          ...(o.checkpoints === undefined ? {} : { checkpoints: o.checkpoints }),
+          ...(key === undefined ? {} : { key }),
+        });
+        print(cmd, report, () => line);
+        if (!report.ok) throw new CliError('the audit trail failed verification', ExitCode.failure);
+        return;
+      }
       const query = o.tenant ? `?tenant=${encodeURIComponent(o.tenant)}` : '';
       const result = await client(cmd).request<{ ok: boolean; chains?: number; entries?: number; firstBroken?: unknown }>('GET', `/audit/verify${query}`);
       print(cmd, result, () =>
