@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { testAdminUrl, testPools, uniqueTenantId } from '@fairway/db/testing';
-import { appendAudit, listAudit, verifyAuditChains } from './index';
+import { GENESIS_HASH, appendAudit, entryHash, listAudit, verifyAuditChains } from './index';
 
 describe('audit trail (real PostgreSQL)', () => {
   let pools: ReturnType<typeof testPools>;
@@ -203,5 +203,21 @@ describe('audit trail (real PostgreSQL)', () => {
       const entries = await listAudit(pools.app, { tenant: chain });
       expect([actions.rowCount, entries.length]).toEqual(outcome === 'COMMIT' ? [1, 1] : [0, 0]);
     }
+  });
+
+  it('continues a chain written before migration 620 (hash form 1) and verifies both forms', async () => {
+    const chain = newChain();
+    // An entry as the application wrote it before: RFC 8785 JSON hashed in TypeScript, form 1.
+    const at = new Date(Date.UTC(2025, 5, 1, 12, 0, 0, 123));
+    const fields = { chain, seq: '1', at, actor: 'operator:ada', action: 'tenant.create', after: { plan: 'gold' }, prevHash: GENESIS_HASH };
+    await admin.query(
+      `INSERT INTO audit_log (chain, seq, at, actor, action, after, prev_hash, hash) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)`,
+      [chain, at, fields.actor, fields.action, fields.after, GENESIS_HASH, entryHash(fields)],
+    );
+    await appendMany(chain, 2);
+    const entries = await listAudit(pools.app, { tenant: chain });
+    expect(entries.map((e) => [e.seq, e.form])).toEqual([['1', 1], ['2', 2], ['3', 2]]);
+    expect(entries[1]!.prevHash).toBe(entries[0]!.hash);
+    expect(await verifyAuditChains(pools.app, { tenant: chain })).toEqual({ ok: true, chains: 1, entries: 3 });
   });
 });
