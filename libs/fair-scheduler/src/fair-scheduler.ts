@@ -3,7 +3,7 @@ import { IndexedHeap } from './internal/indexed-heap';
 import { applyQuotaPatch, BASE_QUOTA, effectiveBurst } from './internal/quota';
 import { KeyedHeap, keyedBefore } from './internal/keyed-heap';
 import { JobRecord, Lane, TenantState, wakeBefore } from './internal/scheduler-state';
-import { laneKey, TierState } from './internal/tier-clock';
+import { keyedInRealTime, laneKey, TierState } from './internal/tier-clock';
 import { TokenBucket } from './internal/token-bucket';
 import type {
   Dispatch,
@@ -300,6 +300,7 @@ export class FairScheduler {
     const tenant = job.tenant;
     this.jobs.delete(jobId);
     job.runningTier.inUse--;
+    (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index]!.runningCost -= job.estimate;
     this.runningJobs--;
     tenant.inFlight--;
     const running = tenant.running as JobRecord[];
@@ -587,6 +588,7 @@ export class FairScheduler {
     tenant.queued--;
     tenant.inFlight++;
     const running = tenant.running as JobRecord[];
+    lane.runningCost += job.estimate;
     job.runningIndex = running.length;
     running.push(job);
     if (tenant.classInFlight !== null) tenant.classInFlight.set(job.jobClass, (tenant.classInFlight.get(job.jobClass) ?? 0) + 1);
@@ -662,7 +664,7 @@ export class FairScheduler {
       // spent idle or blocked is what GPS did (or did not) serve the lane meanwhile.
       const tier = lane.tier;
       lane.heapKey = laneKey(lane, head);
-      if (lane.gps.saturated) {
+      if (keyedInRealTime(lane, head)) {
         if (tier.readySat.has(lane)) {
           tier.readySat.update(lane);
         } else {

@@ -104,6 +104,8 @@ export class Lane implements KeyedItem {
    * the work queued behind it (see `laneKey`).
    */
   waitingCost = 0;
+  /** Estimates of the lane's running jobs. */
+  runningCost = 0;
   /**
    * Jobs still waiting that GPS had already finished when the lane last left GPS (the real system
    * lags): they keep the GPS finish they had (`lagKey` less the lagging work queued behind them)
@@ -131,6 +133,7 @@ export class Lane implements KeyedItem {
     this.heapKey = 0;
     this.heapTie = 0;
     this.waitingCost = 0;
+    this.runningCost = 0;
     this.lagJobs = 0;
     this.lagCost = 0;
     this.lagKey = 0;

@@ -16,6 +16,14 @@ export function laneKey(lane: Lane, head: JobRecord): number {
 }
 
 /**
+ * Whether `lane`, with head job `head`, is keyed in real time (`readySat`): its GPS share is
+ * saturated and the head is not a job GPS already finished (those keep a virtual key).
+ */
+export function keyedInRealTime(lane: Lane, head: JobRecord): boolean {
+  return lane.gps.saturated && !lane.isLagging(head);
+}
+
+/**
  * A lane's backlog in its tier's reference GPS system. Level-limited (`saturated === false`): in the
  * tier's `gps` heap, keyed by its GPS finish in virtual time. Saturated: in `gpsSat`, keyed by the
  * real time (ms) at which GPS, serving it at its whole demand, finishes its backlog.
@@ -258,9 +266,10 @@ export class TierState {
   demandChanged(lane: Lane, now: number): void {
     const share = lane.gps;
     if (!this.dense || share.heapIndex < 0) return;
+    this.settle(now);
+    if (share.heapIndex < 0) return;
     const demand = this.demandOf(lane);
     if (demand === share.demand) return;
-    this.settle(now);
     if (share.saturated) {
       // The same remaining work, served at the new demand from now on.
       share.heapKey = now + ((share.heapKey - now) * share.demand) / demand;
@@ -296,10 +305,24 @@ export class TierState {
     if (this.maxFinishTag > this.virtualTime) this.virtualTime = this.maxFinishTag;
   }
 
-  /** Slots `lane` could use in GPS now: the jobs it holds, at most its tenant's `maxInFlight`. */
+  /**
+   * Slots `lane` could use in GPS now: the jobs GPS still holds of it, at most its tenant's
+   * `maxInFlight`. The real system's job count overstates it when the real system lags GPS (a job
+   * waiting here may be one GPS already finished), and a lane given more slots in GPS than the fluid
+   * ideal gives it slows every other lane's GPS: the capped tenant of issue #15 then drifted behind
+   * its ideal. GPS serves a lane's jobs in order, so the jobs it still holds are, in proportion, the
+   * share of the lane's outstanding work (queued and running) it has not yet done.
+   */
   private demandOf(lane: Lane): number {
     const cap = lane.tenant.quota.maxInFlight;
-    const held = lane.pending > 1 ? lane.pending : 1;
+    const share = lane.gps;
+    let held = lane.pending;
+    const outstanding = lane.waitingCost - lane.lagCost + lane.runningCost;
+    if (share.heapIndex >= 0 && outstanding > 0) {
+      const remaining = share.saturated ? (share.heapKey - this.clockAt) * share.demand : (share.heapKey - this.virtualTime) * share.weight;
+      if (remaining < outstanding) held = Math.ceil((held * remaining) / outstanding - 1e-9);
+    }
+    if (held < 1) held = 1;
     return cap !== undefined && cap < held ? cap : held;
   }
 
@@ -380,8 +403,10 @@ export class TierState {
     this.satDemand += share.demand;
     entry.heapKey = -entry.ratio;
     this.saturatedByDemand.push(entry);
-    if (this.ready.remove(lane)) {
-      lane.heapKey = laneKey(lane, lane.jobs.peek() as JobRecord);
+    const head = lane.jobs.peek();
+    if (head !== undefined && this.ready.has(lane) && !lane.isLagging(head)) {
+      this.ready.remove(lane);
+      lane.heapKey = laneKey(lane, head);
       this.readySat.push(lane);
     }
   }

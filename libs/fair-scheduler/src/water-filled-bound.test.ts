@@ -1,0 +1,232 @@
+import fc from 'fast-check';
+import { runSimulation } from './simulation/discrete-event';
+import { FairwayPolicy } from './simulation/fairway-policy';
+import { computeFluidIdeal } from './simulation/fluid-ideal';
+import { checkTierFinishBound, tierLmax } from './simulation/metrics';
+import type { ScheduledJob } from './simulation/discrete-event';
+import type { FluidJob } from './simulation/fluid-ideal';
+import { cappedWhaleScenario, multiTierFloodScenario } from './simulation/quota-scenarios';
+import type { SimulationConfig, TraceJob } from './simulation/trace';
+import type { TenantQuota } from './types';
+
+// Issue #15: the bound `finish <= water-filled GPS finish + L_max of the job's tier`, checked
+// against the simulator's fluid ideal where operators use quotas: caps, several tiers, lending,
+// weights and estimates that are off.
+
+interface RandomScenario {
+  readonly config: SimulationConfig;
+  readonly trace: TraceJob[];
+  /** Tenants whose estimates are off (the others' are exact). */
+  readonly misestimating: ReadonlySet<string>;
+}
+
+/** What a generated scenario may contain. */
+interface RandomScenarioShape {
+  /** Per-tenant `maxInFlight` caps (on about half the tenants). */
+  readonly caps: boolean;
+  /** Three tiers (interactive, standard lending to interactive or not, heavy) instead of one. */
+  readonly tiers: boolean;
+  /**
+   * Tenants that misestimate (about half, those with `misestimates: true` in the config's record
+   * of the generator) get estimates off from the real cost by up to this factor either way;
+   * 1: every estimate exact.
+   */
+  readonly misestimate: number;
+  readonly maxJobs: number;
+}
+
+/**
+ * Random traces of the shapes issue #15 names: caps, several tiers with lending, weights and cost
+ * misestimates. Arrivals mix a uniform spread with bursts on a 10 ms grid (many jobs at the same
+ * instant), the shape that separates a good clock from a bad one. No rate limits and no
+ * within-tenant priorities: the fluid ideal models neither (docs/scheduling.md).
+ */
+function randomQuotaScenario(shape: RandomScenarioShape): fc.Arbitrary<RandomScenario> {
+  const tiers: fc.Arbitrary<SimulationConfig['tiers']> = shape.tiers
+    ? fc
+        .record({ interactive: fc.integer({ min: 1, max: 3 }), standard: fc.integer({ min: 1, max: 4 }), heavy: fc.integer({ min: 1, max: 3 }), lend: fc.boolean() })
+        .map(({ interactive, standard, heavy, lend }) => ({
+          interactive: { slots: interactive },
+          standard: { slots: standard, lendTo: lend ? ['interactive'] : [] },
+          heavy: { slots: heavy },
+        }))
+    : fc.integer({ min: 1, max: 8 }).map((slots) => ({ default: { slots } }));
+  const quota = fc.record({
+    weight: fc.integer({ min: 1, max: 5 }),
+    misestimates: shape.misestimate === 1 ? fc.constant(false) : fc.boolean(),
+    maxInFlight: shape.caps ? fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined, freq: 2 }) : fc.constant(undefined),
+  });
+  return fc.record({ tiers, quotas: fc.array(quota, { minLength: 2, maxLength: 7 }) }).chain(({ tiers, quotas }) => {
+    const classes = Object.keys(tiers);
+    const job = fc.record({
+      t: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 40 }).map((k) => k * 10)),
+      tenant: fc.integer({ min: 0, max: quotas.length - 1 }),
+      jobClass: fc.constantFrom(...classes),
+      cost: fc.integer({ min: 1, max: 200 }),
+      skew: fc.double({ min: -1, max: 1, noNaN: true }),
+    });
+    return fc.array(job, { minLength: 1, maxLength: shape.maxJobs, size: 'max' }).map((jobs) => {
+      const tenants: Record<string, Partial<TenantQuota>> = {};
+      quotas.forEach(({ weight, maxInFlight }, i) => {
+        tenants[`t${i}`] = maxInFlight === undefined ? { weight } : { weight, maxInFlight };
+      });
+      // A capped tenant keeps to one tier: `maxInFlight` is tenant-wide, while the fluid ideal caps
+      // each tier on its own, so a cap that holds work back across tiers is outside what it models
+      // (docs/scheduling.md; the regression test 'a cap across tiers' shows the limit).
+      const capped = (tenant: number): boolean => quotas[tenant]?.maxInFlight !== undefined;
+      const trace: TraceJob[] = jobs.map((j, i) => ({
+        id: `j${i}`,
+        t: j.t,
+        tenant: `t${j.tenant}`,
+        jobClass: capped(j.tenant) ? (classes[j.tenant % classes.length] as string) : j.jobClass,
+        cost: j.cost,
+        estimate: quotas[j.tenant]?.misestimates === true ? Math.max(1, Math.round(j.cost * shape.misestimate ** j.skew)) : j.cost,
+        priority: 0,
+      }));
+      const misestimating = new Set(quotas.flatMap((q, i) => (q.misestimates ? [`t${i}`] : [])));
+      return { config: { tiers, tenants, defaults: {} }, trace, misestimating };
+    });
+  });
+}
+
+function run(config: SimulationConfig, trace: readonly TraceJob[]): { schedule: ScheduledJob[]; ideal: Map<string, FluidJob> } {
+  const { schedule, neverRan } = runSimulation(trace, new FairwayPolicy(config));
+  expect(neverRan).toEqual([]);
+  return { schedule, ideal: computeFluidIdeal(trace, config) };
+}
+
+/** Largest `(finish - fluid finish - L_max) / L_max` over `jobs` (0 when every job meets the bound). */
+function worstExcessInLmax(schedule: readonly ScheduledJob[], ideal: ReadonlyMap<string, FluidJob>, config: SimulationConfig, include: (job: ScheduledJob) => boolean = () => true): number {
+  const lmax = tierLmax(schedule, config);
+  const catchAll = config.tiers['default'] !== undefined;
+  let worst = 0;
+  for (const job of schedule) {
+    if (!include(job)) continue;
+    const slack = lmax.get(catchAll ? 'default' : job.jobClass) as number;
+    const excess = (job.finish - ((ideal.get(job.id) as FluidJob).finish + slack)) / slack;
+    if (excess > worst) worst = excess;
+  }
+  return worst;
+}
+
+const traceOf = (rows: ReadonlyArray<readonly [string, number, string, string, number]>): TraceJob[] =>
+  rows.map(([id, t, tenant, jobClass, cost]) => ({ id, t, tenant, jobClass, cost, estimate: cost, priority: 0 }));
+
+describe('the water-filled GPS + L_max bound (issue #15)', () => {
+  it('holds for a capped whale beside an uncapped shark and light tenants on 8 slots', () => {
+    // Before the water-filled clock: 1,143 of these 3,489 jobs (all the whale's) finished past
+    // the bound, the worst 91 ms past it with L_max = 80 ms.
+    const { config, trace } = cappedWhaleScenario();
+    const { schedule, ideal } = run(config, trace);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('holds for a tenant flooding heavy and standard beside a reporter and interactive apps (three tiers, lending)', () => {
+    // Before: 35 of the flooder's jobs past the bound (one virtual time over all its tiers let its
+    // heavy work push back its standard work), the worst 223 ms past it.
+    const { config, trace } = multiTierFloodScenario();
+    const { schedule, ideal } = run(config, trace);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('holds in the flood scenario when the flooder misestimates its jobs by up to x2 either way', () => {
+    const { config, trace } = multiTierFloodScenario(16, 2);
+    const { schedule, ideal } = run(config, trace);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('keeps a job GPS already finished ahead of later work when its lane rejoins GPS saturated', () => {
+    // Found by the multi-slot property (churn shape): v0-0 waited behind bg0's four 55 ms jobs
+    // while GPS finished it at 51; v0-1 arrived at 55, the lane rejoined GPS saturated and was
+    // keyed in real time while its head (v0-0) still carried a virtual-time key: bg0's next four
+    // jobs went first and v0 finished at 111 (fluid 51 and 56, L_max 55).
+    const config: SimulationConfig = { tiers: { default: { slots: 4 } }, tenants: { bg0: { weight: 1 }, v0: { weight: 2 } }, defaults: {} };
+    const rows: Array<[string, number, string, string, number]> = [];
+    for (let k = 0; k < 8; k++) rows.push([`bg0-${k}`, 0, 'bg0', 'default', 55]);
+    rows.push(['v0-0', 50, 'v0', 'default', 1], ['v0-1', 55, 'v0', 'default', 1]);
+    const { schedule, ideal } = run(config, traceOf(rows));
+    expect(schedule.filter((job) => job.tenant === 'v0').map((job) => job.start)).toEqual([55, 55]);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('known limit: a short job queued behind a long one of its own lane can finish past GPS + L_max (not past 2 L_max)', () => {
+    // Found by the misestimate property (its estimates happen to be exact here). The reference GPS
+    // serves a lane's jobs one after another at the lane's rate; the fluid ideal runs them side by
+    // side, one slot each. t4's j95 (26 ms, behind its own j24 of 141 ms) finishes at 46 in the
+    // fluid ideal but only after j24 in the reference, so t1's and t2's jobs arriving at 50 go first
+    // and j95 finishes at 269: 82 ms past fluid + L_max (141 ms). See docs/scheduling.md.
+    const config: SimulationConfig = {
+      tiers: { interactive: { slots: 1 }, standard: { slots: 2, lendTo: ['interactive'] }, heavy: { slots: 3 } },
+      tenants: { t0: { weight: 1, maxInFlight: 3 }, t1: { weight: 5, maxInFlight: 2 }, t2: { weight: 5 }, t3: { weight: 1, maxInFlight: 1 }, t4: { weight: 3, maxInFlight: 2 } },
+      defaults: {},
+    };
+    const trace = traceOf([
+      ['j24', 4, 't4', 'standard', 141], ['j49', 50, 't1', 'standard', 106], ['j80', 8, 't0', 'interactive', 129],
+      ['j85', 0, 't3', 'interactive', 41], ['j90', 50, 't2', 'standard', 108], ['j95', 20, 't4', 'standard', 26],
+    ]);
+    const { schedule, ideal } = run(config, trace);
+    const bound = checkTierFinishBound(schedule, ideal, config);
+    expect(bound.over.map((job) => job.id)).toEqual(['j95']);
+    expect(bound.worstExcessMs).toBeCloseTo(82, 6);
+    expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThan(1);
+  });
+
+  it('known limit: a cap that holds a tenant back across tiers moves its work later, past the per-tier ideal', () => {
+    // Found by the cap + tiers property before capped tenants were kept to one tier. maxInFlight is
+    // tenant-wide; the fluid ideal caps each tier on its own, so t0 (maxInFlight 1, work in
+    // interactive and standard) runs its standard jobs far later than the ideal does, and t2's
+    // standard job j52, arriving after the ideal had finished t0's, waits behind them.
+    const config: SimulationConfig = {
+      tiers: { interactive: { slots: 2 }, standard: { slots: 1, lendTo: ['interactive'] }, heavy: { slots: 1 } },
+      tenants: { t0: { weight: 5, maxInFlight: 1 }, t1: { weight: 1, maxInFlight: 2 }, t2: { weight: 4 } },
+      defaults: {},
+    };
+    const trace = traceOf([
+      ['j0', 310, 't2', 'interactive', 66], ['j2', 310, 't0', 'standard', 70], ['j5', 210, 't1', 'standard', 101],
+      ['j9', 20, 't2', 'standard', 145], ['j15', 480, 't2', 'standard', 119], ['j23', 310, 't0', 'interactive', 175],
+      ['j36', 270, 't0', 'standard', 46], ['j37', 260, 't1', 'interactive', 92], ['j39', 310, 't0', 'interactive', 118],
+      ['j40', 836, 't0', 'standard', 65], ['j43', 543, 't2', 'standard', 122], ['j46', 408, 't1', 'standard', 142],
+      ['j50', 220, 't0', 'interactive', 109], ['j52', 1192, 't2', 'standard', 187], ['j55', 359, 't1', 'standard', 171],
+      ['j56', 240, 't1', 'standard', 173], ['j61', 260, 't0', 'interactive', 97], ['j65', 360, 't0', 'interactive', 64],
+      ['j67', 200, 't0', 'standard', 184], ['j72', 50, 't1', 'standard', 70], ['j80', 280, 't0', 'interactive', 138],
+    ]);
+    const { schedule, ideal } = run(config, trace);
+    const others = checkTierFinishBound(schedule.filter((job) => job.tenant !== 't0'), ideal, config);
+    expect(others.over.map((job) => job.id)).toContain('j52');
+  });
+
+  it('finishes every job within its water-filled GPS finish + 2 L_max, with caps, three tiers, lending and weights', () => {
+    // 10,000 traces of each shape during development (seeded search, docs/scheduling.md): with caps
+    // on one tier 2 had a job past GPS + L_max, with caps and three tiers 2, with three tiers and
+    // lending but no caps 10 (the worst 0.57 L_max past it; 4 of them also past the multi-slot form
+    // GPS + L_max + (1 - 1/S) * cost). None came near 2 L_max, which is what is asserted.
+    const shapes = fc.oneof(
+      randomQuotaScenario({ caps: true, tiers: true, misestimate: 1, maxJobs: 100 }),
+      randomQuotaScenario({ caps: true, tiers: false, misestimate: 1, maxJobs: 100 }),
+      randomQuotaScenario({ caps: false, tiers: true, misestimate: 1, maxJobs: 100 }),
+    );
+    fc.assert(
+      fc.property(shapes, ({ config, trace }) => {
+        const { schedule, ideal } = run(config, trace);
+        expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('keeps tenants with exact estimates within GPS + 2 L_max when others misestimate by up to x4 either way', () => {
+    // Misestimating tenants themselves get no bound: a job estimated 4x too high waits as if it
+    // were that long (docs/scheduling.md, "what breaks the bound").
+    const shapes = fc.oneof(
+      randomQuotaScenario({ caps: true, tiers: true, misestimate: 4, maxJobs: 100 }),
+      randomQuotaScenario({ caps: true, tiers: false, misestimate: 4, maxJobs: 100 }),
+    );
+    fc.assert(
+      fc.property(shapes, ({ config, trace, misestimating }) => {
+        const { schedule, ideal } = run(config, trace);
+        expect(worstExcessInLmax(schedule, ideal, config, (job) => !misestimating.has(job.tenant))).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
