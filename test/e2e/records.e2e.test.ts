@@ -75,7 +75,7 @@ describe('records and their exports through the edge', () => {
       if (status['state'] !== 'running') break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(status).toMatchObject({ state: 'done', toKeyVersion: keyVersion, tables: { 'records.body': { done: true }, 'job_artifacts.body': { done: true } } });
+    expect(status).toMatchObject({ state: 'done', toKeyVersion: keyVersion, tables: { 'records.body': { done: true }, 'job_artifacts.body': { done: true }, 'job_result_chunks.body': { done: true } } });
     expect(Number(status['reencrypted'])).toBeGreaterThanOrEqual(2);
 
     // What a dump shows afterwards: no value of the tenant under an older key, records nor results.
