@@ -184,7 +184,7 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
   const database = `fairway_bench_dispatch_${hex}`;
   const infra = await ensureInfra({ database, topicPrefix: `bench-dispatch-${hex}`, log: (msg: string) => progress(`infra: ${msg}`) });
   const ports: Record<string, number> = {};
-  for (const name of ['edge', 'edge-admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
+  for (const name of ['edge', 'admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
   const definitions: ServiceDefinition[] = stackDefinition(infra, {
     ports,
     env: { SCHEDULER_TIERS: TIERS },
@@ -217,7 +217,7 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
     const quotas = quotasFor(tenants);
     const operator = await operatorToken({ subject: 'bench-dispatch' });
     for (const { tenant, quota } of quotas) {
-      const res = await fetch(`http://127.0.0.1:${ports['edge-admin']}/admin/v1/tenants/${tenant}/quota`, {
+      const res = await fetch(`http://127.0.0.1:${ports['admin']}/admin/v1/tenants/${tenant}/quota`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
         body: JSON.stringify(quota),

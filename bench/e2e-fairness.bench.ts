@@ -47,7 +47,7 @@ async function runOnce(policy: 'fair' | 'fifo', scenario: Scenario) {
   const database = `fairway_bench_e2e_${randomBytes(3).toString('hex')}`;
   const infra = await ensureInfra({ database, topicPrefix: `bench-e2e-${randomBytes(3).toString('hex')}`, log: () => undefined });
   const ports: Record<string, number> = {};
-  for (const name of ['edge', 'edge-admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
+  for (const name of ['edge', 'admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
   const stack = await startStack(infra, {
     ports,
     env: {

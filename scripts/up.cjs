@@ -10,7 +10,7 @@ const path = require('node:path');
 const { root } = require('./lib/bootstrap.cjs');
 
 const RUN_FILE = path.join(root, '.fairway', 'run', 'stack.json');
-const PORTS = { edge: 8080, 'edge-admin': 8081, 'control-plane': 7051, 'scheduler-admin': 7071, 'worker-1': 7061, 'worker-2': 7062 };
+const PORTS = { edge: 8080, admin: 8081, 'control-plane': 7051, 'scheduler-admin': 7071, 'worker-1': 7061, 'worker-2': 7062 };
 const METRICS = { edge: 9464, scheduler: 9465, 'worker-1': 9466, 'worker-2': 9467 };
 
 async function demoWorkload(edgeUrl, log) {
@@ -105,7 +105,7 @@ async function main() {
     curl -s -XPOST ${edgeUrl}/v1/jobs -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
          -d '{"type":"synthetic","params":{"ms":200}}'
 
-  Operate it (the admin API on :${PORTS['edge-admin']}):
+  Operate it (the admin API on :${PORTS.admin}):
     export FAIRWAY_OPERATOR_TOKEN=$(npm run -s token -- --operator)
     npm run -s tenantctl -- top                           # live queues, in-flight, waits, shares
     npm run -s tenantctl -- quotas set acme --max-in-flight 2

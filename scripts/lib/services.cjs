@@ -70,18 +70,30 @@ function stackDefinition(infra, options) {
   const metrics = (name) => (options.metricsPorts?.[name] ? { METRICS_PORT: String(options.metricsPorts[name]) } : {});
   const workerAddresses = ['worker-1', 'worker-2'].map((w) => `127.0.0.1:${ports[w]}`).join(',');
   const nodeArgs = options.nodeArgs ?? [];
+  const keyService = `127.0.0.1:${ports['control-plane']}`;
   return [
     {
       name: 'control-plane',
       entry: 'services/control-plane/src/main.js',
       nodeArgs,
-      env: { ...common, ...tls('control-plane'), DATABASE_URL: infra.urls.owner, CONTROL_PLANE_PORT: String(ports['control-plane']) },
+      // The admin plane: the only process with the owner role and the key-encryption key (the
+      // development KEK file, .fairway/keys/kek.json). It serves the admin API on ports.admin.
+      env: {
+        ...common,
+        ...tls('control-plane'),
+        ...metrics('control-plane'),
+        DATABASE_URL: infra.urls.owner,
+        APP_DATABASE_URL: infra.urls.app,
+        CONTROL_PLANE_PORT: String(ports['control-plane']),
+        ADMIN_PORT: String(ports.admin),
+        SCHEDULER_ADMIN_ADDRESS: `127.0.0.1:${ports['scheduler-admin']}`,
+      },
     },
     ...['worker-1', 'worker-2'].map((name) => ({
       name,
       entry: 'services/worker/src/main.js',
       nodeArgs,
-      env: { ...common, ...tls('worker'), ...metrics(name), DATABASE_URL: infra.urls.app, WORKER_PORT: String(ports[name]), WORKER_ID: name },
+      env: { ...common, ...tls('worker'), ...metrics(name), DATABASE_URL: infra.urls.app, WORKER_PORT: String(ports[name]), WORKER_ID: name, KEY_SERVICE_ADDRESS: keyService },
     })),
     {
       name: 'scheduler',
@@ -104,16 +116,31 @@ function stackDefinition(infra, options) {
         ...common,
         ...tls('edge'),
         ...metrics('edge'),
+        // The application role only, and no key-encryption key: data keys come from the key service.
         DATABASE_URL: infra.urls.app,
-        EDGE_ADMIN_DATABASE_URL: infra.urls.owner,
         ...(infra.redisUrl ? { REDIS_URL: infra.redisUrl } : {}),
         EDGE_PORT: String(ports.edge),
-        EDGE_ADMIN_PORT: String(ports['edge-admin']),
-        CONTROL_PLANE_ADDRESS: `127.0.0.1:${ports['control-plane']}`,
-        SCHEDULER_ADMIN_ADDRESS: `127.0.0.1:${ports['scheduler-admin']}`,
+        KEY_SERVICE_ADDRESS: keyService,
       },
     },
   ];
+}
+
+/**
+ * What a service inherits from the shell that started the stack: settings such as SCHEDULER_TIERS
+ * or OTEL_* pass through, credentials do not. A database URL (any variable holding postgres://...,
+ * such as a test runner's admin URL) reaches a service only through its definition, which gives
+ * each service its own role; a key-encryption key (FAIRWAY_KEK_*) only the control plane.
+ */
+function inheritedEnv(service) {
+  const env = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (/postgres(ql)?:\/\//i.test(value)) continue;
+    if (name.startsWith('FAIRWAY_KEK') && service !== 'control-plane') continue;
+    env[name] = value;
+  }
+  return env;
 }
 
 /**
@@ -123,7 +150,7 @@ function stackDefinition(infra, options) {
 function startService(definition, { onLine, timeoutMs = 60_000 } = {}) {
   const child = spawn(process.execPath, [...(definition.nodeArgs ?? []), '--enable-source-maps', path.join(root, 'dist', definition.entry)], {
     cwd: root,
-    env: { ...process.env, ...definition.env },
+    env: { ...inheritedEnv(definition.name), ...definition.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const color = COLORS[definition.name] ?? 37;

@@ -32,16 +32,14 @@ describe('two edge processes share one tenant budget through Redis', () => {
     const template = stackDefinition({ brokers: s.brokers, urls: s.urls, topicPrefix: s.topicPrefix }, { ports: {} }).find((d) => d.name === 'edge');
     if (!template) throw new Error('the stack has no edge definition');
     for (const name of ['edge-r1', 'edge-r2']) {
-      const [port, adminPort] = [await freePort(), await freePort()];
+      const port = await freePort();
       const handle = await startService({
         ...template,
         name,
         env: {
           ...template.env,
           EDGE_PORT: String(port),
-          EDGE_ADMIN_PORT: String(adminPort),
-          CONTROL_PLANE_ADDRESS: s.controlPlane,
-          SCHEDULER_ADMIN_ADDRESS: s.schedulerAdmin,
+          KEY_SERVICE_ADDRESS: s.controlPlane,
           EDGE_PLAN_LIMITS: JSON.stringify({ standard: { rate: 50, burst: 100, maxInFlight: 20 }, 'e2e-tight': { rate: 0.01, burst: 6, maxInFlight: 2 } }),
         },
       });

@@ -30,7 +30,7 @@ export default async function globalSetup(): Promise<void> {
   const infra = await ensureInfra({ database: 'fairway_test', topicPrefix, log: () => undefined });
   build({ quiet: true });
   const ports: Record<string, number> = {};
-  for (const name of ['edge', 'edge-admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
+  for (const name of ['edge', 'admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
   const lines: string[] = [];
   const stack = (await startStack(infra, {
     ports,
@@ -43,7 +43,7 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as { __fairwayStack?: StackHandle }).__fairwayStack = stack;
   const e2e: E2eStack = {
     edgeUrl: `http://127.0.0.1:${ports['edge']}`,
-    adminUrl: `http://127.0.0.1:${ports['edge-admin']}`,
+    adminUrl: `http://127.0.0.1:${ports.admin}`,
     schedulerAdmin: `127.0.0.1:${ports['scheduler-admin']}`,
     controlPlane: `127.0.0.1:${ports['control-plane']}`,
     workers: [`127.0.0.1:${ports['worker-1']}`, `127.0.0.1:${ports['worker-2']}`],

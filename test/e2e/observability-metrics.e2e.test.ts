@@ -60,7 +60,7 @@ describe('a real Prometheus scraping the running services', () => {
     await owner.end();
 
     const ports: Record<string, number> = {};
-    for (const name of ['edge', 'edge-admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
+    for (const name of ['edge', 'admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
     for (const name of ['edge', 'scheduler', 'worker-1', 'worker-2']) metricsPorts[name] = await freePort();
     edgeUrl = `http://127.0.0.1:${ports['edge']}`;
     services = await startStack(

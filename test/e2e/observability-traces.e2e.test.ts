@@ -63,7 +63,7 @@ describe('one trace across edge, scheduler, worker and PostgreSQL, with the tena
     await owner.end();
 
     const ports: Record<string, number> = {};
-    for (const name of ['edge', 'edge-admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
+    for (const name of ['edge', 'admin', 'control-plane', 'scheduler-admin', 'worker-1', 'worker-2']) ports[name] = await freePort();
     edgeUrl = `http://127.0.0.1:${ports['edge']}`;
     const preload = `--require ${path.join(root, 'dist', 'libs', 'telemetry', 'src', 'register.js')}`;
     services = await startStack(

@@ -5,5 +5,5 @@
  */
 export { TokenVerifier, type TokenVerifierOptions, type VerifiedClaims, type JwksSource } from './token-verifier';
 export { loadJwtSettings, TENANT_TOKENS, OPERATOR_TOKENS, type JwtSettings, type JwtAudienceDefaults } from './jwt-settings';
-export { weakSecretReason, estimatedEntropyBits, PUBLISHED_SECRETS, MIN_SECRET_BYTES, NEW_SECRET_COMMAND } from './secret-policy';
+export { weakSecretReason, weakDatabaseUrlReason, estimatedEntropyBits, PUBLISHED_SECRETS, MIN_SECRET_BYTES, NEW_SECRET_COMMAND } from './secret-policy';
 export { parseApiKey, hashSecret, generateApiKey, issueApiKey, revokeApiKey, type IssuedApiKey, type ApiKeyDescription } from './api-keys';

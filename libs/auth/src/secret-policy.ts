@@ -48,3 +48,24 @@ export function weakSecretReason(value: string): string | undefined {
 
 /** The command the messages suggest for a new secret. */
 export const NEW_SECRET_COMMAND = 'openssl rand -base64 48';
+
+/**
+ * Why a database URL may not be used in production, or undefined when it may: no password, or the
+ * role's name as its password (the development roles' convention, published in this repository).
+ * `variable` names the setting in the message.
+ */
+export function weakDatabaseUrlReason(variable: string, value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${variable} is not a URL`;
+  }
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  if (password === '') return `${variable} has no password for role '${user}': production connects with the role's password from a Secret`;
+  if (password === user || PUBLISHED_SECRETS.includes(password)) {
+    return `${variable} uses the development password of role '${user}': set the role's generated password (scripts/deploy-init.cjs, or ALTER ROLE ${user} PASSWORD ...)`;
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { TenantId } from '@fairway/tenant-context';
 
 /** A tenant's lifecycle state. */
@@ -105,8 +105,11 @@ export async function upsertTenant(
   return toTenant(rows[0] as TenantRow);
 }
 
-/** Changes a tenant's status; returns the updated tenant, or undefined if it does not exist. */
-export async function setTenantStatus(pool: Pool, id: string, status: TenantStatus): Promise<TenantRecord | undefined> {
+/**
+ * Changes a tenant's status; returns the updated tenant, or undefined if it does not exist. Pass a
+ * client inside an open transaction to change it together with its audit entry.
+ */
+export async function setTenantStatus(pool: Pool | Pick<PoolClient, 'query'>, id: string, status: TenantStatus): Promise<TenantRecord | undefined> {
   const { rows } = await pool.query<TenantRow>(
     `UPDATE tenants SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, status],

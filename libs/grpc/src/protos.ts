@@ -4,6 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as WorkerProto } from './generated/worker';
 import type { ProtoGrpcType as TenantCatalogProto } from './generated/tenant_catalog';
 import type { ProtoGrpcType as SchedulerAdminProto } from './generated/scheduler_admin';
+import type { ProtoGrpcType as KeyServiceProto } from './generated/key_service';
 
 /** The folder of the .proto files. */
 export const PROTOS_DIR = path.resolve(__dirname, '..', '..', '..', 'protos');
@@ -33,3 +34,6 @@ export const loadTenantCatalogProto = (): TenantCatalogProto =>
 /** fairway.scheduler.v1 */
 export const loadSchedulerAdminProto = (): SchedulerAdminProto =>
   load<SchedulerAdminProto>('fairway/scheduler/v1/scheduler_admin.proto');
+
+/** fairway.keys.v1 */
+export const loadKeyServiceProto = (): KeyServiceProto => load<KeyServiceProto>('fairway/keys/v1/key_service.proto');

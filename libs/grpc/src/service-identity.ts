@@ -33,17 +33,35 @@ export interface ServiceTrustPolicy {
   open?: readonly string[];
 }
 
+/** The methods of the control plane's KeyService: data keys wrapped and unwrapped for one tenant. */
+export const KEY_SERVICE_METHODS = ['/fairway.keys.v1.KeyService/GetKeyInfo', '/fairway.keys.v1.KeyService/WrapDataKey', '/fairway.keys.v1.KeyService/UnwrapDataKey'] as const;
+
+/** The methods of the control plane's TenantCatalog (create, suspend, delete tenants). */
+export const TENANT_CATALOG_METHODS = [
+  '/fairway.tenancy.v1.TenantCatalog/GetTenant',
+  '/fairway.tenancy.v1.TenantCatalog/ListTenants',
+  '/fairway.tenancy.v1.TenantCatalog/CreateTenant',
+  '/fairway.tenancy.v1.TenantCatalog/DeleteTenant',
+  '/fairway.tenancy.v1.TenantCatalog/SetTenantStatus',
+] as const;
+
 /**
- * Who calls whom in Fairway. Workers accept only the scheduler, so a client cannot reach a worker
- * directly and claim any tenant; the scheduler's admin service and the control plane's catalog
- * accept the platform's own callers.
+ * Who calls whom in Fairway, method by method. Workers accept only the scheduler, so a client
+ * cannot reach a worker directly and claim any tenant. The control plane is the admin plane: the
+ * edge and the workers may only ask it for one tenant's data keys (KeyService), never manage
+ * tenants; only the operators' CLI (tenantctl) may call the TenantCatalog. The scheduler's admin
+ * service (quotas, stats) accepts the admin plane and tenantctl; the public edge is not among them.
  */
 export const FAIRWAY_TRUST_POLICIES = {
   worker: { service: 'worker', callers: { scheduler: { tenants: 'any' } } },
-  scheduler: { service: 'scheduler', callers: { edge: { tenants: 'any' }, 'control-plane': { tenants: 'any' }, tenantctl: { tenants: 'any' } } },
+  scheduler: { service: 'scheduler', callers: { 'control-plane': { tenants: 'any' }, tenantctl: { tenants: 'any' } } },
   'control-plane': {
     service: 'control-plane',
-    callers: { edge: { tenants: 'any' }, scheduler: { tenants: 'any' }, worker: { tenants: 'any' }, tenantctl: { tenants: 'any' } },
+    callers: {
+      edge: { tenants: 'any', methods: KEY_SERVICE_METHODS },
+      worker: { tenants: 'any', methods: KEY_SERVICE_METHODS },
+      tenantctl: { tenants: 'any', methods: TENANT_CATALOG_METHODS },
+    },
   },
 } as const satisfies Record<string, ServiceTrustPolicy>;
 
@@ -114,7 +132,8 @@ export function authorizeServiceCall(
  * A server interceptor that runs authorizeServiceCall on every call before any handler sees it,
  * answering UNAUTHENTICATED or PERMISSION_DENIED (through the one error mapping) otherwise.
  * Under explicit plaintext (`security.mode === 'insecure'`) there is no identity to check and
- * every call passes: that mode exists for local debugging only.
+ * every call passes: that mode exists for local debugging only, and production refuses it
+ * (transportSecurityFromEnv).
  *
  *   const server = new grpc.Server({ interceptors: [serviceIdentityInterceptor(security, FAIRWAY_TRUST_POLICIES.worker)] });
  */

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { grpcStatusNameOf, toFairwayError, type GrpcStatusName } from '@fairway/errors';
+import { grpcStatusNameOf, isErrorCode, RemoteError, toFairwayError, UpstreamUnavailableError, type ErrorCode, type GrpcStatusName } from '@fairway/errors';
 
 const STATUS: Record<GrpcStatusName, grpc.status> = {
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
@@ -36,4 +36,29 @@ export function fairwayCodeOf(err: grpc.ServiceError): { code?: string; retriabl
     ...(code === undefined ? {} : { code: String(code) }),
     ...(retriable === undefined ? {} : { retriable: String(retriable) === 'true' }),
   };
+}
+
+/** The catalog code a caller should see for a gRPC status, when the server sent none. */
+const STATUS_CODES: Partial<Record<grpc.status, ErrorCode>> = {
+  [grpc.status.INVALID_ARGUMENT]: 'VALIDATION_FAILED',
+  [grpc.status.NOT_FOUND]: 'NOT_FOUND',
+  [grpc.status.PERMISSION_DENIED]: 'FORBIDDEN',
+  [grpc.status.UNAUTHENTICATED]: 'UNAUTHENTICATED',
+  [grpc.status.FAILED_PRECONDITION]: 'TENANT_REQUIRED',
+};
+
+/**
+ * A failed call to `upstream` as a Fairway error, the inverse of toGrpcError: unreachable (or
+ * UNIMPLEMENTED) becomes UPSTREAM_UNAVAILABLE, anything else the server's own code when it sent one.
+ */
+export function fromGrpcError(upstream: string, err: grpc.ServiceError): Error {
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.CANCELLED) {
+    return new UpstreamUnavailableError(upstream, `${upstream} cannot be reached (${grpc.status[err.code]}): ${err.details}; retry later`, 5, { cause: err });
+  }
+  if (err.code === grpc.status.UNIMPLEMENTED) {
+    return new UpstreamUnavailableError(upstream, `${upstream} does not implement this call yet (${err.details})`, 30, { cause: err });
+  }
+  const remote = fairwayCodeOf(err);
+  const code = isErrorCode(remote.code) ? remote.code : (STATUS_CODES[err.code] ?? 'INTERNAL');
+  return new RemoteError(code, err.details || err.message, remote.retriable ?? false, { cause: err });
 }

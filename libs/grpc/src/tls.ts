@@ -47,7 +47,7 @@ export function loadTlsFiles(files: TlsFiles): TlsMaterial {
  * The transport security a service asked for. Mutual TLS needs all three of FAIRWAY_TLS_CA,
  * FAIRWAY_TLS_CERT and FAIRWAY_TLS_KEY; FAIRWAY_GRPC_INSECURE=true (exactly) selects plaintext.
  * Anything else (nothing set, some files only, both) stops the process: a service never falls back
- * to plaintext because a variable was forgotten. Call it from the service's one config module.
+ * to plaintext because a variable was forgotten. With NODE_ENV=production plaintext is refused. Call it from the service's one config module.
  */
 export function transportSecurityFromEnv(env: NodeJS.ProcessEnv): TransportSecurity {
   const insecure = env[TLS_ENV.insecure];
@@ -56,6 +56,12 @@ export function transportSecurityFromEnv(env: NodeJS.ProcessEnv): TransportSecur
   }
   const given = (['ca', 'cert', 'key'] as const).filter((k) => env[TLS_ENV[k]]);
   if (insecure === 'true') {
+    // Plaintext has no peer identity: every caller would pass every trust policy. Never in production.
+    if (env['NODE_ENV'] === 'production') {
+      throw new ConfigInvalidError(
+        `${TLS_ENV.insecure}=true is refused when NODE_ENV=production: gRPC without mutual TLS lets any pod call any method as any tenant; set ${TLS_ENV.ca}, ${TLS_ENV.cert} and ${TLS_ENV.key} (see docs/operations.md)`,
+      );
+    }
     if (given.length > 0) throw new ConfigInvalidError(`${TLS_ENV.insecure}=true contradicts ${given.map((k) => TLS_ENV[k]).join(', ')}: choose plaintext or mutual TLS`);
     return { mode: 'insecure' };
   }

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { commonConfigSchema, duration, flag, loadConfig, port } from '@fairway/config';
+import { commonConfigSchema, duration, flag, loadConfig, namedUrls, port } from '@fairway/config';
 import { DEFAULT_PLAN_LIMITS, requestLimitsSchema } from './tenant-limits';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
-import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
+import { loadJwtSettings, TENANT_TOKENS, weakDatabaseUrlReason, type JwtSettings } from '@fairway/auth';
+import { ConfigInvalidError } from '@fairway/errors';
 
 /** The development signing secret; refused when NODE_ENV=production. */
-export const DEV_JWT_SECRET = 'fairway-development-secret-change-me-0123456789';
+export const DEV_JWT_SECRET = TENANT_TOKENS.devSecret;
 
 /** A JSON object in an environment variable, validated with `schema`. */
 const jsonOf = <S extends z.ZodTypeAny>(schema: S) =>
@@ -31,18 +32,10 @@ const schema = commonConfigSchema
   .extend({
     EDGE_PORT: port().default(8080),
     EDGE_HOST: z.string().default('127.0.0.1'),
-    EDGE_ADMIN_PORT: port().default(8081),
-    EDGE_ADMIN_HOST: z.string().default('127.0.0.1'),
-    /** The owner-role URL the admin API issues keys and writes the audit trail with; derived from DATABASE_URL when unset. */
-    EDGE_ADMIN_DATABASE_URL: z.string().url().optional(),
-    CONTROL_PLANE_ADDRESS: hostPort().default('127.0.0.1:7051'),
-    SCHEDULER_ADMIN_ADDRESS: hostPort().default('127.0.0.1:7071'),
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 wants 256 bits)').default(DEV_JWT_SECRET),
-    JWT_ISSUER: z.string().min(1).default('fairway-dev'),
-    JWT_AUDIENCE: z.string().min(1).default('fairway-api'),
-    /** RS256/ES256 keys: a JWKS URL (https://.../.well-known/jwks.json) or a JWKS file. */
-    JWT_JWKS_URL: z.string().url().optional(),
-    JWT_JWKS_FILE: z.string().min(1).optional(),
+    /** The control plane's KeyService: the edge holds no key-encryption key and asks there for tenants' data keys. */
+    KEY_SERVICE_ADDRESS: hostPort().default('127.0.0.1:7051'),
+    /** Servers other than the catalog's for tenant databases, as the application role: JSON {"name": "postgres://fairway_app:...@host/postgres"}. */
+    TENANT_DB_SERVERS: namedUrls('postgres://fairway_app:pass@host:5432/postgres'),
     /** How long a verified token is remembered (bounded by its exp); 0 verifies every request. */
     TOKEN_CACHE_TTL: duration().default('30s'),
     /** `<slug>.<EDGE_BASE_DOMAIN>` resolves a tenant by subdomain; unset disables it. */
@@ -61,17 +54,31 @@ const schema = commonConfigSchema
     EDGE_PLAN_LIMITS: jsonOf(z.record(requestLimitsSchema)).default(JSON.stringify(DEFAULT_PLAN_LIMITS)),
     /** Per-tenant overrides of any of rate, burst, maxInFlight, e.g. {"acme":{"rate":200}}. */
     EDGE_TENANT_LIMITS: jsonOf(z.record(requestLimitsSchema.partial())).default('{}'),
-  })
-  .refine((c) => c.NODE_ENV !== 'production' || c.JWT_SECRET !== DEV_JWT_SECRET, {
-    path: ['JWT_SECRET'],
-    message: 'the development secret cannot be used in production; set JWT_SECRET',
-  })
-  .refine((c) => !(c.JWT_JWKS_URL && c.JWT_JWKS_FILE), { path: ['JWT_JWKS_FILE'], message: 'set JWT_JWKS_URL or JWT_JWKS_FILE, not both' });
+  });
+
+/**
+ * Secrets the edge must not be given: the owner role's URL and the key-encryption key belong to the
+ * control plane. A deployment that still hands them to the internet-facing process is refused.
+ */
+const FORBIDDEN_SECRETS = ['EDGE_ADMIN_DATABASE_URL'];
 
 /** The edge's configuration, read once from the environment. */
-export type EdgeConfig = z.output<typeof schema> & { security: TransportSecurity; keys: KeyProvider };
+export type EdgeConfig = z.output<typeof schema> & { security: TransportSecurity; tokens: JwtSettings };
 
-/** Reads and validates the edge's configuration; a bad value throws naming the variable. */
+/**
+ * Reads and validates the edge's configuration; a bad value throws naming the variable. Tenants'
+ * tokens are verified as JWT_* says (HS256 only when enabled; see @fairway/auth). In production the
+ * database URL must carry the application role's own password.
+ */
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
-  return { ...loadConfig(schema, env), security: transportSecurityFromEnv(env), keys: loadLocalKeyProvider({ env }) };
+  const config = loadConfig(schema, env);
+  const moved = [...FORBIDDEN_SECRETS, ...Object.keys(env).filter((name) => /^FAIRWAY_KEK_/.test(name))].filter((name) => env[name] !== undefined && env[name] !== '');
+  if (moved.length > 0) {
+    throw new ConfigInvalidError(`${[...new Set(moved)].join(', ')}: the edge no longer holds the admin API, the owner role or the key-encryption key; set them on the control plane (docs/operations.md)`);
+  }
+  if (config.NODE_ENV === 'production') {
+    const weak = weakDatabaseUrlReason('DATABASE_URL', config.DATABASE_URL);
+    if (weak) throw new ConfigInvalidError(weak);
+  }
+  return { ...config, security: transportSecurityFromEnv(env), tokens: loadJwtSettings(env, TENANT_TOKENS) };
 }

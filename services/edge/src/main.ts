@@ -1,14 +1,12 @@
 import '@fairway/telemetry/register';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { createPool, DbRole, roleUrl, TenantDataRouter } from '@fairway/db';
-import { clientCredentials } from '@fairway/grpc';
+import { createPool, TenantDataRouter } from '@fairway/db';
+import { clientCredentials, RemoteKeyProvider } from '@fairway/grpc';
 import { tenantKeyCipher } from '@fairway/records';
 import { createKafka, ensureTopics, startCommandPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
-import { createAdminApp } from './admin-app';
-import { SchedulerAdminGateway, TenantCatalogGateway } from './admin-clients';
 import { AdmissionController } from './admission';
 import { PgApiKeyLookup } from './api-keys';
 import { createEdgeApp } from './app';
@@ -35,19 +33,11 @@ async function main(): Promise<void> {
     applicationName: 'fairway-edge',
     onError: (err) => log.warn({ err }, 'idle database connection failed'),
   });
-  // The admin API issues keys and appends to the audit trail as the owner role, on its own small pool.
-  const ownerPool = createPool({
-    connectionString: config.EDGE_ADMIN_DATABASE_URL ?? roleUrl(config.DATABASE_URL, DbRole.owner),
-    max: 4,
-    applicationName: 'fairway-edge-admin',
-    onError: (err) => log.warn({ err }, 'idle admin database connection failed'),
-  });
 
   const registry = createMetricsRegistry('edge');
   const tenantLabel = tenantLabeller(registry);
   const accepted = new Counter({ name: 'fairway_edge_commands_accepted_total', help: 'Commands acknowledged by Kafka and answered 202', labelNames: ['tenant'], registers: [registry] });
   const refused = new Counter({ name: 'fairway_edge_auth_refusals_total', help: 'Requests refused by tenant resolution, authentication or limits (reason: no-credential, bad-token, unknown-tenant, header-mismatch, rate-limit, ...)', labelNames: ['reason', 'code', 'tenant'], registers: [registry] });
-  const adminRefused = new Counter({ name: 'fairway_edge_admin_refusals_total', help: 'Admin API requests refused by operator authentication', labelNames: ['reason'], registers: [registry] });
   const limiterFallbacks = new Counter({ name: 'fairway_edge_limiter_fallbacks_total', help: 'Admissions decided per replica because Redis could not be reached', registers: [registry] });
   const sends = new Histogram({ name: 'fairway_edge_kafka_send_seconds', help: 'Duration of one group-commit send', labelNames: ['outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry] });
 
@@ -80,23 +70,20 @@ async function main(): Promise<void> {
     },
   });
 
-  const tokens = new TokenVerifier({
-    secret: new TextEncoder().encode(config.JWT_SECRET),
-    ...(config.JWT_JWKS_URL ? { jwks: { url: config.JWT_JWKS_URL } } : config.JWT_JWKS_FILE ? { jwks: { file: config.JWT_JWKS_FILE } } : {}),
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    cacheTtlMs: config.TOKEN_CACHE_TTL,
-  });
+  const tokens = new TokenVerifier({ ...config.tokens, cacheTtlMs: config.TOKEN_CACHE_TTL });
   const tenants = new TenantDirectory(pool, config.TENANT_CACHE_TTL);
-  const data = new TenantDataRouter({ catalogPool: pool, catalogUrl: config.DATABASE_URL });
+  const data = new TenantDataRouter({ catalogPool: pool, catalogUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS, applicationName: 'fairway-edge-data' });
   await data.start();
+  // The edge holds no key-encryption key: tenants' data keys are unwrapped by the control plane's
+  // KeyService over mutual TLS (authorised per tenant) and cached briefly here.
+  const keys = await RemoteKeyProvider.connect({ address: config.KEY_SERVICE_ADDRESS, credentials: clientCredentials(config.security, { expectServer: 'control-plane' }) });
   const app = createEdgeApp({
     publisher,
     pool,
     log,
     bodyLimit: config.EDGE_BODY_LIMIT,
     data,
-    cipher: tenantKeyCipher(pool, config.keys),
+    cipher: tenantKeyCipher(pool, keys),
     idempotency: new RedisIdempotencyStore(redis, pool, { ttlMs: config.IDEMPOTENCY_TTL, keyPrefix: config.EDGE_REDIS_PREFIX }),
     auth: {
       tokens,
@@ -110,34 +97,25 @@ async function main(): Promise<void> {
     onAccepted: (tenant) => accepted.inc({ tenant: tenantLabel.label(tenant) }),
     isReady: () => publisher.connected,
   });
-  // gRPC to the platform's own services: mutual TLS with the edge's certificate, and the server's
-  // identity checked (FAIRWAY_GRPC_INSECURE=true only for local debugging).
-  const { security } = config;
-  const catalog = new TenantCatalogGateway(config.CONTROL_PLANE_ADDRESS, undefined, clientCredentials(security, { expectServer: 'control-plane' }));
-  const scheduler = new SchedulerAdminGateway(config.SCHEDULER_ADMIN_ADDRESS, undefined, clientCredentials(security, { expectServer: 'scheduler' }));
-  const adminApp = createAdminApp({ tokens, catalog, scheduler, ownerPool, keys: { provider: config.keys, appPool: pool, data }, log, onRefusal: (reason) => adminRefused.inc({ reason }) });
 
   const server = await listen(app, config.EDGE_PORT, config.EDGE_HOST);
   server.requestTimeout = config.EDGE_REQUEST_TIMEOUT;
   server.keepAliveTimeout = 65_000;
-  const adminServer = await listen(adminApp, config.EDGE_ADMIN_PORT, config.EDGE_ADMIN_HOST);
-  adminServer.requestTimeout = config.EDGE_REQUEST_TIMEOUT;
   const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
   log.info(
-    { port: config.EDGE_PORT, adminPort: config.EDGE_ADMIN_PORT, metricsPort: config.METRICS_PORT, url: `http://${config.EDGE_HOST}:${config.EDGE_PORT}` },
+    { port: config.EDGE_PORT, metricsPort: config.METRICS_PORT, url: `http://${config.EDGE_HOST}:${config.EDGE_PORT}` },
     'ready',
   );
 
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');
-    await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), new Promise<void>((resolve) => adminServer.close(() => resolve()))]);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     await publisher.close();
-    catalog.close();
-    scheduler.close();
+    keys.close();
     metrics?.close();
     redis.disconnect();
     await data.close();
-    await Promise.all([pool.end(), ownerPool.end()]);
+    await pool.end();
     await stopTelemetry();
     process.exit(0);
   };

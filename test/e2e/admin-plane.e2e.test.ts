@@ -34,7 +34,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   return value;
 }
 
-describe("the operators' admin API on the running stack", () => {
+describe("the operators' admin API, served by the control plane of the running stack", () => {
   const id = uniqueTenantId('ops');
   let operator: string;
 
@@ -42,9 +42,9 @@ describe("the operators' admin API on the running stack", () => {
     operator = await operatorToken({ subject: 'e2e-operator' });
   });
 
-  it('refuses a missing token (401), a tenant token (403) and takes an operator token', async () => {
+  it('refuses a missing token and a tenant token (another issuer, audience and key: 401), and takes an operator token', async () => {
     expect((await admin('GET', '/admin/v1/tenants')).status).toBe(401);
-    expect((await admin('GET', '/admin/v1/tenants', await token('acme'))).body['code']).toBe('FORBIDDEN');
+    expect((await admin('GET', '/admin/v1/tenants', await token('acme'))).status).toBe(401);
     expect((await admin('GET', '/admin/v1/tenants', operator)).status).toBe(200);
   });
 

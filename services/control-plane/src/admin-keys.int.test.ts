@@ -10,7 +10,7 @@ import { RecordsRepository, tenantKeyCipher } from '@fairway/records';
 import { createLogger } from '@fairway/telemetry';
 import type { TenantId } from '@fairway/tenant-context';
 import { createAdminApp, type AdminDeps } from './admin-app';
-import type { CatalogTenant } from './admin-clients';
+import type { CatalogTenant } from './tenant-catalog';
 import { TokenVerifier } from '@fairway/auth';
 
 const SECRET = new TextEncoder().encode('admin-keys-secret-0123456789-0123456789');
@@ -18,7 +18,7 @@ const ISSUER = 'fairway-admin-keys';
 const AUDIENCE = 'fairway-api';
 
 /**
- * The operators' key rotation through the admin API of two edge replicas sharing one database:
+ * The operators' key rotation through the admin API of two control-plane replicas sharing one database:
  * either replica starts a rotation, the other one sees its progress and refuses a second one, and
  * the tenant's values end up under the new key whatever its isolation model.
  */

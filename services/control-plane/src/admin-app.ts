@@ -5,18 +5,19 @@ import { AuditAction, appendAudit, listAudit, MAX_AUDIT_PAGE, verifyAuditChains,
 import { FairwayError, ForbiddenError, HttpRequestError, NotFoundError, UnauthenticatedError, ValidationError } from '@fairway/errors';
 import { parseTenantId, type TenantId } from '@fairway/tenant-context';
 import type { Logger } from '@fairway/telemetry';
-import type { SchedulerAdminGateway, SchedulerQuota, TenantCatalogGateway } from './admin-clients';
-import { issueApiKey, revokeApiKey } from '@fairway/auth';
-import { problemMiddleware } from './problem-middleware';
-import type { TokenVerifier } from '@fairway/auth';
+import { issueApiKey, revokeApiKey, type TokenVerifier } from '@fairway/auth';
 import { inTransaction } from '@fairway/db';
+import { problemMiddleware } from '@fairway/http';
+import type { SchedulerAdminGateway, SchedulerQuota } from './scheduler-admin-client';
+import type { TenantCatalog } from './tenant-catalog';
 import { readReencryption, runReencryption, startReencryption, type KeyProvider, type RunReencryptionOptions } from '@fairway/crypto';
 import { recordsReencryptionTargets, type TenantData } from '@fairway/records';
 
 /** What the admin app is wired to. */
 export interface AdminDeps {
+  /** Verifies operator tokens: their own issuer and audience (OPERATOR_JWT_*), never the tenants'. */
   tokens: TokenVerifier;
-  catalog: Pick<TenantCatalogGateway, 'list' | 'get' | 'create' | 'setStatus' | 'delete'>;
+  catalog: Pick<TenantCatalog, 'list' | 'get' | 'create' | 'setStatus' | 'delete'>;
   scheduler: Pick<SchedulerAdminGateway, 'getQuota' | 'setQuota' | 'stats' | 'explain'>;
   /** The owner role: issues and revokes API keys, writes and reads the audit trail. */
   ownerPool: Pool;
@@ -107,8 +108,9 @@ function quotaJson(quota: SchedulerQuota) {
 }
 
 /**
- * Operators authenticate with a JWT whose `role` is "operator" and which has NO tenant_id: a
- * tenant's token or API key can never act on the fleet.
+ * Operators authenticate with a JWT of the operators' issuer and audience (OPERATOR_JWT_*), whose
+ * `role` is "operator" and which has NO tenant_id. A tenant's token fails verification here (another
+ * audience, and another key), and an API key is not a bearer token at all: neither can act on the fleet.
  */
 function requireOperator(deps: AdminDeps) {
   return (req: Request, _res: Response, next: NextFunction): void => {
@@ -136,7 +138,10 @@ function requireOperator(deps: AdminDeps) {
   };
 }
 
-/** The operators' admin API (its own port): tenants, API keys, quotas, scheduler stats, audit. */
+/**
+ * The operators' admin API, served by the control plane on its own port (ADMIN_PORT), never by the
+ * public edge: tenants, API keys, quotas, scheduler stats, data keys and re-encryption, audit.
+ */
 export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -145,14 +150,13 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.json({ status: 'ok' });
   });
 
+  // Never swallowed: an action whose record cannot be written fails (and, in a transaction, is undone).
   const audit = async (req: Request, entry: Omit<AuditEntryInput, 'actor'>, db: Pool | PoolClient = deps.ownerPool): Promise<void> => {
-    try {
-      await appendAudit(db, { ...entry, actor: req.operator ?? 'operator' });
-    } catch (err) {
-      // The action itself happened (it was a call to another service); losing its record must be loud.
-      deps.log.error({ err, action: entry.action, target: entry.target }, 'audit entry could not be written');
-      if (db !== deps.ownerPool) throw err;
-    }
+    await appendAudit(db, { ...entry, actor: req.operator ?? 'operator' });
+  };
+  const actor = (req: Request) => {
+    const reason = typeof req.query['reason'] === 'string' ? req.query['reason'].slice(0, 500) : undefined;
+    return { actor: req.operator ?? 'operator', ...(reason === undefined ? {} : { reason }) };
   };
 
   /** Runs `fn` in an owner transaction that also holds its audit entry: both commit or neither. */
@@ -168,24 +172,21 @@ export function createAdminApp(deps: AdminDeps): Express {
     const body = parse(tenantBody, req.body, 'the tenant');
     const id = parseTenantId(body.id);
     if (!id) throw new ValidationError(`'${body.id}' is not a tenant id: use 1-63 lowercase letters, digits and dashes`, [{ path: 'id', message: 'invalid tenant id' }]);
-    const tenant = await deps.catalog.create({ ...body, id });
-    await audit(req, { chain: id, action: AuditAction.tenantCreate, target: id, after: tenant });
+    // The catalog records the creation in the audit trail.
+    const tenant = await deps.catalog.create({ ...body, id }, actor(req));
     res.status(201).location(`/admin/v1/tenants/${id}`).json(tenant);
   });
   v1.get('/tenants/:id', async (req, res) => {
     res.json(await deps.catalog.get(tenantParam(req)));
   });
-  const statusChange = (status: string, action: string) => async (req: Request, res: Response) => {
+  // Status changes and deletions are audited by the catalog, in the transaction of the change.
+  const statusChange = (status: string) => async (req: Request, res: Response) => {
     const id = tenantParam(req);
-    const before = await deps.catalog.get(id);
-    const reason = typeof req.query['reason'] === 'string' ? req.query['reason'].slice(0, 500) : undefined;
-    const after = status === 'deleted' ? await deps.catalog.delete(id, req.operator ?? 'operator', reason) : await deps.catalog.setStatus(id, status);
-    await audit(req, { chain: id, action, target: id, before, after, ...(reason === undefined ? {} : { reason }) });
-    res.json(after);
+    res.json(status === 'deleted' ? await deps.catalog.delete(id, actor(req)) : await deps.catalog.setStatus(id, status, actor(req)));
   };
-  v1.post('/tenants/:id/suspend', statusChange('suspended', AuditAction.tenantSuspend));
-  v1.post('/tenants/:id/resume', statusChange('active', AuditAction.tenantResume));
-  v1.delete('/tenants/:id', statusChange('deleted', AuditAction.tenantDelete));
+  v1.post('/tenants/:id/suspend', statusChange('suspended'));
+  v1.post('/tenants/:id/resume', statusChange('active'));
+  v1.delete('/tenants/:id', statusChange('deleted'));
 
   v1.post('/tenants/:id/api-keys', async (req, res) => {
     const id = tenantParam(req);
@@ -215,7 +216,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   // the catalog (tenant_reencryptions), so any replica answers for it, a second rotation is refused
   // while it runs, and a failed or stalled run is resumed from its cursors.
   const keyAdmin = () => {
-    if (!deps.keys) throw new HttpRequestError('ROUTE_NOT_FOUND', 'key management is not configured on this edge: start it with its key provider and tenant data router');
+    if (!deps.keys) throw new HttpRequestError('ROUTE_NOT_FOUND', 'key management is not configured on this control plane: start it with its key provider and tenant data router');
     return deps.keys;
   };
   const runInBackground = (keys: NonNullable<AdminDeps['keys']>, tenantId: TenantId, runId: string): void => {

@@ -1,0 +1,194 @@
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { SignJWT } from 'jose';
+import { Client } from 'pg';
+import { OPERATOR_TOKENS, TENANT_TOKENS, TokenVerifier } from '@fairway/auth';
+import { findTenant } from '@fairway/db';
+import { createTestTenant, dropTestTenants, testAdminUrl, testDatabaseUrls, testPools, uniqueTenantId } from '@fairway/db/testing';
+import { bindServer } from '@fairway/grpc';
+import { createLogger } from '@fairway/telemetry';
+import { createAdminApp, type AdminDeps } from './admin-app';
+import { SchedulerAdminGateway, schedulerAdminService } from './scheduler-admin-client';
+import { TenantCatalog } from './tenant-catalog';
+
+const OPERATOR_SECRET = new TextEncoder().encode('operator-int-secret-0123456789-0123456789');
+const TENANT_SECRET = new TextEncoder().encode('tenant-int-secret-0123456789-0123456789ab');
+const log = createLogger('admin-api-int', 'silent');
+
+function operatorToken(claims: Record<string, unknown>): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(OPERATOR_TOKENS.issuer).setAudience(OPERATOR_TOKENS.audience).setExpirationTime('10m').sign(OPERATOR_SECRET);
+}
+
+async function call(base: string, method: string, path: string, options: { auth?: string; body?: unknown } = {}) {
+  const headers: Record<string, string> = {};
+  if (options.auth) headers['authorization'] = options.auth;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+}
+
+/**
+ * The operators' admin API as the control plane serves it: the real tenant catalog over the test
+ * database (provisioning, status changes and deletion, each audited once), the scheduler's admin
+ * service as a gRPC server in the test, and tokens of the operators' own issuer and audience.
+ */
+describe('the admin API on the control plane (real PostgreSQL, gRPC to the scheduler)', () => {
+  const pools = testPools();
+  const created: string[] = [];
+  const servers: Server[] = [];
+  let grpcServer: grpc.Server;
+  let scheduler: SchedulerAdminGateway;
+  let schedulerDown: SchedulerAdminGateway;
+  let quotaCalls: Array<Record<string, unknown>>;
+  let deps: AdminDeps;
+  let admin: string;
+
+  async function listen(app: ReturnType<typeof createAdminApp>): Promise<string> {
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    servers.push(server);
+    return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  beforeAll(async () => {
+    quotaCalls = [];
+    grpcServer = new grpc.Server();
+    const quota = (tenantId: string) => ({ tenantId, weight: 2, rate: 10, maxInFlight: 4, updatedAt: new Date(0).toISOString(), updatedBy: 'test' });
+    grpcServer.addService(schedulerAdminService(), {
+      GetTenantQuota: (c: grpc.ServerUnaryCall<{ tenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(null, quota(c.request.tenantId)),
+      SetTenantQuota: (c: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        quotaCalls.push(c.request);
+        cb(null, { ...quota(String(c.request['tenantId'])), weight: c.request['weight'] ?? 2, updatedBy: c.request['actor'] });
+      },
+      ListTenantStats: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { tenants: [{ tenantId: 'x', queued: 3, inFlight: 1, weight: 1 }], replica: 'test' }),
+      ExplainTenant: (c: grpc.ServerUnaryCall<{ tenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, { tenantId: c.request.tenantId, state: 'no-tokens', reason: 'out of rate tokens', detailsJson: JSON.stringify({ tokens: 0 }) }),
+    });
+    const port = await bindServer(grpcServer, '127.0.0.1:0');
+    scheduler = new SchedulerAdminGateway(`127.0.0.1:${port}`);
+    schedulerDown = new SchedulerAdminGateway('127.0.0.1:1', 1_000);
+    deps = {
+      tokens: new TokenVerifier({ secret: OPERATOR_SECRET, issuer: OPERATOR_TOKENS.issuer, audience: OPERATOR_TOKENS.audience }),
+      catalog: new TenantCatalog({ ownerPool: pools.owner, ownerUrl: testDatabaseUrls().owner }, log),
+      scheduler,
+      ownerPool: pools.owner,
+      log,
+    };
+    admin = await listen(createAdminApp(deps));
+  });
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    scheduler.close();
+    schedulerDown.close();
+    grpcServer.forceShutdown();
+    await dropTestTenants(pools.owner, created);
+    const superuser = new Client({ connectionString: testAdminUrl() });
+    await superuser.connect();
+    await superuser.query('DELETE FROM audit_log WHERE chain = ANY($1::text[])', [created]).catch(() => undefined);
+    await superuser.query('DELETE FROM audit_chain_heads WHERE chain = ANY($1::text[])', [created]).catch(() => undefined);
+    await superuser.end();
+    await pools.end();
+  });
+
+  it('admits only operator tokens of the operators issuer and audience: a tenant token, even one claiming the operator role, never reaches it', async () => {
+    const id = await createTestTenant(pools.owner, 'adm');
+    created.push(id);
+    expect((await call(admin, 'GET', '/admin/v1/stats')).status).toBe(401);
+    // Signed as the edge's tenants' tokens are: another issuer, audience and key.
+    const forTenant = async (claims: Record<string, unknown>) =>
+      `Bearer ${await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(TENANT_TOKENS.issuer).setAudience(TENANT_TOKENS.audience).setExpirationTime('10m').sign(TENANT_SECRET)}`;
+    expect((await call(admin, 'GET', '/admin/v1/stats', { auth: await forTenant({ tenant_id: id }) })).status).toBe(401);
+    expect((await call(admin, 'GET', '/admin/v1/stats', { auth: await forTenant({ role: 'operator', sub: 'mallory' }) })).status).toBe(401);
+    // The right issuer and audience but a tenant's claims: refused as well.
+    expect((await call(admin, 'GET', '/admin/v1/stats', { auth: `Bearer ${await operatorToken({ role: 'operator', tenant_id: id })}` })).status).toBe(403);
+    expect((await call(admin, 'GET', '/admin/v1/stats', { auth: `Bearer ${await operatorToken({ sub: 'eve' })}` })).status).toBe(403);
+    expect((await call(admin, 'GET', '/admin/v1/stats', { auth: `Bearer ${await operatorToken({ role: 'operator', sub: 'alice' })}` })).status).toBe(200);
+  });
+
+  it('issues and revokes API keys, storing only their hash; every step is audited and the chain verifies', async () => {
+    const id = await createTestTenant(pools.owner, 'adm');
+    created.push(id);
+    const operator = `Bearer ${await operatorToken({ role: 'operator', sub: 'alice' })}`;
+    const issued = await call(admin, 'POST', `/admin/v1/tenants/${id}/api-keys`, { auth: operator });
+    expect(issued.status).toBe(201);
+    const key = String(issued.body['key']);
+    expect(key).toMatch(/^fwk_[0-9a-f]{12}_/);
+    const stored = await pools.owner.query<{ hash: string }>('SELECT hash FROM api_keys WHERE id = $1', [issued.body['id']]);
+    expect(stored.rows[0]?.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored.rows[0]?.hash).not.toContain(key.slice(17));
+    const revoked = await call(admin, 'DELETE', `/admin/v1/tenants/${id}/api-keys/${String(issued.body['id'])}`, { auth: operator });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body['revokedAt']).toEqual(expect.any(String));
+    expect((await call(admin, 'DELETE', `/admin/v1/tenants/${id}/api-keys/${randomUUID()}`, { auth: operator })).status).toBe(404);
+
+    const audit = await call(admin, 'GET', `/admin/v1/audit?tenant=${id}&actor=alice`, { auth: operator });
+    expect((audit.body['entries'] as Array<{ action: string }>).map((e) => e.action)).toEqual(['key.issue', 'key.revoke']);
+    expect(JSON.stringify(audit.body)).not.toContain(key.slice(17));
+    expect((await call(admin, 'GET', `/admin/v1/audit/verify?tenant=${id}`, { auth: operator })).body).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it('creates, suspends, resumes and deletes a tenant, each change audited once by the operator who made it', async () => {
+    const operator = `Bearer ${await operatorToken({ role: 'operator', sub: 'bob' })}`;
+    const id = uniqueTenantId('adm');
+    created.push(id);
+    const made = await call(admin, 'POST', '/admin/v1/tenants', { auth: operator, body: { id, displayName: 'Admin Test', plan: 'standard' } });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ id, displayName: 'Admin Test', status: 'active' });
+    expect((await call(admin, 'POST', '/admin/v1/tenants', { auth: operator, body: { id: 'Not Valid!' } })).status).toBe(400);
+    expect((await call(admin, 'GET', `/admin/v1/tenants/${id}`, { auth: operator })).body['id']).toBe(id);
+    expect((await call(admin, 'GET', '/admin/v1/tenants/nobody-here', { auth: operator })).body['code']).toBe('NOT_FOUND');
+    expect((await call(admin, 'POST', `/admin/v1/tenants/${id}/suspend`, { auth: operator })).body['status']).toBe('suspended');
+    expect((await findTenant(pools.owner, id))?.status).toBe('suspended');
+    expect((await call(admin, 'POST', `/admin/v1/tenants/${id}/resume`, { auth: operator })).body['status']).toBe('active');
+    expect((await call(admin, 'DELETE', `/admin/v1/tenants/${id}?reason=contract%20ended`, { auth: operator })).body['status']).toBe('deleted');
+    // A repeated deletion changes and records nothing.
+    expect((await call(admin, 'DELETE', `/admin/v1/tenants/${id}`, { auth: operator })).body['status']).toBe('deleted');
+
+    const audit = await call(admin, 'GET', `/admin/v1/audit?tenant=${id}`, { auth: operator });
+    const entries = audit.body['entries'] as Array<{ action: string; actor: string; reason?: string; before?: { status: string }; after?: { status: string } }>;
+    expect(entries.map((e) => [e.action, e.actor, e.before?.status, e.after?.status])).toEqual([
+      ['tenant.create', 'bob', undefined, 'active'],
+      ['tenant.suspend', 'bob', 'active', 'suspended'],
+      ['tenant.resume', 'bob', 'suspended', 'active'],
+      ['tenant.delete', 'bob', 'active', 'offboarding'],
+      ['data-keys.destroy', 'bob', undefined, undefined],
+    ]);
+    expect(entries.filter((e) => e.action !== 'tenant.create' && e.action !== 'tenant.suspend' && e.action !== 'tenant.resume').every((e) => e.reason === 'contract ended')).toBe(true);
+  });
+
+  it('refuses a change whose audit entry cannot be written, and leaves the tenant as it was', async () => {
+    const id = await createTestTenant(pools.owner, 'adm');
+    created.push(id);
+    // An actor the audit trail refuses (over 200 characters): the entry fails, so the change does too.
+    const unrecordable = `Bearer ${await operatorToken({ role: 'operator', sub: 'x'.repeat(300) })}`;
+    const res = await call(admin, 'POST', `/admin/v1/tenants/${id}/suspend`, { auth: unrecordable });
+    expect(res.status).toBe(400);
+    expect((await findTenant(pools.owner, id))?.status).toBe('active');
+  });
+
+  it('reads and changes quotas, stats and explanations through SchedulerAdmin, and answers 503 when it is down', async () => {
+    const id = await createTestTenant(pools.owner, 'adm');
+    created.push(id);
+    const operator = `Bearer ${await operatorToken({ role: 'operator', sub: 'carol' })}`;
+    const quota = await call(admin, 'GET', `/admin/v1/tenants/${id}/quota`, { auth: operator });
+    expect(quota.body).toEqual({ tenantId: id, weight: 2, rate: 10, burst: null, maxInFlight: 4, updatedAt: new Date(0).toISOString(), updatedBy: 'test' });
+    const set = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { weight: 3, clear: ['rate'] } });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({ weight: 3, updatedBy: 'carol' });
+    expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, weight: 3, clear: ['rate'], actor: 'carol' });
+    expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { weight: -1 } })).status).toBe(400);
+    expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: {} })).status).toBe(400);
+    expect((await call(admin, 'GET', '/admin/v1/stats', { auth: operator })).body).toMatchObject({ replica: 'test', tenants: [{ tenantId: 'x', queued: 3 }] });
+    expect((await call(admin, 'GET', `/admin/v1/tenants/${id}/explain`, { auth: operator })).body).toEqual({ tenantId: id, state: 'no-tokens', reason: 'out of rate tokens', details: { tokens: 0 } });
+    const audit = await call(admin, 'GET', `/admin/v1/audit?tenant=${id}&action=quota.set`, { auth: operator });
+    expect(audit.body['entries']).toEqual([expect.objectContaining({ actor: 'carol', before: expect.objectContaining({ weight: 2 }), after: expect.objectContaining({ weight: 3 }) })]);
+
+    const down = await listen(createAdminApp({ ...deps, scheduler: schedulerDown }));
+    const res = await call(down, 'GET', '/admin/v1/stats', { auth: operator });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', upstream: 'scheduler' });
+  });
+});

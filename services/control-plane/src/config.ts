@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { commonConfigSchema, duration, loadConfig, namedUrls, port } from '@fairway/config';
+import { loadJwtSettings, OPERATOR_TOKENS, weakDatabaseUrlReason, type JwtSettings } from '@fairway/auth';
+import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
+import { DbRole, roleUrl } from '@fairway/db';
+import { ConfigInvalidError } from '@fairway/errors';
+import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
+
+const hostPort = () => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+
+const schema = commonConfigSchema.extend({
+  /** The catalog as the owner role: provisioning, API keys, data keys, the audit trail. */
+  DATABASE_URL: z.string().url().default('postgres://fairway_owner:fairway_owner@127.0.0.1:5432/fairway'),
+  /** The catalog as the application role (re-encryption of tenants' values under RLS); derived from DATABASE_URL when unset. */
+  APP_DATABASE_URL: z.string().url().optional(),
+  /** gRPC: TenantCatalog (tenantctl) and KeyService (edge, workers). */
+  CONTROL_PLANE_PORT: port().default(7051),
+  CONTROL_PLANE_HOST: z.string().default('127.0.0.1'),
+  /** The operators' admin API (HTTP). Never exposed publicly: see docs/security.md. */
+  ADMIN_PORT: port().default(8081),
+  ADMIN_HOST: z.string().default('127.0.0.1'),
+  ADMIN_REQUEST_TIMEOUT: duration().default('60s'),
+  /** The scheduler's SchedulerAdmin (quotas, stats), called by the admin API. */
+  SCHEDULER_ADMIN_ADDRESS: hostPort().default('127.0.0.1:7071'),
+  /** How long a verified operator token is remembered (bounded by its exp). */
+  TOKEN_CACHE_TTL: duration().default('30s'),
+  /** Servers other than the catalog's for tenant databases: JSON {"name": "postgres://fairway_owner:...@host/postgres"}. */
+  TENANT_DB_SERVERS: namedUrls('postgres://fairway_owner:pass@host:5432/postgres'),
+  /** The same servers as the application role; derived from TENANT_DB_SERVERS when unset. */
+  APP_TENANT_DB_SERVERS: namedUrls('postgres://fairway_app:pass@host:5432/postgres'),
+});
+
+/** The control plane's configuration, read once from the environment. */
+export type ControlPlaneConfig = z.output<typeof schema> & {
+  /** APP_DATABASE_URL, or DATABASE_URL with the application role. */
+  appDatabaseUrl: string;
+  appTenantDbServers: Record<string, string>;
+  security: TransportSecurity;
+  /** The key-encryption key: only the control plane holds it. */
+  keys: KeyProvider;
+  /** How operator tokens are verified (OPERATOR_JWT_*). */
+  operatorTokens: JwtSettings;
+};
+
+/** Reads and validates the control plane's configuration; a bad value throws naming the variable. */
+export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
+  const config = loadConfig(schema, env);
+  if (config.NODE_ENV === 'production') {
+    for (const [name, value] of [['DATABASE_URL', config.DATABASE_URL], ['APP_DATABASE_URL', config.APP_DATABASE_URL]] as const) {
+      const weak = value === undefined ? undefined : weakDatabaseUrlReason(name, value);
+      if (weak) throw new ConfigInvalidError(weak);
+    }
+    if (config.APP_DATABASE_URL === undefined) throw new ConfigInvalidError('APP_DATABASE_URL is required in production: the application role has its own password');
+  }
+  const appTenantDbServers =
+    Object.keys(config.APP_TENANT_DB_SERVERS).length > 0
+      ? config.APP_TENANT_DB_SERVERS
+      : Object.fromEntries(Object.entries(config.TENANT_DB_SERVERS).map(([name, url]) => [name, roleUrl(url, DbRole.app)]));
+  return {
+    ...config,
+    appDatabaseUrl: config.APP_DATABASE_URL ?? roleUrl(config.DATABASE_URL, DbRole.app),
+    appTenantDbServers,
+    security: transportSecurityFromEnv(env),
+    keys: loadLocalKeyProvider({ env }),
+    operatorTokens: loadJwtSettings(env, OPERATOR_TOKENS),
+  };
+}
