@@ -19,7 +19,7 @@ import { currentTenant, tenantContext, type TenantId } from '@fairway/tenant-con
 // worker's, over a real grpc-js connection, so it imports both (a test, not a dependency).
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { WorkerPools, WorkerFailure, type WorkerCapacity, type WorkerJob } from '../../scheduler/src/worker-pool';
-import type { AttemptOutcome, JobAttempt } from './executor';
+import type { AttemptOutcome, JobAttempt, JobExecution } from './executor';
 import { jobStreamHandler, type AttemptReport, type JobStreamOptions } from './job-stream';
 import { deferred, type Deferred } from '@fairway/db/testing';
 
@@ -42,6 +42,8 @@ interface Seen {
   job: JobAttempt;
   tenant: CallTenant;
   parent: Context;
+  /** The attempt's deadline and cancellation signal, as the stream gave them. */
+  execution: JobExecution;
   /** The tenant of the async context the attempt ran in. */
   current: string | undefined;
 }
@@ -63,10 +65,10 @@ class ControlledExecute {
     ControlledExecute.all.push(this);
   }
 
-  readonly execute = (job: JobAttempt, tenant: CallTenant, parent: Context): Promise<AttemptOutcome> => {
+  readonly execute = (job: JobAttempt, tenant: CallTenant, parent: Context, execution: JobExecution): Promise<AttemptOutcome> => {
     this.running += 1;
     this.maxRunning = Math.max(this.maxRunning, this.running);
-    this.seen.push({ job, tenant, parent, current: currentTenant()?.tenantId });
+    this.seen.push({ job, tenant, parent, execution, current: currentTenant()?.tenantId });
     const attempt = deferred<AttemptOutcome>();
     this.attempts.set(job.jobId, attempt);
     this.waiters = this.waiters.filter((w) => (this.seen.length >= w.n ? (w.resolve(), false) : true));
@@ -277,6 +279,31 @@ describe('Worker/Run: the scheduler\'s WorkerPools against the worker\'s jobStre
     expect(workers.capacity().workers[0]?.inUse).toBe(1);
   });
 
+  /** Resolves with the signal's reason once it is aborted (at once if it already is). */
+  function aborted(signal: AbortSignal | undefined, what: string): Promise<unknown> {
+    if (!signal) throw new Error(`${what}: the attempt was given no signal`);
+    const reason = new Promise<unknown>((resolve) => {
+      if (signal.aborted) resolve(signal.reason);
+      else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+    });
+    return within(reason, WAIT_MS, what);
+  }
+
+  it("cancels an attempt at its timeoutMs: the attempt's signal is aborted with a retriable JOB_FAILED naming the deadline", async () => {
+    const exec = new ControlledExecute();
+    const workers = await connect(await startWorker({ capacity: 1, execute: exec.execute }));
+    const job = jobFor(tenant('cancel'));
+    const sent = Date.now();
+    await within(failureOf(workers.execute('standard', job, 200)), WAIT_MS, 'the deadline');
+    await exec.started(1);
+    const { execution } = exec.seen[0]!;
+    expect(execution.deadline).toBeGreaterThanOrEqual(sent + 200);
+    const reason = await aborted(execution.signal, 'the attempt to be cancelled at its deadline');
+    expect(reason).toBeInstanceOf(JobFailedError);
+    expect((reason as JobFailedError).retriable).toBe(true);
+    expect((reason as JobFailedError).message).toMatch(new RegExp(`job ${job.jobId} ran past its 200 ms deadline`));
+  });
+
   it('rejects every job still out with WORKER_UNAVAILABLE when the worker goes away', async () => {
     const exec = new ControlledExecute();
     const capacities: number[] = [];
@@ -352,6 +379,28 @@ describe('Worker/Run: the scheduler\'s WorkerPools against the worker\'s jobStre
       const carrier: AssignmentCarrier = injectAssignment(tenantContext(tenantId, 'job'), ROOT_CONTEXT);
       return { jobId: randomUUID(), type: 'synthetic', paramsJson: '{}', attempt: 1, timeoutMs: 0, ...carrier };
     };
+
+    it('cancels the attempts of a stream its caller cancels: nobody is left to hear their outcome', async () => {
+      const exec = new ControlledExecute();
+      const address = await startWorker({ capacity: 2, execute: exec.execute });
+      const client = new proto.fairway.worker.v1.Worker(address, grpc.credentials.createInsecure());
+      clients.push(client);
+      const stream = client.run();
+      stream.on('error', () => undefined);
+      const received = new Received(stream);
+      await received.until('the first message', () => received.messages.length >= 1);
+      stream.write({ jobs: [assignment(tenant('closed')), assignment(tenant('closed'))] });
+      await exec.started(2);
+      expect(exec.seen.every((seen) => seen.execution.signal?.aborted === false)).toBe(true);
+
+      stream.cancel();
+      for (const seen of exec.seen) {
+        const reason = await aborted(seen.execution.signal, 'the attempt to be cancelled with its stream');
+        expect(reason).toBeInstanceOf(JobFailedError);
+        expect((reason as JobFailedError).retriable).toBe(true);
+        expect((reason as JobFailedError).message).toMatch(/stream of worker .* closed before the job finished/);
+      }
+    });
 
     it('refuses the jobs sent beyond the credit with a retriable JOB_FAILED, and runs the rest', async () => {
       const exec = new ControlledExecute();
