@@ -230,12 +230,13 @@ export class FairScheduler {
     lane.jobs.push(record);
     lane.waitingCost += record.estimate;
     if (lane.lagBefore === Infinity) lane.lagBefore = record.heapTie;
-    const joined = this.addPending(lane, record.estimate / tenant.quota.weight, time);
+    this.addPending(lane, record.estimate / tenant.quota.weight, time);
     tenant.queued++;
     this.queuedJobs++;
-    // Queued behind an unchanged head in a lane GPS is still serving, the job adds the same work to
-    // the lane's GPS finish and behind its head: no key, cap or token wait changes, nothing to re-rank.
-    if (joined || lane.jobs.peek() === record) this.refresh(tenant, time);
+    // Queued behind an unchanged head, the job adds the same work to the lane's GPS finish and
+    // behind its head (or, if GPS had finished the lane, the head is a lagging job with its own
+    // key): no key, cap or token wait changes, nothing to re-rank.
+    if (lane.jobs.peek() === record) this.refresh(tenant, time);
   }
 
   /**
@@ -692,18 +693,13 @@ export class FairScheduler {
     if (!lane.tier.ready.remove(lane)) lane.tier.readySat.remove(lane);
   }
 
-  /**
-   * One more job in `lane` (queued, parked or running), of `work` = estimate / weight in GPS.
-   * Returns whether the lane (re)joined GPS (its GPS finish restarted from the virtual time).
-   */
-  private addPending(lane: Lane, work: number, now: number): boolean {
+  /** One more job in `lane` (queued, parked or running), of `work` = estimate / weight in GPS. */
+  private addPending(lane: Lane, work: number, now: number): void {
     const tier = lane.tier;
     if (lane.pending++ === 0) tier.activeLanes++;
     tier.settle(now);
-    const joined = lane.gps.heapIndex < 0;
     tier.addGpsWork(lane.gps, lane.tenant.quota.weight, work, now);
     tier.demandChanged(lane, now);
-    return joined;
   }
 
   /** One job fewer in `lane`; the tier idles when the last job of its last lane leaves. */
