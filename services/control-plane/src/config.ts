@@ -28,6 +28,14 @@ const schema = commonConfigSchema.extend({
   TENANT_DB_SERVERS: namedUrls('postgres://fairway_owner:pass@host:5432/postgres'),
   /** The same servers as the application role; derived from TENANT_DB_SERVERS when unset. */
   APP_TENANT_DB_SERVERS: namedUrls('postgres://fairway_app:pass@host:5432/postgres'),
+  /**
+   * Signed checkpoints of every audit chain head, appended to a file the operator keeps outside
+   * the database (docs/security.md): the Ed25519 private key (PEM, or its base64), made with
+   * `node scripts/audit-checkpoint-key.cjs <dir>`, and the file. Both or neither.
+   */
+  AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
+  AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
+  AUDIT_CHECKPOINT_INTERVAL: duration().default('1m'),
 });
 
 /** The control plane's configuration, read once from the environment. */
@@ -51,6 +59,9 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
       if (weak) throw new ConfigInvalidError(weak);
     }
     if (config.APP_DATABASE_URL === undefined) throw new ConfigInvalidError('APP_DATABASE_URL is required in production: the application role has its own password');
+  }
+  if ((config.AUDIT_CHECKPOINT_KEY === undefined) !== (config.AUDIT_CHECKPOINT_FILE === undefined)) {
+    throw new ConfigInvalidError('set AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together (or neither): checkpoints need a key to sign and a file to keep');
   }
   const appTenantDbServers =
     Object.keys(config.APP_TENANT_DB_SERVERS).length > 0

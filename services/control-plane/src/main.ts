@@ -1,5 +1,6 @@
 import '@fairway/telemetry/register';
 import type { Server } from 'node:http';
+import { AuditCheckpointer, parseCheckpointPrivateKey } from '@fairway/audit';
 import { TokenVerifier } from '@fairway/auth';
 import { createPool, TenantDataRouter } from '@fairway/db';
 import {
@@ -64,12 +65,26 @@ async function main(): Promise<void> {
     s.once('error', reject);
   });
   adminServer.requestTimeout = config.ADMIN_REQUEST_TIMEOUT;
+  // Signed checkpoints of every chain head, outside the database: a chain the owner deletes or cuts
+  // back is then detected by `tenantctl audit verify --checkpoints`.
+  const checkpoints =
+    config.AUDIT_CHECKPOINT_KEY && config.AUDIT_CHECKPOINT_FILE
+      ? new AuditCheckpointer(ownerPool, {
+          key: parseCheckpointPrivateKey(config.AUDIT_CHECKPOINT_KEY),
+          file: config.AUDIT_CHECKPOINT_FILE,
+          intervalMs: config.AUDIT_CHECKPOINT_INTERVAL,
+          onError: (err) => log.error({ err, file: config.AUDIT_CHECKPOINT_FILE }, 'audit checkpoint not written; retried at the next interval'),
+        })
+      : undefined;
+  if (checkpoints) checkpoints.start();
+  else if (config.NODE_ENV === 'production') log.warn('AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE are not set: a deleted or truncated audit chain cannot be detected (docs/security.md)');
   const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
   log.info({ port: grpcPort, address: `${config.CONTROL_PLANE_HOST}:${grpcPort}`, adminPort: config.ADMIN_PORT, adminUrl: `http://${config.ADMIN_HOST}:${config.ADMIN_PORT}` }, 'ready');
 
   const stop = async () => {
     await Promise.all([shutdownServer(server, config.SHUTDOWN_TIMEOUT), new Promise<void>((resolve) => adminServer.close(() => resolve()))]);
     scheduler.close();
+    await checkpoints?.stop();
     metrics?.close();
     await data.close();
     await Promise.all([ownerPool.end(), appPool.end()]);

@@ -22,7 +22,8 @@ export function requestTenant(req: Request): TenantContext {
 }
 
 /** Called for every refused request: the reason (for logs and metrics) and the tenant if known. */
-export type RefusalListener = (reason: string, tenantId: string | undefined, code: string) => void;
+/** A refused request: why, the tenant it named (if any, not necessarily one that exists), its error code and the client's address. */
+export type RefusalListener = (reason: string, tenantId: string | undefined, code: string, client: string) => void;
 
 /** What the authentication and admission middleware needs. */
 export interface AuthOptions extends TenantResolverDeps {
@@ -52,7 +53,7 @@ export function authenticate(options: AuthOptions) {
       // Only a failed authentication counts: a 403 or a tenant's 429 come from a valid credential.
       if (code === 'UNAUTHENTICATED') options.failedAuth?.recordFailure(client);
       options.log.info({ reason, tenant: tenantId, code, method: req.method, path: req.path }, 'request refused');
-      options.onRefusal?.(reason, tenantId, code);
+      options.onRefusal?.(reason, tenantId, code, client);
       next(err);
     };
     const admit = async (resolved: ResolvedTenant): Promise<void> => {

@@ -36,6 +36,8 @@ const schema = commonConfigSchema
     KEY_SERVICE_ADDRESS: hostPort().default('127.0.0.1:7051'),
     /** Servers other than the catalog's for tenant databases, as the application role: JSON {"name": "postgres://fairway_app:...@host/postgres"}. */
     TENANT_DB_SERVERS: namedUrls('postgres://fairway_app:pass@host:5432/postgres'),
+    /** Failed authentications are written to the audit trail as one entry per reason per interval. */
+    AUTH_FAILURE_AUDIT_INTERVAL: duration().default('1m'),
     /** How long a verified token is remembered (bounded by its exp); 0 verifies every request. */
     TOKEN_CACHE_TTL: duration().default('30s'),
     /** `<slug>.<EDGE_BASE_DOMAIN>` resolves a tenant by subdomain; unset disables it. */

@@ -7,6 +7,7 @@ import { tenantKeyCipher } from '@fairway/records';
 import { createKafka, ensureTopics, startCommandPublisher, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
+import { appendAudit, AuthFailureAuditor } from '@fairway/audit';
 import { AdmissionController } from './admission';
 import { PgApiKeyLookup } from './api-keys';
 import { createEdgeApp } from './app';
@@ -70,6 +71,15 @@ async function main(): Promise<void> {
     },
   });
 
+  // Authentication failures are audited in aggregate (one entry per reason per interval, with a
+  // count and sample addresses), through audit_append: a flood of bad credentials writes no row each.
+  const authFailures = new AuthFailureAuditor({
+    append: (entry) => appendAudit(pool, entry),
+    intervalMs: config.AUTH_FAILURE_AUDIT_INTERVAL,
+    actor: 'edge',
+    onError: (err) => log.warn({ err }, 'authentication failures not audited; kept for the next interval'),
+  });
+  authFailures.start();
   const tokens = new TokenVerifier({ ...config.tokens, cacheTtlMs: config.TOKEN_CACHE_TTL });
   const tenants = new TenantDirectory(pool, config.TENANT_CACHE_TTL);
   const data = new TenantDataRouter({ catalogPool: pool, catalogUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS, applicationName: 'fairway-edge-data' });
@@ -92,7 +102,11 @@ async function main(): Promise<void> {
       ...(config.EDGE_BASE_DOMAIN ? { baseDomain: config.EDGE_BASE_DOMAIN } : {}),
       admission: new AdmissionController({ redis, keyPrefix: config.EDGE_REDIS_PREFIX, leaseMs: config.EDGE_REQUEST_TIMEOUT, onFallback: () => limiterFallbacks.inc() }),
       limits: new TenantLimits(config.EDGE_PLAN_LIMITS, config.EDGE_TENANT_LIMITS),
-      onRefusal: (reason, tenant, code) => refused.inc({ reason, code, tenant: tenantLabel.label(tenant) }),
+      onRefusal: (reason, tenant, code, client) => {
+        refused.inc({ reason, code, tenant: tenantLabel.label(tenant) });
+        // A failed authentication goes to the global chain: the tenant it named is only a claim.
+        if (code === 'UNAUTHENTICATED' || code === 'AUTHENTICATION_THROTTLED') authFailures.record({ reason, remote: client });
+      },
     },
     onAccepted: (tenant) => accepted.inc({ tenant: tenantLabel.label(tenant) }),
     isReady: () => publisher.connected,
@@ -111,6 +125,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await publisher.close();
+    await authFailures.stop();
     keys.close();
     metrics?.close();
     redis.disconnect();
