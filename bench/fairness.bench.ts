@@ -1,6 +1,11 @@
 /**
  * Fairness benchmark: runs each scenario through Fairway and three baselines in virtual time and
- * compares them with the fluid ideal (GPS) computed for the same trace.
+ * compares them with the fluid ideal (water-filled GPS) computed for the same trace. Besides the
+ * four original scenarios, three of the shapes of issue #15 (quotas in use): a capped tenant beside
+ * an uncapped one, and a tenant flooding two of three tiers with lending, with exact estimates and
+ * with estimates off by up to x2. For every scenario and policy: jobs over `fluid finish + L_max`
+ * (L_max the largest job of the whole trace, as before) and over `fluid finish + L_max of the job's
+ * tier` (its own class and the classes it lends to), with the worst excess.
  *
  *   npm run -s bench:fairness -- --json
  *
@@ -12,8 +17,10 @@ import { runSimulation } from '../libs/fair-scheduler/src/simulation/discrete-ev
 import { FairwayPolicy } from '../libs/fair-scheduler/src/simulation/fairway-policy';
 import { FifoPolicy } from '../libs/fair-scheduler/src/simulation/fifo-policy';
 import { computeFluidIdeal } from '../libs/fair-scheduler/src/simulation/fluid-ideal';
-import { checkFinishBound, jainIndex, percentile, summarizeSchedule } from '../libs/fair-scheduler/src/simulation/metrics';
+import { checkFinishBound, checkTierFinishBound, jainIndex, percentile, summarizeSchedule } from '../libs/fair-scheduler/src/simulation/metrics';
 import type { SchedulingPolicy } from '../libs/fair-scheduler/src/simulation/policy';
+import { cappedWhaleScenario, multiTierFloodScenario } from '../libs/fair-scheduler/src/simulation/quota-scenarios';
+import type { QuotaScenario } from '../libs/fair-scheduler/src/simulation/quota-scenarios';
 import { RoundRobinPolicy } from '../libs/fair-scheduler/src/simulation/round-robin-policy';
 import { BottleneckGroupModel } from './lib/fairness/bottleneck-group-model';
 import { buildScenarios } from './lib/fairness/scenarios';
@@ -43,6 +50,7 @@ function runScenario(scenario: Scenario): Record<string, unknown> {
     const light = schedule.filter((job) => scenario.light.has(job.tenant)).map((job) => job.finish - job.arrival);
     const lightP99 = percentile(light, 0.99);
     const bound = checkFinishBound(schedule, ideal, slackMs);
+    const tierBound = checkTierFinishBound(schedule, ideal, scenario.config);
     const jainOver = scenario.equalWeight;
     results[policy.name] = {
       impl: policy.name,
@@ -51,6 +59,9 @@ function runScenario(scenario: Scenario): Record<string, unknown> {
       lightP99SojournOverIdealMs: round(lightP99 - idealLightP99),
       jobsOverBound: bound.jobsOverBound,
       worstExcessOverBoundMs: round(bound.worstExcessMs),
+      jobsOverTierBound: tierBound.jobsOverBound,
+      worstExcessOverTierBoundMs: round(tierBound.worstExcessMs),
+      worstExcessOverTierBoundLmax: round(tierBound.worstExcessLmax, 2),
       weightedShareErrorPct: round(summary.maxShareErrorPct, 2),
       jainIndexEqualWeight: jainOver.size === 0 ? null : round(
         jainIndex([...jainOver].map((tenant) => summary.tenants[tenant]?.shareRatio ?? 0)),
@@ -66,6 +77,7 @@ function runScenario(scenario: Scenario): Record<string, unknown> {
     jobs: scenario.trace.length,
     boundSlackMs: slackMs,
     bound: 'finish <= fluid-ideal (GPS) finish + largest job cost',
+    tierBound: 'finish <= fluid-ideal (water-filled GPS) finish + largest job cost among the classes that can hold a slot of the job\'s tier',
     policies: results,
     ideal: {
       impl: 'fluid-ideal-gps',
@@ -81,7 +93,17 @@ function round(value: number, digits = 1): number {
 }
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } }, strict: true });
-const scenarios = buildScenarios().map(runScenario);
+/** The quota scenarios of issue #15, in the shape of the other scenarios (no Jain's index). */
+function quotaScenario(scenario: QuotaScenario): Scenario {
+  return { ...scenario, equalWeight: new Set() };
+}
+
+const scenarios = [
+  ...buildScenarios(),
+  quotaScenario(cappedWhaleScenario()),
+  quotaScenario(multiTierFloodScenario()),
+  quotaScenario(multiTierFloodScenario(16, 2)),
+].map(runScenario);
 if (values.json === true) {
   console.log(JSON.stringify({ scenarios }, null, 2));
 } else {
