@@ -13,6 +13,8 @@ export const PUBLISHED_SECRETS: readonly string[] = [
 /** Words that mark a value as a placeholder someone forgot to replace. */
 const PLACEHOLDER_WORDS = ['change-me', 'changeme', 'change_me', 'replace-me', 'placeholder', 'example', 'development', 'password', 'secret'];
 
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', $: 's', '@': 'a' };
+
 /** The fewest bytes production accepts (HS256 wants 256 bits). */
 export const MIN_SECRET_BYTES = 32;
 
@@ -38,7 +40,8 @@ export function weakSecretReason(value: string): string | undefined {
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes < MIN_SECRET_BYTES) return `is ${bytes} bytes; use at least ${MIN_SECRET_BYTES} random bytes`;
   if (PUBLISHED_SECRETS.includes(value)) return 'is published in the Fairway repository (a development default)';
-  const lower = value.toLowerCase();
+  // Leetspeak is still a word: 'S3cr3t' is 'secret'.
+  const lower = value.toLowerCase().replace(/[0134578$@]/g, (c) => LEET[c] ?? c);
   const word = PLACEHOLDER_WORDS.find((w) => lower.includes(w));
   if (word) return `looks like a placeholder (it contains '${word}')`;
   // 32 random bytes as hex carry 128+ bits of character entropy; anything below is not random.

@@ -82,5 +82,6 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     const weak = weakDatabaseUrlReason('DATABASE_URL', config.DATABASE_URL);
     if (weak) throw new ConfigInvalidError(weak);
   }
-  return { ...config, security: transportSecurityFromEnv(env), tokens: loadJwtSettings(env, TENANT_TOKENS) };
+  const tokens = loadJwtSettings(env, TENANT_TOKENS);
+  return { ...config, tokens, security: transportSecurityFromEnv(env) };
 }

@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import { loadControlPlaneConfig } from './config';
+
+const password = () => encodeURIComponent(randomBytes(24).toString('base64'));
+
+describe('the control plane configuration', () => {
+  it("holds the key-encryption key and verifies operators' tokens with their own issuer and audience", () => {
+    const config = loadControlPlaneConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64') });
+    expect(config.keys.currentKekVersion()).toBe('v1');
+    expect(config.operatorTokens).toMatchObject({ issuer: 'fairway-operators', audience: 'fairway-admin', hs256: true });
+    expect(config.appDatabaseUrl).toBe('postgres://fairway_app:fairway_app@127.0.0.1:5432/fairway');
+    expect(config.ADMIN_PORT).toBe(8081);
+  });
+
+  it('refuses, in production, development database passwords, a missing APP_DATABASE_URL and a missing KEK, naming the variable', () => {
+    const strong = { NODE_ENV: 'production', FAIRWAY_GRPC_INSECURE: 'false', OPERATOR_JWT_JWKS_URL: 'https://idp.example.test/jwks.json' };
+    expect(() => loadControlPlaneConfig(strong)).toThrow(/DATABASE_URL uses the development password of role 'fairway_owner'/);
+    const owner = `postgres://fairway_owner:${password()}@db/fairway`;
+    expect(() => loadControlPlaneConfig({ ...strong, DATABASE_URL: owner })).toThrow(/APP_DATABASE_URL is required in production/);
+    const app = `postgres://fairway_app:${password()}@db/fairway`;
+    expect(() => loadControlPlaneConfig({ ...strong, DATABASE_URL: owner, APP_DATABASE_URL: app, FAIRWAY_GRPC_INSECURE: 'true' })).toThrow(/FAIRWAY_GRPC_INSECURE=true is refused/);
+  });
+
+  it('wants the audit checkpoint key and file together', () => {
+    expect(() => loadControlPlaneConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), AUDIT_CHECKPOINT_FILE: '/tmp/x' })).toThrow(
+      /AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together/,
+    );
+  });
+});
