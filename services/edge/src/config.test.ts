@@ -13,6 +13,11 @@ describe('the edge configuration', () => {
     expect(config.KEY_SERVICE_ADDRESS).toBe('127.0.0.1:7051');
   });
 
+  it('reads the proxies it may trust for the client address: a hop count or a list', () => {
+    expect(loadEdgeConfig({ FAIRWAY_GRPC_INSECURE: 'true', EDGE_TRUST_PROXY: '1' }).EDGE_TRUST_PROXY).toBe(1);
+    expect(loadEdgeConfig({ FAIRWAY_GRPC_INSECURE: 'true', EDGE_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).EDGE_TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+
   it('refuses a key-encryption key or the owner URL: those belong to the control plane', () => {
     expect(() => loadEdgeConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64') })).toThrow(/FAIRWAY_KEK_V1: the edge no longer holds/);
     expect(() => loadEdgeConfig({ FAIRWAY_GRPC_INSECURE: 'true', EDGE_ADMIN_DATABASE_URL: 'postgres://fairway_owner:x@db/fairway' })).toThrow(/EDGE_ADMIN_DATABASE_URL/);

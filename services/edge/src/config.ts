@@ -36,6 +36,16 @@ const schema = commonConfigSchema
     KEY_SERVICE_ADDRESS: hostPort().default('127.0.0.1:7051'),
     /** Servers other than the catalog's for tenant databases, as the application role: JSON {"name": "postgres://fairway_app:...@host/postgres"}. */
     TENANT_DB_SERVERS: namedUrls('postgres://fairway_app:pass@host:5432/postgres'),
+    /**
+     * Express's 'trust proxy': the proxies in front of the edge (a hop count, or addresses/subnets,
+     * comma-separated). Unset, the client address is the socket's: behind an ingress every client
+     * would share the ingress's address, and so one failed-authentication budget.
+     */
+    EDGE_TRUST_PROXY: z
+      .string()
+      .min(1)
+      .transform((v) => (/^\d+$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim())))
+      .optional(),
     /** Failed authentications are written to the audit trail as one entry per reason per interval. */
     AUTH_FAILURE_AUDIT_INTERVAL: duration().default('1m'),
     /** How long a verified token is remembered (bounded by its exp); 0 verifies every request. */

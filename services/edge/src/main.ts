@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     pool,
     log,
     bodyLimit: config.EDGE_BODY_LIMIT,
+    ...(config.EDGE_TRUST_PROXY === undefined ? {} : { trustProxy: config.EDGE_TRUST_PROXY }),
     data,
     cipher: tenantKeyCipher(pool, keys),
     idempotency: new RedisIdempotencyStore(redis, pool, { ttlMs: config.IDEMPOTENCY_TTL, keyPrefix: config.EDGE_REDIS_PREFIX }),
