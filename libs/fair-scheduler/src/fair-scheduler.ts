@@ -676,7 +676,7 @@ export class FairScheduler {
       } else if (ready.has(lane)) {
         ready.update(lane);
       } else {
-        tier.readySat.remove(lane);
+        if (tier.readySat.size > 0) tier.readySat.remove(lane);
         lane.heapTie = this.laneSeq++;
         ready.push(lane);
       }
@@ -690,7 +690,8 @@ export class FairScheduler {
   }
 
   private leaveReady(lane: Lane): void {
-    if (!lane.tier.ready.remove(lane)) lane.tier.readySat.remove(lane);
+    const tier = lane.tier;
+    if (!tier.ready.remove(lane) && tier.readySat.size > 0) tier.readySat.remove(lane);
   }
 
   /** One more job in `lane` (queued, parked or running), of `work` = estimate / weight in GPS. */
