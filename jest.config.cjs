@@ -4,10 +4,11 @@
 //   e2e          test/e2e/*.e2e.test.ts against the services running as real processes
 const { compilerOptions } = require('./tsconfig.base.json');
 
+// A `*` in an alias (`@fairway/fair-scheduler/simulation/*`) matches one path tail, as in tsc.
 const moduleNameMapper = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [
-    `^${alias.replace(/[/]/g, '\\/')}$`,
-    `<rootDir>/${target}`,
+    `^${alias.replace(/[/]/g, '\\/').replace('*', '(.*)')}$`,
+    `<rootDir>/${target.replace('*', '$1')}`,
   ]),
 );
 

@@ -14,8 +14,8 @@
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import Bottleneck from 'bottleneck';
-import { FairScheduler } from '../libs/fair-scheduler/src';
-import type { JobSpec } from '../libs/fair-scheduler/src';
+import { FairScheduler } from '@fairway/fair-scheduler';
+import type { JobSpec } from '@fairway/fair-scheduler';
 
 const REGISTERED = 50_000;
 const ACTIVE = 5_000;

@@ -105,16 +105,16 @@ async function serve(impl: string): Promise<void> {
     return;
   }
   const { Redis } = await import('ioredis');
-  const { createPool } = await import('../libs/db/src');
-  const { startCommandPublisher } = await import('../libs/kafka/src');
-  const { createLogger } = await import('../libs/telemetry/src');
+  const { createPool } = await import('@fairway/db');
+  const { startCommandPublisher } = await import('@fairway/kafka');
+  const { createLogger } = await import('@fairway/telemetry');
   const { createEdgeApp } = await import('../services/edge/src/app');
   const { AdmissionController } = await import('../services/edge/src/admission');
   const { PgApiKeyLookup } = await import('../services/edge/src/api-keys');
   const { RedisIdempotencyStore } = await import('../services/edge/src/idempotency');
   const { TenantDirectory } = await import('../services/edge/src/tenant-directory');
   const { TenantLimits } = await import('../services/edge/src/tenant-limits');
-  const { TokenVerifier } = await import('../libs/auth/src/token-verifier');
+  const { TokenVerifier } = await import('@fairway/auth');
   const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean; noKafka: boolean; kafkaThread: boolean; noCoalesce: boolean };
   const pool = createPool({ connectionString: env.appUrl, max: 10, applicationName: 'fairway-bench-edge' });
   const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: 500 });
@@ -261,7 +261,7 @@ async function main(): Promise<void> {
   /* eslint-disable @typescript-eslint/no-require-imports -- the stack scripts are plain CommonJS shared with `npm run up` */
   const { ensureInfra } = require('../scripts/lib/infra.cjs') as { ensureInfra: (o: object) => Promise<{ brokers: string; urls: { owner: string; app: string }; topics: { commands: string } }> };
   /* eslint-enable @typescript-eslint/no-require-imports */
-  const { createPool, upsertTenant } = await import('../libs/db/src');
+  const { createPool, upsertTenant } = await import('@fairway/db');
   const { SignJWT } = await import('jose');
   const log = (msg: string) => process.stderr.write(`[bench:edge] ${msg}\n`);
   const infra = await ensureInfra({ database: 'fairway', topicPrefix: 'fairway-bench', log });

@@ -13,15 +13,15 @@
  * clock, so the figures are the same on every machine.
  */
 import { parseArgs } from 'node:util';
-import { runSimulation } from '../libs/fair-scheduler/src/simulation/discrete-event';
-import { FairwayPolicy } from '../libs/fair-scheduler/src/simulation/fairway-policy';
-import { FifoPolicy } from '../libs/fair-scheduler/src/simulation/fifo-policy';
-import { computeFluidIdeal } from '../libs/fair-scheduler/src/simulation/fluid-ideal';
-import { checkFinishBound, checkTierFinishBound, jainIndex, percentile, summarizeSchedule } from '../libs/fair-scheduler/src/simulation/metrics';
-import type { SchedulingPolicy } from '../libs/fair-scheduler/src/simulation/policy';
-import { cappedWhaleScenario, multiTierFloodScenario } from '../libs/fair-scheduler/src/simulation/quota-scenarios';
-import type { QuotaScenario } from '../libs/fair-scheduler/src/simulation/quota-scenarios';
-import { RoundRobinPolicy } from '../libs/fair-scheduler/src/simulation/round-robin-policy';
+import { runSimulation } from '@fairway/fair-scheduler/simulation/discrete-event';
+import { FairwayPolicy } from '@fairway/fair-scheduler/simulation/fairway-policy';
+import { FifoPolicy } from '@fairway/fair-scheduler/simulation/fifo-policy';
+import { computeFluidIdeal } from '@fairway/fair-scheduler/simulation/fluid-ideal';
+import { checkFinishBound, checkTierFinishBound, jainIndex, percentile, summarizeSchedule } from '@fairway/fair-scheduler/simulation/metrics';
+import type { SchedulingPolicy } from '@fairway/fair-scheduler/simulation/policy';
+import { cappedWhaleScenario, multiTierFloodScenario } from '@fairway/fair-scheduler/simulation/quota-scenarios';
+import type { QuotaScenario } from '@fairway/fair-scheduler/simulation/quota-scenarios';
+import { RoundRobinPolicy } from '@fairway/fair-scheduler/simulation/round-robin-policy';
 import { BottleneckGroupModel } from './lib/fairness/bottleneck-group-model';
 import { buildScenarios } from './lib/fairness/scenarios';
 import type { Scenario } from './lib/fairness/scenarios';

@@ -1,6 +1,6 @@
-import type { SchedulingPolicy } from '../../../libs/fair-scheduler/src/simulation/policy';
-import { TierSlots } from '../../../libs/fair-scheduler/src/simulation/tier-slots';
-import type { SimulationConfig, TraceJob } from '../../../libs/fair-scheduler/src/simulation/trace';
+import type { SchedulingPolicy } from '@fairway/fair-scheduler/simulation/policy';
+import { TierSlots } from '@fairway/fair-scheduler/simulation/tier-slots';
+import type { SimulationConfig, TraceJob } from '@fairway/fair-scheduler/simulation/trace';
 
 /**
  * Deterministic model of the usual Bottleneck set-up: a `Bottleneck.Group` keyed by tenant with

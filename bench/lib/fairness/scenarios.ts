@@ -1,4 +1,4 @@
-import type { SimulationConfig, TraceJob } from '../../../libs/fair-scheduler/src/simulation/trace';
+import type { SimulationConfig, TraceJob } from '@fairway/fair-scheduler/simulation/trace';
 
 /** A fairness benchmark scenario: a trace, its config, and which tenants count as "light". */
 export interface Scenario {

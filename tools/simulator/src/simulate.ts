@@ -1,6 +1,7 @@
 /**
  * Simulator CLI: runs a job trace through a scheduling policy in virtual time and prints a JSON
- * summary beside the fluid ideal.
+ * summary beside the fluid ideal. It lives outside libs/fair-scheduler because it reads files and
+ * sets the exit code: the core itself does no I/O (eslint.config.mjs bans Node built-ins there).
  *
  *   npm run -s simulate -- --trace TRACE.jsonl --config CONFIG.json [--policy fairway|fifo|round-robin] [--out SCHEDULE.jsonl]
  *
@@ -8,10 +9,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { FairSchedulerError } from '../errors';
-import { parseSimulationConfig, parseTrace } from '../simulation/trace';
-import { createPolicy, POLICY_NAMES, runWhatIf } from '../simulation/what-if';
-import type { PolicyName } from '../simulation/what-if';
+import { FairSchedulerError } from '@fairway/fair-scheduler';
+import { parseSimulationConfig, parseTrace } from '@fairway/fair-scheduler/simulation/trace';
+import { createPolicy, POLICY_NAMES, runWhatIf } from '@fairway/fair-scheduler/simulation/what-if';
+import type { PolicyName } from '@fairway/fair-scheduler/simulation/what-if';
 
 const USAGE =
   'usage: simulate --trace TRACE.jsonl --config CONFIG.json [--policy fairway|fifo|round-robin] [--out SCHEDULE.jsonl]';
