@@ -27,14 +27,14 @@ export const DEFAULT_TIER = 'default';
 /**
  * The fair-scheduling core: decides, each time capacity frees up, which tenant's job runs next.
  *
- * Algorithm (docs/scheduling.md has the details and the proof of the bound):
- * - every tenant has a virtual time, the sum of cost / weight charged to it;
- * - a tenant competes in a tier through a *lane* whose key is the virtual finish tag of its next
- *   job (virtual time + lane lift + estimate / weight); the smallest tag among eligible lanes wins
- *   (weighted fair queuing with finish-tag selection);
- * - each tier keeps WFQ's exact GPS virtual time (a reference GPS server of rate = slots); a lane
- *   (re)joining the competition is lifted to it, so idling banks no credit;
- * - the estimate is charged at dispatch, the difference to the real cost at completion;
+ * Algorithm (docs/scheduling.md has the details, what is proven and what is tested):
+ * - a tenant competes in a tier through a *lane* (its queued jobs of that tier);
+ * - each tier runs a reference GPS system, water-filled like the simulator's fluid ideal: a lane
+ *   can use at most min(jobs GPS still holds of it, maxInFlight) slots, the share it cannot use
+ *   goes to the others by weight (`internal/tier-clock.ts`);
+ * - the eligible lane whose head job that reference finishes first wins (PGPS: weighted fair
+ *   queuing against the water-filled GPS); a job's estimate enters the reference at enqueue, the
+ *   difference to the real cost at completion;
  * - a lane is eligible when the tenant is under `maxInFlight`, its head job's class is under the
  *   per-class cap and its token bucket covers the job; token-blocked tenants sit in a wake-up heap
  *   keyed by refill time, so nothing is polled.

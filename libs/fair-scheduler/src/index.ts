@@ -2,7 +2,8 @@
  * @fairway/fair-scheduler: the pure fair-scheduling core.
  *
  * Decides which tenant's job runs next when capacity frees up: weighted fair queuing over tenants
- * (virtual finish tags), cost-aware (estimate at dispatch, real cost at completion), with token
+ * against a water-filled GPS reference per tier (caps and one slot per job respected), cost-aware
+ * (estimate at enqueue, real cost at completion), with token
  * buckets, concurrency caps and capacity tiers. No I/O and no clock: time (ms) is always passed in,
  * so the same code runs in the scheduler service, the simulator and the benchmarks.
  *
