@@ -1,227 +1,28 @@
 import type { Pool } from 'pg';
-import type { TenantId } from '@fairway/tenant-context';
-import type { JobState } from '@fairway/jobs';
+import { FleetStats, type TenantFleetStats } from './fleet-stats';
+import { JobLifecycle } from './job-lifecycle';
+import { QuotaStore, type QuotaRow } from './quota-store';
 
-/** A command made durable: one row of the jobs table. */
-export interface NewJob {
-  id: string;
-  tenantId: TenantId;
-  type: string;
-  jobClass: string;
-  params: Record<string, unknown>;
-  priority: number;
-  idempotencyKey?: string | undefined;
-  requestHash?: string | undefined;
-  traceHeaders: Record<string, string>;
-  acceptedAt: string;
-  partition: number;
-}
+export type { ClaimedJob, JobFailure, JobSuccess, NewJob, QueuedJob } from './job-lifecycle';
+export type { QuotaRow } from './quota-store';
+export type { TenantFleetStats } from './fleet-stats';
 
-/** A queued job as the dispatcher keeps it in memory (a window of each tenant's queue). */
-export interface QueuedJob {
-  id: string;
-  tenantId: TenantId;
-  type: string;
-  jobClass: string;
-  params: Record<string, unknown>;
-  priority: number;
-  partition: number;
-  acceptedAt: Date;
-}
+/**
+ * The scheduler's PostgreSQL: the job lifecycle (inherited, so the dispatcher's hot path calls the
+ * batched statements directly), plus the tenant quotas and fleet statistics it delegates to their own
+ * stores. The three concerns live in job-lifecycle.ts, quota-store.ts and fleet-stats.ts (#17); this
+ * class only keeps the scheduler's wiring (main, ingest, dispatcher, admin) on one object.
+ */
+export class JobStore extends JobLifecycle {
+  /** Live quotas and their history. */
+  readonly quotas: QuotaStore;
+  /** Fleet-wide statistics per tenant. */
+  readonly fleet: FleetStats;
 
-/** A job the dispatcher claimed: its lease is held by `attempt`. */
-export interface ClaimedJob {
-  id: string;
-  tenantId: TenantId;
-  type: string;
-  jobClass: string;
-  /** The params as JSON text, passed on to the worker unparsed. */
-  paramsJson: string;
-  attempt: number;
-  maxAttempts: number;
-  traceHeaders: Record<string, string>;
-  acceptedAt: Date;
-  startedAt: Date;
-}
-
-/** A successful attempt to record: its result as JSON text, passed to PostgreSQL unparsed. */
-export interface JobSuccess {
-  jobId: string;
-  attempt: number;
-  resultJson: string;
-}
-
-/** A failed attempt to record. */
-export interface JobFailure {
-  jobId: string;
-  attempt: number;
-  error: string;
-  retriable: boolean;
-  retryDelayMs: number;
-}
-
-/** A tenant's quota row. Absent fields mean "no limit". */
-export interface QuotaRow {
-  tenantId: string;
-  weight: number;
-  rate: number | null;
-  burst: number | null;
-  maxInFlight: number | null;
-  updatedAt: Date;
-  updatedBy: string;
-}
-
-interface QueuedRow {
-  id: string;
-  tenant_id: string;
-  type: string;
-  job_class: string;
-  params: Record<string, unknown>;
-  priority: number;
-  partition: number;
-  accepted_at: Date;
-}
-
-const QUEUED_COLUMNS = 'id, tenant_id, type, job_class, params, priority, partition, accepted_at';
-
-function toQueued(row: QueuedRow): QueuedJob {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id as TenantId,
-    type: row.type,
-    jobClass: row.job_class,
-    params: row.params,
-    priority: row.priority,
-    partition: row.partition,
-    acceptedAt: row.accepted_at,
-  };
-}
-
-interface ClaimedRow {
-  id: string;
-  tenant_id: string;
-  type: string;
-  job_class: string;
-  params_json: string;
-  attempts: number;
-  max_attempts: number;
-  trace_headers: Record<string, string>;
-  accepted_at: Date;
-  started_at: Date;
-}
-
-function toClaimed(row: ClaimedRow): ClaimedJob {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id as TenantId,
-    type: row.type,
-    jobClass: row.job_class,
-    paramsJson: row.params_json,
-    attempt: row.attempts,
-    maxAttempts: row.max_attempts,
-    traceHeaders: row.trace_headers,
-    acceptedAt: row.accepted_at,
-    startedAt: row.started_at,
-  };
-}
-
-interface QuotaDbRow {
-  tenant_id: string;
-  weight: number;
-  rate: number | null;
-  burst: number | null;
-  max_in_flight: number | null;
-  updated_at: Date;
-  updated_by: string;
-}
-
-function toQuota(row: QuotaDbRow): QuotaRow {
-  return {
-    tenantId: row.tenant_id,
-    weight: row.weight,
-    rate: row.rate,
-    burst: row.burst,
-    maxInFlight: row.max_in_flight,
-    updatedAt: row.updated_at,
-    updatedBy: row.updated_by,
-  };
-}
-
-/** The durable per-tenant job queues, in PostgreSQL, under the scheduler's role. */
-export class JobStore {
-  constructor(
-    readonly pool: Pool,
-    private readonly replica = 'scheduler',
-  ) {}
-
-  /**
-   * Inserts jobs in one statement; a job id or (tenant, idempotency key) seen before is skipped,
-   * so a redelivered command never becomes a second job. Returns the jobs actually inserted.
-   *
-   * PostgreSQL answers with one row, not one per job: NULL when every job was inserted (the usual
-   * case), else the ids it did insert. The jobs returned are built from `jobs` themselves rather
-   * than read back: parsing every inserted row (its params, trace headers and timestamps) again cost
-   * the ingest more than the insert's own bookkeeping (docs/benchmarks.md, bench:ingest). The id is
-   * PostgreSQL's text form of the uuid (lower case), as loadQueued gives it; when a batch repeats an
-   * id, its first occurrence is the one inserted (the rows of unnest are inserted in order).
-   */
-  async insertJobs(jobs: readonly NewJob[]): Promise<QueuedJob[]> {
-    if (jobs.length === 0) return [];
-    const n = jobs.length;
-    const ids = new Array<string>(n);
-    const tenantIds = new Array<string>(n);
-    const types = new Array<string>(n);
-    const classes = new Array<string>(n);
-    const params = new Array<string>(n);
-    const priorities = new Array<number>(n);
-    const keys = new Array<string | null>(n);
-    const hashes = new Array<string | null>(n);
-    const traces = new Array<string>(n);
-    const acceptedAts = new Array<string>(n);
-    const partitions = new Array<number>(n);
-    for (let i = 0; i < n; i += 1) {
-      const job = jobs[i] as NewJob;
-      ids[i] = job.id;
-      tenantIds[i] = job.tenantId;
-      types[i] = job.type;
-      classes[i] = job.jobClass;
-      params[i] = JSON.stringify(job.params);
-      priorities[i] = job.priority;
-      keys[i] = job.idempotencyKey ?? null;
-      hashes[i] = job.requestHash ?? null;
-      traces[i] = JSON.stringify(job.traceHeaders);
-      acceptedAts[i] = job.acceptedAt;
-      partitions[i] = job.partition;
-    }
-    const { rows } = await this.pool.query<{ ids: string[] | null }>(
-      `WITH inserted AS (
-         INSERT INTO jobs (id, tenant_id, type, job_class, params, priority, idempotency_key, request_hash, trace_headers, accepted_at, partition)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::int[])
-         ON CONFLICT DO NOTHING
-         RETURNING id
-       )
-       SELECT CASE WHEN count(*) = cardinality($1::uuid[]) THEN NULL ELSE array_agg(id::text) END AS ids FROM inserted`,
-      [ids, tenantIds, types, classes, params, priorities, keys, hashes, traces, acceptedAts, partitions],
-    );
-    const queuedFromNew = (job: NewJob): QueuedJob => ({
-      id: job.id.toLowerCase(),
-      tenantId: job.tenantId,
-      type: job.type,
-      jobClass: job.jobClass,
-      params: job.params,
-      priority: job.priority,
-      partition: job.partition,
-      acceptedAt: new Date(job.acceptedAt),
-    });
-    const inserted = rows[0]?.ids;
-    if (inserted === null || inserted === undefined) return jobs.map(queuedFromNew);
-    const pending = new Set(inserted);
-    const out: QueuedJob[] = [];
-    for (const job of jobs) {
-      const queued = queuedFromNew(job);
-      if (pending.delete(queued.id)) out.push(queued);
-    }
-    return out;
+  constructor(pool: Pool, replica = 'scheduler') {
+    super(pool, replica);
+    this.quotas = new QuotaStore(pool);
+    this.fleet = new FleetStats(pool);
   }
 
   /** Status of each of `tenantIds` the catalog knows (unknown ones are absent). */
@@ -231,220 +32,18 @@ export class JobStore {
     return new Map(rows.map((row) => [row.id, row.status]));
   }
 
-  /**
-   * The head of each tenant's queue in `partitions`: at most `perTenant` runnable jobs per tenant,
-   * in the order the tenant asked for (priority, then arrival). Suspended tenants are left out.
-   */
-  async loadQueued(partitions: readonly number[], perTenant: number, tenantId?: string, excludeIds: readonly string[] = []): Promise<QueuedJob[]> {
-    if (partitions.length === 0) return [];
-    const { rows } = await this.pool.query<QueuedRow>(
-      `SELECT ${QUEUED_COLUMNS} FROM (
-         SELECT j.*, row_number() OVER (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.accepted_at, j.id) AS rank
-         FROM jobs j JOIN tenants t ON t.id = j.tenant_id
-         WHERE j.state = 'queued' AND j.run_after <= now() AND t.status = 'active'
-           AND j.partition = ANY($1::int[]) AND ($3::text IS NULL OR j.tenant_id = $3)
-           AND NOT (j.id = ANY($4::uuid[]))
-       ) ranked WHERE rank <= $2
-       ORDER BY tenant_id, priority DESC, accepted_at, id`,
-      [partitions, perTenant, tenantId ?? null, excludeIds],
-    );
-    return rows.map(toQueued);
+  /** See {@link QuotaStore.loadQuotas}. */
+  loadQuotas(tenantId?: string): Promise<QuotaRow[]> {
+    return this.quotas.loadQuotas(tenantId);
   }
 
-  /**
-   * Takes the leases of queued jobs, all in one statement: attempts + 1 is the fencing token every
-   * later write of an attempt must present. One entry per id, in order: undefined where the job is
-   * no longer queued (cancelled, or taken by another replica during a rebalance).
-   */
-  async claimMany(jobIds: readonly string[], leaseMs: number): Promise<Array<ClaimedJob | undefined>> {
-    if (jobIds.length === 0) return [];
-    const { rows } = await this.pool.query<ClaimedRow>(
-      `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(), dispatched_by = $3,
-              lease_expires_at = now() + $2 * interval '1 millisecond'
-       WHERE id = ANY($1::uuid[]) AND state = 'queued'
-       RETURNING id, tenant_id, type, job_class, params::text AS params_json, attempts, max_attempts, trace_headers, accepted_at, started_at`,
-      [jobIds, leaseMs, this.replica],
-    );
-    const byId = new Map<string, ClaimedJob>();
-    for (const row of rows) byId.set(row.id, toClaimed(row));
-    return jobIds.map((id) => byId.get(id));
+  /** See {@link QuotaStore.setQuota}. */
+  setQuota(...args: Parameters<QuotaStore['setQuota']>): Promise<QuotaRow> {
+    return this.quotas.setQuota(...args);
   }
 
-  /**
-   * Records successes in one statement, each only if its attempt still holds the lease. One entry
-   * per item, in order: false where the result was fenced off (a stale attempt).
-   */
-  async succeedMany(items: readonly JobSuccess[]): Promise<boolean[]> {
-    if (items.length === 0) return [];
-    const { rows } = await this.pool.query<{ id: string }>(
-      `UPDATE jobs j SET state = 'succeeded', result = v.result, finished_at = now(), lease_expires_at = NULL, last_error = NULL
-       FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) AS v(id, attempt, result)
-       WHERE j.id = v.id AND j.attempts = v.attempt AND j.state = 'running'
-       RETURNING j.id`,
-      [items.map((i) => i.jobId), items.map((i) => i.attempt), items.map((i) => i.resultJson)],
-    );
-    const recorded = new Set(rows.map((row) => row.id));
-    return items.map((i) => recorded.has(i.jobId));
-  }
-
-  /**
-   * Records failed attempts in one statement, each only if it still holds the lease: back to the
-   * queue after its `retryDelayMs` when retriable and attempts remain, else `failed` (not
-   * retriable) or `dead` (attempts exhausted). One entry per item, in order: the new state, or
-   * undefined where the attempt was fenced off.
-   */
-  async failMany(items: readonly JobFailure[]): Promise<Array<JobState | undefined>> {
-    if (items.length === 0) return [];
-    const { rows } = await this.pool.query<{ id: string; state: JobState }>(
-      `UPDATE jobs j SET
-         state = CASE WHEN v.retriable AND j.attempts < j.max_attempts THEN 'queued'
-                      WHEN v.retriable THEN 'dead' ELSE 'failed' END,
-         run_after = now() + v.delay_ms * interval '1 millisecond',
-         finished_at = CASE WHEN v.retriable AND j.attempts < j.max_attempts THEN NULL ELSE now() END,
-         lease_expires_at = NULL,
-         last_error = v.error
-       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bool[], $5::int[]) AS v(id, attempt, error, retriable, delay_ms)
-       WHERE j.id = v.id AND j.attempts = v.attempt AND j.state = 'running'
-       RETURNING j.id, j.state`,
-      [
-        items.map((i) => i.jobId),
-        items.map((i) => i.attempt),
-        items.map((i) => i.error.slice(0, 2_000)),
-        items.map((i) => i.retriable),
-        items.map((i) => Math.round(i.retryDelayMs)),
-      ],
-    );
-    const states = new Map(rows.map((row) => [row.id, row.state]));
-    return items.map((i) => states.get(i.jobId));
-  }
-
-  /**
-   * Puts jobs of `partitions` whose lease expired (their dispatcher or worker died) back in the
-   * queue, or marks them dead when they have used every attempt. Returns the requeued jobs.
-   */
-  async requeueExpiredLeases(partitions: readonly number[]): Promise<QueuedJob[]> {
-    if (partitions.length === 0) return [];
-    const { rows } = await this.pool.query<QueuedRow & { state: string }>(
-      `UPDATE jobs SET
-         state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'dead' END,
-         finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,
-         run_after = now(), lease_expires_at = NULL, last_error = 'lease expired: the attempt did not report back in time'
-       WHERE state = 'running' AND lease_expires_at < now() AND partition = ANY($1::int[])
-       RETURNING ${QUEUED_COLUMNS}, state`,
-      [partitions],
-    );
-    return rows.filter((row) => row.state === 'queued').map(toQueued);
-  }
-
-  /** Every quota row. */
-  async loadQuotas(tenantId?: string): Promise<QuotaRow[]> {
-    const { rows } = await this.pool.query<QuotaDbRow>(
-      `SELECT tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by FROM tenant_quotas
-       WHERE $1::text IS NULL OR tenant_id = $1`,
-      [tenantId ?? null],
-    );
-    return rows.map(toQuota);
-  }
-
-  /**
-   * Changes a tenant's quota and records the change (who, when, before, after) in one
-   * transaction. The table's trigger announces it to every replica (NOTIFY fairway_quota).
-   */
-  async setQuota(
-    tenantId: string,
-    patch: { weight?: number; rate?: number | null; burst?: number | null; maxInFlight?: number | null },
-    actor: string,
-  ): Promise<QuotaRow> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const before = await client.query<QuotaDbRow>(
-        'SELECT tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by FROM tenant_quotas WHERE tenant_id = $1 FOR UPDATE',
-        [tenantId],
-      );
-      const current = before.rows[0];
-      const next = {
-        weight: patch.weight ?? current?.weight ?? 1,
-        rate: patch.rate === undefined ? (current?.rate ?? null) : patch.rate,
-        burst: patch.burst === undefined ? (current?.burst ?? null) : patch.burst,
-        maxInFlight: patch.maxInFlight === undefined ? (current?.max_in_flight ?? null) : patch.maxInFlight,
-      };
-      const { rows } = await client.query<QuotaDbRow>(
-        `INSERT INTO tenant_quotas (tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, now(), $6)
-         ON CONFLICT (tenant_id) DO UPDATE SET weight = $2, rate = $3, burst = $4, max_in_flight = $5, updated_at = now(), updated_by = $6
-         RETURNING tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by`,
-        [tenantId, next.weight, next.rate, next.burst, next.maxInFlight, actor],
-      );
-      await client.query('INSERT INTO tenant_quota_history (tenant_id, changed_by, before, after) VALUES ($1, $2, $3, $4)', [
-        tenantId,
-        actor,
-        current ? JSON.stringify({ weight: current.weight, rate: current.rate, burst: current.burst, maxInFlight: current.max_in_flight }) : null,
-        JSON.stringify(next),
-      ]);
-      await client.query('COMMIT');
-      return toQuota(rows[0] as QuotaDbRow);
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  }
-
-  /**
-   * Fleet-wide statistics per tenant, from the durable queues (so every replica answers the same):
-   * queued, running, wait p50/p99 of the jobs started in the last `windowSeconds`, and each
-   * tenant's share of the service (job seconds) finished in that window.
-   */
-  async tenantStats(windowSeconds = 300): Promise<
-    Array<{ tenantId: string; queued: number; running: number; waitP50Ms: number; waitP99Ms: number; serviceMs: number; dispatched: number }>
-  > {
-    const { rows } = await this.pool.query<{
-      tenant_id: string;
-      queued: string;
-      running: string;
-      wait_p50_ms: number | null;
-      wait_p99_ms: number | null;
-      service_ms: number | null;
-      dispatched: string;
-    }>(
-      `WITH recent AS (
-         SELECT tenant_id,
-                extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms,
-                CASE WHEN finished_at IS NOT NULL THEN extract(epoch FROM finished_at - started_at) * 1000 END AS service_ms
-         FROM jobs WHERE started_at > now() - $1 * interval '1 second'),
-       -- One pass over the queued and running jobs (their partial indexes), not a count per tenant.
-       pending AS (
-         SELECT tenant_id, count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'running') AS running
-         FROM jobs WHERE state IN ('queued', 'running') GROUP BY tenant_id),
-       served AS (
-         SELECT tenant_id,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) AS wait_p50_ms,
-                percentile_cont(0.99) WITHIN GROUP (ORDER BY wait_ms) AS wait_p99_ms,
-                sum(service_ms) AS service_ms,
-                count(*) AS dispatched
-         FROM recent GROUP BY tenant_id)
-       SELECT t.id AS tenant_id,
-              coalesce(p.queued, 0) AS queued,
-              coalesce(p.running, 0) AS running,
-              s.wait_p50_ms, s.wait_p99_ms, s.service_ms,
-              coalesce(s.dispatched, 0) AS dispatched
-       FROM tenants t
-       LEFT JOIN pending p ON p.tenant_id = t.id
-       LEFT JOIN served s ON s.tenant_id = t.id
-       WHERE t.status IN ('active', 'suspended')
-       ORDER BY t.id`,
-      [windowSeconds],
-    );
-    return rows.map((row) => ({
-      tenantId: row.tenant_id,
-      queued: Number(row.queued),
-      running: Number(row.running),
-      waitP50Ms: row.wait_p50_ms ?? 0,
-      waitP99Ms: row.wait_p99_ms ?? 0,
-      serviceMs: row.service_ms ?? 0,
-      dispatched: Number(row.dispatched),
-    }));
+  /** See {@link FleetStats.tenantStats}. */
+  tenantStats(windowSeconds?: number): Promise<TenantFleetStats[]> {
+    return this.fleet.tenantStats(windowSeconds);
   }
 }
