@@ -16,7 +16,8 @@ export type { JobOutcome, JobOutcome__Output } from './generated/fairway/worker/
 export { injectAssignment, extractAssignment, type AssignmentCarrier } from './job-assignment';
 export type { TenantCatalogClient, TenantCatalogHandlers } from './generated/fairway/tenancy/v1/TenantCatalog';
 export type { SchedulerAdminClient, SchedulerAdminHandlers } from './generated/fairway/scheduler/v1/SchedulerAdmin';
-export type { TenantQuota as TenantQuotaMessage } from './generated/fairway/scheduler/v1/TenantQuota';
+export type { TenantQuota as TenantQuotaMessage, TenantQuota__Output as TenantQuotaMessage__Output } from './generated/fairway/scheduler/v1/TenantQuota';
+export type { SetTenantQuotaRequest, SetTenantQuotaRequest__Output } from './generated/fairway/scheduler/v1/SetTenantQuotaRequest';
 export type { TenantStats as TenantStatsMessage } from './generated/fairway/scheduler/v1/TenantStats';
 export type { Tenant as TenantMessage, Tenant__Output as TenantMessage__Output } from './generated/fairway/tenancy/v1/Tenant';
 export {
