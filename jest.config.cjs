@@ -1,5 +1,5 @@
 // One jest config, three tiers selected with --selectProjects (see scripts/test.cjs):
-//   unit         *.test.ts beside the source, no I/O
+//   unit         *.test.ts beside the source, no I/O (and test/lint: the lint rules on fixtures)
 //   integration  *.int.test.ts against the real Kafka broker and PostgreSQL
 //   e2e          test/e2e/*.e2e.test.ts against the services running as real processes
 const { compilerOptions } = require('./tsconfig.base.json');
@@ -30,7 +30,8 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{libs,services}/*/src/**/*.test.ts'],
+      // test/lint: the workspace's own rules (eslint.config.mjs), checked like any unit.
+      testMatch: ['<rootDir>/{libs,services}/*/src/**/*.test.ts', '<rootDir>/test/lint/**/*.test.ts'],
       testPathIgnorePatterns: ['\\.int\\.test\\.ts$'],
     },
     {
