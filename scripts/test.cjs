@@ -8,7 +8,6 @@
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { root, ensureDependencies } = require('./lib/bootstrap.cjs');
 
@@ -46,13 +45,18 @@ async function main() {
   // document's lint are part of the suite.
   let staticFailures = 0;
   if (args.length === 0) {
-    for (const [name, command] of [
+    const checks = [
       ['typecheck', [path.join(root, 'node_modules', '.bin', 'tsc'), '-p', 'tsconfig.json', '--noEmit']],
       ['lint', ['npm', 'run', '-s', 'lint']],
       // The public OpenAPI document under Redocly's recommended rules (no error, no warning), and
       // the client types generated from it up to date.
       ['openapi', [process.execPath, path.join(root, 'scripts', 'gen-openapi-client.cjs'), '--lint', '--check']],
-    ]) {
+    ];
+    // Prettier's check (`npm run format:check`) runs only with FAIRWAY_FORMAT_CHECK=1 until the
+    // tree has been formatted in one commit (#17 item 4: a mass `npm run format` while colleagues
+    // edit many files would conflict with all of them); then it becomes a step like the others.
+    if (process.env.FAIRWAY_FORMAT_CHECK === '1') checks.push(['format', ['npm', 'run', '-s', 'format:check']]);
+    for (const [name, command] of checks) {
       const t0 = Date.now();
       const run = spawnSync(command[0], command.slice(1), { cwd: root, env, stdio: 'inherit' });
       const ok = run.status === 0;
@@ -66,8 +70,11 @@ async function main() {
   const passes = args.length > 0 ? [args] : [['--selectProjects', 'unit', 'integration'], ['--selectProjects', 'e2e']];
   const totals = { passed: 0, failed: staticFailures, skipped: 0 };
   let status = staticFailures > 0 ? 1 : 0;
+  // Jest's JSON report stays inside the checkout (.fairway/ is git-ignored), never beside it.
+  const reportDir = path.join(root, '.fairway', 'test-results');
+  fs.mkdirSync(reportDir, { recursive: true });
   for (const pass of passes) {
-    const report = path.join(os.tmpdir(), `fairway-jest-${process.pid}.json`);
+    const report = path.join(reportDir, `jest-${process.pid}.json`);
     const jest = spawnSync(
       process.execPath,
       [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--json', `--outputFile=${report}`, ...pass],
