@@ -3,7 +3,7 @@ import { IndexedHeap } from './internal/indexed-heap';
 import { applyQuotaPatch, BASE_QUOTA, effectiveBurst } from './internal/quota';
 import { KeyedHeap, keyedBefore } from './internal/keyed-heap';
 import { JobRecord, Lane, TenantState, wakeBefore } from './internal/scheduler-state';
-import { keyedInRealTime, laneKey, TierState } from './internal/tier-clock';
+import { laneKey, TierState } from './internal/tier-clock';
 import { TokenBucket } from './internal/token-bucket';
 import type {
   Dispatch,
@@ -301,7 +301,8 @@ export class FairScheduler {
     const tenant = job.tenant;
     this.jobs.delete(jobId);
     job.runningTier.inUse--;
-    (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index]!.runningCost -= job.estimate;
+    const lane = (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane;
+    lane.runningCost -= job.estimate;
     this.runningJobs--;
     tenant.inFlight--;
     const running = tenant.running as JobRecord[];
@@ -317,7 +318,6 @@ export class FairScheduler {
     }
     const quota = tenant.quota;
     const corrected = actualCost !== undefined && actualCost !== job.estimate;
-    const lane = (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane;
     if (corrected) {
       const correction = (actualCost - job.estimate) / job.chargedWeight;
       tenant.virtualTime += correction;
@@ -665,7 +665,7 @@ export class FairScheduler {
       // spent idle or blocked is what GPS did (or did not) serve the lane meanwhile.
       const tier = lane.tier;
       lane.heapKey = laneKey(lane, head);
-      if (keyedInRealTime(lane, head)) {
+      if (lane.gps.saturated && !lane.isLagging(head)) {
         if (tier.readySat.has(lane)) {
           tier.readySat.update(lane);
         } else {

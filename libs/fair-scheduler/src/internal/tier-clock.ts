@@ -16,14 +16,6 @@ export function laneKey(lane: Lane, head: JobRecord): number {
 }
 
 /**
- * Whether `lane`, with head job `head`, is keyed in real time (`readySat`): its GPS share is
- * saturated and the head is not a job GPS already finished (those keep a virtual key).
- */
-export function keyedInRealTime(lane: Lane, head: JobRecord): boolean {
-  return lane.gps.saturated && !lane.isLagging(head);
-}
-
-/**
  * A lane's backlog in its tier's reference GPS system. Level-limited (`saturated === false`): in the
  * tier's `gps` heap, keyed by its GPS finish in virtual time. Saturated: in `gpsSat`, keyed by the
  * real time (ms) at which GPS, serving it at its whole demand, finishes its backlog.
@@ -139,33 +131,49 @@ export class TierState {
    * re-levelling after each. Amortised O(log n): a lane leaves at most once per job.
    */
   settle(now: number): number {
-    if (now > this.clockAt) {
-      let at = this.clockAt;
-      for (;;) {
-        const rate = this.rate();
-        const top = this.gps.peek();
-        const topSat = this.gpsSat.peek();
-        let leavesU = Infinity;
-        if (top !== undefined) {
-          if (top.heapKey <= this.virtualTime) leavesU = at;
-          else if (rate > 0) leavesU = at + (top.heapKey - this.virtualTime) / rate;
-        }
-        const leavesSat = topSat === undefined ? Infinity : topSat.heapKey;
-        const leaves = leavesU <= leavesSat ? leavesU : leavesSat;
-        if (leaves > now) break;
-        const when = leaves > at ? leaves : at;
-        this.virtualTime += rate * (when - at);
-        at = when;
-        if (leavesU <= leavesSat && top !== undefined) {
-          if (top.heapKey > this.virtualTime) this.virtualTime = top.heapKey;
-          this.leaveGps(top, at);
-        } else if (topSat !== undefined) {
-          this.leaveGps(topSat, at);
-        }
+    if (now <= this.clockAt) return this.virtualTime;
+    let at = this.clockAt;
+    // Fast path, no lane saturated (always so with many lanes): WFQ's clock at slots / weight.
+    while (this.gpsSat.size === 0) {
+      const top = this.gps.peek();
+      if (top === undefined || this.gpsWeight <= 0) {
+        this.clockAt = now;
+        return this.virtualTime;
       }
-      this.virtualTime += this.rate() * (now - at);
-      this.clockAt = now;
+      const leaves = at + ((top.heapKey - this.virtualTime) * this.gpsWeight) / this.slots;
+      if (leaves > now) {
+        this.virtualTime += ((now - at) * this.slots) / this.gpsWeight;
+        this.clockAt = now;
+        return this.virtualTime;
+      }
+      if (leaves > at) at = leaves;
+      if (top.heapKey > this.virtualTime) this.virtualTime = top.heapKey;
+      this.leaveGps(top, at);
     }
+    for (;;) {
+      const rate = this.rate();
+      const top = this.gps.peek();
+      const topSat = this.gpsSat.peek();
+      let leavesU = Infinity;
+      if (top !== undefined) {
+        if (top.heapKey <= this.virtualTime) leavesU = at;
+        else if (rate > 0) leavesU = at + (top.heapKey - this.virtualTime) / rate;
+      }
+      const leavesSat = topSat === undefined ? Infinity : topSat.heapKey;
+      const leaves = leavesU <= leavesSat ? leavesU : leavesSat;
+      if (leaves > now) break;
+      const when = leaves > at ? leaves : at;
+      this.virtualTime += rate * (when - at);
+      at = when;
+      if (leavesU <= leavesSat && top !== undefined) {
+        if (top.heapKey > this.virtualTime) this.virtualTime = top.heapKey;
+        this.leaveGps(top, at);
+      } else if (topSat !== undefined) {
+        this.leaveGps(topSat, at);
+      }
+    }
+    this.virtualTime += this.rate() * (now - at);
+    this.clockAt = now;
     return this.virtualTime;
   }
 
