@@ -19,6 +19,8 @@ export type { SchedulerAdminClient, SchedulerAdminHandlers } from './generated/f
 export type { TenantQuota as TenantQuotaMessage, TenantQuota__Output as TenantQuotaMessage__Output } from './generated/fairway/scheduler/v1/TenantQuota';
 export type { SetTenantQuotaRequest, SetTenantQuotaRequest__Output } from './generated/fairway/scheduler/v1/SetTenantQuotaRequest';
 export type { TenantStats as TenantStatsMessage } from './generated/fairway/scheduler/v1/TenantStats';
+export type { ListTenantStatsResponse__Output } from './generated/fairway/scheduler/v1/ListTenantStatsResponse';
+export type { Explanation__Output } from './generated/fairway/scheduler/v1/Explanation';
 export type { Tenant as TenantMessage, Tenant__Output as TenantMessage__Output } from './generated/fairway/tenancy/v1/Tenant';
 export {
   transportSecurityFromEnv,

@@ -179,12 +179,23 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ weight: 3, updatedBy: 'carol' });
     expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, weight: 3, clear: ['rate'], actor: 'carol' });
-    expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { weight: -1 } })).status).toBe(400);
+    // Every field tenantctl offers to clear, weight included, the API accepts (back to its default).
+    expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { clear: ['weight', 'maxInFlight'] } })).status).toBe(200);
+    expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, clear: ['weight', 'maxInFlight'], actor: 'carol' });
+    const bad = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { weight: -1, maxInFlight: 1.5 } });
+    expect(bad).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path: 'weight' }), expect.objectContaining({ path: 'maxInFlight' })] } });
     expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: {} })).status).toBe(400);
+    const callsBefore = quotaCalls.length;
+    expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { colour: 'red' } })).status).toBe(400);
+    expect(quotaCalls).toHaveLength(callsBefore);
     expect((await call(admin, 'GET', '/admin/v1/stats', { auth: operator })).body).toMatchObject({ replica: 'test', tenants: [{ tenantId: 'x', queued: 3 }] });
     expect((await call(admin, 'GET', `/admin/v1/tenants/${id}/explain`, { auth: operator })).body).toEqual({ tenantId: id, state: 'no-tokens', reason: 'out of rate tokens', details: { tokens: 0 } });
     const audit = await call(admin, 'GET', `/admin/v1/audit?tenant=${id}&action=quota.set`, { auth: operator });
-    expect(audit.body['entries']).toEqual([expect.objectContaining({ actor: 'carol', before: expect.objectContaining({ weight: 2 }), after: expect.objectContaining({ weight: 3 }) })]);
+    // Two changes went through (the refused ones record nothing).
+    expect(audit.body['entries']).toEqual([
+      expect.objectContaining({ actor: 'carol', before: expect.objectContaining({ weight: 2 }), after: expect.objectContaining({ weight: 3 }) }),
+      expect.objectContaining({ actor: 'carol' }),
+    ]);
 
     const down = await listen(createAdminApp({ ...deps, scheduler: schedulerDown }));
     const res = await call(down, 'GET', '/admin/v1/stats', { auth: operator });

@@ -1,65 +1,61 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { UpstreamUnavailableError } from '@fairway/errors';
-import { fromGrpcError, LOADER_OPTIONS } from '@fairway/grpc';
+import {
+  fromGrpcError,
+  loadSchedulerAdminProto,
+  type Explanation__Output,
+  type ListTenantStatsResponse__Output,
+  type SchedulerAdminClient,
+} from '@fairway/grpc';
+import { patchToMessage, quotaFromMessage, type QuotaPatch, type TenantQuota } from '@fairway/quota';
 
-/** A quota as SchedulerAdmin returns it (optional fields absent when unset). */
-export interface SchedulerQuota {
-  tenantId: string;
-  weight: number;
-  rate?: number;
-  burst?: number;
-  maxInFlight?: number;
-  updatedAt: string;
-  updatedBy: string;
-}
+const UPSTREAM = 'scheduler';
 
-type Unary = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response?: unknown) => void) => void;
-
-function call<T>(upstream: string, client: grpc.Client, method: string, request: object, deadlineMs: number): Promise<T> {
-  const fn = (client as unknown as Record<string, Unary>)[method];
-  if (typeof fn !== 'function') return Promise.reject(new UpstreamUnavailableError(upstream, `${upstream} has no ${method} call`, 30));
-  return new Promise<T>((resolve, reject) => {
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, response) => {
-      if (err) reject(fromGrpcError(upstream, err));
-      else resolve(response as T);
-    });
-  });
-}
-
-let schedulerAdminConstructor: typeof grpc.Client | undefined;
-
-/** The scheduler's SchedulerAdmin, loaded from protos/ with the same loader options as @fairway/grpc. */
+/**
+ * The scheduler's SchedulerAdmin, through the client and messages generated from
+ * protos/fairway/scheduler/v1; quotas cross it as @fairway/quota's {@link TenantQuota} and
+ * {@link QuotaPatch}, converted in that lib and nowhere else.
+ */
 export class SchedulerAdminGateway {
-  private readonly client: grpc.Client;
+  private readonly client: SchedulerAdminClient;
 
   constructor(
     address: string,
     private readonly deadlineMs = 5_000,
-    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
-    if (!schedulerAdminConstructor) {
-      const definition = protoLoader.loadSync('fairway/scheduler/v1/scheduler_admin.proto', LOADER_OPTIONS);
-      const loaded = grpc.loadPackageDefinition(definition) as unknown as { fairway: { scheduler: { v1: { SchedulerAdmin: typeof grpc.Client } } } };
-      schedulerAdminConstructor = loaded.fairway.scheduler.v1.SchedulerAdmin;
-    }
-    this.client = new schedulerAdminConstructor(address, this.credentials);
+    const SchedulerAdmin = loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin;
+    this.client = new SchedulerAdmin(address, credentials);
   }
 
-  getQuota(tenantId: string): Promise<SchedulerQuota> {
-    return call('scheduler', this.client, 'getTenantQuota', { tenantId }, this.deadlineMs);
+  private call<Res>(start: (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => void): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      start(new grpc.Metadata(), { deadline: Date.now() + this.deadlineMs }, (err, response) => {
+        if (err) reject(fromGrpcError(UPSTREAM, err));
+        else if (response === undefined) reject(new UpstreamUnavailableError(UPSTREAM, 'the scheduler sent no answer', 5));
+        else resolve(response);
+      });
+    });
   }
 
-  setQuota(request: { tenantId: string; weight?: number; rate?: number; burst?: number; maxInFlight?: number; clear: string[]; actor: string }): Promise<SchedulerQuota> {
-    return call('scheduler', this.client, 'setTenantQuota', request, this.deadlineMs);
+  /** The tenant's quota (its defaults when nobody set one). */
+  async getQuota(tenantId: string): Promise<TenantQuota> {
+    return quotaFromMessage(await this.call((m, o, cb) => this.client.getTenantQuota({ tenantId }, m, o, cb)));
   }
 
-  stats(): Promise<unknown> {
-    return call('scheduler', this.client, 'listTenantStats', {}, this.deadlineMs);
+  /** Applies a validated change as `actor`; the scheduler records it in the quota history. */
+  async setQuota(tenantId: string, patch: QuotaPatch, actor: string): Promise<TenantQuota> {
+    return quotaFromMessage(await this.call((m, o, cb) => this.client.setTenantQuota(patchToMessage(tenantId, patch, actor), m, o, cb)));
   }
 
-  explain(tenantId: string): Promise<{ tenantId: string; state: string; reason: string; detailsJson: string }> {
-    return call('scheduler', this.client, 'explainTenant', { tenantId }, this.deadlineMs);
+  /** The answering replica's per-tenant statistics and capacity. */
+  stats(): Promise<ListTenantStatsResponse__Output> {
+    return this.call((m, o, cb) => this.client.listTenantStats({}, m, o, cb));
+  }
+
+  /** Why the tenant's next job waits. */
+  explain(tenantId: string): Promise<Explanation__Output> {
+    return this.call((m, o, cb) => this.client.explainTenant({ tenantId }, m, o, cb));
   }
 
   close(): void {
@@ -69,7 +65,5 @@ export class SchedulerAdminGateway {
 
 /** The SchedulerAdmin service definition (for in-test servers). */
 export function schedulerAdminService(): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync('fairway/scheduler/v1/scheduler_admin.proto', LOADER_OPTIONS);
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as { fairway: { scheduler: { v1: { SchedulerAdmin: { service: grpc.ServiceDefinition } } } } };
-  return loaded.fairway.scheduler.v1.SchedulerAdmin.service;
+  return loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service;
 }

@@ -1,0 +1,39 @@
+import { Router } from 'express';
+import { AuditAction } from '@fairway/audit';
+import { parseQuotaPatch } from '@fairway/quota';
+import type { AdminDeps } from './deps';
+import { audit, tenantParam } from './request';
+
+/**
+ * The scheduler's side, through SchedulerAdmin: a tenant's quota (the body is @fairway/quota's
+ * patch, the answer its TenantQuota), the fleet's stats and why a tenant waits.
+ */
+export function schedulerRoutes(deps: Pick<AdminDeps, 'scheduler' | 'ownerPool'>): Router {
+  const routes = Router();
+  routes.get('/tenants/:id/quota', async (req, res) => {
+    res.json(await deps.scheduler.getQuota(tenantParam(req)));
+  });
+  routes.put('/tenants/:id/quota', async (req, res) => {
+    const id = tenantParam(req);
+    const patch = parseQuotaPatch(req.body);
+    const before = await deps.scheduler.getQuota(id);
+    const after = await deps.scheduler.setQuota(id, patch, req.operator ?? 'operator');
+    await audit(deps.ownerPool, req, { chain: id, action: AuditAction.quotaSet, target: id, before, after });
+    res.json(after);
+  });
+
+  routes.get('/stats', async (_req, res) => {
+    res.json(await deps.scheduler.stats());
+  });
+  routes.get('/tenants/:id/explain', async (req, res) => {
+    const explanation = await deps.scheduler.explain(tenantParam(req));
+    let details: unknown = null;
+    try {
+      details = explanation.detailsJson ? JSON.parse(explanation.detailsJson) : null;
+    } catch {
+      details = explanation.detailsJson;
+    }
+    res.json({ tenantId: explanation.tenantId, state: explanation.state, reason: explanation.reason, details });
+  });
+  return routes;
+}
