@@ -23,14 +23,6 @@ export {
   type RewrapProgress,
 } from './tenant-keys';
 export {
-  reencryptTable,
-  reencryptValue,
-  reencryptSealedLines,
-  keyVersionPrefix,
-  type ReencryptTableOptions,
-  type ReencryptProgress,
-} from './reencrypt';
-export {
   startReencryption,
   runReencryption,
   readReencryption,
@@ -41,5 +33,8 @@ export {
   type ReencryptionOptions,
   type StartReencryptionOptions,
   type RunReencryptionOptions,
+  reencryptValue,
+  reencryptSealedLines,
+  keyVersionPrefix,
 } from './reencryption';
 export { DecryptionFailedError, TenantKeysDestroyedError, ReencryptionInProgressError } from './errors';

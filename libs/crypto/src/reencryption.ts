@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { appendAudit, AuditAction } from '@fairway/audit';
 import { ValidationError } from '@fairway/errors';
+import { CIPHERTEXT_PREFIX } from './ciphertext';
 import type { DataKeyCache } from './data-key';
 import { ReencryptionInProgressError, TenantKeysDestroyedError } from './errors';
 import type { KeyProvider } from './key-provider';
@@ -352,4 +353,37 @@ export async function runReencryption(
     await finish('failed', (err as Error).message).catch(() => undefined);
   }
   return current();
+}
+
+// The value-level moves a ReencryptionTarget's batch makes (libs/records' targets use them).
+
+/** The text every value sealed under `keyVersion` starts with (for SQL `LIKE` filters). */
+export function keyVersionPrefix(keyVersion: number): string {
+  return `${CIPHERTEXT_PREFIX}:${keyVersion}:`;
+}
+
+/**
+ * One stored value moved to the cipher's current key: the new ciphertext, or undefined when it is
+ * already under the current key, or is not a ciphertext at all (plaintext written before
+ * encryption was turned on is left as it is). Throws DecryptionFailedError for a value that does
+ * not open.
+ */
+export function reencryptValue(cipher: TenantCipher, value: string): string | undefined {
+  return cipher.needsReencryption(value) ? cipher.encrypt(cipher.decrypt(value)) : undefined;
+}
+
+/**
+ * A body made of sealed chunks, one ciphertext per line (a stored export or report result), moved
+ * to the cipher's current key line by line: each chunk keeps its boundaries, so the reader opens it
+ * exactly as before. `reencrypted` counts the lines rewritten; 0 means `body` is returned unchanged.
+ */
+export function reencryptSealedLines(cipher: TenantCipher, body: string): { body: string; reencrypted: number } {
+  let reencrypted = 0;
+  const lines = body.split('\n').map((line) => {
+    const moved = line.length > 0 ? reencryptValue(cipher, line) : undefined;
+    if (moved === undefined) return line;
+    reencrypted += 1;
+    return moved;
+  });
+  return reencrypted === 0 ? { body, reencrypted } : { body: lines.join('\n'), reencrypted };
 }
