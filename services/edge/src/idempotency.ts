@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { IdempotencyKeyReusedError, UpstreamUnavailableError } from '@fairway/errors';
 import { withTenantId } from '@fairway/db';
+import { storedRequestHash } from '@fairway/job-store';
 import type { TenantId } from '@fairway/tenant-context';
 
 /** Remembers Idempotency-Key -> request hash, so a key reused with a different body is refused. */
@@ -38,10 +39,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   private async storedHash(tenantId: TenantId, jobId: string, redisError?: unknown): Promise<string | null> {
     try {
-      return await withTenantId(this.pool, tenantId, async (tx) => {
-        const { rows } = await tx.query<{ request_hash: string | null }>('SELECT request_hash FROM jobs WHERE id = $1', [jobId]);
-        return rows[0]?.request_hash ?? null;
-      });
+      return await withTenantId(this.pool, tenantId, (tx) => storedRequestHash(tx, jobId));
     } catch (err) {
       throw new UpstreamUnavailableError(
         redisError ? 'redis' : 'postgresql',

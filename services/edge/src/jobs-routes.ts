@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { JobNotCancellableError, NotFoundError, ValidationError } from '@fairway/errors';
 import { unstorableJson, withTenantId } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
+import { cancelQueuedJob, findTenantJob, listTenantJobs, type JobPageCursor } from '@fairway/job-store';
 import { commandMessage, type Publisher } from '@fairway/kafka';
 import { withTenantBaggage } from '@fairway/tenant-context';
 import { injectTraceHeaders } from '@fairway/telemetry';
@@ -35,50 +36,13 @@ function parseOr404<T>(schema: z.ZodType<T>, value: unknown, shown: string): T {
   return parsed.data;
 }
 
-interface JobRow {
-  id: string;
-  tenant_id: string;
-  type: string;
-  job_class: string;
-  state: string;
-  priority: number;
-  attempts: number;
-  last_error: string | null;
-  result: unknown;
-  accepted_at: Date;
-  queued_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const JOB_COLUMNS = `id, tenant_id, type, job_class, state, priority, attempts, last_error, result,
-  accepted_at, queued_at, started_at, finished_at`;
-
-function toJob(row: JobRow) {
-  return {
-    id: row.id,
-    tenantId: row.tenant_id,
-    type: row.type,
-    jobClass: row.job_class,
-    state: row.state,
-    priority: row.priority,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    result: row.result,
-    acceptedAt: row.accepted_at,
-    queuedAt: row.queued_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  };
-}
-
 /**
  * A page cursor: the (accepted_at, id) of the last job of the previous page, opaque to clients.
  * accepted_at travels as PostgreSQL's microsecond text: a JS Date would cut it to milliseconds and
  * the next page would skip or repeat jobs accepted within the same millisecond.
  */
-function encodeCursor(row: JobRow & { cursor_at: string }): string {
-  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
+function encodeCursor(cursor: JobPageCursor): string {
+  return Buffer.from(JSON.stringify([cursor.acceptedAt, cursor.id])).toString('base64url');
 }
 
 /** A cursor's accepted_at exactly as encodeCursor writes it (PostgreSQL's microseconds, UTC). */
@@ -90,14 +54,14 @@ const CURSOR_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
  * would refuse (year 0000, 30 February) or an id that is not a UUID would otherwise reach the
  * query as a 500 instead of a 400.
  */
-function decodeCursor(cursor: string): [string, string] {
+function decodeCursor(cursor: string): JobPageCursor {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
       const [at, id] = value as [string, string];
       const year = CURSOR_AT.exec(at)?.[1];
       // Date normalises 30 February to 1 March: a date that survives the round trip is a real one.
-      if (year !== undefined && year !== '0000' && CURSOR_ID.test(id) && new Date(at).toISOString().slice(0, 19) === at.slice(0, 19)) return [at, id];
+      if (year !== undefined && year !== '0000' && CURSOR_ID.test(id) && new Date(at).toISOString().slice(0, 19) === at.slice(0, 19)) return { acceptedAt: at, id };
     }
   } catch {
     // fall through: any undecodable cursor is the same validation error
@@ -177,54 +141,29 @@ export function jobsRouter(deps: JobsDeps): Router {
     if (!query.success) throw new ValidationError('the query is not valid', zodIssues(query.error));
     const { state, type, limit, cursor } = query.data;
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const rows = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
-      // The tenant filter is RLS's; (accepted_at, id) DESC walks jobs_tenant_recent.
-      const { rows: found } = await tx.query<JobRow & { cursor_at: string }>(
-        `SELECT ${JOB_COLUMNS}, to_char(accepted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at FROM jobs
-         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR type = $2)
-           AND ($3::timestamptz IS NULL OR (accepted_at, id) < ($3::timestamptz, $4::uuid))
-         ORDER BY accepted_at DESC, id DESC LIMIT $5`,
-        [state ?? null, type ?? null, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-      );
-      return found;
-    });
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    res.json({ items: page.map(toJob), nextCursor: rows.length > limit && last ? encodeCursor(last) : null });
+    const page = await withTenantId(deps.pool, tenant.tenantId, (tx) => listTenantJobs(tx, { state, type, after, limit }));
+    res.json({ items: page.jobs, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 
   router.get('/:id', async (req: Request, res: Response) => {
     const tenant = requestTenant(req);
     const { id } = parseOr404(jobIdParam, req.params, String(req.params['id']));
-    const row = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
-      const { rows } = await tx.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1`, [id]);
-      return rows[0];
-    });
+    const job = await withTenantId(deps.pool, tenant.tenantId, (tx) => findTenantJob(tx, id));
     // Another tenant's job is invisible under RLS, so it is "not found", exactly like a missing one.
-    if (!row) throw new NotFoundError('job', id);
-    res.json(toJob(row));
+    if (!job) throw new NotFoundError('job', id);
+    res.json(job);
   });
 
   router.delete('/:id', async (req: Request, res: Response) => {
     const tenant = requestTenant(req);
     const { id } = parseOr404(jobIdParam, req.params, String(req.params['id']));
-    const outcome = await withTenantId(deps.pool, tenant.tenantId, async (tx) => {
-      // Only a queued job is cancelled; the scheduler re-checks the state when it claims a job, so a
-      // job cancelled here never runs.
-      const { rows } = await tx.query<JobRow>(
-        `UPDATE jobs SET state = 'cancelled', finished_at = now() WHERE id = $1 AND state = 'queued' RETURNING ${JOB_COLUMNS}`,
-        [id],
-      );
-      if (rows[0]) return { cancelled: rows[0] };
-      const current = await tx.query<{ state: string }>('SELECT state FROM jobs WHERE id = $1', [id]);
-      return { state: current.rows[0]?.state };
-    });
-    if ('cancelled' in outcome && outcome.cancelled) {
-      res.json(toJob(outcome.cancelled));
+    const outcome = await withTenantId(deps.pool, tenant.tenantId, (tx) => cancelQueuedJob(tx, id));
+    if ('cancelled' in outcome) {
+      res.json(outcome.cancelled);
       return;
     }
-    if (!('state' in outcome) || outcome.state === undefined) throw new NotFoundError('job', id);
-    throw new JobNotCancellableError(id, outcome.state);
+    if ('notFound' in outcome) throw new NotFoundError('job', id);
+    throw new JobNotCancellableError(id, outcome.notCancellable);
   });
 
   router.get('/:id/result', async (req: Request, res: Response) => {

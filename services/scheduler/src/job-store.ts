@@ -1,17 +1,16 @@
 import type { Pool } from 'pg';
-import { FleetStats, type TenantFleetStats } from './fleet-stats';
-import { JobLifecycle } from './job-lifecycle';
+import { FleetStats, JobLifecycle, type TenantFleetStats } from '@fairway/job-store';
 import { QuotaStore, type QuotaRow } from './quota-store';
 
-export type { ClaimedJob, JobFailure, JobSuccess, NewJob, QueuedJob } from './job-lifecycle';
+export type { ClaimedJob, JobFailure, JobSuccess, NewJob, QueuedJob, TenantFleetStats } from '@fairway/job-store';
 export type { QuotaRow } from './quota-store';
-export type { TenantFleetStats } from './fleet-stats';
 
 /**
  * The scheduler's PostgreSQL: the job lifecycle (inherited, so the dispatcher's hot path calls the
  * batched statements directly), plus the tenant quotas and fleet statistics it delegates to their own
- * stores. The three concerns live in job-lifecycle.ts, quota-store.ts and fleet-stats.ts (#17); this
- * class only keeps the scheduler's wiring (main, ingest, dispatcher, admin) on one object.
+ * stores. The three concerns live in @fairway/job-store (JobLifecycle, FleetStats: the jobs table's
+ * owner) and quota-store.ts (tenant_quotas, the scheduler's own table) (#17); this class only keeps
+ * the scheduler's wiring (main, ingest, dispatcher, admin) on one object.
  */
 export class JobStore extends JobLifecycle {
   /** Live quotas and their history. */

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { JobFailedError, StaleAttemptError } from '@fairway/errors';
 import { withTenantId, type TenantTx } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
+import { lockCurrentAttempt } from '@fairway/job-store';
 import type { CallTenant } from '@fairway/grpc';
 import {
   discardAbandonedChunks,
@@ -240,9 +241,7 @@ async function runSynthetic(
  * tests) has no newer attempt.
  */
 async function fenceAttempt(tx: TenantTx, jobId: string, attempt: number): Promise<void> {
-  // FOR NO KEY UPDATE: conflicts with the scheduler's claim (an UPDATE of attempts), not with reads.
-  const { rows } = await tx.query<{ attempts: number }>('SELECT attempts FROM jobs WHERE id = $1 FOR NO KEY UPDATE', [jobId]);
-  const current = rows[0]?.attempts;
+  const current = await lockCurrentAttempt(tx, jobId);
   if (current !== undefined && current > attempt) throw new StaleAttemptError(jobId, attempt, current);
 }
 

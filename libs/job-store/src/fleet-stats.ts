@@ -27,7 +27,8 @@ export class FleetStats {
       running: string;
       wait_p50_ms: number | null;
       wait_p99_ms: number | null;
-      service_ms: number | null;
+      /** numeric (sum of extract(epoch ...)), which pg hands over as text. */
+      service_ms: string | null;
       dispatched: string;
     }>(
       `WITH recent AS (
@@ -64,7 +65,7 @@ export class FleetStats {
       running: Number(row.running),
       waitP50Ms: row.wait_p50_ms ?? 0,
       waitP99Ms: row.wait_p99_ms ?? 0,
-      serviceMs: row.service_ms ?? 0,
+      serviceMs: row.service_ms === null ? 0 : Number(row.service_ms),
       dispatched: Number(row.dispatched),
     }));
   }

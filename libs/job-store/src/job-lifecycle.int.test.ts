@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { setTenantStatus } from '@fairway/db';
 import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
 import type { TenantId } from '@fairway/tenant-context';
-import { JobStore, type ClaimedJob, type NewJob } from './job-store';
+import { JobLifecycle, type ClaimedJob, type NewJob } from './job-lifecycle';
 
 interface JobRow {
   state: string;
@@ -20,20 +21,21 @@ interface JobRow {
 
 const LEASE_MS = 45_000;
 
-describe('JobStore claims and completions in one statement each (real PostgreSQL)', () => {
+describe('JobLifecycle: accept, load, claim, complete and requeue, one statement per batch (real PostgreSQL)', () => {
   let pools: ReturnType<typeof testPools>;
-  let store: JobStore;
+  let store: JobLifecycle;
   let tenant: TenantId;
+  const extraTenants: TenantId[] = [];
   const replica = `store-test-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
     pools = testPools();
-    store = new JobStore(pools.scheduler, replica);
+    store = new JobLifecycle(pools.scheduler, replica);
     tenant = await createTestTenant(pools.owner, 'jobstore');
   });
 
   afterAll(async () => {
-    await dropTestTenants(pools.owner, [tenant]);
+    await dropTestTenants(pools.owner, [tenant, ...extraTenants]);
     await pools.end();
   });
 
@@ -197,6 +199,94 @@ describe('JobStore claims and completions in one statement each (real PostgreSQL
       expect(await store.failMany([{ jobId: id, attempt: 1, error: 'late', retriable: true, retryDelayMs: 0 }])).toEqual([undefined]);
       expect(await store.failMany([{ jobId: id, attempt: 2, error: 'e2', retriable: true, retryDelayMs: 0 }])).toEqual(['dead']);
       expect(await row(id)).toMatchObject({ state: 'dead', attempts: 2, last_error: 'e2' });
+    });
+  });
+
+  describe('insertJobs', () => {
+    function newJob(overrides: Partial<NewJob> = {}): NewJob {
+      return { id: randomUUID(), tenantId: tenant, type: 'synthetic', jobClass: 'standard', params: { ms: 1 }, priority: 0, traceHeaders: {}, acceptedAt: new Date().toISOString(), partition: 0, ...overrides };
+    }
+
+    it('accepts a batch once: a redelivered id or a repeated idempotency key is skipped, and only the jobs inserted are returned', async () => {
+      const plain = newJob();
+      const keyed = newJob({ idempotencyKey: `k-${randomUUID()}`, requestHash: 'h1' });
+      const first = await store.insertJobs([plain, keyed]);
+      expect(first.map((j) => j.id)).toEqual([plain.id, keyed.id]);
+
+      const fresh = newJob({ id: randomUUID().toUpperCase(), params: { ms: 2, nested: { a: [1] } }, priority: 4, partition: 3 });
+      const sameKeyOtherId = newJob({ idempotencyKey: keyed.idempotencyKey, requestHash: 'h2' });
+      const second = await store.insertJobs([{ ...plain, params: { changed: true } }, sameKeyOtherId, fresh]);
+      // The id comes back in PostgreSQL's (lower-case) text form, as loadQueued gives it.
+      expect(second).toEqual([
+        { id: fresh.id.toLowerCase(), tenantId: tenant, type: 'synthetic', jobClass: 'standard', params: { ms: 2, nested: { a: [1] } }, priority: 4, partition: 3, acceptedAt: new Date(fresh.acceptedAt) },
+      ]);
+      const { rows } = await pools.scheduler.query<{ params: unknown; request_hash: string | null }>('SELECT params, request_hash FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY request_hash NULLS FIRST', [[plain.id, keyed.id]]);
+      expect(rows.map((r) => [r.params, r.request_hash])).toEqual([[{ ms: 1 }, null], [{ ms: 1 }, 'h1']]);
+      expect((await pools.scheduler.query('SELECT 1 FROM jobs WHERE id = $1', [sameKeyOtherId.id])).rowCount).toBe(0);
+    });
+
+    it('answers an empty batch with an empty list', async () => {
+      expect(await store.insertJobs([])).toEqual([]);
+    });
+  });
+
+  describe('loadQueued', () => {
+    it("loads the head of each active tenant's queue in the asked partitions: priority, then arrival, at most perTenant, without the excluded ids", async () => {
+      // A partition no other test uses keeps this test's tenants alone in it.
+      const partition = 100_000 + Math.floor(Math.random() * 1_000_000);
+      const second = await createTestTenant(pools.owner, 'jobstore2');
+      const paused = await createTestTenant(pools.owner, 'jobstore3');
+      extraTenants.push(second, paused);
+      const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+      const job = (tenantId: TenantId, priority: number, s: number, p = partition): NewJob => ({
+        id: randomUUID(), tenantId, type: 'synthetic', jobClass: 'standard', params: {}, priority, traceHeaders: {}, acceptedAt: at(s), partition: p,
+      });
+      const oldest = job(tenant, 0, 0);
+      const urgent = job(tenant, 5, 2);
+      const next = job(tenant, 0, 1);
+      const last = job(tenant, 0, 3);
+      const elsewhere = job(tenant, 9, 0, partition + 1);
+      const other = job(second, 0, 0);
+      const ofPaused = job(paused, 0, 0);
+      await store.insertJobs([oldest, urgent, next, last, elsewhere, other, ofPaused]);
+      await setTenantStatus(pools.owner, paused, 'suspended');
+
+      const ids = (jobs: Array<{ id: string }>) => jobs.map((j) => j.id);
+      const loaded = await store.loadQueued([partition], 2);
+      expect(ids(loaded.filter((j) => j.tenantId === tenant))).toEqual([urgent.id, oldest.id]);
+      expect(ids(loaded.filter((j) => j.tenantId === second))).toEqual([other.id]);
+      expect(loaded.some((j) => j.tenantId === paused)).toBe(false);
+      expect(loaded[0]).toMatchObject({ partition, params: {}, acceptedAt: expect.any(Date) });
+
+      expect(ids(await store.loadQueued([partition], 2, tenant, [urgent.id]))).toEqual([oldest.id, next.id]);
+      expect(ids(await store.loadQueued([partition, partition + 1], 1, tenant))).toEqual([elsewhere.id]);
+      expect(await store.loadQueued([], 2)).toEqual([]);
+    });
+  });
+
+  describe('requeueExpiredLeases', () => {
+    it('puts a job whose lease expired back in the queue, marks one that used every attempt dead, and leaves live leases and other partitions alone', async () => {
+      const partition = 100_000 + Math.floor(Math.random() * 1_000_000);
+      const job = (p: number): NewJob => ({
+        id: randomUUID(), tenantId: tenant, type: 'synthetic', jobClass: 'standard', params: {}, priority: 0, traceHeaders: {}, acceptedAt: new Date().toISOString(), partition: p,
+      });
+      const [expired, exhausted, live, otherPartition] = [job(partition), job(partition), job(partition), job(partition + 1)];
+      await store.insertJobs([expired, exhausted, live, otherPartition]);
+      await pools.scheduler.query('UPDATE jobs SET max_attempts = 1 WHERE id = $1', [exhausted.id]);
+      // A lease in the past: expired as soon as it is taken, no waiting.
+      await store.claimMany([expired.id, exhausted.id, otherPartition.id], -1_000);
+      await store.claimMany([live.id], LEASE_MS);
+
+      const requeued = await store.requeueExpiredLeases([partition]);
+      expect(requeued.map((j) => j.id)).toEqual([expired.id]);
+      expect(await row(expired.id)).toMatchObject({ state: 'queued', attempts: 1, lease_expires_at: null, finished_at: null, last_error: 'lease expired: the attempt did not report back in time' });
+      const dead = await row(exhausted.id);
+      expect(dead).toMatchObject({ state: 'dead', lease_expires_at: null });
+      expect(dead.finished_at).toBeInstanceOf(Date);
+      expect((await row(live.id)).state).toBe('running');
+      expect((await row(otherPartition.id)).state).toBe('running');
+      // The requeued job's next claim presents the next fencing token.
+      expect((await claimOne(expired.id)).attempt).toBe(2);
     });
   });
 });
