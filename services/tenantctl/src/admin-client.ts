@@ -8,7 +8,7 @@ export interface AdminClientOptions {
   timeoutMs?: number;
 }
 
-/** An RFC 9457 problem as the edge sends it. */
+/** An RFC 9457 problem as the admin API sends it. */
 interface Problem {
   title?: string;
   detail?: string;
@@ -24,7 +24,7 @@ function exitCodeForStatus(status: number): ExitCodeValue {
 }
 
 /**
- * A small client of the edge's admin API (/admin/v1). Every failure becomes a {@link CliError}
+ * A small client of the control plane's admin API (/admin/v1). Every failure becomes a {@link CliError}
  * with the exit code a script can act on and the API's own message.
  */
 export class AdminClient {

@@ -40,7 +40,7 @@ function adminServer(options: { migrations?: boolean } = {}) {
       if (route === 'POST /tenants') {
         const id = String(body?.['id']);
         if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) return problem(res, 400, 'VALIDATION_FAILED', `'${id}' is not a tenant id`);
-        const tenant = { id, displayName: String(body?.['displayName'] ?? id), status: 'active', plan: String(body?.['plan'] ?? 'standard'), isolationModel: 'pool', createdAt: '2025-01-01T00:00:00.000Z' };
+        const tenant = { id, displayName: String(body?.['displayName'] ?? id), status: 'active', plan: String(body?.['plan'] ?? 'standard'), isolationModel: String(body?.['isolationModel'] ?? 'pooled'), createdAt: '2025-01-01T00:00:00.000Z' };
         tenants.set(id, tenant);
         return json(res, 201, tenant);
       }
@@ -134,12 +134,12 @@ describe('tenantctl against the admin API', () => {
   }
 
   it('creates, lists, suspends, resumes and deletes tenants, as tables and as JSON', async () => {
-    expect((await ctl(['tenants', 'create', 'acme', '--display-name', 'Acme Corp', '--plan', 'gold'])).out).toBe('created tenant acme (active)');
-    expect(api.requests.at(-1)).toMatchObject({ method: 'POST', url: '/admin/v1/tenants', body: { id: 'acme', displayName: 'Acme Corp', plan: 'gold' } });
+    expect((await ctl(['tenants', 'create', 'acme', '--display-name', 'Acme Corp', '--plan', 'gold', '--isolation-model', 'schema'])).out).toBe('created tenant acme (active)');
+    expect(api.requests.at(-1)).toMatchObject({ method: 'POST', url: '/admin/v1/tenants', body: { id: 'acme', displayName: 'Acme Corp', plan: 'gold', isolationModel: 'schema' } });
     const listed = await ctl(['tenants', 'list']);
     expect(listed.code).toBe(ExitCode.ok);
     expect(listed.out.split('\n')[0]).toMatch(/^TENANT\s+STATUS\s+PLAN\s+ISOLATION\s+NAME\s+CREATED$/);
-    expect(listed.out).toMatch(/acme\s+active\s+gold\s+pool\s+Acme Corp/);
+    expect(listed.out).toMatch(/acme\s+active\s+gold\s+schema\s+Acme Corp/);
     const json = await ctl(['--json', 'tenants', 'list']);
     expect(JSON.parse(json.out)).toEqual([expect.objectContaining({ id: 'acme', status: 'active' })]);
     expect((await ctl(['tenants', 'suspend', 'acme'])).out).toBe('tenant acme is now suspended');
@@ -204,13 +204,21 @@ describe('tenantctl against the admin API', () => {
     expect(api.requests.at(-1)?.body).toEqual({ clear: ['rate', 'burst'] });
     const got = await ctl(['--json', 'quotas', 'get', 'acme']);
     expect(JSON.parse(got.out)).toMatchObject({ tenantId: 'acme', weight: 3, maxInFlight: 8, rate: null, burst: null });
+    // Every field can be cleared back to its default, weight included: the same list the API accepts.
+    const cleared = await ctl(['quotas', 'set', 'acme', '--clear', 'weight', 'max-in-flight']);
+    expect(cleared.code).toBe(ExitCode.ok);
+    expect(api.requests.at(-1)?.body).toEqual({ clear: ['weight', 'maxInFlight'] });
+    expect(cleared.out).toMatch(/max in flight\s+unset/);
   });
 
   it.each([
     ['no field', ['quotas', 'set', 'acme'], /at least one of/],
-    ['a zero weight', ['quotas', 'set', 'acme', '--weight', '0'], /expected a number > 0/],
-    ['a fractional max in flight', ['quotas', 'set', 'acme', '--max-in-flight', '1.5'], /expected an integer >= 1/],
-    ['an unknown field to clear', ['quotas', 'set', 'acme', '--clear', 'colour'], /--clear takes/],
+    ['a zero weight', ['quotas', 'set', 'acme', '--weight', '0'], /--weight.*greater than 0 \(got '0'\)/],
+    ['a weight that is not a number', ['quotas', 'set', 'acme', '--weight', 'heavy'], /--weight.*Expected number/],
+    ['a fractional max in flight', ['quotas', 'set', 'acme', '--max-in-flight', '1.5'], /--max-in-flight.*integer/],
+    ['an unknown field to clear', ['quotas', 'set', 'acme', '--clear', 'colour'], /--clear takes weight, rate, burst, maxInFlight/],
+    ['a field both set and cleared', ['quotas', 'set', 'acme', '--rate', '5', '--clear', 'rate'], /'rate' is both set and cleared/],
+    ['an isolation model the API does not accept', ['tenants', 'create', 'acme', '--isolation-model', 'silo'], /Allowed choices are pooled, schema, database/],
     ['an unknown command', ['tenants', 'frobnicate'], /unknown command/],
     ['an unknown option', ['tenants', 'list', '--colour'], /unknown option/],
   ])('rejects %s as a usage error (exit 2) without calling the API', async (_name, args, message) => {

@@ -1,7 +1,7 @@
 import type { AdminClient } from './admin-client';
 import { CliError, ExitCode } from './exit-codes';
 import { progressBar } from './render';
-import type { CliIo } from './cli';
+import type { CliIo } from './commands/context';
 
 /** A migration run as the admin API reports it (POST then GET /admin/v1/migrations/{id}). */
 export interface MigrationStatus {
