@@ -30,4 +30,4 @@ export {
   FOLDED_COUNTER_NAME,
   type TenantLabellerOptions,
 } from './tenant-labels';
-export { TenantQuotaExporter, TENANT_QUOTA_METRIC, QUOTA_LABELS, type ExportedTenantQuota } from './tenant-quota-metrics';
+export { TenantQuotaExporter, TENANT_QUOTA_METRIC, type ExportedTenantQuota } from './tenant-quota-metrics';

@@ -120,8 +120,8 @@ describe('metrics with bounded tenant labels', () => {
     const registry = new Registry();
     const quotas = new TenantQuotaExporter(registry, new TenantLabeller({ limit: 5, registry }));
     quotas.replaceAll([
-      ['acme', { weight: 3, rate: 50, burst: 100, maxInFlight: 8 }],
-      ['globex', { weight: 1, maxInFlight: 2 }],
+      ['acme', { weight: 3, rate: 50, burst: 100, max_in_flight: 8 }],
+      ['globex', { weight: 1, max_in_flight: 2 }],
     ]);
     const text = await registry.metrics();
     expect(text).toContain('fairway_tenant_quota{tenant="acme",quota="max_in_flight"} 8');

@@ -4,22 +4,11 @@ import { tenantLabeller, type TenantLabeller } from './tenant-labels';
 /** Name of the per-tenant quota gauge (like Grafana Mimir's overrides exporter). */
 export const TENANT_QUOTA_METRIC = 'fairway_tenant_quota';
 
-/** The quota dimensions, as they appear in the `quota` label. */
-export const QUOTA_LABELS = {
-  weight: 'weight',
-  rate: 'rate',
-  burst: 'burst',
-  maxInFlight: 'max_in_flight',
-} as const;
-
-/** One tenant's effective quota; a missing field is not exported (unlimited or inherited). */
-export interface ExportedTenantQuota {
-  weight?: number;
-  /** Jobs a second. */
-  rate?: number;
-  burst?: number;
-  maxInFlight?: number;
-}
+/**
+ * One tenant's effective quota, keyed by its `quota` label (@fairway/quota's quotaMetricValues
+ * makes it from the quota's fields); a missing value is not exported (unlimited or inherited).
+ */
+export type ExportedTenantQuota = Readonly<Record<string, number | undefined>>;
 
 /**
  * Exports the effective quota of every tenant as `fairway_tenant_quota{tenant, quota}` so that a
@@ -70,8 +59,7 @@ export class TenantQuotaExporter {
     const sums = new Map<string, number>();
     for (const [tenantId, quota] of this.quotas) {
       const tenant = this.labeller.label(tenantId);
-      for (const [field, label] of Object.entries(QUOTA_LABELS) as Array<[keyof ExportedTenantQuota, string]>) {
-        const value = quota[field];
+      for (const [label, value] of Object.entries(quota)) {
         if (value === undefined || !Number.isFinite(value)) continue;
         const key = `${tenant}\u0000${label}`;
         sums.set(key, (sums.get(key) ?? 0) + value);

@@ -1,5 +1,6 @@
 import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Explanation, TenantQuotaPatch } from '@fairway/fair-scheduler';
+import type { Explanation } from '@fairway/fair-scheduler';
+import { QUOTA_DEFAULTS, toCoreQuota } from '@fairway/quota';
 import { GroupCommit } from '@fairway/db';
 import { injectAssignment } from '@fairway/grpc';
 import { estimateOf, type JobState } from '@fairway/jobs';
@@ -107,20 +108,14 @@ export class FairDispatcher {
 
   /** Applies a quota from the catalog to the core; it holds from the next decision. */
   applyQuota(quota: QuotaRow): void {
-    const patch: TenantQuotaPatch = {
-      weight: quota.weight,
-      rate: quota.rate,
-      burst: quota.rate === null ? null : quota.burst,
-      maxInFlight: quota.maxInFlight,
-    };
-    this.core.setTenantQuota(quota.tenantId, patch, this.now());
+    this.core.setTenantQuota(quota.tenantId, toCoreQuota(quota), this.now());
     this.hooks.onQuota?.(quota);
     this.wake();
   }
 
   /** Back to the defaults for a tenant whose quota row was removed. */
   clearQuota(tenantId: string): void {
-    this.core.setTenantQuota(tenantId, { weight: 1, rate: null, burst: null, maxInFlight: null }, this.now());
+    this.core.setTenantQuota(tenantId, toCoreQuota(QUOTA_DEFAULTS), this.now());
     this.hooks.onQuota?.({ tenantId, removed: true });
     this.wake();
   }

@@ -3,6 +3,7 @@ import { createPool } from '@fairway/db';
 import { addHealthService, bindServiceServer, createServiceServer, FAIRWAY_TRUST_POLICIES, loadSchedulerAdminProto, shutdownServer } from '@fairway/grpc';
 import { createIdempotentProducer, createKafka, ensureTopics, GroupCommitPublisher, JobEventLog, topicNames } from '@fairway/kafka';
 import { createLogger, createMetricsRegistry, serveMetrics, setTenantGauge, stopTelemetry } from '@fairway/telemetry';
+import { quotaMetricValues } from '@fairway/quota';
 import { addSchedulerAdmin, schedulerAdminHandlers } from './admin';
 import { CatalogListener } from './catalog-listener';
 import { loadSchedulerConfig } from './config';
@@ -80,12 +81,7 @@ async function main(): Promise<void> {
           metrics.quotas.remove(quota.tenantId);
           return;
         }
-        metrics.quotas.set(quota.tenantId, {
-          weight: quota.weight,
-          ...(quota.rate === null ? {} : { rate: quota.rate }),
-          ...(quota.burst === null ? {} : { burst: quota.burst }),
-          ...(quota.maxInFlight === null ? {} : { maxInFlight: quota.maxInFlight }),
-        });
+        metrics.quotas.set(quota.tenantId, quotaMetricValues(quota));
       },
     },
   );

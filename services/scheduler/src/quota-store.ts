@@ -1,86 +1,73 @@
 import type { Pool } from 'pg';
+import { applyQuotaPatch, limitsOf, QUOTA_FIELDS, tenantQuotaSchema, type QuotaField, type QuotaLimits, type QuotaPatch, type TenantQuota } from '@fairway/quota';
 
-/** A tenant's quota row. Absent fields mean "no limit". */
-export interface QuotaRow {
-  tenantId: string;
-  weight: number;
-  rate: number | null;
-  burst: number | null;
-  maxInFlight: number | null;
-  updatedAt: Date;
-  updatedBy: string;
-}
+/** A tenant's quota as the store holds it: @fairway/quota's {@link TenantQuota} (`null` is "no limit"). */
+export type QuotaRow = TenantQuota;
 
-interface QuotaDbRow {
-  tenant_id: string;
-  weight: number;
-  rate: number | null;
-  burst: number | null;
-  max_in_flight: number | null;
-  updated_at: Date;
-  updated_by: string;
-}
+/**
+ * The column of each quota field in tenant_quotas. Typed by the field list, so a field added to
+ * @fairway/quota does not compile here until it has a column (and a migration that adds it).
+ */
+const COLUMNS: Readonly<Record<QuotaField, string>> = {
+  weight: 'weight',
+  rate: 'rate',
+  burst: 'burst',
+  maxInFlight: 'max_in_flight',
+};
+
+const SELECT = `tenant_id, ${QUOTA_FIELDS.map((f) => `${COLUMNS[f]} AS "${f}"`).join(', ')}, updated_at, updated_by`;
+
+type QuotaDbRow = { tenant_id: string; updated_at: Date; updated_by: string } & Record<QuotaField, unknown>;
 
 function toQuota(row: QuotaDbRow): QuotaRow {
-  return {
+  return tenantQuotaSchema.parse({
     tenantId: row.tenant_id,
-    weight: row.weight,
-    rate: row.rate,
-    burst: row.burst,
-    maxInFlight: row.max_in_flight,
-    updatedAt: row.updated_at,
+    ...Object.fromEntries(QUOTA_FIELDS.map((f) => [f, row[f]])),
+    updatedAt: row.updated_at.toISOString(),
     updatedBy: row.updated_by,
-  };
+  });
 }
+
+/** A field's value as a query parameter: objects (per-key limits) are stored as jsonb. */
+const param = (value: unknown) => (value !== null && typeof value === 'object' ? JSON.stringify(value) : value);
 
 /** Tenants' live quotas (tenant_quotas), every change recorded with who made it (tenant_quota_history). */
 export class QuotaStore {
   constructor(private readonly pool: Pool) {}
 
-  /** Every quota row. */
+  /** Every quota row, or the tenant's. */
   async loadQuotas(tenantId?: string): Promise<QuotaRow[]> {
-    const { rows } = await this.pool.query<QuotaDbRow>(
-      `SELECT tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by FROM tenant_quotas
-       WHERE $1::text IS NULL OR tenant_id = $1`,
-      [tenantId ?? null],
-    );
+    const { rows } = await this.pool.query<QuotaDbRow>(`SELECT ${SELECT} FROM tenant_quotas WHERE $1::text IS NULL OR tenant_id = $1`, [tenantId ?? null]);
     return rows.map(toQuota);
   }
 
   /**
-   * Changes a tenant's quota and records the change (who, when, before, after) in one
-   * transaction. The table's trigger announces it to every replica (NOTIFY fairway_quota).
+   * Applies a validated change to a tenant's quota (a tenant without a row starts from the defaults)
+   * and records it (who, when, before, after) in one transaction. The table's trigger announces it
+   * to every replica (NOTIFY fairway_quota).
    */
-  async setQuota(
-    tenantId: string,
-    patch: { weight?: number; rate?: number | null; burst?: number | null; maxInFlight?: number | null },
-    actor: string,
-  ): Promise<QuotaRow> {
+  async setQuota(tenantId: string, patch: QuotaPatch, actor: string): Promise<QuotaRow> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const before = await client.query<QuotaDbRow>(
-        'SELECT tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by FROM tenant_quotas WHERE tenant_id = $1 FOR UPDATE',
-        [tenantId],
-      );
-      const current = before.rows[0];
-      const next = {
-        weight: patch.weight ?? current?.weight ?? 1,
-        rate: patch.rate === undefined ? (current?.rate ?? null) : patch.rate,
-        burst: patch.burst === undefined ? (current?.burst ?? null) : patch.burst,
-        maxInFlight: patch.maxInFlight === undefined ? (current?.max_in_flight ?? null) : patch.maxInFlight,
-      };
+      const before = await client.query<QuotaDbRow>(`SELECT ${SELECT} FROM tenant_quotas WHERE tenant_id = $1 FOR UPDATE`, [tenantId]);
+      const current = before.rows[0] ? limitsOf(toQuota(before.rows[0])) : undefined;
+      const next: QuotaLimits = applyQuotaPatch(current, patch);
+      const columns = QUOTA_FIELDS.map((f) => COLUMNS[f]);
+      const values = QUOTA_FIELDS.map((f) => param(next[f]));
+      const placeholders = columns.map((_c, i) => `$${i + 2}`);
+      const actorParam = `$${columns.length + 2}`;
       const { rows } = await client.query<QuotaDbRow>(
-        `INSERT INTO tenant_quotas (tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5, now(), $6)
-         ON CONFLICT (tenant_id) DO UPDATE SET weight = $2, rate = $3, burst = $4, max_in_flight = $5, updated_at = now(), updated_by = $6
-         RETURNING tenant_id, weight, rate, burst, max_in_flight, updated_at, updated_by`,
-        [tenantId, next.weight, next.rate, next.burst, next.maxInFlight, actor],
+        `INSERT INTO tenant_quotas (tenant_id, ${columns.join(', ')}, updated_at, updated_by)
+         VALUES ($1, ${placeholders.join(', ')}, now(), ${actorParam})
+         ON CONFLICT (tenant_id) DO UPDATE SET ${columns.map((c, i) => `${c} = ${placeholders[i]}`).join(', ')}, updated_at = now(), updated_by = ${actorParam}
+         RETURNING ${SELECT}`,
+        [tenantId, ...values, actor],
       );
       await client.query('INSERT INTO tenant_quota_history (tenant_id, changed_by, before, after) VALUES ($1, $2, $3, $4)', [
         tenantId,
         actor,
-        current ? JSON.stringify({ weight: current.weight, rate: current.rate, burst: current.burst, maxInFlight: current.max_in_flight }) : null,
+        current ? JSON.stringify(current) : null,
         JSON.stringify(next),
       ]);
       await client.query('COMMIT');

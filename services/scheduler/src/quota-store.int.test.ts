@@ -1,0 +1,92 @@
+import * as grpc from '@grpc/grpc-js';
+import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
+import { bindServer, loadSchedulerAdminProto, type SchedulerAdminClient, type TenantQuotaMessage__Output } from '@fairway/grpc';
+import { parseQuotaPatch, QUOTA_DEFAULTS, type TenantQuota } from '@fairway/quota';
+import type { TenantId } from '@fairway/tenant-context';
+import { addSchedulerAdmin, schedulerAdminHandlers } from './admin';
+import type { FairDispatcher } from './fair-dispatcher';
+import { JobStore } from './job-store';
+import { QuotaStore } from './quota-store';
+
+/**
+ * The scheduler's quota store and SchedulerAdmin's quota calls against the real catalog database:
+ * the change is applied from @fairway/quota's patch, recorded in tenant_quota_history, and a bad
+ * value never reaches the table.
+ */
+describe('QuotaStore and SchedulerAdmin quotas (real PostgreSQL, real gRPC)', () => {
+  let pools: ReturnType<typeof testPools>;
+  let quotas: QuotaStore;
+  let server: grpc.Server;
+  let client: SchedulerAdminClient;
+  const applied: TenantQuota[] = [];
+  const tenants: TenantId[] = [];
+
+  beforeAll(async () => {
+    pools = testPools();
+    quotas = new QuotaStore(pools.scheduler);
+    // The dispatcher's part here is only to be told; its own tests drive the core.
+    const dispatcher = { applyQuota: (quota: TenantQuota) => void applied.push(quota) } as unknown as FairDispatcher;
+    server = new grpc.Server();
+    const SchedulerAdmin = loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin;
+    addSchedulerAdmin(server, SchedulerAdmin.service, schedulerAdminHandlers(new JobStore(pools.scheduler, 'quota-test'), dispatcher, 'quota-test'));
+    const port = await bindServer(server, '127.0.0.1:0');
+    client = new SchedulerAdmin(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  });
+
+  afterAll(async () => {
+    client.close();
+    server.forceShutdown();
+    await dropTestTenants(pools.owner, tenants);
+    await pools.end();
+  });
+
+  async function tenant(): Promise<TenantId> {
+    const id = await createTestTenant(pools.owner, 'quota');
+    tenants.push(id);
+    return id;
+  }
+
+  const history = async (id: string) =>
+    (await pools.owner.query<{ changed_by: string; before: unknown; after: unknown }>('SELECT changed_by, before, after FROM tenant_quota_history WHERE tenant_id = $1 ORDER BY id', [id])).rows;
+
+  it('starts a new quota from the defaults, changes only the fields given, clears any field back to its default, and records each change', async () => {
+    const id = await tenant();
+    const first = await quotas.setQuota(id, parseQuotaPatch({ maxInFlight: 4, rate: 5 }), 'alice');
+    expect(first).toMatchObject({ tenantId: id, weight: QUOTA_DEFAULTS.weight, rate: 5, burst: null, maxInFlight: 4, updatedBy: 'alice' });
+    const second = await quotas.setQuota(id, parseQuotaPatch({ weight: 3, clear: ['rate'] }), 'bob');
+    expect(second).toMatchObject({ weight: 3, rate: null, maxInFlight: 4, updatedBy: 'bob' });
+    const third = await quotas.setQuota(id, parseQuotaPatch({ clear: ['weight', 'maxInFlight'] }), 'bob');
+    expect(third).toMatchObject({ weight: QUOTA_DEFAULTS.weight, maxInFlight: null });
+    expect(await quotas.loadQuotas(id)).toEqual([third]);
+    expect(await history(id)).toEqual([
+      { changed_by: 'alice', before: null, after: { ...QUOTA_DEFAULTS, rate: 5, maxInFlight: 4 } },
+      { changed_by: 'bob', before: { ...QUOTA_DEFAULTS, rate: 5, maxInFlight: 4 }, after: { ...QUOTA_DEFAULTS, weight: 3, maxInFlight: 4 } },
+      { changed_by: 'bob', before: { ...QUOTA_DEFAULTS, weight: 3, maxInFlight: 4 }, after: QUOTA_DEFAULTS },
+    ]);
+  });
+
+  const call = <Res>(start: (cb: grpc.requestCallback<Res>) => void) =>
+    new Promise<{ err: grpc.ServiceError | null; res: Res | undefined }>((resolve) => start((err, res) => resolve({ err, res })));
+
+  it('answers SetTenantQuota with the stored quota and applies it to the dispatcher, and GetTenantQuota with the defaults for a tenant without one', async () => {
+    const id = await tenant();
+    const fresh = await call<TenantQuotaMessage__Output>((cb) => client.getTenantQuota({ tenantId: id }, cb));
+    expect(fresh.res).toMatchObject({ tenantId: id, weight: QUOTA_DEFAULTS.weight, updatedBy: '' });
+    expect(fresh.res?._maxInFlight).toBeUndefined();
+    const set = await call<TenantQuotaMessage__Output>((cb) => client.setTenantQuota({ tenantId: id, maxInFlight: 2, clear: [], actor: 'carol' }, cb));
+    expect(set.err).toBeNull();
+    expect(set.res).toMatchObject({ tenantId: id, maxInFlight: 2, _maxInFlight: 'maxInFlight', updatedBy: 'carol' });
+    expect(applied.at(-1)).toMatchObject({ tenantId: id, maxInFlight: 2 });
+  });
+
+  it('refuses a bad SetTenantQuota with INVALID_ARGUMENT naming every bad field, and stores nothing', async () => {
+    const id = await tenant();
+    const bad = await call((cb) => client.setTenantQuota({ tenantId: id, weight: 0, maxInFlight: 0, clear: ['colour'], actor: 'mallory' }, cb));
+    expect(bad.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(bad.err?.details).toMatch(/weight/);
+    expect(bad.err?.details).toMatch(/maxInFlight/);
+    expect(bad.err?.details).toMatch(/clear/);
+    expect(await quotas.loadQuotas(id)).toEqual([]);
+    expect(await history(id)).toEqual([]);
+  });
+});
