@@ -75,14 +75,41 @@ export class IsolatedStack {
     };
   }
 
+  /**
+   * Starts this stack's control plane once: the workers hold no key-encryption key and ask its
+   * KeyService for tenants' data keys.
+   */
+  async startControlPlane(): Promise<string> {
+    const running = this.services.get('control-plane');
+    const port = this.ports.get('control-plane') ?? (await freePort());
+    this.ports.set('control-plane', port);
+    if (!running || running.child.exitCode !== null || running.child.signalCode !== null) {
+      const handle = await startService({
+        name: 'control-plane',
+        entry: 'services/control-plane/src/main.js',
+        env: {
+          ...this.common(),
+          ...this.tls('control-plane'),
+          DATABASE_URL: this.infra.urls.owner,
+          APP_DATABASE_URL: this.infra.urls.app,
+          CONTROL_PLANE_PORT: String(port),
+          ADMIN_PORT: String(await freePort()),
+        },
+      });
+      this.services.set('control-plane', handle);
+    }
+    return `127.0.0.1:${port}`;
+  }
+
   /** Starts (or restarts) worker `name` on its port. */
   async startWorker(name: string): Promise<ServiceHandle> {
     const port = this.ports.get(name) ?? (await freePort());
     this.ports.set(name, port);
+    const keyService = await this.startControlPlane();
     const handle = await startService({
       name,
       entry: 'services/worker/src/main.js',
-      env: { ...this.common(), ...this.tls('worker'), DATABASE_URL: this.infra.urls.app, WORKER_PORT: String(port), WORKER_ID: name },
+      env: { ...this.common(), ...this.tls('worker'), DATABASE_URL: this.infra.urls.app, WORKER_PORT: String(port), WORKER_ID: name, KEY_SERVICE_ADDRESS: keyService },
     });
     this.services.set(name, handle);
     return handle;
