@@ -1,17 +1,21 @@
 import type { TenantQuotaPatch } from '@fairway/fair-scheduler';
-import type { QuotaLimits } from './quota';
+import { limitsOf, type QuotaField, type QuotaLimits } from './quota';
+
+// Every field of the schema is one the core knows, under the same name, or this does not compile.
+const fieldsKnownToCore: [Exclude<QuotaField, keyof TenantQuotaPatch>] extends [never] ? true : never = true;
+void fieldsKnownToCore;
 
 /**
- * The fair core's patch for a tenant's limits: every field given, so the result does not depend on
- * what the core held before. The core checks its own invariants again (INVALID_QUOTA): it is also
- * driven by the simulator and the benchmarks, which do not go through this schema.
+ * The fair core's patch for a tenant's limits: every field given (the schema's names are the
+ * core's), so the result does not depend on what the core held before. The core checks its own
+ * invariants again (INVALID_QUOTA): it is also driven by the simulator and the benchmarks, which
+ * do not go through this schema.
  */
 export function toCoreQuota(limits: QuotaLimits): TenantQuotaPatch {
-  return {
-    weight: limits.weight,
-    rate: limits.rate,
+  const patch: TenantQuotaPatch = {
+    ...limitsOf(limits),
     // A burst without a rate limits nothing; the core would size a bucket nobody draws from.
     burst: limits.rate === null ? null : limits.burst,
-    maxInFlight: limits.maxInFlight,
   };
+  return patch;
 }
