@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { uniqueTenantId } from '@fairway/db/testing';
+import { eventually, uniqueTenantId } from '@fairway/db/testing';
 import { stack, token } from './support/stack';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- shared with `npm run -s token`
@@ -21,17 +21,6 @@ async function edge(route: string, authorization: string, init: { method?: strin
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-/** Polls `read` until `done` holds or 10 s pass (tenant and key caches expire within seconds). */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    value = await read();
-  }
-  return value;
 }
 
 describe("the operators' admin API, served by the control plane of the running stack", () => {
@@ -62,13 +51,14 @@ describe("the operators' admin API, served by the control plane of the running s
     expect(accepted.status).toBe(202);
 
     expect((await admin('POST', `/admin/v1/tenants/${id}/suspend`, operator)).body['status']).toBe('suspended');
-    const suspended = await eventually(() => edge('/v1/jobs', apiKey), (r) => r.status !== 200);
+    // The edge's tenant and key caches learn of a change within seconds (eventually's 10 s default).
+    const suspended = await eventually('the edge to refuse the suspended tenant', () => edge('/v1/jobs', apiKey), { until: (r) => r.status !== 200 });
     expect(suspended.body['code']).toBe('TENANT_SUSPENDED');
     expect((await admin('POST', `/admin/v1/tenants/${id}/resume`, operator)).body['status']).toBe('active');
-    expect((await eventually(() => edge('/v1/jobs', apiKey), (r) => r.status === 200)).status).toBe(200);
+    expect((await eventually('the edge to accept the resumed tenant', () => edge('/v1/jobs', apiKey), { until: (r) => r.status === 200 })).status).toBe(200);
 
     expect((await admin('DELETE', `/admin/v1/tenants/${id}/api-keys/${String(issued.body['id'])}`, operator)).status).toBe(200);
-    expect((await eventually(() => edge('/v1/jobs', apiKey), (r) => r.status !== 200)).body['code']).toBe('UNAUTHENTICATED');
+    expect((await eventually('the edge to refuse the revoked key', () => edge('/v1/jobs', apiKey), { until: (r) => r.status !== 200 })).body['code']).toBe('UNAUTHENTICATED');
 
     expect((await admin('DELETE', `/admin/v1/tenants/${id}`, operator)).body['status']).toBe('deleted');
     expect((await admin('GET', `/admin/v1/tenants/${id}`, operator)).body['status']).toBe('deleted');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { TenantDataRouter, createPool, type IsolationModel } from '@fairway/db';
-import { uniqueTenantId } from '@fairway/db/testing';
+import { eventually, uniqueTenantId } from '@fairway/db/testing';
 import { loadWorkerProto, type TenantCatalogClient, type TenantMessage__Output, type ExecuteResponse__Output } from '@fairway/grpc';
 import type { TenantId } from '@fairway/tenant-context';
 import { api, catalogClient, serviceCredentials, stack, token, waitForJob } from './support/stack';
@@ -77,12 +77,11 @@ describe.each(['pooled', 'schema', 'database'] as const)('tenant isolation end t
     expect(deleted.status).toBe('deleted');
     // The edge caches tenant entries; it learns of the deletion from the catalog's notification
     // (or its cache TTL), so the refusal is awaited with a deadline.
-    const deadline = Date.now() + 30_000;
-    let status = 0;
-    while (Date.now() < deadline && (status = (await api('GET', '/v1/jobs', { token: bToken })).status) !== 401) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe(401);
+    const refused = await eventually('the edge to refuse the deleted tenant', () => api('GET', '/v1/jobs', { token: bToken }), {
+      until: (res) => res.status === 401,
+      timeoutMs: 30_000,
+    });
+    expect(refused.status).toBe(401);
     const admin = createPool({ connectionString: process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? stack().urls.owner.replace(/\/\/[^@]+@/, '//postgres@'), applicationName: 'fairway-e2e-admin', max: 1 });
     try {
       expect((await admin.query('SELECT 1 FROM records WHERE tenant_id = $1', [b])).rowCount).toBe(0);

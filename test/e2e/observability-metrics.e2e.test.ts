@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createPool, prepareDatabase, upsertTenant } from '@fairway/db';
-import { uniqueTenantId } from '@fairway/db/testing';
+import { eventually, uniqueTenantId } from '@fairway/db/testing';
 import { stack as globalStack } from './support/stack';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack and Prometheus scripts are plain CommonJS shared with `npm run up` */
@@ -25,15 +25,8 @@ function ownDatabaseUrl(database: string): string {
   return url.toString();
 }
 
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+/** Prometheus scrapes every second or so; a series shows up within a few scrapes. */
+const SCRAPED = { timeoutMs: 60_000, intervalMs: 250 };
 
 interface QueryResult {
   status: string;
@@ -94,24 +87,36 @@ describe('a real Prometheus scraping the running services', () => {
     });
     expect(accepted.status).toBe(202);
 
-    const up = await poll('every Fairway target to be up', async () => {
-      const result = await query('up{job=~"fairway-.*"} == 1');
-      return (result.data?.result.length ?? 0) === 4 ? result : undefined;
-    });
+    const up = await eventually(
+      'every Fairway target to be up',
+      async () => {
+        const result = await query('up{job=~"fairway-.*"} == 1');
+        return (result.data?.result.length ?? 0) === 4 ? result : undefined;
+      },
+      SCRAPED,
+    );
     expect(up.data?.result.map((r) => r.metric['job']).sort()).toEqual(['fairway-edge', 'fairway-scheduler', 'fairway-worker', 'fairway-worker']);
 
-    const series = await poll(`fairway_edge_commands_accepted_total{tenant="${tenant}"}`, async () => {
-      const result = await query(`fairway_edge_commands_accepted_total{tenant="${tenant}"}`);
-      return result.data?.result.length ? result.data.result : undefined;
-    });
+    const series = await eventually(
+      `fairway_edge_commands_accepted_total{tenant="${tenant}"}`,
+      async () => {
+        const result = await query(`fairway_edge_commands_accepted_total{tenant="${tenant}"}`);
+        return result.data?.result.length ? result.data.result : undefined;
+      },
+      SCRAPED,
+    );
     expect(series).toHaveLength(1);
     expect(series[0]?.metric).toMatchObject({ tenant, service: 'edge', job: 'fairway-edge' });
     expect(Number(series[0]?.value[1])).toBe(1);
 
-    const executed = await poll(`fairway_worker_jobs_total{tenant="${tenant}"}`, async () => {
-      const result = await query(`sum(fairway_worker_jobs_total{tenant="${tenant}",outcome="applied"})`);
-      return Number(result.data?.result[0]?.value[1] ?? 0) >= 1 ? result : undefined;
-    });
+    const executed = await eventually(
+      `fairway_worker_jobs_total{tenant="${tenant}"}`,
+      async () => {
+        const result = await query(`sum(fairway_worker_jobs_total{tenant="${tenant}",outcome="applied"})`);
+        return Number(result.data?.result[0]?.value[1] ?? 0) >= 1 ? result : undefined;
+      },
+      SCRAPED,
+    );
     expect(executed.status).toBe('success');
 
     // The labeller's own counter is exported from the first scrape, at 0 while under the bound.

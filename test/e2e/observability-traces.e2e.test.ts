@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createPool, prepareDatabase, upsertTenant } from '@fairway/db';
-import { uniqueTenantId } from '@fairway/db/testing';
+import { eventually, uniqueTenantId } from '@fairway/db/testing';
 import { stack as globalStack } from './support/stack';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack and receiver scripts are plain CommonJS shared with `npm run up` */
@@ -38,15 +38,8 @@ function ownDatabaseUrl(database: string): string {
   return url.toString();
 }
 
-async function poll<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+/** Spans reach the receiver in the exporters' batches; the wait is generous for a loaded machine. */
+const EXPORTED = { timeoutMs: 45_000, intervalMs: 200 };
 
 describe('one trace across edge, scheduler, worker and PostgreSQL, with the tenant on every span', () => {
   const tenant = uniqueTenantId('traced');
@@ -104,11 +97,15 @@ describe('one trace across edge, scheduler, worker and PostgreSQL, with the tena
     expect(accepted.status).toBe(202);
     const { id } = (await accepted.json()) as { id: string };
 
-    await poll(`job ${id} to finish`, async () => {
-      const res = await fetch(`${edgeUrl}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } });
-      const body = (await res.json()) as { state?: string };
-      return body.state === 'succeeded' ? body : undefined;
-    });
+    await eventually(
+      `job ${id} to finish`,
+      async () => {
+        const res = await fetch(`${edgeUrl}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+        const body = (await res.json()) as { state?: string };
+        return body.state === 'succeeded' ? body : undefined;
+      },
+      EXPORTED,
+    );
 
     const inTrace = () => receiver.spans.filter((s) => s.traceId === traceId);
     const hops = {
@@ -119,12 +116,13 @@ describe('one trace across edge, scheduler, worker and PostgreSQL, with the tena
       workerJob: (s: ReceivedSpan) => s.service === 'fairway-worker' && s.name === 'worker.execute',
       workerQuery: (s: ReceivedSpan) => s.service === 'fairway-worker' && s.kind === SPAN_KIND_CLIENT && s.attributes['db.system'] === 'postgresql',
     };
-    const spans = await poll(
+    const spans = await eventually(
       `spans of trace ${traceId} from every hop (received so far: ${receiver.spans.length} spans)`,
       () => {
         const found = inTrace();
         return Object.values(hops).every((hop) => found.some(hop)) ? found : undefined;
       },
+      EXPORTED,
     );
 
     const missingHops = Object.entries(hops).filter(([, matches]) => !spans.some(matches)).map(([hop]) => hop);

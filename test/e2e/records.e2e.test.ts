@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { testAdminUrl, uniqueTenantId } from '@fairway/db/testing';
+import { eventually, testAdminUrl, uniqueTenantId } from '@fairway/db/testing';
 import { api, onboard, stack, waitForJob } from './support/stack';
 
 /**
@@ -68,13 +68,11 @@ describe('records and their exports through the edge', () => {
     const { keyVersion } = (await rotated.json()) as { keyVersion: number };
     expect(keyVersion).toBeGreaterThanOrEqual(2);
 
-    let status: Record<string, unknown> = {};
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      status = (await (await fetch(`${stack().adminUrl}/admin/v1/tenants/${acme}/keys/reencryption`, { headers })).json()) as Record<string, unknown>;
-      if (status['state'] !== 'running') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const status = await eventually(
+      `the re-encryption of ${acme} to end`,
+      async () => (await (await fetch(`${stack().adminUrl}/admin/v1/tenants/${acme}/keys/reencryption`, { headers })).json()) as Record<string, unknown>,
+      { until: (s) => s['state'] !== 'running', timeoutMs: 30_000 },
+    );
     expect(status).toMatchObject({ state: 'done', toKeyVersion: keyVersion, tables: { 'records.body': { done: true }, 'job_artifacts.body': { done: true }, 'job_result_chunks.body': { done: true } } });
     expect(Number(status['reencrypted'])).toBeGreaterThanOrEqual(2);
 

@@ -1,3 +1,4 @@
+import { eventually } from '@fairway/db/testing';
 import { IsolatedStack } from './support/isolated-stack';
 import { call, schedulerAdmin } from './support/scheduler-admin';
 
@@ -26,11 +27,8 @@ describe('live quotas through SchedulerAdmin', () => {
   /** Polls until `predicate(running)` holds; returns how long it took (reported, never asserted). */
   async function until(tenant: string, predicate: (n: number) => boolean, timeoutMs = 15_000): Promise<number> {
     const started = Date.now();
-    while (Date.now() - started < timeoutMs) {
-      if (predicate(await running(tenant))) return Date.now() - started;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`running count of ${tenant} never satisfied the condition within ${timeoutMs} ms (now ${await running(tenant)})`);
+    await eventually(`the running count of ${tenant} to satisfy ${predicate.toString()}`, () => running(tenant), { until: predicate, timeoutMs, intervalMs: 50 });
+    return Date.now() - started;
   }
 
   it('caps a flooding tenant from the next decision and lifts the cap the same way', async () => {

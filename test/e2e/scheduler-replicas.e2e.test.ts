@@ -1,3 +1,4 @@
+import { eventually } from '@fairway/db/testing';
 import { IsolatedStack } from './support/isolated-stack';
 import { call, schedulerAdmin } from './support/scheduler-admin';
 
@@ -25,14 +26,11 @@ describe('scheduler replicas share the work and take over from each other', () =
 
   it('splits the partitions between two replicas, both dispatch, and a stopped one hands its tenants over', async () => {
     // After both joined, the group is balanced: each owns a disjoint, non-empty share of the six.
-    let a: number[] = [];
-    let b: number[] = [];
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      [a, b] = await Promise.all([partitionsOf('scheduler-a'), partitionsOf('scheduler-b')]);
-      if (a.length > 0 && b.length > 0 && a.length + b.length === 6) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const [a, b] = await eventually('both replicas to own partitions, six in all', () => Promise.all([partitionsOf('scheduler-a'), partitionsOf('scheduler-b')]), {
+      until: ([a, b]) => a.length > 0 && b.length > 0 && a.length + b.length === 6,
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    });
     expect(a.length).toBeGreaterThan(0);
     expect(b.length).toBeGreaterThan(0);
     expect([...a, ...b].sort()).toEqual([0, 1, 2, 3, 4, 5]);
@@ -45,9 +43,8 @@ describe('scheduler replicas share the work and take over from each other', () =
 
     // Stop one: the other takes every partition, and every tenant's new work runs there.
     await stack.stop('scheduler-a');
-    const until = Date.now() + 60_000;
-    while (Date.now() < until && (await partitionsOf('scheduler-b')).length < 6) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await partitionsOf('scheduler-b')).toEqual([0, 1, 2, 3, 4, 5]);
+    const taken = await eventually('scheduler-b to own every partition', () => partitionsOf('scheduler-b'), { until: (p) => p.length === 6, timeoutMs: 60_000, intervalMs: 200 });
+    expect(taken).toEqual([0, 1, 2, 3, 4, 5]);
     const after = await Promise.all(tenants.map((t) => stack.submit(t, { ms: 5 })));
     await stack.waitFor(after, (s) => after.every((id) => s.get(id)?.state === 'succeeded'), 60_000);
     const byReplica = await stack.scheduler.query<{ dispatched_by: string }>('SELECT DISTINCT dispatched_by FROM jobs WHERE id = ANY($1::uuid[])', [after]);

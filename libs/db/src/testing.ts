@@ -80,3 +80,59 @@ export function deferred<T>(): Deferred<T> {
   });
   return { promise, resolve, reject };
 }
+
+/** How long and how often {@link eventually} polls. */
+export interface EventuallyOptions {
+  /** Give up after this long, ms (10 s by default). */
+  timeoutMs?: number;
+  /** Pause between two probes, ms (100 by default; 0 yields to the event loop once). */
+  intervalMs?: number;
+}
+
+/** Characters of the last value an {@link eventually} timeout shows. */
+const LAST_VALUE_CHARS = 500;
+
+function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = value instanceof Map ? JSON.stringify([...value.entries()]) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > LAST_VALUE_CHARS ? `${text.slice(0, LAST_VALUE_CHARS)}...` : text;
+}
+
+/**
+ * The one polling wait of the test suites: probes until the awaited state is there, and fails
+ * with a message naming it (`what`) after `timeoutMs`, instead of a bare sleep or a hand-written
+ * deadline loop. The probe runs at least once, each probe finishes before the next starts, and an
+ * error it throws is not retried (it fails the wait at once).
+ *
+ * Without `until`, the probe returns `undefined` for "not yet" and the value it finally returns is
+ * the result:
+ * ```ts
+ * const spans = await eventually('three spans of the job', async () => { const s = await read(); return s.length >= 3 ? s : undefined; }, { timeoutMs: 30_000 });
+ * ```
+ * With `until`, the first value that satisfies it is the result, and a timeout shows the last value read:
+ * ```ts
+ * const res = await eventually('the edge to refuse the suspended tenant', () => api('GET', '/v1/jobs'), { until: (r) => r.status === 403 });
+ * ```
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T> | T, options: EventuallyOptions & { until: (value: T) => boolean }): Promise<T>;
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, options?: EventuallyOptions): Promise<T>;
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  options: EventuallyOptions & { until?: (value: T) => boolean } = {},
+): Promise<T> {
+  const { timeoutMs = 10_000, intervalMs = 100, until } = options;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (until ? until(value as T) : value !== undefined) return value as T;
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${until ? `; last value: ${describeValue(value)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

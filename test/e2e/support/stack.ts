@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { clientCredentials, loadTenantCatalogProto, transportSecurityFromEnv, type TenantCatalogClient, type TenantMessage__Output } from '@fairway/grpc';
 import { createKafka, topicNames } from '@fairway/kafka';
+import { eventually } from '@fairway/db/testing';
 import type { E2eStack } from '../global-setup';
 
 /** The running stack (started by global-setup). */
@@ -85,15 +86,9 @@ export async function api(
 
 /** Polls GET /v1/jobs/{id} until the job reaches a terminal state, or fails after `timeoutMs`. */
 export async function waitForJob(id: string, bearer: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: Record<string, unknown> = {};
-  while (Date.now() < deadline) {
-    const res = await api('GET', `/v1/jobs/${id}`, { token: bearer });
-    if (res.status === 200) {
-      last = res.body;
-      if (['succeeded', 'failed', 'dead', 'cancelled'].includes(String(res.body['state']))) return res.body;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`job ${id} did not finish within ${timeoutMs} ms; last seen ${JSON.stringify(last)}`);
+  const res = await eventually(`job ${id} to finish`, () => api('GET', `/v1/jobs/${id}`, { token: bearer }), {
+    until: (r) => r.status === 200 && ['succeeded', 'failed', 'dead', 'cancelled'].includes(String(r.body['state'])),
+    timeoutMs,
+  });
+  return res.body;
 }

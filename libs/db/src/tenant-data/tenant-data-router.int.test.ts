@@ -2,16 +2,10 @@ import { Client } from 'pg';
 import type { TenantId } from '@fairway/tenant-context';
 import { NotFoundError } from '@fairway/errors';
 import { DbRole, TenantDataRouter, createPool, deprovisionTenant, findTenant, type IsolationModel } from '../index';
-import { createIsolatedTestTenant, dropIsolatedTestTenants, testAdminUrl, testDatabaseUrls, testPools } from '../testing';
+import { createIsolatedTestTenant, dropIsolatedTestTenants, eventually, testAdminUrl, testDatabaseUrls, testPools } from '../testing';
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-}
+/** Waits until `check` holds (the router's tenant cache learns of a change by notification). */
+const until = (what: string, check: () => Promise<boolean>) => eventually(what, check, { until: (done) => done, intervalMs: 25 });
 
 describe('TenantDataRouter: one API, three isolation models (real PostgreSQL)', () => {
   let pools: ReturnType<typeof testPools>;

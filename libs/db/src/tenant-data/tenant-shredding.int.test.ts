@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { TenantId } from '@fairway/tenant-context';
-import { createIsolatedTestTenant, dropTestTenants, testAdminUrl, testDatabaseUrls, testPools, uniqueTenantId } from '../testing';
+import { createIsolatedTestTenant, dropTestTenants, eventually, testAdminUrl, testDatabaseUrls, testPools, uniqueTenantId } from '../testing';
 import { findTenant, upsertTenant } from '../tenants';
 import { withTenantId } from '../with-tenant';
 import { schemaNameFor } from './tenant-location';
@@ -158,15 +158,14 @@ describe('crypto-shredding of a deleted tenant (real PostgreSQL)', () => {
 
       const offboarding = deprovisionTenant(deps(), tenant);
       // Readiness, not a sleep: offboarding is blocked on the barrier's lock behind the writer.
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const { rows } = await admin.query(
-          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE "job_effects"%'`,
-        );
-        if (rows.length > 0) break;
-        if (Date.now() > deadline) throw new Error('offboarding never waited for the write in progress');
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      await eventually(
+        'offboarding to wait for the write in progress',
+        () =>
+          admin.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE "job_effects"%'`,
+          ),
+        { until: ({ rows }) => rows.length > 0, intervalMs: 0 },
+      );
       await writer.query('COMMIT');
       await offboarding;
     } finally {
