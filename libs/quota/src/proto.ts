@@ -18,14 +18,14 @@ void patchFieldsMatch;
 
 /**
  * Whether a proto3 field is present: the `_field` marker of an `optional` scalar when the message
- * was decoded, else the value itself (an empty map or list is absent, as proto3 encodes it).
+ * was decoded, else the value itself (an empty string, map or list is absent: proto3 sends no default).
  */
 function present(message: object, field: string): boolean {
   const m = message as Record<string, unknown>;
   const marker = m[`_${field}`];
   if (marker !== undefined) return marker === field;
   const value = m[field];
-  if (value === undefined || value === null) return false;
+  if (value === undefined || value === null || value === '') return false;
   return typeof value !== 'object' || Object.keys(value).length > 0;
 }
 
