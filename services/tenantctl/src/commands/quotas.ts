@@ -15,10 +15,18 @@ function valueSchema(field: QuotaField): z.ZodTypeAny {
   return schema instanceof z.ZodNullable ? (schema.unwrap() as z.ZodTypeAny) : schema;
 }
 
+/** The kind of value under a schema's refinements and nullability (a number, an enum, a record). */
+function kindOf(schema: z.ZodTypeAny): z.ZodTypeAny {
+  if (schema instanceof z.ZodEffects) return kindOf(schema.innerType() as z.ZodTypeAny);
+  if (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional) return kindOf(schema.unwrap() as z.ZodTypeAny);
+  return schema;
+}
+
 /** How a field's value is written on the command line, from the kind of its schema. */
 function flagSyntax(schema: z.ZodTypeAny): string {
-  if (schema instanceof z.ZodEnum) return `<${(schema.options as string[]).join('|')}>`;
-  if (schema instanceof z.ZodRecord) return '<key=n,...>';
+  const kind = kindOf(schema);
+  if (kind instanceof z.ZodEnum) return `<${(kind.options as string[]).join('|')}>`;
+  if (kind instanceof z.ZodRecord) return '<key=n,...>';
   return '<n>';
 }
 
@@ -28,10 +36,11 @@ function flagSyntax(schema: z.ZodTypeAny): string {
  */
 function flagValue(field: QuotaField): (raw: string) => unknown {
   const schema = valueSchema(field);
+  const kind = kindOf(schema);
   return (raw) => {
     let value: unknown = raw;
-    if (schema instanceof z.ZodNumber) value = raw.trim() === '' ? Number.NaN : Number(raw);
-    if (schema instanceof z.ZodRecord) {
+    if (kind instanceof z.ZodNumber) value = raw.trim() === '' ? Number.NaN : Number(raw);
+    if (kind instanceof z.ZodRecord) {
       value = Object.fromEntries(
         raw.split(',').map((pair) => {
           const [key = '', n] = pair.split('=');
