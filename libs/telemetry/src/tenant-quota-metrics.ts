@@ -31,7 +31,7 @@ export class TenantQuotaExporter {
       (registry.getSingleMetric(TENANT_QUOTA_METRIC) as Gauge | undefined) ??
       new Gauge({
         name: TENANT_QUOTA_METRIC,
-        help: 'Effective quota of a tenant: quota="weight|rate|burst|max_in_flight" (rate in jobs/s)',
+        help: 'Effective quota of a tenant, one series per limit: quota is the field in snake_case (weight, rate, max_in_flight...), <field>:<key> for per-key limits, <field>:<value> = 1 for choices (docs/operations.md)',
         labelNames: ['tenant', 'quota'],
         registers: [registry],
       });
