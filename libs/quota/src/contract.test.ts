@@ -85,6 +85,10 @@ describe('parseQuotaPatch', () => {
     ['nothing to do', {}, '(body)'],
     ['a field both set and cleared', { rate: 5, clear: ['rate'] }, 'clear'],
     ['null instead of clear', { rate: null }, 'rate'],
+    ['an unknown rate basis', { rateBasis: 'tokens' }, 'rateBasis'],
+    ['a per-class cap of 0', { maxInFlightByClass: { heavy: 0 } }, 'maxInFlightByClass.heavy'],
+    ['a job class that is not a name', { maxInFlightByClass: { 'Heavy Jobs': 1 } }, 'maxInFlightByClass.Heavy Jobs'],
+    ['no job class at all', { maxInFlightByClass: {} }, 'maxInFlightByClass'],
   ])('refuses %s, naming the field', (_name, body, path) => {
     expect(() => parseQuotaPatch(body)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', issues: expect.arrayContaining([expect.objectContaining({ path })]) }));
   });
@@ -92,14 +96,16 @@ describe('parseQuotaPatch', () => {
   it('clears every field, weight included, back to its default', () => {
     for (const field of QUOTA_FIELDS) {
       const patch = parseQuotaPatch({ clear: [field] });
-      const current = { weight: 3, rate: 5, burst: 10, maxInFlight: 2 };
+      const current = { weight: 3, rate: 5, burst: 10, maxInFlight: 2, rateBasis: 'cost' as const, maxInFlightByClass: { heavy: 1 } };
       expect(applyQuotaPatch(current, patch)[field]).toEqual(QUOTA_DEFAULTS[field]);
     }
   });
 
   it('changes only the fields given, starting from the defaults for a tenant without a quota', () => {
     expect(applyQuotaPatch(undefined, parseQuotaPatch({ maxInFlight: 4 }))).toEqual({ ...QUOTA_DEFAULTS, maxInFlight: 4 });
-    expect(applyQuotaPatch({ weight: 2, rate: 5, burst: null, maxInFlight: 3 }, parseQuotaPatch({ rate: 7 }))).toEqual({ weight: 2, rate: 7, burst: null, maxInFlight: 3 });
+    expect(applyQuotaPatch({ ...QUOTA_DEFAULTS, weight: 2, rate: 5, maxInFlight: 3 }, parseQuotaPatch({ rate: 7 }))).toEqual({ ...QUOTA_DEFAULTS, weight: 2, rate: 7, maxInFlight: 3 });
+    // A per-class map is replaced whole, not merged.
+    expect(applyQuotaPatch({ ...QUOTA_DEFAULTS, maxInFlightByClass: { heavy: 1, standard: 4 } }, parseQuotaPatch({ maxInFlightByClass: { heavy: 2 } })).maxInFlightByClass).toEqual({ heavy: 2 });
   });
 });
 
@@ -113,17 +119,29 @@ describe('the proto conversions', () => {
   });
 
   it('reads an absent limit as its default and sends an unset limit as absent', () => {
-    const quota = { tenantId: 'acme', weight: 2, rate: null, burst: null, maxInFlight: 4, updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'ops' };
+    const quota = { tenantId: 'acme', ...QUOTA_DEFAULTS, weight: 2, maxInFlight: 4, updatedAt: '2026-01-01T00:00:00.000Z', updatedBy: 'ops' };
     const message = quotaToMessage(quota);
     expect(message).not.toHaveProperty('rate');
     expect(quotaFromMessage({ ...message, _maxInFlight: 'maxInFlight' } as never)).toEqual(quota);
+    // A replica that predates a field sends its proto3 default: read as the quota's default.
+    expect(quotaFromMessage({ ...message, rateBasis: '', maxInFlightByClass: {} } as never)).toEqual(quota);
+    const costed = { ...quota, rateBasis: 'cost' as const, rate: 500, maxInFlightByClass: { heavy: 2 } };
+    expect(quotaFromMessage({ ...quotaToMessage(costed), _rate: 'rate', _maxInFlight: 'maxInFlight' } as never)).toEqual(costed);
   });
 
   it('gives the core every field, dropping a burst that has no rate', () => {
-    expect(toCoreQuota({ weight: 2, rate: null, burst: 5, maxInFlight: null })).toEqual({ weight: 2, rate: null, burst: null, maxInFlight: null });
+    expect(toCoreQuota({ ...QUOTA_DEFAULTS, weight: 2, burst: 5 })).toEqual({ weight: 2, rate: null, burst: null, maxInFlight: null, rateBasis: 'jobs', maxInFlightByClass: null });
+    expect(toCoreQuota({ ...QUOTA_DEFAULTS, rate: 100, rateBasis: 'cost', maxInFlightByClass: { heavy: 2 } })).toMatchObject({ rate: 100, rateBasis: 'cost', maxInFlightByClass: { heavy: 2 } });
   });
 
   it('exports the set limits under their snake_case label', () => {
-    expect(quotaMetricValues({ weight: 2, rate: null, burst: null, maxInFlight: 4 })).toEqual({ weight: 2, max_in_flight: 4 });
+    expect(quotaMetricValues({ ...QUOTA_DEFAULTS, weight: 2, maxInFlight: 4 })).toEqual({ weight: 2, max_in_flight: 4, 'rate_basis:jobs': 1 });
+    expect(quotaMetricValues({ ...QUOTA_DEFAULTS, rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } })).toEqual({
+      weight: 1,
+      rate: 500,
+      'rate_basis:cost': 1,
+      'max_in_flight_by_class:heavy': 2,
+      'max_in_flight_by_class:interactive': 8,
+    });
   });
 });

@@ -10,9 +10,15 @@ import { ValidationError } from '@fairway/errors';
 export const quotaLimitsSchema = z
   .object({
     weight: z.number().positive().max(1_000_000).describe('share of the scheduler while every tenant is busy'),
-    rate: z.number().positive().max(1_000_000_000).nullable().describe('token bucket refill, jobs a second (unset: unlimited)'),
+    rate: z.number().positive().max(1_000_000_000).nullable().describe('token bucket refill, tokens a second: jobs, or cost units with rateBasis cost (unset: unlimited)'),
     burst: z.number().min(1).max(1_000_000_000).nullable().describe('token bucket size (unset: one second of rate)'),
     maxInFlight: z.number().int().min(1).max(1_000_000).nullable().describe('jobs running at once, over all job classes (unset: unlimited)'),
+    rateBasis: z.enum(['jobs', 'cost']).describe("what a rate token pays for: one job, or one unit of the job's estimated cost"),
+    maxInFlightByClass: z
+      .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a job class: lowercase letters, digits, - and _'), z.number().int().min(1).max(1_000_000))
+      .refine((caps) => Object.keys(caps).length >= 1 && Object.keys(caps).length <= 64, 'name 1 to 64 job classes')
+      .nullable()
+      .describe('jobs running at once per job class, e.g. heavy=2,interactive=8 (unset: no per-class caps)'),
   })
   .strict();
 
@@ -29,7 +35,7 @@ export const QUOTA_FIELDS: readonly QuotaField[] = Object.freeze(Object.keys(quo
  * The quota of a tenant nobody gave one: the ONE place the defaults live. Clearing a field puts
  * its default back.
  */
-export const QUOTA_DEFAULTS: Readonly<QuotaLimits> = Object.freeze({ weight: 1, rate: null, burst: null, maxInFlight: null });
+export const QUOTA_DEFAULTS: Readonly<QuotaLimits> = Object.freeze({ weight: 1, rate: null, burst: null, maxInFlight: null, rateBasis: 'jobs', maxInFlightByClass: null });
 
 /** A tenant's quota as the admin API returns it and SchedulerAdmin carries it. */
 export const tenantQuotaSchema = quotaLimitsSchema

@@ -60,7 +60,8 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
       GetTenantQuota: (c: grpc.ServerUnaryCall<{ tenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(null, quota(c.request.tenantId)),
       SetTenantQuota: (c: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         quotaCalls.push(c.request);
-        cb(null, { ...quota(String(c.request['tenantId'])), weight: c.request['weight'] ?? 2, updatedBy: c.request['actor'] });
+        const { tenantId, clear: _clear, actor, ...limits } = c.request;
+        cb(null, { ...quota(String(tenantId)), ...limits, updatedBy: actor });
       },
       ListTenantStats: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { tenants: [{ tenantId: 'x', queued: 3, inFlight: 1, weight: 1 }], replica: 'test' }),
       ExplainTenant: (c: grpc.ServerUnaryCall<{ tenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
@@ -174,11 +175,27 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
     created.push(id);
     const operator = `Bearer ${await operatorToken({ role: 'operator', sub: 'carol' })}`;
     const quota = await call(admin, 'GET', `/admin/v1/tenants/${id}/quota`, { auth: operator });
-    expect(quota.body).toEqual({ tenantId: id, weight: 2, rate: 10, burst: null, maxInFlight: 4, updatedAt: new Date(0).toISOString(), updatedBy: 'test' });
+    expect(quota.body).toEqual({
+      tenantId: id,
+      weight: 2,
+      rate: 10,
+      burst: null,
+      maxInFlight: 4,
+      rateBasis: 'jobs',
+      maxInFlightByClass: null,
+      updatedAt: new Date(0).toISOString(),
+      updatedBy: 'test',
+    });
     const set = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { weight: 3, clear: ['rate'] } });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ weight: 3, updatedBy: 'carol' });
     expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, weight: 3, clear: ['rate'], actor: 'carol' });
+    // Cost-based rates and per-class caps travel end to end, as the proto's map and string.
+    const costed = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } } });
+    expect(costed).toMatchObject({ status: 200, body: { rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } } });
+    expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } });
+    const badClass = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { rateBasis: 'bytes', maxInFlightByClass: { heavy: 0 } } });
+    expect(badClass).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path: 'rateBasis' }), expect.objectContaining({ path: 'maxInFlightByClass.heavy' })] } });
     // Every field tenantctl offers to clear, weight included, the API accepts (back to its default).
     expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { clear: ['weight', 'maxInFlight'] } })).status).toBe(200);
     expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, clear: ['weight', 'maxInFlight'], actor: 'carol' });
@@ -191,9 +208,10 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
     expect((await call(admin, 'GET', '/admin/v1/stats', { auth: operator })).body).toMatchObject({ replica: 'test', tenants: [{ tenantId: 'x', queued: 3 }] });
     expect((await call(admin, 'GET', `/admin/v1/tenants/${id}/explain`, { auth: operator })).body).toEqual({ tenantId: id, state: 'no-tokens', reason: 'out of rate tokens', details: { tokens: 0 } });
     const audit = await call(admin, 'GET', `/admin/v1/audit?tenant=${id}&action=quota.set`, { auth: operator });
-    // Two changes went through (the refused ones record nothing).
+    // Three changes went through (the refused ones record nothing).
     expect(audit.body['entries']).toEqual([
       expect.objectContaining({ actor: 'carol', before: expect.objectContaining({ weight: 2 }), after: expect.objectContaining({ weight: 3 }) }),
+      expect.objectContaining({ actor: 'carol', after: expect.objectContaining({ rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } }) }),
       expect.objectContaining({ actor: 'carol' }),
     ]);
 

@@ -65,6 +65,22 @@ describe('QuotaStore and SchedulerAdmin quotas (real PostgreSQL, real gRPC)', ()
     ]);
   });
 
+  it('stores a cost-based rate and per-class caps, replaces the caps whole, and clears them', async () => {
+    const id = await tenant();
+    const costed = await quotas.setQuota(id, parseQuotaPatch({ rate: 2_000, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } }), 'alice');
+    expect(costed).toMatchObject({ rate: 2_000, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } });
+    const replaced = await quotas.setQuota(id, parseQuotaPatch({ maxInFlightByClass: { heavy: 1 } }), 'alice');
+    expect(replaced).toMatchObject({ rateBasis: 'cost', maxInFlightByClass: { heavy: 1 } });
+    const cleared = await quotas.setQuota(id, parseQuotaPatch({ clear: ['maxInFlightByClass', 'rateBasis'] }), 'alice');
+    expect(cleared).toMatchObject({ rateBasis: QUOTA_DEFAULTS.rateBasis, maxInFlightByClass: null, rate: 2_000 });
+    expect(await quotas.loadQuotas(id)).toEqual([cleared]);
+    expect((await history(id)).map((h) => h.after)).toEqual([
+      expect.objectContaining({ rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } }),
+      expect.objectContaining({ maxInFlightByClass: { heavy: 1 } }),
+      expect.objectContaining({ rateBasis: 'jobs', maxInFlightByClass: null }),
+    ]);
+  });
+
   const call = <Res>(start: (cb: grpc.requestCallback<Res>) => void) =>
     new Promise<{ err: grpc.ServiceError | null; res: Res | undefined }>((resolve) => start((err, res) => resolve({ err, res })));
 
@@ -73,16 +89,20 @@ describe('QuotaStore and SchedulerAdmin quotas (real PostgreSQL, real gRPC)', ()
     const fresh = await call<TenantQuotaMessage__Output>((cb) => client.getTenantQuota({ tenantId: id }, cb));
     expect(fresh.res).toMatchObject({ tenantId: id, weight: QUOTA_DEFAULTS.weight, updatedBy: '' });
     expect(fresh.res?._maxInFlight).toBeUndefined();
-    const set = await call<TenantQuotaMessage__Output>((cb) => client.setTenantQuota({ tenantId: id, maxInFlight: 2, clear: [], actor: 'carol' }, cb));
+    const set = await call<TenantQuotaMessage__Output>((cb) =>
+      client.setTenantQuota({ tenantId: id, maxInFlight: 2, rateBasis: 'cost', maxInFlightByClass: { heavy: 1 }, clear: [], actor: 'carol' }, cb),
+    );
     expect(set.err).toBeNull();
-    expect(set.res).toMatchObject({ tenantId: id, maxInFlight: 2, _maxInFlight: 'maxInFlight', updatedBy: 'carol' });
-    expect(applied.at(-1)).toMatchObject({ tenantId: id, maxInFlight: 2 });
+    expect(set.res).toMatchObject({ tenantId: id, maxInFlight: 2, _maxInFlight: 'maxInFlight', rateBasis: 'cost', maxInFlightByClass: { heavy: 1 }, updatedBy: 'carol' });
+    expect(applied.at(-1)).toMatchObject({ tenantId: id, maxInFlight: 2, rateBasis: 'cost', maxInFlightByClass: { heavy: 1 } });
   });
 
   it('refuses a bad SetTenantQuota with INVALID_ARGUMENT naming every bad field, and stores nothing', async () => {
     const id = await tenant();
-    const bad = await call((cb) => client.setTenantQuota({ tenantId: id, weight: 0, maxInFlight: 0, clear: ['colour'], actor: 'mallory' }, cb));
+    const bad = await call((cb) => client.setTenantQuota({ tenantId: id, weight: 0, maxInFlight: 0, rateBasis: 'tokens', maxInFlightByClass: { heavy: 0 }, clear: ['colour'], actor: 'mallory' }, cb));
     expect(bad.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(bad.err?.details).toMatch(/rateBasis/);
+    expect(bad.err?.details).toMatch(/maxInFlightByClass\.heavy/);
     expect(bad.err?.details).toMatch(/weight/);
     expect(bad.err?.details).toMatch(/maxInFlight/);
     expect(bad.err?.details).toMatch(/clear/);

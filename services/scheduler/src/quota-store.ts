@@ -13,6 +13,8 @@ const COLUMNS: Readonly<Record<QuotaField, string>> = {
   rate: 'rate',
   burst: 'burst',
   maxInFlight: 'max_in_flight',
+  rateBasis: 'rate_basis',
+  maxInFlightByClass: 'max_in_flight_by_class',
 };
 
 const SELECT = `tenant_id, ${QUOTA_FIELDS.map((f) => `${COLUMNS[f]} AS "${f}"`).join(', ')}, updated_at, updated_by`;

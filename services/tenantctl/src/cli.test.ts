@@ -204,6 +204,13 @@ describe('tenantctl against the admin API', () => {
     expect(api.requests.at(-1)?.body).toEqual({ clear: ['rate', 'burst'] });
     const got = await ctl(['--json', 'quotas', 'get', 'acme']);
     expect(JSON.parse(got.out)).toMatchObject({ tenantId: 'acme', weight: 3, maxInFlight: 8, rate: null, burst: null });
+    // Cost-based rates and per-class caps: flags derived from the quota schema, no code of their own.
+    const costed = await ctl(['quotas', 'set', 'acme', '--rate', '500', '--rate-basis', 'cost', '--max-in-flight-by-class', 'heavy=2,interactive=8']);
+    expect(costed.code).toBe(ExitCode.ok);
+    expect(api.requests.at(-1)?.body).toEqual({ rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } });
+    expect(costed.out).toMatch(/rate basis\s+cost/);
+    expect(costed.out).toMatch(/max in flight by class\s+heavy=2, interactive=8/);
+    expect((await ctl(['quotas', 'set', '--help'])).out).toMatch(/--max-in-flight-by-class <key=n,\.\.\.>\s+jobs running at once per job class/);
     // Every field can be cleared back to its default, weight included: the same list the API accepts.
     const cleared = await ctl(['quotas', 'set', 'acme', '--clear', 'weight', 'max-in-flight']);
     expect(cleared.code).toBe(ExitCode.ok);
@@ -217,6 +224,9 @@ describe('tenantctl against the admin API', () => {
     ['a weight that is not a number', ['quotas', 'set', 'acme', '--weight', 'heavy'], /--weight.*Expected number/],
     ['a fractional max in flight', ['quotas', 'set', 'acme', '--max-in-flight', '1.5'], /--max-in-flight.*integer/],
     ['an unknown field to clear', ['quotas', 'set', 'acme', '--clear', 'colour'], /--clear takes weight, rate, burst, maxInFlight/],
+    ['a rate basis the API does not know', ['quotas', 'set', 'acme', '--rate-basis', 'bytes'], /--rate-basis.*'jobs' \| 'cost'/],
+    ['a per-class cap of 0', ['quotas', 'set', 'acme', '--max-in-flight-by-class', 'heavy=0'], /--max-in-flight-by-class.*heavy: Number must be greater than or equal to 1/],
+    ['a per-class cap without a number', ['quotas', 'set', 'acme', '--max-in-flight-by-class', 'heavy'], /--max-in-flight-by-class.*heavy/],
     ['a field both set and cleared', ['quotas', 'set', 'acme', '--rate', '5', '--clear', 'rate'], /'rate' is both set and cleared/],
     ['an isolation model the API does not accept', ['tenants', 'create', 'acme', '--isolation-model', 'silo'], /Allowed choices are pooled, schema, database/],
     ['an unknown command', ['tenants', 'frobnicate'], /unknown command/],

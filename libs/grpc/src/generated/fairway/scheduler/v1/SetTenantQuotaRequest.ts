@@ -8,17 +8,27 @@ export interface SetTenantQuotaRequest {
   'burst'?: (number | string);
   'maxInFlight'?: (number);
   /**
-   * Remove these limits (e.g. "rate", "burst", "max_in_flight").
+   * Put these fields back to their defaults, named as in TenantQuota's JSON (e.g. "rate",
+   * "maxInFlight", "maxInFlightByClass"); @fairway/quota lists them.
    */
   'clear'?: (string)[];
   /**
    * Who asks for the change (an operator's subject), recorded in the quota history.
    */
   'actor'?: (string);
+  /**
+   * "jobs" or "cost"; absent keeps the current basis.
+   */
+  'rateBasis'?: (string);
+  /**
+   * Replaces every per-class cap; empty keeps them (clear "maxInFlightByClass" removes them).
+   */
+  'maxInFlightByClass'?: ({[key: string]: number});
   '_weight'?: "weight";
   '_rate'?: "rate";
   '_burst'?: "burst";
   '_maxInFlight'?: "maxInFlight";
+  '_rateBasis'?: "rateBasis";
 }
 
 export interface SetTenantQuotaRequest__Output {
@@ -28,15 +38,25 @@ export interface SetTenantQuotaRequest__Output {
   'burst'?: (number);
   'maxInFlight'?: (number);
   /**
-   * Remove these limits (e.g. "rate", "burst", "max_in_flight").
+   * Put these fields back to their defaults, named as in TenantQuota's JSON (e.g. "rate",
+   * "maxInFlight", "maxInFlightByClass"); @fairway/quota lists them.
    */
   'clear': (string)[];
   /**
    * Who asks for the change (an operator's subject), recorded in the quota history.
    */
   'actor': (string);
+  /**
+   * "jobs" or "cost"; absent keeps the current basis.
+   */
+  'rateBasis'?: (string);
+  /**
+   * Replaces every per-class cap; empty keeps them (clear "maxInFlightByClass" removes them).
+   */
+  'maxInFlightByClass': ({[key: string]: number});
   '_weight'?: "weight";
   '_rate'?: "rate";
   '_burst'?: "burst";
   '_maxInFlight'?: "maxInFlight";
+  '_rateBasis'?: "rateBasis";
 }

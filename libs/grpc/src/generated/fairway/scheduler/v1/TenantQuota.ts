@@ -12,6 +12,14 @@ export interface TenantQuota {
   'maxInFlight'?: (number);
   'updatedAt'?: (string);
   'updatedBy'?: (string);
+  /**
+   * What a rate token pays for: "jobs" (one job) or "cost" (one unit of the job's estimated cost).
+   */
+  'rateBasis'?: (string);
+  /**
+   * Jobs running at once per job class (the class names the tiers use); empty means no per-class caps.
+   */
+  'maxInFlightByClass'?: ({[key: string]: number});
   '_rate'?: "rate";
   '_burst'?: "burst";
   '_maxInFlight'?: "maxInFlight";
@@ -28,6 +36,14 @@ export interface TenantQuota__Output {
   'maxInFlight'?: (number);
   'updatedAt': (string);
   'updatedBy': (string);
+  /**
+   * What a rate token pays for: "jobs" (one job) or "cost" (one unit of the job's estimated cost).
+   */
+  'rateBasis': (string);
+  /**
+   * Jobs running at once per job class (the class names the tiers use); empty means no per-class caps.
+   */
+  'maxInFlightByClass': ({[key: string]: number});
   '_rate'?: "rate";
   '_burst'?: "burst";
   '_maxInFlight'?: "maxInFlight";
