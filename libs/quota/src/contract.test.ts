@@ -1,5 +1,6 @@
 import * as protoLoader from '@grpc/proto-loader';
 import { z } from 'zod';
+import { FairScheduler } from '@fairway/fair-scheduler';
 import { LOADER_OPTIONS } from '@fairway/grpc';
 import {
   applyQuotaPatch,
@@ -143,5 +144,34 @@ describe('the proto conversions', () => {
       'max_in_flight_by_class:heavy': 2,
       'max_in_flight_by_class:interactive': 8,
     });
+  });
+});
+
+describe('the quota in the fair core', () => {
+  const tiers = { interactive: { slots: 4 }, heavy: { slots: 4 } };
+
+  it("agrees with the core's own defaults (the core keeps its invariant checks: it also runs without this lib)", () => {
+    const core = new FairScheduler({ tiers });
+    const untouched = core.getTenantQuota('idle');
+    expect(core.setTenantQuota('reset', toCoreQuota(QUOTA_DEFAULTS))).toEqual(untouched);
+  });
+
+  it('holds a tenant to its per-class cap and to a cost-based rate', () => {
+    const core = new FairScheduler({ tiers });
+    core.setTenantQuota('acme', toCoreQuota(applyQuotaPatch(undefined, parseQuotaPatch({ maxInFlightByClass: { heavy: 1 } }))), 0);
+    for (const id of ['h1', 'h2']) core.enqueue({ id, tenant: 'acme', jobClass: 'heavy', estimate: 1 }, 0);
+    core.enqueue({ id: 'i1', tenant: 'acme', jobClass: 'interactive', estimate: 1 }, 0);
+    const dispatched: string[] = [];
+    for (let d = core.dispatchNext(0); d; d = core.dispatchNext(0)) dispatched.push(d.job.id);
+    expect(dispatched.sort()).toEqual(['h1', 'i1']);
+    expect(core.explain('acme', 0).state).toBe('at-class-max-in-flight');
+
+    // 1,000 cost units a second, a bucket of 1,000: one 800-unit job fits, the next waits for tokens.
+    const costed = new FairScheduler({ tiers });
+    costed.setTenantQuota('globex', toCoreQuota(applyQuotaPatch(undefined, parseQuotaPatch({ rate: 1_000, burst: 1_000, rateBasis: 'cost' }))), 0);
+    for (const id of ['c1', 'c2']) costed.enqueue({ id, tenant: 'globex', jobClass: 'interactive', estimate: 800 }, 0);
+    expect(costed.dispatchNext(0)?.job.id).toBe('c1');
+    expect(costed.dispatchNext(0)).toBeUndefined();
+    expect(costed.explain('globex', 0).state).toBe('no-tokens');
   });
 });
