@@ -54,7 +54,7 @@ describe('live quotas through SchedulerAdmin', () => {
     // Held: every sample from now on shows at most one running while the backlog lasts.
     for (let i = 0; i < 10; i += 1) expect(await running(tenant)).toBeLessThanOrEqual(1);
 
-    await call(other.setTenantQuota.bind(other), { tenantId: tenant, clear: ['max_in_flight'], actor: 'operator:alice' });
+    await call(other.setTenantQuota.bind(other), { tenantId: tenant, clear: ['maxInFlight'], actor: 'operator:alice' });
     const liftMs = await until(tenant, (n) => n >= 4);
     console.log(`live quota: cap applied in ${capMs} ms, lifted in ${liftMs} ms (a job runs 250 ms, so a cap shows once running jobs finish)`);
 
@@ -72,12 +72,29 @@ describe('live quotas through SchedulerAdmin', () => {
     other.close();
   });
 
+  it('holds a tenant to a per-class cap set live, and stores its cost-based rate basis', async () => {
+    const [tenant] = await stack.createTenants(1, 'classcap');
+    if (!tenant) throw new Error('no tenant');
+    for (let i = 0; i < 80; i += 1) await stack.submit(tenant, { ms: 250 });
+    await until(tenant, (n) => n >= 3);
+    const client = schedulerAdmin(stack.adminAddress('scheduler-a'));
+    // Synthetic jobs are of class `standard`; the tenant-wide cap stays unset.
+    const set = await call(client.setTenantQuota.bind(client), { tenantId: tenant, maxInFlightByClass: { standard: 1 }, rateBasis: 'cost', actor: 'operator:alice', clear: [] });
+    expect(set).toMatchObject({ tenantId: tenant, maxInFlightByClass: { standard: 1 }, rateBasis: 'cost' });
+    expect(set.maxInFlight).toBeUndefined();
+    await until(tenant, (n) => n <= 1);
+    for (let i = 0; i < 10; i += 1) expect(await running(tenant)).toBeLessThanOrEqual(1);
+    await call(client.setTenantQuota.bind(client), { tenantId: tenant, clear: ['maxInFlightByClass'], actor: 'operator:alice' });
+    await until(tenant, (n) => n >= 3);
+    client.close();
+  });
+
   it('refuses an invalid quota with INVALID_ARGUMENT and says which field', async () => {
     const client = schedulerAdmin(stack.adminAddress('scheduler-a'));
     const [tenant] = await stack.createTenants(1, 'badquota');
     await expect(call(client.setTenantQuota.bind(client), { tenantId: tenant, maxInFlight: 0, actor: 'x', clear: [] })).rejects.toMatchObject({
       code: 3,
-      details: expect.stringContaining('max_in_flight'),
+      details: expect.stringContaining('maxInFlight'),
     });
     await expect(call(client.getTenantQuota.bind(client), { tenantId: 'no-such-tenant' })).rejects.toMatchObject({ code: 5 });
     client.close();
