@@ -40,7 +40,8 @@ function messageFields(name: string): Map<string, { type: string; optional: bool
   );
 }
 
-const unwrap = (schema: z.ZodTypeAny): z.ZodTypeAny => (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional ? unwrap(schema.unwrap() as z.ZodTypeAny) : schema);
+const unwrap = (schema: z.ZodTypeAny): z.ZodTypeAny =>
+  schema instanceof z.ZodNullable || schema instanceof z.ZodOptional ? unwrap(schema.unwrap() as z.ZodTypeAny) : schema;
 
 describe('the quota contract', () => {
   it('names the same fields in TenantQuota (proto) and tenantQuotaSchema, both ways', () => {
@@ -58,13 +59,19 @@ describe('the quota contract', () => {
     for (const field of QUOTA_FIELDS) {
       const schema = quotaLimitsSchema.shape[field] as z.ZodTypeAny;
       const inQuota = quota.get(field);
-      expect({ field, unsettable: inQuota?.optional || inQuota?.repeated || inQuota?.type === 'TYPE_MESSAGE' }).toEqual({ field, unsettable: schema.isNullable() });
+      expect({ field, unsettable: inQuota?.optional || inQuota?.repeated || inQuota?.type === 'TYPE_MESSAGE' }).toEqual({
+        field,
+        unsettable: schema.isNullable(),
+      });
       // Every limit can be left out of a change.
       const inRequest = request.get(field);
       expect({ field, optional: inRequest?.optional || inRequest?.repeated || inRequest?.type === 'TYPE_MESSAGE' }).toEqual({ field, optional: true });
       const base = unwrap(schema);
       if (base instanceof z.ZodNumber) {
-        expect({ field, integral: base.isInt }).toEqual({ field, integral: ['TYPE_UINT32', 'TYPE_INT32', 'TYPE_UINT64', 'TYPE_INT64'].includes(inQuota?.type ?? '') });
+        expect({ field, integral: base.isInt }).toEqual({
+          field,
+          integral: ['TYPE_UINT32', 'TYPE_INT32', 'TYPE_UINT64', 'TYPE_INT64'].includes(inQuota?.type ?? ''),
+        });
       }
     }
   });
@@ -91,7 +98,9 @@ describe('parseQuotaPatch', () => {
     ['a job class that is not a name', { maxInFlightByClass: { 'Heavy Jobs': 1 } }, 'maxInFlightByClass.Heavy Jobs'],
     ['no job class at all', { maxInFlightByClass: {} }, 'maxInFlightByClass'],
   ])('refuses %s, naming the field', (_name, body, path) => {
-    expect(() => parseQuotaPatch(body)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', issues: expect.arrayContaining([expect.objectContaining({ path })]) }));
+    expect(() => parseQuotaPatch(body)).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED', issues: expect.arrayContaining([expect.objectContaining({ path })]) }),
+    );
   });
 
   it('clears every field, weight included, back to its default', () => {
@@ -104,9 +113,17 @@ describe('parseQuotaPatch', () => {
 
   it('changes only the fields given, starting from the defaults for a tenant without a quota', () => {
     expect(applyQuotaPatch(undefined, parseQuotaPatch({ maxInFlight: 4 }))).toEqual({ ...QUOTA_DEFAULTS, maxInFlight: 4 });
-    expect(applyQuotaPatch({ ...QUOTA_DEFAULTS, weight: 2, rate: 5, maxInFlight: 3 }, parseQuotaPatch({ rate: 7 }))).toEqual({ ...QUOTA_DEFAULTS, weight: 2, rate: 7, maxInFlight: 3 });
+    expect(applyQuotaPatch({ ...QUOTA_DEFAULTS, weight: 2, rate: 5, maxInFlight: 3 }, parseQuotaPatch({ rate: 7 }))).toEqual({
+      ...QUOTA_DEFAULTS,
+      weight: 2,
+      rate: 7,
+      maxInFlight: 3,
+    });
     // A per-class map is replaced whole, not merged.
-    expect(applyQuotaPatch({ ...QUOTA_DEFAULTS, maxInFlightByClass: { heavy: 1, standard: 4 } }, parseQuotaPatch({ maxInFlightByClass: { heavy: 2 } })).maxInFlightByClass).toEqual({ heavy: 2 });
+    expect(
+      applyQuotaPatch({ ...QUOTA_DEFAULTS, maxInFlightByClass: { heavy: 1, standard: 4 } }, parseQuotaPatch({ maxInFlightByClass: { heavy: 2 } }))
+        .maxInFlightByClass,
+    ).toEqual({ heavy: 2 });
   });
 });
 
@@ -116,7 +133,9 @@ describe('the proto conversions', () => {
     const message = patchToMessage('acme', patch, 'ops');
     expect(message).toEqual({ tenantId: 'acme', actor: 'ops', weight: 2, maxInFlight: 3, clear: ['rate'] });
     // As decoded by proto-loader: the absent optional fields are marked absent.
-    expect(patchFromMessage({ ...message, clear: ['rate'], tenantId: 'acme', actor: 'ops', _weight: 'weight', _maxInFlight: 'maxInFlight' } as never)).toEqual(patch);
+    expect(patchFromMessage({ ...message, clear: ['rate'], tenantId: 'acme', actor: 'ops', _weight: 'weight', _maxInFlight: 'maxInFlight' } as never)).toEqual(
+      patch,
+    );
   });
 
   it('reads an absent limit as its default and sends an unset limit as absent', () => {
@@ -131,8 +150,19 @@ describe('the proto conversions', () => {
   });
 
   it('gives the core every field, dropping a burst that has no rate', () => {
-    expect(toCoreQuota({ ...QUOTA_DEFAULTS, weight: 2, burst: 5 })).toEqual({ weight: 2, rate: null, burst: null, maxInFlight: null, rateBasis: 'jobs', maxInFlightByClass: null });
-    expect(toCoreQuota({ ...QUOTA_DEFAULTS, rate: 100, rateBasis: 'cost', maxInFlightByClass: { heavy: 2 } })).toMatchObject({ rate: 100, rateBasis: 'cost', maxInFlightByClass: { heavy: 2 } });
+    expect(toCoreQuota({ ...QUOTA_DEFAULTS, weight: 2, burst: 5 })).toEqual({
+      weight: 2,
+      rate: null,
+      burst: null,
+      maxInFlight: null,
+      rateBasis: 'jobs',
+      maxInFlightByClass: null,
+    });
+    expect(toCoreQuota({ ...QUOTA_DEFAULTS, rate: 100, rateBasis: 'cost', maxInFlightByClass: { heavy: 2 } })).toMatchObject({
+      rate: 100,
+      rateBasis: 'cost',
+      maxInFlightByClass: { heavy: 2 },
+    });
   });
 
   it('exports the set limits under their snake_case label', () => {

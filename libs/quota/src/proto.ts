@@ -1,9 +1,4 @@
-import type {
-  SetTenantQuotaRequest,
-  SetTenantQuotaRequest__Output,
-  TenantQuotaMessage,
-  TenantQuotaMessage__Output,
-} from '@fairway/grpc';
+import type { SetTenantQuotaRequest, SetTenantQuotaRequest__Output, TenantQuotaMessage, TenantQuotaMessage__Output } from '@fairway/grpc';
 import { parseQuotaPatch, QUOTA_DEFAULTS, QUOTA_FIELDS, tenantQuotaSchema, type QuotaPatch, type TenantQuota } from './quota';
 
 // The generated messages and the schema name the same fields, or this file does not compile (the

@@ -10,7 +10,12 @@ import { ValidationError } from '@fairway/errors';
 export const quotaLimitsSchema = z
   .object({
     weight: z.number().positive().max(1_000_000).describe('share of the scheduler while every tenant is busy'),
-    rate: z.number().positive().max(1_000_000_000).nullable().describe('token bucket refill, tokens a second: jobs, or cost units with rateBasis cost (unset: unlimited)'),
+    rate: z
+      .number()
+      .positive()
+      .max(1_000_000_000)
+      .nullable()
+      .describe('token bucket refill, tokens a second: jobs, or cost units with rateBasis cost (unset: unlimited)'),
     burst: z.number().min(1).max(1_000_000_000).nullable().describe('token bucket size (unset: one second of rate)'),
     maxInFlight: z.number().int().min(1).max(1_000_000).nullable().describe('jobs running at once, over all job classes (unset: unlimited)'),
     rateBasis: z.enum(['jobs', 'cost']).describe("what a rate token pays for: one job, or one unit of the job's estimated cost"),
@@ -35,7 +40,14 @@ export const QUOTA_FIELDS: readonly QuotaField[] = Object.freeze(Object.keys(quo
  * The quota of a tenant nobody gave one: the ONE place the defaults live. Clearing a field puts
  * its default back.
  */
-export const QUOTA_DEFAULTS: Readonly<QuotaLimits> = Object.freeze({ weight: 1, rate: null, burst: null, maxInFlight: null, rateBasis: 'jobs', maxInFlightByClass: null });
+export const QUOTA_DEFAULTS: Readonly<QuotaLimits> = Object.freeze({
+  weight: 1,
+  rate: null,
+  burst: null,
+  maxInFlight: null,
+  rateBasis: 'jobs',
+  maxInFlightByClass: null,
+});
 
 /** A tenant's quota as the admin API returns it and SchedulerAdmin carries it. */
 export const tenantQuotaSchema = quotaLimitsSchema

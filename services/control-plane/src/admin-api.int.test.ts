@@ -17,7 +17,12 @@ const TENANT_SECRET = new TextEncoder().encode('tenant-int-secret-0123456789-012
 const log = createLogger('admin-api-int', 'silent');
 
 function operatorToken(claims: Record<string, unknown>): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer(OPERATOR_TOKENS.issuer).setAudience(OPERATOR_TOKENS.audience).setExpirationTime('10m').sign(OPERATOR_SECRET);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(OPERATOR_TOKENS.issuer)
+    .setAudience(OPERATOR_TOKENS.audience)
+    .setExpirationTime('10m')
+    .sign(OPERATOR_SECRET);
 }
 
 async function call(base: string, method: string, path: string, options: { auth?: string; body?: unknown } = {}) {
@@ -63,7 +68,8 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
         const { tenantId, clear: _clear, actor, ...limits } = c.request;
         cb(null, { ...quota(String(tenantId)), ...limits, updatedBy: actor });
       },
-      ListTenantStats: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { tenants: [{ tenantId: 'x', queued: 3, inFlight: 1, weight: 1 }], replica: 'test' }),
+      ListTenantStats: (_c: unknown, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, { tenants: [{ tenantId: 'x', queued: 3, inFlight: 1, weight: 1 }], replica: 'test' }),
       ExplainTenant: (c: grpc.ServerUnaryCall<{ tenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, { tenantId: c.request.tenantId, state: 'no-tokens', reason: 'out of rate tokens', detailsJson: JSON.stringify({ tokens: 0 }) }),
     });
@@ -157,7 +163,11 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
       ['tenant.delete', 'bob', 'active', 'offboarding'],
       ['data-keys.destroy', 'bob', undefined, undefined],
     ]);
-    expect(entries.filter((e) => e.action !== 'tenant.create' && e.action !== 'tenant.suspend' && e.action !== 'tenant.resume').every((e) => e.reason === 'contract ended')).toBe(true);
+    expect(
+      entries
+        .filter((e) => e.action !== 'tenant.create' && e.action !== 'tenant.suspend' && e.action !== 'tenant.resume')
+        .every((e) => e.reason === 'contract ended'),
+    ).toBe(true);
   });
 
   it('refuses a change whose audit entry cannot be written, and leaves the tenant as it was', async () => {
@@ -191,22 +201,42 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
     expect(set.body).toMatchObject({ weight: 3, updatedBy: 'carol' });
     expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, weight: 3, clear: ['rate'], actor: 'carol' });
     // Cost-based rates and per-class caps travel end to end, as the proto's map and string.
-    const costed = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } } });
+    const costed = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, {
+      auth: operator,
+      body: { rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } },
+    });
     expect(costed).toMatchObject({ status: 200, body: { rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } } });
     expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, rate: 500, rateBasis: 'cost', maxInFlightByClass: { heavy: 2, interactive: 8 } });
-    const badClass = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { rateBasis: 'bytes', maxInFlightByClass: { heavy: 0 } } });
-    expect(badClass).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path: 'rateBasis' }), expect.objectContaining({ path: 'maxInFlightByClass.heavy' })] } });
+    const badClass = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, {
+      auth: operator,
+      body: { rateBasis: 'bytes', maxInFlightByClass: { heavy: 0 } },
+    });
+    expect(badClass).toMatchObject({
+      status: 400,
+      body: {
+        code: 'VALIDATION_FAILED',
+        errors: [expect.objectContaining({ path: 'rateBasis' }), expect.objectContaining({ path: 'maxInFlightByClass.heavy' })],
+      },
+    });
     // Every field tenantctl offers to clear, weight included, the API accepts (back to its default).
     expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { clear: ['weight', 'maxInFlight'] } })).status).toBe(200);
     expect(quotaCalls.at(-1)).toMatchObject({ tenantId: id, clear: ['weight', 'maxInFlight'], actor: 'carol' });
     const bad = await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { weight: -1, maxInFlight: 1.5 } });
-    expect(bad).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path: 'weight' }), expect.objectContaining({ path: 'maxInFlight' })] } });
+    expect(bad).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', errors: [expect.objectContaining({ path: 'weight' }), expect.objectContaining({ path: 'maxInFlight' })] },
+    });
     expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: {} })).status).toBe(400);
     const callsBefore = quotaCalls.length;
     expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { colour: 'red' } })).status).toBe(400);
     expect(quotaCalls).toHaveLength(callsBefore);
     expect((await call(admin, 'GET', '/admin/v1/stats', { auth: operator })).body).toMatchObject({ replica: 'test', tenants: [{ tenantId: 'x', queued: 3 }] });
-    expect((await call(admin, 'GET', `/admin/v1/tenants/${id}/explain`, { auth: operator })).body).toEqual({ tenantId: id, state: 'no-tokens', reason: 'out of rate tokens', details: { tokens: 0 } });
+    expect((await call(admin, 'GET', `/admin/v1/tenants/${id}/explain`, { auth: operator })).body).toEqual({
+      tenantId: id,
+      state: 'no-tokens',
+      reason: 'out of rate tokens',
+      details: { tokens: 0 },
+    });
     const audit = await call(admin, 'GET', `/admin/v1/audit?tenant=${id}&action=quota.set`, { auth: operator });
     // Three changes went through (the refused ones record nothing).
     expect(audit.body['entries']).toEqual([

@@ -47,7 +47,12 @@ describe('QuotaStore and SchedulerAdmin quotas (real PostgreSQL, real gRPC)', ()
   }
 
   const history = async (id: string) =>
-    (await pools.owner.query<{ changed_by: string; before: unknown; after: unknown }>('SELECT changed_by, before, after FROM tenant_quota_history WHERE tenant_id = $1 ORDER BY id', [id])).rows;
+    (
+      await pools.owner.query<{ changed_by: string; before: unknown; after: unknown }>(
+        'SELECT changed_by, before, after FROM tenant_quota_history WHERE tenant_id = $1 ORDER BY id',
+        [id],
+      )
+    ).rows;
 
   it('starts a new quota from the defaults, changes only the fields given, clears any field back to its default, and records each change', async () => {
     const id = await tenant();
@@ -93,13 +98,25 @@ describe('QuotaStore and SchedulerAdmin quotas (real PostgreSQL, real gRPC)', ()
       client.setTenantQuota({ tenantId: id, maxInFlight: 2, rateBasis: 'cost', maxInFlightByClass: { heavy: 1 }, clear: [], actor: 'carol' }, cb),
     );
     expect(set.err).toBeNull();
-    expect(set.res).toMatchObject({ tenantId: id, maxInFlight: 2, _maxInFlight: 'maxInFlight', rateBasis: 'cost', maxInFlightByClass: { heavy: 1 }, updatedBy: 'carol' });
+    expect(set.res).toMatchObject({
+      tenantId: id,
+      maxInFlight: 2,
+      _maxInFlight: 'maxInFlight',
+      rateBasis: 'cost',
+      maxInFlightByClass: { heavy: 1 },
+      updatedBy: 'carol',
+    });
     expect(applied.at(-1)).toMatchObject({ tenantId: id, maxInFlight: 2, rateBasis: 'cost', maxInFlightByClass: { heavy: 1 } });
   });
 
   it('refuses a bad SetTenantQuota with INVALID_ARGUMENT naming every bad field, and stores nothing', async () => {
     const id = await tenant();
-    const bad = await call((cb) => client.setTenantQuota({ tenantId: id, weight: 0, maxInFlight: 0, rateBasis: 'tokens', maxInFlightByClass: { heavy: 0 }, clear: ['colour'], actor: 'mallory' }, cb));
+    const bad = await call((cb) =>
+      client.setTenantQuota(
+        { tenantId: id, weight: 0, maxInFlight: 0, rateBasis: 'tokens', maxInFlightByClass: { heavy: 0 }, clear: ['colour'], actor: 'mallory' },
+        cb,
+      ),
+    );
     expect(bad.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(bad.err?.details).toMatch(/rateBasis/);
     expect(bad.err?.details).toMatch(/maxInFlightByClass\.heavy/);

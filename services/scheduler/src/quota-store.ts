@@ -1,5 +1,14 @@
 import type { Pool } from 'pg';
-import { applyQuotaPatch, limitsOf, QUOTA_FIELDS, tenantQuotaSchema, type QuotaField, type QuotaLimits, type QuotaPatch, type TenantQuota } from '@fairway/quota';
+import {
+  applyQuotaPatch,
+  limitsOf,
+  QUOTA_FIELDS,
+  tenantQuotaSchema,
+  type QuotaField,
+  type QuotaLimits,
+  type QuotaPatch,
+  type TenantQuota,
+} from '@fairway/quota';
 
 /** A tenant's quota as the store holds it: @fairway/quota's {@link TenantQuota} (`null` is "no limit"). */
 export type QuotaRow = TenantQuota;

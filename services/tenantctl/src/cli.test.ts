@@ -24,7 +24,8 @@ function adminServer(options: { migrations?: boolean } = {}) {
   let migrationPolls = 0;
   const problem = (res: http.ServerResponse, status: number, code: string, detail: string) =>
     res.writeHead(status, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ type: 'about:blank', title: code, status, code, detail }));
-  const json = (res: http.ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const json = (res: http.ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -40,7 +41,14 @@ function adminServer(options: { migrations?: boolean } = {}) {
       if (route === 'POST /tenants') {
         const id = String(body?.['id']);
         if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) return problem(res, 400, 'VALIDATION_FAILED', `'${id}' is not a tenant id`);
-        const tenant = { id, displayName: String(body?.['displayName'] ?? id), status: 'active', plan: String(body?.['plan'] ?? 'standard'), isolationModel: String(body?.['isolationModel'] ?? 'pooled'), createdAt: '2025-01-01T00:00:00.000Z' };
+        const tenant = {
+          id,
+          displayName: String(body?.['displayName'] ?? id),
+          status: 'active',
+          plan: String(body?.['plan'] ?? 'standard'),
+          isolationModel: String(body?.['isolationModel'] ?? 'pooled'),
+          createdAt: '2025-01-01T00:00:00.000Z',
+        };
         tenants.set(id, tenant);
         return json(res, 201, tenant);
       }
@@ -82,8 +90,32 @@ function adminServer(options: { migrations?: boolean } = {}) {
       if (route === 'GET /stats') {
         return json(res, 200, {
           tenants: [
-            { tenantId: 'acme', queued: 3, inFlight: 2, weight: 1, maxInFlight: 4, waitP50Ms: 120, waitP99Ms: 900, share: 0.2, entitlement: 0.5, dispatched: 10, throttled: 1 },
-            { tenantId: 'globex', queued: 40, inFlight: 4, weight: 1, maxInFlight: 4, waitP50Ms: 2_000, waitP99Ms: 65_000, share: 0.8, entitlement: 0.5, dispatched: 40, throttled: 9 },
+            {
+              tenantId: 'acme',
+              queued: 3,
+              inFlight: 2,
+              weight: 1,
+              maxInFlight: 4,
+              waitP50Ms: 120,
+              waitP99Ms: 900,
+              share: 0.2,
+              entitlement: 0.5,
+              dispatched: 10,
+              throttled: 1,
+            },
+            {
+              tenantId: 'globex',
+              queued: 40,
+              inFlight: 4,
+              weight: 1,
+              maxInFlight: 4,
+              waitP50Ms: 2_000,
+              waitP99Ms: 65_000,
+              share: 0.8,
+              entitlement: 0.5,
+              dispatched: 40,
+              throttled: 9,
+            },
           ],
           capacity: {
             total: 32,
@@ -100,13 +132,29 @@ function adminServer(options: { migrations?: boolean } = {}) {
           },
         });
       }
-      if ((m = /^GET \/tenants\/([^/]+)\/explain$/.exec(route))) return json(res, 200, { tenantId: m[1], state: 'no-tokens', reason: 'out of rate tokens', details: { tokens: 0, nextTokenInMs: 250 } });
-      if (route === 'GET /audit/verify') return json(res, 200, url.searchParams.get('tenant') === 'tampered' ? { ok: false, chains: 1, entries: 3, firstBroken: { seq: 2 } } : { ok: true, chains: 2, entries: 7 });
-      if (route === 'GET /audit') return json(res, 200, { entries: [{ at: '2025-01-01T00:00:00.000Z', actor: 'alice', action: 'quota.set', target: url.searchParams.get('tenant') }], nextAfter: null });
+      if ((m = /^GET \/tenants\/([^/]+)\/explain$/.exec(route)))
+        return json(res, 200, { tenantId: m[1], state: 'no-tokens', reason: 'out of rate tokens', details: { tokens: 0, nextTokenInMs: 250 } });
+      if (route === 'GET /audit/verify')
+        return json(
+          res,
+          200,
+          url.searchParams.get('tenant') === 'tampered' ? { ok: false, chains: 1, entries: 3, firstBroken: { seq: 2 } } : { ok: true, chains: 2, entries: 7 },
+        );
+      if (route === 'GET /audit')
+        return json(res, 200, {
+          entries: [{ at: '2025-01-01T00:00:00.000Z', actor: 'alice', action: 'quota.set', target: url.searchParams.get('tenant') }],
+          nextAfter: null,
+        });
       if (options.migrations && route === 'POST /migrations') return json(res, 202, { id: 'mig-1', state: 'running', done: 0, total: 3, current: 'acme' });
       if (options.migrations && route === 'GET /migrations/mig-1') {
         migrationPolls += 1;
-        return json(res, 200, migrationPolls < 3 ? { id: 'mig-1', state: 'running', done: migrationPolls, total: 3, current: 'globex' } : { id: 'mig-1', state: 'succeeded', done: 3, total: 3 });
+        return json(
+          res,
+          200,
+          migrationPolls < 3
+            ? { id: 'mig-1', state: 'running', done: migrationPolls, total: 3, current: 'globex' }
+            : { id: 'mig-1', state: 'succeeded', done: 3, total: 3 },
+        );
       }
       return problem(res, 404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${url.pathname}`);
     });
@@ -134,8 +182,14 @@ describe('tenantctl against the admin API', () => {
   }
 
   it('creates, lists, suspends, resumes and deletes tenants, as tables and as JSON', async () => {
-    expect((await ctl(['tenants', 'create', 'acme', '--display-name', 'Acme Corp', '--plan', 'gold', '--isolation-model', 'schema'])).out).toBe('created tenant acme (active)');
-    expect(api.requests.at(-1)).toMatchObject({ method: 'POST', url: '/admin/v1/tenants', body: { id: 'acme', displayName: 'Acme Corp', plan: 'gold', isolationModel: 'schema' } });
+    expect((await ctl(['tenants', 'create', 'acme', '--display-name', 'Acme Corp', '--plan', 'gold', '--isolation-model', 'schema'])).out).toBe(
+      'created tenant acme (active)',
+    );
+    expect(api.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      url: '/admin/v1/tenants',
+      body: { id: 'acme', displayName: 'Acme Corp', plan: 'gold', isolationModel: 'schema' },
+    });
     const listed = await ctl(['tenants', 'list']);
     expect(listed.code).toBe(ExitCode.ok);
     expect(listed.out.split('\n')[0]).toMatch(/^TENANT\s+STATUS\s+PLAN\s+ISOLATION\s+NAME\s+CREATED$/);
@@ -225,7 +279,11 @@ describe('tenantctl against the admin API', () => {
     ['a fractional max in flight', ['quotas', 'set', 'acme', '--max-in-flight', '1.5'], /--max-in-flight.*integer/],
     ['an unknown field to clear', ['quotas', 'set', 'acme', '--clear', 'colour'], /--clear takes weight, rate, burst, maxInFlight/],
     ['a rate basis the API does not know', ['quotas', 'set', 'acme', '--rate-basis', 'bytes'], /--rate-basis.*'jobs' \| 'cost'/],
-    ['a per-class cap of 0', ['quotas', 'set', 'acme', '--max-in-flight-by-class', 'heavy=0'], /--max-in-flight-by-class.*heavy: Number must be greater than or equal to 1/],
+    [
+      'a per-class cap of 0',
+      ['quotas', 'set', 'acme', '--max-in-flight-by-class', 'heavy=0'],
+      /--max-in-flight-by-class.*heavy: Number must be greater than or equal to 1/,
+    ],
     ['a per-class cap without a number', ['quotas', 'set', 'acme', '--max-in-flight-by-class', 'heavy'], /--max-in-flight-by-class.*heavy/],
     ['a field both set and cleared', ['quotas', 'set', 'acme', '--rate', '5', '--clear', 'rate'], /'rate' is both set and cleared/],
     ['an isolation model the API does not accept', ['tenants', 'create', 'acme', '--isolation-model', 'silo'], /Allowed choices are pooled, schema, database/],
@@ -310,7 +368,11 @@ describe('tenantctl migrate with a migration endpoint', () => {
     const out: string[] = [];
     const err: string[] = [];
     try {
-      const code = await runCli(['migrate', '--poll', '100ms'], { out: (t) => out.push(t), err: (t) => err.push(t), env: { FAIRWAY_OPERATOR_TOKEN: TOKEN, ADMIN_URL: url } });
+      const code = await runCli(['migrate', '--poll', '100ms'], {
+        out: (t) => out.push(t),
+        err: (t) => err.push(t),
+        env: { FAIRWAY_OPERATOR_TOKEN: TOKEN, ADMIN_URL: url },
+      });
       expect(code).toBe(ExitCode.ok);
       expect(err[0]).toMatch(/^\[\.+\]\s+0% 0\/3 acme$/);
       expect(err.at(-1)).toMatch(/^\[#+\] 100% 3\/3$/);
@@ -325,6 +387,11 @@ describe('renderTopFrame', () => {
   it('limits and sorts the rows', () => {
     const rows = ['a', 'b', 'c'].map((tenantId, i) => ({ tenantId, queued: i, inFlight: 0 }));
     const frame = renderTopFrame(rows, { sort: 'tenant', limit: 2, at: new Date(0) });
-    expect(frame.split('\n').slice(3).map((l) => l.split(/\s+/)[0])).toEqual(['a', 'b']);
+    expect(
+      frame
+        .split('\n')
+        .slice(3)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(['a', 'b']);
   });
 });

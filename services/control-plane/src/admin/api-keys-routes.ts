@@ -15,7 +15,12 @@ export function apiKeysRoutes(deps: Pick<AdminDeps, 'catalog' | 'ownerPool'>): R
     await deps.catalog.get(id);
     const issued = await inTransaction(deps.ownerPool, async (tx) => {
       const key = await issueApiKey(tx, id);
-      await audit(tx, req, { chain: id, action: AuditAction.keyIssue, target: `api-key:${key.id}`, after: { id: key.id, prefix: key.prefix, createdAt: key.createdAt } });
+      await audit(tx, req, {
+        chain: id,
+        action: AuditAction.keyIssue,
+        target: `api-key:${key.id}`,
+        after: { id: key.id, prefix: key.prefix, createdAt: key.createdAt },
+      });
       return key;
     });
     res.status(201).json(issued);

@@ -4,7 +4,10 @@ import { listAudit, MAX_AUDIT_PAGE, verifyAuditChains } from '@fairway/audit';
 import type { AdminDeps } from './deps';
 import { parse } from './request';
 
-const isoDate = z.string().datetime({ offset: true }).transform((s) => new Date(s));
+const isoDate = z
+  .string()
+  .datetime({ offset: true })
+  .transform((s) => new Date(s));
 const auditQuery = z
   .object({
     tenant: z.string().min(1).max(63).optional(),
@@ -13,7 +16,10 @@ const auditQuery = z
     from: isoDate.optional(),
     to: isoDate.optional(),
     limit: z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE).default(100),
-    after: z.string().regex(/^\d{1,19}$/).optional(),
+    after: z
+      .string()
+      .regex(/^\d{1,19}$/)
+      .optional(),
   })
   .strict();
 

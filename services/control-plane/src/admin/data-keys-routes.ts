@@ -16,7 +16,11 @@ import { reasonOf, tenantParam } from './request';
 export function dataKeysRoutes(deps: Pick<AdminDeps, 'catalog' | 'ownerPool' | 'keys' | 'log'>): Router {
   const routes = Router();
   const keyAdmin = () => {
-    if (!deps.keys) throw new HttpRequestError('ROUTE_NOT_FOUND', 'key management is not configured on this control plane: start it with its key provider and tenant data router');
+    if (!deps.keys)
+      throw new HttpRequestError(
+        'ROUTE_NOT_FOUND',
+        'key management is not configured on this control plane: start it with its key provider and tenant data router',
+      );
     return deps.keys;
   };
   const runInBackground = (keys: NonNullable<AdminDeps['keys']>, tenantId: TenantId, runId: string): void => {
@@ -24,7 +28,8 @@ export function dataKeysRoutes(deps: Pick<AdminDeps, 'catalog' | 'ownerPool' | '
     void runReencryption(deps.ownerPool, keys.provider, tenantId, runId, targets, keys.reencryption ?? {}).then(
       (status) => {
         if (status.state === 'failed') deps.log.error({ tenant: tenantId, runId, error: status.error }, 're-encryption failed; fix the cause and resume it');
-        else deps.log.info({ tenant: tenantId, runId, state: status.state, scanned: status.scanned, reencrypted: status.reencrypted }, 're-encryption finished');
+        else
+          deps.log.info({ tenant: tenantId, runId, state: status.state, scanned: status.scanned, reencrypted: status.reencrypted }, 're-encryption finished');
       },
       (err: unknown) => deps.log.error({ err, tenant: tenantId, runId }, 're-encryption could not run; resume it with POST .../keys/reencryption'),
     );

@@ -16,7 +16,10 @@ declare module 'express-serve-static-core' {
 export function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new ValidationError(`${what} is not valid`, parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })));
+    throw new ValidationError(
+      `${what} is not valid`,
+      parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
+    );
   }
   return parsed.data;
 }

@@ -27,7 +27,10 @@ export function tenantsRoutes(deps: Pick<AdminDeps, 'catalog'>): Router {
   routes.post('/tenants', async (req, res) => {
     const body = parse(tenantBody, req.body, 'the tenant');
     const id = parseTenantId(body.id);
-    if (!id) throw new ValidationError(`'${body.id}' is not a tenant id: use 1-63 lowercase letters, digits and dashes`, [{ path: 'id', message: 'invalid tenant id' }]);
+    if (!id)
+      throw new ValidationError(`'${body.id}' is not a tenant id: use 1-63 lowercase letters, digits and dashes`, [
+        { path: 'id', message: 'invalid tenant id' },
+      ]);
     const tenant = await deps.catalog.create({ ...body, id }, actorOf(req));
     res.status(201).location(`/admin/v1/tenants/${id}`).json(tenant);
   });

@@ -12,7 +12,10 @@ export function auditCommands(program: Command, { io, sub, client, print }: Comm
     .option('--checkpoints <file>', 'the signed checkpoint file (JSON lines) the control plane writes (AUDIT_CHECKPOINT_FILE); needs --key and --database-url')
     .option('--key <file>', "the checkpoints' Ed25519 public key, PEM (env: AUDIT_CHECKPOINT_PUBLIC_KEY, a path or the PEM itself)")
     .option('--database-url <url>', 'read the chains directly, read-only (fairway_app suffices), instead of through the admin API (env: AUDIT_DATABASE_URL)')
-    .addHelpText('after', '\nExample: npm run -s tenantctl -- audit verify --checkpoints /backup/audit-checkpoints.jsonl --key audit-checkpoint.pub.pem --database-url postgres://fairway_app@db/fairway')
+    .addHelpText(
+      'after',
+      '\nExample: npm run -s tenantctl -- audit verify --checkpoints /backup/audit-checkpoints.jsonl --key audit-checkpoint.pub.pem --database-url postgres://fairway_app@db/fairway',
+    )
     .action(async (o: { tenant?: string; checkpoints?: string; key?: string; databaseUrl?: string }, cmd: Command) => {
       const databaseUrl = o.databaseUrl ?? io.env['AUDIT_DATABASE_URL'];
       const key = o.key ?? io.env['AUDIT_CHECKPOINT_PUBLIC_KEY'];

@@ -9,7 +9,16 @@ export function keysCommands(program: Command, { sub, client, print }: CommandCo
     .argument('<tenant>', 'tenant id')
     .action(async (id: string, _o, cmd: Command) => {
       const key = await client(cmd).request<{ id: string; prefix: string; key: string }>('POST', `/tenants/${encodeURIComponent(id)}/api-keys`);
-      print(cmd, key, () => `${keyValues([['key id', key.id], ['prefix', key.prefix], ['key', key.key]])}\n\nStore the key now: it is not shown again.`);
+      print(
+        cmd,
+        key,
+        () =>
+          `${keyValues([
+            ['key id', key.id],
+            ['prefix', key.prefix],
+            ['key', key.key],
+          ])}\n\nStore the key now: it is not shown again.`,
+      );
     });
   sub(keys, 'revoke', 'revoke an API key')
     .argument('<tenant>', 'tenant id')

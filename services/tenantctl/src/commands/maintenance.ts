@@ -14,7 +14,8 @@ export function maintenanceCommands(program: Command, { io, sub, client, print, 
     .action(async (o: { tenant?: string; dryRun?: boolean; poll: number }, cmd: Command) => {
       const result = await runMigration(client(cmd), { ...o, adminUrl: globals(cmd).adminUrl, io, json: Boolean(globals(cmd).json) });
       print(cmd, result, () => `migration ${result.id} ${result.state}: ${result.done}/${result.total} tenants`);
-      if (result.state !== 'succeeded') throw new CliError(`migration ${result.id} ${result.state}${result.error ? `: ${result.error}` : ''}`, ExitCode.failure);
+      if (result.state !== 'succeeded')
+        throw new CliError(`migration ${result.id} ${result.state}${result.error ? `: ${result.error}` : ''}`, ExitCode.failure);
     });
 
   sub(program, 'simulate', 'run the fair-scheduler simulator on a job trace (no admin API needed)')

@@ -56,7 +56,12 @@ function flagValue(field: QuotaField): (raw: string) => unknown {
 
 function formatValue(value: unknown): string {
   if (value === null || value === undefined) return 'unset';
-  if (typeof value === 'object') return Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(', ') || 'unset';
+  if (typeof value === 'object')
+    return (
+      Object.entries(value as Record<string, unknown>)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(', ') || 'unset'
+    );
   return String(value);
 }
 

@@ -38,7 +38,10 @@ export function schedulerCommands(program: Command, { io, sub, client, print, gl
   sub(program, 'explain', 'why a tenant is (not) running: the scheduler explains its state')
     .argument('<tenant>', 'tenant id')
     .action(async (id: string, _o, cmd: Command) => {
-      const e = await client(cmd).request<{ tenantId: string; state: string; reason: string; details: unknown }>('GET', `/tenants/${encodeURIComponent(id)}/explain`);
+      const e = await client(cmd).request<{ tenantId: string; state: string; reason: string; details: unknown }>(
+        'GET',
+        `/tenants/${encodeURIComponent(id)}/explain`,
+      );
       print(cmd, e, () => {
         const details = e.details && typeof e.details === 'object' ? Object.entries(e.details as Record<string, unknown>) : [];
         return keyValues([['tenant', e.tenantId], ['state', e.state], ['reason', e.reason], ...details.map(([k, v]) => [`  ${k}`, v] as const)]);

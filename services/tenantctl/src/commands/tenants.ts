@@ -49,7 +49,9 @@ export function tenantsCommands(program: Command, { sub, client, print }: Comman
     .argument('<tenant>', 'tenant id: 1-63 lowercase letters, digits and dashes')
     .option('--display-name <name>', 'human name')
     .option('--plan <plan>', 'plan, e.g. standard')
-    .addOption(new Option('--isolation-model <model>', 'where its data lives: shared tables (pooled), its own schema, or its own database').choices(ISOLATION_MODELS))
+    .addOption(
+      new Option('--isolation-model <model>', 'where its data lives: shared tables (pooled), its own schema, or its own database').choices(ISOLATION_MODELS),
+    )
     .action(async (id: string, o: { displayName?: string; plan?: string; isolationModel?: string }, cmd: Command) => {
       const tenant = await client(cmd).request<TenantView>('POST', '/tenants', { id, ...o });
       print(cmd, tenant, () => `created tenant ${tenant.id} (${text(tenant.status)})`);
