@@ -11,4 +11,4 @@ export {
   type ValidatedJob,
 } from './job-types';
 export { compileSchema, CompiledSchema } from './compiled-schema';
-export { JOB_STATES, TERMINAL_STATES, type JobState } from './job-state';
+export { JOB_STATES, type JobState } from './job-state';

@@ -14,8 +14,6 @@ const schema = commonConfigSchema.extend({
    * capacity, and `>tier` to lend idle slots.
    */
   SCHEDULER_TIERS: z.string().default('interactive:25%,standard:50%>interactive,heavy:25%'),
-  /** Legacy single pool size: when set, one `default` tier of this many slots takes every class. */
-  SCHEDULER_SLOTS: z.coerce.number().int().min(1).max(10_000).optional(),
   SCHEDULER_WINDOW: z.coerce.number().int().min(1).max(100_000).default(64),
   SCHEDULER_ADMIN_PORT: port().default(7071),
   SCHEDULER_ADMIN_HOST: z.string().default('127.0.0.1'),
@@ -46,6 +44,6 @@ export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env): Sched
   if (config.WORKER_ADDRESSES.length === 0) {
     throw new Error('WORKER_ADDRESSES must name at least one worker (host:port, comma-separated)');
   }
-  const tiers = config.SCHEDULER_SLOTS !== undefined ? { default: { slots: config.SCHEDULER_SLOTS } } : parseTiers(config.SCHEDULER_TIERS);
+  const tiers = parseTiers(config.SCHEDULER_TIERS);
   return { ...config, tiers, workerPools: parseWorkerPools(config.WORKER_POOLS, config.WORKER_ADDRESSES), security: transportSecurityFromEnv(env) };
 }
