@@ -1,4 +1,5 @@
 import { FairScheduler, type Dispatch, type Explanation, type JobSpec, type TenantQuotaPatch, type TierConfig } from '@fairway/fair-scheduler';
+import { TierSlots } from '@fairway/fair-scheduler/simulation/tier-slots';
 
 /**
  * What the dispatcher needs from a scheduling policy: the fair core, or plain arrival order as the
@@ -22,26 +23,22 @@ export type PolicyName = 'fair' | 'fifo';
 
 /**
  * Arrival order per tier, what a plain Kafka consumer gives: no weights, no quotas. Kept only as
- * the baseline that shows what the fair core buys.
+ * the baseline that shows what the fair core buys. Its slots (and lending) are the simulator's
+ * TierSlots, the same bookkeeping as the simulator's fifo baseline.
  */
 export class ArrivalOrderPolicy implements DispatchPolicy {
   private readonly queues = new Map<string, JobSpec[]>();
-  private readonly inUse = new Map<string, number>();
-  private readonly running = new Map<string, string>();
-  private readonly slots = new Map<string, number>();
+  private readonly slots: TierSlots;
 
   constructor(tiers: Readonly<Record<string, TierConfig>>) {
-    for (const [name, tier] of Object.entries(tiers)) {
-      this.slots.set(name, tier.slots);
-      this.queues.set(name, []);
-      this.inUse.set(name, 0);
-    }
+    this.slots = new TierSlots(tiers);
+    for (const name of this.slots.names) this.queues.set(name, []);
   }
 
   private tierOf(jobClass: string): string {
-    if (this.queues.has(jobClass)) return jobClass;
-    if (this.queues.has('default')) return 'default';
-    throw new Error(`no tier for job class '${jobClass}'`);
+    const tier = this.slots.tierOf(jobClass);
+    if (!this.slots.has(tier)) throw new Error(`no tier for job class '${jobClass}'`);
+    return tier;
   }
 
   enqueue(job: JobSpec): void {
@@ -49,24 +46,21 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
   }
 
   dispatchNext(): Dispatch | undefined {
-    let best: { tier: string; job: JobSpec } | undefined;
-    for (const [tier, queue] of this.queues) {
-      const head = queue[0];
-      if (!head || (this.inUse.get(tier) ?? 0) >= (this.slots.get(tier) ?? 0)) continue;
-      if (!best) best = { tier, job: head };
+    // A tier's own queue first, then the tiers it lends its idle slots to.
+    for (const tier of this.slots.names) {
+      if (!this.slots.free(tier)) continue;
+      for (const from of [tier, ...(this.slots.borrowers.get(tier) ?? [])]) {
+        const job = this.queues.get(from)?.shift();
+        if (job === undefined) continue;
+        this.slots.occupy(job.id, tier);
+        return { tier, job };
+      }
     }
-    if (!best) return undefined;
-    this.queues.get(best.tier)?.shift();
-    this.inUse.set(best.tier, (this.inUse.get(best.tier) ?? 0) + 1);
-    this.running.set(best.job.id, best.tier);
-    return best;
+    return undefined;
   }
 
   complete(jobId: string): void {
-    const tier = this.running.get(jobId);
-    if (tier === undefined) return;
-    this.running.delete(jobId);
-    this.inUse.set(tier, (this.inUse.get(tier) ?? 1) - 1);
+    this.slots.release(jobId);
   }
 
   cancel(jobId: string): boolean {
@@ -85,11 +79,11 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
   }
 
   setTierSlots(tier: string, slots: number): void {
-    if (this.slots.has(tier)) this.slots.set(tier, slots);
+    this.slots.resize(tier, slots);
   }
 
   tierUsage(): Array<{ name: string; slots: number; inUse: number }> {
-    return [...this.slots].map(([name, slots]) => ({ name, slots, inUse: this.inUse.get(name) ?? 0 }));
+    return this.slots.usage();
   }
 
   setTenantQuota(): void {

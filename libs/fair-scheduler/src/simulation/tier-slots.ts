@@ -1,8 +1,9 @@
 import type { TierConfig } from '../types';
 
 /**
- * Slot accounting shared by the baseline policies: per-tier slot counts and opt-in lending, the
- * same capacity rules Fairway's scheduler applies, so that comparisons differ only in the order.
+ * Slot accounting shared by the baseline policies (the simulator's fifo and round-robin, and the
+ * scheduler's arrival-order baseline): per-tier slot counts and opt-in lending, the same capacity
+ * rules Fairway's scheduler applies, so that comparisons differ only in the order.
  */
 export class TierSlots {
   private readonly slots = new Map<string, number>();
@@ -24,9 +25,25 @@ export class TierSlots {
     this.catchAll = this.names.length === 1 && this.names[0] === 'default';
   }
 
-  /** The tier a job class belongs to. */
+  /** The tier a job class belongs to: its own, else a 'default' tier when there is one. */
   tierOf(jobClass: string): string {
-    return this.catchAll ? 'default' : jobClass;
+    if (this.catchAll || (!this.slots.has(jobClass) && this.slots.has('default'))) return 'default';
+    return jobClass;
+  }
+
+  /** True when `tier` is one of these tiers. */
+  has(tier: string): boolean {
+    return this.slots.has(tier);
+  }
+
+  /** Changes a tier's slot count (the workers' capacity changed); running jobs keep theirs. */
+  resize(tier: string, slots: number): void {
+    if (this.slots.has(tier)) this.slots.set(tier, slots);
+  }
+
+  /** Each tier's slots and the jobs running in them now. */
+  usage(): Array<{ name: string; slots: number; inUse: number }> {
+    return this.names.map((name) => ({ name, slots: this.slots.get(name) ?? 0, inUse: this.inUse.get(name) ?? 0 }));
   }
 
   free(tier: string): boolean {
