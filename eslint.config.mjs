@@ -35,9 +35,10 @@ const coreBannedGlobals = [
     name,
     message: 'the fair-scheduling core is pure: no Node runtime (docs/architecture.md, "Layers").',
   })),
-  ...['Date', 'performance', 'setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask'].map(
-    (name) => ({ name, message: 'the fair-scheduling core reads no clock and schedules nothing: take `now` as an argument.' }),
-  ),
+  ...['Date', 'performance', 'setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask'].map((name) => ({
+    name,
+    message: 'the fair-scheduling core reads no clock and schedules nothing: take `now` as an argument.',
+  })),
   { name: 'console', message: 'the fair-scheduling core does no I/O: return what happened (explain(), snapshot()) instead of logging it.' },
 ];
 
@@ -97,7 +98,22 @@ export default tseslint.config(
     files: ['**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', fetch: 'readonly', performance: 'readonly', jest: 'readonly', TextEncoder: 'readonly', URL: 'readonly' },
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setImmediate: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        jest: 'readonly',
+        TextEncoder: 'readonly',
+        URL: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-require-imports': 'off',

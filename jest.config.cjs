@@ -12,10 +12,7 @@ const moduleNameMapper = Object.fromEntries(
   ]),
 );
 
-const swc = [
-  '@swc/jest',
-  { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
-];
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
 
 const common = {
   rootDir: __dirname,

@@ -225,7 +225,11 @@ async function main(): Promise<void> {
 }
 
 if (typeof (global as { gc?: unknown }).gc !== 'function') {
-  const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, require.resolve('../scripts/run-ts.cjs'), __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawnSync(
+    process.execPath,
+    ['--expose-gc', ...process.execArgv, require.resolve('../scripts/run-ts.cjs'), __filename, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   process.exit(child.status ?? 1);
 } else {
   void main();

@@ -113,7 +113,9 @@ interface Options {
 
 /** The quotas set through the admin API: a cap on five tenants, a weight on five others. */
 function quotasFor(tenants: readonly TenantId[]): Array<{ tenant: TenantId; quota: Record<string, number> }> {
-  return tenants.slice(0, 10).map((tenant, i): { tenant: TenantId; quota: Record<string, number> } => ({ tenant, quota: i < 5 ? { maxInFlight: 2 } : { weight: 3 } }));
+  return tenants
+    .slice(0, 10)
+    .map((tenant, i): { tenant: TenantId; quota: Record<string, number> } => ({ tenant, quota: i < 5 ? { maxInFlight: 2 } : { weight: 3 } }));
 }
 
 async function upsertTenants(pool: ReturnType<typeof createPool>, tenants: readonly TenantId[]): Promise<void> {
@@ -175,7 +177,9 @@ interface FairwayResult {
   runStartToFinishP50Ms: number;
   runStartToFinishP99Ms: number;
   cpuMs: Record<string, number>;
-  latency: { acceptedToStartedMs: number[]; acceptedToQueuedMs: number[]; startToFinishMs: number[]; startToEffectMs: number[]; effectToFinishMs: number[] } | undefined;
+  latency:
+    | { acceptedToStartedMs: number[]; acceptedToQueuedMs: number[]; startToFinishMs: number[]; startToEffectMs: number[]; effectToFinishMs: number[] }
+    | undefined;
   quotas: ReturnType<typeof quotasFor>;
 }
 
@@ -252,7 +256,10 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
       const succeeded = counts['succeeded'] ?? 0;
       if (succeeded >= scenario.jobs) break;
       if ((counts['failed'] ?? 0) + (counts['dead'] ?? 0) > 0) throw new Error(`${scenario.name}: jobs did not succeed: ${JSON.stringify(counts)}`);
-      if (Date.now() > deadline) throw new Error(`${scenario.name}: only ${succeeded} of ${scenario.jobs} jobs succeeded within ${options.timeoutMs / 1000} s: ${JSON.stringify(counts)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${scenario.name}: only ${succeeded} of ${scenario.jobs} jobs succeeded within ${options.timeoutMs / 1000} s: ${JSON.stringify(counts)}`,
+        );
       if (Date.now() - lastReport >= 5_000) {
         lastReport = Date.now();
         progress(`${scenario.name}: fairway ${JSON.stringify(counts)}`);
@@ -270,7 +277,8 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
     if (!stats) throw new Error('no jobs in the table');
 
     let latency: FairwayResult['latency'];
-    if (trickle > 0) latency = await fairwayTrickle(scenario, trickle, `http://127.0.0.1:${ports['edge']}`, tenants[tenants.length - 1] as TenantId, reader, database);
+    if (trickle > 0)
+      latency = await fairwayTrickle(scenario, trickle, `http://127.0.0.1:${ports['edge']}`, tenants[tenants.length - 1] as TenantId, reader, database);
     return {
       jobs: Number(stats.n),
       elapsedMs: Number(stats.elapsed_ms),
@@ -325,7 +333,10 @@ async function fairwayTrickle(scenario: Scenario, count: number, edge: string, t
   await admin.connect();
   const effects = new Map<string, number>();
   try {
-    const result = await admin.query<{ job_id: string; at: number }>('SELECT job_id, extract(epoch FROM created_at) * 1000 AS at FROM job_effects WHERE job_id = ANY($1::uuid[])', [ids]);
+    const result = await admin.query<{ job_id: string; at: number }>(
+      'SELECT job_id, extract(epoch FROM created_at) * 1000 AS at FROM job_effects WHERE job_id = ANY($1::uuid[])',
+      [ids],
+    );
     for (const row of result.rows) effects.set(row.job_id, Number(row.at));
   } finally {
     await admin.end();
@@ -342,7 +353,13 @@ async function fairwayTrickle(scenario: Scenario, count: number, edge: string, t
     startToEffectMs.push(at - Number(t.started));
     effectToFinishMs.push(Number(t.finished) - at);
   }
-  return { acceptedToStartedMs: rows.map((r) => Number(r.waited)), acceptedToQueuedMs: rows.map((r) => Number(r.queued)), startToFinishMs: rows.map((r) => Number(r.ran)), startToEffectMs, effectToFinishMs };
+  return {
+    acceptedToStartedMs: rows.map((r) => Number(r.waited)),
+    acceptedToQueuedMs: rows.map((r) => Number(r.queued)),
+    startToFinishMs: rows.map((r) => Number(r.ran)),
+    startToEffectMs,
+    effectToFinishMs,
+  };
 }
 
 /** `url` with its database replaced by `database`. */
@@ -387,7 +404,8 @@ function parseScenarios(values: { scenarios?: string | undefined; tenants?: stri
   if (values.tenants !== undefined || values.jobs !== undefined) {
     const tenants = Number(values.tenants ?? 100);
     const jobs = Number(values.jobs ?? 20_000);
-    if (!Number.isInteger(tenants) || tenants < 1 || !Number.isInteger(jobs) || jobs < tenants) throw new Error(`--tenants must be >= 1 and --jobs >= --tenants (got ${tenants}, ${jobs})`);
+    if (!Number.isInteger(tenants) || tenants < 1 || !Number.isInteger(jobs) || jobs < tenants)
+      throw new Error(`--tenants must be >= 1 and --jobs >= --tenants (got ${tenants}, ${jobs})`);
     return [{ name: `${tenants}x${round(jobs / tenants, 1)}`, tenants, jobs }];
   }
   return (values.scenarios ?? '100x200,10000x2').split(',').map((spec) => {
@@ -411,7 +429,8 @@ async function main(): Promise<void> {
       queue: { type: 'string' },
     },
   });
-  if (values.queue !== undefined && values.queue !== 'table' && values.queue !== 'kafka') throw new Error(`--queue takes 'table' or 'kafka' (got '${values.queue}')`);
+  if (values.queue !== undefined && values.queue !== 'table' && values.queue !== 'kafka')
+    throw new Error(`--queue takes 'table' or 'kafka' (got '${values.queue}')`);
   const scenarios = parseScenarios(values);
   const options: Options = {
     queue: values.queue === 'kafka' ? 'kafka' : 'table',
@@ -433,7 +452,13 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     loadAverage: loadavg().map((l) => round(l)),
     scenarios: scenarios.map((s) => s.name),
-    fairway: { tiers: TIERS, workers: 2, policy: 'fair', queuedIn: options.queue === 'kafka' ? 'the commands topic (ingest inside the measured run)' : 'the jobs table (as graphile-worker\'s jobs table after addJobs)' },
+    fairway: {
+      tiers: TIERS,
+      workers: 2,
+      policy: 'fair',
+      queuedIn:
+        options.queue === 'kafka' ? 'the commands topic (ingest inside the measured run)' : "the jobs table (as graphile-worker's jobs table after addJobs)",
+    },
     graphileWorker: { version: GRAPHILE_WORKER_VERSION, concurrency: CONCURRENCY },
   });
   build({ quiet: true });
@@ -459,7 +484,8 @@ async function main(): Promise<void> {
       quotas: fairway.quotas.map(({ tenant, quota }) => ({ tenant, ...quota })),
       units: {
         jobsPerSec: 'jobs / (last finished_at - first started_at), jobs table',
-        cpuMsPerJob: 'CPU ms (utime+stime from /proc) per job; total = scheduler + workers + postgres; kafkaBroker apart (shared broker); postgresOther = other databases on the server, not counted',
+        cpuMsPerJob:
+          'CPU ms (utime+stime from /proc) per job; total = scheduler + workers + postgres; kafkaBroker apart (shared broker); postgresOther = other databases on the server, not counted',
       },
       queued: 'commands published to the commands topic as the edge does, before the scheduler started; ingest runs during the measured run',
     });
@@ -500,7 +526,10 @@ async function main(): Promise<void> {
       scenario: scenario.name,
       jobsPerSec: round(fairwayJobsPerSec / baselineJobsPerSec, 3),
       target: scenario.tenants >= 10_000 ? 0.8 : 1.0,
-      cpuMsPerJob: round((perJob(fairway.cpuMs, fairway.jobs, FAIRWAY_GROUPS)['total'] ?? 0) / (perJob(baseline.cpuMs, baseline.jobs, BASELINE_GROUPS)['total'] ?? 0), 2),
+      cpuMsPerJob: round(
+        (perJob(fairway.cpuMs, fairway.jobs, FAIRWAY_GROUPS)['total'] ?? 0) / (perJob(baseline.cpuMs, baseline.jobs, BASELINE_GROUPS)['total'] ?? 0),
+        2,
+      ),
     });
 
     if (fairway.latency && baseline.latency) {
@@ -521,7 +550,7 @@ async function main(): Promise<void> {
           startToEffectP50Ms: round(percentile(fairway.latency.startToEffectMs, 0.5)),
           effectToFinishP50Ms: round(percentile(fairway.latency.effectToFinishMs, 0.5)),
           units:
-            'ms; accepted_at (edge), queued_at (the ingest\'s insert), started_at (claim), finished_at (completion) from the jobs table, the worker effect transaction from job_effects.created_at; submitted through POST /v1/jobs, one at a time',
+            "ms; accepted_at (edge), queued_at (the ingest's insert), started_at (claim), finished_at (completion) from the jobs table, the worker effect transaction from job_effects.created_at; submitted through POST /v1/jobs, one at a time",
         }),
       );
       print(

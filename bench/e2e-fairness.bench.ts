@@ -92,7 +92,10 @@ async function runOnce(policy: 'fair' | 'fifo', scenario: Scenario) {
       }
     };
     await waitUntilDone(idleIds);
-    const idle = await reader.query<{ wait_ms: number }>('SELECT extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms FROM jobs WHERE id = ANY($1::uuid[])', [idleIds]);
+    const idle = await reader.query<{ wait_ms: number }>(
+      'SELECT extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms FROM jobs WHERE id = ANY($1::uuid[])',
+      [idleIds],
+    );
     const idleWaits = idle.rows.map((r) => Number(r.wait_ms));
 
     progress(`${policy}: flooding ${scenario.flood} x ${scenario.heavyMs} ms, then 9 light tenants x ${scenario.lightJobs} x ${scenario.lightMs} ms`);
@@ -111,7 +114,9 @@ async function runOnce(policy: 'fair' | 'fifo', scenario: Scenario) {
     for (const row of rows) waits.set(row.tenant_id, [...(waits.get(row.tenant_id) ?? []), Number(row.wait_ms)]);
     const light = lights.flatMap((t) => waits.get(t) ?? []);
     const perTenant = Object.fromEntries(
-      [...waits].sort(([a], [b]) => a.localeCompare(b)).map(([tenant, w]) => [tenant, { jobs: w.length, p50WaitMs: Math.round(percentile(w, 0.5)), p99WaitMs: Math.round(percentile(w, 0.99)) }]),
+      [...waits]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([tenant, w]) => [tenant, { jobs: w.length, p50WaitMs: Math.round(percentile(w, 0.5)), p99WaitMs: Math.round(percentile(w, 0.99)) }]),
     );
     return {
       impl: policy === 'fair' ? 'fairway' : 'fifo',

@@ -67,7 +67,17 @@ function cpuSnapshot(serverPid: number | undefined): Map<string, number> {
     const fields = stat.slice(close + 2).split(' ');
     const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
     const name =
-      Number(pid) === serverPid ? 'server' : Number(pid) === process.pid ? 'load-generator' : comm === 'java' ? 'kafka' : comm.startsWith('redis-server') ? 'redis' : comm === 'postgres' ? 'postgres' : undefined;
+      Number(pid) === serverPid
+        ? 'server'
+        : Number(pid) === process.pid
+          ? 'load-generator'
+          : comm === 'java'
+            ? 'kafka'
+            : comm.startsWith('redis-server')
+              ? 'redis'
+              : comm === 'postgres'
+                ? 'postgres'
+                : undefined;
     if (name) totals.set(name, (totals.get(name) ?? 0) + seconds);
   }
   // The server's main (HTTP) thread alone: its other threads are libuv's pool, V8's and Kafka's.
@@ -115,7 +125,17 @@ async function serve(impl: string): Promise<void> {
   const { TenantDirectory } = await import('../services/edge/src/tenant-directory');
   const { TenantLimits } = await import('../services/edge/src/tenant-limits');
   const { TokenVerifier } = await import('@fairway/auth');
-  const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as { brokers: string; appUrl: string; topic: string; secret: string; tokenCacheMs: number; noLimits: boolean; noKafka: boolean; kafkaThread: boolean; noCoalesce: boolean };
+  const env = JSON.parse(process.env['BENCH_EDGE'] ?? '{}') as {
+    brokers: string;
+    appUrl: string;
+    topic: string;
+    secret: string;
+    tokenCacheMs: number;
+    noLimits: boolean;
+    noKafka: boolean;
+    kafkaThread: boolean;
+    noCoalesce: boolean;
+  };
   const pool = createPool({ connectionString: env.appUrl, max: 10, applicationName: 'fairway-bench-edge' });
   const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: 500 });
   const sendStats = { sends: 0, messages: 0, ms: 0 };
@@ -126,7 +146,14 @@ async function serve(impl: string): Promise<void> {
   };
   // As the edge's main.ts starts it: group commit, commands coalesced per tenant per send, on the HTTP
   // thread. --kafka-thread and --no-coalesce (experiments) measure the alternatives.
-  const publisher = await startCommandPublisher({ brokers: env.brokers, clientId: 'fairway-bench-edge', topic: env.topic, onSend, thread: env.kafkaThread, coalesce: !env.noCoalesce });
+  const publisher = await startCommandPublisher({
+    brokers: env.brokers,
+    clientId: 'fairway-bench-edge',
+    topic: env.topic,
+    onSend,
+    thread: env.kafkaThread,
+    coalesce: !env.noCoalesce,
+  });
   const prefix = `fairway:bench:${randomUUID().slice(0, 8)}:`;
   const app = createEdgeApp({
     // --no-kafka (an experiment, to measure what the Kafka acknowledgement costs): accept without Kafka.
@@ -136,19 +163,36 @@ async function serve(impl: string): Promise<void> {
     bodyLimit: '64kb',
     idempotency: new RedisIdempotencyStore(redis, pool, { ttlMs: 60_000, keyPrefix: prefix }),
     auth: {
-      tokens: new TokenVerifier({ secret: new TextEncoder().encode(env.secret), issuer: 'fairway-bench', audience: 'fairway-api', cacheTtlMs: env.tokenCacheMs }),
+      tokens: new TokenVerifier({
+        secret: new TextEncoder().encode(env.secret),
+        issuer: 'fairway-bench',
+        audience: 'fairway-api',
+        cacheTtlMs: env.tokenCacheMs,
+      }),
       tenants: new TenantDirectory(pool, 2_000),
       apiKeys: new PgApiKeyLookup(pool, { cacheTtlMs: 2_000, touchIntervalMs: 60_000 }),
       // --no-limits (an experiment, to measure what the Redis limiter costs): admit everything locally.
       admission: env.noLimits
-        ? ({ admit: async (_t: string, limits: RequestLimits) => ({ admitted: true, remaining: 1, resetSeconds: 0, retryAfterSeconds: 0, limits, store: 'local', release: () => undefined }) } as unknown as InstanceType<typeof AdmissionController>)
+        ? ({
+            admit: async (_t: string, limits: RequestLimits) => ({
+              admitted: true,
+              remaining: 1,
+              resetSeconds: 0,
+              retryAfterSeconds: 0,
+              limits,
+              store: 'local',
+              release: () => undefined,
+            }),
+          } as unknown as InstanceType<typeof AdmissionController>)
         : new AdmissionController({ redis, keyPrefix: prefix, leaseMs: 15_000 }),
       limits: new TenantLimits({ standard: { rate: 1_000_000, burst: 1_000_000, maxInFlight: 100_000 } }, {}),
     },
   });
   const server = app.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as { port: number }).port })));
   process.once('SIGTERM', () => {
-    process.stderr.write(`[bench:edge] fairway: ${sendStats.sends} sends, ${(sendStats.messages / Math.max(1, sendStats.sends)).toFixed(1)} messages and ${(sendStats.ms / Math.max(1, sendStats.sends)).toFixed(2)} ms per send\n`);
+    process.stderr.write(
+      `[bench:edge] fairway: ${sendStats.sends} sends, ${(sendStats.messages / Math.max(1, sendStats.sends)).toFixed(1)} messages and ${(sendStats.ms / Math.max(1, sendStats.sends)).toFixed(2)} ms per send\n`,
+    );
     server.close();
     void publisher.close().finally(() => {
       redis.disconnect();
@@ -158,7 +202,13 @@ async function serve(impl: string): Promise<void> {
 }
 
 function startChild(impl: string, env: Record<string, string>, cpuProfDir?: string): Promise<{ child: ChildProcess; port: number }> {
-  const args = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), path.join(root, 'scripts', 'run-ts.cjs'), path.join(root, 'bench', 'edge.bench.ts'), '--serve', impl];
+  const args = [
+    ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
+    path.join(root, 'scripts', 'run-ts.cjs'),
+    path.join(root, 'bench', 'edge.bench.ts'),
+    '--serve',
+    impl,
+  ];
   const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -182,9 +232,22 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function drive(impl: string, server: { child: ChildProcess; port: number }, headers: Record<string, string>, seconds: number, connections: number): Promise<Measured> {
+async function drive(
+  impl: string,
+  server: { child: ChildProcess; port: number },
+  headers: Record<string, string>,
+  seconds: number,
+  connections: number,
+): Promise<Measured> {
   const run = (duration: number) =>
-    autocannon({ url: `http://127.0.0.1:${server.port}/v1/jobs`, method: 'POST', body: BODY, headers: { 'content-type': 'application/json', ...headers }, connections, duration });
+    autocannon({
+      url: `http://127.0.0.1:${server.port}/v1/jobs`,
+      method: 'POST',
+      body: BODY,
+      headers: { 'content-type': 'application/json', ...headers },
+      connections,
+      duration,
+    });
   const before = cpuSnapshot(server.child.pid);
   const result = await run(seconds);
   const after = cpuSnapshot(server.child.pid);
@@ -226,7 +289,10 @@ function medianOf(impl: string, runs: Measured[]): Measured {
 
 /** Self time by function from a V8 .cpuprofile, the top `n`. */
 function topSelfTime(file: string, n = 25): Array<{ fn: string; selfPct: number }> {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>; samples: number[] };
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+    samples: number[];
+  };
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const counts = new Map<string, number>();
   for (const id of profile.samples) {
@@ -259,7 +325,9 @@ async function main(): Promise<void> {
   if (values.serve) return serve(values.serve);
 
   /* eslint-disable @typescript-eslint/no-require-imports -- the stack scripts are plain CommonJS shared with `npm run up` */
-  const { ensureInfra } = require('../scripts/lib/infra.cjs') as { ensureInfra: (o: object) => Promise<{ brokers: string; urls: { owner: string; app: string }; topics: { commands: string } }> };
+  const { ensureInfra } = require('../scripts/lib/infra.cjs') as {
+    ensureInfra: (o: object) => Promise<{ brokers: string; urls: { owner: string; app: string }; topics: { commands: string } }>;
+  };
   /* eslint-enable @typescript-eslint/no-require-imports */
   const { createPool, upsertTenant } = await import('@fairway/db');
   const { SignJWT } = await import('jose');
@@ -285,7 +353,23 @@ async function main(): Promise<void> {
   // Both servers run for the whole benchmark and are driven in turns, round after round: a slow
   // moment of this shared machine then lands on both sides, and the medians are compared.
   const servers = {
-    fairway: await startChild('fairway', { BENCH_EDGE: JSON.stringify({ brokers: infra.brokers, appUrl: infra.urls.app, topic: infra.topics.commands, secret, tokenCacheMs: Number(values['token-cache']), noLimits: values['no-limits'] === true, noKafka: values['no-kafka'] === true, kafkaThread: values['kafka-thread'] === true, noCoalesce: values['no-coalesce'] === true }) }, profDir),
+    fairway: await startChild(
+      'fairway',
+      {
+        BENCH_EDGE: JSON.stringify({
+          brokers: infra.brokers,
+          appUrl: infra.urls.app,
+          topic: infra.topics.commands,
+          secret,
+          tokenCacheMs: Number(values['token-cache']),
+          noLimits: values['no-limits'] === true,
+          noKafka: values['no-kafka'] === true,
+          kafkaThread: values['kafka-thread'] === true,
+          noCoalesce: values['no-coalesce'] === true,
+        }),
+      },
+      profDir,
+    ),
     'bare-express': await startChild('bare-express', {}, profDir && path.join(profDir, 'bare-express')),
   };
   const headers = { fairway: { authorization: `Bearer ${token}` }, 'bare-express': {} };
@@ -299,7 +383,9 @@ async function main(): Promise<void> {
       // Which side goes first alternates: a machine that speeds up or slows down within a round
       // then favours neither side over the run.
       for (const impl of round % 2 === 1 ? impls : [...impls].reverse()) {
-        log(`round ${round}/${rounds}: ${impl}, ${seconds} s, ${connections} connections${impl === 'fairway' ? ' (POST /v1/jobs with JWT auth, Redis limits, Kafka acks)' : ''}`);
+        log(
+          `round ${round}/${rounds}: ${impl}, ${seconds} s, ${connections} connections${impl === 'fairway' ? ' (POST /v1/jobs with JWT auth, Redis limits, Kafka acks)' : ''}`,
+        );
         measured.set(impl, await drive(impl, servers[impl], headers[impl], seconds, connections));
       }
       perRound.push(impls.map((impl) => measured.get(impl) as Measured));
@@ -319,8 +405,16 @@ async function main(): Promise<void> {
       for (const row of topSelfTime(path.join(profDir, file))) log(`  ${String(row.selfPct).padStart(5)}%  ${row.fn}`);
     }
   }
-  const results = impls.map((impl, i) => medianOf(impl, perRound.map((round) => round[i] as Measured)));
-  const ratios = perRound.map(([f, b]) => ({ rps: (f as Measured).rps / (b as Measured).rps, p99: (f as Measured).p99Ms / Math.max((b as Measured).p99Ms, 1) }));
+  const results = impls.map((impl, i) =>
+    medianOf(
+      impl,
+      perRound.map((round) => round[i] as Measured),
+    ),
+  );
+  const ratios = perRound.map(([f, b]) => ({
+    rps: (f as Measured).rps / (b as Measured).rps,
+    p99: (f as Measured).p99Ms / Math.max((b as Measured).p99Ms, 1),
+  }));
   const summary = {
     rounds,
     // The median of the per-round ratios: each round's two sides saw the same machine.
@@ -329,8 +423,13 @@ async function main(): Promise<void> {
   };
   if (values.json) console.log(JSON.stringify({ results, ...summary, perRound }));
   else {
-    for (const r of results) console.log(`${r.impl.padEnd(14)} ${String(r.rps).padStart(7)} rps  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (median of ${rounds} rounds; ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors); CPU µs/request ${JSON.stringify(r.cpuUsPerRequest)}`);
-    console.log(`fairway/bare: ${summary.rpsRatio}x rps, ${summary.p99Ratio}x p99 (median of the per-round ratios: ${ratios.map((r) => `${round2(r.rps)}x/${round2(r.p99)}x`).join(', ')})`);
+    for (const r of results)
+      console.log(
+        `${r.impl.padEnd(14)} ${String(r.rps).padStart(7)} rps  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (median of ${rounds} rounds; ${r.requests} requests, ${r.non2xx} non-2xx, ${r.errors} errors); CPU µs/request ${JSON.stringify(r.cpuUsPerRequest)}`,
+      );
+    console.log(
+      `fairway/bare: ${summary.rpsRatio}x rps, ${summary.p99Ratio}x p99 (median of the per-round ratios: ${ratios.map((r) => `${round2(r.rps)}x/${round2(r.p99)}x`).join(', ')})`,
+    );
   }
   process.exit(0);
 }

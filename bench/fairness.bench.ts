@@ -63,10 +63,7 @@ function runScenario(scenario: Scenario): Record<string, unknown> {
       worstExcessOverTierBoundMs: round(tierBound.worstExcessMs),
       worstExcessOverTierBoundLmax: round(tierBound.worstExcessLmax, 2),
       weightedShareErrorPct: round(summary.maxShareErrorPct, 2),
-      jainIndexEqualWeight: jainOver.size === 0 ? null : round(
-        jainIndex([...jainOver].map((tenant) => summary.tenants[tenant]?.shareRatio ?? 0)),
-        4,
-      ),
+      jainIndexEqualWeight: jainOver.size === 0 ? null : round(jainIndex([...jainOver].map((tenant) => summary.tenants[tenant]?.shareRatio ?? 0)), 4),
       makespanMs: round(summary.makespanMs),
       jobsNeverRun: neverRan.length,
     };
@@ -77,7 +74,7 @@ function runScenario(scenario: Scenario): Record<string, unknown> {
     jobs: scenario.trace.length,
     boundSlackMs: slackMs,
     bound: 'finish <= fluid-ideal (GPS) finish + largest job cost',
-    tierBound: 'finish <= fluid-ideal (water-filled GPS) finish + largest job cost among the classes that can hold a slot of the job\'s tier',
+    tierBound: "finish <= fluid-ideal (water-filled GPS) finish + largest job cost among the classes that can hold a slot of the job's tier",
     policies: results,
     ideal: {
       impl: 'fluid-ideal-gps',

@@ -35,7 +35,15 @@ import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, upsertTenant } from '@fairway/db';
 import { jobTypes, type JobType } from '@fairway/jobs';
-import { coalesceCommandMessages, CommandHeader, commandMessage, createIdempotentProducer, createKafka, GroupCommitPublisher, topicNames } from '@fairway/kafka';
+import {
+  coalesceCommandMessages,
+  CommandHeader,
+  commandMessage,
+  createIdempotentProducer,
+  createKafka,
+  GroupCommitPublisher,
+  topicNames,
+} from '@fairway/kafka';
 import { createLogger } from '@fairway/telemetry';
 import type { TenantId } from '@fairway/tenant-context';
 import { CommandIngestor } from '../services/scheduler/src/ingest';
@@ -49,7 +57,13 @@ const SIDES = ['bare-kafkajs-insert', 'fairway'] as const;
 type Side = (typeof SIDES)[number];
 
 /** Runs a consumer group over `topic` until `target` records are done; returns the seconds it took. */
-async function timeConsumer(kafka: Kafka, topic: string, target: number, eachBatch: (p: EachBatchPayload) => Promise<number>, concurrency = 3): Promise<number> {
+async function timeConsumer(
+  kafka: Kafka,
+  topic: string,
+  target: number,
+  eachBatch: (p: EachBatchPayload) => Promise<number>,
+  concurrency = 3,
+): Promise<number> {
   const consumer = kafka.consumer({ groupId: `bench-ingest-${randomUUID()}`, maxWaitTimeInMs: 50 });
   let done = 0;
   let started = 0;
@@ -214,12 +228,20 @@ const median = (values: number[]) => {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { json: { type: 'boolean' }, messages: { type: 'string' }, tenants: { type: 'string' }, rounds: { type: 'string' }, coalesce: { type: 'boolean' }, only: { type: 'string' } },
+    options: {
+      json: { type: 'boolean' },
+      messages: { type: 'string' },
+      tenants: { type: 'string' },
+      rounds: { type: 'string' },
+      coalesce: { type: 'boolean' },
+      only: { type: 'string' },
+    },
   });
   const total = Number(values.messages ?? 60_000);
   const tenantCount = Number(values.tenants ?? 200);
   const rounds = Math.max(1, Number(values.rounds ?? 3));
-  if (values.only !== undefined && !(SIDES as readonly string[]).includes(values.only)) throw new Error(`--only must be one of ${SIDES.join(', ')} (got '${values.only}')`);
+  if (values.only !== undefined && !(SIDES as readonly string[]).includes(values.only))
+    throw new Error(`--only must be one of ${SIDES.join(', ')} (got '${values.only}')`);
   const sides = values.only === undefined ? SIDES : [values.only as Side];
   const prefix = `fairway_bench_ingest_${randomBytes(3).toString('hex')}`;
   const kafka = createKafka({ brokers: BROKERS, clientId: 'bench-ingest' });
@@ -241,9 +263,13 @@ async function main(): Promise<void> {
       for (let i = sent; i < Math.min(total, sent + 5_000); i += 1) {
         const tenant = tenants[i % tenants.length] as TenantId;
         messages.push(
-          commandMessage(tenant, { jobId: randomUUID(), type: 'synthetic', params: { ms: 10 }, priority: 0, idempotencyKey: `k-${i}`, acceptedAt: new Date().toISOString() }, {
-            traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
-          }),
+          commandMessage(
+            tenant,
+            { jobId: randomUUID(), type: 'synthetic', params: { ms: 10 }, priority: 0, idempotencyKey: `k-${i}`, acceptedAt: new Date().toISOString() },
+            {
+              traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+            },
+          ),
         );
       }
       // --coalesce: as the edge publishes, a tenant's commands of one send as one record.
@@ -275,7 +301,10 @@ async function main(): Promise<void> {
       },
     };
     const seconds: Record<Side, number[]> = { 'bare-kafkajs-insert': [], fairway: [] };
-    const cpu: Record<Side, { node: number[]; postgres: number[] }> = { 'bare-kafkajs-insert': { node: [], postgres: [] }, fairway: { node: [], postgres: [] } };
+    const cpu: Record<Side, { node: number[]; postgres: number[] }> = {
+      'bare-kafkajs-insert': { node: [], postgres: [] },
+      fairway: { node: [], postgres: [] },
+    };
     for (let round = 0; round < rounds; round += 1) {
       const order = round % 2 === 0 ? sides : [...sides].reverse();
       for (const side of order) {

@@ -22,9 +22,11 @@ import { migrateTenants, prepareDatabase, schemaNameFor } from '@fairway/db';
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const STEPS: Record<string, string> = {
-  '1_bench-items.sql': '-- Up Migration\nCREATE TABLE items (id uuid PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());\n-- Down Migration\nDROP TABLE items;\n',
+  '1_bench-items.sql':
+    '-- Up Migration\nCREATE TABLE items (id uuid PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());\n-- Down Migration\nDROP TABLE items;\n',
   '2_bench-items-name.sql': '-- Up Migration\nCREATE INDEX items_name ON items (name);\n-- Down Migration\nDROP INDEX items_name;\n',
-  '3_bench-items-price.sql': "-- Up Migration\nALTER TABLE items ADD COLUMN price numeric(12, 2) NOT NULL DEFAULT 0;\n-- Down Migration\nALTER TABLE items DROP COLUMN price;\n",
+  '3_bench-items-price.sql':
+    '-- Up Migration\nALTER TABLE items ADD COLUMN price numeric(12, 2) NOT NULL DEFAULT 0;\n-- Down Migration\nALTER TABLE items DROP COLUMN price;\n',
 };
 
 async function main(): Promise<void> {
@@ -66,7 +68,15 @@ async function main(): Promise<void> {
       });
       const ms = performance.now() - t0;
       if (result.failed.length > 0) throw new Error(`${result.failed.length} tenants failed, e.g. ${result.failed[0]?.tenantId}: ${result.failed[0]?.error}`);
-      results.push({ impl, tenants, steps: 3, concurrency: lanes, ms: Math.round(ms), tenantsPerSec: +((tenants / ms) * 1000).toFixed(1), migrated: result.migrated });
+      results.push({
+        impl,
+        tenants,
+        steps: 3,
+        concurrency: lanes,
+        ms: Math.round(ms),
+        tenantsPerSec: +((tenants / ms) * 1000).toFixed(1),
+        migrated: result.migrated,
+      });
       process.stderr.write(`[migrations] ${impl}: ${(ms / 1000).toFixed(1)} s; resetting\n`);
       await reset();
     }

@@ -23,12 +23,23 @@ const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432
 function stats(samples: number[]) {
   const sorted = [...samples].sort((x, y) => x - y);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  return { n: samples.length, p50Ms: +at(0.5).toFixed(1), maxMs: +(sorted[sorted.length - 1] ?? 0).toFixed(1), meanMs: +(samples.reduce((s, x) => s + x, 0) / samples.length).toFixed(1) };
+  return {
+    n: samples.length,
+    p50Ms: +at(0.5).toFixed(1),
+    maxMs: +(sorted[sorted.length - 1] ?? 0).toFixed(1),
+    meanMs: +(samples.reduce((s, x) => s + x, 0) / samples.length).toFixed(1),
+  };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, pooled: { type: 'string' }, schema: { type: 'string' }, database: { type: 'string' } } });
-  const counts: Record<IsolationModel, number> = { pooled: Number(values.pooled ?? 30), schema: Number(values.schema ?? 10), database: Number(values.database ?? 4) };
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean' }, pooled: { type: 'string' }, schema: { type: 'string' }, database: { type: 'string' } },
+  });
+  const counts: Record<IsolationModel, number> = {
+    pooled: Number(values.pooled ?? 30),
+    schema: Number(values.schema ?? 10),
+    database: Number(values.database ?? 4),
+  };
   const benchDb = `fairway_bench_onboarding_${randomBytes(3).toString('hex')}`;
   const adminUrl = new URL(ADMIN);
   adminUrl.pathname = `/${benchDb}`;
@@ -61,18 +72,24 @@ async function main(): Promise<void> {
           await admin.query(`INSERT INTO tenants (id, slug, display_name) VALUES ($1, $1, $1)`, [rawId.replace(/_/g, '-')]);
         } else if (model === 'schema') {
           await admin.query(`CREATE SCHEMA ${rawId}`);
-          await admin.query(`CREATE TABLE ${rawId}.records (id uuid PRIMARY KEY, title text NOT NULL, body text NOT NULL DEFAULT '', amount numeric(18,2) NOT NULL DEFAULT 0, tags text[] NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`);
+          await admin.query(
+            `CREATE TABLE ${rawId}.records (id uuid PRIMARY KEY, title text NOT NULL, body text NOT NULL DEFAULT '', amount numeric(18,2) NOT NULL DEFAULT 0, tags text[] NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`,
+          );
         } else {
           await admin.query(`CREATE DATABASE ${benchDb}_${rawId}`);
           const url = new URL(ADMIN);
           url.pathname = `/${benchDb}_${rawId}`;
           const c = new Client({ connectionString: url.toString() });
           await c.connect();
-          await c.query(`CREATE TABLE records (id uuid PRIMARY KEY, title text NOT NULL, body text NOT NULL DEFAULT '', amount numeric(18,2) NOT NULL DEFAULT 0, tags text[] NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`);
+          await c.query(
+            `CREATE TABLE records (id uuid PRIMARY KEY, title text NOT NULL, body text NOT NULL DEFAULT '', amount numeric(18,2) NOT NULL DEFAULT 0, tags text[] NOT NULL DEFAULT '{}', created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`,
+          );
           await c.end();
         }
         raw.push(performance.now() - t1);
-        process.stderr.write(`[onboarding] ${model} ${i + 1}/${counts[model]}: fairway ${fairway[fairway.length - 1]?.toFixed(0)} ms, raw ${raw[raw.length - 1]?.toFixed(0)} ms\n`);
+        process.stderr.write(
+          `[onboarding] ${model} ${i + 1}/${counts[model]}: fairway ${fairway[fairway.length - 1]?.toFixed(0)} ms, raw ${raw[raw.length - 1]?.toFixed(0)} ms\n`,
+        );
       }
       const f = stats(fairway);
       results.push({ impl: 'fairway', model, ...f, targetMs: targets[model], withinTarget: f.maxMs < targets[model] });

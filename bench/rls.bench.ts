@@ -21,7 +21,10 @@ import { prepareDatabase } from '@fairway/db';
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const QUERIES = {
-  page: { rls: 'SELECT id, title, amount FROM records ORDER BY id DESC LIMIT 50', explicit: 'SELECT id, title, amount FROM records WHERE tenant_id = $1 ORDER BY id DESC LIMIT 50' },
+  page: {
+    rls: 'SELECT id, title, amount FROM records ORDER BY id DESC LIMIT 50',
+    explicit: 'SELECT id, title, amount FROM records WHERE tenant_id = $1 ORDER BY id DESC LIMIT 50',
+  },
   aggregate: { rls: 'SELECT count(*), sum(amount) FROM records', explicit: 'SELECT count(*), sum(amount) FROM records WHERE tenant_id = $1' },
 } as const;
 
@@ -32,7 +35,9 @@ function summary(samples: number[]) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, rows: { type: 'string' }, tenants: { type: 'string' }, iterations: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { json: { type: 'boolean' }, rows: { type: 'string' }, tenants: { type: 'string' }, iterations: { type: 'string' } },
+  });
   const rows = Number(values.rows ?? 1_000_000);
   const tenants = Number(values.tenants ?? 1000);
   const iterations = Number(values.iterations ?? 2000);
@@ -47,7 +52,9 @@ async function main(): Promise<void> {
   await app.connect();
   const results: Array<Record<string, unknown>> = [];
   try {
-    await admin.query(`INSERT INTO tenants (id, slug, display_name) SELECT 'rls-' || i, 'rls-' || i, 'bench ' || i FROM generate_series(0, $1 - 1) AS i`, [tenants]);
+    await admin.query(`INSERT INTO tenants (id, slug, display_name) SELECT 'rls-' || i, 'rls-' || i, 'bench ' || i FROM generate_series(0, $1 - 1) AS i`, [
+      tenants,
+    ]);
     const t0 = performance.now();
     // UUIDv7-like ids (time-ordered) are what the repository writes; gen_random_uuid() is close
     // enough for the index shapes measured here.

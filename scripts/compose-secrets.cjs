@@ -37,7 +37,10 @@ function loadCredentials(file) {
 /** The env files' contents, one per compose service that reads one. */
 function envFiles(c) {
   const url = (role) => `postgres://${role}:${c[role]}@${DATABASE}`;
-  const env = (entries) => Object.entries(entries).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  const env = (entries) =>
+    Object.entries(entries)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n';
   return {
     'init.env': env({
       DATABASE_URL: `postgres://postgres:${c.postgres}@${DATABASE}`,

@@ -39,18 +39,14 @@ function log(msg) {
 }
 
 function resolveClasspath() {
-  const stale =
-    !fs.existsSync(files.classpath) ||
-    fs.statSync(files.classpath).mtimeMs < fs.statSync(files.pom).mtimeMs;
+  const stale = !fs.existsSync(files.classpath) || fs.statSync(files.classpath).mtimeMs < fs.statSync(files.pom).mtimeMs;
   if (stale) {
     log('resolving Kafka jars from Maven Central (first time only, ~15 s)...');
     fs.mkdirSync(home, { recursive: true });
     try {
-      execFileSync(
-        'mvn',
-        ['-q', '-B', '-Dstyle.color=never', '-f', files.pom, 'dependency:build-classpath', `-Dmdep.outputFile=${files.classpath}`],
-        { stdio: ['ignore', require.main === module ? 'inherit' : process.stderr, 'inherit'] },
-      );
+      execFileSync('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', files.pom, 'dependency:build-classpath', `-Dmdep.outputFile=${files.classpath}`], {
+        stdio: ['ignore', require.main === module ? 'inherit' : process.stderr, 'inherit'],
+      });
     } catch (err) {
       throw new Error(
         `could not resolve the Kafka jars with Maven (${err.message}). Check that 'mvn' is on PATH and reaches Maven Central, or set KAFKA_BROKERS to use a broker you run yourself.`,

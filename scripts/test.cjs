@@ -52,10 +52,8 @@ async function main() {
       // the client types generated from it up to date.
       ['openapi', [process.execPath, path.join(root, 'scripts', 'gen-openapi-client.cjs'), '--lint', '--check']],
     ];
-    // Prettier's check (`npm run format:check`) runs only with FAIRWAY_FORMAT_CHECK=1 until the
-    // tree has been formatted in one commit (#17 item 4: a mass `npm run format` while colleagues
-    // edit many files would conflict with all of them); then it becomes a step like the others.
-    if (process.env.FAIRWAY_FORMAT_CHECK === '1') checks.push(['format', ['npm', 'run', '-s', 'format:check']]);
+    // Formatting: Prettier's check (`npm run format` fixes what it reports).
+    checks.push(['format', ['npm', 'run', '-s', 'format:check']]);
     for (const [name, command] of checks) {
       const t0 = Date.now();
       const run = spawnSync(command[0], command.slice(1), { cwd: root, env, stdio: 'inherit' });
@@ -67,7 +65,13 @@ async function main() {
 
   // Unit and integration tests first, end-to-end second: the end-to-end stack's scheduler would
   // otherwise pick up jobs that integration tests insert into the same test database.
-  const passes = args.length > 0 ? [args] : [['--selectProjects', 'unit', 'integration'], ['--selectProjects', 'e2e']];
+  const passes =
+    args.length > 0
+      ? [args]
+      : [
+          ['--selectProjects', 'unit', 'integration'],
+          ['--selectProjects', 'e2e'],
+        ];
   const totals = { passed: 0, failed: staticFailures, skipped: 0 };
   let status = staticFailures > 0 ? 1 : 0;
   // Jest's JSON report stays inside the checkout (.fairway/ is git-ignored), never beside it.
@@ -75,11 +79,11 @@ async function main() {
   fs.mkdirSync(reportDir, { recursive: true });
   for (const pass of passes) {
     const report = path.join(reportDir, `jest-${process.pid}.json`);
-    const jest = spawnSync(
-      process.execPath,
-      [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--json', `--outputFile=${report}`, ...pass],
-      { cwd: root, env, stdio: 'inherit' },
-    );
+    const jest = spawnSync(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--json', `--outputFile=${report}`, ...pass], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+    });
     if (jest.status !== 0) status = jest.status ?? 1;
     if (!fs.existsSync(report)) {
       totals.failed += 1;
@@ -88,9 +92,7 @@ async function main() {
     const result = JSON.parse(fs.readFileSync(report, 'utf8'));
     fs.rmSync(report, { force: true });
     // A suite that failed to run (a hook, a syntax error) fails no test by itself: count it too.
-    const brokenSuites = result.testResults.filter(
-      (suite) => suite.status === 'failed' && suite.assertionResults.every((t) => t.status !== 'failed'),
-    ).length;
+    const brokenSuites = result.testResults.filter((suite) => suite.status === 'failed' && suite.assertionResults.every((t) => t.status !== 'failed')).length;
     let failed = result.numFailedTests + brokenSuites;
     if (failed === 0 && jest.status !== 0) failed = 1;
     totals.passed += result.numPassedTests;
@@ -100,7 +102,9 @@ async function main() {
   if (containers) await containers.stop();
   const summary = `${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}`;
   const total = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`\n[test] infrastructure ready in ${infraSeconds.toFixed(1)} s${infra.timings.kafkaStartSeconds ? ` (Kafka started in ${infra.timings.kafkaStartSeconds.toFixed(1)} s)` : ''}; whole run ${total} s`);
+  console.log(
+    `\n[test] infrastructure ready in ${infraSeconds.toFixed(1)} s${infra.timings.kafkaStartSeconds ? ` (Kafka started in ${infra.timings.kafkaStartSeconds.toFixed(1)} s)` : ''}; whole run ${total} s`,
+  );
   console.log(`tests: ${summary}`);
   process.exit(status);
 }

@@ -5,7 +5,8 @@
 const { parseArgs } = require('node:util');
 const { ensureDependencies } = require('./lib/bootstrap.cjs');
 
-const usage = 'usage: npm run -s token -- <tenant> [--subject <name>] [--expires-in 12h]\n       npm run -s token -- --operator [--subject alice] [--expires-in 1h]';
+const usage =
+  'usage: npm run -s token -- <tenant> [--subject <name>] [--expires-in 12h]\n       npm run -s token -- --operator [--subject alice] [--expires-in 1h]';
 let parsed;
 try {
   parsed = parseArgs({

@@ -98,7 +98,9 @@ async function main() {
   Workers (gRPC)           127.0.0.1:${PORTS['worker-1']}, 127.0.0.1:${PORTS['worker-2']}
   Kafka                    ${infra.brokers}         topics ${Object.values(infra.topics).join(', ')}
   PostgreSQL               ${infra.urls.app.replace(/:[^:@/]+@/, ':***@')}
-  Metrics (Prometheus)     ${Object.entries(METRICS).map(([n, p]) => `${n} http://127.0.0.1:${p}/metrics`).join('\n                           ')}
+  Metrics (Prometheus)     ${Object.entries(METRICS)
+    .map(([n, p]) => `${n} http://127.0.0.1:${p}/metrics`)
+    .join('\n                           ')}
 
   Try it:
     TOKEN=$(npm run -s token -- acme)

@@ -104,7 +104,9 @@ export async function runGraphileWorker(options: GraphileWorkerRunOptions): Prom
     const trickleDone = new Map<string, number>();
     const batching = graphileWorkerHasBatching();
     // The 0.17 options are not in 0.16's types: the preset is built untyped, on purpose.
-    const preset = batching ? ({ worker: { localQueue: { size: options.localQueueSize }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } as RunnerOptions['preset']) : undefined;
+    const preset = batching
+      ? ({ worker: { localQueue: { size: options.localQueueSize }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } as RunnerOptions['preset'])
+      : undefined;
     // Listeners are attached before run(): the first jobs may complete before it resolves.
     const events = new EventEmitter() as WorkerEvents;
     events.on('job:start', () => {

@@ -67,9 +67,7 @@ export class ProcessCpuSampler {
   private readonly tracked = new Map<number, Tracked>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly options: { comms: readonly string[]; classify: ProcessClassifier; pids?: Record<number, string>; intervalMs?: number },
-  ) {}
+  constructor(private readonly options: { comms: readonly string[]; classify: ProcessClassifier; pids?: Record<number, string>; intervalMs?: number }) {}
 
   start(): void {
     this.tracked.clear();

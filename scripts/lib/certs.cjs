@@ -48,10 +48,22 @@ function ensureCa(dir, log) {
   openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', caKey]);
   fs.chmodSync(caKey, 0o600);
   openssl([
-    'req', '-x509', '-new', '-key', caKey, '-sha256', '-days', String(CA_DAYS), '-out', caCrt,
-    '-subj', '/O=Fairway development/CN=Fairway development CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    caKey,
+    '-sha256',
+    '-days',
+    String(CA_DAYS),
+    '-out',
+    caCrt,
+    '-subj',
+    '/O=Fairway development/CN=Fairway development CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE,pathlen:0',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   return { caKey, caCrt, created: true };
 }
@@ -84,7 +96,24 @@ function issue(dir, service, ca, trustDomain, log) {
       `subjectAltName=URI:${spiffeId(service, trustDomain)},DNS:${service},DNS:localhost,IP:127.0.0.1,IP:::1`,
     ].join('\n') + '\n',
   );
-  openssl(['x509', '-req', '-in', csr, '-CA', ca.caCrt, '-CAkey', ca.caKey, '-CAcreateserial', '-sha256', '-days', String(CERT_DAYS), '-extfile', ext, '-out', crt]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.caCrt,
+    '-CAkey',
+    ca.caKey,
+    '-CAcreateserial',
+    '-sha256',
+    '-days',
+    String(CERT_DAYS),
+    '-extfile',
+    ext,
+    '-out',
+    crt,
+  ]);
   fs.rmSync(csr);
   fs.rmSync(ext);
   return true;

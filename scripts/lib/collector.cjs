@@ -60,7 +60,9 @@ function startOtlpReceiver({ port = 0, onSpan } = {}) {
         return;
       }
       if (!String(req.headers['content-type'] ?? '').includes('json')) {
-        res.writeHead(415, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'send OTLP/HTTP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)' }));
+        res
+          .writeHead(415, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ message: 'send OTLP/HTTP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)' }));
         return;
       }
       try {

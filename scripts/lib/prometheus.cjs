@@ -103,7 +103,10 @@ async function startPrometheus({ config, port, name = `run-${process.pid}`, time
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}):\n${lines.slice(-10).join('\n')}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { url, dataDir: dir, lines, stop };
     if (Date.now() > deadline) {
       await stop();

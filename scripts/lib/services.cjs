@@ -93,7 +93,15 @@ function stackDefinition(infra, options) {
       name,
       entry: 'services/worker/src/main.js',
       nodeArgs,
-      env: { ...common, ...tls('worker'), ...metrics(name), DATABASE_URL: infra.urls.app, WORKER_PORT: String(ports[name]), WORKER_ID: name, KEY_SERVICE_ADDRESS: keyService },
+      env: {
+        ...common,
+        ...tls('worker'),
+        ...metrics(name),
+        DATABASE_URL: infra.urls.app,
+        WORKER_PORT: String(ports[name]),
+        WORKER_ID: name,
+        KEY_SERVICE_ADDRESS: keyService,
+      },
     })),
     {
       name: 'scheduler',

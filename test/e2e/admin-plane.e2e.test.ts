@@ -58,7 +58,9 @@ describe("the operators' admin API, served by the control plane of the running s
     expect((await eventually('the edge to accept the resumed tenant', () => edge('/v1/jobs', apiKey), { until: (r) => r.status === 200 })).status).toBe(200);
 
     expect((await admin('DELETE', `/admin/v1/tenants/${id}/api-keys/${String(issued.body['id'])}`, operator)).status).toBe(200);
-    expect((await eventually('the edge to refuse the revoked key', () => edge('/v1/jobs', apiKey), { until: (r) => r.status !== 200 })).body['code']).toBe('UNAUTHENTICATED');
+    expect((await eventually('the edge to refuse the revoked key', () => edge('/v1/jobs', apiKey), { until: (r) => r.status !== 200 })).body['code']).toBe(
+      'UNAUTHENTICATED',
+    );
 
     expect((await admin('DELETE', `/admin/v1/tenants/${id}`, operator)).body['status']).toBe('deleted');
     expect((await admin('GET', `/admin/v1/tenants/${id}`, operator)).body['status']).toBe('deleted');

@@ -30,7 +30,9 @@ describe.each(['pooled', 'schema', 'database'] as const)('tenant isolation end t
     pool = createPool({ connectionString: stack().urls.app, applicationName: 'fairway-e2e-isolation', max: 2 });
     data = new TenantDataRouter({ catalogPool: pool, catalogUrl: stack().urls.app, listen: false });
     await data.withTenant(a as TenantId, (tx) => tx.query(`INSERT INTO records (id, title, amount, tags) VALUES (gen_random_uuid(), 'of a', 1, '{a}')`));
-    await data.withTenant(b as TenantId, (tx) => tx.query(`INSERT INTO records (id, title, amount, tags) VALUES (gen_random_uuid(), 'secret of b', 99, '{b}')`));
+    await data.withTenant(b as TenantId, (tx) =>
+      tx.query(`INSERT INTO records (id, title, amount, tags) VALUES (gen_random_uuid(), 'secret of b', 99, '{b}')`),
+    );
   });
 
   afterAll(async () => {
@@ -64,7 +66,9 @@ describe.each(['pooled', 'schema', 'database'] as const)('tenant isolation end t
       const metadata = new grpc.Metadata();
       metadata.set('x-fairway-tenant-id', a);
       const res = await new Promise<ExecuteResponse__Output>((resolve, reject) =>
-        worker.execute({ jobId: randomUUID(), type: 'report', paramsJson: '{}', attempt: 1 }, metadata, (err, out) => (err || !out ? reject(err) : resolve(out))),
+        worker.execute({ jobId: randomUUID(), type: 'report', paramsJson: '{}', attempt: 1 }, metadata, (err, out) =>
+          err || !out ? reject(err) : resolve(out),
+        ),
       );
       expect(JSON.parse(res.resultJson)).toMatchObject({ count: 1, sumAmount: '1.00', metadataTenant: a });
     } finally {
@@ -82,10 +86,15 @@ describe.each(['pooled', 'schema', 'database'] as const)('tenant isolation end t
       timeoutMs: 30_000,
     });
     expect(refused.status).toBe(401);
-    const admin = createPool({ connectionString: process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? stack().urls.owner.replace(/\/\/[^@]+@/, '//postgres@'), applicationName: 'fairway-e2e-admin', max: 1 });
+    const admin = createPool({
+      connectionString: process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? stack().urls.owner.replace(/\/\/[^@]+@/, '//postgres@'),
+      applicationName: 'fairway-e2e-admin',
+      max: 1,
+    });
     try {
       expect((await admin.query('SELECT 1 FROM records WHERE tenant_id = $1', [b])).rowCount).toBe(0);
-      const entry = (await admin.query<{ schema_name: string | null; db_name: string | null }>('SELECT schema_name, db_name FROM tenants WHERE id = $1', [b])).rows[0];
+      const entry = (await admin.query<{ schema_name: string | null; db_name: string | null }>('SELECT schema_name, db_name FROM tenants WHERE id = $1', [b]))
+        .rows[0];
       if (entry?.schema_name) expect((await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [entry.schema_name])).rowCount).toBe(0);
       if (entry?.db_name) expect((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [entry.db_name])).rowCount).toBe(0);
       const audit = await admin.query<{ action: string }>("SELECT action FROM audit_log WHERE chain = $1 AND action = 'tenant.delete'", [b]);

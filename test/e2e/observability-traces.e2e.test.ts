@@ -125,7 +125,9 @@ describe('one trace across edge, scheduler, worker and PostgreSQL, with the tena
       EXPORTED,
     );
 
-    const missingHops = Object.entries(hops).filter(([, matches]) => !spans.some(matches)).map(([hop]) => hop);
+    const missingHops = Object.entries(hops)
+      .filter(([, matches]) => !spans.some(matches))
+      .map(([hop]) => hop);
     expect(missingHops).toEqual([]);
     // One server span for the POST at the edge: the http instrumentation's, not a second of our own.
     expect(spans.filter(hops.edgeRequest).map((s) => s.name)).toHaveLength(1);

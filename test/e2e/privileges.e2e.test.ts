@@ -61,7 +61,11 @@ describe("each service's privileges, read from the live processes and their data
       const urls = Object.values(p.env).filter((v) => /^postgres(ql)?:\/\//.test(v));
       expect(urls.length).toBeGreaterThan(0);
       for (const url of urls) expect(new URL(url).username).toBe('fairway_app');
-      expect(Object.values(p.env).some((v) => v.includes('fairway_owner') || (ownerPassword.length > 0 && ownerPassword !== 'fairway_owner' && v.includes(ownerPassword)))).toBe(false);
+      expect(
+        Object.values(p.env).some(
+          (v) => v.includes('fairway_owner') || (ownerPassword.length > 0 && ownerPassword !== 'fairway_owner' && v.includes(ownerPassword)),
+        ),
+      ).toBe(false);
       expect(p.env['KEY_SERVICE_ADDRESS']).toBe(stack().controlPlane);
     }
   });
@@ -69,7 +73,9 @@ describe("each service's privileges, read from the live processes and their data
   it('sees the edge and the workers connected to PostgreSQL only as fairway_app, the scheduler as fairway_scheduler, the control plane as the owner', async () => {
     // An admin request makes the control plane use its owner pool, so that session is there to be read;
     // the edge and the workers hold a session each for the tenant catalog's LISTEN from start-up.
-    const listed = await fetch(`${stack().adminUrl}/admin/v1/tenants`, { headers: { authorization: `Bearer ${await operatorToken({ subject: 'e2e-privileges' })}` } });
+    const listed = await fetch(`${stack().adminUrl}/admin/v1/tenants`, {
+      headers: { authorization: `Bearer ${await operatorToken({ subject: 'e2e-privileges' })}` },
+    });
     expect(listed.status).toBe(200);
     const admin = new Pool({ connectionString: process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? stack().urls.owner, max: 1 });
     try {

@@ -17,7 +17,10 @@ describe('records and their exports through the edge', () => {
   });
 
   it("keeps each tenant's records to itself and exports only them", async () => {
-    const created = await api('POST', '/v1/records', { token: acmeToken, body: { title: 'Invoice 1', body: 'card ending 4242', amount: '12.50', tags: ['q1'] } });
+    const created = await api('POST', '/v1/records', {
+      token: acmeToken,
+      body: { title: 'Invoice 1', body: 'card ending 4242', amount: '12.50', tags: ['q1'] },
+    });
     expect(created.status).toBe(201);
     const id = String(created.body['id']);
     await api('POST', '/v1/records', { token: globexToken, body: { title: 'Globex secret', amount: '99' } });
@@ -49,7 +52,9 @@ describe('records and their exports through the edge', () => {
       const record = await dump.query<{ body: string }>('SELECT body FROM records WHERE id = $1', [id]);
       expect(record.rows[0]?.body).toMatch(/^fw1:/);
       // The result's chunk rows (migration 610), one ciphertext each.
-      const artifact = await dump.query<{ body: string }>(`SELECT string_agg(body, E'\\n' ORDER BY seq) AS body FROM job_result_chunks WHERE job_id = $1`, [String(exported.body['id'])]);
+      const artifact = await dump.query<{ body: string }>(`SELECT string_agg(body, E'\\n' ORDER BY seq) AS body FROM job_result_chunks WHERE job_id = $1`, [
+        String(exported.body['id']),
+      ]);
       expect(artifact.rows[0]?.body).toMatch(/^fw1:/);
       expect(artifact.rows[0]?.body).not.toContain('Invoice 1');
     } finally {
@@ -73,7 +78,11 @@ describe('records and their exports through the edge', () => {
       async () => (await (await fetch(`${stack().adminUrl}/admin/v1/tenants/${acme}/keys/reencryption`, { headers })).json()) as Record<string, unknown>,
       { until: (s) => s['state'] !== 'running', timeoutMs: 30_000 },
     );
-    expect(status).toMatchObject({ state: 'done', toKeyVersion: keyVersion, tables: { 'records.body': { done: true }, 'job_artifacts.body': { done: true }, 'job_result_chunks.body': { done: true } } });
+    expect(status).toMatchObject({
+      state: 'done',
+      toKeyVersion: keyVersion,
+      tables: { 'records.body': { done: true }, 'job_artifacts.body': { done: true }, 'job_result_chunks.body': { done: true } },
+    });
     expect(Number(status['reencrypted'])).toBeGreaterThanOrEqual(2);
 
     // What a dump shows afterwards: no value of the tenant under an older key, records nor results.
@@ -83,7 +92,9 @@ describe('records and their exports through the edge', () => {
       const records = await dump.query<{ body: string }>("SELECT body FROM records WHERE tenant_id = $1 AND body LIKE 'fw1:%'", [acme]);
       expect(records.rows.length).toBeGreaterThanOrEqual(2);
       expect(records.rows.filter((r) => !r.body.startsWith(`fw1:${keyVersion}:`))).toEqual([]);
-      const artifacts = await dump.query<{ job_id: string; body: string }>('SELECT job_id::text AS job_id, body FROM job_result_chunks WHERE tenant_id = $1', [acme]);
+      const artifacts = await dump.query<{ job_id: string; body: string }>('SELECT job_id::text AS job_id, body FROM job_result_chunks WHERE tenant_id = $1', [
+        acme,
+      ]);
       const lines = artifacts.rows.flatMap((a) => a.body.split('\n').filter(Boolean));
       expect(lines.length).toBeGreaterThanOrEqual(1);
       expect(lines.filter((line) => !line.startsWith(`fw1:${keyVersion}:`))).toEqual([]);

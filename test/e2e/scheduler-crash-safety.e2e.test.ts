@@ -45,7 +45,9 @@ describe('crash safety: kill -9 a scheduler replica and a worker mid-flight', ()
     // that share a send travel as one coalesced record, the way the edge publishes them.
     const chunk = 100;
     for (let i = 0; i < total; i += chunk) {
-      const submitted = Array.from({ length: Math.min(chunk, total - i) }, (_, j) => stack.submit(tenants[(i + j) % tenants.length] as (typeof tenants)[number], { ms: 1 + ((i + j) % 7) }));
+      const submitted = Array.from({ length: Math.min(chunk, total - i) }, (_, j) =>
+        stack.submit(tenants[(i + j) % tenants.length] as (typeof tenants)[number], { ms: 1 + ((i + j) % 7) }),
+      );
       ids.push(...(await Promise.all(submitted)));
       const end = i + submitted.length;
       if (killSchedulerAt >= i && killSchedulerAt < end) {

@@ -27,7 +27,11 @@ describe('live quotas through SchedulerAdmin', () => {
   /** Polls until `predicate(running)` holds; returns how long it took (reported, never asserted). */
   async function until(tenant: string, predicate: (n: number) => boolean, timeoutMs = 15_000): Promise<number> {
     const started = Date.now();
-    await eventually(`the running count of ${tenant} to satisfy ${predicate.toString()}`, () => running(tenant), { until: predicate, timeoutMs, intervalMs: 50 });
+    await eventually(`the running count of ${tenant} to satisfy ${predicate.toString()}`, () => running(tenant), {
+      until: predicate,
+      timeoutMs,
+      intervalMs: 50,
+    });
     return Date.now() - started;
   }
 
@@ -79,7 +83,13 @@ describe('live quotas through SchedulerAdmin', () => {
     await until(tenant, (n) => n >= 3);
     const client = schedulerAdmin(stack.adminAddress('scheduler-a'));
     // Synthetic jobs are of class `standard`; the tenant-wide cap stays unset.
-    const set = await call(client.setTenantQuota.bind(client), { tenantId: tenant, maxInFlightByClass: { standard: 1 }, rateBasis: 'cost', actor: 'operator:alice', clear: [] });
+    const set = await call(client.setTenantQuota.bind(client), {
+      tenantId: tenant,
+      maxInFlightByClass: { standard: 1 },
+      rateBasis: 'cost',
+      actor: 'operator:alice',
+      clear: [],
+    });
     expect(set).toMatchObject({ tenantId: tenant, maxInFlightByClass: { standard: 1 }, rateBasis: 'cost' });
     expect(set.maxInFlight).toBeUndefined();
     await until(tenant, (n) => n <= 1);

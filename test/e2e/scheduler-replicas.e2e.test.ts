@@ -26,11 +26,15 @@ describe('scheduler replicas share the work and take over from each other', () =
 
   it('splits the partitions between two replicas, both dispatch, and a stopped one hands its tenants over', async () => {
     // After both joined, the group is balanced: each owns a disjoint, non-empty share of the six.
-    const [a, b] = await eventually('both replicas to own partitions, six in all', () => Promise.all([partitionsOf('scheduler-a'), partitionsOf('scheduler-b')]), {
-      until: ([a, b]) => a.length > 0 && b.length > 0 && a.length + b.length === 6,
-      timeoutMs: 30_000,
-      intervalMs: 200,
-    });
+    const [a, b] = await eventually(
+      'both replicas to own partitions, six in all',
+      () => Promise.all([partitionsOf('scheduler-a'), partitionsOf('scheduler-b')]),
+      {
+        until: ([a, b]) => a.length > 0 && b.length > 0 && a.length + b.length === 6,
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
+    );
     expect(a.length).toBeGreaterThan(0);
     expect(b.length).toBeGreaterThan(0);
     expect([...a, ...b].sort()).toEqual([0, 1, 2, 3, 4, 5]);
@@ -43,7 +47,11 @@ describe('scheduler replicas share the work and take over from each other', () =
 
     // Stop one: the other takes every partition, and every tenant's new work runs there.
     await stack.stop('scheduler-a');
-    const taken = await eventually('scheduler-b to own every partition', () => partitionsOf('scheduler-b'), { until: (p) => p.length === 6, timeoutMs: 60_000, intervalMs: 200 });
+    const taken = await eventually('scheduler-b to own every partition', () => partitionsOf('scheduler-b'), {
+      until: (p) => p.length === 6,
+      timeoutMs: 60_000,
+      intervalMs: 200,
+    });
     expect(taken).toEqual([0, 1, 2, 3, 4, 5]);
     const after = await Promise.all(tenants.map((t) => stack.submit(t, { ms: 5 })));
     await stack.waitFor(after, (s) => after.every((id) => s.get(id)?.state === 'succeeded'), 60_000);

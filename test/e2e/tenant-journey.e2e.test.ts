@@ -22,19 +22,21 @@ describe('one job, end to end, carrying its tenant on every hop', () => {
 
     // Hop 1: an independent consumer sees the command with the tenant in key and headers.
     const { kafka, topics } = stackKafka();
-    const messages = await collectMessages(kafka, topics.commands, (seen) =>
-      seen.some((m) => m.headers?.['fairway-job-id']?.toString() === id),
-    );
+    const messages = await collectMessages(kafka, topics.commands, (seen) => seen.some((m) => m.headers?.['fairway-job-id']?.toString() === id));
     const command = messages.find((m) => m.headers?.['fairway-job-id']?.toString() === id);
     expect(command?.key?.toString()).toBe(acme);
     expect(command?.headers?.['fairway-tenant-id']?.toString()).toBe(acme);
     expect(command?.headers?.['fairway-job-type']?.toString()).toBe('synthetic');
     expect(command?.headers?.['traceparent']?.toString()).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
     const baggage = propagation.getBaggage(
-      new W3CBaggagePropagator().extract(ROOT_CONTEXT, { baggage: command?.headers?.['baggage']?.toString() ?? '' }, {
-        get: (carrier, key) => carrier[key as 'baggage'],
-        keys: (carrier) => Object.keys(carrier),
-      }),
+      new W3CBaggagePropagator().extract(
+        ROOT_CONTEXT,
+        { baggage: command?.headers?.['baggage']?.toString() ?? '' },
+        {
+          get: (carrier, key) => carrier[key as 'baggage'],
+          keys: (carrier) => Object.keys(carrier),
+        },
+      ),
     );
     expect(baggage?.getEntry('tenant.id')?.value).toBe(acme);
 
@@ -88,20 +90,55 @@ describe('bad input gets a clear problem+json error, never a 5xx', () => {
     [
       'an unsigned token (alg none)',
       async () => {
-        const claims = Buffer.from(JSON.stringify({ tenant_id: tenant, iss: 'fairway-dev', aud: 'fairway-api', exp: Math.floor(Date.now() / 1000) + 60 })).toString('base64url');
-        return api('POST', '/v1/jobs', { token: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${claims}.`, body: { type: 'synthetic', params: { ms: 1 } } });
+        const claims = Buffer.from(
+          JSON.stringify({ tenant_id: tenant, iss: 'fairway-dev', aud: 'fairway-api', exp: Math.floor(Date.now() / 1000) + 60 }),
+        ).toString('base64url');
+        return api('POST', '/v1/jobs', {
+          token: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${claims}.`,
+          body: { type: 'synthetic', params: { ms: 1 } },
+        });
       },
       401,
       'UNAUTHENTICATED',
     ],
-    ['an expired token', async () => api('GET', '/v1/jobs/00000000-0000-4000-8000-000000000000', { token: await token(tenant, { expiresIn: '-1m' }) }), 401, 'UNAUTHENTICATED'],
-    ['a token for another audience', async () => api('GET', '/v1/jobs/00000000-0000-4000-8000-000000000000', { token: await token(tenant, { audience: 'elsewhere' }) }), 401, 'UNAUTHENTICATED'],
-    ['a token for an unknown tenant', async () => api('GET', '/v1/jobs/00000000-0000-4000-8000-000000000000', { token: await token(uniqueTenantId('ghost')) }), 401, 'UNAUTHENTICATED'],
+    [
+      'an expired token',
+      async () => api('GET', '/v1/jobs/00000000-0000-4000-8000-000000000000', { token: await token(tenant, { expiresIn: '-1m' }) }),
+      401,
+      'UNAUTHENTICATED',
+    ],
+    [
+      'a token for another audience',
+      async () => api('GET', '/v1/jobs/00000000-0000-4000-8000-000000000000', { token: await token(tenant, { audience: 'elsewhere' }) }),
+      401,
+      'UNAUTHENTICATED',
+    ],
+    [
+      'a token for an unknown tenant',
+      async () => api('GET', '/v1/jobs/00000000-0000-4000-8000-000000000000', { token: await token(uniqueTenantId('ghost')) }),
+      401,
+      'UNAUTHENTICATED',
+    ],
     ['an unknown job type', () => api('POST', '/v1/jobs', { token: bearer, body: { type: 'mine-bitcoin', params: {} } }), 422, 'UNKNOWN_JOB_TYPE'],
     ['invalid job params', () => api('POST', '/v1/jobs', { token: bearer, body: { type: 'synthetic', params: { ms: -5 } } }), 400, 'VALIDATION_FAILED'],
-    ['a body that is not JSON', () => api('POST', '/v1/jobs', { token: bearer, rawBody: 'type=synthetic', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['a body over the size limit', () => api('POST', '/v1/jobs', { token: bearer, body: { type: 'synthetic', params: { ms: 1 }, pad: 'x'.repeat(200_000) } }), 413, 'PAYLOAD_TOO_LARGE'],
-    ['an X-Tenant-ID naming another tenant', () => api('GET', '/v1/jobs/00000000-0000-4000-8000-000000000000', { token: bearer, headers: { 'x-tenant-id': 'globex' } }), 403, 'TENANT_MISMATCH'],
+    [
+      'a body that is not JSON',
+      () => api('POST', '/v1/jobs', { token: bearer, rawBody: 'type=synthetic', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'a body over the size limit',
+      () => api('POST', '/v1/jobs', { token: bearer, body: { type: 'synthetic', params: { ms: 1 }, pad: 'x'.repeat(200_000) } }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
+    [
+      'an X-Tenant-ID naming another tenant',
+      () => api('GET', '/v1/jobs/00000000-0000-4000-8000-000000000000', { token: bearer, headers: { 'x-tenant-id': 'globex' } }),
+      403,
+      'TENANT_MISMATCH',
+    ],
     ['an unknown route', () => api('GET', '/v1/nothing-here', { token: bearer }), 404, 'ROUTE_NOT_FOUND'],
   ];
 

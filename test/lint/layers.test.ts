@@ -105,12 +105,20 @@ describe('layers in eslint.config.mjs', () => {
     });
   }, 60_000);
 
-  it.each(wrongWay)('fails when $name', async ({ file, source, expected }) => {
-    const messages = await lint(file, source);
-    expect(messages.map((m) => m.message)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
-  }, 60_000);
+  it.each(wrongWay)(
+    'fails when $name',
+    async ({ file, source, expected }) => {
+      const messages = await lint(file, source);
+      expect(messages.map((m) => m.message)).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
+    },
+    60_000,
+  );
 
-  it.each(rightWay)('passes when $name', async ({ file, source }) => {
-    expect(await lint(file, source)).toEqual([]);
-  }, 60_000);
+  it.each(rightWay)(
+    'passes when $name',
+    async ({ file, source }) => {
+      expect(await lint(file, source)).toEqual([]);
+    },
+    60_000,
+  );
 });

@@ -55,7 +55,12 @@ describe('checkLink', () => {
 
   it.each<[string, (chain: AuditRecord[]) => AuditRecord[], number, RegExp]>([
     ['an altered field', (c) => c.map((e, i) => (i === 2 ? { ...e, actor: 'mallory' } : e)), 2, /content does not match/],
-    ['an altered field with a recomputed hash', (c) => c.map((e, i) => (i === 1 ? { ...e, after: { weight: 99 }, hash: entryHash({ ...e, after: { weight: 99 } }) } : e)), 2, /prev_hash/],
+    [
+      'an altered field with a recomputed hash',
+      (c) => c.map((e, i) => (i === 1 ? { ...e, after: { weight: 99 }, hash: entryHash({ ...e, after: { weight: 99 } }) } : e)),
+      2,
+      /prev_hash/,
+    ],
     ['a removed entry', (c) => c.filter((_, i) => i !== 1), 1, /sequence gap/],
     ['a first entry that does not start at the genesis hash', (c) => c.map((e, i) => (i === 0 ? { ...e, prevHash: 'f'.repeat(64) } : e)), 0, /prev_hash/],
   ])('reports %s at the first entry that no longer links', (_name, tamper, brokenIndex, reason) => {

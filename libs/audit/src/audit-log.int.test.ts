@@ -44,7 +44,7 @@ describe('audit trail (real PostgreSQL)', () => {
     expect(await verifyAuditChains(pools.app, { tenant: chain })).toEqual({ ok: true, chains: 1, entries: 5 });
   });
 
-  it('fails verification at exactly the entry edited behind the application\'s back', async () => {
+  it("fails verification at exactly the entry edited behind the application's back", async () => {
     const chain = newChain();
     await appendMany(chain, 6);
     const entries = await listAudit(pools.app, { tenant: chain });
@@ -111,7 +111,7 @@ describe('audit trail (real PostgreSQL)', () => {
     expect(await verifyAuditChains(pools.app, { tenant: chain })).toEqual({ ok: true, chains: 1, entries: 40 });
   });
 
-  it('commits the entry with the caller\'s transaction, or not at all', async () => {
+  it("commits the entry with the caller's transaction, or not at all", async () => {
     const chain = newChain();
     const client = await pools.app.connect();
     try {
@@ -127,7 +127,12 @@ describe('audit trail (real PostgreSQL)', () => {
   it('filters by actor, action and time, and pages with the id cursor', async () => {
     const chain = newChain();
     const start = new Date(Date.now() - 60_000);
-    for (const [actor, action] of [['op:a', 'tenant.create'], ['op:b', 'quota.set'], ['op:a', 'quota.set'], ['op:a', 'tenant.suspend']] as const) {
+    for (const [actor, action] of [
+      ['op:a', 'tenant.create'],
+      ['op:b', 'quota.set'],
+      ['op:a', 'quota.set'],
+      ['op:a', 'tenant.suspend'],
+    ] as const) {
       await appendAudit(pools.app, { chain, actor, action, after: { password: 'hunter2', plan: 'gold' } });
     }
     const byActor = await listAudit(pools.app, { tenant: chain, actor: 'op:a' });
@@ -146,10 +151,10 @@ describe('audit trail (real PostgreSQL)', () => {
   it('refuses INSERT on audit_log to the application role: entries are written only through audit_append', async () => {
     const chain = newChain();
     await expect(
-      pools.app.query(
-        `INSERT INTO audit_log (chain, seq, at, actor, action, prev_hash, hash) VALUES ($1, 1, now(), 'mallory', 'tenant.delete', $2, $2)`,
-        [chain, 'a'.repeat(64)],
-      ),
+      pools.app.query(`INSERT INTO audit_log (chain, seq, at, actor, action, prev_hash, hash) VALUES ($1, 1, now(), 'mallory', 'tenant.delete', $2, $2)`, [
+        chain,
+        'a'.repeat(64),
+      ]),
     ).rejects.toThrow(/permission denied/);
     expect(await listAudit(pools.app, { tenant: chain })).toEqual([]);
   });
@@ -163,9 +168,9 @@ describe('audit trail (real PostgreSQL)', () => {
       ),
     ).rejects.toThrow(/permission denied/);
     // audit_append takes no seq, prev_hash, at or hash: there is no overload that would accept one.
-    await expect(
-      pools.app.query(`SELECT * FROM audit_append($1, 'mallory', 'x', NULL, NULL, NULL, NULL, 9223372036854775807)`, [chain]),
-    ).rejects.toThrow(/function audit_append\(.*\) does not exist/);
+    await expect(pools.app.query(`SELECT * FROM audit_append($1, 'mallory', 'x', NULL, NULL, NULL, NULL, 9223372036854775807)`, [chain])).rejects.toThrow(
+      /function audit_append\(.*\) does not exist/,
+    );
     await appendMany(chain, 2);
     expect((await listAudit(pools.app, { tenant: chain })).map((e) => e.seq)).toEqual(['1', '2']);
     expect(await verifyAuditChains(pools.app, { tenant: chain })).toEqual({ ok: true, chains: 1, entries: 2 });
@@ -180,7 +185,15 @@ describe('audit trail (real PostgreSQL)', () => {
       [],
     ];
     for (const value of awkward) {
-      await appendAudit(pools.app, { chain, actor: 'operator:ünï', action: 'quota.set', target: 'ta\u0002rget', before: value, after: { value }, reason: 'why\nnot' });
+      await appendAudit(pools.app, {
+        chain,
+        actor: 'operator:ünï',
+        action: 'quota.set',
+        target: 'ta\u0002rget',
+        before: value,
+        after: { value },
+        reason: 'why\nnot',
+      });
     }
     const entries = await listAudit(pools.app, { tenant: chain });
     expect(entries.map((e) => e.form)).toEqual([2, 2, 2, 2]);
@@ -210,13 +223,22 @@ describe('audit trail (real PostgreSQL)', () => {
     // An entry as the application wrote it before: RFC 8785 JSON hashed in TypeScript, form 1.
     const at = new Date(Date.UTC(2025, 5, 1, 12, 0, 0, 123));
     const fields = { chain, seq: '1', at, actor: 'operator:ada', action: 'tenant.create', after: { plan: 'gold' }, prevHash: GENESIS_HASH };
-    await admin.query(
-      `INSERT INTO audit_log (chain, seq, at, actor, action, after, prev_hash, hash) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)`,
-      [chain, at, fields.actor, fields.action, fields.after, GENESIS_HASH, entryHash(fields)],
-    );
+    await admin.query(`INSERT INTO audit_log (chain, seq, at, actor, action, after, prev_hash, hash) VALUES ($1, 1, $2, $3, $4, $5, $6, $7)`, [
+      chain,
+      at,
+      fields.actor,
+      fields.action,
+      fields.after,
+      GENESIS_HASH,
+      entryHash(fields),
+    ]);
     await appendMany(chain, 2);
     const entries = await listAudit(pools.app, { tenant: chain });
-    expect(entries.map((e) => [e.seq, e.form])).toEqual([['1', 1], ['2', 2], ['3', 2]]);
+    expect(entries.map((e) => [e.seq, e.form])).toEqual([
+      ['1', 1],
+      ['2', 2],
+      ['3', 2],
+    ]);
     expect(entries[1]!.prevHash).toBe(entries[0]!.hash);
     expect(await verifyAuditChains(pools.app, { tenant: chain })).toEqual({ ok: true, chains: 1, entries: 3 });
   });

@@ -86,18 +86,15 @@ export async function appendAudit(db: AuditDb, entry: AuditEntryInput): Promise<
   validate(entry);
   const before = auditJson(entry.before);
   const after = auditJson(entry.after);
-  const { rows } = await db.query<AuditRow>(
-    `SELECT ${AUDIT_COLUMNS} FROM audit_append($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7) AS audit_log`,
-    [
-      entry.chain,
-      entry.actor,
-      entry.action,
-      entry.target ?? null,
-      before === null ? null : JSON.stringify(before),
-      after === null ? null : JSON.stringify(after),
-      entry.reason ?? null,
-    ],
-  );
+  const { rows } = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_append($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7) AS audit_log`, [
+    entry.chain,
+    entry.actor,
+    entry.action,
+    entry.target ?? null,
+    before === null ? null : JSON.stringify(before),
+    after === null ? null : JSON.stringify(after),
+    entry.reason ?? null,
+  ]);
   return toAuditRecord(rows[0]!);
 }
 

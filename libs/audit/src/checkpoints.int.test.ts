@@ -67,13 +67,14 @@ describe('audit checkpoints outside the database (real PostgreSQL)', () => {
     await appendMany(chain, 5);
     await writeAuditCheckpoint(pools.app, { key: privateKey, file });
     await admin.query('DELETE FROM audit_log WHERE chain = $1 AND seq > 2', [chain]);
-    await admin.query(
-      `UPDATE audit_chain_heads h SET seq = l.seq, hash = l.hash FROM audit_log l WHERE h.chain = $1 AND l.chain = $1 AND l.seq = 2`,
-      [chain],
-    );
+    await admin.query(`UPDATE audit_chain_heads h SET seq = l.seq, hash = l.hash FROM audit_log l WHERE h.chain = $1 AND l.chain = $1 AND l.seq = 2`, [chain]);
     expect(await verifyAuditChains(pools.app, { tenant: chain })).toMatchObject({ ok: true, entries: 2 });
     const result = await verifyAuditChains(pools.app, { tenant: chain, checkpoints: checkpointsOf(file) });
-    expect(result).toMatchObject({ ok: false, checkpointed: 1, firstBroken: { chain, seq: '2', reason: expect.stringMatching(/after seq 2 were removed.*seq 5/) } });
+    expect(result).toMatchObject({
+      ok: false,
+      checkpointed: 1,
+      firstBroken: { chain, seq: '2', reason: expect.stringMatching(/after seq 2 were removed.*seq 5/) },
+    });
   });
 
   it('detects a chain deleted and rebuilt past the checkpoint (same seq, other hash)', async () => {
@@ -97,7 +98,12 @@ describe('audit checkpoints outside the database (real PostgreSQL)', () => {
     await appendMany(chain, 3);
     await writeAuditCheckpoint(pools.app, { key: privateKey, file });
     await appendMany(chain, 1);
-    expect(await verifyAuditChains(pools.app, { tenant: chain, checkpoints: checkpointsOf(file) })).toEqual({ ok: true, chains: 1, entries: 6, checkpointed: 1 });
+    expect(await verifyAuditChains(pools.app, { tenant: chain, checkpoints: checkpointsOf(file) })).toEqual({
+      ok: true,
+      chains: 1,
+      entries: 6,
+      checkpointed: 1,
+    });
   });
 
   it('the checkpointer writes only when a head moved, and a last checkpoint on stop', async () => {

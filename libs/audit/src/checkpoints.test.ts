@@ -48,7 +48,11 @@ describe('readAuditCheckpoints', () => {
 
   it('refuses a file in which a chain went backwards between two validly signed checkpoints', () => {
     const later = signCheckpoint({ acme: { seq: '2', hash: h('f') } }, privateKey, new Date(Date.UTC(2026, 0, 3)));
-    expect(readAuditCheckpoints(fileOf(first, later), publicKey)).toMatchObject({ ok: false, line: 2, reason: expect.stringMatching(/went back from seq 3.*to seq 2/) });
+    expect(readAuditCheckpoints(fileOf(first, later), publicKey)).toMatchObject({
+      ok: false,
+      line: 2,
+      reason: expect.stringMatching(/went back from seq 3.*to seq 2/),
+    });
     const rewritten = signCheckpoint({ acme: { seq: '3', hash: h('f') } }, privateKey, new Date(Date.UTC(2026, 0, 3)));
     expect(readAuditCheckpoints(fileOf(first, rewritten), publicKey)).toMatchObject({ ok: false, reason: expect.stringMatching(/different hash at seq 3/) });
   });

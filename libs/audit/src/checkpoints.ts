@@ -45,8 +45,7 @@ export interface CheckpointedHead extends ChainHead {
 
 /** What readAuditCheckpoints found in a checkpoint file. */
 export type CheckpointFileResult =
-  | { ok: true; lines: number; latestAt?: string; heads: Record<string, CheckpointedHead> }
-  | { ok: false; line: number; reason: string };
+  { ok: true; lines: number; latestAt?: string; heads: Record<string, CheckpointedHead> } | { ok: false; line: number; reason: string };
 
 function asKeyText(text: string): string {
   return text.includes('-----BEGIN') ? text : Buffer.from(text.trim(), 'base64').toString('utf8');
@@ -73,7 +72,10 @@ export function parseCheckpointPublicKey(text: string): KeyObject {
 /** The key id a checkpoint names: SHA-256 of the public key's SPKI DER, first 16 hex digits. */
 export function checkpointKeyId(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function signedBytes(checkpoint: Omit<AuditCheckpoint, 'sig'>): Buffer {
@@ -256,10 +258,18 @@ export function readAuditCheckpoints(text: string, publicKey: KeyObject): Checkp
       if (earlier) {
         const order = BigInt(head.seq) - BigInt(earlier.seq);
         if (order < 0n) {
-          return { ok: false, line, reason: `line ${line}: chain '${chain}' went back from seq ${earlier.seq} (checkpoint of ${earlier.at}) to seq ${head.seq}: it was truncated in between` };
+          return {
+            ok: false,
+            line,
+            reason: `line ${line}: chain '${chain}' went back from seq ${earlier.seq} (checkpoint of ${earlier.at}) to seq ${head.seq}: it was truncated in between`,
+          };
         }
         if (order === 0n && head.hash !== earlier.hash) {
-          return { ok: false, line, reason: `line ${line}: chain '${chain}' has a different hash at seq ${head.seq} than the checkpoint of ${earlier.at}: it was rewritten in between` };
+          return {
+            ok: false,
+            line,
+            reason: `line ${line}: chain '${chain}' has a different hash at seq ${head.seq} than the checkpoint of ${earlier.at}: it was rewritten in between`,
+          };
         }
         if (order === 0n) continue;
       }

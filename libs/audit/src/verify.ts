@@ -49,9 +49,7 @@ export async function verifyAuditChains(db: AuditDb, options: AuditVerifyOptions
     chainParams,
   );
   const heads = new Map(chainRows.rows.map((r) => [r.chain, r] as const));
-  const checkpoints = new Map(
-    Object.entries(options.checkpoints ?? {}).filter(([chain]) => options.tenant === undefined || chain === options.tenant),
-  );
+  const checkpoints = new Map(Object.entries(options.checkpoints ?? {}).filter(([chain]) => options.tenant === undefined || chain === options.tenant));
   // Every chain the database knows, and every chain a checkpoint says existed; ordered by name.
   const chains = [...new Set([...heads.keys(), ...checkpoints.keys()])].sort();
   let entries = 0;
@@ -67,10 +65,11 @@ export async function verifyAuditChains(db: AuditDb, options: AuditVerifyOptions
     const checkpoint = checkpoints.get(chain);
     let previous: StoredAuditRecord | undefined;
     for (;;) {
-      const page = await db.query<AuditRow>(
-        `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE chain = $1 AND seq > $2::bigint ORDER BY audit_log.seq LIMIT $3`,
-        [chain, previous?.seq ?? '0', pageSize],
-      );
+      const page = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE chain = $1 AND seq > $2::bigint ORDER BY audit_log.seq LIMIT $3`, [
+        chain,
+        previous?.seq ?? '0',
+        pageSize,
+      ]);
       for (const row of page.rows) {
         const entry = toStoredAuditRecord(row);
         entries += 1;
@@ -99,7 +98,12 @@ function checkpointMismatch(entry: StoredAuditRecord, checkpoint: CheckpointedHe
 function checkpointTail(chain: string, last: StoredAuditRecord | undefined, checkpoint: CheckpointedHead | undefined): ChainBreak | undefined {
   if (!checkpoint) return undefined;
   if (!last) {
-    return { chain, seq: checkpoint.seq, id: '', reason: `the chain is missing: the signed checkpoint of ${checkpoint.at} recorded it at seq ${checkpoint.seq}` };
+    return {
+      chain,
+      seq: checkpoint.seq,
+      id: '',
+      reason: `the chain is missing: the signed checkpoint of ${checkpoint.at} recorded it at seq ${checkpoint.seq}`,
+    };
   }
   if (BigInt(last.seq) < BigInt(checkpoint.seq)) {
     return {
@@ -139,7 +143,8 @@ export function formatVerifyResult(result: {
 }): string {
   const scope = `${result.chains} chain${result.chains === 1 ? '' : 's'}, ${result.entries} entr${result.entries === 1 ? 'y' : 'ies'}`;
   if (result.ok) {
-    const held = result.checkpointed === undefined ? '' : `, ${result.checkpointed} chain${result.checkpointed === 1 ? '' : 's'} at or past its signed checkpoint`;
+    const held =
+      result.checkpointed === undefined ? '' : `, ${result.checkpointed} chain${result.checkpointed === 1 ? '' : 's'} at or past its signed checkpoint`;
     return `audit trail verified: ${scope}, every link intact${held}`;
   }
   const b = result.firstBroken;

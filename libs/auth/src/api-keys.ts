@@ -38,10 +38,12 @@ export interface IssuedApiKey {
 /** Issues a key for `tenantId` (owner role). */
 export async function issueApiKey(owner: Pool | PoolClient, tenantId: string): Promise<IssuedApiKey> {
   const generated = generateApiKey();
-  const { rows } = await owner.query<{ created_at: Date }>(
-    'INSERT INTO api_keys (id, tenant_id, prefix, hash) VALUES ($1, $2, $3, $4) RETURNING created_at',
-    [generated.id, tenantId, generated.prefix, generated.hash],
-  );
+  const { rows } = await owner.query<{ created_at: Date }>('INSERT INTO api_keys (id, tenant_id, prefix, hash) VALUES ($1, $2, $3, $4) RETURNING created_at', [
+    generated.id,
+    tenantId,
+    generated.prefix,
+    generated.hash,
+  ]);
   return { id: generated.id, tenantId, prefix: generated.prefix, key: generated.key, createdAt: (rows[0]?.created_at ?? new Date()).toISOString() };
 }
 
@@ -56,8 +58,20 @@ export interface ApiKeyDescription {
 }
 
 /** Revokes key `keyId` of `tenantId` (owner role); the key as it was before, or undefined if there is none. */
-export async function revokeApiKey(owner: Pool | PoolClient, tenantId: string, keyId: string): Promise<{ before: ApiKeyDescription; after: ApiKeyDescription } | undefined> {
-  const { rows } = await owner.query<{ id: string; tenant_id: string; prefix: string; created_at: Date; old_revoked_at: Date | null; revoked_at: Date; last_used_at: Date | null }>(
+export async function revokeApiKey(
+  owner: Pool | PoolClient,
+  tenantId: string,
+  keyId: string,
+): Promise<{ before: ApiKeyDescription; after: ApiKeyDescription } | undefined> {
+  const { rows } = await owner.query<{
+    id: string;
+    tenant_id: string;
+    prefix: string;
+    created_at: Date;
+    old_revoked_at: Date | null;
+    revoked_at: Date;
+    last_used_at: Date | null;
+  }>(
     `UPDATE api_keys k SET revoked_at = COALESCE(k.revoked_at, now())
      FROM api_keys old WHERE old.id = k.id AND k.id = $2 AND k.tenant_id = $1
      RETURNING k.id, k.tenant_id, k.prefix, k.created_at, old.revoked_at AS old_revoked_at, k.revoked_at, k.last_used_at`,
@@ -65,6 +79,12 @@ export async function revokeApiKey(owner: Pool | PoolClient, tenantId: string, k
   );
   const row = rows[0];
   if (!row) return undefined;
-  const base = { id: row.id, tenantId: row.tenant_id, prefix: row.prefix, createdAt: row.created_at.toISOString(), lastUsedAt: row.last_used_at?.toISOString() ?? null };
+  const base = {
+    id: row.id,
+    tenantId: row.tenant_id,
+    prefix: row.prefix,
+    createdAt: row.created_at.toISOString(),
+    lastUsedAt: row.last_used_at?.toISOString() ?? null,
+  };
   return { before: { ...base, revokedAt: row.old_revoked_at?.toISOString() ?? null }, after: { ...base, revokedAt: row.revoked_at.toISOString() } };
 }

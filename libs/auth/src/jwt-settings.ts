@@ -62,25 +62,31 @@ export function loadJwtSettings(env: NodeJS.ProcessEnv, defaults: JwtAudienceDef
     } catch {
       throw new ConfigInvalidError(`${name('JWKS_URL')} must be a URL (got '${url.slice(0, 100)}')`);
     }
-    if (production && parsed.protocol !== 'https:') throw new ConfigInvalidError(`${name('JWKS_URL')} must be https in production: keys fetched in plaintext can be replaced`);
+    if (production && parsed.protocol !== 'https:')
+      throw new ConfigInvalidError(`${name('JWKS_URL')} must be https in production: keys fetched in plaintext can be replaced`);
     jwks = { url };
   } else if (file) {
     jwks = { file };
   }
 
   const flag = read('HS256');
-  if (flag !== undefined && flag !== 'true' && flag !== 'false') throw new ConfigInvalidError(`${name('HS256')} must be 'true' or 'false' (got '${flag.slice(0, 20)}')`);
+  if (flag !== undefined && flag !== 'true' && flag !== 'false')
+    throw new ConfigInvalidError(`${name('HS256')} must be 'true' or 'false' (got '${flag.slice(0, 20)}')`);
   const hs256 = flag === undefined ? !production && !jwks : flag === 'true';
   const given = read('SECRET');
   if (!hs256) {
     if (given !== undefined && production) {
       throw new ConfigInvalidError(`${name('SECRET')} is set but HS256 tokens are off: set ${name('HS256')}=true to accept them, or remove ${name('SECRET')}`);
     }
-    if (!jwks) throw new ConfigInvalidError(`no way to verify tokens: set ${name('JWKS_URL')} (or ${name('JWKS_FILE')}), or ${name('HS256')}=true with ${name('SECRET')}`);
+    if (!jwks)
+      throw new ConfigInvalidError(
+        `no way to verify tokens: set ${name('JWKS_URL')} (or ${name('JWKS_FILE')}), or ${name('HS256')}=true with ${name('SECRET')}`,
+      );
   }
   let secret: Uint8Array | undefined;
   if (hs256) {
-    if (given === undefined && production) throw new ConfigInvalidError(`${name('HS256')}=true needs ${name('SECRET')}: generate one with \`${NEW_SECRET_COMMAND}\``);
+    if (given === undefined && production)
+      throw new ConfigInvalidError(`${name('HS256')}=true needs ${name('SECRET')}: generate one with \`${NEW_SECRET_COMMAND}\``);
     const value = given ?? defaults.devSecret;
     const weak = production ? weakSecretReason(value) : Buffer.byteLength(value) < 32 ? 'is shorter than 32 bytes' : undefined;
     if (weak) throw new ConfigInvalidError(`${name('SECRET')} ${weak}: generate one with \`${NEW_SECRET_COMMAND}\``);

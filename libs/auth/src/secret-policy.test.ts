@@ -58,7 +58,9 @@ describe('the production secret policy', () => {
 
   it('refuses database URLs without a password or with the role name as password', () => {
     expect(weakDatabaseUrlReason('DATABASE_URL', 'postgres://fairway_app@db/fairway')).toMatch(/DATABASE_URL has no password/);
-    expect(weakDatabaseUrlReason('DATABASE_URL', 'postgres://fairway_app:fairway_app@db/fairway')).toMatch(/DATABASE_URL uses the development password of role 'fairway_app'/);
+    expect(weakDatabaseUrlReason('DATABASE_URL', 'postgres://fairway_app:fairway_app@db/fairway')).toMatch(
+      /DATABASE_URL uses the development password of role 'fairway_app'/,
+    );
     expect(weakDatabaseUrlReason('APP_DATABASE_URL', `postgres://fairway_app:${encodeURIComponent(strong())}@db/fairway`)).toBeUndefined();
   });
 });
@@ -76,13 +78,19 @@ describe('loadJwtSettings', () => {
     expect(loadJwtSettings({}, TENANT_TOKENS)).toMatchObject({ hs256: true, issuer: 'fairway-dev', audience: 'fairway-api' });
     expect(() => loadJwtSettings({ NODE_ENV: 'production' }, TENANT_TOKENS)).toThrow(/no way to verify tokens: set JWT_JWKS_URL/);
     expect(() => loadJwtSettings({ NODE_ENV: 'production', JWT_HS256: 'true' }, TENANT_TOKENS)).toThrow(/JWT_HS256=true needs JWT_SECRET/);
-    expect(() => loadJwtSettings({ NODE_ENV: 'production', JWT_HS256: 'true', JWT_SECRET: TENANT_TOKENS.devSecret }, TENANT_TOKENS)).toThrow(/JWT_SECRET is published in the Fairway repository/);
+    expect(() => loadJwtSettings({ NODE_ENV: 'production', JWT_HS256: 'true', JWT_SECRET: TENANT_TOKENS.devSecret }, TENANT_TOKENS)).toThrow(
+      /JWT_SECRET is published in the Fairway repository/,
+    );
     expect(loadJwtSettings({ NODE_ENV: 'production', JWT_HS256: 'true', JWT_SECRET: strong() }, TENANT_TOKENS).hs256).toBe(true);
   });
 
   it('refuses a secret that would be ignored, and a plaintext JWKS URL, in production', () => {
-    expect(() => loadJwtSettings({ NODE_ENV: 'production', JWT_JWKS_URL: jwks, JWT_SECRET: strong() }, TENANT_TOKENS)).toThrow(/JWT_SECRET is set but HS256 tokens are off/);
-    expect(() => loadJwtSettings({ NODE_ENV: 'production', JWT_JWKS_URL: 'http://idp.example.test/jwks.json' }, TENANT_TOKENS)).toThrow(/JWT_JWKS_URL must be https in production/);
+    expect(() => loadJwtSettings({ NODE_ENV: 'production', JWT_JWKS_URL: jwks, JWT_SECRET: strong() }, TENANT_TOKENS)).toThrow(
+      /JWT_SECRET is set but HS256 tokens are off/,
+    );
+    expect(() => loadJwtSettings({ NODE_ENV: 'production', JWT_JWKS_URL: 'http://idp.example.test/jwks.json' }, TENANT_TOKENS)).toThrow(
+      /JWT_JWKS_URL must be https in production/,
+    );
   });
 
   it("gives operators' tokens their own variables, issuer, audience and development secret", () => {
@@ -90,6 +98,8 @@ describe('loadJwtSettings', () => {
     expect(operators).toMatchObject({ issuer: 'fairway-operators', audience: 'fairway-admin' });
     expect(Buffer.from(operators.secret!).toString()).toBe(OPERATOR_TOKENS.devSecret);
     expect(OPERATOR_TOKENS.devSecret).not.toBe(TENANT_TOKENS.devSecret);
-    expect(() => loadJwtSettings({ NODE_ENV: 'production', OPERATOR_JWT_HS256: 'true', OPERATOR_JWT_SECRET: 'short' }, OPERATOR_TOKENS)).toThrow(/OPERATOR_JWT_SECRET is 5 bytes/);
+    expect(() => loadJwtSettings({ NODE_ENV: 'production', OPERATOR_JWT_HS256: 'true', OPERATOR_JWT_SECRET: 'short' }, OPERATOR_TOKENS)).toThrow(
+      /OPERATOR_JWT_SECRET is 5 bytes/,
+    );
   });
 });

@@ -26,19 +26,13 @@ export const list = () =>
 export const port = () => z.coerce.number().int().min(0).max(65_535);
 
 /** A zod type for booleans written as true/false/1/0. */
-export const flag = () =>
-  z
-    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-    .transform((value) => value === true || value === 'true' || value === '1');
+export const flag = () => z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((value) => value === true || value === 'true' || value === '1');
 
 /**
  * Reads and validates a service's configuration from the environment, once, at start-up.
  * A bad value throws ConfigInvalidError naming the variable and what it should be.
  */
-export function loadConfig<S extends z.ZodTypeAny>(
-  schema: S,
-  env: NodeJS.ProcessEnv = process.env,
-): z.output<S> {
+export function loadConfig<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data as z.output<S>;
   const problems = result.error.issues.map((issue) => {

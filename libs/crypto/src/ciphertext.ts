@@ -43,7 +43,13 @@ export function openValue(key: DataKey, parts: CiphertextParts): Buffer {
 
 /** The text form of a ciphertext. */
 export function formatCiphertext(parts: CiphertextParts): string {
-  return [CIPHERTEXT_PREFIX, String(parts.keyVersion), parts.iv.toString('base64url'), parts.tag.toString('base64url'), parts.ciphertext.toString('base64url')].join(':');
+  return [
+    CIPHERTEXT_PREFIX,
+    String(parts.keyVersion),
+    parts.iv.toString('base64url'),
+    parts.tag.toString('base64url'),
+    parts.ciphertext.toString('base64url'),
+  ].join(':');
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;

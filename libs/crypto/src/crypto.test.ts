@@ -32,8 +32,24 @@ describe('tenant cipher (AES-256-GCM, tenant bound as associated data)', () => {
   });
 
   it.each<[string, (v: string) => string]>([
-    ['a flipped ciphertext bit', (v) => { const p = v.split(':'); const ct = Buffer.from(p[4]!, 'base64url'); ct[0]! ^= 1; p[4] = ct.toString('base64url'); return p.join(':'); }],
-    ['a changed tag', (v) => { const p = v.split(':'); p[3] = Buffer.alloc(16).toString('base64url'); return p.join(':'); }],
+    [
+      'a flipped ciphertext bit',
+      (v) => {
+        const p = v.split(':');
+        const ct = Buffer.from(p[4]!, 'base64url');
+        ct[0]! ^= 1;
+        p[4] = ct.toString('base64url');
+        return p.join(':');
+      },
+    ],
+    [
+      'a changed tag',
+      (v) => {
+        const p = v.split(':');
+        p[3] = Buffer.alloc(16).toString('base64url');
+        return p.join(':');
+      },
+    ],
     ['a relabelled key version', (v) => v.replace(/^fw1:1:/, 'fw1:2:')],
     ['a truncated value', (v) => v.slice(0, -4)],
     ['another format', () => 'v2:1:abc:def:ghi'],
@@ -114,7 +130,11 @@ describe('LocalKeyProvider', () => {
 
   it.each<[string, NodeJS.ProcessEnv, RegExp]>([
     ['a short key', { FAIRWAY_KEK_V1: randomBytes(16).toString('base64') }, /FAIRWAY_KEK_V1 must be 32 random bytes/],
-    ['several keys and no current', { FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), FAIRWAY_KEK_V2: randomBytes(32).toString('base64') }, /FAIRWAY_KEK_CURRENT must name/],
+    [
+      'several keys and no current',
+      { FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), FAIRWAY_KEK_V2: randomBytes(32).toString('base64') },
+      /FAIRWAY_KEK_CURRENT must name/,
+    ],
     ['a current version with no key', { FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), FAIRWAY_KEK_CURRENT: 'v9' }, /current KEK version 'v9' has no key/],
     ['no key at all in production', { NODE_ENV: 'production' }, /no key-encryption key/],
   ])('stops with a message naming the problem for %s', (_name, env, message) => {

@@ -9,7 +9,10 @@ import { FairwayError } from '@fairway/errors';
 export class DecryptionFailedError extends FairwayError {
   readonly code = 'DECRYPTION_FAILED';
   readonly retriable = false;
-  constructor(readonly tenantId: string, why: string) {
+  constructor(
+    readonly tenantId: string,
+    why: string,
+  ) {
     super(`a value of tenant '${tenantId}' could not be decrypted (${why})`);
   }
 }

@@ -34,7 +34,8 @@ export class LocalKeyProvider implements KeyProvider {
       if (!VERSION_PATTERN.test(version)) throw new ConfigInvalidError(`KEK version '${version}' must match ${VERSION_PATTERN}`);
       if (key.length !== KEK_BYTES) throw new ConfigInvalidError(`KEK '${version}' must be ${KEK_BYTES} bytes, base64-encoded (got ${key.length} bytes)`);
     }
-    if (!this.#keks.has(current)) throw new ConfigInvalidError(`the current KEK version '${current}' has no key (known: ${[...this.#keks.keys()].join(', ') || 'none'})`);
+    if (!this.#keks.has(current))
+      throw new ConfigInvalidError(`the current KEK version '${current}' has no key (known: ${[...this.#keks.keys()].join(', ') || 'none'})`);
     this.#current = current;
   }
 
@@ -92,7 +93,10 @@ export const DEV_KEY_FILE = path.resolve(__dirname, '..', '..', '..', '.fairway'
 
 function decodeKek(name: string, value: string): Buffer {
   const key = Buffer.from(value.trim(), 'base64');
-  if (key.length !== KEK_BYTES) throw new ConfigInvalidError(`${name} must be ${KEK_BYTES} random bytes in base64 (got ${key.length} bytes): generate one with \`openssl rand -base64 32\``);
+  if (key.length !== KEK_BYTES)
+    throw new ConfigInvalidError(
+      `${name} must be ${KEK_BYTES} random bytes in base64 (got ${key.length} bytes): generate one with \`openssl rand -base64 32\``,
+    );
   return key;
 }
 

@@ -141,7 +141,10 @@ function toStatus(row: Row): ReencryptionStatus {
 }
 
 async function readRow(db: Pick<PoolClient, 'query'>, tenantId: string, staleAfterMs: number, lock = false): Promise<Row | undefined> {
-  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM tenant_reencryptions WHERE tenant_id = $1${lock ? ' FOR UPDATE' : ''}`, [tenantId, staleAfterMs]);
+  const { rows } = await db.query<Row>(`SELECT ${COLUMNS} FROM tenant_reencryptions WHERE tenant_id = $1${lock ? ' FOR UPDATE' : ''}`, [
+    tenantId,
+    staleAfterMs,
+  ]);
   return rows[0];
 }
 
@@ -159,7 +162,12 @@ export async function readReencryption(ownerPool: Pool, tenantId: string, option
  * is resumed from its cursors; anything else starts from zero. A start without rotation is
  * audited as `data-key.reencrypt`. Follow it with runReencryption(..., status.runId, ...).
  */
-export async function startReencryption(ownerPool: Pool, provider: KeyProvider, tenantId: string, options: StartReencryptionOptions): Promise<ReencryptionStatus> {
+export async function startReencryption(
+  ownerPool: Pool,
+  provider: KeyProvider,
+  tenantId: string,
+  options: StartReencryptionOptions,
+): Promise<ReencryptionStatus> {
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const admin: KeyAdminContext = { actor: options.actor, ...(options.reason === undefined ? {} : { reason: options.reason }) };
   return inTenantTransaction(ownerPool, tenantId, async (client) => {

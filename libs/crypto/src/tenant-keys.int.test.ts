@@ -66,7 +66,10 @@ describe('per-tenant envelope encryption (real PostgreSQL)', () => {
     const stored = cipher.encrypt('4111 1111 1111 1111');
     const again = await tenantCipher(pools.app, provider, acme, { cache: new DataKeyCache() });
     expect(again.decryptText(stored)).toBe('4111 1111 1111 1111');
-    const { rows } = await admin.query<{ version: number; kek_version: string; wrapped_key: Buffer }>('SELECT version, kek_version, wrapped_key FROM tenant_keys WHERE tenant_id = $1', [acme]);
+    const { rows } = await admin.query<{ version: number; kek_version: string; wrapped_key: Buffer }>(
+      'SELECT version, kek_version, wrapped_key FROM tenant_keys WHERE tenant_id = $1',
+      [acme],
+    );
     expect(rows.map((r) => [r.version, r.kek_version])).toEqual([[1, kekV1]]);
     expect(rows[0]!.wrapped_key.length).toBe(12 + 16 + 32);
   });
@@ -78,7 +81,10 @@ describe('per-tenant envelope encryption (real PostgreSQL)', () => {
     const globexCipher = await tenantCipher(pools.app, provider, globex, { cache: new DataKeyCache() });
     expect(() => globexCipher.decrypt(stored)).toThrow(DecryptionFailedError);
     // An attacker with write access to the table copies acme's wrapped key into globex's row.
-    await admin.query(`UPDATE tenant_keys SET wrapped_key = (SELECT wrapped_key FROM tenant_keys WHERE tenant_id = $1 AND version = 1) WHERE tenant_id = $2`, [acme, globex]);
+    await admin.query(`UPDATE tenant_keys SET wrapped_key = (SELECT wrapped_key FROM tenant_keys WHERE tenant_id = $1 AND version = 1) WHERE tenant_id = $2`, [
+      acme,
+      globex,
+    ]);
     await expect(tenantCipher(pools.app, provider, globex, { cache: new DataKeyCache() })).rejects.toThrow(/unable to authenticate|auth/i);
   });
 
@@ -103,7 +109,9 @@ describe('per-tenant envelope encryption (real PostgreSQL)', () => {
       await client.query("SELECT set_config('app.tenant_id', $1, true)", [acme]);
       const visible = await client.query('SELECT tenant_id FROM tenant_keys WHERE tenant_id = $1', [globex]);
       expect(visible.rows).toEqual([]);
-      await expect(client.query('SELECT tenant_key_add($1, 2, $2, $3)', [globex, kekV1, randomBytes(60)])).rejects.toThrow(/only be added for the tenant of the transaction/);
+      await expect(client.query('SELECT tenant_key_add($1, 2, $2, $3)', [globex, kekV1, randomBytes(60)])).rejects.toThrow(
+        /only be added for the tenant of the transaction/,
+      );
       await client.query('ROLLBACK');
       await expect(client.query('DELETE FROM tenant_keys WHERE tenant_id = $1', [globex])).rejects.toThrow(/permission denied/);
       await expect(client.query('UPDATE tenant_keys SET kek_version = $2 WHERE tenant_id = $1', [globex, 'x'])).rejects.toThrow(/permission denied/);
@@ -122,7 +130,9 @@ describe('per-tenant envelope encryption (real PostgreSQL)', () => {
     await storeValue(acme, rotated.encrypt('ssn=219-09-9999'));
     const deadLetter = rotated.encrypt('a copy in a dead-letter topic');
 
-    const wrappedBefore = (await admin.query<{ wrapped_key: Buffer }>('SELECT wrapped_key FROM tenant_keys WHERE tenant_id = $1', [acme])).rows.map((r) => r.wrapped_key);
+    const wrappedBefore = (await admin.query<{ wrapped_key: Buffer }>('SELECT wrapped_key FROM tenant_keys WHERE tenant_id = $1', [acme])).rows.map(
+      (r) => r.wrapped_key,
+    );
     expect(wrappedBefore).toHaveLength(2);
 
     expect(await destroyTenantKeys(pools.owner, acme, { actor: 'operator:ada', reason: 'offboarding' })).toEqual({ versions: [1, 2] });
@@ -165,7 +175,12 @@ describe('per-tenant envelope encryption (real PostgreSQL)', () => {
 
     const both = new LocalKeyProvider({ [kekV1]: kek1, [kekV2]: kek2 }, kekV2);
     const progress: number[] = [];
-    const result = await rewrapTenantKeys(pools.owner, both, { actor: 'operator:ada', tenantIds: [acme, globex], batchSize: 1, onProgress: (p) => progress.push(p.rewrapped) });
+    const result = await rewrapTenantKeys(pools.owner, both, {
+      actor: 'operator:ada',
+      tenantIds: [acme, globex],
+      batchSize: 1,
+      onProgress: (p) => progress.push(p.rewrapped),
+    });
     expect(result).toEqual({ rewrapped: 2, toKekVersion: kekV2 });
     expect(progress).toEqual([1, 2]);
 

@@ -39,7 +39,10 @@ export async function readTenantKeys(client: Pick<PoolClient, 'query'>, tenantId
 function cacheId(tenantId: string, row: TenantKeyRow): string {
   // The wrapped bytes' fingerprint is part of the id: a tenant deleted and created again under the
   // same id gets a new key 1, and must never be served the old one from the cache.
-  const fingerprint = createHash('sha256').update(row.wrappedKey ?? Buffer.alloc(0)).digest('base64url').slice(0, 22);
+  const fingerprint = createHash('sha256')
+    .update(row.wrappedKey ?? Buffer.alloc(0))
+    .digest('base64url')
+    .slice(0, 22);
   return `${tenantId}:${row.version}:${fingerprint}`;
 }
 
@@ -97,7 +100,12 @@ export async function rotateTenantKey(pool: Pool, provider: KeyProvider, tenantI
 }
 
 /** rotateTenantKey inside the caller's transaction (which must have app.tenant_id set or be the owner's). */
-export async function rotateTenantKeyIn(client: Pick<PoolClient, 'query'>, provider: KeyProvider, tenantId: string, admin: KeyAdminContext): Promise<{ version: number }> {
+export async function rotateTenantKeyIn(
+  client: Pick<PoolClient, 'query'>,
+  provider: KeyProvider,
+  tenantId: string,
+  admin: KeyAdminContext,
+): Promise<{ version: number }> {
   const rows = await readTenantKeys(client, tenantId);
   if (rows.some((r) => r.destroyedAt)) throw new TenantKeysDestroyedError(tenantId);
   const version = (rows.at(-1)?.version ?? 0) + 1;

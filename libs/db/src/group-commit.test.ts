@@ -1,7 +1,6 @@
 import { GroupCommit } from './group-commit';
 import { deferred, type Deferred } from './testing';
 
-
 /** One call of the write under test: the items it got, and the deferred that settles it. */
 interface WriteCall<In, Out> {
   items: In[];

@@ -10,15 +10,7 @@ export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export { unstorableText, unstorableJson, unstorableTimestamp } from './storable';
 export { migrateCatalog, CATALOG_MIGRATIONS_DIR } from './migrate';
 export { prepareDatabase, type PreparedDatabase } from './provision';
-export {
-  findTenant,
-  listTenants,
-  upsertTenant,
-  setTenantStatus,
-  type TenantRecord,
-  type TenantStatus,
-  type IsolationModel,
-} from './tenants';
+export { findTenant, listTenants, upsertTenant, setTenantStatus, type TenantRecord, type TenantStatus, type IsolationModel } from './tenants';
 export { TenantDataRouter, TENANT_CATALOG_CHANNEL, type TenantDataRouterOptions } from './tenant-data/tenant-data-router';
 export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './tenant-data/connection-budget';
 export {
@@ -32,13 +24,7 @@ export {
   type TenantRoute,
   type TenantDbServers,
 } from './tenant-data/tenant-location';
-export {
-  provisionTenant,
-  deprovisionTenant,
-  type ProvisioningDeps,
-  type NewTenant,
-  type OffboardingReport,
-} from './tenant-data/tenant-provisioning';
+export { provisionTenant, deprovisionTenant, type ProvisioningDeps, type NewTenant, type OffboardingReport } from './tenant-data/tenant-provisioning';
 export { shredTenantData, type ShreddingReport } from './tenant-data/tenant-shredding';
 export {
   migrateTenants,

@@ -22,9 +22,7 @@ async function ensureRole(client: Client, role: DbRoleName, password: string): P
   const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
   const verb = rowCount ? 'ALTER' : 'CREATE';
   const createDb = role === DbRole.owner ? 'CREATEDB' : 'NOCREATEDB';
-  await client.query(
-    `${verb} ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE ${createDb} PASSWORD ${client.escapeLiteral(password)}`,
-  );
+  await client.query(`${verb} ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE ${createDb} PASSWORD ${client.escapeLiteral(password)}`);
 }
 
 /**

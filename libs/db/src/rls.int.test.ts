@@ -43,7 +43,7 @@ describe('row-level security on tenant tables (real PostgreSQL)', () => {
     expect(tenants).toEqual([acme]);
   });
 
-  it("refuses to write a row for another tenant", async () => {
+  it('refuses to write a row for another tenant', async () => {
     await expect(
       withTenantId(pools.app, acme, (tx) =>
         tx.query(`INSERT INTO jobs (id, tenant_id, type, job_class, accepted_at) VALUES ($1, $2, 'synthetic', 'standard', now())`, [randomUUID(), globex]),
@@ -66,15 +66,11 @@ describe('row-level security on tenant tables (real PostgreSQL)', () => {
   });
 
   it('gives the application role no way around RLS: not owner, not superuser, no BYPASSRLS', async () => {
-    const { rows } = await pools.owner.query<{ rolsuper: boolean; rolbypassrls: boolean }>(
-      'SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1',
-      [DbRole.app],
-    );
+    const { rows } = await pools.owner.query<{ rolsuper: boolean; rolbypassrls: boolean }>('SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1', [
+      DbRole.app,
+    ]);
     expect(rows[0]).toEqual({ rolsuper: false, rolbypassrls: false });
-    const owned = await pools.owner.query(
-      `SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = $1`,
-      [DbRole.app],
-    );
+    const owned = await pools.owner.query(`SELECT c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = $1`, [DbRole.app]);
     expect(owned.rows).toHaveLength(0);
     const forced = await pools.owner.query<{ relname: string; relforcerowsecurity: boolean }>(
       "SELECT relname, relforcerowsecurity FROM pg_class WHERE relname IN ('jobs', 'job_effects') ORDER BY relname",

@@ -110,9 +110,6 @@ export async function upsertTenant(
  * client inside an open transaction to change it together with its audit entry.
  */
 export async function setTenantStatus(pool: Pool | Pick<PoolClient, 'query'>, id: string, status: TenantStatus): Promise<TenantRecord | undefined> {
-  const { rows } = await pool.query<TenantRow>(
-    `UPDATE tenants SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, status],
-  );
+  const { rows } = await pool.query<TenantRow>(`UPDATE tenants SET status = $2, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`, [id, status]);
   return rows[0] && toTenant(rows[0]);
 }

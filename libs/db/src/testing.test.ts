@@ -18,9 +18,9 @@ describe('eventually(): the polling wait of the test suites', () => {
     await expect(eventually('a tenant that never appears', () => undefined, { timeoutMs: 30, intervalMs: 5 })).rejects.toThrow(
       /^timed out after 30 ms waiting for a tenant that never appears$/,
     );
-    await expect(eventually('the job to succeed', () => ({ state: 'running' }), { until: (j) => j.state === 'succeeded', timeoutMs: 30, intervalMs: 5 })).rejects.toThrow(
-      'timed out after 30 ms waiting for the job to succeed; last value: {"state":"running"}',
-    );
+    await expect(
+      eventually('the job to succeed', () => ({ state: 'running' }), { until: (j) => j.state === 'succeeded', timeoutMs: 30, intervalMs: 5 }),
+    ).rejects.toThrow('timed out after 30 ms waiting for the job to succeed; last value: {"state":"running"}');
   });
 
   it('probes at least once, even with no time to wait', async () => {

@@ -72,7 +72,10 @@ export class TenantRequiredError extends FairwayError {
 export class NotFoundError extends FairwayError {
   readonly code = 'NOT_FOUND';
   readonly retriable = false;
-  constructor(readonly resource: string, readonly id: string) {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
     super(`${resource} '${id}' not found`);
   }
 }

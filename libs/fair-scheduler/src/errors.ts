@@ -22,8 +22,7 @@ export const FAIR_SCHEDULER_ERROR_CODES = {
 } as const;
 
 /** One of {@link FAIR_SCHEDULER_ERROR_CODES}. */
-export type FairSchedulerErrorCode =
-  (typeof FAIR_SCHEDULER_ERROR_CODES)[keyof typeof FAIR_SCHEDULER_ERROR_CODES];
+export type FairSchedulerErrorCode = (typeof FAIR_SCHEDULER_ERROR_CODES)[keyof typeof FAIR_SCHEDULER_ERROR_CODES];
 
 /**
  * The only error type the core throws. Every failure is a caller mistake (bad config, bad quota,

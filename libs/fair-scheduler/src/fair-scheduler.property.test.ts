@@ -27,29 +27,25 @@ function scenario(options: { rates: boolean; caps: boolean; tiered: boolean; pri
     },
     { requiredKeys: ['weight'] },
   );
-  const tiers = options.tiered
-    ? fc.constant<SimulationConfig['tiers']>(TIERED)
-    : fc.integer({ min: 1, max: 6 }).map((slots) => ({ default: { slots } }));
-  return fc
-    .record({ tiers, quotas: fc.array(quota, { minLength: 2, maxLength: 6 }) })
-    .chain(({ tiers, quotas }) => {
-      const classes = Object.keys(tiers)[0] === 'default' ? ['a', 'b'] : Object.keys(tiers);
-      const jobArb = fc.record({
-        t: fc.integer({ min: 0, max: 2000 }),
-        tenant: fc.integer({ min: 0, max: quotas.length - 1 }),
-        jobClass: fc.constantFrom(...classes),
-        cost: fc.integer({ min: 1, max: 200 }),
-        priority: options.priorities ? fc.integer({ min: 0, max: 2 }) : fc.constant(0),
-      });
-      return fc.array(jobArb, { minLength: 1, maxLength: options.maxJobs }).map((jobs) => {
-        const tenants: Record<string, Partial<TenantQuota>> = {};
-        quotas.forEach((q, i) => {
-          tenants[`t${i}`] = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
-        });
-        const trace = jobs.map((j, i) => ({ ...j, id: `j${i}`, tenant: `t${j.tenant}`, estimate: j.cost }));
-        return { config: { tiers, tenants, defaults: {} }, trace };
-      });
+  const tiers = options.tiered ? fc.constant<SimulationConfig['tiers']>(TIERED) : fc.integer({ min: 1, max: 6 }).map((slots) => ({ default: { slots } }));
+  return fc.record({ tiers, quotas: fc.array(quota, { minLength: 2, maxLength: 6 }) }).chain(({ tiers, quotas }) => {
+    const classes = Object.keys(tiers)[0] === 'default' ? ['a', 'b'] : Object.keys(tiers);
+    const jobArb = fc.record({
+      t: fc.integer({ min: 0, max: 2000 }),
+      tenant: fc.integer({ min: 0, max: quotas.length - 1 }),
+      jobClass: fc.constantFrom(...classes),
+      cost: fc.integer({ min: 1, max: 200 }),
+      priority: options.priorities ? fc.integer({ min: 0, max: 2 }) : fc.constant(0),
     });
+    return fc.array(jobArb, { minLength: 1, maxLength: options.maxJobs }).map((jobs) => {
+      const tenants: Record<string, Partial<TenantQuota>> = {};
+      quotas.forEach((q, i) => {
+        tenants[`t${i}`] = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
+      });
+      const trace = jobs.map((j, i) => ({ ...j, id: `j${i}`, tenant: `t${j.tenant}`, estimate: j.cost }));
+      return { config: { tiers, tenants, defaults: {} }, trace };
+    });
+  });
 }
 
 /**
@@ -202,9 +198,7 @@ describe('FairScheduler invariants over random traces and configs', () => {
                 continue;
               }
               const home = catchAll ? 'default' : job.jobClass;
-              const usable = Object.entries(config.tiers).filter(
-                ([name, tier]) => name === home || (tier.lendTo ?? []).includes(home),
-              );
+              const usable = Object.entries(config.tiers).filter(([name, tier]) => name === home || (tier.lendTo ?? []).includes(home));
               for (const [name, tier] of usable) expect(tierRunning.get(name) ?? 0).toBe(tier.slots);
             }
           },
@@ -268,14 +262,22 @@ describe('FairScheduler invariants over random traces and configs', () => {
     );
   });
 
-  it('starts work that arrives after GPS finished the tenant\'s earlier work at the virtual time of its arrival', () => {
+  it("starts work that arrives after GPS finished the tenant's earlier work at the virtual time of its arrival", () => {
     // Found by the property below (seed -1117699993): v0 still had v0-0 queued behind bg0's long job
     // when v0-1 and v0-2 arrived at t=30, long after GPS had finished v0-0 (t=11.3). Tagged from
     // v0-0's old finish tag, v0-2 (cost 20) jumped ahead of v1-0, which then finished at 53, past its
     // fluid finish (22) + L_max (30). With WFQ's start tag, max(V(arrival), previous finish), v1-0
     // goes right after v0-0.
     const config: SimulationConfig = { tiers: { default: { slots: 1 } }, tenants: { bg0: { weight: 1 }, v0: { weight: 3 }, v1: { weight: 1 } }, defaults: {} };
-    const job = (id: string, t: number, cost: number): TraceJob => ({ id, t, tenant: id.split('-')[0] as string, jobClass: 'default', cost, estimate: cost, priority: 0 });
+    const job = (id: string, t: number, cost: number): TraceJob => ({
+      id,
+      t,
+      tenant: id.split('-')[0] as string,
+      jobClass: 'default',
+      cost,
+      estimate: cost,
+      priority: 0,
+    });
     const trace = [job('bg0-0', 0, 30), job('v0-0', 10, 1), job('v0-1', 30, 1), job('v0-2', 30, 20), job('v1-0', 20, 1)];
     const result = runWhatIf(trace, config, new FairwayPolicy(config));
     expect(result.schedule.map((j) => j.id)).toEqual(['bg0-0', 'v0-0', 'v1-0', 'v0-1', 'v0-2']);
@@ -283,10 +285,9 @@ describe('FairScheduler invariants over random traces and configs', () => {
   });
 
   it('meets the plain fluid + L_max bound when a tier has one slot (Parekh-Gallager)', () => {
-    const oneSlot = fc.oneof(
-      scenario({ rates: false, caps: false, tiered: false, priorities: false, maxJobs: 120 }),
-      churnScenario,
-    ).map(({ config, trace }) => ({ config: { ...config, tiers: { default: { slots: 1 } } }, trace }));
+    const oneSlot = fc
+      .oneof(scenario({ rates: false, caps: false, tiered: false, priorities: false, maxJobs: 120 }), churnScenario)
+      .map(({ config, trace }) => ({ config: { ...config, tiers: { default: { slots: 1 } } }, trace }));
     fc.assert(
       fc.property(oneSlot, ({ config, trace }) => {
         expect(runWhatIf(trace, config, new FairwayPolicy(config)).bound.jobsOverBound).toBe(0);

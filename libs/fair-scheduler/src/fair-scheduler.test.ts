@@ -169,7 +169,11 @@ describe('FairScheduler decisions', () => {
     scheduler.enqueue(job('e0', 'a', { jobClass: 'export' }), 0);
     scheduler.enqueue(job('e1', 'a', { jobClass: 'export' }), 0);
     scheduler.enqueue(job('r0', 'a', { jobClass: 'report' }), 0);
-    expect(drain(scheduler, 0).map((d) => d.job.id).sort()).toEqual(['e0', 'r0']);
+    expect(
+      drain(scheduler, 0)
+        .map((d) => d.job.id)
+        .sort(),
+    ).toEqual(['e0', 'r0']);
     expect(scheduler.explain('a', 0).state).toBe('at-class-max-in-flight');
     scheduler.complete('e0', 5);
     expect(drain(scheduler, 5).map((d) => d.job.id)).toEqual(['e1']);

@@ -5,16 +5,7 @@ import { KeyedHeap, keyedBefore } from './internal/keyed-heap';
 import { JobRecord, Lane, TenantState, wakeBefore } from './internal/scheduler-state';
 import { laneKey, TierState } from './internal/tier-clock';
 import { TokenBucket } from './internal/token-bucket';
-import type {
-  Dispatch,
-  Explanation,
-  FairSchedulerOptions,
-  JobSpec,
-  SchedulerSnapshot,
-  TenantQuota,
-  TenantQuotaPatch,
-  TenantStats,
-} from './types';
+import type { Dispatch, Explanation, FairSchedulerOptions, JobSpec, SchedulerSnapshot, TenantQuota, TenantQuotaPatch, TenantStats } from './types';
 
 /** Most job records kept for reuse; beyond this, finished records are left to the GC. */
 const MAX_SPARE_RECORDS = 4096;
@@ -433,8 +424,7 @@ export class FairScheduler {
     for (const lane of readyLanes) {
       const jobId = (lane.jobs.peek() as JobRecord).id;
       const slotTier = this.slotFor(lane.tier);
-      const leader =
-        (slotTier !== undefined && slotTier !== lane.tier ? this.borrowLeader(slotTier, time) : lane.tier.leader(time, false)) ?? lane;
+      const leader = (slotTier !== undefined && slotTier !== lane.tier ? this.borrowLeader(slotTier, time) : lane.tier.leader(time, false)) ?? lane;
       const finishTag = this.virtualTag(lane, time);
       const leaderFinishTag = this.virtualTag(leader, time);
       const behindBy = finishTag - leaderFinishTag;
@@ -744,9 +734,7 @@ export class FairScheduler {
   /** The tier whose free slot `tier`'s jobs would get now: its own, else a lender's. */
   private slotFor(tier: TierState): TierState | undefined {
     if (tier.inUse < tier.slots) return tier;
-    return this.tiers.find(
-      (lender) => lender.inUse < lender.slots && lender.ready.size === 0 && lender.readySat.size === 0 && lender.borrowers.includes(tier),
-    );
+    return this.tiers.find((lender) => lender.inUse < lender.slots && lender.ready.size === 0 && lender.readySat.size === 0 && lender.borrowers.includes(tier));
   }
 
   private borrowLeader(lender: TierState, now: number): Lane | undefined {

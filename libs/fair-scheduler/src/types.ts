@@ -78,14 +78,7 @@ export interface Dispatch {
 }
 
 /** Why a tenant's next job is not running (see `FairScheduler.explain`). */
-export type WaitState =
-  | 'nothing-queued'
-  | 'no-tokens'
-  | 'at-max-in-flight'
-  | 'at-class-max-in-flight'
-  | 'tier-full'
-  | 'behind-others'
-  | 'next';
+export type WaitState = 'nothing-queued' | 'no-tokens' | 'at-max-in-flight' | 'at-class-max-in-flight' | 'tier-full' | 'behind-others' | 'next';
 
 /** Structured answer of `FairScheduler.explain`; `reason` is the same thing in words. */
 export interface Explanation {

@@ -44,7 +44,12 @@ interface RandomScenarioShape {
 function randomQuotaScenario(shape: RandomScenarioShape): fc.Arbitrary<RandomScenario> {
   const tiers: fc.Arbitrary<SimulationConfig['tiers']> = shape.tiers
     ? fc
-        .record({ interactive: fc.integer({ min: 1, max: 3 }), standard: fc.integer({ min: 1, max: 4 }), heavy: fc.integer({ min: 1, max: 3 }), lend: fc.boolean() })
+        .record({
+          interactive: fc.integer({ min: 1, max: 3 }),
+          standard: fc.integer({ min: 1, max: 4 }),
+          heavy: fc.integer({ min: 1, max: 3 }),
+          lend: fc.boolean(),
+        })
         .map(({ interactive, standard, heavy, lend }) => ({
           interactive: { slots: interactive },
           standard: { slots: standard, lendTo: lend ? ['interactive'] : [] },
@@ -59,7 +64,10 @@ function randomQuotaScenario(shape: RandomScenarioShape): fc.Arbitrary<RandomSce
   return fc.record({ tiers, quotas: fc.array(quota, { minLength: 2, maxLength: 7 }) }).chain(({ tiers, quotas }) => {
     const classes = Object.keys(tiers);
     const job = fc.record({
-      t: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 40 }).map((k) => k * 10)),
+      t: fc.oneof(
+        fc.integer({ min: 0, max: 2000 }),
+        fc.integer({ min: 0, max: 40 }).map((k) => k * 10),
+      ),
       tenant: fc.integer({ min: 0, max: quotas.length - 1 }),
       jobClass: fc.constantFrom(...classes),
       cost: fc.integer({ min: 1, max: 200 }),
@@ -96,7 +104,12 @@ function run(config: SimulationConfig, trace: readonly TraceJob[]): { schedule: 
 }
 
 /** Largest `(finish - fluid finish - L_max) / L_max` over `jobs` (0 when every job meets the bound). */
-function worstExcessInLmax(schedule: readonly ScheduledJob[], ideal: ReadonlyMap<string, FluidJob>, config: SimulationConfig, include: (job: ScheduledJob) => boolean = () => true): number {
+function worstExcessInLmax(
+  schedule: readonly ScheduledJob[],
+  ideal: ReadonlyMap<string, FluidJob>,
+  config: SimulationConfig,
+  include: (job: ScheduledJob) => boolean = () => true,
+): number {
   const lmax = tierLmax(schedule, config);
   const catchAll = config.tiers['default'] !== undefined;
   let worst = 0;
@@ -157,12 +170,22 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
     // and j95 finishes at 269: 82 ms past fluid + L_max (141 ms). See docs/scheduling.md.
     const config: SimulationConfig = {
       tiers: { interactive: { slots: 1 }, standard: { slots: 2, lendTo: ['interactive'] }, heavy: { slots: 3 } },
-      tenants: { t0: { weight: 1, maxInFlight: 3 }, t1: { weight: 5, maxInFlight: 2 }, t2: { weight: 5 }, t3: { weight: 1, maxInFlight: 1 }, t4: { weight: 3, maxInFlight: 2 } },
+      tenants: {
+        t0: { weight: 1, maxInFlight: 3 },
+        t1: { weight: 5, maxInFlight: 2 },
+        t2: { weight: 5 },
+        t3: { weight: 1, maxInFlight: 1 },
+        t4: { weight: 3, maxInFlight: 2 },
+      },
       defaults: {},
     };
     const trace = traceOf([
-      ['j24', 4, 't4', 'standard', 141], ['j49', 50, 't1', 'standard', 106], ['j80', 8, 't0', 'interactive', 129],
-      ['j85', 0, 't3', 'interactive', 41], ['j90', 50, 't2', 'standard', 108], ['j95', 20, 't4', 'standard', 26],
+      ['j24', 4, 't4', 'standard', 141],
+      ['j49', 50, 't1', 'standard', 106],
+      ['j80', 8, 't0', 'interactive', 129],
+      ['j85', 0, 't3', 'interactive', 41],
+      ['j90', 50, 't2', 'standard', 108],
+      ['j95', 20, 't4', 'standard', 26],
     ]);
     const { schedule, ideal } = run(config, trace);
     const bound = checkTierFinishBound(schedule, ideal, config);
@@ -185,8 +208,12 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
       defaults: {},
     };
     const trace = traceOf([
-      ['j55', 20, 't0', 'interactive', 168], ['j32', 40, 't1', 'interactive', 145], ['j31', 60, 't0', 'interactive', 175],
-      ['j57', 90, 't0', 'standard', 121], ['j38', 180, 't0', 'standard', 192], ['j23', 70, 't1', 'standard', 189],
+      ['j55', 20, 't0', 'interactive', 168],
+      ['j32', 40, 't1', 'interactive', 145],
+      ['j31', 60, 't0', 'interactive', 175],
+      ['j57', 90, 't0', 'standard', 121],
+      ['j38', 180, 't0', 'standard', 192],
+      ['j23', 70, 't1', 'standard', 189],
     ]);
     const { schedule, ideal } = run(config, trace);
     const bound = checkTierFinishBound(schedule, ideal, config);
@@ -205,16 +232,34 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
       defaults: {},
     };
     const trace = traceOf([
-      ['j0', 310, 't2', 'interactive', 66], ['j2', 310, 't0', 'standard', 70], ['j5', 210, 't1', 'standard', 101],
-      ['j9', 20, 't2', 'standard', 145], ['j15', 480, 't2', 'standard', 119], ['j23', 310, 't0', 'interactive', 175],
-      ['j36', 270, 't0', 'standard', 46], ['j37', 260, 't1', 'interactive', 92], ['j39', 310, 't0', 'interactive', 118],
-      ['j40', 836, 't0', 'standard', 65], ['j43', 543, 't2', 'standard', 122], ['j46', 408, 't1', 'standard', 142],
-      ['j50', 220, 't0', 'interactive', 109], ['j52', 1192, 't2', 'standard', 187], ['j55', 359, 't1', 'standard', 171],
-      ['j56', 240, 't1', 'standard', 173], ['j61', 260, 't0', 'interactive', 97], ['j65', 360, 't0', 'interactive', 64],
-      ['j67', 200, 't0', 'standard', 184], ['j72', 50, 't1', 'standard', 70], ['j80', 280, 't0', 'interactive', 138],
+      ['j0', 310, 't2', 'interactive', 66],
+      ['j2', 310, 't0', 'standard', 70],
+      ['j5', 210, 't1', 'standard', 101],
+      ['j9', 20, 't2', 'standard', 145],
+      ['j15', 480, 't2', 'standard', 119],
+      ['j23', 310, 't0', 'interactive', 175],
+      ['j36', 270, 't0', 'standard', 46],
+      ['j37', 260, 't1', 'interactive', 92],
+      ['j39', 310, 't0', 'interactive', 118],
+      ['j40', 836, 't0', 'standard', 65],
+      ['j43', 543, 't2', 'standard', 122],
+      ['j46', 408, 't1', 'standard', 142],
+      ['j50', 220, 't0', 'interactive', 109],
+      ['j52', 1192, 't2', 'standard', 187],
+      ['j55', 359, 't1', 'standard', 171],
+      ['j56', 240, 't1', 'standard', 173],
+      ['j61', 260, 't0', 'interactive', 97],
+      ['j65', 360, 't0', 'interactive', 64],
+      ['j67', 200, 't0', 'standard', 184],
+      ['j72', 50, 't1', 'standard', 70],
+      ['j80', 280, 't0', 'interactive', 138],
     ]);
     const { schedule, ideal } = run(config, trace);
-    const others = checkTierFinishBound(schedule.filter((job) => job.tenant !== 't0'), ideal, config);
+    const others = checkTierFinishBound(
+      schedule.filter((job) => job.tenant !== 't0'),
+      ideal,
+      config,
+    );
     expect(others.over.map((job) => job.id)).toContain('j52');
   });
 

@@ -73,11 +73,17 @@ export class RemoteKeyProvider implements KeyProvider {
   async wrap(dek: Buffer, kekVersion: string | undefined, context: WrapContext): Promise<Buffer> {
     const response = await this.#call<{ wrappedKey?: Buffer; kekVersion?: string }>(
       (metadata, options, done) =>
-        this.#client.WrapDataKey({ tenantId: context.tenantId, keyVersion: context.keyVersion, dataKey: dek, kekVersion: kekVersion ?? '' }, metadata, options, done),
+        this.#client.WrapDataKey(
+          { tenantId: context.tenantId, keyVersion: context.keyVersion, dataKey: dek, kekVersion: kekVersion ?? '' },
+          metadata,
+          options,
+          done,
+        ),
       context.tenantId,
     );
     if (!response.wrappedKey || response.wrappedKey.length === 0) throw new Error('the key service returned no wrapped key');
-    if (kekVersion !== undefined && response.kekVersion !== kekVersion) throw new Error(`the key service wrapped with KEK ${response.kekVersion ?? '?'}, not ${kekVersion}`);
+    if (kekVersion !== undefined && response.kekVersion !== kekVersion)
+      throw new Error(`the key service wrapped with KEK ${response.kekVersion ?? '?'}, not ${kekVersion}`);
     return Buffer.from(response.wrappedKey);
   }
 

@@ -110,7 +110,11 @@ describe('gRPC mutual TLS and service identity (real grpc-js servers and clients
 
   it('refuses a certificate claiming to be the scheduler but signed by another CA', async () => {
     const port = await startWorker(securityOf('worker'), FAIRWAY_TRUST_POLICIES.worker);
-    const forged = grpc.credentials.createSsl(readFileSync(pki.ca), readFileSync(pki.files['rogue-scheduler']!.key), readFileSync(pki.files['rogue-scheduler']!.cert));
+    const forged = grpc.credentials.createSsl(
+      readFileSync(pki.ca),
+      readFileSync(pki.files['rogue-scheduler']!.key),
+      readFileSync(pki.files['rogue-scheduler']!.cert),
+    );
     const result = await execute(worker(port, forged), { [TENANT_GRPC_METADATA_KEY]: 'acme' });
     expect(!result.ok && result.error.code).toBe(grpc.status.UNAVAILABLE);
     expect(seen).toEqual([]);
@@ -166,7 +170,9 @@ describe('gRPC mutual TLS and service identity (real grpc-js servers and clients
     const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
     const health = new HealthClient(`127.0.0.1:${port}`, clientCredentials(securityOf('edge'), { expectServer: 'worker' }));
     clients.push(health);
-    const check = (health as unknown as Record<string, (req: unknown, cb: (err: grpc.ServiceError | null, res?: { status: unknown }) => void) => void>)['check']!.bind(health);
+    const check = (health as unknown as Record<string, (req: unknown, cb: (err: grpc.ServiceError | null, res?: { status: unknown }) => void) => void>)[
+      'check'
+    ]!.bind(health);
     const status = await new Promise<string>((resolve, reject) => check({ service: '' }, (err, res) => (err ? reject(err) : resolve(String(res?.status)))));
     expect(status).toBe('SERVING');
   });
@@ -177,7 +183,11 @@ describe('gRPC mutual TLS and service identity (real grpc-js servers and clients
     const port = await startWorker(security, FAIRWAY_TRUST_POLICIES.worker);
     expect(await execute(worker(port, clientCredentials(security)), { [TENANT_GRPC_METADATA_KEY]: 'acme' })).toEqual({ ok: true });
     expect(() => transportSecurityFromEnv({})).toThrow(/needs mutual TLS: set FAIRWAY_TLS_CA, FAIRWAY_TLS_CERT, FAIRWAY_TLS_KEY/);
-    const fromEnv = transportSecurityFromEnv({ FAIRWAY_TLS_CA: pki.ca, FAIRWAY_TLS_CERT: pki.files['worker']!.cert, FAIRWAY_TLS_KEY: pki.files['worker']!.key });
+    const fromEnv = transportSecurityFromEnv({
+      FAIRWAY_TLS_CA: pki.ca,
+      FAIRWAY_TLS_CERT: pki.files['worker']!.cert,
+      FAIRWAY_TLS_KEY: pki.files['worker']!.key,
+    });
     expect(fromEnv.mode).toBe('mtls');
   });
 });

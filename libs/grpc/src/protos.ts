@@ -28,12 +28,10 @@ function load<T>(file: string): T {
 export const loadWorkerProto = (): WorkerProto => load<WorkerProto>('fairway/worker/v1/worker.proto');
 
 /** fairway.tenancy.v1 */
-export const loadTenantCatalogProto = (): TenantCatalogProto =>
-  load<TenantCatalogProto>('fairway/tenancy/v1/tenant_catalog.proto');
+export const loadTenantCatalogProto = (): TenantCatalogProto => load<TenantCatalogProto>('fairway/tenancy/v1/tenant_catalog.proto');
 
 /** fairway.scheduler.v1 */
-export const loadSchedulerAdminProto = (): SchedulerAdminProto =>
-  load<SchedulerAdminProto>('fairway/scheduler/v1/scheduler_admin.proto');
+export const loadSchedulerAdminProto = (): SchedulerAdminProto => load<SchedulerAdminProto>('fairway/scheduler/v1/scheduler_admin.proto');
 
 /** fairway.keys.v1 */
 export const loadKeyServiceProto = (): KeyServiceProto => load<KeyServiceProto>('fairway/keys/v1/key_service.proto');

@@ -52,7 +52,10 @@ describe('authorizeServiceCall', () => {
   it('returns the tenant only from metadata', () => {
     const m = md('acme');
     m.set('baggage', 'tenant.id=globex');
-    expect(authorizeServiceCall(scheduler, m, EXECUTE, policy)).toEqual({ identity: { service: 'scheduler', spiffeId: 'spiffe://fairway.dev/scheduler' }, tenant: 'acme' });
+    expect(authorizeServiceCall(scheduler, m, EXECUTE, policy)).toEqual({
+      identity: { service: 'scheduler', spiffeId: 'spiffe://fairway.dev/scheduler' },
+      tenant: 'acme',
+    });
   });
 });
 

@@ -34,7 +34,11 @@ export interface ServiceTrustPolicy {
 }
 
 /** The methods of the control plane's KeyService: data keys wrapped and unwrapped for one tenant. */
-export const KEY_SERVICE_METHODS = ['/fairway.keys.v1.KeyService/GetKeyInfo', '/fairway.keys.v1.KeyService/WrapDataKey', '/fairway.keys.v1.KeyService/UnwrapDataKey'] as const;
+export const KEY_SERVICE_METHODS = [
+  '/fairway.keys.v1.KeyService/GetKeyInfo',
+  '/fairway.keys.v1.KeyService/WrapDataKey',
+  '/fairway.keys.v1.KeyService/UnwrapDataKey',
+] as const;
 
 /** The methods of the control plane's TenantCatalog (create, suspend, delete tenants). */
 export const TENANT_CATALOG_METHODS = [
@@ -87,7 +91,10 @@ export function identityOfCertificate(cert: PeerCertificate | undefined, trustDo
 }
 
 /** The identity of the peer of a server call (from its TLS client certificate). */
-export function peerIdentity(call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null }, trustDomain = DEFAULT_TRUST_DOMAIN): ServiceIdentity | undefined {
+export function peerIdentity(
+  call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null },
+  trustDomain = DEFAULT_TRUST_DOMAIN,
+): ServiceIdentity | undefined {
   return identityOfCertificate(call.getAuthContext()?.sslPeerCertificate, trustDomain);
 }
 
@@ -105,12 +112,7 @@ export interface ServiceCallGrant {
  * tenant metadata key only: W3C baggage comes from wherever the trace started, so it never names
  * the tenant here.
  */
-export function authorizeServiceCall(
-  cert: PeerCertificate | undefined,
-  metadata: grpc.Metadata,
-  method: string,
-  policy: ServiceTrustPolicy,
-): ServiceCallGrant {
+export function authorizeServiceCall(cert: PeerCertificate | undefined, metadata: grpc.Metadata, method: string, policy: ServiceTrustPolicy): ServiceCallGrant {
   const identity = identityOfCertificate(cert, policy.trustDomain);
   if (!identity) throw new UnauthenticatedError(`${policy.service} requires a client certificate naming a Fairway service`);
   if (policy.open?.includes(method)) return { identity };

@@ -84,9 +84,7 @@ export function tenantUnaryHandler<Req, Res>(
 }
 
 /** A unary handler without a tenant (catalog and admin calls), with the same error mapping. */
-export function unaryHandler<Req, Res>(
-  handler: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
-): grpc.handleUnaryCall<Req, Res> {
+export function unaryHandler<Req, Res>(handler: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     handler(call.request, call).then(
       (response) => callback(null, response),

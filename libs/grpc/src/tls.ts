@@ -37,7 +37,10 @@ export function loadTlsFiles(files: TlsFiles): TlsMaterial {
     try {
       return readFileSync(files[which]);
     } catch (err) {
-      throw new ConfigInvalidError(`${TLS_ENV[which]}: cannot read ${files[which]} (${(err as Error).message}); run \`npm run -s certs\` for development certificates`, { cause: err });
+      throw new ConfigInvalidError(
+        `${TLS_ENV[which]}: cannot read ${files[which]} (${(err as Error).message}); run \`npm run -s certs\` for development certificates`,
+        { cause: err },
+      );
     }
   };
   return { ca: read('ca'), cert: read('cert'), key: read('key') };
@@ -62,7 +65,8 @@ export function transportSecurityFromEnv(env: NodeJS.ProcessEnv): TransportSecur
         `${TLS_ENV.insecure}=true is refused when NODE_ENV=production: gRPC without mutual TLS lets any pod call any method as any tenant; set ${TLS_ENV.ca}, ${TLS_ENV.cert} and ${TLS_ENV.key} (see docs/operations.md)`,
       );
     }
-    if (given.length > 0) throw new ConfigInvalidError(`${TLS_ENV.insecure}=true contradicts ${given.map((k) => TLS_ENV[k]).join(', ')}: choose plaintext or mutual TLS`);
+    if (given.length > 0)
+      throw new ConfigInvalidError(`${TLS_ENV.insecure}=true contradicts ${given.map((k) => TLS_ENV[k]).join(', ')}: choose plaintext or mutual TLS`);
     return { mode: 'insecure' };
   }
   if (given.length < 3) {

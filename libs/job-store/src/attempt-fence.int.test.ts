@@ -42,7 +42,17 @@ describe("a worker's effect is fenced on the job's current attempt (real Postgre
   async function acceptOne(): Promise<string> {
     const id = randomUUID();
     const [job] = await lifecycle.insertJobs([
-      { id, tenantId: tenant, type: 'synthetic', jobClass: 'standard', params: {}, priority: 0, traceHeaders: {}, acceptedAt: new Date().toISOString(), partition: 0 },
+      {
+        id,
+        tenantId: tenant,
+        type: 'synthetic',
+        jobClass: 'standard',
+        params: {},
+        priority: 0,
+        traceHeaders: {},
+        acceptedAt: new Date().toISOString(),
+        partition: 0,
+      },
     ]);
     expect(job?.id).toBe(id);
     return id;
@@ -57,7 +67,7 @@ describe("a worker's effect is fenced on the job's current attempt (real Postgre
     expect(await withTenantId(pools.app, other, (tx) => lockCurrentAttempt(tx, id))).toBeUndefined();
   });
 
-  it("holds the claim of a newer attempt back until the fenced transaction ends", async () => {
+  it('holds the claim of a newer attempt back until the fenced transaction ends', async () => {
     const id = await acceptOne();
     await lifecycle.claimMany([id], LEASE_MS);
     expect(await lifecycle.failMany([{ jobId: id, attempt: 1, error: 'retry', retriable: true, retryDelayMs: 0 }])).toEqual(['queued']);

@@ -31,7 +31,17 @@ describe('FleetStats: per-tenant statistics from the durable queues (real Postgr
   }
 
   function newJob(tenantId: TenantId, acceptedAt: Date): NewJob {
-    return { id: randomUUID(), tenantId, type: 'synthetic', jobClass: 'standard', params: {}, priority: 0, traceHeaders: {}, acceptedAt: acceptedAt.toISOString(), partition: 0 };
+    return {
+      id: randomUUID(),
+      tenantId,
+      type: 'synthetic',
+      jobClass: 'standard',
+      params: {},
+      priority: 0,
+      traceHeaders: {},
+      acceptedAt: acceptedAt.toISOString(),
+      partition: 0,
+    };
   }
 
   it("counts a tenant's queued and running jobs, and the waits and dispatches of the jobs started in the window", async () => {

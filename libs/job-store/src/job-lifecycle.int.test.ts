@@ -204,7 +204,18 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
 
   describe('insertJobs', () => {
     function newJob(overrides: Partial<NewJob> = {}): NewJob {
-      return { id: randomUUID(), tenantId: tenant, type: 'synthetic', jobClass: 'standard', params: { ms: 1 }, priority: 0, traceHeaders: {}, acceptedAt: new Date().toISOString(), partition: 0, ...overrides };
+      return {
+        id: randomUUID(),
+        tenantId: tenant,
+        type: 'synthetic',
+        jobClass: 'standard',
+        params: { ms: 1 },
+        priority: 0,
+        traceHeaders: {},
+        acceptedAt: new Date().toISOString(),
+        partition: 0,
+        ...overrides,
+      };
     }
 
     it('accepts a batch once: a redelivered id or a repeated idempotency key is skipped, and only the jobs inserted are returned', async () => {
@@ -218,10 +229,25 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
       const second = await store.insertJobs([{ ...plain, params: { changed: true } }, sameKeyOtherId, fresh]);
       // The id comes back in PostgreSQL's (lower-case) text form, as loadQueued gives it.
       expect(second).toEqual([
-        { id: fresh.id.toLowerCase(), tenantId: tenant, type: 'synthetic', jobClass: 'standard', params: { ms: 2, nested: { a: [1] } }, priority: 4, partition: 3, acceptedAt: new Date(fresh.acceptedAt) },
+        {
+          id: fresh.id.toLowerCase(),
+          tenantId: tenant,
+          type: 'synthetic',
+          jobClass: 'standard',
+          params: { ms: 2, nested: { a: [1] } },
+          priority: 4,
+          partition: 3,
+          acceptedAt: new Date(fresh.acceptedAt),
+        },
       ]);
-      const { rows } = await pools.scheduler.query<{ params: unknown; request_hash: string | null }>('SELECT params, request_hash FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY request_hash NULLS FIRST', [[plain.id, keyed.id]]);
-      expect(rows.map((r) => [r.params, r.request_hash])).toEqual([[{ ms: 1 }, null], [{ ms: 1 }, 'h1']]);
+      const { rows } = await pools.scheduler.query<{ params: unknown; request_hash: string | null }>(
+        'SELECT params, request_hash FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY request_hash NULLS FIRST',
+        [[plain.id, keyed.id]],
+      );
+      expect(rows.map((r) => [r.params, r.request_hash])).toEqual([
+        [{ ms: 1 }, null],
+        [{ ms: 1 }, 'h1'],
+      ]);
       expect((await pools.scheduler.query('SELECT 1 FROM jobs WHERE id = $1', [sameKeyOtherId.id])).rowCount).toBe(0);
     });
 
@@ -239,7 +265,15 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
       extraTenants.push(second, paused);
       const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
       const job = (tenantId: TenantId, priority: number, s: number, p = partition): NewJob => ({
-        id: randomUUID(), tenantId, type: 'synthetic', jobClass: 'standard', params: {}, priority, traceHeaders: {}, acceptedAt: at(s), partition: p,
+        id: randomUUID(),
+        tenantId,
+        type: 'synthetic',
+        jobClass: 'standard',
+        params: {},
+        priority,
+        traceHeaders: {},
+        acceptedAt: at(s),
+        partition: p,
       });
       const oldest = job(tenant, 0, 0);
       const urgent = job(tenant, 5, 2);
@@ -268,7 +302,15 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
     it('puts a job whose lease expired back in the queue, marks one that used every attempt dead, and leaves live leases and other partitions alone', async () => {
       const partition = 100_000 + Math.floor(Math.random() * 1_000_000);
       const job = (p: number): NewJob => ({
-        id: randomUUID(), tenantId: tenant, type: 'synthetic', jobClass: 'standard', params: {}, priority: 0, traceHeaders: {}, acceptedAt: new Date().toISOString(), partition: p,
+        id: randomUUID(),
+        tenantId: tenant,
+        type: 'synthetic',
+        jobClass: 'standard',
+        params: {},
+        priority: 0,
+        traceHeaders: {},
+        acceptedAt: new Date().toISOString(),
+        partition: p,
       });
       const [expired, exhausted, live, otherPartition] = [job(partition), job(partition), job(partition), job(partition + 1)];
       await store.insertJobs([expired, exhausted, live, otherPartition]);
@@ -279,7 +321,13 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
 
       const requeued = await store.requeueExpiredLeases([partition]);
       expect(requeued.map((j) => j.id)).toEqual([expired.id]);
-      expect(await row(expired.id)).toMatchObject({ state: 'queued', attempts: 1, lease_expires_at: null, finished_at: null, last_error: 'lease expired: the attempt did not report back in time' });
+      expect(await row(expired.id)).toMatchObject({
+        state: 'queued',
+        attempts: 1,
+        lease_expires_at: null,
+        finished_at: null,
+        last_error: 'lease expired: the attempt did not report back in time',
+      });
       const dead = await row(exhausted.id);
       expect(dead).toMatchObject({ state: 'dead', lease_expires_at: null });
       expect(dead.finished_at).toBeInstanceOf(Date);

@@ -68,7 +68,10 @@ describe('a tenant lists, reads and cancels its own jobs, under row-level securi
     expect(second.next).toBeNull();
 
     // Ties on accepted_at are broken by id, descending.
-    const tiedNewestFirst = tied.map((job) => job.id).sort().reverse();
+    const tiedNewestFirst = tied
+      .map((job) => job.id)
+      .sort()
+      .reverse();
     expect(first.jobs.map((job) => job.id)).toEqual(tiedNewestFirst.slice(0, 2));
     expect(second.jobs.map((job) => job.id)).toEqual([tiedNewestFirst[2], older.id]);
   });
@@ -93,7 +96,19 @@ describe('a tenant lists, reads and cancels its own jobs, under row-level securi
     const [id] = (await accept(newJob(acme, { acceptedAt, priority: 3, type: 'export', jobClass: 'heavy' }))) as [string];
 
     const own = await asTenant(acme, (tx) => findTenantJob(tx, id));
-    expect(own).toMatchObject({ id, tenantId: acme, type: 'export', jobClass: 'heavy', state: 'queued', priority: 3, attempts: 0, lastError: null, result: null, startedAt: null, finishedAt: null });
+    expect(own).toMatchObject({
+      id,
+      tenantId: acme,
+      type: 'export',
+      jobClass: 'heavy',
+      state: 'queued',
+      priority: 3,
+      attempts: 0,
+      lastError: null,
+      result: null,
+      startedAt: null,
+      finishedAt: null,
+    });
     expect(own?.acceptedAt.toISOString()).toBe('2026-03-02T08:00:00.000Z');
     expect(own?.queuedAt).toBeInstanceOf(Date);
 
@@ -122,7 +137,7 @@ describe('a tenant lists, reads and cancels its own jobs, under row-level securi
     expect((await asTenant(acme, (tx) => findTenantJob(tx, foreign)))?.state).toBe('queued');
   });
 
-  it("gives the request hash of a keyed job to its tenant only, and null for a job without a key or without a row", async () => {
+  it('gives the request hash of a keyed job to its tenant only, and null for a job without a key or without a row', async () => {
     const acme = await tenant('tjhash');
     const globex = await tenant('tjhash2');
     const [keyed, unkeyed] = (await accept(newJob(acme, { idempotencyKey: 'order-17', requestHash: 'a'.repeat(64) }), newJob(acme))) as [string, string];

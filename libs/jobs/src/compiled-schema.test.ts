@@ -98,18 +98,33 @@ describe('compileSchema', () => {
   });
 
   it('accepts as zod does any datetime-like string', () => {
-    const compiled = [z.string().datetime(), z.string().datetime({ offset: true }), z.string().datetime({ precision: 3 }), z.string().datetime({ local: true, precision: 0 })].map((s) =>
-      compileSchema(s),
-    );
+    const compiled = [
+      z.string().datetime(),
+      z.string().datetime({ offset: true }),
+      z.string().datetime({ precision: 3 }),
+      z.string().datetime({ local: true, precision: 0 }),
+    ].map((s) => compileSchema(s));
     const digits = (n: number, max: number) => fc.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'));
     const datetime = fc.oneof(
       fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
       fc
-        .tuple(digits(4, 9999), digits(2, 13), digits(2, 32), digits(2, 25), digits(2, 61), fc.option(digits(2, 61)), fc.option(fc.stringMatching(/^\d{0,9}$/)), fc.constantFrom('Z', 'z', '', '+01:00', '-0130', '+1'))
+        .tuple(
+          digits(4, 9999),
+          digits(2, 13),
+          digits(2, 32),
+          digits(2, 25),
+          digits(2, 61),
+          fc.option(digits(2, 61)),
+          fc.option(fc.stringMatching(/^\d{0,9}$/)),
+          fc.constantFrom('Z', 'z', '', '+01:00', '-0130', '+1'),
+        )
         .map(([y, mo, d, h, mi, s, frac, zone]) => `${y}-${mo}-${d}T${h}:${mi}${s === null ? '' : `:${s}`}${frac === null ? '' : `.${frac}`}${zone}`),
       fc.string(),
     );
-    fc.assert(fc.property(datetime, (value) => compiled.forEach((c) => expectSameAsZod(c, value))), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(datetime, (value) => compiled.forEach((c) => expectSameAsZod(c, value))),
+      { numRuns: 2_000 },
+    );
   });
 
   it('accepts as zod does any uuid-like string', () => {
@@ -120,7 +135,10 @@ describe('compileSchema', () => {
       fc.tuple(fc.uuid(), fc.nat(35), fc.constantFrom('g', '-', 'A', '0', '', ' ', '00')).map(([u, at, c]) => u.slice(0, at) + c + u.slice(at + 1)),
       fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF-g'), minLength: 34, maxLength: 38 }),
     );
-    fc.assert(fc.property(uuidLike, (value) => expectSameAsZod(compiled, value)), { numRuns: 2_000 });
+    fc.assert(
+      fc.property(uuidLike, (value) => expectSameAsZod(compiled, value)),
+      { numRuns: 2_000 },
+    );
   });
 
   it("answers as zod for any input near each job type's params", () => {
@@ -135,7 +153,10 @@ describe('compileSchema', () => {
     };
     for (const [type, arbitrary] of Object.entries(near)) {
       const compiled = compileSchema(jobTypes[type as keyof typeof jobTypes].params);
-      fc.assert(fc.property(mutated(arbitrary), (input) => expectSameAsZod(compiled, input)), { numRuns: 1_000 });
+      fc.assert(
+        fc.property(mutated(arbitrary), (input) => expectSameAsZod(compiled, input)),
+        { numRuns: 1_000 },
+      );
     }
   });
 

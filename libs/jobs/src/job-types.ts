@@ -55,7 +55,9 @@ export type JobType = keyof typeof jobTypes;
 export const JOB_TYPE_NAMES = Object.keys(jobTypes) as JobType[];
 
 /** Each type's params schema with its compiled check: every command ingested is validated here. */
-const compiledParams = new Map<string, CompiledSchema<z.ZodTypeAny>>(Object.entries(jobTypes).map(([name, definition]) => [name, compileSchema(definition.params)]));
+const compiledParams = new Map<string, CompiledSchema<z.ZodTypeAny>>(
+  Object.entries(jobTypes).map(([name, definition]) => [name, compileSchema(definition.params)]),
+);
 
 /** A validated job: its type, parameters, class and estimate. */
 export interface ValidatedJob {
@@ -79,10 +81,7 @@ export function validateJob(type: string, params: unknown): ValidatedJob {
       path: ['params', ...issue.path].join('.'),
       message: issue.message,
     }));
-    throw new ValidationError(
-      `params for job type '${type}' are not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw new ValidationError(`params for job type '${type}' are not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
   return {
     type: type as JobType,

@@ -9,12 +9,7 @@ export interface KafkaLogSink {
 }
 
 /** A kafkajs client whose log lines go to the service's structured logger. */
-export function createKafka(options: {
-  brokers: string[] | string;
-  clientId: string;
-  logger?: KafkaLogSink;
-  retry?: KafkaConfig['retry'];
-}): Kafka {
+export function createKafka(options: { brokers: string[] | string; clientId: string; logger?: KafkaLogSink; retry?: KafkaConfig['retry'] }): Kafka {
   const brokers = typeof options.brokers === 'string' ? options.brokers.split(',').map((b) => b.trim()) : options.brokers;
   const sink = options.logger;
   return new Kafka({

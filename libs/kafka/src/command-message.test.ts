@@ -16,7 +16,13 @@ import {
 let sequence = 0;
 function body(type = 'synthetic', params: Record<string, unknown> = { ms: 1 }): CommandBody {
   sequence += 1;
-  return { jobId: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`, type, params, priority: 0, acceptedAt: new Date(Date.UTC(2026, 10, 26, 0, 0, sequence % 60)).toISOString() };
+  return {
+    jobId: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+    type,
+    params,
+    priority: 0,
+    acceptedAt: new Date(Date.UTC(2026, 10, 26, 0, 0, sequence % 60)).toISOString(),
+  };
 }
 
 const trace = (n: number) => ({ traceparent: `00-${'a'.repeat(31)}${n % 10}-${'b'.repeat(16)}-01`, baggage: `tenant.id=t${n}` });
@@ -77,7 +83,10 @@ describe('coalesceCommandMessages', () => {
 
   it('splits a tenant into several messages rather than grow one beyond the byte limit', () => {
     const bodies = Array.from({ length: 20 }, () => body('synthetic', { pad: 'x'.repeat(100) }));
-    const out = coalesceCommandMessages(bodies.map((b) => commandMessage('acme' as TenantId, b, {})), 1_000);
+    const out = coalesceCommandMessages(
+      bodies.map((b) => commandMessage('acme' as TenantId, b, {})),
+      1_000,
+    );
     expect(out.length).toBeGreaterThan(1);
     for (const message of out) expect(String(message.value).length).toBeLessThanOrEqual(1_000);
     expect(out.flatMap((m) => commands(readCommandMessage(consumed(m)))).map((c) => c.body)).toEqual(bodies);
@@ -89,11 +98,16 @@ describe('coalesceCommandMessages', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(tenant, params, fc.boolean()), { maxLength: 40 }), fc.integer({ min: 200, max: 5_000 }), (specs, maxLength) => {
         const sent = specs.map(([t, p, traced], i) => ({ tenant: t, body: body('synthetic', p), trace: traced ? trace(i) : {} }));
-        const out = coalesceCommandMessages(sent.map((s) => commandMessage(s.tenant as TenantId, s.body, s.trace)), maxLength);
+        const out = coalesceCommandMessages(
+          sent.map((s) => commandMessage(s.tenant as TenantId, s.body, s.trace)),
+          maxLength,
+        );
         const read = out.flatMap((m) => commands(readCommandMessage(consumed(m))));
         expect(read).toHaveLength(sent.length);
         for (const t of ['acme', 'globex', 'initech']) {
-          expect(read.filter((c) => c.tenantId === t).map((c) => [c.body, c.traceHeaders])).toEqual(sent.filter((s) => s.tenant === t).map((s) => [s.body, s.trace]));
+          expect(read.filter((c) => c.tenantId === t).map((c) => [c.body, c.traceHeaders])).toEqual(
+            sent.filter((s) => s.tenant === t).map((s) => [s.body, s.trace]),
+          );
         }
       }),
     );
@@ -102,11 +116,20 @@ describe('coalesceCommandMessages', () => {
 
 describe('readCommandMessage', () => {
   const batch = (entries: unknown[], headers: Record<string, string> = {}): KafkaMessage =>
-    consumed({ key: 'acme', value: JSON.stringify(entries), headers: { 'fairway-tenant-id': 'acme', [CommandHeader.batch]: String(entries.length), ...headers } });
+    consumed({
+      key: 'acme',
+      value: JSON.stringify(entries),
+      headers: { 'fairway-tenant-id': 'acme', [CommandHeader.batch]: String(entries.length), ...headers },
+    });
 
   it('reads a bad entry as an error of its own, with the entry rebuilt as a single command to dead-letter', () => {
     const good = body();
-    const reads = readCommandMessage(batch([{ trace: trace(7), body: good }, { trace: trace(8), body: { type: 'synthetic' } }]));
+    const reads = readCommandMessage(
+      batch([
+        { trace: trace(7), body: good },
+        { trace: trace(8), body: { type: 'synthetic' } },
+      ]),
+    );
     expect(reads).toHaveLength(2);
     expect('command' in (reads[0] as CommandRead) && (reads[0] as { command: { body: unknown } }).command.body).toEqual(good);
     const bad = reads[1] as CommandRead;
@@ -119,10 +142,18 @@ describe('readCommandMessage', () => {
   });
 
   it.each([
-    ['a value that is not JSON', consumed({ key: 'acme', value: '[{', headers: { 'fairway-tenant-id': 'acme', [CommandHeader.batch]: '1' } }), /^the batch is not JSON/],
+    [
+      'a value that is not JSON',
+      consumed({ key: 'acme', value: '[{', headers: { 'fairway-tenant-id': 'acme', [CommandHeader.batch]: '1' } }),
+      /^the batch is not JSON/,
+    ],
     ['an empty array', batch([]), /not a non-empty JSON array/],
     ['a count that disagrees', batch([{ body: body() }], { [CommandHeader.batch]: '2' }), /holds 1 commands but its fairway-batch header says 2/],
-    ['a key for another tenant', consumed({ key: 'globex', value: '[]', headers: { 'fairway-tenant-id': 'acme', [CommandHeader.batch]: '1' } }), /does not match tenant header/],
+    [
+      'a key for another tenant',
+      consumed({ key: 'globex', value: '[]', headers: { 'fairway-tenant-id': 'acme', [CommandHeader.batch]: '1' } }),
+      /does not match tenant header/,
+    ],
     ['no tenant header', consumed({ key: 'acme', value: '[]', headers: { [CommandHeader.batch]: '1' } }), /no valid fairway-tenant-id header/],
   ])('refuses a batch with %s as one error whose source is the whole message', (_name, message, reason) => {
     const reads = readCommandMessage(message);
@@ -149,7 +180,10 @@ describe('the command body check', () => {
   const stringAround = (max: number) => fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('', 'x'.repeat(max), 'x'.repeat(max + 1)));
   const validBody = fc.record(
     {
-      jobId: fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase())),
+      jobId: fc.oneof(
+        fc.uuid(),
+        fc.uuid().map((u) => u.toUpperCase()),
+      ),
       type: fc.string({ minLength: 1, maxLength: 100 }),
       params: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue(), { maxKeys: 4 }),
       priority: fc.integer({ min: -100, max: 100 }),
@@ -164,7 +198,11 @@ describe('the command body check', () => {
   );
   // Each field's near misses: a wrong type, a bound just crossed, a format almost right.
   const nearMiss: Record<string, fc.Arbitrary<unknown>> = {
-    jobId: fc.oneof(fc.string({ maxLength: 40 }), fc.tuple(fc.uuid(), fc.nat(35)).map(([u, at]) => u.slice(0, at) + 'g' + u.slice(at + 1)), fc.uuid().map((u) => u.replace(/-/g, ''))),
+    jobId: fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.tuple(fc.uuid(), fc.nat(35)).map(([u, at]) => u.slice(0, at) + 'g' + u.slice(at + 1)),
+      fc.uuid().map((u) => u.replace(/-/g, '')),
+    ),
     type: stringAround(100),
     params: fc.oneof(fc.constant(JSON.parse('{"__proto__": 1}') as object), fc.jsonValue()),
     priority: fc.oneof(fc.integer({ min: -101, max: 101 }), fc.double(), fc.constant(undefined), fc.string({ maxLength: 3 })),
@@ -181,7 +219,10 @@ describe('the command body check', () => {
   const nearBody = fc
     .tuple(validBody, fc.array(fc.tuple(fc.constantFrom(...Object.keys(nearMiss)), fc.boolean()), { maxLength: 2 }))
     .chain(([valid, misses]) =>
-      fc.tuple(fc.constant(valid), fc.tuple(...misses.map(([field, remove]) => (remove ? fc.constant([field, 'remove'] as const) : nearMiss[field]!.map((v) => [field, v] as const))))),
+      fc.tuple(
+        fc.constant(valid),
+        fc.tuple(...misses.map(([field, remove]) => (remove ? fc.constant([field, 'remove'] as const) : nearMiss[field]!.map((v) => [field, v] as const)))),
+      ),
     )
     .map(([valid, misses]) => {
       const out: Record<string, unknown> = { ...valid };
@@ -207,7 +248,11 @@ describe('the command body check', () => {
 
   it('decides a valid body without zod', () => {
     expect(compiled.complete).toBe(true);
-    fc.assert(fc.property(fc.integer({ min: 1, max: 1_000 }), fc.constantFrom('synthetic', 'export'), (n, type) => expect(compiled.accepts({ ...body(type), idempotencyKey: `k-${n}` })).toBe(true)));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000 }), fc.constantFrom('synthetic', 'export'), (n, type) =>
+        expect(compiled.accepts({ ...body(type), idempotencyKey: `k-${n}` })).toBe(true),
+      ),
+    );
   });
 
   it.each([

@@ -87,9 +87,7 @@ function messageTenant(message: Pick<KafkaMessage, 'key' | 'headers'>): TenantId
 function commandBody(json: unknown, where = 'value'): CommandBody {
   const parsed = compiledBody.safeParse(json);
   if (!parsed.success) {
-    throw new CommandParseError(
-      `${where} is not a command: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+    throw new CommandParseError(`${where} is not a command: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   }
   return parsed.data;
 }
@@ -156,7 +154,8 @@ export function readCommandMessage(message: CommandSource): CommandRead[] {
     const json = parseJson(message.value, 'the batch');
     if (!Array.isArray(json) || json.length === 0) throw new CommandParseError('the batch is not a non-empty JSON array of commands');
     const declared = kafkaHeaderString(headers[CommandHeader.batch]);
-    if (declared !== String(json.length)) throw new CommandParseError(`the batch holds ${json.length} commands but its ${CommandHeader.batch} header says ${declared ?? '(none)'}`);
+    if (declared !== String(json.length))
+      throw new CommandParseError(`the batch holds ${json.length} commands but its ${CommandHeader.batch} header says ${declared ?? '(none)'}`);
     entries = json;
   } catch (err) {
     return [{ error: asParseError(err), source: message }];

@@ -26,16 +26,22 @@ describe('startCommandPublisher on the calling thread (real Kafka)', () => {
     const tenants = ['acme', 'globex'] as TenantId[];
     const ids = Array.from({ length: 400 }, () => randomUUID());
     await Promise.all(
-      ids.map((jobId, i) => publisher.publish(commandMessage(tenants[i % 2] as TenantId, { jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString() }, {}))),
+      ids.map((jobId, i) =>
+        publisher.publish(
+          commandMessage(tenants[i % 2] as TenantId, { jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString() }, {}),
+        ),
+      ),
     );
     expect(publisher.pending).toBe(0);
     expect(sends.reduce((a, b) => a + b, 0)).toBe(400);
     await publisher.close();
     await publisher.close(); // a second close is the same close
     expect(publisher.connected).toBe(false);
-    await expect(publisher.publish(commandMessage('acme' as TenantId, { jobId: randomUUID(), type: 'synthetic', params: {}, priority: 0, acceptedAt: new Date().toISOString() }, {}))).rejects.toBeInstanceOf(
-      BrokerUnavailableError,
-    );
+    await expect(
+      publisher.publish(
+        commandMessage('acme' as TenantId, { jobId: randomUUID(), type: 'synthetic', params: {}, priority: 0, acceptedAt: new Date().toISOString() }, {}),
+      ),
+    ).rejects.toBeInstanceOf(BrokerUnavailableError);
 
     const count = (seen: Awaited<ReturnType<typeof collectMessages>>) => seen.flatMap((m) => readCommandMessage(m)).length;
     const records = await collectMessages(kafka, topics.commands, (seen) => count(seen) >= 400);
@@ -46,6 +52,8 @@ describe('startCommandPublisher on the calling thread (real Kafka)', () => {
   });
 
   it('says which brokers it could not reach when the producer cannot connect', async () => {
-    await expect(startCommandPublisher({ brokers: '127.0.0.1:1', clientId: 'fw-cmdpub-test', topic: topics.commands, startTimeoutMs: 3_000 })).rejects.toThrow(/127\.0\.0\.1:1.*KAFKA_BROKERS/);
+    await expect(startCommandPublisher({ brokers: '127.0.0.1:1', clientId: 'fw-cmdpub-test', topic: topics.commands, startTimeoutMs: 3_000 })).rejects.toThrow(
+      /127\.0\.0\.1:1.*KAFKA_BROKERS/,
+    );
   });
 });

@@ -33,7 +33,9 @@ export async function startCommandPublisher(options: CommandPublisherOptions): P
   const { thread = false, coalesce = true, ...rest } = options;
   if (thread) return ThreadedPublisher.start({ ...rest, coalesceCommands: coalesce });
 
-  const producer = createIdempotentProducer(createKafka({ brokers: options.brokers, clientId: options.clientId, ...(options.logger ? { logger: options.logger } : {}) }));
+  const producer = createIdempotentProducer(
+    createKafka({ brokers: options.brokers, clientId: options.clientId, ...(options.logger ? { logger: options.logger } : {}) }),
+  );
   let connected = false;
   producer.on(producer.events.CONNECT, () => (connected = true));
   producer.on(producer.events.DISCONNECT, () => (connected = false));

@@ -33,7 +33,11 @@ describe('JobEventLog', () => {
     expect(sends).toHaveLength(2);
     const first = sends.find((s) => s.message.partition === 0);
     expect(first?.message.headers).toEqual({ [JobEventHeader.count]: '3', [JobEventHeader.tenants]: `${a},${b}` });
-    expect(readJobEvents(first?.message.value as string).map((e) => `${e.tenantId}/${e.jobId}:${e.state}`)).toEqual([`${a}/j1:running`, `${b}/j3:running`, `${a}/j1:succeeded`]);
+    expect(readJobEvents(first?.message.value as string).map((e) => `${e.tenantId}/${e.jobId}:${e.state}`)).toEqual([
+      `${a}/j1:running`,
+      `${b}/j3:running`,
+      `${a}/j1:succeeded`,
+    ]);
     expect(sends.find((s) => s.message.partition === 1)?.message.headers).toEqual({ [JobEventHeader.count]: '1', [JobEventHeader.tenants]: c });
     for (const s of sends) s.settle();
   });
@@ -47,7 +51,7 @@ describe('JobEventLog', () => {
     }
   });
 
-  it('splits a partition\'s events over records of at most maxEventsPerRecord', async () => {
+  it("splits a partition's events over records of at most maxEventsPerRecord", async () => {
     const { publisher, sends } = manualPublisher();
     const log = new JobEventLog({ publisher, partitions: 1, maxEventsPerRecord: 2 });
     for (const id of ['j1', 'j2', 'j3']) log.publish(event('acme', id));

@@ -43,12 +43,7 @@ export async function deleteTopics(kafka: Kafka, topics: FairwayTopics): Promise
  * Reads `topic` from the beginning with an independent consumer until `until` is satisfied by the
  * messages seen so far, or rejects after `timeoutMs` saying how many it saw.
  */
-export async function collectMessages(
-  kafka: Kafka,
-  topic: string,
-  until: (messages: KafkaMessage[]) => boolean,
-  timeoutMs = 30_000,
-): Promise<KafkaMessage[]> {
+export async function collectMessages(kafka: Kafka, topic: string, until: (messages: KafkaMessage[]) => boolean, timeoutMs = 30_000): Promise<KafkaMessage[]> {
   const consumer: Consumer = kafka.consumer({ groupId: `fw-test-reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
   const seen: KafkaMessage[] = [];
   let timer: NodeJS.Timeout | undefined;

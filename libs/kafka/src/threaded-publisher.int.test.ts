@@ -29,7 +29,11 @@ describe('ThreadedPublisher: the producer on a thread of its own (real Kafka)', 
     await Promise.all(
       ids.map((jobId, i) =>
         publisher.publish(
-          commandMessage(tenants[i % 2] as TenantId, { jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString() }, { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` }),
+          commandMessage(
+            tenants[i % 2] as TenantId,
+            { jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString() },
+            { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01` },
+          ),
         ),
       ),
     );
@@ -50,10 +54,30 @@ describe('ThreadedPublisher: the producer on a thread of its own (real Kafka)', 
     const own = await uniqueTopics(kafka, 'fw-coalesce');
     try {
       const sends: number[] = [];
-      const publisher = await ThreadedPublisher.start({ brokers, clientId: 'fw-threaded-test', topic: own.commands, coalesceCommands: true, onSend: (size) => sends.push(size) });
+      const publisher = await ThreadedPublisher.start({
+        brokers,
+        clientId: 'fw-threaded-test',
+        topic: own.commands,
+        coalesceCommands: true,
+        onSend: (size) => sends.push(size),
+      });
       const tenants = ['acme', 'globex', 'initech'] as TenantId[];
-      const sent = Array.from({ length: 600 }, (_, i) => ({ tenant: tenants[i % 3] as TenantId, jobId: randomUUID(), traceparent: `00-${randomUUID().replace(/-/g, '')}-${'b'.repeat(16)}-01` }));
-      await Promise.all(sent.map((c) => publisher.publish(commandMessage(c.tenant, { jobId: c.jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString() }, { traceparent: c.traceparent }))));
+      const sent = Array.from({ length: 600 }, (_, i) => ({
+        tenant: tenants[i % 3] as TenantId,
+        jobId: randomUUID(),
+        traceparent: `00-${randomUUID().replace(/-/g, '')}-${'b'.repeat(16)}-01`,
+      }));
+      await Promise.all(
+        sent.map((c) =>
+          publisher.publish(
+            commandMessage(
+              c.tenant,
+              { jobId: c.jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString() },
+              { traceparent: c.traceparent },
+            ),
+          ),
+        ),
+      );
       await publisher.close();
       expect(sends.reduce((a, b) => a + b, 0)).toBe(600);
 
@@ -137,8 +161,8 @@ describe('ThreadedPublisher: the producer on a thread of its own (real Kafka)', 
   });
 
   it('says which brokers it could not reach when the producer cannot connect', async () => {
-    await expect(ThreadedPublisher.start({ brokers: '127.0.0.1:1', clientId: 'fw-threaded-test', topic: topics.commands, startTimeoutMs: 3_000 })).rejects.toThrow(
-      /127\.0\.0\.1:1.*KAFKA_BROKERS/,
-    );
+    await expect(
+      ThreadedPublisher.start({ brokers: '127.0.0.1:1', clientId: 'fw-threaded-test', topic: topics.commands, startTimeoutMs: 3_000 }),
+    ).rejects.toThrow(/127\.0\.0\.1:1.*KAFKA_BROKERS/);
   });
 });

@@ -36,7 +36,12 @@ describe('CsvEncoder', () => {
   }
 
   it('writes the header once, then one CRLF line per row', async () => {
-    expect(await encode([{ id: 1, name: 'a' }, { id: 2, name: 'b,c' }])).toBe('id,name\r\n1,a\r\n2,"b,c"\r\n');
+    expect(
+      await encode([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b,c' },
+      ]),
+    ).toBe('id,name\r\n1,a\r\n2,"b,c"\r\n');
   });
 
   it('writes the header alone for no rows', async () => {

@@ -149,7 +149,11 @@ export async function openJobResult(pool: Pool, tenantId: TenantId, jobId: strin
   const pageSize = options.pageSize ?? 4;
   async function* chunks(): AsyncGenerator<string, void, undefined> {
     if (artifact?.attempt === null || artifact?.attempt === undefined) {
-      const body = await withTenantId(pool, tenantId, async (tx) => (await tx.query<{ body: string }>('SELECT body FROM job_artifacts WHERE job_id = $1', [jobId])).rows[0]?.body ?? '');
+      const body = await withTenantId(
+        pool,
+        tenantId,
+        async (tx) => (await tx.query<{ body: string }>('SELECT body FROM job_artifacts WHERE job_id = $1', [jobId])).rows[0]?.body ?? '',
+      );
       // Sealed, it is one ciphertext per line; plaintext (no cipher) is the result itself.
       for (const line of body.startsWith(CIPHERTEXT_PREFIX) ? body.split('\n') : [body]) {
         if (line.length > 0) yield await open(line);

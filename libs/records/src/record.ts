@@ -45,7 +45,10 @@ export const recordPatchSchema = z
 export const listQuerySchema = z
   .object({
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an opaque cursor from nextCursor').optional(),
+    cursor: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'an opaque cursor from nextCursor')
+      .optional(),
     tag: tag.optional(),
   })
   .strict();
@@ -80,6 +83,7 @@ export function encodeCursor(id: string): string {
 /** The record id a cursor stands for, or ValidationError. */
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!isUuid(id)) throw new ValidationError('cursor is not valid: pass nextCursor from the previous page unchanged', [{ path: 'query.cursor', message: 'not a cursor' }]);
+  if (!isUuid(id))
+    throw new ValidationError('cursor is not valid: pass nextCursor from the previous page unchanged', [{ path: 'query.cursor', message: 'not a cursor' }]);
   return id;
 }

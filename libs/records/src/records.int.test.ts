@@ -104,7 +104,11 @@ describe('records on every isolation model (real PostgreSQL)', () => {
       const id = String(created.body['id']);
       expect((await call(b, 'GET', `/v1/records/${id}`)).status).toBe(200);
 
-      for (const [method, body] of [['GET', undefined], ['PATCH', { title: 'stolen' }], ['DELETE', undefined]] as const) {
+      for (const [method, body] of [
+        ['GET', undefined],
+        ['PATCH', { title: 'stolen' }],
+        ['DELETE', undefined],
+      ] as const) {
         const res = await call(a, method, `/v1/records/${id}`, body);
         expect(res.status).toBe(404);
         expect(res.body['code']).toBe('NOT_FOUND');

@@ -49,10 +49,10 @@ export function recordsReencryptionTargets(stores: ReencryptionStores, tenantId:
       }),
     remaining: (keyVersion) =>
       stores.data.withTenant(tenantId, async (tx) => {
-        const { rows } = await tx.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM records WHERE body LIKE $1 AND body NOT LIKE $2`,
-          [`${CIPHERTEXT_PREFIX}:%`, `${keyVersionPrefix(keyVersion)}%`],
-        );
+        const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM records WHERE body LIKE $1 AND body NOT LIKE $2`, [
+          `${CIPHERTEXT_PREFIX}:%`,
+          `${keyVersionPrefix(keyVersion)}%`,
+        ]);
         return rows[0]?.n ?? 0;
       }),
   };
@@ -106,14 +106,19 @@ export function recordsReencryptionTargets(stores: ReencryptionStores, tenantId:
           reencrypted += 1;
         }
         const last = rows.at(-1);
-        return { scanned: rows.length, reencrypted, last: last && `${last.job_id}/${last.attempt}/${last.seq}`, exhausted: rows.length < Math.min(limit, ARTIFACTS_PER_BATCH) };
+        return {
+          scanned: rows.length,
+          reencrypted,
+          last: last && `${last.job_id}/${last.attempt}/${last.seq}`,
+          exhausted: rows.length < Math.min(limit, ARTIFACTS_PER_BATCH),
+        };
       }),
     remaining: (keyVersion) =>
       withTenantId(stores.catalogPool, tenantId, async (tx) => {
-        const { rows } = await tx.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM job_result_chunks WHERE body LIKE $1 AND body NOT LIKE $2`,
-          [`${CIPHERTEXT_PREFIX}:%`, `${keyVersionPrefix(keyVersion)}%`],
-        );
+        const { rows } = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_result_chunks WHERE body LIKE $1 AND body NOT LIKE $2`, [
+          `${CIPHERTEXT_PREFIX}:%`,
+          `${keyVersionPrefix(keyVersion)}%`,
+        ]);
         return rows[0]?.n ?? 0;
       }),
   };

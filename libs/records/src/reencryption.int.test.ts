@@ -39,9 +39,20 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
 
   /** What a dump of the tenant's store shows: the raw stored values, nothing decrypted. */
   async function stored(tenant: TenantId): Promise<{ records: Array<{ id: string; body: string }>; artifactLines: string[]; chunks: string[] }> {
-    const records = await data.withTenant(tenant, async (tx) => (await tx.query<{ id: string; body: string }>('SELECT id::text AS id, body FROM records ORDER BY id')).rows);
-    const artifacts = await withTenantId(pools.app, tenant, async (tx) => (await tx.query<{ body: string }>('SELECT body FROM job_artifacts ORDER BY job_id')).rows);
-    const chunks = await withTenantId(pools.app, tenant, async (tx) => (await tx.query<{ body: string }>('SELECT body FROM job_result_chunks ORDER BY job_id, attempt, seq')).rows);
+    const records = await data.withTenant(
+      tenant,
+      async (tx) => (await tx.query<{ id: string; body: string }>('SELECT id::text AS id, body FROM records ORDER BY id')).rows,
+    );
+    const artifacts = await withTenantId(
+      pools.app,
+      tenant,
+      async (tx) => (await tx.query<{ body: string }>('SELECT body FROM job_artifacts ORDER BY job_id')).rows,
+    );
+    const chunks = await withTenantId(
+      pools.app,
+      tenant,
+      async (tx) => (await tx.query<{ body: string }>('SELECT body FROM job_result_chunks ORDER BY job_id, attempt, seq')).rows,
+    );
     return { records, artifactLines: artifacts.flatMap((a) => a.body.split('\n').filter((line) => line.length > 0)), chunks: chunks.map((c) => c.body) };
   }
 
@@ -60,7 +71,9 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
         CHUNKS.map((chunk) => `${cipher.encrypt(chunk)}\n`).join(''),
       ]),
     );
-    const result = new JobResultChunks(pools.app, tenant, randomUUID(), 1, { sealer: { seal: (text) => cipher.encrypt(text), open: (text) => cipher.decryptText(text) } });
+    const result = new JobResultChunks(pools.app, tenant, randomUUID(), 1, {
+      sealer: { seal: (text) => cipher.encrypt(text), open: (text) => cipher.decryptText(text) },
+    });
     for (const chunk of CHUNKS) await result.append(chunk);
     await result.flush();
     await withTenantId(pools.app, tenant, (tx) => result.publish(tx, 'text/csv'));
@@ -151,7 +164,12 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
       // A rerun to the same version reads everything and rewrites nothing.
       const rerun = await startReencryption(pools.owner, provider, tenant, { actor, rotate: false });
       expect(rerun).toMatchObject({ state: 'running', toKeyVersion: 2, scanned: 0, reencrypted: 0 });
-      expect(await runReencryption(pools.owner, provider, tenant, rerun.runId, targets(tenant))).toMatchObject({ state: 'done', scanned: 9, reencrypted: 0, passes: 1 });
+      expect(await runReencryption(pools.owner, provider, tenant, rerun.runId, targets(tenant))).toMatchObject({
+        state: 'done',
+        scanned: 9,
+        reencrypted: 0,
+        passes: 1,
+      });
       expect(await stored(tenant)).toEqual(after);
     });
   });
@@ -162,19 +180,19 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
     const started = await startReencryption(pools.owner, provider, tenant, { actor, rotate: true });
     // The first run breaks after its first batch of records, as when a tenant database goes away.
     let batches = 0;
-    const breaking = targets(tenant).map(
-      (target): ReencryptionTarget => ({
-        ...target,
-        batch: (cipher, after, limit) => {
-          batches += 1;
-          if (batches > 1) return Promise.reject(new Error('connection terminated unexpectedly'));
-          return target.batch(cipher, after, limit);
-        },
-      }),
-    );
+    const breaking = targets(tenant).map((target): ReencryptionTarget => ({
+      ...target,
+      batch: (cipher, after, limit) => {
+        batches += 1;
+        if (batches > 1) return Promise.reject(new Error('connection terminated unexpectedly'));
+        return target.batch(cipher, after, limit);
+      },
+    }));
     const failed = await runReencryption(pools.owner, provider, tenant, started.runId, breaking, { batchSize: 2 });
     expect(failed).toMatchObject({ state: 'failed', scanned: 2, reencrypted: 2, tables: { 'records.body': { scanned: 2, done: false } } });
-    expect(failed.error).toMatch(/^records\.body after '[0-9a-f-]{36}': connection terminated unexpectedly; once the cause is fixed, resume with POST \/admin\/v1\/tenants\/.+\/keys\/reencryption$/);
+    expect(failed.error).toMatch(
+      /^records\.body after '[0-9a-f-]{36}': connection terminated unexpectedly; once the cause is fixed, resume with POST \/admin\/v1\/tenants\/.+\/keys\/reencryption$/,
+    );
     expect((await listAudit(pools.owner, { tenant, action: 'data-key.reencrypt' })).map((e) => (e.after as { state: string }).state)).toEqual(['failed']);
 
     const resumed = await startReencryption(pools.owner, provider, tenant, { actor, rotate: false });
@@ -193,19 +211,19 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
     const stale = await freshCipher(tenant);
     const started = await startReencryption(pools.owner, provider, tenant, { actor, rotate: true });
     let lateWritten = false;
-    const racing = targets(tenant).map(
-      (target): ReencryptionTarget => ({
-        ...target,
-        batch: async (cipher, after, limit) => {
-          const batch = await target.batch(cipher, after, limit);
-          if (target.name === 'records.body' && batch.exhausted && !lateWritten) {
-            lateWritten = true;
-            await data.withTenant(tenant, (tx) => tx.query(`INSERT INTO records (id, title, body) VALUES ($1, 'late', $2)`, [uuidv7(), stale.encrypt('late write')]));
-          }
-          return batch;
-        },
-      }),
-    );
+    const racing = targets(tenant).map((target): ReencryptionTarget => ({
+      ...target,
+      batch: async (cipher, after, limit) => {
+        const batch = await target.batch(cipher, after, limit);
+        if (target.name === 'records.body' && batch.exhausted && !lateWritten) {
+          lateWritten = true;
+          await data.withTenant(tenant, (tx) =>
+            tx.query(`INSERT INTO records (id, title, body) VALUES ($1, 'late', $2)`, [uuidv7(), stale.encrypt('late write')]),
+          );
+        }
+        return batch;
+      },
+    }));
     const done = await runReencryption(pools.owner, provider, tenant, started.runId, racing, { batchSize: 50 });
     expect(done).toMatchObject({ state: 'done', passes: 2, scanned: 9 + 10, reencrypted: 9 + 1 });
     const bodies = (await stored(tenant)).records.map((r) => r.body);
@@ -230,20 +248,21 @@ describe('re-encryption after a tenant key rotation, on every isolation model (r
     await seed(tenant);
     const slow = await startReencryption(pools.owner, provider, tenant, { actor, rotate: true });
     let takeover: ReencryptionStatus | undefined;
-    const takenOverMidBatch = targets(tenant).map(
-      (target): ReencryptionTarget => ({
-        ...target,
-        batch: async (cipher, after, limit) => {
-          const batch = await target.batch(cipher, after, limit);
-          takeover ??= await startReencryption(pools.owner, provider, tenant, { actor: 'operator:other', rotate: false, staleAfterMs: 0 });
-          return batch;
-        },
-      }),
-    );
+    const takenOverMidBatch = targets(tenant).map((target): ReencryptionTarget => ({
+      ...target,
+      batch: async (cipher, after, limit) => {
+        const batch = await target.batch(cipher, after, limit);
+        takeover ??= await startReencryption(pools.owner, provider, tenant, { actor: 'operator:other', rotate: false, staleAfterMs: 0 });
+        return batch;
+      },
+    }));
     const stopped = await runReencryption(pools.owner, provider, tenant, slow.runId, takenOverMidBatch, { batchSize: 2 });
     // It resolves with its successor's run, untouched: still running, nothing of the slow run's counted.
     expect(stopped).toMatchObject({ runId: takeover!.runId, state: 'running', startedBy: 'operator:other', scanned: 0 });
     expect(await runReencryption(pools.owner, provider, tenant, takeover!.runId, targets(tenant))).toMatchObject({ state: 'done', scanned: 9 });
-    expect((await listAudit(pools.owner, { tenant, action: 'data-key.reencrypt' })).map((e) => (e.after as { state: string }).state)).toEqual(['running', 'done']);
+    expect((await listAudit(pools.owner, { tenant, action: 'data-key.reencrypt' })).map((e) => (e.after as { state: string }).state)).toEqual([
+      'running',
+      'done',
+    ]);
   });
 });

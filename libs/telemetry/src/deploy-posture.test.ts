@@ -124,10 +124,13 @@ function matchesSelector(selector: Selector, labels: Record<string, string>): bo
   for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
     const has = key in labels;
     const ok =
-      operator === 'In' ? has && values.includes(labels[key] as string)
-      : operator === 'NotIn' ? !has || !values.includes(labels[key] as string)
-      : operator === 'Exists' ? has
-      : !has;
+      operator === 'In'
+        ? has && values.includes(labels[key] as string)
+        : operator === 'NotIn'
+          ? !has || !values.includes(labels[key] as string)
+          : operator === 'Exists'
+            ? has
+            : !has;
     if (!ok) return false;
   }
   return true;
@@ -227,7 +230,7 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
     expect(() => validateManifest(policy)).toThrow(/policyTypes/);
   });
 
-  it('ships no Secret: credentials, keys and certificates are the operator\'s', () => {
+  it("ships no Secret: credentials, keys and certificates are the operator's", () => {
     expect(ofKind('Secret')).toEqual([]);
   });
 
@@ -278,7 +281,7 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
     }
   });
 
-  it('mounts each gRPC Deployment\'s own TLS Secret where FAIRWAY_TLS_CA/CERT/KEY point', () => {
+  it("mounts each gRPC Deployment's own TLS Secret where FAIRWAY_TLS_CA/CERT/KEY point", () => {
     const services = { 'fairway-control-plane': 'control-plane', 'fairway-worker': 'worker', 'fairway-scheduler': 'scheduler', 'fairway-edge': 'edge' };
     for (const [deployment, service] of Object.entries(services)) {
       const { pod: spec } = pod(deployment);
@@ -289,7 +292,11 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
         expect({ deployment, readOnly: mount?.readOnly }).toEqual({ deployment, readOnly: true });
         for (const variable of ['FAIRWAY_TLS_CA', 'FAIRWAY_TLS_CERT', 'FAIRWAY_TLS_KEY']) {
           const value = c.env?.find((e) => e.name === variable)?.value ?? '';
-          expect({ deployment, variable, underMount: Boolean(mount) && value.startsWith(`${mount?.mountPath}/`) }).toEqual({ deployment, variable, underMount: true });
+          expect({ deployment, variable, underMount: Boolean(mount) && value.startsWith(`${mount?.mountPath}/`) }).toEqual({
+            deployment,
+            variable,
+            underMount: true,
+          });
         }
       }
     }
@@ -305,7 +312,10 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
           const hs256 = c.env?.find((e) => e.name === `${prefix}HS256`);
           if (hs256?.value !== 'true') continue;
           const secret = c.env?.find((e) => e.name === `${prefix}SECRET`);
-          expect({ container: `${name}/${c.name}`, secretFromSecret: Boolean(secret?.valueFrom?.secretKeyRef) }).toEqual({ container: `${name}/${c.name}`, secretFromSecret: true });
+          expect({ container: `${name}/${c.name}`, secretFromSecret: Boolean(secret?.valueFrom?.secretKeyRef) }).toEqual({
+            container: `${name}/${c.name}`,
+            secretFromSecret: true,
+          });
         }
       }
     }
@@ -318,7 +328,11 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
       spec.containers.flatMap((c) => (c.env ?? []).filter((e) => credential.test(e.name) && !e.valueFrom?.secretKeyRef).map((e) => `${name}: ${e.name}`)),
     );
     expect(literal).toEqual([]);
-    const inConfig = ofKind('ConfigMap').flatMap((m) => Object.keys(m.data ?? {}).filter((k) => credential.test(k)).map((k) => `${m.metadata.name}: ${k}`));
+    const inConfig = ofKind('ConfigMap').flatMap((m) =>
+      Object.keys(m.data ?? {})
+        .filter((k) => credential.test(k))
+        .map((k) => `${m.metadata.name}: ${k}`),
+    );
     expect(inConfig).toEqual([]);
   });
 
@@ -344,7 +358,9 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
     const refersTo = (name: string) => {
       const containers = pod(name).pod.containers;
       return {
-        secretKeys: containers.flatMap((c) => (c.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`] : []))),
+        secretKeys: containers.flatMap((c) =>
+          (c.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef ? [`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`] : [])),
+        ),
         secrets: containers.flatMap((c) => (c.envFrom ?? []).flatMap((e) => (e.secretRef ? [e.secretRef.name] : []))),
         names: containers.flatMap((c) => (c.env ?? []).map((e) => e.name)),
       };
@@ -375,7 +391,10 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
   });
 
   it('serves the admin API from the control plane through a ClusterIP Service, and nothing from the edge but :8080 and metrics', () => {
-    const services = ofKind('Service').map((s) => ({ name: s.metadata.name, spec: s.spec as { type?: string; selector: Record<string, string>; ports: Array<{ port: number }> } }));
+    const services = ofKind('Service').map((s) => ({
+      name: s.metadata.name,
+      spec: s.spec as { type?: string; selector: Record<string, string>; ports: Array<{ port: number }> },
+    }));
     expect(services.map((s) => s.name)).not.toContain('edge-admin');
     const admin = services.find((s) => s.name === 'admin');
     expect(admin?.spec.selector['app.kubernetes.io/name']).toBe('fairway-control-plane');
@@ -383,8 +402,16 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
     expect(admin?.spec.ports.map((p) => p.port)).toEqual([8081]);
     expect(ofKind('Ingress')).toEqual([]);
     expect(envOf('fairway-control-plane').find((e) => e.name === 'ADMIN_PORT')?.value).toBe('8081');
-    expect(pod('fairway-edge').pod.containers.flatMap((c) => (c.ports ?? []).map((p) => p.containerPort)).sort()).toEqual([8080, 9464]);
-    expect(envOf('fairway-edge').map((e) => e.name).filter((n) => n.startsWith('EDGE_ADMIN'))).toEqual([]);
+    expect(
+      pod('fairway-edge')
+        .pod.containers.flatMap((c) => (c.ports ?? []).map((p) => p.containerPort))
+        .sort(),
+    ).toEqual([8080, 9464]);
+    expect(
+      envOf('fairway-edge')
+        .map((e) => e.name)
+        .filter((n) => n.startsWith('EDGE_ADMIN')),
+    ).toEqual([]);
   });
 
   it('verifies tenant and operator tokens with JWKS in production', () => {
@@ -401,7 +428,9 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
   });
 
   it('denies ingress by default in the namespace', () => {
-    const defaultDeny = policies.filter((p) => Object.keys(p.podSelector).length === 0 && (p.policyTypes ?? []).includes('Ingress') && (p.ingress ?? []).length === 0);
+    const defaultDeny = policies.filter(
+      (p) => Object.keys(p.podSelector).length === 0 && (p.policyTypes ?? []).includes('Ingress') && (p.ingress ?? []).length === 0,
+    );
     expect(defaultDeny).toHaveLength(1);
     expect(ingressAllowed(policies, { 'app.kubernetes.io/name': 'something-else' }, 80, { namespace: 'fairway', podLabels: {} })).toBe(false);
   });
@@ -424,8 +453,18 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
   const reachability: Array<[target: string, port: number, allowed: From[], denied: From[]]> = [
     ['fairway-edge', 8080, ['ingressController', 'stranger', 'prometheus'], []],
     ['fairway-edge', 9464, ['prometheus'], ['ingressController', 'stranger', 'worker']],
-    ['fairway-control-plane', 7051, ['edge', 'worker', 'scheduler', 'operatorPod', 'operatorNamespace'], ['stranger', 'ingressController', 'labelledPodElsewhere', 'init']],
-    ['fairway-control-plane', 8081, ['operatorPod', 'operatorNamespace'], ['edge', 'worker', 'scheduler', 'stranger', 'ingressController', 'labelledPodElsewhere']],
+    [
+      'fairway-control-plane',
+      7051,
+      ['edge', 'worker', 'scheduler', 'operatorPod', 'operatorNamespace'],
+      ['stranger', 'ingressController', 'labelledPodElsewhere', 'init'],
+    ],
+    [
+      'fairway-control-plane',
+      8081,
+      ['operatorPod', 'operatorNamespace'],
+      ['edge', 'worker', 'scheduler', 'stranger', 'ingressController', 'labelledPodElsewhere'],
+    ],
     ['fairway-scheduler', 7071, ['controlPlane', 'operatorPod', 'operatorNamespace'], ['edge', 'worker', 'stranger', 'ingressController']],
     ['fairway-scheduler', 9464, ['prometheus'], ['edge', 'stranger']],
     ['fairway-worker', 7061, ['scheduler'], ['edge', 'controlPlane', 'operatorPod', 'stranger', 'ingressController']],
@@ -463,7 +502,13 @@ describe('docker-compose.yml as shipped', () => {
   };
   const services = compose.services;
   const fairway = Object.entries(services).filter(([, s]) => s.image === 'fairway:local');
-  const credentials = { postgres: 'p'.repeat(43), fairway_owner: 'o'.repeat(43), fairway_app: 'a'.repeat(43), fairway_scheduler: 's'.repeat(43), kek: 'k'.repeat(44) };
+  const credentials = {
+    postgres: 'p'.repeat(43),
+    fairway_owner: 'o'.repeat(43),
+    fairway_app: 'a'.repeat(43),
+    fairway_scheduler: 's'.repeat(43),
+    kek: 'k'.repeat(44),
+  };
   const generated = envFiles(credentials);
   /** The variables a service gets from its env files (as compose-secrets.cjs writes them). */
   const fromEnvFiles = (name: string): Record<string, string> =>
@@ -471,7 +516,10 @@ describe('docker-compose.yml as shipped', () => {
       (services[name]?.env_file ?? []).flatMap((file) => {
         const content = generated[path.basename(file)];
         if (content === undefined) throw new Error(`${name}: ${file} is not written by scripts/compose-secrets.cjs`);
-        return content.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);
+        return content
+          .trim()
+          .split('\n')
+          .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const);
       }),
     );
 
@@ -479,7 +527,14 @@ describe('docker-compose.yml as shipped', () => {
     expect(fairway.map(([name]) => name).sort()).toEqual(['control-plane', 'edge', 'init', 'scheduler', 'worker-1', 'worker-2']);
     for (const [name, s] of fairway) {
       const user = (s.user ?? 'root').split(':')[0];
-      expect({ name, nonRoot: user !== 'root' && user !== '0' && user !== '', readOnly: s.read_only, tmp: s.tmpfs?.some((t) => t.startsWith('/tmp')), capDrop: s.cap_drop, noNewPrivileges: s.security_opt }).toEqual({
+      expect({
+        name,
+        nonRoot: user !== 'root' && user !== '0' && user !== '',
+        readOnly: s.read_only,
+        tmp: s.tmpfs?.some((t) => t.startsWith('/tmp')),
+        capDrop: s.cap_drop,
+        noNewPrivileges: s.security_opt,
+      }).toEqual({
         name,
         nonRoot: true,
         readOnly: true,
@@ -514,12 +569,20 @@ describe('docker-compose.yml as shipped', () => {
     expect(user(fromEnvFiles('control-plane')['DATABASE_URL'])).toBe('fairway_owner');
     expect(user(fromEnvFiles('control-plane')['APP_DATABASE_URL'])).toBe('fairway_app');
     // The init service sets the roles' passwords from the very URLs the services use.
-    expect(rolePasswords(fromEnvFiles('init'))).toEqual({ fairway_owner: credentials.fairway_owner, fairway_app: credentials.fairway_app, fairway_scheduler: credentials.fairway_scheduler });
+    expect(rolePasswords(fromEnvFiles('init'))).toEqual({
+      fairway_owner: credentials.fairway_owner,
+      fairway_app: credentials.fairway_app,
+      fairway_scheduler: credentials.fairway_scheduler,
+    });
     for (const [name] of fairway) {
       for (const [variable, value] of Object.entries(fromEnvFiles(name))) {
         if (!value.startsWith('postgres://')) continue;
         const url = new URL(value);
-        expect({ name, variable, passwordIsRoleName: url.password === url.username || url.password === '' }).toEqual({ name, variable, passwordIsRoleName: false });
+        expect({ name, variable, passwordIsRoleName: url.password === url.username || url.password === '' }).toEqual({
+          name,
+          variable,
+          passwordIsRoleName: false,
+        });
       }
     }
   });
@@ -532,7 +595,11 @@ describe('docker-compose.yml as shipped', () => {
     expect(edge['KEY_SERVICE_ADDRESS']).toBe('control-plane:7051');
     for (const worker of ['worker-1', 'worker-2']) {
       const env = { ...services[worker]?.environment, ...fromEnvFiles(worker) };
-      expect({ worker, kek: Object.keys(env).filter((k) => /KEK/.test(k)), keyService: env['KEY_SERVICE_ADDRESS'] }).toEqual({ worker, kek: [], keyService: 'control-plane:7051' });
+      expect({ worker, kek: Object.keys(env).filter((k) => /KEK/.test(k)), keyService: env['KEY_SERVICE_ADDRESS'] }).toEqual({
+        worker,
+        kek: [],
+        keyService: 'control-plane:7051',
+      });
     }
     const cp = { ...services['control-plane']?.environment, ...fromEnvFiles('control-plane') };
     expect(cp['ADMIN_PORT']).toBe('8081');
@@ -555,13 +622,17 @@ describe('role passwords of a deployment (scripts/lib/role-passwords.cjs)', () =
     ...overrides,
   });
 
-  it('reads each role\'s password from its URL', () => {
+  it("reads each role's password from its URL", () => {
     expect(rolePasswords(urls())).toEqual({ fairway_owner: `${good}o`, fairway_app: `${good}a`, fairway_scheduler: `${good}s` });
   });
 
   it.each([
     ['a password equal to the role name', { OWNER_URL: 'postgres://fairway_owner:fairway_owner@db/fairway' }, /OWNER_URL is 13 characters/],
-    ['a long password containing the role name', { APP_URL: 'postgres://fairway_app:fairway_app-fairway_app-x@db/fairway' }, /APP_URL contains the role's name/],
+    [
+      'a long password containing the role name',
+      { APP_URL: 'postgres://fairway_app:fairway_app-fairway_app-x@db/fairway' },
+      /APP_URL contains the role's name/,
+    ],
     ['a placeholder', { APP_URL: 'postgres://fairway_app:please-change-me-0123456789@db/fairway' }, /placeholder/],
     ['no password', { SCHEDULER_URL: 'postgres://fairway_scheduler@db/fairway' }, /SCHEDULER_URL is 0 characters/],
     ['another role', { APP_URL: `postgres://fairway_owner:${good}@db/fairway` }, /APP_URL must connect as fairway_app/],

@@ -57,9 +57,7 @@ describe('structured logs', () => {
     const { log, lines } = capture();
     const spanContext = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED };
     const active = trace.setSpan(context.active(), trace.wrapSpanContext(spanContext));
-    context.with(active, () =>
-      runWithTenant(tenantContext('acme' as TenantId, 'jwt'), () => log.info('inside')),
-    );
+    context.with(active, () => runWithTenant(tenantContext('acme' as TenantId, 'jwt'), () => log.info('inside')));
     log.info('outside');
     expect(lines[0]).toMatchObject({ tenant: 'acme', trace_id: spanContext.traceId, span_id: spanContext.spanId, msg: 'inside' });
     expect(lines[1]).not.toHaveProperty('tenant');

@@ -43,9 +43,45 @@ const KNOWN_METRICS = new Set([
 
 /** Metric names in a PromQL expression (identifiers followed by a selector, range or `)`/space), minus functions and keywords. */
 function metricNames(expr: string): string[] {
-  const withoutStrings = expr.replace(/"[^"]*"/g, '""').replace(/\{[^}]*\}/g, '{}').replace(/\[[^\]]*\]/g, '[]');
+  const withoutStrings = expr
+    .replace(/"[^"]*"/g, '""')
+    .replace(/\{[^}]*\}/g, '{}')
+    .replace(/\[[^\]]*\]/g, '[]');
   const words = withoutStrings.match(/[a-zA-Z_:][a-zA-Z0-9_:]*(?=\s*(\{|\[|\)|$|\s|,|>|<|=|\/|\*|\+|-))/g) ?? [];
-  const keywords = new Set(['by', 'on', 'and', 'or', 'unless', 'group_left', 'group_right', 'without', 'ignoring', 'bool', 'offset', 'le', 'tenant', 'quota', 'reason', 'class', 'outcome', 'type', 'state', 'service', 'instance', 'partition', 'job', 'sum', 'max', 'min', 'avg', 'count', 'topk', 'bottomk', 'quantile', 'stddev']);
+  const keywords = new Set([
+    'by',
+    'on',
+    'and',
+    'or',
+    'unless',
+    'group_left',
+    'group_right',
+    'without',
+    'ignoring',
+    'bool',
+    'offset',
+    'le',
+    'tenant',
+    'quota',
+    'reason',
+    'class',
+    'outcome',
+    'type',
+    'state',
+    'service',
+    'instance',
+    'partition',
+    'job',
+    'sum',
+    'max',
+    'min',
+    'avg',
+    'count',
+    'topk',
+    'bottomk',
+    'quantile',
+    'stddev',
+  ]);
   return words.filter((w) => !keywords.has(w) && !/^\$/.test(w));
 }
 
@@ -55,7 +91,10 @@ describe('Prometheus configuration and rules', () => {
     // the repository's rules, so promtool really loads them.
     const dir = path.join(STATE_DIR, 'check');
     mkdirSync(dir, { recursive: true });
-    const config = readFileSync(path.join(prometheusDir, 'prometheus.yml'), 'utf8').replace('/etc/prometheus/rules/*.yml', path.join(prometheusDir, 'rules', '*.yml'));
+    const config = readFileSync(path.join(prometheusDir, 'prometheus.yml'), 'utf8').replace(
+      '/etc/prometheus/rules/*.yml',
+      path.join(prometheusDir, 'rules', '*.yml'),
+    );
     writeFileSync(path.join(dir, 'prometheus.yml'), config);
     const result = promtool(['check', 'config', path.join(dir, 'prometheus.yml')]);
     expect(result.output).toMatch(/SUCCESS: 2 rule files found/);
@@ -77,7 +116,9 @@ describe('Prometheus configuration and rules', () => {
   });
 
   it('alerts on a starving tenant, a tenant pinned at quota, ingest lag and dead-letter growth', () => {
-    const groups = parse(readFileSync(path.join(prometheusDir, 'rules', 'fairway-alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
+    const groups = parse(readFileSync(path.join(prometheusDir, 'rules', 'fairway-alerts.yml'), 'utf8')) as {
+      groups: Array<{ rules: Array<{ alert?: string; expr: string }> }>;
+    };
     const alerts = groups.groups.flatMap((g) => g.rules).map((r) => r.alert);
     expect(alerts).toEqual(expect.arrayContaining(['FairwayTenantStarving', 'FairwayTenantPinnedAtQuota', 'FairwayIngestLag', 'FairwayDeadLetterGrowth']));
   });
@@ -120,7 +161,15 @@ describe('Grafana dashboards', () => {
     const tenant = dashboards.find((d) => d.file === 'tenant.json')?.json;
     expect(tenant?.templating.list.map((v) => v.name)).toEqual(['tenant']);
     const panels = tenant?.panels.filter((p) => p.type !== 'row') ?? [];
-    expect(panels.map((p) => p.title)).toEqual(expect.arrayContaining(['Queue depth', 'In flight vs max_in_flight quota', 'Wait p50 / p99 (accepted to started)', 'Throttles /s by reason', 'Share vs entitlement']));
+    expect(panels.map((p) => p.title)).toEqual(
+      expect.arrayContaining([
+        'Queue depth',
+        'In flight vs max_in_flight quota',
+        'Wait p50 / p99 (accepted to started)',
+        'Throttles /s by reason',
+        'Share vs entitlement',
+      ]),
+    );
     for (const panel of panels) for (const target of panel.targets ?? []) expect(target.expr).toContain('tenant="$tenant"');
   });
 });
@@ -135,10 +184,26 @@ describe('docker-compose.yml', () => {
     const run = spawnSync(compose[0] as string, [...compose.slice(1), '-f', path.join(root, 'docker-compose.yml'), 'config'], { cwd: root, encoding: 'utf8' });
     expect(run.stderr).not.toMatch(/invalid|error/i);
     expect(run.status).toBe(0);
-    const config = parse(run.stdout) as { services: Record<string, { image?: string; healthcheck?: unknown; command?: string[]; depends_on?: Record<string, { condition: string }> }> };
+    const config = parse(run.stdout) as {
+      services: Record<string, { image?: string; healthcheck?: unknown; command?: string[]; depends_on?: Record<string, { condition: string }> }>;
+    };
     const services = config.services;
     expect(Object.keys(services).sort()).toEqual(
-      ['control-plane', 'edge', 'grafana', 'init', 'jaeger', 'kafka', 'otel-collector', 'postgres', 'prometheus', 'redis', 'scheduler', 'worker-1', 'worker-2'].sort(),
+      [
+        'control-plane',
+        'edge',
+        'grafana',
+        'init',
+        'jaeger',
+        'kafka',
+        'otel-collector',
+        'postgres',
+        'prometheus',
+        'redis',
+        'scheduler',
+        'worker-1',
+        'worker-2',
+      ].sort(),
     );
     expect(services['kafka']?.image).toBe('apache/kafka:3.9.1');
     expect(services['postgres']?.image).toBe('postgres:15');
@@ -169,7 +234,16 @@ describe('Kubernetes manifests', () => {
   it('parses, and has only the kinds we ship', () => {
     const kinds = new Set(documents.map((d) => d.manifest.kind));
     // No Secret: credentials and certificates are the operator's (01-config.yaml says how), never a shipped default.
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Job', 'Namespace', 'NetworkPolicy', 'PodDisruptionBudget', 'Service']);
+    expect([...kinds].sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'Job',
+      'Namespace',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'Service',
+    ]);
     for (const { manifest } of documents) {
       expect(manifest.apiVersion).toEqual(expect.any(String));
       expect(manifest.metadata.name).toEqual(expect.any(String));
@@ -198,7 +272,13 @@ describe('Kubernetes manifests', () => {
     const hpa = ofKind('HorizontalPodAutoscaler');
     expect(hpa).toHaveLength(1);
     expect((hpa[0]?.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name).toBe('fairway-worker');
-    const protectedApps = ofKind('PodDisruptionBudget').map((p) => (p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels['app.kubernetes.io/name']);
-    expect(protectedApps.sort()).toEqual(ofKind('Deployment').map((d) => d.metadata.name).sort());
+    const protectedApps = ofKind('PodDisruptionBudget').map(
+      (p) => (p.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels['app.kubernetes.io/name'],
+    );
+    expect(protectedApps.sort()).toEqual(
+      ofKind('Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    );
   });
 });

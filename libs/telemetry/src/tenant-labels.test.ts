@@ -101,7 +101,13 @@ describe('metrics with bounded tenant labels', () => {
     const counter = new Counter({ name: 'jobs_total', help: 'h', labelNames: ['tenant'], registers: [registry] });
     for (const tenant of ['a', 'b', 'c', 'd', 'a']) counter.inc({ tenant: labeller.label(tenant) });
     const values = (await counter.get()).values.map((v) => [v.labels['tenant'], v.value]);
-    expect(values).toEqual(expect.arrayContaining([['a', 2], ['b', 1], [OTHER_TENANT_LABEL, 2]]));
+    expect(values).toEqual(
+      expect.arrayContaining([
+        ['a', 2],
+        ['b', 1],
+        [OTHER_TENANT_LABEL, 2],
+      ]),
+    );
     expect(values).toHaveLength(3);
     expect(await registry.metrics()).toContain(`${FOLDED_COUNTER_NAME}{service="test"} 2`);
   });
@@ -110,8 +116,15 @@ describe('metrics with bounded tenant labels', () => {
     const registry = new Registry();
     const labeller = new TenantLabeller({ limit: 1, registry });
     const depth = new Gauge({ name: 'depth', help: 'h', labelNames: ['tenant'], registers: [registry] });
-    setTenantGauge(depth, labeller, [['acme', 5], ['globex', 3], ['initech', 4]]);
-    expect((await depth.get()).values.map((v) => [v.labels['tenant'], v.value])).toEqual([['acme', 5], [OTHER_TENANT_LABEL, 7]]);
+    setTenantGauge(depth, labeller, [
+      ['acme', 5],
+      ['globex', 3],
+      ['initech', 4],
+    ]);
+    expect((await depth.get()).values.map((v) => [v.labels['tenant'], v.value])).toEqual([
+      ['acme', 5],
+      [OTHER_TENANT_LABEL, 7],
+    ]);
     setTenantGauge(depth, labeller, [['acme', 1]]);
     expect((await depth.get()).values.map((v) => [v.labels['tenant'], v.value])).toEqual([['acme', 1]]);
   });

@@ -53,7 +53,12 @@ describe('TenantSpanProcessor', () => {
     expect(exporter.getFinishedSpans()).toHaveLength(0);
     runWithTenant(acme, () => tracer.startSpan('handler', {}, inRequest).end());
     request.end();
-    expect(exporter.getFinishedSpans().map((s) => s.name).sort()).toEqual(['handler', 'request', 'tenant-lookup']);
+    expect(
+      exporter
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['handler', 'request', 'tenant-lookup']);
     expect(attributeOf('tenant-lookup')).toBe('acme');
   });
 
@@ -68,7 +73,12 @@ describe('TenantSpanProcessor', () => {
     request.end();
     handler.end();
     server.end();
-    expect(exporter.getFinishedSpans().map((s) => s.name).sort()).toEqual(['http-server', 'request', 'request handler', 'tenant-lookup']);
+    expect(
+      exporter
+        .getFinishedSpans()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['http-server', 'request', 'request handler', 'tenant-lookup']);
     for (const name of ['http-server', 'request', 'request handler', 'tenant-lookup']) expect(attributeOf(name)).toBe('acme');
   });
 
@@ -113,7 +123,11 @@ describe('TenantSpanProcessor', () => {
   });
 
   it('exports a refused inbound HTTP request without the tenant its client baggage named', () => {
-    const fromClient = new W3CBaggagePropagator().extract(ROOT_CONTEXT, { baggage: 'tenant.id=victim' }, { get: (c, k) => c[k as 'baggage'], keys: (c) => Object.keys(c) });
+    const fromClient = new W3CBaggagePropagator().extract(
+      ROOT_CONTEXT,
+      { baggage: 'tenant.id=victim' },
+      { get: (c, k) => c[k as 'baggage'], keys: (c) => Object.keys(c) },
+    );
     const server = tracer.startSpan('POST /v1/jobs', { kind: SpanKind.SERVER, attributes: { 'http.request.method': 'POST' } }, fromClient);
     tracer.startSpan('api-key-lookup', {}, trace.setSpan(fromClient, server)).end();
     server.end();
@@ -122,7 +136,11 @@ describe('TenantSpanProcessor', () => {
   });
 
   it('still trusts the baggage of a call between services (a non-HTTP server span)', () => {
-    const fromService = new W3CBaggagePropagator().extract(ROOT_CONTEXT, { baggage: 'tenant.id=globex' }, { get: (c, k) => c[k as 'baggage'], keys: (c) => Object.keys(c) });
+    const fromService = new W3CBaggagePropagator().extract(
+      ROOT_CONTEXT,
+      { baggage: 'tenant.id=globex' },
+      { get: (c, k) => c[k as 'baggage'], keys: (c) => Object.keys(c) },
+    );
     tracer.startSpan('fairway.worker.v1.Worker/Run', { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc' } }, fromService).end();
     expect(attributeOf('fairway.worker.v1.Worker/Run')).toBe('globex');
   });

@@ -93,9 +93,7 @@ export async function stopTelemetry(): Promise<void> {
 
 /** Registers the W3C propagators without the SDK (tests and tools). */
 export function registerPropagators(): void {
-  propagation.setGlobalPropagator(
-    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
-  );
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
 }
 
 const recordSetter: TextMapSetter<Record<string, string>> = {
@@ -122,10 +120,7 @@ export function injectTraceHeaders(ctx: Context = context.active()): Record<stri
 }
 
 /** A context continued from traceparent / baggage headers (Kafka, HTTP, stored job rows). */
-export function extractTraceHeaders(
-  headers: Record<string, string | string[] | Buffer | undefined>,
-  ctx: Context = context.active(),
-): Context {
+export function extractTraceHeaders(headers: Record<string, string | string[] | Buffer | undefined>, ctx: Context = context.active()): Context {
   return propagation.extract(ctx, headers, recordGetter);
 }
 

@@ -5,14 +5,7 @@
  * that needs a tenant decides to reject.
  */
 export { parseTenantId, isTenantId, type TenantId } from './tenant-id';
-export {
-  tenantContext,
-  runWithTenant,
-  currentTenant,
-  requireTenant,
-  type TenantContext,
-  type TenantSource,
-} from './tenant-context';
+export { tenantContext, runWithTenant, currentTenant, requireTenant, type TenantContext, type TenantSource } from './tenant-context';
 export { TENANT_HTTP_HEADER, injectHttpHeaders, extractHttpHeaders, type HttpHeaders } from './carriers/http-headers';
 export {
   TENANT_KAFKA_HEADER,
@@ -22,15 +15,5 @@ export {
   type KafkaHeaders,
   type KafkaHeaderValue,
 } from './carriers/kafka-headers';
-export {
-  TENANT_GRPC_METADATA_KEY,
-  injectGrpcMetadata,
-  extractGrpcMetadata,
-  type MetadataLike,
-} from './carriers/grpc-metadata';
-export {
-  TENANT_BAGGAGE_KEY,
-  withTenantBaggage,
-  extractBaggage,
-  tenantFromContextBaggage,
-} from './carriers/baggage';
+export { TENANT_GRPC_METADATA_KEY, injectGrpcMetadata, extractGrpcMetadata, type MetadataLike } from './carriers/grpc-metadata';
+export { TENANT_BAGGAGE_KEY, withTenantBaggage, extractBaggage, tenantFromContextBaggage } from './carriers/baggage';

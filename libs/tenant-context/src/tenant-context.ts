@@ -19,11 +19,7 @@ export interface TenantContext {
 const storage = new AsyncLocalStorage<TenantContext>();
 
 /** Builds a frozen TenantContext. */
-export function tenantContext(
-  tenantId: TenantId,
-  source: TenantSource,
-  correlationId?: string,
-): TenantContext {
+export function tenantContext(tenantId: TenantId, source: TenantSource, correlationId?: string): TenantContext {
   return Object.freeze(correlationId === undefined ? { tenantId, source } : { tenantId, source, correlationId });
 }
 

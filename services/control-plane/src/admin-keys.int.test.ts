@@ -39,7 +39,15 @@ describe('admin API: tenant key rotation and re-encryption across replicas (real
     get: async (id) => {
       const t = await findTenant(pools.owner, id);
       if (!t) throw new NotFoundError('tenant', id);
-      return { id: t.id, slug: t.slug, displayName: t.displayName, status: t.status, isolationModel: t.isolationModel, plan: t.plan, createdAt: t.createdAt.toISOString() } satisfies CatalogTenant;
+      return {
+        id: t.id,
+        slug: t.slug,
+        displayName: t.displayName,
+        status: t.status,
+        isolationModel: t.isolationModel,
+        plan: t.plan,
+        createdAt: t.createdAt.toISOString(),
+      } satisfies CatalogTenant;
     },
     list: () => Promise.reject(new Error('not used here')),
     create: () => Promise.reject(new Error('not used here')),
@@ -156,7 +164,11 @@ describe('admin API: tenant key rotation and re-encryption across replicas (real
       const entries = audit.body['entries'] as Array<{ action: string; actor: string; reason?: string; after: Record<string, unknown> }>;
       expect(entries.filter((e) => e.action.startsWith('data-key.'))).toEqual([
         expect.objectContaining({ action: 'data-key.rotate', actor: 'ada', reason: 'quarterly', after: expect.objectContaining({ version: 2 }) }),
-        expect.objectContaining({ action: 'data-key.reencrypt', actor: 'ada', after: expect.objectContaining({ state: 'done', toKeyVersion: 2, scanned: 4, reencrypted: 5 }) }),
+        expect.objectContaining({
+          action: 'data-key.reencrypt',
+          actor: 'ada',
+          after: expect.objectContaining({ state: 'done', toKeyVersion: 2, scanned: 4, reencrypted: 5 }),
+        }),
       ]);
 
       // Running it again checks everything and rewrites nothing.
@@ -173,7 +185,11 @@ describe('admin API: tenant key rotation and re-encryption across replicas (real
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ code: 'REENCRYPTION_IN_PROGRESS', retriable: true, toKeyVersion: 2 });
     expect(String(refused.body['detail'])).toContain(`GET /admin/v1/tenants/${tenant}/keys/reencryption`);
-    expect((await call(replicaB, 'GET', `/admin/v1/tenants/${tenant}/keys/reencryption`)).body).toMatchObject({ state: 'running', runId: elsewhere.runId, startedBy: 'grace' });
+    expect((await call(replicaB, 'GET', `/admin/v1/tenants/${tenant}/keys/reencryption`)).body).toMatchObject({
+      state: 'running',
+      runId: elsewhere.runId,
+      startedBy: 'grace',
+    });
     const keys = await pools.owner.query<{ version: number }>('SELECT version FROM tenant_keys WHERE tenant_id = $1 ORDER BY version', [tenant]);
     expect(keys.rows.map((k) => k.version)).toEqual([1, 2]);
   });

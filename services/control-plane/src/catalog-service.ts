@@ -13,7 +13,14 @@ export function catalogServiceHandlers(catalog: TenantCatalog): TenantCatalogHan
     ListTenants: unaryHandler(async () => ({ tenants: await catalog.list() })),
     CreateTenant: unaryHandler((req) =>
       catalog.create(
-        { id: req.id, slug: req.slug, displayName: req.displayName, plan: req.plan, isolationModel: req.isolationModel, ...(req.dbServer ? { dbServer: req.dbServer } : {}) },
+        {
+          id: req.id,
+          slug: req.slug,
+          displayName: req.displayName,
+          plan: req.plan,
+          isolationModel: req.isolationModel,
+          ...(req.dbServer ? { dbServer: req.dbServer } : {}),
+        },
         who('', 'tenantctl'),
       ),
     ),

@@ -18,12 +18,14 @@ describe('the control plane configuration', () => {
     const owner = `postgres://fairway_owner:${password()}@db/fairway`;
     expect(() => loadControlPlaneConfig({ ...strong, DATABASE_URL: owner })).toThrow(/APP_DATABASE_URL is required in production/);
     const app = `postgres://fairway_app:${password()}@db/fairway`;
-    expect(() => loadControlPlaneConfig({ ...strong, DATABASE_URL: owner, APP_DATABASE_URL: app, FAIRWAY_GRPC_INSECURE: 'true' })).toThrow(/FAIRWAY_GRPC_INSECURE=true is refused/);
+    expect(() => loadControlPlaneConfig({ ...strong, DATABASE_URL: owner, APP_DATABASE_URL: app, FAIRWAY_GRPC_INSECURE: 'true' })).toThrow(
+      /FAIRWAY_GRPC_INSECURE=true is refused/,
+    );
   });
 
   it('wants the audit checkpoint key and file together', () => {
-    expect(() => loadControlPlaneConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), AUDIT_CHECKPOINT_FILE: '/tmp/x' })).toThrow(
-      /AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together/,
-    );
+    expect(() =>
+      loadControlPlaneConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), AUDIT_CHECKPOINT_FILE: '/tmp/x' }),
+    ).toThrow(/AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together/);
   });
 });

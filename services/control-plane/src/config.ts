@@ -54,11 +54,15 @@ export type ControlPlaneConfig = z.output<typeof schema> & {
 export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   const config = loadConfig(schema, env);
   if (config.NODE_ENV === 'production') {
-    for (const [name, value] of [['DATABASE_URL', config.DATABASE_URL], ['APP_DATABASE_URL', config.APP_DATABASE_URL]] as const) {
+    for (const [name, value] of [
+      ['DATABASE_URL', config.DATABASE_URL],
+      ['APP_DATABASE_URL', config.APP_DATABASE_URL],
+    ] as const) {
       const weak = value === undefined ? undefined : weakDatabaseUrlReason(name, value);
       if (weak) throw new ConfigInvalidError(weak);
     }
-    if (config.APP_DATABASE_URL === undefined) throw new ConfigInvalidError('APP_DATABASE_URL is required in production: the application role has its own password');
+    if (config.APP_DATABASE_URL === undefined)
+      throw new ConfigInvalidError('APP_DATABASE_URL is required in production: the application role has its own password');
   }
   if ((config.AUDIT_CHECKPOINT_KEY === undefined) !== (config.AUDIT_CHECKPOINT_FILE === undefined)) {
     throw new ConfigInvalidError('set AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together (or neither): checkpoints need a key to sign and a file to keep');

@@ -51,7 +51,8 @@ describe('control plane gRPC: per-method authorisation and the key service (mTLS
   let server: grpc.Server;
   let address: string;
 
-  const securityOf = (service: string): TransportSecurity => transportSecurity({ files: { ca: pki.ca, cert: pki.files[service]!.cert, key: pki.files[service]!.key } });
+  const securityOf = (service: string): TransportSecurity =>
+    transportSecurity({ files: { ca: pki.ca, cert: pki.files[service]!.cert, key: pki.files[service]!.key } });
   const credentialsOf = (service: string) => clientCredentials(securityOf(service), { expectServer: 'control-plane' });
 
   function catalogAs(service: string): TenantCatalogClient {
@@ -64,11 +65,16 @@ describe('control plane gRPC: per-method authorisation and the key service (mTLS
     clients.push(client);
     return client;
   }
-  function unary(fn: (md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, value?: unknown) => void) => void, tenant?: string): Promise<Outcome> {
+  function unary(
+    fn: (md: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, value?: unknown) => void) => void,
+    tenant?: string,
+  ): Promise<Outcome> {
     const md = new grpc.Metadata();
     if (tenant) md.set(TENANT_GRPC_METADATA_KEY, tenant);
     return new Promise((resolve) =>
-      fn(md, { deadline: Date.now() + 10_000 }, (err, value) => resolve(err ? { ok: false, code: err.code, details: err.details } : { ok: true, value: value as Record<string, unknown> })),
+      fn(md, { deadline: Date.now() + 10_000 }, (err, value) =>
+        resolve(err ? { ok: false, code: err.code, details: err.details } : { ok: true, value: value as Record<string, unknown> }),
+      ),
     );
   }
 
@@ -136,7 +142,9 @@ describe('control plane gRPC: per-method authorisation and the key service (mTLS
   });
 
   it('refuses plaintext gRPC in production at start-up, naming the variable', () => {
-    expect(() => transportSecurityFromEnv({ NODE_ENV: 'production', FAIRWAY_GRPC_INSECURE: 'true' })).toThrow(/FAIRWAY_GRPC_INSECURE=true is refused when NODE_ENV=production/);
+    expect(() => transportSecurityFromEnv({ NODE_ENV: 'production', FAIRWAY_GRPC_INSECURE: 'true' })).toThrow(
+      /FAIRWAY_GRPC_INSECURE=true is refused when NODE_ENV=production/,
+    );
     expect(transportSecurityFromEnv({ NODE_ENV: 'development', FAIRWAY_GRPC_INSECURE: 'true' })).toEqual({ mode: 'insecure' });
   });
 });

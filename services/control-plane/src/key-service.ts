@@ -15,7 +15,8 @@ export type KeyCallListener = (method: 'wrap' | 'unwrap', outcome: 'ok' | 'refus
 function boundTenant(requested: string, call: CallTenant): string {
   const tenantId = parseTenantId(requested);
   if (!tenantId) throw new ValidationError(`'${requested.slice(0, 64)}' is not a tenant id`, [{ path: 'tenantId', message: 'invalid tenant id' }]);
-  if (tenantId !== call.context.tenantId) throw new ForbiddenError(`this call acts for tenant '${call.context.tenantId}' and may not use the keys of '${tenantId}'`);
+  if (tenantId !== call.context.tenantId)
+    throw new ForbiddenError(`this call acts for tenant '${call.context.tenantId}' and may not use the keys of '${tenantId}'`);
   return tenantId;
 }
 

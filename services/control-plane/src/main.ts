@@ -43,23 +43,49 @@ async function main(): Promise<void> {
     applicationName: 'fairway-control-plane-data',
     onError: (err) => log.warn({ err }, 'idle database connection failed'),
   });
-  const data = new TenantDataRouter({ catalogPool: appPool, catalogUrl: config.appDatabaseUrl, servers: config.appTenantDbServers, applicationName: 'fairway-control-plane-data' });
+  const data = new TenantDataRouter({
+    catalogPool: appPool,
+    catalogUrl: config.appDatabaseUrl,
+    servers: config.appTenantDbServers,
+    applicationName: 'fairway-control-plane-data',
+  });
   await data.start();
 
   const registry = createMetricsRegistry('control-plane');
-  const keyCalls = new Counter({ name: 'fairway_control_plane_key_calls_total', help: 'KeyService wraps and unwraps by outcome', labelNames: ['method', 'outcome'], registers: [registry] });
-  const adminRefused = new Counter({ name: 'fairway_admin_refusals_total', help: 'Admin API requests refused by operator authentication', labelNames: ['reason'], registers: [registry] });
+  const keyCalls = new Counter({
+    name: 'fairway_control_plane_key_calls_total',
+    help: 'KeyService wraps and unwraps by outcome',
+    labelNames: ['method', 'outcome'],
+    registers: [registry],
+  });
+  const adminRefused = new Counter({
+    name: 'fairway_admin_refusals_total',
+    help: 'Admin API requests refused by operator authentication',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
 
   const catalog = new TenantCatalog({ ownerPool, ownerUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS }, log);
   const server = createServiceServer(config.security, FAIRWAY_TRUST_POLICIES['control-plane']);
   server.addService(loadTenantCatalogProto().fairway.tenancy.v1.TenantCatalog.service, catalogServiceHandlers(catalog));
-  server.addService(loadKeyServiceProto().fairway.keys.v1.KeyService.service, keyServiceHandlers(config.keys, (method, outcome) => keyCalls.inc({ method, outcome })));
+  server.addService(
+    loadKeyServiceProto().fairway.keys.v1.KeyService.service,
+    keyServiceHandlers(config.keys, (method, outcome) => keyCalls.inc({ method, outcome })),
+  );
   addHealthService(server);
   const grpcPort = await bindServiceServer(server, `${config.CONTROL_PLANE_HOST}:${config.CONTROL_PLANE_PORT}`, config.security);
 
   const scheduler = new SchedulerAdminGateway(config.SCHEDULER_ADMIN_ADDRESS, undefined, clientCredentials(config.security, { expectServer: 'scheduler' }));
   const tokens = new TokenVerifier({ ...config.operatorTokens, cacheTtlMs: config.TOKEN_CACHE_TTL });
-  const adminApp = createAdminApp({ tokens, catalog, scheduler, ownerPool, keys: { provider: config.keys, appPool, data }, log, onRefusal: (reason) => adminRefused.inc({ reason }) });
+  const adminApp = createAdminApp({
+    tokens,
+    catalog,
+    scheduler,
+    ownerPool,
+    keys: { provider: config.keys, appPool, data },
+    log,
+    onRefusal: (reason) => adminRefused.inc({ reason }),
+  });
   const adminServer = await new Promise<Server>((resolve, reject) => {
     const s = adminApp.listen(config.ADMIN_PORT, config.ADMIN_HOST, () => resolve(s));
     s.once('error', reject);
@@ -77,9 +103,18 @@ async function main(): Promise<void> {
         })
       : undefined;
   if (checkpoints) checkpoints.start();
-  else if (config.NODE_ENV === 'production') log.warn('AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE are not set: a deleted or truncated audit chain cannot be detected (docs/security.md)');
+  else if (config.NODE_ENV === 'production')
+    log.warn('AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE are not set: a deleted or truncated audit chain cannot be detected (docs/security.md)');
   const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
-  log.info({ port: grpcPort, address: `${config.CONTROL_PLANE_HOST}:${grpcPort}`, adminPort: config.ADMIN_PORT, adminUrl: `http://${config.ADMIN_HOST}:${config.ADMIN_PORT}` }, 'ready');
+  log.info(
+    {
+      port: grpcPort,
+      address: `${config.CONTROL_PLANE_HOST}:${grpcPort}`,
+      adminPort: config.ADMIN_PORT,
+      adminUrl: `http://${config.ADMIN_HOST}:${config.ADMIN_PORT}`,
+    },
+    'ready',
+  );
 
   const stop = async () => {
     await Promise.all([shutdownServer(server, config.SHUTDOWN_TIMEOUT), new Promise<void>((resolve) => adminServer.close(() => resolve()))]);

@@ -1,7 +1,16 @@
 import type { Pool } from 'pg';
 import { AuditAction, appendAudit } from '@fairway/audit';
 import { destroyTenantKeys } from '@fairway/crypto';
-import { deprovisionTenant, findTenant, inTransaction, listTenants, provisionTenant, setTenantStatus, type ProvisioningDeps, type TenantRecord } from '@fairway/db';
+import {
+  deprovisionTenant,
+  findTenant,
+  inTransaction,
+  listTenants,
+  provisionTenant,
+  setTenantStatus,
+  type ProvisioningDeps,
+  type TenantRecord,
+} from '@fairway/db';
 import { NotFoundError, ValidationError } from '@fairway/errors';
 import { parseTenantId, type TenantId } from '@fairway/tenant-context';
 import type { Logger } from '@fairway/telemetry';
@@ -46,7 +55,10 @@ export function toCatalogTenant(tenant: TenantRecord): CatalogTenant {
 /** A tenant id from a request, or a ValidationError naming the rule. */
 export function requireTenantId(value: string): TenantId {
   const id = parseTenantId(value);
-  if (!id) throw new ValidationError(`'${value.slice(0, 64)}' is not a tenant id: use 1-63 lowercase letters, digits and dashes`, [{ path: 'id', message: 'invalid tenant id' }]);
+  if (!id)
+    throw new ValidationError(`'${value.slice(0, 64)}' is not a tenant id: use 1-63 lowercase letters, digits and dashes`, [
+      { path: 'id', message: 'invalid tenant id' },
+    ]);
   return id;
 }
 
@@ -93,7 +105,9 @@ export class TenantCatalog {
     const id = requireTenantId(request.id);
     const model = request.isolationModel || 'pooled';
     if (!(ISOLATION_MODELS as readonly string[]).includes(model)) {
-      throw new ValidationError(`isolationModel must be one of ${ISOLATION_MODELS.join(', ')} (got '${model}')`, [{ path: 'isolationModel', message: 'invalid isolation model' }]);
+      throw new ValidationError(`isolationModel must be one of ${ISOLATION_MODELS.join(', ')} (got '${model}')`, [
+        { path: 'isolationModel', message: 'invalid isolation model' },
+      ]);
     }
     const before = await findTenant(this.pool, id);
     const started = performance.now();
@@ -107,7 +121,14 @@ export class TenantCatalog {
     });
     // A tenant left 'provisioning' by an earlier failed attempt is recorded when it completes.
     if (!before || before.status === 'provisioning') {
-      await appendAudit(this.pool, { chain: id, actor: who.actor, action: AuditAction.tenantCreate, target: id, after: toCatalogTenant(tenant), ...reasonOf(who) });
+      await appendAudit(this.pool, {
+        chain: id,
+        actor: who.actor,
+        action: AuditAction.tenantCreate,
+        target: id,
+        after: toCatalogTenant(tenant),
+        ...reasonOf(who),
+      });
       this.log.info({ tenant: id, model: tenant.isolationModel, actor: who.actor, ms: Math.round(performance.now() - started) }, 'tenant created');
     }
     return toCatalogTenant(tenant);

@@ -75,7 +75,15 @@ export interface Admission {
   release: () => void;
 }
 
-type AdmitCommand = (bucketKey: string, inflightKey: string, rate: number, burst: number, maxInFlight: number, leaseMs: number, ...requestIds: string[]) => Promise<[number, string, number, number, number]>;
+type AdmitCommand = (
+  bucketKey: string,
+  inflightKey: string,
+  rate: number,
+  burst: number,
+  maxInFlight: number,
+  leaseMs: number,
+  ...requestIds: string[]
+) => Promise<[number, string, number, number, number]>;
 
 /** Options of the admission controller. */
 export interface AdmissionOptions {
@@ -247,7 +255,15 @@ export class AdmissionController {
       };
     } catch (res) {
       const ms = (res as { msBeforeNext?: number }).msBeforeNext ?? 1000;
-      return { ...base, admitted: false, refusedFor: 'rate', remaining: 0, resetSeconds: Math.max(1, Math.ceil(ms / 1000)), retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)), release: () => undefined };
+      return {
+        ...base,
+        admitted: false,
+        refusedFor: 'rate',
+        remaining: 0,
+        resetSeconds: Math.max(1, Math.ceil(ms / 1000)),
+        retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)),
+        release: () => undefined,
+      };
     }
   }
 }

@@ -11,8 +11,15 @@ extendZodWithOpenApi(z);
 /** The body of POST /v1/jobs. */
 export const createJobBody = z
   .object({
-    type: z.string().min(1).max(100).openapi({ description: `The job type: one of ${JOB_TYPE_NAMES.join(', ')}`, example: 'synthetic' }),
-    params: z.record(z.unknown()).default({}).openapi({ description: "The job type's parameters", example: { ms: 50 } }),
+    type: z
+      .string()
+      .min(1)
+      .max(100)
+      .openapi({ description: `The job type: one of ${JOB_TYPE_NAMES.join(', ')}`, example: 'synthetic' }),
+    params: z
+      .record(z.unknown())
+      .default({})
+      .openapi({ description: "The job type's parameters", example: { ms: 50 } }),
     priority: z.number().int().min(-100).max(100).default(0).openapi({ description: 'Higher runs first within the tenant' }),
   })
   .strict()
@@ -27,7 +34,12 @@ export const idempotencyKeyHeader = z
   .openapi({ description: 'The same key with the same body returns the same job; with another body, 422 IDEMPOTENCY_KEY_REUSED' });
 
 /** A job id in a path. */
-export const jobIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' }, example: '00000000-0000-4000-8000-000000000000' }) });
+export const jobIdParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' }, example: '00000000-0000-4000-8000-000000000000' }),
+});
 
 /** Text PostgreSQL can compare with: no NUL character (it refuses one in any text value). */
 const hasNoNul = (value: string): boolean => !value.includes('\u0000');
@@ -115,7 +127,12 @@ const recordShapeAgrees: Same<z.infer<typeof recordSchema>, BusinessRecord> & Sa
 void recordShapeAgrees;
 
 /** A record id in a path. */
-const recordIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' }, example: '01890a5d-ac96-774b-bcce-b302099a8057' }) });
+const recordIdParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' }, example: '01890a5d-ac96-774b-bcce-b302099a8057' }),
+});
 
 /** The errors of every operation that needs a credential. */
 const authenticatedErrors = {
@@ -131,8 +148,18 @@ const badBody = problem('VALIDATION_FAILED, MALFORMED_JSON (also a body that is 
 /** The OpenAPI 3.1 document of the public API, generated from the schemas the routes use. */
 export function openApiDocument(): object {
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT whose tenant_id claim names the tenant' });
-  registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'Authorization', description: 'ApiKey <key>: a key an operator issued for the tenant' });
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A JWT whose tenant_id claim names the tenant',
+  });
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: 'ApiKey <key>: a key an operator issued for the tenant',
+  });
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { apiKey: [] }];
   const tenantHeader = z.object({ 'x-tenant-id': z.string().optional().openapi({ description: "Optional; must name the credential's tenant" }) });
   const json = <T extends z.ZodTypeAny>(schema: T) => ({ 'application/json': { schema } });
@@ -166,7 +193,11 @@ export function openApiDocument(): object {
     summary: "List the tenant's jobs, newest first",
     security,
     request: { query: listJobsQuery, headers: tenantHeader },
-    responses: { 200: { description: 'A page of jobs', content: json(jobPage) }, 400: problem('VALIDATION_FAILED: a query parameter or the cursor'), ...authenticatedErrors },
+    responses: {
+      200: { description: 'A page of jobs', content: json(jobPage) },
+      400: problem('VALIDATION_FAILED: a query parameter or the cursor'),
+      ...authenticatedErrors,
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -228,7 +259,12 @@ export function openApiDocument(): object {
     summary: "List the tenant's records in creation order",
     security,
     request: { query: listQuerySchema.openapi({ description: 'cursor: nextCursor of the previous page' }), headers: tenantHeader },
-    responses: { 200: { description: 'A page of records', content: json(recordPage) }, 400: problem('VALIDATION_FAILED: a query parameter or the cursor'), 410: problem('TENANT_KEYS_DESTROYED'), ...authenticatedErrors },
+    responses: {
+      200: { description: 'A page of records', content: json(recordPage) },
+      400: problem('VALIDATION_FAILED: a query parameter or the cursor'),
+      410: problem('TENANT_KEYS_DESTROYED'),
+      ...authenticatedErrors,
+    },
   });
   registry.registerPath({
     method: 'post',
@@ -239,7 +275,11 @@ export function openApiDocument(): object {
     security,
     request: { headers: tenantHeader, body: { required: true, content: json(recordInputSchema.openapi('RecordInput')) } },
     responses: {
-      201: { description: 'The record; Location names it', headers: { Location: { description: 'The path of the new record', schema: { type: 'string' } } }, content: json(recordSchema) },
+      201: {
+        description: 'The record; Location names it',
+        headers: { Location: { description: 'The path of the new record', schema: { type: 'string' } } },
+        content: json(recordSchema),
+      },
       400: badBody,
       410: problem('TENANT_KEYS_DESTROYED'),
       413: problem('PAYLOAD_TOO_LARGE'),
@@ -255,7 +295,13 @@ export function openApiDocument(): object {
     summary: 'Read one record',
     security,
     request: { params: recordIdParam, headers: tenantHeader },
-    responses: { 200: { description: 'The record', content: json(recordSchema) }, 400: badPath, 404: problem('NOT_FOUND'), 410: problem('TENANT_KEYS_DESTROYED'), ...authenticatedErrors },
+    responses: {
+      200: { description: 'The record', content: json(recordSchema) },
+      400: badPath,
+      404: problem('NOT_FOUND'),
+      410: problem('TENANT_KEYS_DESTROYED'),
+      ...authenticatedErrors,
+    },
   });
   registry.registerPath({
     method: 'patch',

@@ -49,9 +49,20 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   // its tenant's limits, costs no JSON parsing.
   // Unknown API key prefixes are remembered, and a client address that keeps failing authentication
   // is refused before any lookup: neither costs a query per request.
-  const auth = authenticate({ ...deps.auth, apiKeys: new UnknownApiKeyCache(deps.auth.apiKeys), failedAuth: deps.auth.failedAuth ?? new FailedAuthLimiter(), log: deps.log });
+  const auth = authenticate({
+    ...deps.auth,
+    apiKeys: new UnknownApiKeyCache(deps.auth.apiKeys),
+    failedAuth: deps.auth.failedAuth ?? new FailedAuthLimiter(),
+    log: deps.log,
+  });
   const v1 = [traceRequests, auth, requireJson, express.json({ limit: deps.bodyLimit, strict: true, type: isJsonRequest })];
-  const jobs = { publisher: deps.publisher, pool: deps.pool, idempotency: deps.idempotency, ...(deps.cipher ? { cipher: deps.cipher } : {}), ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}) };
+  const jobs = {
+    publisher: deps.publisher,
+    pool: deps.pool,
+    idempotency: deps.idempotency,
+    ...(deps.cipher ? { cipher: deps.cipher } : {}),
+    ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}),
+  };
   // The hot path, POST /v1/jobs, is the first route and one route with its whole chain: the router
   // matches it at once instead of walking a layer per middleware and then a sub-router (bench:edge).
   app.post('/v1/jobs', ...v1, createJobHandler(jobs));

@@ -45,7 +45,14 @@ describe('a client that keeps failing authentication is throttled before any loo
   const edge = new TestEdge();
   // Long tenant cache: the "verified moments ago" credential below must stay decided from the caches.
   // Loopback is the proxy here: a request with X-Forwarded-For is that client's, one without it the test's own.
-  beforeAll(() => edge.start({ apiKeys: counting(lookups), failedAuth: new FailedAuthLimiter({ maxFailures: 3, blockMs: 60_000 }), tenantCacheTtlMs: 60_000, trustProxy: 'loopback' }));
+  beforeAll(() =>
+    edge.start({
+      apiKeys: counting(lookups),
+      failedAuth: new FailedAuthLimiter({ maxFailures: 3, blockMs: 60_000 }),
+      tenantCacheTtlMs: 60_000,
+      trustProxy: 'loopback',
+    }),
+  );
   afterAll(() => edge.close());
 
   it('counts neither a refusal of a valid credential (403) nor a success, refuses the 4th request after 3 failures with 429 and Retry-After, and still serves a credential verified moments ago', async () => {

@@ -63,8 +63,15 @@ export function authenticate(options: AuthOptions) {
       if (!admission.admitted) {
         const error =
           admission.refusedFor === 'concurrency'
-            ? new ConcurrencyLimitedError(`tenant '${resolved.tenantId}' has ${limits.maxInFlight} requests in progress, its limit; retry when one finished`, admission.retryAfterSeconds, limits.maxInFlight)
-            : new RateLimitedError(`tenant '${resolved.tenantId}' is over its rate of ${limits.rate} requests/s (burst ${limits.burst}); retry in ${admission.retryAfterSeconds} s`, admission.retryAfterSeconds);
+            ? new ConcurrencyLimitedError(
+                `tenant '${resolved.tenantId}' has ${limits.maxInFlight} requests in progress, its limit; retry when one finished`,
+                admission.retryAfterSeconds,
+                limits.maxInFlight,
+              )
+            : new RateLimitedError(
+                `tenant '${resolved.tenantId}' is over its rate of ${limits.rate} requests/s (burst ${limits.burst}); retry in ${admission.retryAfterSeconds} s`,
+                admission.retryAfterSeconds,
+              );
         refuse(admission.refusedFor === 'concurrency' ? 'concurrency-limit' : 'rate-limit', resolved.tenantId, error);
         return;
       }
@@ -97,7 +104,11 @@ export function authenticate(options: AuthOptions) {
     // client that failed too often is refused first, at no cost.
     const retryAfter = options.failedAuth?.retryAfterSeconds(client);
     if (retryAfter !== undefined) {
-      refuse('auth-throttled', undefined, new AuthenticationThrottledError(`too many failed authentications from this address; retry in ${retryAfter} s with a valid credential`, retryAfter));
+      refuse(
+        'auth-throttled',
+        undefined,
+        new AuthenticationThrottledError(`too many failed authentications from this address; retry in ${retryAfter} s with a valid credential`, retryAfter),
+      );
       return;
     }
     resolveTenant(claims, options).then(admit).catch(failed);

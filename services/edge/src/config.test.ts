@@ -19,17 +19,23 @@ describe('the edge configuration', () => {
   });
 
   it('refuses a key-encryption key or the owner URL: those belong to the control plane', () => {
-    expect(() => loadEdgeConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64') })).toThrow(/FAIRWAY_KEK_V1: the edge no longer holds/);
-    expect(() => loadEdgeConfig({ FAIRWAY_GRPC_INSECURE: 'true', EDGE_ADMIN_DATABASE_URL: 'postgres://fairway_owner:x@db/fairway' })).toThrow(/EDGE_ADMIN_DATABASE_URL/);
+    expect(() => loadEdgeConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64') })).toThrow(
+      /FAIRWAY_KEK_V1: the edge no longer holds/,
+    );
+    expect(() => loadEdgeConfig({ FAIRWAY_GRPC_INSECURE: 'true', EDGE_ADMIN_DATABASE_URL: 'postgres://fairway_owner:x@db/fairway' })).toThrow(
+      /EDGE_ADMIN_DATABASE_URL/,
+    );
   });
 
   it('refuses, in production, plaintext gRPC, the development database password and HS256 without a strong secret', () => {
     const base = { NODE_ENV: 'production', JWT_JWKS_URL: jwks };
-    expect(() => loadEdgeConfig({ ...base, DATABASE_URL: strongUrl(), FAIRWAY_GRPC_INSECURE: 'true' })).toThrow(/FAIRWAY_GRPC_INSECURE=true is refused when NODE_ENV=production/);
-    expect(() => loadEdgeConfig({ ...base, FAIRWAY_GRPC_INSECURE: 'false' })).toThrow(/DATABASE_URL uses the development password of role 'fairway_app'/);
-    expect(() => loadEdgeConfig({ NODE_ENV: 'production', DATABASE_URL: strongUrl(), JWT_HS256: 'true', JWT_SECRET: 'fairway-development-secret-change-me-0123456789' })).toThrow(
-      /JWT_SECRET is published in the Fairway repository/,
+    expect(() => loadEdgeConfig({ ...base, DATABASE_URL: strongUrl(), FAIRWAY_GRPC_INSECURE: 'true' })).toThrow(
+      /FAIRWAY_GRPC_INSECURE=true is refused when NODE_ENV=production/,
     );
+    expect(() => loadEdgeConfig({ ...base, FAIRWAY_GRPC_INSECURE: 'false' })).toThrow(/DATABASE_URL uses the development password of role 'fairway_app'/);
+    expect(() =>
+      loadEdgeConfig({ NODE_ENV: 'production', DATABASE_URL: strongUrl(), JWT_HS256: 'true', JWT_SECRET: 'fairway-development-secret-change-me-0123456789' }),
+    ).toThrow(/JWT_SECRET is published in the Fairway repository/);
     expect(() => loadEdgeConfig({ NODE_ENV: 'production', DATABASE_URL: strongUrl() })).toThrow(/no way to verify tokens: set JWT_JWKS_URL/);
   });
 });

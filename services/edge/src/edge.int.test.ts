@@ -37,7 +37,12 @@ function listen(app: { listen: (port: number, host: string, cb: () => void) => S
   });
 }
 
-async function call(base: string, method: string, path: string, options: { auth?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { auth?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.auth) headers['authorization'] = options.auth;
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
@@ -102,14 +107,13 @@ describe('the edge, as two replicas sharing Redis, against the real broker and d
     const c = await listen(edgeApp(new GroupCommitPublisher({ producer: deadProducer, topic: topics.commands, sendTimeoutMs: 500, retryAfterSeconds: 3 })));
     servers.push(a.server, b.server, c.server);
     [edgeA, edgeB, shedding] = [a.url, b.url, c.url];
-
   });
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     await producer.disconnect();
     await deleteTopics(kafka, topics).catch(() => undefined);
-    await pools.owner.query("DELETE FROM audit_log WHERE chain = ANY($1::text[])", [created]).catch(() => undefined);
+    await pools.owner.query('DELETE FROM audit_log WHERE chain = ANY($1::text[])', [created]).catch(() => undefined);
     await dropTestTenants(pools.owner, created);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -139,7 +143,13 @@ describe('the edge, as two replicas sharing Redis, against the real broker and d
     // A request whose body has not fully arrived holds its slot: admission runs before the body is read.
     const hold = (base: string) => {
       const url = new URL(`${base}/v1/jobs`);
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: t.bearer, 'content-type': 'application/json', 'content-length': '60' } });
+      const req = httpRequest({
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { authorization: t.bearer, 'content-type': 'application/json', 'content-length': '60' },
+      });
       const done = new Promise<number>((resolve, reject) => {
         req.on('response', (res) => {
           res.resume();
@@ -178,7 +188,11 @@ describe('the edge, as two replicas sharing Redis, against the real broker and d
     expect(again.body['id']).toBe(first.body['id']);
     expect(other.status).toBe(422);
     expect(other.body['code']).toBe('IDEMPOTENCY_KEY_REUSED');
-    const fresh = await call(edgeA, 'POST', '/v1/jobs', { auth: t.bearer, headers: { 'idempotency-key': `order-${randomUUID()}` }, body: { type: 'synthetic', params: { ms: 2 } } });
+    const fresh = await call(edgeA, 'POST', '/v1/jobs', {
+      auth: t.bearer,
+      headers: { 'idempotency-key': `order-${randomUUID()}` },
+      body: { type: 'synthetic', params: { ms: 2 } },
+    });
     expect(fresh.status).toBe(202);
     expect(fresh.body['id']).not.toBe(first.body['id']);
   });
@@ -230,7 +244,10 @@ describe('the edge, as two replicas sharing Redis, against the real broker and d
   it('answers 404 NOT_FOUND for the result of a job with no stored artifact', async () => {
     const t = await tenant();
     const id = randomUUID();
-    await pools.scheduler.query(`INSERT INTO jobs (id, tenant_id, type, job_class, state, accepted_at, finished_at) VALUES ($1, $2, 'synthetic', 'standard', 'succeeded', now(), now())`, [id, t.id]);
+    await pools.scheduler.query(
+      `INSERT INTO jobs (id, tenant_id, type, job_class, state, accepted_at, finished_at) VALUES ($1, $2, 'synthetic', 'standard', 'succeeded', now(), now())`,
+      [id, t.id],
+    );
     const res = await call(edgeA, 'GET', `/v1/jobs/${id}/result`, { auth: t.bearer });
     expect(res.status).toBe(404);
     expect(res.body['code']).toBe('NOT_FOUND');
@@ -239,7 +256,11 @@ describe('the edge, as two replicas sharing Redis, against the real broker and d
   it('serves an OpenAPI 3.1 document that lists every public route', async () => {
     const res = await call(edgeA, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
-    const doc = JSON.parse(res.text) as { openapi: string; paths: Record<string, Record<string, { responses: object }>>; components: { schemas: Record<string, unknown> } };
+    const doc = JSON.parse(res.text) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: object }>>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(doc.openapi).toBe('3.1.0');
     for (const [method, path] of PUBLIC_ROUTES) expect(doc.paths[path]?.[method]?.responses).toBeDefined();
     // Every $ref resolves to a component that exists.
@@ -263,14 +284,29 @@ describe('the edge, as two replicas sharing Redis, against the real broker and d
       fc.string({ maxLength: 200 }),
       fc.fullUnicodeString({ maxLength: 200 }),
       fc.json({ maxDepth: 4 }),
-      fc.constantFrom(deep(10_000), `{"type":"synthetic","params":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`, 'x'.repeat(200_000), '{"type":"synthetic","params":{"ms":1e400}}', '\uFEFF{}', '{"type":"\uD800"}', '{"__proto__":{"polluted":1},"type":"synthetic"}'),
+      fc.constantFrom(
+        deep(10_000),
+        `{"type":"synthetic","params":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}`,
+        'x'.repeat(200_000),
+        '{"type":"synthetic","params":{"ms":1e400}}',
+        '\uFEFF{}',
+        '{"type":"\uD800"}',
+        '{"__proto__":{"polluted":1},"type":"synthetic"}',
+      ),
     );
     const header = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('x\r\nX-Tenant-ID: other', 'acme\r\n\r\nGET / HTTP/1.1', '\u0000', 'é', t.id));
     const raw = (method: string, path: string, headers: Array<[string, string]>, payload: string) =>
       new Promise<number>((resolve, reject) => {
         const socket = connect(Number(port), '127.0.0.1');
         const bytes = Buffer.from(payload, 'utf8');
-        const head = [`${method} ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: ${t.bearer}`, `Content-Length: ${bytes.length}`, 'Connection: close', ...headers.map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+        const head = [
+          `${method} ${path} HTTP/1.1`,
+          `Host: 127.0.0.1:${port}`,
+          `Authorization: ${t.bearer}`,
+          `Content-Length: ${bytes.length}`,
+          'Connection: close',
+          ...headers.map(([k, v]) => `${k}: ${v}`),
+        ].join('\r\n');
         let response = '';
         socket.setTimeout(10_000, () => socket.destroy(new Error('timeout')));
         socket.on('data', (d) => (response += d.toString('latin1')));
@@ -287,7 +323,15 @@ describe('the edge, as two replicas sharing Redis, against the real broker and d
         header,
         async ([method, path], payload, contentType, name, value) => {
           const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-          const status = await raw(method, path, [['Content-Type', contentType], [name, value]], text);
+          const status = await raw(
+            method,
+            path,
+            [
+              ['Content-Type', contentType],
+              [name, value],
+            ],
+            text,
+          );
           // 0: the server refused to parse the request at all (Node's HTTP parser closes the socket).
           expect(status === 0 || (status >= 200 && status < 500)).toBe(true);
         },

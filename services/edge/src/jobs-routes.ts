@@ -61,7 +61,8 @@ function decodeCursor(cursor: string): JobPageCursor {
       const [at, id] = value as [string, string];
       const year = CURSOR_AT.exec(at)?.[1];
       // Date normalises 30 February to 1 March: a date that survives the round trip is a real one.
-      if (year !== undefined && year !== '0000' && CURSOR_ID.test(id) && new Date(at).toISOString().slice(0, 19) === at.slice(0, 19)) return { acceptedAt: at, id };
+      if (year !== undefined && year !== '0000' && CURSOR_ID.test(id) && new Date(at).toISOString().slice(0, 19) === at.slice(0, 19))
+        return { acceptedAt: at, id };
     }
   } catch {
     // fall through: any undecodable cursor is the same validation error
@@ -95,13 +96,17 @@ export function createJobHandler(deps: Pick<JobsDeps, 'publisher' | 'idempotency
     const job = validateJob(parsed.data.type, parsed.data.params);
     // Refused here rather than dead-lettered by the scheduler, whose jobs table could not hold it.
     const unstorable = unstorableJson(job.params);
-    if (unstorable !== undefined) throw new ValidationError('the job request is not valid', [{ path: 'params', message: `holds ${unstorable}, which cannot be stored` }]);
+    if (unstorable !== undefined)
+      throw new ValidationError('the job request is not valid', [{ path: 'params', message: `holds ${unstorable}, which cannot be stored` }]);
 
     const keyHeader = req.get('idempotency-key');
     let key: string | undefined;
     if (keyHeader !== undefined) {
       const checked = idempotencyKeyHeader.safeParse(keyHeader);
-      if (!checked.success) throw new ValidationError('the Idempotency-Key header is not valid', [{ path: 'Idempotency-Key', message: checked.error.issues[0]?.message ?? 'invalid' }]);
+      if (!checked.success)
+        throw new ValidationError('the Idempotency-Key header is not valid', [
+          { path: 'Idempotency-Key', message: checked.error.issues[0]?.message ?? 'invalid' },
+        ]);
       key = checked.data;
     }
     // With a key, the job id is a function of (tenant, key): a retried request maps to the same job,
@@ -111,7 +116,9 @@ export function createJobHandler(deps: Pick<JobsDeps, 'publisher' | 'idempotency
     // there is nothing to tell apart.
     let requestHash: string | undefined;
     if (key !== undefined) {
-      requestHash = createHash('sha256').update(JSON.stringify([job.type, job.params, parsed.data.priority])).digest('hex');
+      requestHash = createHash('sha256')
+        .update(JSON.stringify([job.type, job.params, parsed.data.priority]))
+        .digest('hex');
       await deps.idempotency.claim(tenant.tenantId, key, id, requestHash);
     }
     const acceptedAt = new Date().toISOString();
@@ -120,7 +127,14 @@ export function createJobHandler(deps: Pick<JobsDeps, 'publisher' | 'idempotency
     await deps.publisher.publish(
       commandMessage(
         tenant.tenantId,
-        { jobId: id, type: job.type, params: job.params, priority: parsed.data.priority, ...(key === undefined ? {} : { idempotencyKey: key, requestHash }), acceptedAt },
+        {
+          jobId: id,
+          type: job.type,
+          params: job.params,
+          priority: parsed.data.priority,
+          ...(key === undefined ? {} : { idempotencyKey: key, requestHash }),
+          acceptedAt,
+        },
         traceHeaders,
       ),
     );

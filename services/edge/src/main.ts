@@ -37,14 +37,40 @@ async function main(): Promise<void> {
 
   const registry = createMetricsRegistry('edge');
   const tenantLabel = tenantLabeller(registry);
-  const accepted = new Counter({ name: 'fairway_edge_commands_accepted_total', help: 'Commands acknowledged by Kafka and answered 202', labelNames: ['tenant'], registers: [registry] });
-  const refused = new Counter({ name: 'fairway_edge_auth_refusals_total', help: 'Requests refused by tenant resolution, authentication or limits (reason: no-credential, bad-token, unknown-tenant, header-mismatch, rate-limit, ...)', labelNames: ['reason', 'code', 'tenant'], registers: [registry] });
-  const limiterFallbacks = new Counter({ name: 'fairway_edge_limiter_fallbacks_total', help: 'Admissions decided per replica because Redis could not be reached', registers: [registry] });
-  const sends = new Histogram({ name: 'fairway_edge_kafka_send_seconds', help: 'Duration of one group-commit send', labelNames: ['outcome'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [registry] });
+  const accepted = new Counter({
+    name: 'fairway_edge_commands_accepted_total',
+    help: 'Commands acknowledged by Kafka and answered 202',
+    labelNames: ['tenant'],
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'fairway_edge_auth_refusals_total',
+    help: 'Requests refused by tenant resolution, authentication or limits (reason: no-credential, bad-token, unknown-tenant, header-mismatch, rate-limit, ...)',
+    labelNames: ['reason', 'code', 'tenant'],
+    registers: [registry],
+  });
+  const limiterFallbacks = new Counter({
+    name: 'fairway_edge_limiter_fallbacks_total',
+    help: 'Admissions decided per replica because Redis could not be reached',
+    registers: [registry],
+  });
+  const sends = new Histogram({
+    name: 'fairway_edge_kafka_send_seconds',
+    help: 'Duration of one group-commit send',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
 
   // Auto-pipelining folds the admission scripts of concurrent requests into one write per tick; no
   // offline queue and a command timeout, so a Redis outage becomes a fast per-replica fallback.
-  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, enableOfflineQueue: false, commandTimeout: 500, maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = new Redis(config.REDIS_URL, {
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    commandTimeout: 500,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   await redis.connect().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'redis not reachable at start; limits fall back to per replica'));
 
@@ -82,11 +108,19 @@ async function main(): Promise<void> {
   authFailures.start();
   const tokens = new TokenVerifier({ ...config.tokens, cacheTtlMs: config.TOKEN_CACHE_TTL });
   const tenants = new TenantDirectory(pool, config.TENANT_CACHE_TTL);
-  const data = new TenantDataRouter({ catalogPool: pool, catalogUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS, applicationName: 'fairway-edge-data' });
+  const data = new TenantDataRouter({
+    catalogPool: pool,
+    catalogUrl: config.DATABASE_URL,
+    servers: config.TENANT_DB_SERVERS,
+    applicationName: 'fairway-edge-data',
+  });
   await data.start();
   // The edge holds no key-encryption key: tenants' data keys are unwrapped by the control plane's
   // KeyService over mutual TLS (authorised per tenant) and cached briefly here.
-  const keys = await RemoteKeyProvider.connect({ address: config.KEY_SERVICE_ADDRESS, credentials: clientCredentials(config.security, { expectServer: 'control-plane' }) });
+  const keys = await RemoteKeyProvider.connect({
+    address: config.KEY_SERVICE_ADDRESS,
+    credentials: clientCredentials(config.security, { expectServer: 'control-plane' }),
+  });
   const app = createEdgeApp({
     publisher,
     pool,
@@ -99,9 +133,18 @@ async function main(): Promise<void> {
     auth: {
       tokens,
       tenants,
-      apiKeys: new PgApiKeyLookup(pool, { cacheTtlMs: config.TENANT_CACHE_TTL, touchIntervalMs: config.API_KEY_TOUCH_INTERVAL, onError: (err) => log.warn({ err }, 'api key last_used_at not recorded') }),
+      apiKeys: new PgApiKeyLookup(pool, {
+        cacheTtlMs: config.TENANT_CACHE_TTL,
+        touchIntervalMs: config.API_KEY_TOUCH_INTERVAL,
+        onError: (err) => log.warn({ err }, 'api key last_used_at not recorded'),
+      }),
       ...(config.EDGE_BASE_DOMAIN ? { baseDomain: config.EDGE_BASE_DOMAIN } : {}),
-      admission: new AdmissionController({ redis, keyPrefix: config.EDGE_REDIS_PREFIX, leaseMs: config.EDGE_REQUEST_TIMEOUT, onFallback: () => limiterFallbacks.inc() }),
+      admission: new AdmissionController({
+        redis,
+        keyPrefix: config.EDGE_REDIS_PREFIX,
+        leaseMs: config.EDGE_REQUEST_TIMEOUT,
+        onFallback: () => limiterFallbacks.inc(),
+      }),
       limits: new TenantLimits(config.EDGE_PLAN_LIMITS, config.EDGE_TENANT_LIMITS),
       onRefusal: (reason, tenant, code, client) => {
         refused.inc({ reason, code, tenant: tenantLabel.label(tenant) });
@@ -117,10 +160,7 @@ async function main(): Promise<void> {
   server.requestTimeout = config.EDGE_REQUEST_TIMEOUT;
   server.keepAliveTimeout = 65_000;
   const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
-  log.info(
-    { port: config.EDGE_PORT, metricsPort: config.METRICS_PORT, url: `http://${config.EDGE_HOST}:${config.EDGE_PORT}` },
-    'ready',
-  );
+  log.info({ port: config.EDGE_PORT, metricsPort: config.METRICS_PORT, url: `http://${config.EDGE_HOST}:${config.EDGE_PORT}` }, 'ready');
 
   const stop = async (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -24,7 +24,13 @@ interface RawResponse {
 function send(port: number, method: string, path: string, headers: Record<string, string>, body: Buffer = Buffer.alloc(0)): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
-    const head = [`${method} ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Content-Length: ${body.length}`, 'Connection: close', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+    const head = [
+      `${method} ${path} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      `Content-Length: ${body.length}`,
+      'Connection: close',
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ].join('\r\n');
     const chunks: Buffer[] = [];
     socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer to ${method} ${path}`)));
     socket.on('data', (d: Buffer) => chunks.push(d));
@@ -51,7 +57,21 @@ const BAD_CURSOR = cursorOf(['1', '-'.repeat(36)]);
 /** Path segments whose percent-encoding does not decode, or decodes to what no id is. */
 const BAD_SEGMENTS = ['%', '%C3%28', '%E0%A4%A', '%FF', '%00', '%2F..%2F', '%ZZ', 'a%', encodeURIComponent('\u0000'), 'x'.repeat(2_000)];
 /** Query values of every kind of trouble, already percent-encoded. */
-const BAD_QUERY_VALUES = ['%00', 'a%00b', '%', '%C3%28', BAD_CURSOR, cursorOf(['0000-01-01T00:00:00.000000Z', randomUUID()]), cursorOf([1, 2]), '-1', '1e400', 'NaN', '', '%20', 'x'.repeat(5_000)];
+const BAD_QUERY_VALUES = [
+  '%00',
+  'a%00b',
+  '%',
+  '%C3%28',
+  BAD_CURSOR,
+  cursorOf(['0000-01-01T00:00:00.000000Z', randomUUID()]),
+  cursorOf([1, 2]),
+  '-1',
+  '1e400',
+  'NaN',
+  '',
+  '%20',
+  'x'.repeat(5_000),
+];
 const BAD_HEADER_VALUES = ['', ' ', 'é', '%00', '00-' + '0'.repeat(32) + '-' + '0'.repeat(16) + '-00', 'tenant.id=victim,other=%FF', 'x'.repeat(4_000)];
 
 describe('the public edge answers malformed input with 4xx problem+json, never 5xx', () => {
@@ -62,9 +82,16 @@ describe('the public edge answers malformed input with 4xx problem+json, never 5
   beforeAll(async () => {
     await edge.start({ records: true });
     ({ authorization } = await edge.tenant());
-    const doc = (await (await fetch(`${edge.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Operation['parameters']; requestBody?: unknown }>> };
+    const doc = (await (await fetch(`${edge.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: Operation['parameters']; requestBody?: unknown }>>;
+    };
     operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
-      Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, parameters: op.parameters ?? [], hasBody: op.requestBody !== undefined })),
+      Object.entries(methods).map(([method, op]) => ({
+        method: method.toUpperCase(),
+        path,
+        parameters: op.parameters ?? [],
+        hasBody: op.requestBody !== undefined,
+      })),
     );
   });
 
@@ -125,7 +152,11 @@ describe('the public edge answers malformed input with 4xx problem+json, never 5
 
   it('never answers 5xx to any documented operation driven with malformed path, query, header and body values (property)', async () => {
     expect(operations.length).toBeGreaterThanOrEqual(13);
-    const stringWithTrouble = fc.oneof(fc.constantFrom('\u0000', 'a\u0000', '\ud800', '\udfff', '', ' ', 'x'.repeat(20_000)), fc.fullUnicodeString({ maxLength: 30 }), fc.string({ maxLength: 30 }));
+    const stringWithTrouble = fc.oneof(
+      fc.constantFrom('\u0000', 'a\u0000', '\ud800', '\udfff', '', ' ', 'x'.repeat(20_000)),
+      fc.fullUnicodeString({ maxLength: 30 }),
+      fc.string({ maxLength: 30 }),
+    );
     // JSON bodies shaped like the operations' (the fields they read) with troubled values.
     const jsonBody = fc.record(
       {
@@ -141,7 +172,9 @@ describe('the public edge answers malformed input with 4xx problem+json, never 5
     );
     const body = fc.oneof(
       jsonBody.map((value) => ({ bytes: Buffer.from(JSON.stringify(value)), encoding: undefined as string | undefined })),
-      fc.tuple(fc.uint8Array({ maxLength: 200 }), fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'gzip, gzip', 'x-unheard-of')).map(([bytes, encoding]) => ({ bytes: Buffer.from(bytes), encoding })),
+      fc
+        .tuple(fc.uint8Array({ maxLength: 200 }), fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'gzip, gzip', 'x-unheard-of'))
+        .map(([bytes, encoding]) => ({ bytes: Buffer.from(bytes), encoding })),
       jsonBody.map((value) => ({ bytes: gzipSync(JSON.stringify(value)).subarray(0, 12), encoding: 'gzip' as string | undefined })),
     );
     const requests = fc.record({
@@ -161,7 +194,10 @@ describe('the public edge answers malformed input with 4xx problem+json, never 5
         const headers: Record<string, string> = { ...auth(), [headerName]: headerValue };
         if (payload.encoding !== undefined) headers['content-encoding'] = payload.encoding;
         const res = await send(edge.port, operation.method, search ? `${path}?${search}` : path, headers, operation.hasBody ? payload.bytes : Buffer.alloc(0));
-        if (res.status === 0 || res.status >= 500) throw new Error(`${operation.method} ${path}?${search} [${headerName}: ${headerValue.slice(0, 40)}] answered ${res.status}: ${res.body.slice(0, 300)}`);
+        if (res.status === 0 || res.status >= 500)
+          throw new Error(
+            `${operation.method} ${path}?${search} [${headerName}: ${headerValue.slice(0, 40)}] answered ${res.status}: ${res.body.slice(0, 300)}`,
+          );
         if (res.status >= 400 && res.contentType !== '') expect(res.contentType).toMatch(/^application\/problem\+json/);
       }),
       { numRuns: 400 },

@@ -21,7 +21,13 @@ describe('the public OpenAPI document, through a client generated from it, again
   // Records what each call got, as the path template the client called (openapi-fetch's schemaPath).
   const recorder: Middleware = {
     async onResponse({ request, response, schemaPath }) {
-      observed.push({ method: request.method.toLowerCase(), path: schemaPath, status: response.status, contentType: response.headers.get('content-type'), body: await response.clone().text() });
+      observed.push({
+        method: request.method.toLowerCase(),
+        path: schemaPath,
+        status: response.status,
+        contentType: response.headers.get('content-type'),
+        body: await response.clone().text(),
+      });
     },
   };
   const client = () => {
@@ -94,7 +100,12 @@ describe('the public OpenAPI document, through a client generated from it, again
 
     const done = await insertJob('succeeded');
     // A result as stored before chunked results (one row, body inline): the route serves both kinds.
-    await withTenantId(edge.pools.app, tenant.id, (tx) => tx.query(`INSERT INTO job_artifacts (job_id, tenant_id, content_type, body) VALUES ($1, $2, 'text/csv; charset=utf-8', 'id,title\n1,a\n')`, [done, tenant.id]));
+    await withTenantId(edge.pools.app, tenant.id, (tx) =>
+      tx.query(`INSERT INTO job_artifacts (job_id, tenant_id, content_type, body) VALUES ($1, $2, 'text/csv; charset=utf-8', 'id,title\n1,a\n')`, [
+        done,
+        tenant.id,
+      ]),
+    );
     const result = await api.GET('/v1/jobs/{id}/result', { params: { path: { id: done } }, parseAs: 'text' });
     expect(result.response.status).toBe(200);
     expect(result.data).toBe('id,title\n1,a\n');

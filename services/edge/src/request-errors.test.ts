@@ -7,9 +7,17 @@ const zlibError = (code: string) => raised(new Error('incorrect header check'), 
 
 describe('malformedRequestError', () => {
   it.each([
-    ['a path segment that does not decode (the router\'s URIError)', raised(new URIError("Failed to decode param '%C3%28'"), { status: 400 }), 'VALIDATION_FAILED'],
+    [
+      "a path segment that does not decode (the router's URIError)",
+      raised(new URIError("Failed to decode param '%C3%28'"), { status: 400 }),
+      'VALIDATION_FAILED',
+    ],
     ['a body over the limit', raised(new Error('request entity too large'), { status: 413, type: 'entity.too.large' }), 'PAYLOAD_TOO_LARGE'],
-    ['an unknown Content-Encoding', raised(new Error('unsupported content encoding "x"'), { status: 415, type: 'encoding.unsupported' }), 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'an unknown Content-Encoding',
+      raised(new Error('unsupported content encoding "x"'), { status: 415, type: 'encoding.unsupported' }),
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
     ['an unknown charset', raised(new Error('unsupported charset "UTF-7"'), { status: 415, type: 'charset.unsupported' }), 'UNSUPPORTED_MEDIA_TYPE'],
     ['gzip that is not gzip', zlibError('Z_DATA_ERROR'), 'MALFORMED_JSON'],
     ['a truncated gzip body', zlibError('Z_BUF_ERROR'), 'MALFORMED_JSON'],

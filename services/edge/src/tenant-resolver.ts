@@ -1,10 +1,4 @@
-import {
-  FairwayError,
-  ForbiddenError,
-  TenantMismatchError,
-  TenantSuspendedError,
-  UnauthenticatedError,
-} from '@fairway/errors';
+import { FairwayError, ForbiddenError, TenantMismatchError, TenantSuspendedError, UnauthenticatedError } from '@fairway/errors';
 import { parseTenantId, type TenantId, type TenantSource } from '@fairway/tenant-context';
 import { verifyApiKey, type ApiKeyLookup } from './api-keys';
 import type { TenantRecord } from '@fairway/db';
@@ -93,7 +87,13 @@ export function resolveTenantFromCache(claims: TenantClaims, deps: TenantResolve
 }
 
 /** The checks after the credential, in the order whose refusals a client may learn (see resolveTenant). */
-function checkTenant(claims: TenantClaims, credential: ResolvedTenant, tenant: TenantRecord | undefined, label: string | undefined, named: string | undefined): ResolvedTenant {
+function checkTenant(
+  claims: TenantClaims,
+  credential: ResolvedTenant,
+  tenant: TenantRecord | undefined,
+  label: string | undefined,
+  named: string | undefined,
+): ResolvedTenant {
   const tenantId = credential.tenantId;
   if (!tenant || tenant.status === 'deleted' || tenant.status === 'offboarding' || tenant.status === 'provisioning') {
     throw new TenantRefusal('unknown-tenant', new UnauthenticatedError('the credential does not belong to an active tenant'), tenantId);

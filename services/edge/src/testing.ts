@@ -95,7 +95,12 @@ export class TestEdge {
   async tenant(): Promise<{ id: TenantId; authorization: string }> {
     const id = await createTestTenant(this.pools.owner, 'edgt');
     this.tenants.push(id);
-    const token = await new SignJWT({ tenant_id: id, sub: `user@${id}` }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('10m').sign(SECRET);
+    const token = await new SignJWT({ tenant_id: id, sub: `user@${id}` })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('10m')
+      .sign(SECRET);
     return { id, authorization: `Bearer ${token}` };
   }
 
@@ -173,7 +178,10 @@ export function schemaViolations(document: OpenApiDocumentShape, schema: JsonSch
       }
       case 'type': {
         const types = (Array.isArray(arg) ? arg : [arg]) as string[];
-        check(types.some((t) => TYPES[t]?.(value) === true), () => `${JSON.stringify(value)?.slice(0, 80)} is not ${types.join(' or ')}`);
+        check(
+          types.some((t) => TYPES[t]?.(value) === true),
+          () => `${JSON.stringify(value)?.slice(0, 80)} is not ${types.join(' or ')}`,
+        );
         break;
       }
       case 'properties':
@@ -203,7 +211,10 @@ export function schemaViolations(document: OpenApiDocumentShape, schema: JsonSch
         check((arg as unknown[]).includes(value), () => `${JSON.stringify(value)} is not one of ${JSON.stringify(arg)}`);
         break;
       case 'anyOf':
-        check((arg as JsonSchema[]).some((sub) => schemaViolations(document, sub, value, at).length === 0), () => `${JSON.stringify(value)?.slice(0, 80)} matches no schema of anyOf`);
+        check(
+          (arg as JsonSchema[]).some((sub) => schemaViolations(document, sub, value, at).length === 0),
+          () => `${JSON.stringify(value)?.slice(0, 80)} matches no schema of anyOf`,
+        );
         break;
       case 'format': {
         const test = FORMATS[String(arg)];
@@ -223,11 +234,16 @@ export function schemaViolations(document: OpenApiDocumentShape, schema: JsonSch
         break;
       case 'minItems':
       case 'maxItems':
-        if (Array.isArray(value)) check(keyword === 'minItems' ? value.length >= Number(arg) : value.length <= Number(arg), () => `${value.length} items break ${keyword} ${String(arg)}`);
+        if (Array.isArray(value))
+          check(
+            keyword === 'minItems' ? value.length >= Number(arg) : value.length <= Number(arg),
+            () => `${value.length} items break ${keyword} ${String(arg)}`,
+          );
         break;
       case 'minimum':
       case 'maximum':
-        if (typeof value === 'number') check(keyword === 'minimum' ? value >= Number(arg) : value <= Number(arg), () => `${value} breaks ${keyword} ${String(arg)}`);
+        if (typeof value === 'number')
+          check(keyword === 'minimum' ? value >= Number(arg) : value <= Number(arg), () => `${value} breaks ${keyword} ${String(arg)}`);
         break;
       default:
         if (!ANNOTATIONS.has(keyword)) out.push(`${at}: keyword ${keyword} is not checked here`);
@@ -253,7 +269,9 @@ export function responseViolations(document: OpenApiDocumentShape, observed: Obs
   const media = response.content[mediaType];
   if (!media) return [`${where}: content type '${observed.contentType}' is not documented (documented: ${Object.keys(response.content).join(', ')})`];
   if (!/^application\/([a-z.+-]+\+)?json$/.test(mediaType)) {
-    return media.schema === undefined || schemaViolations(document, media.schema, observed.body).length === 0 ? [] : [`${where}: the body is not a ${JSON.stringify(media.schema)}`];
+    return media.schema === undefined || schemaViolations(document, media.schema, observed.body).length === 0
+      ? []
+      : [`${where}: the body is not a ${JSON.stringify(media.schema)}`];
   }
   let value: unknown;
   try {

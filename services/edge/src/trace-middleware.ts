@@ -29,11 +29,7 @@ export function traceRequests(req: Request, res: Response, next: NextFunction): 
     return;
   }
   const parent = withoutClientTenant(extractTraceHeaders(req.headers));
-  const span = tracer().startSpan(
-    `${req.method} ${req.path}`,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
-    parent,
-  );
+  const span = tracer().startSpan(`${req.method} ${req.path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } }, parent);
   // A span that records nothing (no SDK, or not sampled) still carries the trace context onwards,
   // but needs no attributes and no end: no listener for it. Its tenant is set by authenticate,
   // which runs inside it.

@@ -17,7 +17,11 @@ export function schedulerAdminHandlers(
   store: JobStore,
   dispatcher: FairDispatcher,
   replica: string,
-  capacity: () => { total: number; workers: Array<{ workerId: string; address: string; capacity: number; inUse: number }>; shares: Readonly<Record<string, number | undefined>> } = () => ({
+  capacity: () => {
+    total: number;
+    workers: Array<{ workerId: string; address: string; capacity: number; inUse: number }>;
+    shares: Readonly<Record<string, number | undefined>>;
+  } = () => ({
     total: 0,
     workers: [],
     shares: {},
@@ -84,7 +88,12 @@ export function schedulerAdminHandlers(
     ExplainTenant: unaryHandler(async (req) => {
       const tenantId = requireTenant(req.tenantId);
       const explanation = dispatcher.explain(tenantId);
-      return { tenantId, state: explanation.state, reason: explanation.reason, detailsJson: JSON.stringify({ ...explanation, replica, partitions: dispatcher.partitions }) };
+      return {
+        tenantId,
+        state: explanation.state,
+        reason: explanation.reason,
+        detailsJson: JSON.stringify({ ...explanation, replica, partitions: dispatcher.partitions }),
+      };
     }),
   };
 }

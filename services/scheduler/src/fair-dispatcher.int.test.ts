@@ -143,10 +143,14 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
   }
 
   async function rows(ids: readonly string[]) {
-    const { rows: found } = await pools.scheduler.query<{ id: string; state: string; attempts: number; dispatched_by: string | null; result: unknown; last_error: string | null }>(
-      'SELECT id, state, attempts, dispatched_by, result, last_error FROM jobs WHERE id = ANY($1::uuid[])',
-      [ids],
-    );
+    const { rows: found } = await pools.scheduler.query<{
+      id: string;
+      state: string;
+      attempts: number;
+      dispatched_by: string | null;
+      result: unknown;
+      last_error: string | null;
+    }>('SELECT id, state, attempts, dispatched_by, result, last_error FROM jobs WHERE id = ANY($1::uuid[])', [ids]);
     return new Map(found.map((row) => [row.id, row]));
   }
 

@@ -318,7 +318,13 @@ export class FairDispatcher {
       try {
         result = await this.workers.execute(
           tier,
-          { jobId: claimed.id, type: claimed.type, paramsJson: claimed.paramsJson, attempt: claimed.attempt, carrier: injectAssignment(tenant, trace.setSpan(parent, span)) },
+          {
+            jobId: claimed.id,
+            type: claimed.type,
+            paramsJson: claimed.paramsJson,
+            attempt: claimed.attempt,
+            carrier: injectAssignment(tenant, trace.setSpan(parent, span)),
+          },
           this.options.jobTimeoutMs,
         );
       } catch (err) {
@@ -372,11 +378,14 @@ export class FairDispatcher {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeAt = at;
     // Tenants waiting for tokens are woken at their refill time, never polled.
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.wakeAt = Infinity;
-      this.wake();
-    }, Math.max(0, at - now));
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wakeAt = Infinity;
+        this.wake();
+      },
+      Math.max(0, at - now),
+    );
     this.wakeTimer.unref();
   }
 }

@@ -25,8 +25,11 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     producer = createIdempotentProducer(kafka);
     await producer.connect();
     const store = new JobStore(pools.scheduler, 'ingest-test');
-    const ingestor = new CommandIngestor(store, new GroupCommitPublisher({ producer, topic: topics.commandsDeadLetter }), createLogger('ingest-test', 'silent'), (jobs) =>
-      durable.push(...jobs),
+    const ingestor = new CommandIngestor(
+      store,
+      new GroupCommitPublisher({ producer, topic: topics.commandsDeadLetter }),
+      createLogger('ingest-test', 'silent'),
+      (jobs) => durable.push(...jobs),
     );
     consumer = kafka.consumer({ groupId: `${topics.prefix}.scheduler`, maxWaitTimeInMs: 100 });
     await consumer.connect();
@@ -149,7 +152,18 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     const key = `key-${randomUUID()}`;
     const at = (ms: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, 0, ms)).toISOString();
     const send = (jobId: string, extra: { idempotencyKey?: string; acceptedAt?: string; params?: Record<string, unknown> } = {}) =>
-      commandMessage(tenant, { jobId, type: 'synthetic', params: extra.params ?? { ms: 5 }, priority: 3, acceptedAt: extra.acceptedAt ?? at(1), ...(extra.idempotencyKey ? { idempotencyKey: extra.idempotencyKey } : {}) }, {});
+      commandMessage(
+        tenant,
+        {
+          jobId,
+          type: 'synthetic',
+          params: extra.params ?? { ms: 5 },
+          priority: 3,
+          acceptedAt: extra.acceptedAt ?? at(1),
+          ...(extra.idempotencyKey ? { idempotencyKey: extra.idempotencyKey } : {}),
+        },
+        {},
+      );
     await producer.send({
       topic: topics.commands,
       messages: [
@@ -167,14 +181,29 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     const ours = [upper.toLowerCase(), repeated, keyed, sameKey, last];
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !durable.some((job) => job.id === last)) await new Promise((resolve) => setTimeout(resolve, 50));
-    const { rows } = await pools.scheduler.query<{ id: string; tenant_id: string; type: string; job_class: string; params: Record<string, unknown>; priority: number; partition: number; accepted_at: Date }>(
-      'SELECT id, tenant_id, type, job_class, params, priority, partition, accepted_at FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id',
-      [ours],
-    );
+    const { rows } = await pools.scheduler.query<{
+      id: string;
+      tenant_id: string;
+      type: string;
+      job_class: string;
+      params: Record<string, unknown>;
+      priority: number;
+      partition: number;
+      accepted_at: Date;
+    }>('SELECT id, tenant_id, type, job_class, params, priority, partition, accepted_at FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id', [ours]);
     expect(rows.map((row) => row.id)).toEqual([upper.toLowerCase(), repeated, keyed, last].sort());
     const handed = durable.filter((job) => ours.includes(job.id)).sort((a, b) => a.id.localeCompare(b.id));
     expect(handed).toEqual(
-      rows.map((row) => ({ id: row.id, tenantId: row.tenant_id, type: row.type, jobClass: row.job_class, params: row.params, priority: row.priority, partition: row.partition, acceptedAt: row.accepted_at })),
+      rows.map((row) => ({
+        id: row.id,
+        tenantId: row.tenant_id,
+        type: row.type,
+        jobClass: row.job_class,
+        params: row.params,
+        priority: row.priority,
+        partition: row.partition,
+        acceptedAt: row.accepted_at,
+      })),
     );
   });
 
@@ -183,8 +212,18 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     const nulTrace = randomUUID();
     const loneSurrogate = randomUUID();
     const after = randomUUID();
-    const body = (jobId: string, extra: Record<string, string> = {}) => ({ jobId, type: 'synthetic', params: { ms: 1 }, priority: 0, acceptedAt: new Date().toISOString(), ...extra });
-    const [coalesced] = coalesceCommandMessages([commandMessage(tenant, body(loneSurrogate), { baggage: 'k=\ud800' }), commandMessage(tenant, body(randomUUID()), {})]);
+    const body = (jobId: string, extra: Record<string, string> = {}) => ({
+      jobId,
+      type: 'synthetic',
+      params: { ms: 1 },
+      priority: 0,
+      acceptedAt: new Date().toISOString(),
+      ...extra,
+    });
+    const [coalesced] = coalesceCommandMessages([
+      commandMessage(tenant, body(loneSurrogate), { baggage: 'k=\ud800' }),
+      commandMessage(tenant, body(randomUUID()), {}),
+    ]);
     await producer.send({
       topic: topics.commands,
       messages: [
@@ -248,7 +287,11 @@ describe('CommandIngestor (real Kafka and PostgreSQL)', () => {
     const wanted = new Set<string>(ids);
     const handed = () => durable.filter((job) => wanted.has(job.id));
     while (Date.now() < deadline && handed().length < ids.length) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(handed().map((job) => job.id).sort()).toEqual([...ids].sort());
+    expect(
+      handed()
+        .map((job) => job.id)
+        .sort(),
+    ).toEqual([...ids].sort());
     const { rows } = await pools.scheduler.query<{ n: string }>('SELECT count(*) AS n FROM jobs WHERE id = ANY($1::uuid[])', [ids]);
     expect(Number(rows[0]?.n)).toBe(ids.length);
   });

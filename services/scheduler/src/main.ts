@@ -38,7 +38,12 @@ async function main(): Promise<void> {
   await producer.connect();
   const deadLetters = new GroupCommitPublisher({ producer, topic: topics.commandsDeadLetter });
   const eventPublisher = new GroupCommitPublisher({ producer, topic: topics.jobEvents });
-  const events = new JobEventLog({ publisher: eventPublisher, partitions: Math.max(1, eventsTopic?.partitions.length ?? 1), lingerMs: config.JOB_EVENTS_LINGER, onError: (err, count) => log.warn({ err, events: count }, 'job events not published') });
+  const events = new JobEventLog({
+    publisher: eventPublisher,
+    partitions: Math.max(1, eventsTopic?.partitions.length ?? 1),
+    lingerMs: config.JOB_EVENTS_LINGER,
+    onError: (err, count) => log.warn({ err, events: count }, 'job events not published'),
+  });
 
   // Tiers given as shares follow the capacity the connected workers advertise.
   const shares = Object.fromEntries(Object.entries(config.tiers).map(([name, tier]) => [name, 'share' in tier ? tier.share : undefined]));
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
   resize = (total) => {
     const slots = slotsForCapacity(config.tiers, total);
     for (const [tier, n] of Object.entries(slots)) dispatcher.setTierSlots(tier, n);
-    log.info({ capacity: total, slots }, 'tiers resized to the workers\' capacity');
+    log.info({ capacity: total, slots }, "tiers resized to the workers' capacity");
   };
   workers.start();
 
@@ -137,8 +142,16 @@ async function main(): Promise<void> {
   const maintenance = setInterval(() => {
     dispatcher.maintain().catch((err: unknown) => log.warn({ err }, 'maintenance failed'));
     const counts = [...dispatcher.tenantCounts()];
-    setTenantGauge(metrics.queueDepth, metrics.tenant, counts.map(([tenant, c]) => [tenant, c.queued] as const));
-    setTenantGauge(metrics.tenantInFlight, metrics.tenant, counts.map(([tenant, c]) => [tenant, c.running] as const));
+    setTenantGauge(
+      metrics.queueDepth,
+      metrics.tenant,
+      counts.map(([tenant, c]) => [tenant, c.queued] as const),
+    );
+    setTenantGauge(
+      metrics.tenantInFlight,
+      metrics.tenant,
+      counts.map(([tenant, c]) => [tenant, c.running] as const),
+    );
     for (const [tenant, c] of counts) {
       if (c.queued === 0) continue;
       const reason = throttleReason(dispatcher.explain(tenant).state);
@@ -156,14 +169,24 @@ async function main(): Promise<void> {
   await workers.checkHealth();
 
   const adminServer = createServiceServer(config.security, FAIRWAY_TRUST_POLICIES.scheduler);
-  addSchedulerAdmin(adminServer, loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service, schedulerAdminHandlers(store, dispatcher, config.REPLICA_ID, () => ({ ...workers.capacity(), shares })));
+  addSchedulerAdmin(
+    adminServer,
+    loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin.service,
+    schedulerAdminHandlers(store, dispatcher, config.REPLICA_ID, () => ({ ...workers.capacity(), shares })),
+  );
   addHealthService(adminServer);
   await bindServiceServer(adminServer, `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}`, config.security);
 
   await ingestor.run(consumer, topics.commands, config.SCHEDULER_INGEST_CONCURRENCY);
   const metricsServer = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
   log.info(
-    { topic: topics.commands, policy: config.SCHEDULER_POLICY, tiers: dispatcher.tierUsage(), workers: config.workerPools, admin: `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}` },
+    {
+      topic: topics.commands,
+      policy: config.SCHEDULER_POLICY,
+      tiers: dispatcher.tierUsage(),
+      workers: config.workerPools,
+      admin: `${config.SCHEDULER_ADMIN_HOST}:${config.SCHEDULER_ADMIN_PORT}`,
+    },
     'consuming commands',
   );
 

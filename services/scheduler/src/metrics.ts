@@ -15,8 +15,18 @@ export function schedulerMetrics(registry: Registry) {
     deadLettered: new Counter({ name: 'fairway_scheduler_dead_lettered_total', help: 'Commands sent to the dead-letter topic', registers }),
     transitions: new Counter({ name: 'fairway_scheduler_job_transitions_total', help: 'Job state changes', labelNames: ['tenant', 'state'], registers }),
     inFlight: new Gauge({ name: 'fairway_scheduler_in_flight', help: 'Jobs running now on this replica', registers }),
-    queueDepth: new Gauge({ name: 'fairway_scheduler_queue_depth', help: "Queued jobs in this replica's window of each tenant's queue", labelNames: ['tenant'], registers }),
-    tenantInFlight: new Gauge({ name: 'fairway_scheduler_tenant_in_flight', help: 'Jobs running now, per tenant, on this replica', labelNames: ['tenant'], registers }),
+    queueDepth: new Gauge({
+      name: 'fairway_scheduler_queue_depth',
+      help: "Queued jobs in this replica's window of each tenant's queue",
+      labelNames: ['tenant'],
+      registers,
+    }),
+    tenantInFlight: new Gauge({
+      name: 'fairway_scheduler_tenant_in_flight',
+      help: 'Jobs running now, per tenant, on this replica',
+      labelNames: ['tenant'],
+      registers,
+    }),
     wait: new Histogram({
       name: 'fairway_scheduler_wait_seconds',
       help: 'Time from acceptance by the edge to the start of the first attempt',
@@ -31,9 +41,18 @@ export function schedulerMetrics(registry: Registry) {
       labelNames: ['tenant', 'reason'],
       registers,
     }),
-    ingestLag: new Gauge({ name: 'fairway_scheduler_ingest_lag', help: 'Messages behind the high watermark, per partition', labelNames: ['partition'], registers }),
+    ingestLag: new Gauge({
+      name: 'fairway_scheduler_ingest_lag',
+      help: 'Messages behind the high watermark, per partition',
+      labelNames: ['partition'],
+      registers,
+    }),
     ownedPartitions: new Gauge({ name: 'fairway_scheduler_owned_partitions', help: 'Command partitions this replica dispatches for', registers }),
-    workerCapacity: new Gauge({ name: 'fairway_scheduler_worker_capacity', help: 'Job slots the connected workers advertise (over their streams to this replica)', registers }),
+    workerCapacity: new Gauge({
+      name: 'fairway_scheduler_worker_capacity',
+      help: 'Job slots the connected workers advertise (over their streams to this replica)',
+      registers,
+    }),
   };
 }
 

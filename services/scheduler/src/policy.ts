@@ -92,7 +92,13 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
 
   explain(tenant: string): Explanation {
     const queued = [...this.queues.values()].reduce((n, q) => n + q.filter((j) => j.tenant === tenant).length, 0);
-    return { tenant, state: queued > 0 ? 'behind-others' : 'nothing-queued', reason: 'arrival-order policy: jobs run in the order they arrived', queued, inFlight: 0 };
+    return {
+      tenant,
+      state: queued > 0 ? 'behind-others' : 'nothing-queued',
+      reason: 'arrival-order policy: jobs run in the order they arrived',
+      queued,
+      inFlight: 0,
+    };
   }
 }
 
@@ -115,10 +121,15 @@ export interface TierSpec extends TierConfig {
  */
 export function parseTiers(spec: string): Record<string, TierSpec> {
   const tiers: Record<string, TierSpec> = {};
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([a-z][a-z0-9-]*):(\d+)(%)?(?:>([a-z0-9|-]+))?$/.exec(part);
     if (!match) {
-      throw new Error(`SCHEDULER_TIERS: '${part}' is not <tier>:<slots>[>lendTo|lendTo] or <tier>:<percent>%[>lendTo] (e.g. 'standard:4>interactive', 'standard:50%')`);
+      throw new Error(
+        `SCHEDULER_TIERS: '${part}' is not <tier>:<slots>[>lendTo|lendTo] or <tier>:<percent>%[>lendTo] (e.g. 'standard:4>interactive', 'standard:50%')`,
+      );
     }
     const [, name, amount, percent, lendTo] = match as unknown as [string, string, string, string | undefined, string | undefined];
     const value = Number(amount);
@@ -154,7 +165,10 @@ export function slotsForCapacity(tiers: Readonly<Record<string, TierSpec>>, capa
   }
   // Minimums given to small tiers are taken back from the largest ones, as far as they can give.
   while (left < 0) {
-    const largest = Object.keys(slots).reduce<string | undefined>((best, name) => (best === undefined || (slots[name] ?? 0) > (slots[best] ?? 0) ? name : best), undefined);
+    const largest = Object.keys(slots).reduce<string | undefined>(
+      (best, name) => (best === undefined || (slots[name] ?? 0) > (slots[best] ?? 0) ? name : best),
+      undefined,
+    );
     if (largest === undefined || (slots[largest] ?? 0) <= 1) break;
     slots[largest] = (slots[largest] ?? 0) - 1;
     left += 1;

@@ -74,7 +74,9 @@ interface Link {
 interface Endpoint {
   address: string;
   client: WorkerClient;
-  health: grpc.Client & { check?: (req: { service: string }, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void) => void };
+  health: grpc.Client & {
+    check?: (req: { service: string }, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void) => void;
+  };
   healthy: boolean;
   links: Link[];
 }
@@ -216,7 +218,8 @@ export class WorkerPools {
    */
   execute(tier: string, job: WorkerJob, timeoutMs: number): Promise<WorkerResult> {
     const pool = this.pools.get(tier) ?? this.pools.get('*');
-    if (!pool || pool.endpoints.length === 0) return Promise.reject(new WorkerFailure('NO_WORKER_POOL', `no worker pool for tier '${tier}'; set WORKER_POOLS`, false));
+    if (!pool || pool.endpoints.length === 0)
+      return Promise.reject(new WorkerFailure('NO_WORKER_POOL', `no worker pool for tier '${tier}'; set WORKER_POOLS`, false));
     if (this.closed) return Promise.reject(new WorkerFailure('WORKER_UNAVAILABLE', 'the scheduler is shutting down', true));
     return new Promise<WorkerResult>((resolve, reject) => {
       const link = this.pick(pool);
@@ -256,7 +259,13 @@ export class WorkerPools {
       if (this.pending.get(job.jobId)?.timer !== timer) return;
       this.pending.delete(job.jobId);
       // The slot stays taken until the worker says the attempt ended.
-      reject(new WorkerFailure('DEADLINE_EXCEEDED', `worker ${link.workerId || link.endpoint.address} did not answer for job ${job.jobId} within ${timeoutMs} ms`, true));
+      reject(
+        new WorkerFailure(
+          'DEADLINE_EXCEEDED',
+          `worker ${link.workerId || link.endpoint.address} did not answer for job ${job.jobId} within ${timeoutMs} ms`,
+          true,
+        ),
+      );
     }, timeoutMs);
     timer.unref();
     this.pending.set(job.jobId, { attempt: job.attempt, resolve, reject, timer, link });
@@ -285,7 +294,11 @@ export class WorkerPools {
     const jobs = link.outbox;
     link.outbox = [];
     if (!link.stream) {
-      for (const job of jobs) this.fail(job.jobId as string, new WorkerFailure('WORKER_UNAVAILABLE', `the stream to ${link.endpoint.address} closed before job ${job.jobId} was sent`, true));
+      for (const job of jobs)
+        this.fail(
+          job.jobId as string,
+          new WorkerFailure('WORKER_UNAVAILABLE', `the stream to ${link.endpoint.address} closed before job ${job.jobId} was sent`, true),
+        );
       return;
     }
     link.stream.write({ jobs });
@@ -328,7 +341,9 @@ export class WorkerPools {
         if (pending.link !== link) continue;
         this.pending.delete(jobId);
         clearTimeout(pending.timer);
-        pending.reject(new WorkerFailure('WORKER_UNAVAILABLE', `the stream to worker ${link.workerId || link.endpoint.address} broke: ${err?.message ?? 'closed'}`, true));
+        pending.reject(
+          new WorkerFailure('WORKER_UNAVAILABLE', `the stream to worker ${link.workerId || link.endpoint.address} broke: ${err?.message ?? 'closed'}`, true),
+        );
       }
       if (hadCapacity) this.options.onCapacity?.(this.capacity());
       if (this.closed) return;
@@ -372,10 +387,17 @@ export class WorkerPools {
  */
 export function parseWorkerPools(spec: string | undefined, fallback: readonly string[]): Record<string, string[]> {
   const pools: Record<string, string[]> = { '*': [...fallback] };
-  for (const part of (spec ?? '').split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of (spec ?? '')
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [tiers, addresses] = part.split('=');
     if (!tiers || !addresses) throw new Error(`WORKER_POOLS: '${part}' is not <tier>[|<tier>]=<host:port>[,<host:port>]`);
-    for (const tier of tiers.split('|')) pools[tier.trim()] = addresses.split(',').map((a) => a.trim()).filter(Boolean);
+    for (const tier of tiers.split('|'))
+      pools[tier.trim()] = addresses
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean);
   }
   return pools;
 }

@@ -56,7 +56,10 @@ export class AdminClient {
     } catch (err) {
       const failure = err as { name?: string; cause?: { code?: string; errors?: Array<{ code?: string }> } };
       const cause = failure.name === 'TimeoutError' ? 'timed out' : (failure.cause?.code ?? failure.cause?.errors?.[0]?.code ?? failure.name ?? 'error');
-      throw new CliError(`cannot reach the admin API at ${this.baseUrl} (${cause}); is the control plane running? (ADMIN_URL / --admin-url)`, ExitCode.unavailable);
+      throw new CliError(
+        `cannot reach the admin API at ${this.baseUrl} (${cause}); is the control plane running? (ADMIN_URL / --admin-url)`,
+        ExitCode.unavailable,
+      );
     }
     const text = await res.text();
     let parsed: unknown = undefined;

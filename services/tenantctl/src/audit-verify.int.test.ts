@@ -53,7 +53,12 @@ describe('tenantctl audit verify --checkpoints (real PostgreSQL)', () => {
   it('passes an intact chain against its checkpoint, reading the database directly', async () => {
     const { chain, file } = await checkpointedChain(3);
     const result = await ctl(['audit', 'verify', '--tenant', chain, '--checkpoints', file, '--key', keyFile, '--database-url', testDatabaseUrls().app]);
-    expect(result).toMatchObject({ code: ExitCode.ok, out: expect.stringMatching(/^audit trail verified: 1 chain, 3 entries, every link intact, 1 chain at or past its signed checkpoint \(against 1 signed checkpoint/) });
+    expect(result).toMatchObject({
+      code: ExitCode.ok,
+      out: expect.stringMatching(
+        /^audit trail verified: 1 chain, 3 entries, every link intact, 1 chain at or past its signed checkpoint \(against 1 signed checkpoint/,
+      ),
+    });
   });
 
   it('exits 1 when the owner deleted the chain since the checkpoint', async () => {

@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import { formatVerifyResult, parseCheckpointPublicKey, readAuditCheckpoints, verifyAuditChains, type AuditVerifyResult, type CheckpointedHead } from '@fairway/audit';
+import {
+  formatVerifyResult,
+  parseCheckpointPublicKey,
+  readAuditCheckpoints,
+  verifyAuditChains,
+  type AuditVerifyResult,
+  type CheckpointedHead,
+} from '@fairway/audit';
 import { createPool } from '@fairway/db';
 import { CliError, ExitCode } from './exit-codes';
 
@@ -22,9 +29,11 @@ export interface DirectVerifyReport extends AuditVerifyResult {
 
 async function loadKey(key: string): Promise<KeyObject> {
   const looksInline = key.includes('-----BEGIN') || /^[A-Za-z0-9+/=\s]{60,}$/.test(key);
-  const text = looksInline ? key : await readFile(key, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read the checkpoint key '${key}': ${err.code ?? err.message}`, ExitCode.usage);
-  });
+  const text = looksInline
+    ? key
+    : await readFile(key, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new CliError(`cannot read the checkpoint key '${key}': ${err.code ?? err.message}`, ExitCode.usage);
+      });
   try {
     return parseCheckpointPublicKey(text);
   } catch (err) {
@@ -65,7 +74,9 @@ export async function verifyDirect(options: DirectVerifyOptions): Promise<{ repo
       ...(checkpoints === undefined ? {} : { checkpoints }),
     });
     const report: DirectVerifyReport = { ...result, ...(checkpointFile ? { checkpointFile } : {}) };
-    const against = checkpointFile ? ` (against ${checkpointFile.lines} signed checkpoint${checkpointFile.lines === 1 ? '' : 's'}, latest ${checkpointFile.latestAt ?? '?'})` : '';
+    const against = checkpointFile
+      ? ` (against ${checkpointFile.lines} signed checkpoint${checkpointFile.lines === 1 ? '' : 's'}, latest ${checkpointFile.latestAt ?? '?'})`
+      : '';
     return { report, text: `${formatVerifyResult(result)}${against}` };
   } finally {
     await pool.end();

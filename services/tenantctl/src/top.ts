@@ -56,7 +56,10 @@ export function fairnessVerdict(row: TenantStatsRow): string {
 }
 
 /** One frame of `tenantctl top`: tenants by the sort key, at most `limit` of them. */
-export function renderTopFrame(rows: readonly TenantStatsRow[], options: { sort: TopSortKey; limit: number; at: Date; capacity?: CapacityView | undefined }): string {
+export function renderTopFrame(
+  rows: readonly TenantStatsRow[],
+  options: { sort: TopSortKey; limit: number; at: Date; capacity?: CapacityView | undefined },
+): string {
   const sorted = [...rows].sort(sorters[options.sort]).slice(0, options.limit);
   const totals = rows.reduce((t, r) => ({ queued: t.queued + r.queued, inFlight: t.inFlight + r.inFlight }), { queued: 0, inFlight: 0 });
   const header = `fairway top - ${options.at.toISOString().slice(11, 19)}  tenants ${rows.length}  queued ${totals.queued}  in flight ${totals.inFlight}  (sorted by ${options.sort})`;

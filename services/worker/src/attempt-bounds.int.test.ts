@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Pool } from 'pg';
 import { TenantDataRouter } from '@fairway/db';
-import { createIsolatedTestTenant, createTestTenant, deferred, dropIsolatedTestTenants, dropTestTenants, testAdminUrl, testDatabaseUrls, testPools, type Deferred } from '@fairway/db/testing';
+import {
+  createIsolatedTestTenant,
+  createTestTenant,
+  deferred,
+  dropIsolatedTestTenants,
+  dropTestTenants,
+  testAdminUrl,
+  testDatabaseUrls,
+  testPools,
+  type Deferred,
+} from '@fairway/db/testing';
 import { JobFailedError, StaleAttemptError } from '@fairway/errors';
 import { loadWorkerProto, tenantUnaryHandler, type ExecuteResponse__Output, type WorkerClient } from '@fairway/grpc';
 import { injectGrpcMetadata, tenantContext, type TenantId } from '@fairway/tenant-context';
@@ -12,7 +22,9 @@ import { SyntheticEffects } from './synthetic-effects';
 import { WorkerSlots } from './worker-slots';
 
 /** The outcome of a unary call, error or response, for the test to inspect. */
-function settled(call: (done: grpc.requestCallback<ExecuteResponse__Output>) => void): Promise<{ err: grpc.ServiceError | null; res?: ExecuteResponse__Output }> {
+function settled(
+  call: (done: grpc.requestCallback<ExecuteResponse__Output>) => void,
+): Promise<{ err: grpc.ServiceError | null; res?: ExecuteResponse__Output }> {
   return new Promise((resolve) => call((err, res) => resolve({ err, ...(res ? { res } : {}) })));
 }
 
@@ -175,7 +187,11 @@ describe('the bounds of an attempt: slots, deadlines and fencing (real PostgreSQ
   it('times out a statement of a job without a deadline at JOB_STATEMENT_TIMEOUT: a retriable failure, nothing stored', async () => {
     const tenant = await slowTenant('bstmt');
     const jobId = randomUUID();
-    const failed = await executeJob({ ...deps, statementTimeoutMs: 300 }, { jobId, type: 'report', paramsJson: '{}', attempt: 1 }, { context: tenantContext(tenant, 'grpc') }).then(
+    const failed = await executeJob(
+      { ...deps, statementTimeoutMs: 300 },
+      { jobId, type: 'report', paramsJson: '{}', attempt: 1 },
+      { context: tenantContext(tenant, 'grpc') },
+    ).then(
       () => undefined,
       (err: unknown) => err,
     );
@@ -190,7 +206,9 @@ describe('the bounds of an attempt: slots, deadlines and fencing (real PostgreSQ
     const tenant = await createTestTenant(pools.owner, 'bfence');
     tenants.push(tenant);
     const context = { context: tenantContext(tenant, 'grpc') };
-    await data.withTenant(tenant, (tx) => tx.query(`INSERT INTO records (id, title, amount) SELECT gen_random_uuid(), 'r' || i, i FROM generate_series(1, 20) i`));
+    await data.withTenant(tenant, (tx) =>
+      tx.query(`INSERT INTO records (id, title, amount) SELECT gen_random_uuid(), 'r' || i, i FROM generate_series(1, 20) i`),
+    );
 
     for (const type of ['synthetic', 'export', 'report'] as const) {
       const jobId = await runningJob(tenant, type, 2);

@@ -20,7 +20,10 @@ const schema = commonConfigSchema.extend({
   /** The most connections all tenant-database pools of this worker may hold together. */
   TENANT_DB_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(20),
   /** The control plane's KeyService: workers hold no key-encryption key and ask there for tenants' data keys. */
-  KEY_SERVICE_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:7051'),
+  KEY_SERVICE_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .default('127.0.0.1:7051'),
 });
 
 /** The worker's configuration, read once from the environment. */
@@ -33,7 +36,8 @@ export type WorkerConfig = z.output<typeof schema> & { security: TransportSecuri
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const config = loadConfig(schema, env);
   const kek = Object.keys(env).filter((name) => /^FAIRWAY_KEK_/.test(name) && env[name] !== '');
-  if (kek.length > 0) throw new ConfigInvalidError(`${kek.join(', ')}: workers hold no key-encryption key; set it on the control plane, and KEY_SERVICE_ADDRESS here`);
+  if (kek.length > 0)
+    throw new ConfigInvalidError(`${kek.join(', ')}: workers hold no key-encryption key; set it on the control plane, and KEY_SERVICE_ADDRESS here`);
   if (config.NODE_ENV === 'production') {
     const weak = weakDatabaseUrlReason('DATABASE_URL', config.DATABASE_URL);
     if (weak) throw new ConfigInvalidError(weak);

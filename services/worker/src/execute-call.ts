@@ -15,7 +15,11 @@ export type UnaryAttempt = (request: ExecuteRequest__Output, tenant: CallTenant,
  * deadline passing) aborts it. The slot is given back only when the attempt really ended.
  */
 export function boundedExecute(slots: WorkerSlots, workerId: string, attempt: UnaryAttempt) {
-  return async (request: ExecuteRequest__Output, tenant: CallTenant, call: grpc.ServerUnaryCall<ExecuteRequest__Output, ExecuteResponse>): Promise<ExecuteResponse> => {
+  return async (
+    request: ExecuteRequest__Output,
+    tenant: CallTenant,
+    call: grpc.ServerUnaryCall<ExecuteRequest__Output, ExecuteResponse>,
+  ): Promise<ExecuteResponse> => {
     if (!slots.tryAcquire()) {
       throw new ConcurrencyLimitedError(
         `worker ${workerId} already runs ${slots.capacity} jobs (WORKER_CONCURRENCY); send job ${request.jobId} to another worker or retry later`,
@@ -30,7 +34,10 @@ export function boundedExecute(slots: WorkerSlots, workerId: string, attempt: Un
     const timer =
       deadline === undefined
         ? undefined
-        : setTimeout(() => cancel.abort(new JobFailedError(`job ${request.jobId} ran past the deadline of its call`, true)), Math.max(0, deadline - Date.now()));
+        : setTimeout(
+            () => cancel.abort(new JobFailedError(`job ${request.jobId} ran past the deadline of its call`, true)),
+            Math.max(0, deadline - Date.now()),
+          );
     try {
       return await attempt(request, tenant, { signal: cancel.signal, ...(deadline === undefined ? {} : { deadline }) });
     } finally {

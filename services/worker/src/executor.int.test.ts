@@ -42,7 +42,7 @@ describe('export and report jobs on every isolation model (real PostgreSQL)', ()
     return { content_type: result.contentType, body };
   }
 
-  it.each(['pooled', 'schema', 'database'] as const)('exports only the tenant\'s records (%s), once per job id however often it runs', async (model) => {
+  it.each(['pooled', 'schema', 'database'] as const)("exports only the tenant's records (%s), once per job id however often it runs", async (model) => {
     const { a, b } = tenants[model];
     const jobId = randomUUID();
     const job = { jobId, type: 'export', paramsJson: '{}', attempt: 1 };
@@ -68,6 +68,10 @@ describe('export and report jobs on every isolation model (real PostgreSQL)', ()
     expect(outcome.result).toMatchObject({ count: 500, sumAmount: '125250.00' });
     const report = JSON.parse((await artifact(a, jobId))?.body ?? '{}') as { byTag: Array<{ tag: string; count: number }>; avgAmount: string };
     expect(report.avgAmount).toBe('250.50');
-    expect(report.byTag.map((t) => [t.tag, t.count])).toEqual([['t0', 166], ['t1', 167], ['t2', 167]]);
+    expect(report.byTag.map((t) => [t.tag, t.count])).toEqual([
+      ['t0', 166],
+      ['t1', 167],
+      ['t2', 167],
+    ]);
   });
 });

@@ -130,7 +130,11 @@ class AttemptBounds {
     if (err instanceof JobFailedError || err instanceof StaleAttemptError) return err;
     if ((err as { code?: unknown }).code === QUERY_CANCELED) {
       if (this.execution.deadline !== undefined && Date.now() >= this.execution.deadline - 1) return this.pastDeadline(err);
-      return new JobFailedError(`a statement of attempt ${this.job.attempt} of job ${this.job.jobId} ran past the ${this.statementTimeoutMs} ms statement timeout; its transaction was rolled back`, true, { cause: err });
+      return new JobFailedError(
+        `a statement of attempt ${this.job.attempt} of job ${this.job.jobId} ran past the ${this.statementTimeoutMs} ms statement timeout; its transaction was rolled back`,
+        true,
+        { cause: err },
+      );
     }
     if (this.execution.signal?.aborted) return this.stopped();
     if (this.execution.deadline !== undefined && Date.now() >= this.execution.deadline) return this.pastDeadline(err);
@@ -170,7 +174,13 @@ export async function executeJob(deps: ExecutorDeps, job: JobAttempt, tenant: Ca
   }
 }
 
-async function runAttempt(deps: ExecutorDeps, job: JobAttempt, tenant: CallTenant, bounds: AttemptBounds, signal: AbortSignal | undefined): Promise<AttemptOutcome> {
+async function runAttempt(
+  deps: ExecutorDeps,
+  job: JobAttempt,
+  tenant: CallTenant,
+  bounds: AttemptBounds,
+  signal: AbortSignal | undefined,
+): Promise<AttemptOutcome> {
   let params: unknown;
   try {
     params = JSON.parse(job.paramsJson || '{}');
@@ -320,10 +330,12 @@ async function withArtifact(
       await fenceAttempt(tx, job.jobId, job.attempt);
       const observed = { ...stats, dbSessionTenant: await sessionTenant(tx) };
       if (!(await chunks.publish(tx, contentType))) return { applied: false, result: await existingEffect(tx, job.jobId, observed) };
-      await tx.query(
-        `INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING`,
-        [job.jobId, tenantId, job.attempt, observed],
-      );
+      await tx.query(`INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, $3, $4) ON CONFLICT (job_id) DO NOTHING`, [
+        job.jobId,
+        tenantId,
+        job.attempt,
+        observed,
+      ]);
       published = true;
       return { applied: true, result: observed };
     });

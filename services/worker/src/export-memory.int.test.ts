@@ -111,7 +111,10 @@ describe(`a ${MEGABYTES} MB export (real PostgreSQL): chunk rows in bounded tran
     [tenant, warmup] = await Promise.all([createTestTenant(pools.owner, 'wkmem'), createTestTenant(pools.owner, 'wkwarm')]);
     const insert = (id: TenantId, rows: number) =>
       data.withTenant(id, (tx) =>
-        tx.query(`INSERT INTO records (id, title, amount, body) SELECT gen_random_uuid(), 'r' || i, i, repeat(md5(i::text), 32) FROM generate_series(1, $1::int) i`, [rows]),
+        tx.query(
+          `INSERT INTO records (id, title, amount, body) SELECT gen_random_uuid(), 'r' || i, i, repeat(md5(i::text), 32) FROM generate_series(1, $1::int) i`,
+          [rows],
+        ),
       );
     await Promise.all([insert(tenant, ROWS), insert(warmup, 2_000)]);
   });
@@ -150,7 +153,9 @@ describe(`a ${MEGABYTES} MB export (real PostgreSQL): chunk rows in bounded tran
         `SELECT count(*)::int AS n, count(*) FILTER (WHERE body LIKE 'fw1:%')::int AS sealed, max(length(body))::int AS largest FROM job_result_chunks WHERE job_id = $1`,
         [jobId],
       );
-      const artifact = await tx.query<{ attempt: number; chunks: number; body: string }>('SELECT attempt, chunks, body FROM job_artifacts WHERE job_id = $1', [jobId]);
+      const artifact = await tx.query<{ attempt: number; chunks: number; body: string }>('SELECT attempt, chunks, body FROM job_artifacts WHERE job_id = $1', [
+        jobId,
+      ]);
       return { chunks: rows.rows[0]!, artifact: artifact.rows[0] };
     });
     expect(stored.chunks.n).toBe(outcome.result['chunks']);

@@ -23,7 +23,6 @@ import type { AttemptOutcome, JobAttempt, JobExecution } from './executor';
 import { jobStreamHandler, type AttemptReport, type JobStreamOptions } from './job-stream';
 import { deferred, type Deferred } from '@fairway/db/testing';
 
-
 /** Rejects with `what` if `promise` has not settled within `ms`: the outer bound of a wait. */
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -115,7 +114,7 @@ function failureOf(promise: Promise<unknown>): Promise<WorkerFailure> {
   );
 }
 
-describe('Worker/Run: the scheduler\'s WorkerPools against the worker\'s jobStreamHandler (real grpc-js, plaintext on loopback)', () => {
+describe("Worker/Run: the scheduler's WorkerPools against the worker's jobStreamHandler (real grpc-js, plaintext on loopback)", () => {
   const proto = loadWorkerProto();
   let servers: grpc.Server[] = [];
   let pools: WorkerPools[] = [];
@@ -167,7 +166,7 @@ describe('Worker/Run: the scheduler\'s WorkerPools against the worker\'s jobStre
     return { jobId: randomUUID(), type: 'synthetic', paramsJson: '{"ms":0}', attempt: 1, carrier: injectAssignment(tenantContext(tenantId, 'job'), parent) };
   }
 
-  it('advertises the worker\'s capacity in its first message', async () => {
+  it("advertises the worker's capacity in its first message", async () => {
     const exec = new ControlledExecute();
     const address = await startWorker({ capacity: 3, workerId: 'w-capacity', execute: exec.execute });
     const seen: WorkerCapacity[] = [];
@@ -177,7 +176,7 @@ describe('Worker/Run: the scheduler\'s WorkerPools against the worker\'s jobStre
     expect(workers.capacity()).toEqual({ total: 3, workers: [{ workerId: 'w-capacity', address, capacity: 3, inUse: 0 }] });
   });
 
-  it('reports an idle worker\'s slots as free when it announces the capacity', async () => {
+  it("reports an idle worker's slots as free when it announces the capacity", async () => {
     const exec = new ControlledExecute();
     const address = await startWorker({ capacity: 3, workerId: 'w-idle', execute: exec.execute });
     const seen: WorkerCapacity[] = [];
@@ -211,7 +210,10 @@ describe('Worker/Run: the scheduler\'s WorkerPools against the worker\'s jobStre
     const tenants = [tenant('acme'), tenant('globex'), tenant('initech')];
     const jobs = tenants.map((t, i) => jobFor(t, i === 0 ? traced : ROOT_CONTEXT));
     // The tenant field decides; the baggage travels as it came (here naming another tenant).
-    const mismatched: WorkerJob = { ...jobFor(tenants[0] as TenantId), carrier: { ...jobFor(tenants[0] as TenantId).carrier, baggage: jobFor(tenants[1] as TenantId).carrier.baggage } };
+    const mismatched: WorkerJob = {
+      ...jobFor(tenants[0] as TenantId),
+      carrier: { ...jobFor(tenants[0] as TenantId).carrier, baggage: jobFor(tenants[1] as TenantId).carrier.baggage },
+    };
     const results = [...jobs, mismatched].map((job) => workers.execute('standard', job, 30_000));
     await exec.started(4);
     for (const seen of exec.seen) exec.succeed(seen.job.jobId);
@@ -243,10 +245,22 @@ describe('Worker/Run: the scheduler\'s WorkerPools against the worker\'s jobStre
   });
 
   it.each([
-    { name: 'a non-retriable JobFailedError', error: new JobFailedError('synthetic failure on attempt 1 of 1', false), code: 'JOB_FAILED', retriable: false, message: 'synthetic failure on attempt 1 of 1' },
+    {
+      name: 'a non-retriable JobFailedError',
+      error: new JobFailedError('synthetic failure on attempt 1 of 1', false),
+      code: 'JOB_FAILED',
+      retriable: false,
+      message: 'synthetic failure on attempt 1 of 1',
+    },
     { name: 'a retriable JobFailedError', error: new JobFailedError('downstream busy', true), code: 'JOB_FAILED', retriable: true, message: 'downstream busy' },
     { name: 'another Fairway error', error: new TenantSuspendedError('acme'), code: 'TENANT_SUSPENDED', retriable: false, message: 'acme' },
-    { name: 'an error that is not a Fairway error (details not leaked)', error: new Error('password=hunter2'), code: 'INTERNAL', retriable: false, message: 'unexpected error' },
+    {
+      name: 'an error that is not a Fairway error (details not leaked)',
+      error: new Error('password=hunter2'),
+      code: 'INTERNAL',
+      retriable: false,
+      message: 'unexpected error',
+    },
   ])('reports $name to the caller as a WorkerFailure with its code and retriable flag', async ({ error, code, retriable, message }) => {
     const exec = new ControlledExecute();
     const reports: AttemptReport[] = [];
@@ -347,7 +361,11 @@ describe('Worker/Run: the scheduler\'s WorkerPools against the worker\'s jobStre
     // Raced with the result, so that a refusal fails the test at once instead of waiting for a start.
     await within(Promise.race([exec.started(1), result]), WAIT_MS, 'the next job to start or be refused');
     exec.succeed(good.jobId);
-    await expect(within(result, WAIT_MS, 'the next job')).resolves.toEqual({ resultJson: JSON.stringify({ jobId: good.jobId }), applied: true, completed: false });
+    await expect(within(result, WAIT_MS, 'the next job')).resolves.toEqual({
+      resultJson: JSON.stringify({ jobId: good.jobId }),
+      applied: true,
+      completed: false,
+    });
   });
 
   describe('a client that ignores its credit (raw Worker/Run stream)', () => {

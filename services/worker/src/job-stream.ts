@@ -98,7 +98,16 @@ export function jobStreamHandler(options: JobStreamOptions): grpc.handleBidiStre
           settled = true;
           const durationMs = performance.now() - started;
           if (outcome) {
-            send({ jobId: job.jobId, attempt: job.attempt, resultJson: outcome.resultJson ?? JSON.stringify(outcome.result), applied: outcome.applied, completed: outcome.completed === true }, false);
+            send(
+              {
+                jobId: job.jobId,
+                attempt: job.attempt,
+                resultJson: outcome.resultJson ?? JSON.stringify(outcome.result),
+                applied: outcome.applied,
+                completed: outcome.completed === true,
+              },
+              false,
+            );
             options.onAttempt?.({ job: attempt, tenantId: carried.tenant.context.tenantId, outcome, durationMs });
           } else {
             const error = toFairwayError(err);
@@ -110,33 +119,40 @@ export function jobStreamHandler(options: JobStreamOptions): grpc.handleBidiStre
         const timer =
           deadline === undefined
             ? undefined
-            : setTimeout(() => {
-                const late = new JobFailedError(`job ${job.jobId} ran past its ${job.timeoutMs} ms deadline`, true);
-                settle(undefined, late);
-                cancel.abort(late);
-              }, Math.max(0, deadline - Date.now()));
+            : setTimeout(
+                () => {
+                  const late = new JobFailedError(`job ${job.jobId} ran past its ${job.timeoutMs} ms deadline`, true);
+                  settle(undefined, late);
+                  cancel.abort(late);
+                },
+                Math.max(0, deadline - Date.now()),
+              );
         const execution: JobExecution = { signal: cancel.signal, ...(deadline === undefined ? {} : { deadline }) };
-        context.with(carried.parent, () =>
-          runWithTenant(carried.tenant.context, () => options.execute(attempt, carried.tenant, carried.parent, execution)),
-        ).then(
-          (outcome) => settle(outcome, undefined),
-          (err: unknown) => settle(undefined, err),
-        ).finally(() => {
-          if (timer) clearTimeout(timer);
-          cancels.delete(cancel);
-          slots.release();
-          running -= 1;
-          credit += 1;
-          // The slot is granted back only now, when the attempt really ended.
-          if (open) send(undefined, true);
-        });
+        context
+          .with(carried.parent, () => runWithTenant(carried.tenant.context, () => options.execute(attempt, carried.tenant, carried.parent, execution)))
+          .then(
+            (outcome) => settle(outcome, undefined),
+            (err: unknown) => settle(undefined, err),
+          )
+          .finally(() => {
+            if (timer) clearTimeout(timer);
+            cancels.delete(cancel);
+            slots.release();
+            running -= 1;
+            credit += 1;
+            // The slot is granted back only now, when the attempt really ended.
+            if (open) send(undefined, true);
+          });
       });
     };
 
     call.on('data', (request: RunRequest__Output) => {
       for (const job of request.jobs) {
         if (credit <= 0) {
-          const error = new JobFailedError(`worker ${options.workerId} has no slot granted for job ${job.jobId}: the scheduler sent more than its credit`, true);
+          const error = new JobFailedError(
+            `worker ${options.workerId} has no slot granted for job ${job.jobId}: the scheduler sent more than its credit`,
+            true,
+          );
           send({ jobId: job.jobId, attempt: job.attempt, error: { code: error.code, message: error.message, retriable: true } }, false);
           continue;
         }

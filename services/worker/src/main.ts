@@ -51,7 +51,10 @@ async function main(): Promise<void> {
   await data.start().catch((err: unknown) => log.warn({ err }, 'could not listen for tenant catalog changes; routes expire by TTL'));
   // Records' sensitive fields and job results are sealed with each tenant's own data key, unwrapped
   // by the control plane's KeyService (the worker holds no key-encryption key) and cached briefly.
-  const keys = await RemoteKeyProvider.connect({ address: config.KEY_SERVICE_ADDRESS, credentials: clientCredentials(config.security, { expectServer: 'control-plane' }) });
+  const keys = await RemoteKeyProvider.connect({
+    address: config.KEY_SERVICE_ADDRESS,
+    credentials: clientCredentials(config.security, { expectServer: 'control-plane' }),
+  });
   const cipher = tenantKeyCipher(pool, keys);
 
   const registry = createMetricsRegistry('worker');
@@ -76,26 +79,28 @@ async function main(): Promise<void> {
   // WORKER_CONCURRENCY bounds the jobs running at once, whether they came on a stream or one by one.
   const slots = new WorkerSlots(config.WORKER_CONCURRENCY);
   const handlers: WorkerHandlers = {
-    Execute: tenantUnaryHandler(boundedExecute(slots, config.WORKER_ID, async (request, tenant, execution) => {
-      const started = performance.now();
-      const labels = { tenant: tenantLabel.label(tenant.context.tenantId), type: request.type };
-      try {
-        const outcome = await inSpan(
-          'worker.execute',
-          { 'tenant.id': tenant.context.tenantId, 'job.id': request.jobId, 'job.type': request.type, 'job.attempt': request.attempt },
-          () => executeJob(deps, request, tenant, execution),
-        );
-        executed.inc({ ...labels, outcome: outcome.applied ? 'applied' : 'duplicate' });
-        log.debug({ jobId: request.jobId, attempt: request.attempt, applied: outcome.applied }, 'job executed');
-        return { resultJson: JSON.stringify(outcome.result), applied: outcome.applied };
-      } catch (err) {
-        executed.inc({ ...labels, outcome: 'error' });
-        log.warn({ jobId: request.jobId, attempt: request.attempt, err }, 'job attempt failed');
-        throw err;
-      } finally {
-        duration.observe({ type: request.type }, (performance.now() - started) / 1000);
-      }
-    })),
+    Execute: tenantUnaryHandler(
+      boundedExecute(slots, config.WORKER_ID, async (request, tenant, execution) => {
+        const started = performance.now();
+        const labels = { tenant: tenantLabel.label(tenant.context.tenantId), type: request.type };
+        try {
+          const outcome = await inSpan(
+            'worker.execute',
+            { 'tenant.id': tenant.context.tenantId, 'job.id': request.jobId, 'job.type': request.type, 'job.attempt': request.attempt },
+            () => executeJob(deps, request, tenant, execution),
+          );
+          executed.inc({ ...labels, outcome: outcome.applied ? 'applied' : 'duplicate' });
+          log.debug({ jobId: request.jobId, attempt: request.attempt, applied: outcome.applied }, 'job executed');
+          return { resultJson: JSON.stringify(outcome.result), applied: outcome.applied };
+        } catch (err) {
+          executed.inc({ ...labels, outcome: 'error' });
+          log.warn({ jobId: request.jobId, attempt: request.attempt, err }, 'job attempt failed');
+          throw err;
+        } finally {
+          duration.observe({ type: request.type }, (performance.now() - started) / 1000);
+        }
+      }),
+    ),
     Run: jobStreamHandler({
       capacity: config.WORKER_CONCURRENCY,
       slots,

@@ -66,7 +66,10 @@ describe('SyntheticEffects: one transaction for the effects of a turn (real Post
     const created = new Set<string>();
     for (const tenant of [a, b, c]) {
       const own = batch.filter((e) => e.tenantId === tenant);
-      const rows = await readAs(tenant, batch.map((e) => e.jobId));
+      const rows = await readAs(
+        tenant,
+        batch.map((e) => e.jobId),
+      );
       expect(rows.map((r) => r.job_id).sort()).toEqual(own.map((e) => e.jobId).sort());
       for (const row of rows) {
         const e = own.find((x) => x.jobId === row.job_id) as SyntheticEffect;
@@ -100,10 +103,7 @@ describe('SyntheticEffects: one transaction for the effects of a turn (real Post
     expect(alone).toMatchObject({ applied: false, result: { marker: 'first attempt', dbSessionTenant: a } });
     expect(alone.result).toEqual({ marker: 'first attempt', dbSessionTenant: a });
     const other = effect(b);
-    const [again, fresh] = await Promise.all([
-      effects.record({ ...first, attempt: 3, observed: { marker: 'third attempt' } }),
-      effects.record(other),
-    ]);
+    const [again, fresh] = await Promise.all([effects.record({ ...first, attempt: 3, observed: { marker: 'third attempt' } }), effects.record(other)]);
     expect(again).toMatchObject({ applied: false });
     expect(again.result).toEqual({ marker: 'first attempt', dbSessionTenant: a });
     expect(fresh).toMatchObject({ applied: true });

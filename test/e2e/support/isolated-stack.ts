@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { createPool, upsertTenant } from '@fairway/db';
-import { coalesceCommandMessages, commandMessage, createIdempotentProducer, createKafka, GroupCommitPublisher, topicNames, type FairwayTopics } from '@fairway/kafka';
+import {
+  coalesceCommandMessages,
+  commandMessage,
+  createIdempotentProducer,
+  createKafka,
+  GroupCommitPublisher,
+  topicNames,
+  type FairwayTopics,
+} from '@fairway/kafka';
 import type { TenantId } from '@fairway/tenant-context';
 import type { Kafka, Producer } from 'kafkajs';
 
@@ -59,7 +67,11 @@ export class IsolatedStack {
     this.producer = createIdempotentProducer(this.kafka);
     await this.producer.connect();
     // As the edge publishes: group commit, a tenant's commands of one send coalesced into one record.
-    this.publisher = new GroupCommitPublisher({ producer: this.producer, topic: this.topics.commands, coalesce: (messages) => coalesceCommandMessages(messages) });
+    this.publisher = new GroupCommitPublisher({
+      producer: this.producer,
+      topic: this.topics.commands,
+      coalesce: (messages) => coalesceCommandMessages(messages),
+    });
   }
 
   private readonly tls = transportEnv();
@@ -109,7 +121,14 @@ export class IsolatedStack {
     const handle = await startService({
       name,
       entry: 'services/worker/src/main.js',
-      env: { ...this.common(), ...this.tls('worker'), DATABASE_URL: this.infra.urls.app, WORKER_PORT: String(port), WORKER_ID: name, KEY_SERVICE_ADDRESS: keyService },
+      env: {
+        ...this.common(),
+        ...this.tls('worker'),
+        DATABASE_URL: this.infra.urls.app,
+        WORKER_PORT: String(port),
+        WORKER_ID: name,
+        KEY_SERVICE_ADDRESS: keyService,
+      },
     });
     this.services.set(name, handle);
     return handle;
@@ -119,19 +138,22 @@ export class IsolatedStack {
   async startScheduler(name: string, workers: string[], env: Record<string, string> = {}): Promise<ServiceHandle> {
     const adminPort = this.ports.get(`${name}-admin`) ?? (await freePort());
     this.ports.set(`${name}-admin`, adminPort);
-    const handle = await startService({
-      name,
-      entry: 'services/scheduler/src/main.js',
-      env: {
-        ...this.common(),
-        ...this.tls('scheduler'),
-        DATABASE_URL: this.infra.urls.scheduler,
-        REPLICA_ID: name,
-        SCHEDULER_ADMIN_PORT: String(adminPort),
-        WORKER_ADDRESSES: workers.map((w) => `127.0.0.1:${this.ports.get(w)}`).join(','),
-        ...env,
+    const handle = await startService(
+      {
+        name,
+        entry: 'services/scheduler/src/main.js',
+        env: {
+          ...this.common(),
+          ...this.tls('scheduler'),
+          DATABASE_URL: this.infra.urls.scheduler,
+          REPLICA_ID: name,
+          SCHEDULER_ADMIN_PORT: String(adminPort),
+          WORKER_ADDRESSES: workers.map((w) => `127.0.0.1:${this.ports.get(w)}`).join(','),
+          ...env,
+        },
       },
-    }, { timeoutMs: 90_000 });
+      { timeoutMs: 90_000 },
+    );
     this.services.set(name, handle);
     return handle;
   }
@@ -171,23 +193,33 @@ export class IsolatedStack {
   /** Publishes a synthetic command as the edge does; resolves once Kafka acknowledged it. */
   async submit(tenant: TenantId, params: Record<string, unknown>, jobId = crypto.randomUUID()): Promise<string> {
     if (!this.publisher) throw new Error('start() the stack first');
-    await this.publisher.publish(
-      commandMessage(tenant, { jobId, type: 'synthetic', params, priority: 0, acceptedAt: new Date().toISOString() }, {}),
-    );
+    await this.publisher.publish(commandMessage(tenant, { jobId, type: 'synthetic', params, priority: 0, acceptedAt: new Date().toISOString() }, {}));
     return jobId;
   }
 
   /** Job states by id (read with the scheduler role, which sees every tenant's jobs). */
-  async states(ids: readonly string[]): Promise<Map<string, { state: string; attempts: number; startedAt: Date | null; finishedAt: Date | null; tenantId: string }>> {
-    const { rows } = await this.scheduler.query<{ id: string; state: string; attempts: number; started_at: Date | null; finished_at: Date | null; tenant_id: string }>(
-      'SELECT id, state, attempts, started_at, finished_at, tenant_id FROM jobs WHERE id = ANY($1::uuid[])',
-      [ids],
+  async states(
+    ids: readonly string[],
+  ): Promise<Map<string, { state: string; attempts: number; startedAt: Date | null; finishedAt: Date | null; tenantId: string }>> {
+    const { rows } = await this.scheduler.query<{
+      id: string;
+      state: string;
+      attempts: number;
+      started_at: Date | null;
+      finished_at: Date | null;
+      tenant_id: string;
+    }>('SELECT id, state, attempts, started_at, finished_at, tenant_id FROM jobs WHERE id = ANY($1::uuid[])', [ids]);
+    return new Map(
+      rows.map((r) => [r.id, { state: r.state, attempts: r.attempts, startedAt: r.started_at, finishedAt: r.finished_at, tenantId: r.tenant_id }]),
     );
-    return new Map(rows.map((r) => [r.id, { state: r.state, attempts: r.attempts, startedAt: r.started_at, finishedAt: r.finished_at, tenantId: r.tenant_id }]));
   }
 
   /** Polls until `done` holds for the states of `ids`, or throws after `timeoutMs` with a summary. */
-  async waitFor(ids: readonly string[], done: (states: Awaited<ReturnType<IsolatedStack['states']>>) => boolean, timeoutMs: number): Promise<Awaited<ReturnType<IsolatedStack['states']>>> {
+  async waitFor(
+    ids: readonly string[],
+    done: (states: Awaited<ReturnType<IsolatedStack['states']>>) => boolean,
+    timeoutMs: number,
+  ): Promise<Awaited<ReturnType<IsolatedStack['states']>>> {
     const deadline = Date.now() + timeoutMs;
     let states = await this.states(ids);
     while (!done(states)) {

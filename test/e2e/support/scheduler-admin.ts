@@ -9,9 +9,6 @@ export function schedulerAdmin(address: string): SchedulerAdminClient {
 }
 
 /** Promisifies one unary call of a grpc-js client. */
-export function call<Req, Res>(
-  fn: (req: Req, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
-  req: Req,
-): Promise<Res> {
+export function call<Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown, req: Req): Promise<Res> {
   return new Promise((resolve, reject) => fn(req, (err, res) => (err || res === undefined ? reject(err ?? new Error('empty response')) : resolve(res))));
 }

@@ -14,8 +14,7 @@ import { parseSimulationConfig, parseTrace } from '@fairway/fair-scheduler/simul
 import { createPolicy, POLICY_NAMES, runWhatIf } from '@fairway/fair-scheduler/simulation/what-if';
 import type { PolicyName } from '@fairway/fair-scheduler/simulation/what-if';
 
-const USAGE =
-  'usage: simulate --trace TRACE.jsonl --config CONFIG.json [--policy fairway|fifo|round-robin] [--out SCHEDULE.jsonl]';
+const USAGE = 'usage: simulate --trace TRACE.jsonl --config CONFIG.json [--policy fairway|fifo|round-robin] [--out SCHEDULE.jsonl]';
 
 class UsageError extends Error {}
 
@@ -71,13 +70,7 @@ function main(argv: readonly string[]): void {
       .map((job) => JSON.stringify({ id: job.id, tenant: job.tenant, start: job.start, finish: job.finish }));
     writeFileSync(values.out, lines.join('\n') + (lines.length > 0 ? '\n' : ''));
   }
-  console.log(
-    JSON.stringify(
-      { policy: result.summary.policy, summary: result.summary, ideal: result.ideal, bound: result.bound },
-      null,
-      2,
-    ),
-  );
+  console.log(JSON.stringify({ policy: result.summary.policy, summary: result.summary, ideal: result.ideal, bound: result.bound }, null, 2));
 }
 
 try {

@@ -14,7 +14,12 @@ import { migrateTenants, type TenantMigrationProgress } from '../tenant-data/ten
 const USAGE = 'usage: migrate-tenants [--dry-run] [--canary a,b] [--to VERSION] [--concurrency N] [--tenants a,b] [--json]';
 
 function list(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function bar(event: TenantMigrationProgress): string {
@@ -70,7 +75,10 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(values.tenants === undefined ? {} : { tenants: list(values.tenants) ?? [] }),
     },
     (event) => {
-      const line = bar(event) + (event.error ? `: ${event.error}` : '') + (event.step && event.step.migrations.length ? ` (${event.step.direction} ${event.step.migrations.join(', ')})` : '');
+      const line =
+        bar(event) +
+        (event.error ? `: ${event.error}` : '') +
+        (event.step && event.step.migrations.length ? ` (${event.step.direction} ${event.step.migrations.join(', ')})` : '');
       process.stderr.write(interactive ? `\r\x1b[2K${line}` : `${line}\n`);
     },
   );

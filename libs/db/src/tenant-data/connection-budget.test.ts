@@ -74,6 +74,8 @@ describe('ConnectionBudget', () => {
   });
 
   it('refuses a per-pool size larger than the whole budget', () => {
-    expect(() => new ConnectionBudget({ maxConnections: 1, perPoolMax: 2, idleMs: 1, acquireTimeoutMs: 1, createPool: fakePools().createPool })).toThrow(RangeError);
+    expect(() => new ConnectionBudget({ maxConnections: 1, perPoolMax: 2, idleMs: 1, acquireTimeoutMs: 1, createPool: fakePools().createPool })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -150,11 +150,7 @@ export class ConnectionBudget {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       return Promise.reject(
-        new UpstreamUnavailableError(
-          'tenant-database',
-          `every tenant-database connection (${this.options.maxConnections}) is in use; retry shortly`,
-          1,
-        ),
+        new UpstreamUnavailableError('tenant-database', `every tenant-database connection (${this.options.maxConnections}) is in use; retry shortly`, 1),
       );
     }
     return new Promise((resolve) => {

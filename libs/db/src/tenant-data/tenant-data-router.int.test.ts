@@ -39,9 +39,15 @@ describe('TenantDataRouter: one API, three isolation models (real PostgreSQL)', 
     // A raw query that forgets any tenant filter sees only the tenant's own rows, in every model.
     const seenByA = await router.withTenant(a, async (tx) => (await tx.query<{ title: string }>('SELECT title FROM records')).rows.map((r) => r.title));
     expect(seenByA).toEqual(['of a']);
-    const where = await router.withTenant(a, async (tx) => (await tx.query<{ db: string; path: string; t: string }>(
-      "SELECT current_database() AS db, current_setting('search_path') AS path, current_setting('app.tenant_id', true) AS t",
-    )).rows[0]);
+    const where = await router.withTenant(
+      a,
+      async (tx) =>
+        (
+          await tx.query<{ db: string; path: string; t: string }>(
+            "SELECT current_database() AS db, current_setting('search_path') AS path, current_setting('app.tenant_id', true) AS t",
+          )
+        ).rows[0],
+    );
     const entry = await findTenant(pools.owner, a);
     expect(where?.t).toBe(a);
     if (model === 'schema') expect(where?.path).toBe(`"${entry?.schemaName}"`);
@@ -115,7 +121,14 @@ describe('TenantDataRouter: one API, three isolation models (real PostgreSQL)', 
     const extra: TenantId[] = [];
     for (let i = 0; i < 3; i += 1) extra.push(await createIsolatedTestTenant(pools.owner, 'database', `budget${i}`));
     created.push(...extra);
-    const small = new TenantDataRouter({ catalogPool: pools.app, catalogUrl: testDatabaseUrls().app, maxConnections: 2, perDatabaseMax: 1, listen: false, applicationName: 'fairway-budget-test' });
+    const small = new TenantDataRouter({
+      catalogPool: pools.app,
+      catalogUrl: testDatabaseUrls().app,
+      maxConnections: 2,
+      perDatabaseMax: 1,
+      listen: false,
+      applicationName: 'fairway-budget-test',
+    });
     let maxReserved = 0;
     try {
       const all = [...extra, ...(tenants.database as TenantId[])];
@@ -162,7 +175,12 @@ describe('TenantDataRouter: one API, three isolation models (real PostgreSQL)', 
         await admin.end();
       }
       await until('the router refusing the deleted tenant', async () =>
-        router.withTenant(id, async () => true).then(() => false, (err: unknown) => err instanceof NotFoundError),
+        router
+          .withTenant(id, async () => true)
+          .then(
+            () => false,
+            (err: unknown) => err instanceof NotFoundError,
+          ),
       );
     }
   });

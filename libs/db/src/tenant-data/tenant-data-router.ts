@@ -98,7 +98,10 @@ export class TenantDataRouter {
   /** Starts listening for catalog changes. Optional: without it the first withTenant() starts it. */
   async start(): Promise<void> {
     if (this.options.listen === false || this.listener || this.closed) return;
-    const client = new Client({ connectionString: this.options.catalogUrl, application_name: `${this.options.applicationName ?? 'fairway-tenant-data'}:catalog-listener` });
+    const client = new Client({
+      connectionString: this.options.catalogUrl,
+      application_name: `${this.options.applicationName ?? 'fairway-tenant-data'}:catalog-listener`,
+    });
     client.on('notification', (msg) => {
       if (msg.channel === TENANT_CATALOG_CHANNEL && msg.payload) void this.invalidate(msg.payload);
     });

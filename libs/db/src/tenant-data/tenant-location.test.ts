@@ -21,15 +21,26 @@ describe('tenant locations', () => {
 
   it('builds a tenant database URL from the local catalog URL or a named server, keeping the credentials', () => {
     expect(databaseUrl('postgres://app:pw@127.0.0.1:5432/fairway', 'local', 'fairway_t_acme')).toBe('postgres://app:pw@127.0.0.1:5432/fairway_t_acme');
-    expect(databaseUrl('postgres://app:pw@127.0.0.1:5432/fairway', 'eu', 'x', { eu: 'postgres://app:pw2@db-eu:5433/postgres' })).toBe('postgres://app:pw2@db-eu:5433/x');
+    expect(databaseUrl('postgres://app:pw@127.0.0.1:5432/fairway', 'eu', 'x', { eu: 'postgres://app:pw2@db-eu:5433/postgres' })).toBe(
+      'postgres://app:pw2@db-eu:5433/x',
+    );
     expect(() => databaseUrl('postgres://a@h/db', 'nowhere', 'x')).toThrow(ConfigInvalidError);
   });
 
   it.each([
     [{ isolationModel: 'pooled' as const }, { model: 'pooled' }],
-    [{ isolationModel: 'schema' as const, schemaName: 'tenant_a' }, { model: 'schema', schema: 'tenant_a' }],
-    [{ isolationModel: 'database' as const, dbName: 'd' }, { model: 'database', server: 'local', database: 'd' }],
-    [{ isolationModel: 'database' as const, dbServer: 'eu', dbName: 'd' }, { model: 'database', server: 'eu', database: 'd' }],
+    [
+      { isolationModel: 'schema' as const, schemaName: 'tenant_a' },
+      { model: 'schema', schema: 'tenant_a' },
+    ],
+    [
+      { isolationModel: 'database' as const, dbName: 'd' },
+      { model: 'database', server: 'local', database: 'd' },
+    ],
+    [
+      { isolationModel: 'database' as const, dbServer: 'eu', dbName: 'd' },
+      { model: 'database', server: 'eu', database: 'd' },
+    ],
   ])('reads the location of %j', (entry, expected) => {
     expect(locationOf(entry)).toEqual(expected);
   });

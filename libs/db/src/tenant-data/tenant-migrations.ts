@@ -76,7 +76,9 @@ export async function migrateTenantStore(
   const dir = options.dir ?? TENANT_MIGRATIONS_DIR;
   const names = options.names ?? tenantMigrationNames(dir);
   await client.query(`SET ROLE ${DbRole.owner}`);
-  const lock = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtextextended('fairway-tenant-migrations:' || $1, 0)) AS locked", [tenant.id]);
+  const lock = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtextextended('fairway-tenant-migrations:' || $1, 0)) AS locked", [
+    tenant.id,
+  ]);
   if (!lock.rows[0]?.locked) {
     await client.query('RESET ROLE');
     throw new Error(`tenant '${tenant.id}' is being migrated by another runner`);
@@ -192,7 +194,16 @@ export async function migrateTenants(
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const books = createPool({ connectionString: options.ownerUrl, max: 1, applicationName: 'fairway-tenant-migrations' });
   const schemaPool = createPool({ connectionString: options.ownerUrl, max: concurrency, applicationName: 'fairway-tenant-migrations' });
-  const result: MigrateTenantsResult = { target: targetName, total: 0, migrated: 0, skipped: 0, failed: [], plan: [], haltedAfterCanary: false, aborted: false };
+  const result: MigrateTenantsResult = {
+    target: targetName,
+    total: 0,
+    migrated: 0,
+    skipped: 0,
+    failed: [],
+    plan: [],
+    haltedAfterCanary: false,
+    aborted: false,
+  };
   try {
     const { rows } = await books.query<TenantRow>(
       `SELECT t.id, t.isolation_model, t.schema_name, t.db_server, t.db_name,
@@ -217,7 +228,12 @@ export async function migrateTenants(
       const runOne = async (row: TenantRow): Promise<void> => {
         const tenant: MigratableTenant = {
           id: row.id,
-          location: locationOf({ isolationModel: row.isolation_model, schemaName: row.schema_name ?? undefined, dbServer: row.db_server ?? undefined, dbName: row.db_name ?? undefined }) as MigratableTenant['location'],
+          location: locationOf({
+            isolationModel: row.isolation_model,
+            schemaName: row.schema_name ?? undefined,
+            dbServer: row.db_server ?? undefined,
+            dbName: row.db_name ?? undefined,
+          }) as MigratableTenant['location'],
         };
         if (!options.dryRun && row.state_status === 'done' && row.state_version === targetName && row.state_target === targetName) {
           result.skipped += 1;
@@ -277,7 +293,12 @@ export async function migrateTenants(
 }
 
 /** Runs `fn` with a connection to the tenant's database as the owner: the shared pool for schemas, a client of its own for a database. */
-async function withTenantClient<T>(tenant: MigratableTenant, options: MigrateTenantsOptions, schemaPool: Pool, fn: (client: ClientBase) => Promise<T>): Promise<T> {
+async function withTenantClient<T>(
+  tenant: MigratableTenant,
+  options: MigrateTenantsOptions,
+  schemaPool: Pool,
+  fn: (client: ClientBase) => Promise<T>,
+): Promise<T> {
   if (tenant.location.model === 'schema') {
     const client = await schemaPool.connect();
     try {

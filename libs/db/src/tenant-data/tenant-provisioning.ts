@@ -4,16 +4,7 @@ import type { TenantId } from '@fairway/tenant-context';
 import { DbRole } from '../roles';
 import { findTenant, setTenantStatus, upsertTenant, type IsolationModel, type TenantRecord } from '../tenants';
 import { withTenantId } from '../with-tenant';
-import {
-  LOCAL_SERVER,
-  databaseNameFor,
-  databaseOf,
-  databaseUrl,
-  locationOf,
-  quoteIdent,
-  schemaNameFor,
-  type TenantDbServers,
-} from './tenant-location';
+import { LOCAL_SERVER, databaseNameFor, databaseOf, databaseUrl, locationOf, quoteIdent, schemaNameFor, type TenantDbServers } from './tenant-location';
 import { migrateTenantStore, tenantMigrationNames, TENANT_MIGRATIONS_DIR, type MigratableTenant } from './tenant-migrations';
 import { shredTenantData, type ShreddingReport } from './tenant-shredding';
 
@@ -161,7 +152,9 @@ export async function deprovisionTenant(deps: ProvisioningDeps, tenantId: Tenant
     await deps.ownerPool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(location.schema)} CASCADE`);
     report.droppedSchema = location.schema;
   } else if (location.model === 'database') {
-    const client = new Client({ connectionString: location.server === LOCAL_SERVER ? deps.ownerUrl : databaseUrl(deps.ownerUrl, location.server, 'postgres', deps.servers) });
+    const client = new Client({
+      connectionString: location.server === LOCAL_SERVER ? deps.ownerUrl : databaseUrl(deps.ownerUrl, location.server, 'postgres', deps.servers),
+    });
     await client.connect();
     try {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [location.database]);

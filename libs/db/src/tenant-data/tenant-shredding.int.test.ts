@@ -66,13 +66,17 @@ describe('crypto-shredding of a deleted tenant (real PostgreSQL)', () => {
           ],
         );
       }
-      await tx.query('INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, 1, $3)', [ids[2], tenant, { totals: `${marker}-observed` }]);
+      await tx.query('INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, 1, $3)', [
+        ids[2],
+        tenant,
+        { totals: `${marker}-observed` },
+      ]);
       await tx.query(`INSERT INTO job_artifacts (job_id, tenant_id, content_type, body) VALUES ($1, $2, 'text/csv', $3)`, [ids[2], tenant, `${marker}-csv`]);
     });
     return ids;
   }
 
-  it('leaves no trace of a pooled tenant\'s data in any table, and keeps its jobs\' ids and states for accounting', async () => {
+  it("leaves no trace of a pooled tenant's data in any table, and keeps its jobs' ids and states for accounting", async () => {
     const marker = `MARK${randomBytes(6).toString('hex')}`;
     const tenant = uniqueTenantId('shred');
     tenants.push(tenant);
@@ -108,11 +112,22 @@ describe('crypto-shredding of a deleted tenant (real PostgreSQL)', () => {
     );
     expect(kept.map((j) => j.id).sort()).toEqual([...ids].sort());
     expect(new Map(kept.map((j) => [j.id, j.state]))).toEqual(
-      new Map([[ids[0], 'cancelled'], [ids[1], 'cancelled'], [ids[2], 'succeeded'], [ids[3], 'failed'], [ids[4], 'dead']]),
+      new Map([
+        [ids[0], 'cancelled'],
+        [ids[1], 'cancelled'],
+        [ids[2], 'succeeded'],
+        [ids[3], 'failed'],
+        [ids[4], 'dead'],
+      ]),
     );
     expect(kept.every((j) => j.attempts === 1)).toBe(true);
     // The cancelled jobs are finished now; the others keep their own times (none set by the seed).
-    expect(kept.filter((j) => j.finished).map((j) => j.id).sort()).toEqual([ids[0], ids[1]].sort());
+    expect(
+      kept
+        .filter((j) => j.finished)
+        .map((j) => j.id)
+        .sort(),
+    ).toEqual([ids[0], ids[1]].sort());
     expect(await findTenant(pools.owner, tenant)).toMatchObject({ status: 'deleted', displayName: tenant });
   });
 
@@ -134,11 +149,16 @@ describe('crypto-shredding of a deleted tenant (real PostgreSQL)', () => {
     await deprovisionTenant(deps(), tenant);
     const jobId = randomUUID();
     const inserted = await withTenantId(pools.app, tenant, (tx) =>
-      tx.query(`INSERT INTO jobs (id, tenant_id, type, job_class, params, accepted_at) VALUES ($1, $2, 'report', 'standard', '{"late": true}', now())`, [jobId, tenant]),
+      tx.query(`INSERT INTO jobs (id, tenant_id, type, job_class, params, accepted_at) VALUES ($1, $2, 'report', 'standard', '{"late": true}', now())`, [
+        jobId,
+        tenant,
+      ]),
     );
     expect(inserted.rowCount).toBe(0);
     await expect(
-      withTenantId(pools.app, tenant, (tx) => tx.query(`INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, 1, '{}')`, [jobId, tenant])),
+      withTenantId(pools.app, tenant, (tx) =>
+        tx.query(`INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, 1, '{}')`, [jobId, tenant]),
+      ),
     ).rejects.toMatchObject({ code: 'FW410', message: expect.stringMatching(/nothing is written to job_effects/) });
   });
 

@@ -38,7 +38,8 @@ describe.each([
         const heap = create();
         const live: Item[] = [];
         let tie = 0;
-        const modelTop = (): Item | undefined => live.reduce<Item | undefined>((best, item) => (best === undefined || keyedBefore(item, best) ? item : best), undefined);
+        const modelTop = (): Item | undefined =>
+          live.reduce<Item | undefined>((best, item) => (best === undefined || keyedBefore(item, best) ? item : best), undefined);
         for (const step of ops) {
           if (step.kind === 'push') {
             const item = new Item(step.key, tie++);

@@ -5,10 +5,7 @@ import type { TenantQuota, TenantQuotaPatch } from '../types';
 export const BASE_QUOTA: TenantQuota = Object.freeze({ weight: 1, rateBasis: 'jobs' as const });
 
 function invalid(field: string, rule: string, got: unknown): FairSchedulerError {
-  return new FairSchedulerError(
-    'INVALID_QUOTA',
-    `quota.${field} must be ${rule} (got ${typeof got === 'string' ? `'${got}'` : String(got)})`,
-  );
+  return new FairSchedulerError('INVALID_QUOTA', `quota.${field} must be ${rule} (got ${typeof got === 'string' ? `'${got}'` : String(got)})`);
 }
 
 function positiveFinite(field: string, value: unknown): number {

@@ -206,4 +206,3 @@ export class TenantState implements HeapItem {
 export function wakeBefore(a: TenantState, b: TenantState): boolean {
   return a.wakeAt < b.wakeAt;
 }
-

@@ -47,11 +47,7 @@ export interface SimulationResult {
  * policy has none. The next instant is the earliest of next arrival, next completion and the
  * policy's token wake-up.
  */
-export function runSimulation(
-  trace: readonly TraceJob[],
-  policy: SchedulingPolicy,
-  observer: SimulationObserver = {},
-): SimulationResult {
+export function runSimulation(trace: readonly TraceJob[], policy: SchedulingPolicy, observer: SimulationObserver = {}): SimulationResult {
   const arrivals = trace
     .map((job, index) => ({ job, index }))
     .sort((a, b) => a.job.t - b.job.t || a.index - b.index)

@@ -16,10 +16,7 @@ export class FairwayPolicy implements SchedulingPolicy {
 
   enqueue(job: TraceJob, now: number): void {
     this.byId.set(job.id, job);
-    this.scheduler.enqueue(
-      { id: job.id, tenant: job.tenant, jobClass: job.jobClass, estimate: job.estimate, priority: job.priority },
-      now,
-    );
+    this.scheduler.enqueue({ id: job.id, tenant: job.tenant, jobClass: job.jobClass, estimate: job.estimate, priority: job.priority }, now);
   }
 
   dispatchNext(now: number): { job: TraceJob; tier: string } | undefined {

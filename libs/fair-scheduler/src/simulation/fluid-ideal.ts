@@ -42,8 +42,7 @@ class FluidTenant {
     while (low < high) {
       const mid = (low + high) >>> 1;
       const other = this.jobs[mid] as FluidJobState;
-      const before =
-        other.job.priority !== job.job.priority ? other.job.priority > job.job.priority : other.seq < job.seq;
+      const before = other.job.priority !== job.job.priority ? other.job.priority > job.job.priority : other.seq < job.seq;
       if (before) low = mid + 1;
       else high = mid;
     }
@@ -66,9 +65,7 @@ export function computeFluidIdeal(trace: readonly TraceJob[], config: Simulation
   const catchAll = tierNames.length === 1 && tierNames[0] === 'default';
   const tiers = new Map<string, { slots: number; tenants: Map<string, FluidTenant> }>();
   for (const name of tierNames) tiers.set(name, { slots: config.tiers[name]?.slots ?? 0, tenants: new Map() });
-  const arrivals = trace
-    .map((job, index) => ({ job, index }))
-    .sort((a, b) => a.job.t - b.job.t || a.index - b.index);
+  const arrivals = trace.map((job, index) => ({ job, index })).sort((a, b) => a.job.t - b.job.t || a.index - b.index);
   const result = new Map<string, FluidJob>();
   let rated: FluidJobState[] = [];
   const demands: number[] = [];

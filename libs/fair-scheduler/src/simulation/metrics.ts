@@ -63,10 +63,7 @@ interface Presence {
  * Integrates, per tenant, the service received and the service it was entitled to while its tier
  * was contended, by sweeping the schedule's arrival/start/finish events.
  */
-function contendedShares(
-  schedule: readonly ScheduledJob[],
-  config: SimulationConfig,
-): Map<string, { service: number; entitled: number }> {
+function contendedShares(schedule: readonly ScheduledJob[], config: SimulationConfig): Map<string, { service: number; entitled: number }> {
   const tierNames = Object.keys(config.tiers);
   const catchAll = tierNames.length === 1 && tierNames[0] === 'default';
   type Event = { at: number; tier: string; tenant: string; present: number; running: number };

@@ -13,9 +13,7 @@ class QueuedJob implements HeapItem {
 }
 
 class TenantTurn {
-  readonly jobs = new IndexedHeap<QueuedJob>((a, b) =>
-    a.job.priority !== b.job.priority ? a.job.priority > b.job.priority : a.seq < b.seq,
-  );
+  readonly jobs = new IndexedHeap<QueuedJob>((a, b) => (a.job.priority !== b.job.priority ? a.job.priority > b.job.priority : a.seq < b.seq));
   inRotation = false;
   constructor(readonly tenant: string) {}
 }

@@ -60,7 +60,11 @@ export function toTraceJob(raw: unknown, where = 'job'): TraceJob {
   if (typeof id !== 'string' || id === '') throw bad(`${where}: "id" must be a non-empty string`);
   if (typeof tenant !== 'string' || tenant === '') throw bad(`${where}: "tenant" must be a non-empty string`);
   if (typeof jobClass !== 'string') throw bad(`${where}: "class" must be a string`);
-  for (const [name, value] of [['t', t], ['cost', cost], ['estimate', estimate]] as const) {
+  for (const [name, value] of [
+    ['t', t],
+    ['cost', cost],
+    ['estimate', estimate],
+  ] as const) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw bad(`${where}: "${name}" must be a finite number >= 0 (got ${JSON.stringify(value)})`);
     }
