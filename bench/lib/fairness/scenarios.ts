@@ -1,3 +1,4 @@
+import { seededRandom } from '@fairway/fair-scheduler/simulation/quota-scenarios';
 import type { SimulationConfig, TraceJob } from '@fairway/fair-scheduler/simulation/trace';
 
 /** A fairness benchmark scenario: a trace, its config, and which tenants count as "light". */
@@ -11,17 +12,8 @@ export interface Scenario {
   readonly equalWeight: ReadonlySet<string>;
 }
 
-/** Small deterministic PRNG (mulberry32) so every run benchmarks the same traces. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG (mulberry32) so every run benchmarks the same traces: the simulator's own. */
+const prng = seededRandom;
 
 const SLOTS = 8;
 
