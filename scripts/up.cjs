@@ -94,7 +94,8 @@ async function main() {
   console.log(`
 \x1b[1mFairway is running.\x1b[0m
   Edge (public HTTP API)   ${edgeUrl}            POST /v1/jobs, GET /v1/jobs/{id}
-  Control plane (gRPC)     127.0.0.1:${PORTS['control-plane']}          fairway.tenancy.v1.TenantCatalog
+  Control plane (gRPC)     127.0.0.1:${PORTS['control-plane']}          TenantCatalog (tenantctl), KeyService (edge, workers)
+  Admin API (operators)    http://127.0.0.1:${PORTS.admin}     the control plane's; operator tokens only
   Workers (gRPC)           127.0.0.1:${PORTS['worker-1']}, 127.0.0.1:${PORTS['worker-2']}
   Kafka                    ${infra.brokers}         topics ${Object.values(infra.topics).join(', ')}
   PostgreSQL               ${infra.urls.app.replace(/:[^:@/]+@/, ':***@')}
