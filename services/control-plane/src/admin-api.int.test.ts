@@ -69,7 +69,13 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
         cb(null, { ...quota(String(tenantId)), ...limits, updatedBy: actor });
       },
       ListTenantStats: (_c: unknown, cb: grpc.sendUnaryData<unknown>) =>
-        cb(null, { tenants: [{ tenantId: 'x', queued: 3, inFlight: 1, weight: 1 }], replica: 'test' }),
+        cb(null, {
+          tenants: [
+            { tenantId: 'x', queued: 3, inFlight: 1, weight: 1 },
+            { tenantId: 'y', queued: 1, inFlight: 1, weight: 1, maxInFlight: 2 },
+          ],
+          replica: 'test',
+        }),
       ExplainTenant: (c: grpc.ServerUnaryCall<{ tenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, { tenantId: c.request.tenantId, state: 'no-tokens', reason: 'out of rate tokens', detailsJson: JSON.stringify({ tokens: 0 }) }),
     });
@@ -230,7 +236,15 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
     const callsBefore = quotaCalls.length;
     expect((await call(admin, 'PUT', `/admin/v1/tenants/${id}/quota`, { auth: operator, body: { colour: 'red' } })).status).toBe(400);
     expect(quotaCalls).toHaveLength(callsBefore);
-    expect((await call(admin, 'GET', '/admin/v1/stats', { auth: operator })).body).toMatchObject({ replica: 'test', tenants: [{ tenantId: 'x', queued: 3 }] });
+    const stats = await call(admin, 'GET', '/admin/v1/stats', { auth: operator });
+    expect(stats.body).toMatchObject({
+      replica: 'test',
+      tenants: [
+        { tenantId: 'x', queued: 3, maxInFlight: null },
+        { tenantId: 'y', maxInFlight: 2 },
+      ],
+    });
+    expect(JSON.stringify(stats.body)).not.toContain('"_maxInFlight"');
     expect((await call(admin, 'GET', `/admin/v1/tenants/${id}/explain`, { auth: operator })).body).toEqual({
       tenantId: id,
       state: 'no-tokens',

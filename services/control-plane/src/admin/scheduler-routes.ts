@@ -23,7 +23,14 @@ export function schedulerRoutes(deps: Pick<AdminDeps, 'scheduler' | 'ownerPool'>
   });
 
   routes.get('/stats', async (_req, res) => {
-    res.json(await deps.scheduler.stats());
+    const stats = await deps.scheduler.stats();
+    // proto3 `optional` arrives with proto-loader's synthetic oneof marker (`_maxInFlight`): the
+    // answer says "unset" as null, as the quota routes do, and never shows the marker.
+    const tenants = stats.tenants.map((tenant) => ({
+      ...Object.fromEntries(Object.entries(tenant).filter(([key]) => !key.startsWith('_'))),
+      maxInFlight: tenant.maxInFlight ?? null,
+    }));
+    res.json({ ...stats, tenants });
   });
   routes.get('/tenants/:id/explain', async (req, res) => {
     const explanation = await deps.scheduler.explain(tenantParam(req));
