@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { Job } from 'kubernetes-models/batch/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 
 /*
@@ -89,6 +89,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/Service': Service,
   'apps/v1/Deployment': Deployment,
   'batch/v1/Job': Job,
+  'batch/v1/CronJob': CronJob,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
@@ -104,9 +106,13 @@ function validateManifest(manifest: Manifest): void {
 /** Every workload's pod template, named by its object. */
 function podTemplates(manifests: Manifest[]): Array<{ name: string; labels: Record<string, string>; pod: PodSpec }> {
   return manifests
-    .filter((m) => m.kind === 'Deployment' || m.kind === 'Job')
+    .filter((m) => m.kind === 'Deployment' || m.kind === 'Job' || m.kind === 'CronJob')
     .map((m) => {
-      const template = (m.spec as { template: { metadata?: { labels?: Record<string, string> }; spec: PodSpec } }).template;
+      type Template = { metadata?: { labels?: Record<string, string> }; spec: PodSpec };
+      const template =
+        m.kind === 'CronJob'
+          ? (m.spec as { jobTemplate: { spec: { template: Template } } }).jobTemplate.spec.template
+          : (m.spec as { template: Template }).template;
       return { name: m.metadata.name, labels: template.metadata?.labels ?? {}, pod: template.spec };
     });
 }
@@ -234,8 +240,29 @@ describe('Kubernetes manifests (deploy/k8s) as shipped', () => {
     expect(ofKind('Secret')).toEqual([]);
   });
 
+  it('ships the audit checkpoints: one writer a minute, read-only database role, the signing key from a Secret, the file on its own volume', () => {
+    const cron = ofKind('CronJob').find((m) => m.metadata.name === 'fairway-audit-checkpoint');
+    expect(cron).toBeDefined();
+    const spec = cron!.spec as { schedule: string; concurrencyPolicy: string };
+    expect({ schedule: spec.schedule, concurrencyPolicy: spec.concurrencyPolicy }).toEqual({ schedule: '* * * * *', concurrencyPolicy: 'Forbid' });
+    const pod = pods.find((p) => p.name === 'fairway-audit-checkpoint')!.pod;
+    const env = (pod.containers[0] as unknown as { env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }> })
+      .env;
+    expect(env.find((e) => e.name === 'AUDIT_DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'fairway-database', key: 'APP_URL' });
+    expect(env.find((e) => e.name === 'AUDIT_CHECKPOINT_KEY')?.valueFrom?.secretKeyRef?.name).toBe('fairway-audit-checkpoint');
+    expect(env.find((e) => e.name === 'AUDIT_CHECKPOINT_KEY')?.value).toBeUndefined();
+    expect(JSON.stringify(pod.volumes)).toContain('fairway-audit-checkpoints');
+  });
+
   it('runs every pod as a non-root user, without a service-account token, under seccomp RuntimeDefault', () => {
-    expect(pods.map((p) => p.name).sort()).toEqual(['fairway-control-plane', 'fairway-edge', 'fairway-init', 'fairway-scheduler', 'fairway-worker']);
+    expect(pods.map((p) => p.name).sort()).toEqual([
+      'fairway-audit-checkpoint',
+      'fairway-control-plane',
+      'fairway-edge',
+      'fairway-init',
+      'fairway-scheduler',
+      'fairway-worker',
+    ]);
     for (const { name, pod: spec } of pods) {
       const sc = spec.securityContext ?? {};
       expect({ name, automount: spec.automountServiceAccountToken, runAsNonRoot: sc.runAsNonRoot, seccomp: sc.seccompProfile?.type }).toEqual({

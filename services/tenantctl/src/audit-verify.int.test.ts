@@ -61,6 +61,28 @@ describe('tenantctl audit verify --checkpoints (real PostgreSQL)', () => {
     });
   });
 
+  it('writes a checkpoint with `audit checkpoint` (what the shipped CronJob runs) that verify then holds the chain to', async () => {
+    const chain = uniqueTenantId('ctlaudit');
+    chains.push(chain);
+    await appendAudit(pools.app, { chain, actor: 'operator:ada', action: 'quota.set', after: { weight: 1 } });
+    const file = path.join(dir, `${chain}-cron.jsonl`);
+    const privateFile = path.join(dir, 'checkpoint.key.pem');
+    writeFileSync(privateFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const env = { AUDIT_CHECKPOINT_FILE: file, AUDIT_CHECKPOINT_KEY: privateFile, AUDIT_DATABASE_URL: testDatabaseUrls().app };
+    const written = await ctl(['audit', 'checkpoint'], env);
+    expect(written.code).toBe(ExitCode.ok);
+    expect(written.out).toMatch(/^checkpoint of \d+ chain\(s\) at .+ appended to /);
+    expect(await ctl(['audit', 'verify', '--tenant', chain, '--checkpoints', file, '--key', keyFile, '--database-url', testDatabaseUrls().app])).toMatchObject({
+      code: ExitCode.ok,
+    });
+    await admin.query('DELETE FROM audit_log WHERE chain = $1', [chain]);
+    await admin.query('DELETE FROM audit_chain_heads WHERE chain = $1', [chain]);
+    expect((await ctl(['audit', 'verify', '--tenant', chain, '--checkpoints', file, '--key', keyFile, '--database-url', testDatabaseUrls().app])).code).toBe(
+      ExitCode.failure,
+    );
+    expect((await ctl(['audit', 'checkpoint'], { AUDIT_CHECKPOINT_FILE: file })).err).toMatch(/needs --key \(AUDIT_CHECKPOINT_KEY\), --database-url/);
+  });
+
   it('exits 1 when the owner deleted the chain since the checkpoint', async () => {
     const { chain, file } = await checkpointedChain(2);
     await admin.query('DELETE FROM audit_log WHERE chain = $1', [chain]);

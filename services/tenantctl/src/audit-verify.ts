@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
 import {
   formatVerifyResult,
+  parseCheckpointPrivateKey,
   parseCheckpointPublicKey,
   readAuditCheckpoints,
+  writeAuditCheckpoint,
   verifyAuditChains,
   type AuditVerifyResult,
   type CheckpointedHead,
@@ -27,13 +29,43 @@ export interface DirectVerifyReport extends AuditVerifyResult {
   checkpointFile?: { lines: number; latestAt?: string };
 }
 
-async function loadKey(key: string): Promise<KeyObject> {
+/** The text of a key given inline (PEM, or its base64) or as a file path. */
+async function keyText(key: string): Promise<string> {
   const looksInline = key.includes('-----BEGIN') || /^[A-Za-z0-9+/=\s]{60,}$/.test(key);
-  const text = looksInline
+  return looksInline
     ? key
-    : await readFile(key, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    : readFile(key, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new CliError(`cannot read the checkpoint key '${key}': ${err.code ?? err.message}`, ExitCode.usage);
       });
+}
+
+/**
+ * Writes one signed checkpoint of every chain head to `file` (appended, JSON lines): what a
+ * scheduled job (the shipped CronJob) runs when the control plane does not keep the file itself.
+ */
+export async function writeCheckpointDirect(options: {
+  databaseUrl: string;
+  key: string;
+  file: string;
+}): Promise<{ chains: number; at: string; file: string }> {
+  let key: KeyObject;
+  try {
+    key = parseCheckpointPrivateKey(await keyText(options.key));
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`the checkpoint signing key is not an Ed25519 private key in PEM: ${(err as Error).message}`, ExitCode.usage);
+  }
+  const pool = createPool({ connectionString: options.databaseUrl, applicationName: 'tenantctl-audit-checkpoint', max: 1 });
+  try {
+    const checkpoint = await writeAuditCheckpoint(pool, { key, file: options.file });
+    return { chains: Object.keys(checkpoint.heads).length, at: checkpoint.at, file: options.file };
+  } finally {
+    await pool.end();
+  }
+}
+
+async function loadKey(key: string): Promise<KeyObject> {
+  const text = await keyText(key);
   try {
     return parseCheckpointPublicKey(text);
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { verifyDirect } from '../audit-verify';
+import { verifyDirect, writeCheckpointDirect } from '../audit-verify';
 import { CliError, ExitCode } from '../exit-codes';
 import { table, text } from '../render';
 import { positiveInteger, type CommandContext } from './context';
@@ -42,6 +42,27 @@ export function auditCommands(program: Command, { io, sub, client, print }: Comm
           : `AUDIT TRAIL BROKEN after ${result.entries ?? '?'} entries: first bad link ${text(result.firstBroken)}`,
       );
       if (!result.ok) throw new CliError('the audit trail failed verification', ExitCode.failure);
+    });
+  sub(audit, 'checkpoint', 'sign the head of every audit chain and append it to a checkpoint file kept outside the database')
+    .option('--file <file>', 'the checkpoint file (JSON lines), created if missing (env: AUDIT_CHECKPOINT_FILE)')
+    .option('--key <file>', 'the Ed25519 private key, PEM (env: AUDIT_CHECKPOINT_KEY, a path or the PEM itself)')
+    .option('--database-url <url>', 'read the chain heads, read-only (fairway_app suffices) (env: AUDIT_DATABASE_URL)')
+    .addHelpText(
+      'after',
+      '\nExample (what the shipped CronJob runs every minute): npm run -s tenantctl -- audit checkpoint --file /var/lib/fairway/audit/checkpoints.jsonl',
+    )
+    .action(async (o: { file?: string; key?: string; databaseUrl?: string }, cmd: Command) => {
+      const file = o.file ?? io.env['AUDIT_CHECKPOINT_FILE'];
+      const key = o.key ?? io.env['AUDIT_CHECKPOINT_KEY'];
+      const databaseUrl = o.databaseUrl ?? io.env['AUDIT_DATABASE_URL'];
+      const missing = [
+        file === undefined && '--file (AUDIT_CHECKPOINT_FILE)',
+        key === undefined && '--key (AUDIT_CHECKPOINT_KEY)',
+        databaseUrl === undefined && '--database-url (AUDIT_DATABASE_URL)',
+      ].filter(Boolean);
+      if (missing.length > 0) throw new CliError(`audit checkpoint needs ${missing.join(', ')}`, ExitCode.usage);
+      const written = await writeCheckpointDirect({ file: file!, key: key!, databaseUrl: databaseUrl! });
+      print(cmd, written, () => `checkpoint of ${written.chains} chain(s) at ${written.at} appended to ${written.file}`);
     });
   sub(audit, 'list', 'list audit entries')
     .option('--tenant <tenant>', 'only this tenant')
