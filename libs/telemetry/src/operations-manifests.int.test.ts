@@ -236,11 +236,13 @@ describe('Kubernetes manifests', () => {
     // No Secret: credentials and certificates are the operator's (01-config.yaml says how), never a shipped default.
     expect([...kinds].sort()).toEqual([
       'ConfigMap',
+      'CronJob',
       'Deployment',
       'HorizontalPodAutoscaler',
       'Job',
       'Namespace',
       'NetworkPolicy',
+      'PersistentVolumeClaim',
       'PodDisruptionBudget',
       'Service',
     ]);
