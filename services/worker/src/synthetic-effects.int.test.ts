@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { withTenantId } from '@fairway/db';
+import { setTenantStatus, withTenantId } from '@fairway/db';
 import { createTestTenant, dropTestTenants, testPools, uniqueTenantId } from '@fairway/db/testing';
 import type { TenantId } from '@fairway/tenant-context';
 import type { SyntheticEffect } from './executor';
@@ -19,6 +19,7 @@ describe('SyntheticEffects: one transaction for the effects of a turn (real Post
   let a: TenantId;
   let b: TenantId;
   let c: TenantId;
+  const offboarding: TenantId[] = [];
 
   beforeAll(async () => {
     pools = testPools();
@@ -30,7 +31,7 @@ describe('SyntheticEffects: one transaction for the effects of a turn (real Post
 
   afterAll(async () => {
     await effects.idle();
-    await dropTestTenants(pools.owner, [a, b, c]);
+    await dropTestTenants(pools.owner, [a, b, c, ...offboarding]);
     await pools.end();
   });
 
@@ -50,6 +51,28 @@ describe('SyntheticEffects: one transaction for the effects of a turn (real Post
         [jobIds],
       );
       return rows;
+    });
+  }
+
+  /** A job row of `tenant` whose attempt `attempts` holds the lease, as the scheduler's claim leaves it. */
+  async function runningJob(tenant: TenantId, attempts: number): Promise<string> {
+    const id = randomUUID();
+    await withTenantId(pools.app, tenant, (tx) =>
+      tx.query(
+        `INSERT INTO jobs (id, tenant_id, type, job_class, accepted_at, state, attempts, started_at) VALUES ($1, $2, 'synthetic', 'standard', now(), 'running', $3, now())`,
+        [id, tenant, attempts],
+      ),
+    );
+    return id;
+  }
+
+  function jobAs(tenant: TenantId, jobId: string): Promise<{ state: string; attempts: number; result: Record<string, unknown> | null } | undefined> {
+    return withTenantId(pools.app, tenant, async (tx) => {
+      const { rows } = await tx.query<{ state: string; attempts: number; result: Record<string, unknown> | null }>(
+        'SELECT state, attempts, result FROM jobs WHERE id = $1',
+        [jobId],
+      );
+      return rows[0];
     });
   }
 
@@ -151,5 +174,40 @@ describe('SyntheticEffects: one transaction for the effects of a turn (real Post
     expect((await readAs(b, [mine.jobId, theirs.jobId])).map((r) => r.job_id)).toEqual([theirs.jobId]);
     const { rowCount } = await pools.app.query('SELECT 1 FROM job_effects WHERE job_id = ANY($1::uuid[])', [[mine.jobId, theirs.jobId]]);
     expect(rowCount).toBe(0);
+  });
+
+  it("writes nothing for an attempt older than the job's current one, and completes the current attempt's job with its effect, in one batch", async () => {
+    const current = await runningJob(a, 1);
+    const overtaken = await runningJob(a, 2);
+    const [done, stale] = await Promise.allSettled([
+      effects.record(effect(a, { jobId: current, attempt: 1, observed: { marker: 'current' } })),
+      effects.record(effect(a, { jobId: overtaken, attempt: 1, observed: { marker: 'stale' } })),
+    ]);
+
+    expect(done).toMatchObject({ status: 'fulfilled', value: { applied: true, completed: true } });
+    expect(await jobAs(a, current)).toEqual({ state: 'succeeded', attempts: 1, result: { marker: 'current', dbSessionTenant: a } });
+    // The stale attempt is refused, writes no effect and leaves the newer attempt's lease alone.
+    expect(stale).toMatchObject({ status: 'rejected', reason: { code: 'STALE_ATTEMPT' } });
+    expect(await readAs(a, [overtaken])).toHaveLength(0);
+    expect(await jobAs(a, overtaken)).toMatchObject({ state: 'running', attempts: 2, result: null });
+  });
+
+  it('refuses every effect of a tenant whose offboarding began (migration 621) and records the rest of the batch', async () => {
+    const leaving = await createTestTenant(pools.owner, 'fxoff');
+    offboarding.push(leaving);
+    const jobs = [await runningJob(leaving, 1), await runningJob(leaving, 1)];
+    await setTenantStatus(pools.owner, leaving, 'offboarding');
+    const other = effect(b);
+    const settled = await Promise.allSettled([
+      effects.record(effect(leaving, { jobId: jobs[0] as string })),
+      effects.record(other),
+      effects.record(effect(leaving, { jobId: jobs[1] as string })),
+    ]);
+
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'fulfilled', 'rejected']);
+    for (const i of [0, 2]) expect(settled[i]).toMatchObject({ reason: { code: 'FW410' } });
+    expect(await readAs(leaving, jobs)).toHaveLength(0);
+    for (const jobId of jobs) expect(await jobAs(leaving, jobId)).toMatchObject({ state: 'running', result: null });
+    expect(await readAs(b, [other.jobId])).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
-import { escapeLiteral, type Pool, type QueryResult } from 'pg';
+import type { Pool } from 'pg';
 import { GroupCommit } from '@fairway/db';
 import { recordSyntheticEffect, type AttemptOutcome, type SyntheticEffect, type SyntheticEffectWriter } from './executor';
 
@@ -14,14 +14,16 @@ interface EffectRow {
 
 type Settled = { ok: true; outcome: AttemptOutcome } | { ok: false; error: unknown };
 
+const WRITE_TURN = 'SELECT * FROM fairway_record_synthetic_effects_of_turn($1::jsonb)';
+
 const key = (jobId: string, attempt: number) => `${jobId.toLowerCase()}:${attempt}`;
 
 /**
  * Group commit for synthetic jobs' effects: the effects of every job that finished in one turn
- * (and while the previous write was in flight) are written in ONE transaction sent as ONE round
- * trip (a lone effect too: five round trips of a transaction per job were most of a no-op job's
- * latency), each tenant's rows through `fairway_record_synthetic_effects` (migration 601), which
- * sets the tenant for row-level security and is planned once per connection.
+ * (and while the previous write was in flight) are written by ONE statement, one round trip and
+ * one transaction (a lone effect too: five round trips of a transaction per job were most of a
+ * no-op job's latency): `fairway_record_synthetic_effects_of_turn` (migration 801) sets each row's
+ * tenant for row-level security before it touches the row, and is planned once per connection.
  *
  * Each job's effect stays atomic and once per job id: the whole batch commits or none of it does,
  * the job id is the primary key, and an attempt whose effect an earlier attempt wrote gets that
@@ -91,9 +93,8 @@ export class SyntheticEffects implements SyntheticEffectWriter {
   }
 
   /**
-   * One simple-protocol query (no parameters, so every statement goes in one round trip): BEGIN,
-   * one function call per tenant, COMMIT. Values are escaped with pg's escapeLiteral
-   * (standard_conforming_strings is on in every supported PostgreSQL).
+   * One statement, so one implicit transaction: the effects grouped by tenant (the function sets
+   * app.tenant_id when the tenant changes), as a named prepared statement parsed once per connection.
    */
   private async writeBatch(effects: SyntheticEffect[]): Promise<Map<string, EffectRow>> {
     const byTenant = new Map<string, SyntheticEffect[]>();
@@ -102,26 +103,11 @@ export class SyntheticEffects implements SyntheticEffectWriter {
       if (list) list.push(effect);
       else byTenant.set(effect.tenantId, [effect]);
     }
-    const statements = ['BEGIN'];
-    for (const [tenantId, list] of byTenant) {
-      const json = JSON.stringify(list.map((e) => ({ jobId: e.jobId, attempt: e.attempt, observed: e.observed })));
-      statements.push(`SELECT * FROM fairway_record_synthetic_effects(${escapeLiteral(tenantId)}, ${escapeLiteral(json)}::jsonb)`);
-    }
-    statements.push('COMMIT');
-    const client = await this.pool.connect();
-    try {
-      const results = (await client.query(statements.join(';\n'))) as unknown as QueryResult<EffectRow>[];
-      const rows = new Map<string, EffectRow>();
-      for (const result of results) {
-        if (result.command !== 'SELECT') continue;
-        for (const row of result.rows) rows.set(key(row.effect_job_id, row.effect_attempt), row);
-      }
-      return rows;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    const turn: Array<{ tenantId: string; jobId: string; attempt: number; observed: SyntheticEffect['observed'] }> = [];
+    for (const [tenantId, list] of byTenant) for (const e of list) turn.push({ tenantId, jobId: e.jobId, attempt: e.attempt, observed: e.observed });
+    const { rows } = await this.pool.query<EffectRow>({ name: 'fairway-synthetic-effects-of-turn', text: WRITE_TURN, values: [JSON.stringify(turn)] });
+    const written = new Map<string, EffectRow>();
+    for (const row of rows) written.set(key(row.effect_job_id, row.effect_attempt), row);
+    return written;
   }
 }
