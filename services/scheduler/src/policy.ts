@@ -46,17 +46,8 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
   }
 
   dispatchNext(): Dispatch | undefined {
-    // A tier's own queue first, then the tiers it lends its idle slots to.
-    for (const tier of this.slots.names) {
-      if (!this.slots.free(tier)) continue;
-      for (const from of [tier, ...(this.slots.borrowers.get(tier) ?? [])]) {
-        const job = this.queues.get(from)?.shift();
-        if (job === undefined) continue;
-        this.slots.occupy(job.id, tier);
-        return { tier, job };
-      }
-    }
-    return undefined;
+    // Every tier's own queue first, then the tiers that lend their idle slots.
+    return this.slots.pick((tier) => this.queues.get(tier)?.shift());
   }
 
   complete(jobId: string): void {

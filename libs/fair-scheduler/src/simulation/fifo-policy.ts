@@ -24,25 +24,7 @@ export class FifoPolicy implements SchedulingPolicy {
   }
 
   dispatchNext(): { job: TraceJob; tier: string } | undefined {
-    for (const tier of this.slots.names) {
-      if (!this.slots.free(tier)) continue;
-      const job = this.take(tier);
-      if (job !== undefined) {
-        this.slots.occupy(job.id, tier);
-        return { job, tier };
-      }
-    }
-    for (const tier of this.slots.names) {
-      if (!this.slots.free(tier)) continue;
-      for (const borrower of this.slots.borrowers.get(tier) ?? []) {
-        const job = this.take(borrower);
-        if (job !== undefined) {
-          this.slots.occupy(job.id, tier);
-          return { job, tier };
-        }
-      }
-    }
-    return undefined;
+    return this.slots.pick((tier) => this.take(tier));
   }
 
   complete(job: TraceJob): void {

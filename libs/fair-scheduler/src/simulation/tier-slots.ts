@@ -55,6 +55,33 @@ export class TierSlots {
     this.runningIn.set(jobId, tier);
   }
 
+  /**
+   * The next job to start and the tier whose slot it takes: first each tier with a free slot from
+   * its own queue, then, still with a free slot, from the queues of the tiers it lends to. `take`
+   * removes and returns the head of a tier's queue (in the policy's own order), or undefined.
+   */
+  pick<J extends { id: string }>(take: (tier: string) => J | undefined): { job: J; tier: string } | undefined {
+    for (const tier of this.names) {
+      if (!this.free(tier)) continue;
+      const job = take(tier);
+      if (job !== undefined) {
+        this.occupy(job.id, tier);
+        return { job, tier };
+      }
+    }
+    for (const tier of this.names) {
+      if (!this.free(tier)) continue;
+      for (const borrower of this.borrowers.get(tier) ?? []) {
+        const job = take(borrower);
+        if (job !== undefined) {
+          this.occupy(job.id, tier);
+          return { job, tier };
+        }
+      }
+    }
+    return undefined;
+  }
+
   release(jobId: string): void {
     const tier = this.runningIn.get(jobId);
     if (tier === undefined) return;
