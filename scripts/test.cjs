@@ -64,14 +64,15 @@ async function main() {
   }
 
   // Unit and integration tests first, end-to-end second: the end-to-end stack's scheduler would
-  // otherwise pick up jobs that integration tests insert into the same test database.
-  const passes =
-    args.length > 0
-      ? [args]
-      : [
-          ['--selectProjects', 'unit', 'integration'],
-          ['--selectProjects', 'e2e'],
-        ];
+  // otherwise pick up jobs that integration tests insert into the same test database. A partial run
+  // (`npm test -- <paths>`) keeps the two passes too, unless it chose its projects itself.
+  const ownProjects = args.includes('--selectProjects');
+  const passes = ownProjects
+    ? [args]
+    : [
+        [...args, '--passWithNoTests', '--selectProjects', 'unit', 'integration'],
+        [...args, '--passWithNoTests', '--selectProjects', 'e2e'],
+      ];
   const totals = { passed: 0, failed: staticFailures, skipped: 0 };
   let status = staticFailures > 0 ? 1 : 0;
   // Jest's JSON report stays inside the checkout (.fairway/ is git-ignored), never beside it.
