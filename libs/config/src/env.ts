@@ -22,6 +22,9 @@ export const list = () =>
       .filter((item) => item.length > 0),
   );
 
+/** A zod type for a `host:port` address (gRPC targets). */
+export const hostPort = () => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
+
 /** A zod type for a TCP port. */
 export const port = () => z.coerce.number().int().min(0).max(65_535);
 

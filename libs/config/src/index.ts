@@ -3,5 +3,5 @@
  * value stops the process with a message naming the variable. Durations are compiled to ms once.
  */
 export { parseDuration } from './duration';
-export { loadConfig, duration, list, port, flag, namedUrls } from './env';
+export { loadConfig, duration, list, port, flag, namedUrls, hostPort } from './env';
 export { commonConfigSchema, type CommonConfig } from './common';

@@ -8,7 +8,14 @@
  *   const stored = cipher.encrypt('secret'); cipher.decryptText(stored);
  */
 export { type KeyProvider, type WrapContext, wrapContextAad } from './key-provider';
-export { LocalKeyProvider, loadLocalKeyProvider, DEV_KEY_FILE, type LocalKeyFile, type LocalKeyProviderOptions } from './local-key-provider';
+export {
+  LocalKeyProvider,
+  loadLocalKeyProvider,
+  keyEncryptionKeyVariables,
+  DEV_KEY_FILE,
+  type LocalKeyFile,
+  type LocalKeyProviderOptions,
+} from './local-key-provider';
 export { DataKey, DataKeyCache, DATA_KEY_BYTES, type DataKeyCacheOptions } from './data-key';
 export { CIPHERTEXT_PREFIX, isCiphertext, parseCiphertext, formatCiphertext, valueAad, type CiphertextParts } from './ciphertext';
 export { tenantCipher, makeCipher, type TenantCipher, type TenantCipherOptions } from './tenant-cipher';

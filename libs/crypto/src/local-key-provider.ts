@@ -112,6 +112,14 @@ function readKeyFile(file: string): LocalKeyProvider {
 }
 
 /**
+ * The key-encryption-key variables set (non-empty) in `env`: the FAIRWAY_KEK_* that
+ * loadLocalKeyProvider reads. Services that must not hold a KEK refuse to start when any is set.
+ */
+export function keyEncryptionKeyVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env).filter((name) => name.startsWith('FAIRWAY_KEK_') && env[name] !== undefined && env[name] !== '');
+}
+
+/**
  * A LocalKeyProvider from, in order:
  *  1. `FAIRWAY_KEK_<VERSION>` variables (base64 of 32 bytes; `<VERSION>` lower-cased is the version
  *     name), with `FAIRWAY_KEK_CURRENT` naming the current one (required when there are several);

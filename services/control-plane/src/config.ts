@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { commonConfigSchema, duration, loadConfig, namedUrls, port } from '@fairway/config';
+import { commonConfigSchema, duration, hostPort, loadConfig, namedUrls, port } from '@fairway/config';
 import { loadJwtSettings, OPERATOR_TOKENS, weakDatabaseUrlReason, type JwtSettings } from '@fairway/auth';
 import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
 import { DbRole, roleUrl } from '@fairway/db';
 import { ConfigInvalidError } from '@fairway/errors';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
-
-const hostPort = () => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
 
 const schema = commonConfigSchema.extend({
   /** The catalog as the owner role: provisioning, API keys, data keys, the audit trail. */

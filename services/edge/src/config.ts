@@ -1,12 +1,10 @@
 import { z } from 'zod';
-import { commonConfigSchema, duration, flag, loadConfig, namedUrls, port } from '@fairway/config';
+import { commonConfigSchema, duration, flag, hostPort, loadConfig, namedUrls, port } from '@fairway/config';
 import { DEFAULT_PLAN_LIMITS, requestLimitsSchema } from './tenant-limits';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 import { loadJwtSettings, TENANT_TOKENS, weakDatabaseUrlReason, type JwtSettings } from '@fairway/auth';
+import { keyEncryptionKeyVariables } from '@fairway/crypto';
 import { ConfigInvalidError } from '@fairway/errors';
-
-/** The development signing secret; refused when NODE_ENV=production. */
-export const DEV_JWT_SECRET = TENANT_TOKENS.devSecret;
 
 /** A JSON object in an environment variable, validated with `schema`. */
 const jsonOf = <S extends z.ZodTypeAny>(schema: S) =>
@@ -25,8 +23,6 @@ const jsonOf = <S extends z.ZodTypeAny>(schema: S) =>
     }
     return parsed.data as z.output<S>;
   });
-
-const hostPort = () => z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port');
 
 const schema = commonConfigSchema.extend({
   EDGE_PORT: port().default(8080),
@@ -92,12 +88,10 @@ export type EdgeConfig = z.output<typeof schema> & { security: TransportSecurity
  */
 export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
   const config = loadConfig(schema, env);
-  const moved = [...FORBIDDEN_SECRETS, ...Object.keys(env).filter((name) => /^FAIRWAY_KEK_/.test(name))].filter(
-    (name) => env[name] !== undefined && env[name] !== '',
-  );
-  if (moved.length > 0) {
+  const forbidden = [...FORBIDDEN_SECRETS.filter((name) => env[name] !== undefined && env[name] !== ''), ...keyEncryptionKeyVariables(env)];
+  if (forbidden.length > 0) {
     throw new ConfigInvalidError(
-      `${[...new Set(moved)].join(', ')}: the edge no longer holds the admin API, the owner role or the key-encryption key; set them on the control plane (docs/operations.md)`,
+      `${forbidden.join(', ')}: the edge no longer holds the admin API, the owner role or the key-encryption key; set them on the control plane (docs/operations.md)`,
     );
   }
   if (config.NODE_ENV === 'production') {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { commonConfigSchema, duration, loadConfig, namedUrls, port } from '@fairway/config';
+import { commonConfigSchema, duration, hostPort, loadConfig, namedUrls, port } from '@fairway/config';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 import { weakDatabaseUrlReason } from '@fairway/auth';
+import { keyEncryptionKeyVariables } from '@fairway/crypto';
 import { ConfigInvalidError } from '@fairway/errors';
 
 const schema = commonConfigSchema.extend({
@@ -20,10 +21,7 @@ const schema = commonConfigSchema.extend({
   /** The most connections all tenant-database pools of this worker may hold together. */
   TENANT_DB_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1000).default(20),
   /** The control plane's KeyService: workers hold no key-encryption key and ask there for tenants' data keys. */
-  KEY_SERVICE_ADDRESS: z
-    .string()
-    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
-    .default('127.0.0.1:7051'),
+  KEY_SERVICE_ADDRESS: hostPort().default('127.0.0.1:7051'),
 });
 
 /** The worker's configuration, read once from the environment. */
@@ -35,7 +33,7 @@ export type WorkerConfig = z.output<typeof schema> & { security: TransportSecuri
  */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const config = loadConfig(schema, env);
-  const kek = Object.keys(env).filter((name) => /^FAIRWAY_KEK_/.test(name) && env[name] !== '');
+  const kek = keyEncryptionKeyVariables(env);
   if (kek.length > 0)
     throw new ConfigInvalidError(`${kek.join(', ')}: workers hold no key-encryption key; set it on the control plane, and KEY_SERVICE_ADDRESS here`);
   if (config.NODE_ENV === 'production') {
