@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { KeyProvider, WrapContext } from '@fairway/crypto';
+import { DATA_KEY_BYTES, type KeyProvider, type WrapContext } from '@fairway/crypto';
 import { TENANT_GRPC_METADATA_KEY } from '@fairway/tenant-context';
 import type { KeyServiceClient } from './generated/fairway/keys/v1/KeyService';
 import { loadKeyServiceProto } from './protos';
@@ -93,7 +93,7 @@ export class RemoteKeyProvider implements KeyProvider {
         this.#client.UnwrapDataKey({ tenantId: context.tenantId, keyVersion: context.keyVersion, wrappedKey: wrapped, kekVersion }, metadata, options, done),
       context.tenantId,
     );
-    if (!response.dataKey || response.dataKey.length !== 32) throw new Error('the key service returned no 32-byte data key');
+    if (!response.dataKey || response.dataKey.length !== DATA_KEY_BYTES) throw new Error(`the key service returned no ${DATA_KEY_BYTES}-byte data key`);
     return Buffer.from(response.dataKey);
   }
 

@@ -1,5 +1,5 @@
 import { ForbiddenError, ValidationError } from '@fairway/errors';
-import type { KeyProvider } from '@fairway/crypto';
+import { DATA_KEY_BYTES, type KeyProvider } from '@fairway/crypto';
 import { tenantUnaryHandler, unaryHandler, type CallTenant, type KeyServiceHandlers } from '@fairway/grpc';
 import { parseTenantId } from '@fairway/tenant-context';
 
@@ -25,35 +25,35 @@ function boundTenant(requested: string, call: CallTenant): string {
  * data keys wrapped, and ask here to wrap a new one or unwrap a stored one, as a KMS client does.
  */
 export function keyServiceHandlers(provider: KeyProvider, onCall: KeyCallListener = () => undefined): KeyServiceHandlers {
-  const counted =
-    <T>(method: 'wrap' | 'unwrap', fn: () => Promise<T>) =>
-    async (): Promise<T> => {
-      try {
-        const result = await fn();
-        onCall(method, 'ok');
-        return result;
-      } catch (err) {
-        onCall(method, err instanceof ForbiddenError || err instanceof ValidationError ? 'refused' : 'error');
-        throw err;
-      }
-    };
+  const counted = async <T>(method: 'wrap' | 'unwrap', fn: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await fn();
+      onCall(method, 'ok');
+      return result;
+    } catch (err) {
+      onCall(method, err instanceof ForbiddenError || err instanceof ValidationError ? 'refused' : 'error');
+      throw err;
+    }
+  };
   return {
     GetKeyInfo: unaryHandler(async () => ({ currentKekVersion: provider.currentKekVersion() })),
     WrapDataKey: tenantUnaryHandler((request, tenant) =>
       counted('wrap', async () => {
         const tenantId = boundTenant(request.tenantId, tenant);
-        if (request.dataKey.length !== 32) throw new ValidationError('dataKey must be 32 bytes', [{ path: 'dataKey', message: 'must be 32 bytes' }]);
+        if (request.dataKey.length !== DATA_KEY_BYTES) {
+          throw new ValidationError(`dataKey must be ${DATA_KEY_BYTES} bytes`, [{ path: 'dataKey', message: `must be ${DATA_KEY_BYTES} bytes` }]);
+        }
         const kekVersion = request.kekVersion || provider.currentKekVersion();
         const wrappedKey = await provider.wrap(request.dataKey, kekVersion, { tenantId, keyVersion: request.keyVersion });
         return { wrappedKey, kekVersion };
-      })(),
+      }),
     ),
     UnwrapDataKey: tenantUnaryHandler((request, tenant) =>
       counted('unwrap', async () => {
         const tenantId = boundTenant(request.tenantId, tenant);
         const dataKey = await provider.unwrap(request.wrappedKey, request.kekVersion, { tenantId, keyVersion: request.keyVersion });
         return { dataKey };
-      })(),
+      }),
     ),
   };
 }
