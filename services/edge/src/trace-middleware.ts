@@ -25,7 +25,11 @@ export function withoutClientTenant(ctx: Context): Context {
  */
 export function traceRequests(req: Request, res: Response, next: NextFunction): void {
   if (trace.getSpan(context.active())?.isRecording() === true) {
-    context.with(withoutClientTenant(context.active()), () => next());
+    // Only a request that sent tenant baggage pays for a new context (the hot path does not).
+    const active = context.active();
+    const clean = withoutClientTenant(active);
+    if (clean === active) next();
+    else context.with(clean, () => next());
     return;
   }
   const parent = withoutClientTenant(extractTraceHeaders(req.headers));
