@@ -41,8 +41,14 @@ describe("the operators' admin API, served by the control plane of the running s
     const created = await admin('POST', '/admin/v1/tenants', operator, { id, displayName: 'Ops E2E' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id, status: 'active' });
-    const listed = await admin('GET', '/admin/v1/tenants', operator);
-    expect((listed.body['tenants'] as Array<{ id: string }>).map((t) => t.id)).toContain(id);
+    // The list is paged (#18): follow nextAfter through the whole catalog.
+    const listed: string[] = [];
+    for (let after: unknown = ''; typeof after === 'string';) {
+      const page = await admin('GET', `/admin/v1/tenants?limit=1000${after ? `&after=${after}` : ''}`, operator);
+      listed.push(...(page.body['tenants'] as Array<{ id: string }>).map((t) => t.id));
+      after = page.body['nextAfter'];
+    }
+    expect(listed).toContain(id);
 
     const issued = await admin('POST', `/admin/v1/tenants/${id}/api-keys`, operator);
     expect(issued.status).toBe(201);

@@ -10,7 +10,18 @@ export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export { unstorableText, unstorableJson, unstorableTimestamp } from './storable';
 export { migrateCatalog, CATALOG_MIGRATIONS_DIR } from './migrate';
 export { prepareDatabase, type PreparedDatabase } from './provision';
-export { findTenant, listTenants, upsertTenant, setTenantStatus, type TenantRecord, type TenantStatus, type IsolationModel } from './tenants';
+export {
+  findTenant,
+  listTenants,
+  listTenantsPage,
+  MAX_TENANT_PAGE,
+  upsertTenant,
+  setTenantStatus,
+  type TenantRecord,
+  type TenantStatus,
+  type IsolationModel,
+  type TenantPage,
+} from './tenants';
 export { TenantDataRouter, TENANT_CATALOG_CHANNEL, type TenantDataRouterOptions } from './tenant-data/tenant-data-router';
 export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './tenant-data/connection-budget';
 export {

@@ -66,6 +66,35 @@ export async function listTenants(pool: Pool): Promise<TenantRecord[]> {
   return rows.map(toTenant);
 }
 
+/** The largest page {@link listTenantsPage} returns. */
+export const MAX_TENANT_PAGE = 1000;
+
+/** A page of the catalog and the cursor of the next one. */
+export interface TenantPage {
+  tenants: TenantRecord[];
+  /** The id to pass as `after` for the next page; undefined on the last page. */
+  nextAfter: TenantId | undefined;
+}
+
+/**
+ * At most `limit` tenants (1 to {@link MAX_TENANT_PAGE}) whose id sorts after `after`, ordered by id:
+ * a keyset page. It reads `limit + 1` rows of the primary key's index, so a page costs the same at
+ * the first tenant and at the 50,000th, and a tenant created or deleted between two pages neither
+ * shifts nor repeats the others (an OFFSET would).
+ */
+export async function listTenantsPage(pool: Pool | PoolClient, page: { after?: string | undefined; limit: number }): Promise<TenantPage> {
+  if (!Number.isInteger(page.limit) || page.limit < 1 || page.limit > MAX_TENANT_PAGE) {
+    throw new RangeError(`limit must be an integer from 1 to ${MAX_TENANT_PAGE} (got ${page.limit})`);
+  }
+  const { rows } = await pool.query<TenantRow>(`SELECT ${COLUMNS} FROM tenants WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT $2`, [
+    page.after ?? null,
+    page.limit + 1,
+  ]);
+  const more = rows.length > page.limit;
+  const tenants = (more ? rows.slice(0, page.limit) : rows).map(toTenant);
+  return { tenants, nextAfter: more ? tenants[tenants.length - 1]?.id : undefined };
+}
+
 /**
  * Inserts a tenant, or returns the existing one with the same id (idempotent onboarding). The
  * location columns must match the isolation model (a CHECK constraint says so); provisionTenant()

@@ -4,9 +4,10 @@ import * as grpc from '@grpc/grpc-js';
 import { SignJWT } from 'jose';
 import { Client } from 'pg';
 import { OPERATOR_TOKENS, TENANT_TOKENS, TokenVerifier } from '@fairway/auth';
-import { findTenant } from '@fairway/db';
+import { findTenant, upsertTenant } from '@fairway/db';
 import { createTestTenant, dropTestTenants, testAdminUrl, testDatabaseUrls, testPools, uniqueTenantId } from '@fairway/db/testing';
 import { bindServer } from '@fairway/grpc';
+import type { TenantId } from '@fairway/tenant-context';
 import { createLogger } from '@fairway/telemetry';
 import { createAdminApp, type AdminDeps } from './admin-app';
 import { SchedulerAdminGateway, schedulerAdminService } from './scheduler-admin-client';
@@ -31,7 +32,7 @@ async function call(base: string, method: string, path: string, options: { auth?
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(`${base}${path}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  return { status: res.status, link: res.headers.get('link'), body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
 
 /**
@@ -263,5 +264,40 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
     const res = await call(down, 'GET', '/admin/v1/stats', { auth: operator });
     expect(res.status).toBe(503);
     expect(res.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', upstream: 'scheduler' });
+  });
+
+  it('lists the catalog a keyset page at a time: bounded pages, nextAfter and a Link to the next, nothing skipped or repeated when a tenant arrives between pages', async () => {
+    const operator = `Bearer ${await operatorToken({ role: 'operator', sub: 'carol' })}`;
+    const base = uniqueTenantId('page');
+    const mine = [1, 2, 3, 5, 6].map((n) => `${base}-${n}`);
+    for (const id of mine) await upsertTenant(pools.owner, { id: id as TenantId });
+    created.push(...mine, `${base}-4`);
+
+    const seen: string[] = [];
+    let after = `${base}-0`;
+    let page = await call(admin, 'GET', `/admin/v1/tenants?limit=2&after=${after}`, { auth: operator });
+    expect(page.status).toBe(200);
+    expect((page.body['tenants'] as Array<{ id: string }>).map((t) => t.id)).toEqual([`${base}-1`, `${base}-2`]);
+    expect(page.body['nextAfter']).toBe(`${base}-2`);
+    expect(page.link).toBe(`</admin/v1/tenants?limit=2&after=${base}-2>; rel="next"`);
+    // A tenant onboarded between two pages lands where its id sorts; the pages neither skip nor repeat.
+    await upsertTenant(pools.owner, { id: `${base}-4` as TenantId });
+    while (typeof page.body['nextAfter'] === 'string' && after.startsWith(base)) {
+      seen.push(...(page.body['tenants'] as Array<{ id: string }>).map((t) => t.id));
+      after = page.body['nextAfter'];
+      page = await call(admin, 'GET', `/admin/v1/tenants?limit=2&after=${after}`, { auth: operator });
+    }
+    seen.push(...(page.body['tenants'] as Array<{ id: string }>).map((t) => t.id));
+    expect(seen.filter((id) => id.startsWith(`${base}-`))).toEqual([1, 2, 3, 4, 5, 6].map((n) => `${base}-${n}`));
+
+    const first = await call(admin, 'GET', '/admin/v1/tenants', { auth: operator });
+    expect((first.body['tenants'] as unknown[]).length).toBeLessThanOrEqual(100);
+    for (const bad of ['limit=0', 'limit=1001', 'limit=abc', 'after=Not%20Valid!', 'offset=10']) {
+      const refused = await call(admin, 'GET', `/admin/v1/tenants?${bad}`, { auth: operator });
+      expect({ bad, status: refused.status, code: refused.body['code'] }).toEqual({ bad, status: 400, code: 'VALIDATION_FAILED' });
+    }
+    const last = await call(admin, 'GET', `/admin/v1/tenants?limit=1000&after=${'z'.repeat(63)}`, { auth: operator });
+    expect(last.body).toEqual({ tenants: [], nextAfter: null });
+    expect(last.link).toBeNull();
   });
 });

@@ -49,7 +49,7 @@ describe('admin API: tenant key rotation and re-encryption across replicas (real
         createdAt: t.createdAt.toISOString(),
       } satisfies CatalogTenant;
     },
-    list: () => Promise.reject(new Error('not used here')),
+    listPage: () => Promise.reject(new Error('not used here')),
     create: () => Promise.reject(new Error('not used here')),
     setStatus: () => Promise.reject(new Error('not used here')),
     delete: () => Promise.reject(new Error('not used here')),

@@ -6,6 +6,7 @@ import {
   findTenant,
   inTransaction,
   listTenants,
+  listTenantsPage,
   provisionTenant,
   setTenantStatus,
   type ProvisioningDeps,
@@ -93,6 +94,12 @@ export class TenantCatalog {
 
   async list(): Promise<CatalogTenant[]> {
     return (await listTenants(this.pool)).map(toCatalogTenant);
+  }
+
+  /** A keyset page of the catalog: at most `limit` tenants after the id `after`, by id, and the next page's `after`. */
+  async listPage(page: { after?: TenantId | undefined; limit: number }): Promise<{ tenants: CatalogTenant[]; nextAfter: string | null }> {
+    const found = await listTenantsPage(this.pool, page);
+    return { tenants: found.tenants.map(toCatalogTenant), nextAfter: found.nextAfter ?? null };
   }
 
   async get(id: string): Promise<CatalogTenant> {

@@ -77,4 +77,25 @@ export class AdminClient {
     }
     return parsed as T;
   }
+
+  /**
+   * A keyset-paged list of the admin API (`GET path?limit=&after=`, answered `{ [key]: T[], nextAfter }`),
+   * one page at a time, following `nextAfter` until it is null. An answer without `nextAfter` (an
+   * older control plane, which sends the whole list) is the only page.
+   */
+  async *pages<T>(path: string, key: string, limit: number): AsyncGenerator<T[]> {
+    let after: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ limit: String(limit), ...(after === undefined ? {} : { after }) });
+      const body = await this.request<Record<string, unknown> | T[]>('GET', `${path}?${query.toString()}`);
+      const items = Array.isArray(body) ? body : ((body[key] ?? []) as T[]);
+      yield items;
+      const next = Array.isArray(body) ? undefined : body['nextAfter'];
+      if (typeof next !== 'string' || next === '') return;
+      // A cursor that does not move would loop for ever: the server is broken, say so.
+      if (after !== undefined && next <= after)
+        throw new CliError(`GET ${path}: the next page's cursor '${next}' does not follow '${after}'`, ExitCode.failure);
+      after = next;
+    }
+  }
 }

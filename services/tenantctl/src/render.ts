@@ -17,6 +17,42 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
 }
 
+/**
+ * A table printed a page at a time, in constant memory: the header once, with the first page, and
+ * each column as wide as the widest value seen so far (as `kubectl get` prints its chunks). A later
+ * page with a longer value widens its column from there on; earlier lines are already printed.
+ */
+export class StreamingTable<T> {
+  private widths: number[];
+  private headerPrinted = false;
+
+  constructor(private readonly columns: readonly Column<T>[]) {
+    this.widths = columns.map((c) => c.header.length);
+  }
+
+  /** The lines of `rows` (preceded by the header the first time), without a trailing newline; '' for no rows after the header. */
+  page(rows: readonly T[]): string {
+    const cells = rows.map((row) => this.columns.map((c) => c.value(row)));
+    this.widths = this.widths.map((w, i) => Math.max(w, ...cells.map((r) => (r[i] ?? '').length)));
+    const line = (values: readonly string[]) =>
+      values
+        .map((v, i) => (this.columns[i]?.align === 'right' ? v.padStart(this.widths[i] ?? 0) : v.padEnd(this.widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd();
+    const lines = cells.map(line);
+    if (!this.headerPrinted && lines.length > 0) {
+      this.headerPrinted = true;
+      lines.unshift(line(this.columns.map((c) => c.header)));
+    }
+    return lines.join('\n');
+  }
+
+  /** Whether any row was printed. */
+  get started(): boolean {
+    return this.headerPrinted;
+  }
+}
+
 /** Key/value pairs, one a line, keys aligned. */
 export function keyValues(pairs: ReadonlyArray<readonly [string, unknown]>): string {
   const width = Math.max(0, ...pairs.map(([k]) => k.length));

@@ -10,7 +10,7 @@ import type { TenantCatalog } from '../tenant-catalog';
 export interface AdminDeps {
   /** Verifies operator tokens: their own issuer and audience (OPERATOR_JWT_*), never the tenants'. */
   tokens: TokenVerifier;
-  catalog: Pick<TenantCatalog, 'list' | 'get' | 'create' | 'setStatus' | 'delete'>;
+  catalog: Pick<TenantCatalog, 'listPage' | 'get' | 'create' | 'setStatus' | 'delete'>;
   scheduler: Pick<SchedulerAdminGateway, 'getQuota' | 'setQuota' | 'stats' | 'explain'>;
   /** The owner role: issues and revokes API keys, writes and reads the audit trail. */
   ownerPool: Pool;

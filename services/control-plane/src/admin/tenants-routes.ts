@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { MAX_TENANT_PAGE } from '@fairway/db';
 import { ValidationError } from '@fairway/errors';
 import { parseTenantId } from '@fairway/tenant-context';
 import type { AdminDeps } from './deps';
@@ -18,11 +19,30 @@ const tenantBody = z
   })
   .strict();
 
+/** Tenants a page holds when the request does not say (the most is MAX_TENANT_PAGE, 1000). */
+export const DEFAULT_TENANT_PAGE = 100;
+
+const tenantsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(MAX_TENANT_PAGE).default(DEFAULT_TENANT_PAGE),
+    after: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
 /** /tenants: list, create, read, suspend, resume and delete. The catalog audits every change in its own transaction. */
 export function tenantsRoutes(deps: Pick<AdminDeps, 'catalog'>): Router {
   const routes = Router();
-  routes.get('/tenants', async (_req, res) => {
-    res.json({ tenants: await deps.catalog.list() });
+  routes.get('/tenants', async (req, res) => {
+    const query = parse(tenantsQuery, req.query, 'the tenants query');
+    const after = query.after === undefined ? undefined : parseTenantId(query.after);
+    if (query.after !== undefined && !after)
+      throw new ValidationError(`after must be a tenant id: pass nextAfter of the previous page (got '${query.after.slice(0, 64)}')`, [
+        { path: 'after', message: 'not a tenant id' },
+      ]);
+    const page = await deps.catalog.listPage({ after, limit: query.limit });
+    // RFC 8288: the next page's URL for clients that follow links instead of reading the body.
+    if (page.nextAfter !== null) res.links({ next: `/admin/v1/tenants?limit=${query.limit}&after=${encodeURIComponent(page.nextAfter)}` });
+    res.json(page);
   });
   routes.post('/tenants', async (req, res) => {
     const body = parse(tenantBody, req.body, 'the tenant');

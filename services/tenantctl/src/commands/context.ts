@@ -6,6 +6,11 @@ import { AdminClient } from '../admin-client';
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /**
+   * Settles when `out` can take more. Commands that print page after page await it between pages,
+   * so a slow reader holds them at one page of memory; absent (tests), there is no backpressure.
+   */
+  drain?: () => Promise<void>;
   env: NodeJS.ProcessEnv;
   /** Whether stdout is a terminal (top redraws in place, migrate draws a bar). */
   isTTY?: boolean;
