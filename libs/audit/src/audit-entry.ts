@@ -17,11 +17,17 @@ export const AuditAction = {
   tenantSuspend: 'tenant.suspend',
   tenantResume: 'tenant.resume',
   tenantDelete: 'tenant.delete',
+  /** A backup archive of the tenant was written whole (after: its id, size, SHA-256, rows). */
+  tenantBackup: 'tenant.backup',
+  /** The tenant was restored from a backup archive (after: the archive, its source and its audit head). */
+  tenantRestore: 'tenant.restore',
   /** SetTenantStatus: any change of a tenant's status (before/after name the statuses). */
   tenantStatus: 'tenant.status',
   keyIssue: 'key.issue',
   keyRevoke: 'key.revoke',
   quotaSet: 'quota.set',
+  /** A plan's (chain 'global') or a tenant's query time limits changed (before/after: the stored limits). */
+  queryTimeoutsSet: 'query-timeouts.set',
   /** Authentication failures, aggregated per (chain, reason) and interval by AuthFailureAuditor. */
   authFailure: 'auth.failure',
   dataKeyRotate: 'data-key.rotate',

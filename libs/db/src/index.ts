@@ -5,7 +5,21 @@
  */
 export { DbRole, roleUrl, type DbRoleName } from './roles';
 export { createPool, type PoolOptions } from './pool';
-export { withTenant, withTenantId, inTransaction, tenantTx, type TenantTx } from './with-tenant';
+export { withTenant, withTenantId, inTransaction, tenantTx, type TenantTx, type TenantScopeOptions } from './with-tenant';
+export {
+  withQueryWorkload,
+  currentQueryWorkload,
+  onQueryTimeout,
+  queryTimeoutKind,
+  getQueryTimeouts,
+  setQueryTimeouts,
+  type QueryWorkload,
+  type QueryTimeoutLimits,
+  type QueryTimeoutScope,
+  type QueryTimeoutsChange,
+  type QueryTimeoutEvent,
+  type StoredQueryTimeouts,
+} from './query-timeouts';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export { unstorableText, unstorableJson, unstorableTimestamp } from './storable';
 export { migrateCatalog, CATALOG_MIGRATIONS_DIR } from './migrate';

@@ -40,9 +40,11 @@ export async function createTestTenant(owner: Pool, prefix = 't'): Promise<Tenan
   return id;
 }
 
-/** Removes test tenants (and, by cascade, their jobs). */
+/** Removes test tenants (and, by cascade, their jobs) and any query time limits set for them. */
 export async function dropTestTenants(owner: Pool, ids: readonly string[]): Promise<void> {
-  if (ids.length > 0) await owner.query('DELETE FROM tenants WHERE id = ANY($1::text[])', [ids]);
+  if (ids.length === 0) return;
+  await owner.query("DELETE FROM query_timeouts WHERE scope = 'tenant' AND name = ANY($1::text[])", [ids]);
+  await owner.query('DELETE FROM tenants WHERE id = ANY($1::text[])', [ids]);
 }
 
 /**

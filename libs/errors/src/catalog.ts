@@ -23,9 +23,12 @@ export const errorCatalog = {
   JOB_NOT_CANCELLABLE: { http: 409, grpc: 'FAILED_PRECONDITION', title: 'The job has already started or finished' },
   REENCRYPTION_IN_PROGRESS: { http: 409, grpc: 'FAILED_PRECONDITION', title: "A re-encryption of the tenant's data is still running" },
   TENANT_KEYS_DESTROYED: { http: 410, grpc: 'NOT_FOUND', title: "The tenant's data keys were destroyed" },
+  TENANT_EXISTS: { http: 409, grpc: 'ALREADY_EXISTS', title: 'A tenant with this id already exists' },
+  BACKUP_INVALID: { http: 422, grpc: 'INVALID_ARGUMENT', title: 'The backup archive cannot be restored' },
   BROKER_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'Commands cannot be stored right now' },
   UPSTREAM_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'A service this request needs cannot be reached right now' },
   DATABASE_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'The database cannot be reached right now' },
+  QUERY_TIMEOUT: { http: 504, grpc: 'DEADLINE_EXCEEDED', title: "A database statement ran past the tenant's query time limit" },
   JOB_FAILED: { http: 500, grpc: 'INTERNAL', title: 'The job failed' },
   STALE_ATTEMPT: { http: 409, grpc: 'ABORTED', title: 'A newer attempt of this job holds its lease' },
   CONFIG_INVALID: { http: 500, grpc: 'INTERNAL', title: 'The service configuration is not valid' },
@@ -46,6 +49,7 @@ export type GrpcStatusName =
   | 'ALREADY_EXISTS'
   | 'RESOURCE_EXHAUSTED'
   | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
   | 'ABORTED'
   | 'UNIMPLEMENTED'
   | 'INTERNAL';

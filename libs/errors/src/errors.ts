@@ -232,6 +232,37 @@ export class UpstreamUnavailableError extends FairwayError {
   }
 }
 
+/** Which of a tenant's database time limits ended a transaction. */
+export type QueryTimeoutKind = 'statement' | 'lock' | 'idle_in_transaction';
+
+/**
+ * PostgreSQL cancelled a statement of a tenant's transaction at one of the tenant's query time
+ * limits (statement_timeout, lock_timeout, idle_in_transaction_session_timeout); the transaction
+ * was rolled back. A lock timeout is retriable (the lock holder moves on); a statement that ran
+ * past its limit will do so again until the query or the limit changes.
+ */
+export class QueryTimeoutError extends FairwayError {
+  readonly code = 'QUERY_TIMEOUT';
+  readonly retriable: boolean;
+  constructor(
+    readonly tenantId: string,
+    readonly kind: QueryTimeoutKind,
+    readonly limitMs: number | null,
+    readonly workload: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `a ${workload} transaction of tenant '${tenantId}' ran past its ${kind.replace(/_/g, ' ')} limit${limitMs === null ? '' : ` of ${limitMs} ms`} and was rolled back; ` +
+        (kind === 'lock' ? 'retry shortly' : 'narrow the query, or ask an operator to raise the limit'),
+      options,
+    );
+    this.retriable = kind === 'lock';
+  }
+  override details(): Record<string, unknown> {
+    return { timeout: this.kind, limitMs: this.limitMs, workload: this.workload };
+  }
+}
+
 /**
  * An error another Fairway service returned (over gRPC, with its code in metadata), re-raised
  * under the same stable code so the caller's client sees what the service said.

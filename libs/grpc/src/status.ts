@@ -10,6 +10,7 @@ const STATUS: Record<GrpcStatusName, grpc.status> = {
   ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
   RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
+  DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
   ABORTED: grpc.status.ABORTED,
   UNIMPLEMENTED: grpc.status.UNIMPLEMENTED,
   INTERNAL: grpc.status.INTERNAL,
@@ -52,7 +53,10 @@ const STATUS_CODES: Partial<Record<grpc.status, ErrorCode>> = {
  * UNIMPLEMENTED) becomes UPSTREAM_UNAVAILABLE, anything else the server's own code when it sent one.
  */
 export function fromGrpcError(upstream: string, err: grpc.ServiceError): Error {
-  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.CANCELLED) {
+  // DEADLINE_EXCEEDED is the call's own deadline unless the server said otherwise: a server's
+  // QUERY_TIMEOUT (a tenant's statement cancelled by PostgreSQL) travels with its Fairway code.
+  const sentByServer = err.code === grpc.status.DEADLINE_EXCEEDED && isErrorCode(fairwayCodeOf(err).code);
+  if (!sentByServer && (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.CANCELLED)) {
     return new UpstreamUnavailableError(upstream, `${upstream} cannot be reached (${grpc.status[err.code]}): ${err.details}; retry later`, 5, { cause: err });
   }
   if (err.code === grpc.status.UNIMPLEMENTED) {

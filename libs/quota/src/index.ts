@@ -8,6 +8,10 @@
  * {@link patchFromMessage} and {@link applyQuotaPatch}, and the scheduler hands the core
  * {@link toCoreQuota} and the metrics {@link quotaMetricValues}.
  *
+ * A tenant's database time limits (statement, lock, idle in transaction; per plan and tenant, for
+ * interactive requests and heavy jobs) are the other contract here: {@link queryTimeoutLimitsSchema}
+ * and {@link parseQueryTimeoutsPatch}, used by the admin API and tenantctl alike.
+ *
  * @packageDocumentation
  */
 export {
@@ -25,6 +29,20 @@ export {
   type QuotaPatch,
   type TenantQuota,
 } from './quota';
+export {
+  QUERY_WORKLOADS,
+  QUERY_TIMEOUT_FIELDS,
+  queryTimeoutLimitsSchema,
+  queryTimeoutsSchema,
+  queryTimeoutsPatchSchema,
+  parseQueryTimeoutsPatch,
+  planNameSchema,
+  type QueryWorkload,
+  type QueryTimeoutField,
+  type QueryTimeoutLimits,
+  type QueryTimeouts,
+  type QueryTimeoutsPatch,
+} from './query-timeouts';
 export { quotaToMessage, quotaFromMessage, patchToMessage, patchFromMessage } from './proto';
 export { toCoreQuota } from './core';
 export { quotaMetricValues } from './metrics';

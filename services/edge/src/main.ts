@@ -1,11 +1,11 @@
 import '@fairway/telemetry/register';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { createPool, TenantDataRouter } from '@fairway/db';
+import { createPool, onQueryTimeout, TenantDataRouter } from '@fairway/db';
 import { clientCredentials, RemoteKeyProvider } from '@fairway/grpc';
 import { tenantKeyCipher } from '@fairway/records';
 import { createKafka, ensureTopics, startCommandPublisher, topicNames } from '@fairway/kafka';
-import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
+import { createLogger, createMetricsRegistry, queryTimeoutCounter, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { appendAudit, AuthFailureAuditor } from '@fairway/audit';
 import { AdmissionController } from './admission';
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
 
   const registry = createMetricsRegistry('edge');
   const tenantLabel = tenantLabeller(registry);
+  // fairway_query_timeouts_total: every tenant transaction a query time limit ended (libs/db).
+  onQueryTimeout(queryTimeoutCounter(registry));
   const accepted = new Counter({
     name: 'fairway_edge_commands_accepted_total',
     help: 'Commands acknowledged by Kafka and answered 202',

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from 'pg';
-import { JobFailedError, StaleAttemptError } from '@fairway/errors';
-import { withTenantId, type TenantTx } from '@fairway/db';
+import { JobFailedError, QueryTimeoutError, StaleAttemptError } from '@fairway/errors';
+import { withQueryWorkload, withTenantId, type TenantTx } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
 import { lockCurrentAttempt } from '@fairway/job-store';
 import type { CallTenant } from '@fairway/grpc';
@@ -103,6 +103,9 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
  * steps (chunks, the effect's commit) that it was not cancelled meanwhile.
  */
 class AttemptBounds {
+  /** Whether the tenant's own `heavy` statement limit, not the job's bound, was the one in force last. */
+  private tenantLimitInForce = false;
+
   constructor(
     private readonly job: JobAttempt,
     private readonly execution: JobExecution,
@@ -116,24 +119,39 @@ class AttemptBounds {
   }
 
   /**
-   * Sets the transaction's statement timeout. SET LOCAL (set_config's `true`), so it ends with the
-   * transaction and never reaches the pooled connection's next borrower.
+   * Lowers the transaction's statement timeout to the job's bound when that is sooner than the
+   * tenant's own `heavy` limit, which the tenant transaction set on entering (a 0 there is "none").
+   * SET LOCAL (set_config's `true`), so it ends with the transaction and never reaches the pooled
+   * connection's next borrower. pg_settings gives the current value in ms, whatever unit set it.
    */
   readonly prepare = async (tx: TenantTx): Promise<void> => {
     this.check();
     const left = this.execution.deadline === undefined ? Infinity : Math.max(1, Math.ceil(this.execution.deadline - Date.now()));
-    await tx.query("SELECT set_config('statement_timeout', $1, true)", [String(Math.min(left, this.statementTimeoutMs))]);
+    const bound = Math.min(left, this.statementTimeoutMs);
+    const { rows } = await tx.query<{ tenant_ms: number }>(
+      `SELECT s.setting::int AS tenant_ms, set_config('statement_timeout', least(nullif(s.setting::int, 0), $1::int)::text, true)
+         FROM pg_settings s WHERE s.name = 'statement_timeout'`,
+      [String(bound)],
+    );
+    const tenantMs = rows[0]?.tenant_ms ?? 0;
+    this.tenantLimitInForce = tenantMs > 0 && tenantMs <= bound;
   };
 
   /** The attempt's own failure for an error its bounds caused; other errors as they are. */
   failure(err: unknown): unknown {
     if (err instanceof JobFailedError || err instanceof StaleAttemptError) return err;
-    if ((err as { code?: unknown }).code === QUERY_CANCELED) {
-      if (this.execution.deadline !== undefined && Date.now() >= this.execution.deadline - 1) return this.pastDeadline(err);
+    // libs/db reports a statement a limit cancelled as QUERY_TIMEOUT; the tenant's own limit stays
+    // that, the job's deadline or JOB_STATEMENT_TIMEOUT is the attempt's failure as before.
+    const timeout = err instanceof QueryTimeoutError ? err : undefined;
+    if (timeout && timeout.kind !== 'statement') return timeout;
+    const cause: unknown = timeout ? timeout.cause : err;
+    if ((cause as { code?: unknown } | undefined)?.code === QUERY_CANCELED) {
+      if (this.execution.deadline !== undefined && Date.now() >= this.execution.deadline - 1) return this.pastDeadline(cause);
+      if (timeout && this.tenantLimitInForce) return timeout;
       return new JobFailedError(
         `a statement of attempt ${this.job.attempt} of job ${this.job.jobId} ran past the ${this.statementTimeoutMs} ms statement timeout; its transaction was rolled back`,
         true,
-        { cause: err },
+        { cause },
       );
     }
     if (this.execution.signal?.aborted) return this.stopped();
@@ -164,14 +182,17 @@ class AttemptBounds {
  * transactions have ended (rolled back unless the effect committed), so a slot held for it is really
  * free when it settles.
  */
-export async function executeJob(deps: ExecutorDeps, job: JobAttempt, tenant: CallTenant, execution: JobExecution = {}): Promise<AttemptOutcome> {
-  const bounds = new AttemptBounds(job, execution, deps.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
-  try {
-    bounds.check();
-    return await runAttempt(deps, job, tenant, bounds, execution.signal);
-  } catch (err) {
-    throw bounds.failure(err);
-  }
+export function executeJob(deps: ExecutorDeps, job: JobAttempt, tenant: CallTenant, execution: JobExecution = {}): Promise<AttemptOutcome> {
+  // Every tenant transaction of a job runs under the tenant's `heavy` query time limits.
+  return withQueryWorkload('heavy', async () => {
+    const bounds = new AttemptBounds(job, execution, deps.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
+    try {
+      bounds.check();
+      return await runAttempt(deps, job, tenant, bounds, execution.signal);
+    } catch (err) {
+      throw bounds.failure(err);
+    }
+  });
 }
 
 async function runAttempt(

@@ -1,5 +1,5 @@
 import '@fairway/telemetry/register';
-import { createPool, TenantDataRouter } from '@fairway/db';
+import { createPool, onQueryTimeout, TenantDataRouter } from '@fairway/db';
 import { tenantKeyCipher } from '@fairway/records';
 import {
   addHealthService,
@@ -13,7 +13,7 @@ import {
   tenantUnaryHandler,
   type WorkerHandlers,
 } from '@fairway/grpc';
-import { createLogger, createMetricsRegistry, inSpan, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
+import { createLogger, createMetricsRegistry, queryTimeoutCounter, inSpan, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { loadWorkerConfig } from './config';
 import { executeJob } from './executor';
@@ -59,6 +59,8 @@ async function main(): Promise<void> {
 
   const registry = createMetricsRegistry('worker');
   const tenantLabel = tenantLabeller(registry);
+  // fairway_query_timeouts_total: every tenant transaction a query time limit ended (libs/db).
+  onQueryTimeout(queryTimeoutCounter(registry));
   const executed = new Counter({
     name: 'fairway_worker_jobs_total',
     help: 'Job attempts executed, by tenant, type and outcome',

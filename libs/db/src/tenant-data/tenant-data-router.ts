@@ -3,7 +3,8 @@ import { NotFoundError, UpstreamUnavailableError } from '@fairway/errors';
 import { currentTenant, requireTenant, type TenantContext, type TenantId } from '@fairway/tenant-context';
 import { createPool } from '../pool';
 import type { TenantStatus } from '../tenants';
-import { inTransaction, tenantTx, type TenantTx } from '../with-tenant';
+import { currentQueryWorkload, limitsFromRow, type LimitsRow, type QueryTimeoutLimits, type QueryWorkload } from '../query-timeouts';
+import { tenantTransaction, type TenantScopeOptions, type TenantTx } from '../with-tenant';
 import { ConnectionBudget, type ConnectionBudgetStats } from './connection-budget';
 import { databaseUrl, quoteIdent, type TenantDbServers, type TenantLocation, type TenantRoute } from './tenant-location';
 
@@ -37,8 +38,15 @@ export interface TenantDataRouterOptions {
 /** Statuses whose data may be read and written. Suspension is enforced by the edge and the scheduler. */
 const SERVING: ReadonlySet<TenantStatus> = new Set(['active', 'suspended']);
 
-interface CachedRoute {
+/** A tenant's query time limits per workload, read with its route and cached with it. */
+type TenantQueryTimeouts = Readonly<Record<QueryWorkload, QueryTimeoutLimits>>;
+
+interface LoadedRoute {
   route: TenantRoute;
+  timeouts: TenantQueryTimeouts;
+}
+
+interface CachedRoute extends LoadedRoute {
   expiresAt: number;
 }
 
@@ -49,6 +57,8 @@ interface RouteRow {
   schema_name: string | null;
   db_server: string | null;
   db_name: string | null;
+  interactive: LimitsRow | null;
+  heavy: LimitsRow | null;
 }
 
 /**
@@ -67,7 +77,7 @@ interface RouteRow {
  */
 export class TenantDataRouter {
   private readonly cache = new Map<string, CachedRoute>();
-  private readonly loading = new Map<string, Promise<TenantRoute>>();
+  private readonly loading = new Map<string, Promise<LoadedRoute>>();
   private readonly budget: ConnectionBudget;
   private readonly cacheTtlMs: number;
   private listener: Client | undefined;
@@ -120,50 +130,71 @@ export class TenantDataRouter {
   /**
    * Runs `fn` in a transaction on the data of `tenant` (an id or a TenantContext; the current
    * context when omitted). Throws NotFoundError for an unknown, offboarded or deleted tenant.
+   * The transaction runs under the tenant's query time limits for the workload (the option, else
+   * the scope's, see withQueryWorkload), read from the catalog with the route.
    */
-  async withTenant<T>(tenant: TenantId | TenantContext | undefined, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
+  async withTenant<T>(tenant: TenantId | TenantContext | undefined, fn: (tx: TenantTx) => Promise<T>, options: TenantScopeOptions = {}): Promise<T> {
     const tenantId = tenant === undefined ? requireTenant('tenant data access').tenantId : typeof tenant === 'string' ? tenant : tenant.tenantId;
-    const route = await this.route(tenantId);
+    const workload = options.workload ?? currentQueryWorkload();
+    const { route, timeouts } = await this.loaded(tenantId);
     const location = route.location;
+    const limits = timeouts[workload];
     if (location.model === 'database') {
       const url = databaseUrl(this.options.catalogUrl, location.server, location.database, this.options.servers);
-      return this.budget.use(`${location.server}/${location.database}`, url, (pool) => transaction(pool, tenantId, location, fn));
+      return this.budget.use(`${location.server}/${location.database}`, url, (pool) => transaction(pool, tenantId, workload, location, limits, fn));
     }
-    return transaction(this.options.catalogPool, tenantId, location, fn);
+    return transaction(this.options.catalogPool, tenantId, workload, location, limits, fn);
   }
 
   /** Like withTenant() for the tenant of the current context (currentTenant()). */
-  withCurrentTenant<T>(fn: (tx: TenantTx) => Promise<T>): Promise<T> {
-    return this.withTenant(currentTenant(), fn);
+  withCurrentTenant<T>(fn: (tx: TenantTx) => Promise<T>, options: TenantScopeOptions = {}): Promise<T> {
+    return this.withTenant(currentTenant(), fn, options);
+  }
+
+  /** The tenant's query time limits per workload, as its transactions apply them now. */
+  async queryTimeouts(tenantId: string): Promise<TenantQueryTimeouts> {
+    return (await this.loaded(tenantId)).timeouts;
   }
 
   /** The tenant's route, from the cache or the catalog. */
   async route(tenantId: string): Promise<TenantRoute> {
+    return (await this.loaded(tenantId)).route;
+  }
+
+  private async loaded(tenantId: string): Promise<LoadedRoute> {
     if (this.options.listen !== false && !this.listener && !this.closed) {
       await this.start().catch((err: Error) => this.options.onError?.(err));
     }
     const cached = this.cache.get(tenantId);
-    let route: TenantRoute;
+    let loaded: LoadedRoute;
     if (cached && cached.expiresAt > Date.now()) {
-      route = cached.route;
+      loaded = cached;
     } else {
       let loading = this.loading.get(tenantId);
       if (!loading) {
         loading = this.load(tenantId).finally(() => this.loading.delete(tenantId));
         this.loading.set(tenantId, loading);
       }
-      route = await loading;
+      loaded = await loading;
     }
+    const route = loaded.route;
     if (route.status === 'provisioning') {
       throw new UpstreamUnavailableError('tenant-provisioning', `tenant '${tenantId}' is still being provisioned; retry shortly`, 1);
     }
     if (!SERVING.has(route.status)) throw new NotFoundError('tenant', tenantId);
-    return route;
+    return loaded;
   }
 
-  /** Forgets the cached route of `tenantId` and closes its database pool once idle. */
+  /**
+   * Forgets the cached route of `tenantId` and closes its database pool once idle; `*` (a plan's
+   * query time limits changed) forgets every cached route and keeps the pools.
+   */
   async invalidate(tenantId: string): Promise<void> {
     this.generation += 1;
+    if (tenantId === '*') {
+      this.cache.clear();
+      return;
+    }
     const cached = this.cache.get(tenantId);
     this.cache.delete(tenantId);
     const location = cached?.route.location;
@@ -185,11 +216,14 @@ export class TenantDataRouter {
     await this.budget.end();
   }
 
-  private async load(tenantId: string): Promise<TenantRoute> {
+  private async load(tenantId: string): Promise<LoadedRoute> {
     this.lookups += 1;
     const generation = this.generation;
     const { rows } = await this.options.catalogPool.query<RouteRow>(
-      'SELECT id, status, isolation_model, schema_name, db_server, db_name FROM tenants WHERE id = $1',
+      `SELECT id, status, isolation_model, schema_name, db_server, db_name,
+              (SELECT row_to_json(q) FROM fairway_query_timeouts(id, 'interactive') AS q) AS interactive,
+              (SELECT row_to_json(q) FROM fairway_query_timeouts(id, 'heavy') AS q) AS heavy
+         FROM tenants WHERE id = $1`,
       [tenantId],
     );
     const row = rows[0];
@@ -200,9 +234,12 @@ export class TenantDataRouter {
         : row.isolation_model === 'database' && row.db_name
           ? { model: 'database', server: row.db_server ?? 'local', database: row.db_name }
           : { model: 'pooled' };
-    const route: TenantRoute = { tenantId, status: row.status, location };
-    if (generation === this.generation) this.cache.set(tenantId, { route, expiresAt: Date.now() + this.cacheTtlMs });
-    return route;
+    const loaded: LoadedRoute = {
+      route: { tenantId, status: row.status, location },
+      timeouts: { interactive: limitsFromRow(row.interactive), heavy: limitsFromRow(row.heavy) },
+    };
+    if (generation === this.generation) this.cache.set(tenantId, { ...loaded, expiresAt: Date.now() + this.cacheTtlMs });
+    return loaded;
   }
 
   private listenerLost(client: Client, err?: Error): void {
@@ -219,15 +256,39 @@ export class TenantDataRouter {
   }
 }
 
-function transaction<T>(pool: Pool, tenantId: TenantId | string, location: TenantLocation, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
-  return inTransaction(pool, async (client) => {
-    // Both settings are transaction-local (set_config's third argument): the connection goes back
-    // to a shared pool, and the next borrower must not inherit this tenant's scope.
-    if (location.model === 'schema') {
-      await client.query("SELECT set_config('app.tenant_id', $1, true), set_config('search_path', $2, true)", [tenantId, quoteIdent(location.schema)]);
-    } else {
-      await client.query("SELECT set_config('app.tenant_id', $1, true)", [tenantId]);
-    }
-    return fn(tenantTx(client, tenantId as TenantId));
-  });
+function transaction<T>(
+  pool: Pool,
+  tenantId: TenantId | string,
+  workload: QueryWorkload,
+  location: TenantLocation,
+  limits: QueryTimeoutLimits,
+  fn: (tx: TenantTx) => Promise<T>,
+): Promise<T> {
+  return tenantTransaction(
+    pool,
+    tenantId,
+    workload,
+    async (client) => {
+      // Every setting is transaction-local (set_config's third argument): the connection goes back
+      // to a shared pool, and the next borrower must not inherit this tenant's scope or its limits.
+      // The limits come with the cached route (a tenant database has no catalog to read them from);
+      // one not set keeps the session's value.
+      await client.query(
+        `SELECT set_config('app.tenant_id', $1, true),
+              set_config('search_path', coalesce($2, current_setting('search_path')), true),
+              set_config('statement_timeout', coalesce($3::text, current_setting('statement_timeout')), true),
+              set_config('lock_timeout', coalesce($4::text, current_setting('lock_timeout')), true),
+              set_config('idle_in_transaction_session_timeout', coalesce($5::text, current_setting('idle_in_transaction_session_timeout')), true)`,
+        [
+          tenantId,
+          location.model === 'schema' ? quoteIdent(location.schema) : null,
+          limits.statementTimeoutMs,
+          limits.lockTimeoutMs,
+          limits.idleInTransactionTimeoutMs,
+        ],
+      );
+      return limits;
+    },
+    fn,
+  );
 }
