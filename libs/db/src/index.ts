@@ -5,21 +5,7 @@
  */
 export { DbRole, roleUrl, type DbRoleName } from './roles';
 export { createPool, type PoolOptions } from './pool';
-export { withTenant, withTenantId, inTransaction, tenantTx, type TenantTx, type TenantScopeOptions } from './with-tenant';
-export {
-  withQueryWorkload,
-  currentQueryWorkload,
-  onQueryTimeout,
-  queryTimeoutKind,
-  getQueryTimeouts,
-  setQueryTimeouts,
-  type QueryWorkload,
-  type QueryTimeoutLimits,
-  type QueryTimeoutScope,
-  type QueryTimeoutsChange,
-  type QueryTimeoutEvent,
-  type StoredQueryTimeouts,
-} from './query-timeouts';
+export { withTenant, withTenantId, inTransaction, tenantTx, type TenantTx } from './with-tenant';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export { unstorableText, unstorableJson, unstorableTimestamp } from './storable';
 export { migrateCatalog, CATALOG_MIGRATIONS_DIR } from './migrate';
@@ -49,8 +35,15 @@ export {
   type TenantRoute,
   type TenantDbServers,
 } from './tenant-data/tenant-location';
-export { provisionTenant, deprovisionTenant, type ProvisioningDeps, type NewTenant, type OffboardingReport } from './tenant-data/tenant-provisioning';
-export { shredTenantData, type ShreddingReport } from './tenant-data/tenant-shredding';
+export {
+  provisionTenant,
+  deprovisionTenant,
+  type ProvisioningDeps,
+  type ProvisioningOptions,
+  type NewTenant,
+  type OffboardingReport,
+} from './tenant-data/tenant-provisioning';
+export { shredTenantData, awaitWritesInProgress, type ShreddingReport } from './tenant-data/tenant-shredding';
 export {
   migrateTenants,
   migrateTenantStore,

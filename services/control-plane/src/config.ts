@@ -4,6 +4,7 @@ import { loadJwtSettings, OPERATOR_TOKENS, weakDatabaseUrlReason, type JwtSettin
 import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
 import { DbRole, roleUrl } from '@fairway/db';
 import { ConfigInvalidError } from '@fairway/errors';
+import { loadBackupKeyring, type BackupKeyring } from '@fairway/tenant-backup';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 
 const schema = commonConfigSchema.extend({
@@ -46,6 +47,11 @@ export type ControlPlaneConfig = z.output<typeof schema> & {
   keys: KeyProvider;
   /** How operator tokens are verified (OPERATOR_JWT_*). */
   operatorTokens: JwtSettings;
+  /**
+   * The operator's backup keys (FAIRWAY_BACKUP_KEY_<ID>, FAIRWAY_BACKUP_KEY_CURRENT): tenant backups
+   * are sealed for them. Outside production a development key; in production unset means no backups.
+   */
+  backupKeys: BackupKeyring | undefined;
 };
 
 /** Reads and validates the control plane's configuration; a bad value throws naming the variable. */
@@ -76,5 +82,6 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     security: transportSecurityFromEnv(env),
     keys: loadLocalKeyProvider({ env }),
     operatorTokens: loadJwtSettings(env, OPERATOR_TOKENS),
+    backupKeys: loadBackupKeyring(env),
   };
 }

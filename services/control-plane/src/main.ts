@@ -83,6 +83,17 @@ async function main(): Promise<void> {
     scheduler,
     ownerPool,
     keys: { provider: config.keys, appPool, data },
+    ...(config.backupKeys
+      ? {
+          backup: {
+            ownerPool,
+            ownerUrl: config.DATABASE_URL,
+            servers: config.TENANT_DB_SERVERS,
+            provider: config.keys,
+            keyring: config.backupKeys,
+          },
+        }
+      : {}),
     log,
     onRefusal: (reason) => adminRefused.inc({ reason }),
   });

@@ -16,7 +16,8 @@ interface Problem {
   status?: number;
 }
 
-function exitCodeForStatus(status: number): ExitCodeValue {
+/** The exit code of an admin API answer's HTTP status (also for tenantctl's streaming calls). */
+export function exitCodeForStatus(status: number): ExitCodeValue {
   if (status === 401 || status === 403) return ExitCode.unauthorised;
   if (status === 404) return ExitCode.notFound;
   if (status === 502 || status === 503 || status === 504) return ExitCode.unavailable;

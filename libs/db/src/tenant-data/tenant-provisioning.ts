@@ -31,26 +31,38 @@ export interface NewTenant {
   dbServer?: string;
 }
 
+/** How far provisionTenant goes. */
+export interface ProvisioningOptions {
+  /**
+   * Mark the tenant `active` at the end (default true). false leaves it `provisioning`, which no
+   * router serves, for a caller that fills it first (a restore from a backup) and activates it
+   * itself; a pooled tenant is then written as `provisioning` too.
+   */
+  activate?: boolean;
+}
+
 /**
  * Onboards a tenant without a redeploy: writes its catalog entry as `provisioning`, creates and
  * migrates its schema or database (nothing for pooled), then marks it `active`. Idempotent: a
  * tenant that already exists is returned as it is, and one left in `provisioning` by a crash is
  * finished (every step is IF NOT EXISTS or resumable).
  */
-export async function provisionTenant(deps: ProvisioningDeps, tenant: NewTenant): Promise<TenantRecord> {
+export async function provisionTenant(deps: ProvisioningDeps, tenant: NewTenant, options: ProvisioningOptions = {}): Promise<TenantRecord> {
   const model = tenant.isolationModel ?? 'pooled';
+  const activate = options.activate ?? true;
   const catalogDatabase = databaseOf(deps.ownerUrl);
   const entry = await upsertTenant(deps.ownerPool, {
     id: tenant.id,
     ...(tenant.slug ? { slug: tenant.slug } : {}),
     ...(tenant.displayName ? { displayName: tenant.displayName } : {}),
     ...(tenant.plan ? { plan: tenant.plan } : {}),
-    status: model === 'pooled' ? 'active' : 'provisioning',
+    status: model === 'pooled' && activate ? 'active' : 'provisioning',
     isolationModel: model,
     ...(model === 'schema' ? { schemaName: schemaNameFor(tenant.id) } : {}),
     ...(model === 'database' ? { dbServer: tenant.dbServer ?? LOCAL_SERVER, dbName: databaseNameFor(catalogDatabase, tenant.id) } : {}),
   });
   if (entry.status !== 'provisioning') return entry;
+  if (!activate && model === 'pooled') return entry;
 
   const location = locationOf(entry);
   const dir = deps.migrationsDir ?? TENANT_MIGRATIONS_DIR;
@@ -82,6 +94,7 @@ export async function provisionTenant(deps: ProvisioningDeps, tenant: NewTenant)
       [entry.id, names[names.length - 1] ?? '0'],
     );
   }
+  if (!activate) return entry;
   return (await setTenantStatus(deps.ownerPool, entry.id, 'active')) ?? entry;
 }
 

@@ -40,7 +40,7 @@ const NOT_YET_CLEARED = `(params <> '{}'::jsonb OR result IS NOT NULL OR last_er
  * waiting for another (no deadlock with a writer that touches two of them). New writes to the table
  * queue behind the barrier only while it waits for the writes in progress; it holds nothing after.
  */
-async function awaitWritesInProgress(ownerPool: Pool): Promise<void> {
+export async function awaitWritesInProgress(ownerPool: Pool): Promise<void> {
   const { rows } = await ownerPool.query<{ name: string }>('SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NOT NULL', [GUARDED_TABLES]);
   for (const { name } of rows) {
     const client = await ownerPool.connect();

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import type { TokenVerifier } from '@fairway/auth';
 import type { KeyProvider, RunReencryptionOptions } from '@fairway/crypto';
 import type { TenantData } from '@fairway/records';
+import type { TenantBackupDeps } from '@fairway/tenant-backup';
 import type { Logger } from '@fairway/telemetry';
 import type { SchedulerAdminGateway } from '../scheduler-admin-client';
 import type { TenantCatalog } from '../tenant-catalog';
@@ -27,6 +28,8 @@ export interface AdminDeps {
     /** Batch size, stale limit and the like of the background runs (libs/crypto defaults otherwise). */
     reencryption?: RunReencryptionOptions;
   };
+  /** Backup and restore of tenants (owner role, KEK, the operator's backup keys); absent when no backup key is configured. */
+  backup?: TenantBackupDeps;
   log: Logger;
   onRefusal?: (reason: string) => void;
 }
