@@ -7,7 +7,14 @@
  * (L_max the largest job of the whole trace, as before) and over `fluid finish + L_max of the job's
  * tier` (its own class and the classes it lends to), with the worst excess.
  *
- *   npm run -s bench:fairness -- --json
+ *   npm run -s bench:fairness -- --json [--random 10000 [--seed 20261206]]
+ *
+ * `--random N` also draws N random traces of each shape the property tests of issue #15 use (caps,
+ * one or three tiers, lending, weights, estimates off by up to x4) and counts, per shape, the traces
+ * with a job over `fluid finish + L_max of its tier` for Fairway and for a clairvoyant order (the
+ * queued job the fluid ideal of the whole trace finishes first, future arrivals included: what no
+ * online scheduler can know). A trace the clairvoyant order cannot keep within the bound is one no
+ * ordering by the ideal fixes.
  *
  * Units are in the key names (Ms = milliseconds, Pct = percent). Nothing here is timed on the wall
  * clock, so the figures are the same on every machine.
@@ -17,11 +24,15 @@ import { runSimulation } from '@fairway/fair-scheduler/simulation/discrete-event
 import { FairwayPolicy } from '@fairway/fair-scheduler/simulation/fairway-policy';
 import { FifoPolicy } from '@fairway/fair-scheduler/simulation/fifo-policy';
 import { computeFluidIdeal } from '@fairway/fair-scheduler/simulation/fluid-ideal';
-import { checkFinishBound, checkTierFinishBound, jainIndex, percentile, summarizeSchedule } from '@fairway/fair-scheduler/simulation/metrics';
+import { checkFinishBound, checkTierFinishBound, jainIndex, percentile, summarizeSchedule, tierLmax } from '@fairway/fair-scheduler/simulation/metrics';
+import type { FluidJob } from '@fairway/fair-scheduler/simulation/fluid-ideal';
 import type { SchedulingPolicy } from '@fairway/fair-scheduler/simulation/policy';
 import { cappedWhaleScenario, multiTierFloodScenario } from '@fairway/fair-scheduler/simulation/quota-scenarios';
 import type { QuotaScenario } from '@fairway/fair-scheduler/simulation/quota-scenarios';
 import { RoundRobinPolicy } from '@fairway/fair-scheduler/simulation/round-robin-policy';
+import { ClairvoyantPolicy } from '@fairway/fair-scheduler/simulation/clairvoyant-policy';
+import { randomQuotaScenario, type RandomScenarioShape } from '@fairway/fair-scheduler/simulation/random-scenarios';
+import fc from 'fast-check';
 import { BottleneckGroupModel } from './lib/fairness/bottleneck-group-model';
 import { buildScenarios } from './lib/fairness/scenarios';
 import type { Scenario } from './lib/fairness/scenarios';
@@ -89,7 +100,70 @@ function round(value: number, digits = 1): number {
   return Math.round(value * scale) / scale;
 }
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } }, strict: true });
+const { values } = parseArgs({
+  options: { json: { type: 'boolean', default: false }, random: { type: 'string', default: '0' }, seed: { type: 'string', default: '20261206' } },
+  strict: true,
+});
+const randomRuns = Number(values.random);
+const seed = Number(values.seed);
+if (!Number.isInteger(randomRuns) || randomRuns < 0) throw new Error(`--random must be a whole number of traces, got "${values.random}"`);
+if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got "${values.seed}"`);
+
+/** The shapes of water-filled-bound.test.ts; `exactOnly`: the bound is checked for exact estimators. */
+const RANDOM_SHAPES: ReadonlyArray<{ name: string; shape: RandomScenarioShape; exactOnly: boolean }> = [
+  { name: 'caps, one tier of 1-8 slots', shape: { caps: true, tiers: false, misestimate: 1, maxJobs: 100 }, exactOnly: false },
+  { name: 'no caps, one tier of 1-8 slots', shape: { caps: false, tiers: false, misestimate: 1, maxJobs: 100 }, exactOnly: false },
+  { name: 'caps, three tiers, lending or not', shape: { caps: true, tiers: true, misestimate: 1, maxJobs: 100 }, exactOnly: false },
+  { name: 'no caps, three tiers, lending or not', shape: { caps: false, tiers: true, misestimate: 1, maxJobs: 100 }, exactOnly: false },
+  {
+    name: 'caps, three tiers, half the tenants misestimating up to x4 (bound checked for the others)',
+    shape: { caps: true, tiers: true, misestimate: 4, maxJobs: 100 },
+    exactOnly: true,
+  },
+];
+
+const catchAll = (config: { tiers: Readonly<Record<string, unknown>> }): boolean => config.tiers['default'] !== undefined;
+
+/** Per shape and policy: traces with a job over `fluid finish + L_max of its tier`, and the worst. */
+function randomSweep(runs: number): Array<Record<string, unknown>> {
+  return RANDOM_SHAPES.map(({ name, shape, exactOnly }, index) => {
+    const samples = fc.sample(randomQuotaScenario(shape), { numRuns: runs, seed: seed + index });
+    const tally = new Map<string, { tracesOver: number; jobsOver: number; worstExcessLmax: number }>();
+    let done = 0;
+    for (const { config, trace, misestimating } of samples) {
+      const ideal = computeFluidIdeal(trace, config);
+      for (const policy of [new FairwayPolicy(config), new ClairvoyantPolicy(config, ideal)]) {
+        const { schedule } = runSimulation(trace, policy);
+        // L_max from every job (a misestimator's long job holds a slot as long as anyone's); the
+        // jobs counted are the exact estimators' only, when the shape says so.
+        const lmax = tierLmax(schedule, config);
+        let over = 0;
+        let worst = 0;
+        for (const job of schedule) {
+          if (exactOnly && misestimating.has(job.tenant)) continue;
+          const slack = lmax.get(catchAll(config) ? 'default' : job.jobClass) as number;
+          const fluid = (ideal.get(job.id) as FluidJob).finish;
+          const excess = job.finish - (fluid + slack);
+          if (excess > 1e-6 * Math.max(1, fluid)) over += 1;
+          if (slack > 0) worst = Math.max(worst, excess / slack);
+        }
+        const entry = tally.get(policy.name) ?? { tracesOver: 0, jobsOver: 0, worstExcessLmax: 0 };
+        if (over > 0) entry.tracesOver += 1;
+        entry.jobsOver += over;
+        entry.worstExcessLmax = Math.max(entry.worstExcessLmax, worst);
+        tally.set(policy.name, entry);
+      }
+      done += 1;
+      if (done % 1000 === 0) process.stderr.write(`[fairness] ${name}: ${done}/${runs} traces\n`);
+    }
+    return {
+      shape: name,
+      traces: runs,
+      seed: seed + index,
+      policies: [...tally].map(([impl, entry]) => ({ impl, ...entry, worstExcessLmax: round(entry.worstExcessLmax, 3) })),
+    };
+  });
+}
 /** The quota scenarios of issue #15, in the shape of the other scenarios (no Jain's index). */
 function quotaScenario(scenario: QuotaScenario): Scenario {
   return { ...scenario, equalWeight: new Set() };
@@ -101,12 +175,17 @@ const scenarios = [
   quotaScenario(multiTierFloodScenario()),
   quotaScenario(multiTierFloodScenario(16, 2)),
 ].map(runScenario);
+const random = randomRuns > 0 ? randomSweep(randomRuns) : [];
 if (values.json === true) {
-  console.log(JSON.stringify({ scenarios }, null, 2));
+  console.log(JSON.stringify(randomRuns > 0 ? { scenarios, random } : { scenarios }, null, 2));
 } else {
   for (const scenario of scenarios) {
     console.log(`\n${String(scenario['name'])}: ${String(scenario['description'])}`);
     console.table(scenario['policies']);
     console.log('ideal', scenario['ideal']);
+  }
+  for (const shape of random) {
+    console.log(`\nrandom: ${String(shape['shape'])} (${String(shape['traces'])} traces, seed ${String(shape['seed'])})`);
+    console.table(shape['policies']);
   }
 }
