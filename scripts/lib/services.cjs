@@ -138,14 +138,14 @@ function stackDefinition(infra, options) {
  * What a service inherits from the shell that started the stack: settings such as SCHEDULER_TIERS
  * or OTEL_* pass through, credentials do not. A database URL (any variable holding postgres://...,
  * such as a test runner's admin URL) reaches a service only through its definition, which gives
- * each service its own role; a key-encryption key (FAIRWAY_KEK_*) only the control plane.
+ * each service its own role; a key-encryption key (FAIRWAY_KEK_*) or a backup key (FAIRWAY_BACKUP_KEY_*) only the control plane.
  */
 function inheritedEnv(service) {
   const env = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (value === undefined) continue;
     if (/postgres(ql)?:\/\//i.test(value)) continue;
-    if (name.startsWith('FAIRWAY_KEK') && service !== 'control-plane') continue;
+    if ((name.startsWith('FAIRWAY_KEK') || name.startsWith('FAIRWAY_BACKUP_KEY')) && service !== 'control-plane') continue;
     env[name] = value;
   }
   return env;

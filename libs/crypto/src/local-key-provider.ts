@@ -113,10 +113,11 @@ function readKeyFile(file: string): LocalKeyProvider {
 
 /**
  * The key-encryption-key variables set (non-empty) in `env`: the FAIRWAY_KEK_* that
- * loadLocalKeyProvider reads. Services that must not hold a KEK refuse to start when any is set.
+ * loadLocalKeyProvider reads, and the operator's backup keys (FAIRWAY_BACKUP_KEY_*, libs/tenant-backup),
+ * which open every tenant's archive. Services that must not hold a KEK refuse to start when any is set.
  */
 export function keyEncryptionKeyVariables(env: NodeJS.ProcessEnv): string[] {
-  return Object.keys(env).filter((name) => name.startsWith('FAIRWAY_KEK_') && env[name] !== undefined && env[name] !== '');
+  return Object.keys(env).filter((name) => /^FAIRWAY_(KEK|BACKUP_KEY)_/.test(name) && env[name] !== undefined && env[name] !== '');
 }
 
 /**

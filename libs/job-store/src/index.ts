@@ -19,3 +19,4 @@ export {
   type CancelOutcome,
 } from './tenant-jobs';
 export { lockCurrentAttempt } from './attempt-fence';
+export { readJobTrace, countUnfinishedJobs, type RecordedJobRow, type JobTraceWindow } from './job-trace';

@@ -31,7 +31,11 @@ async function saveArchive(context: CommandContext, cmd: Command, path: string, 
   const admin = { baseUrl: options.adminUrl, ...(options.token ? { token: options.token } : {}) };
   if (file === undefined || file === '-') {
     if (context.io.isTTY) throw new CliError('refusing to write an archive to a terminal: redirect stdout (> acme.fwbak) or pass --output', ExitCode.usage);
-    return downloadArchive(admin, path, process.stdout as Writable, { end: false, onProgress: progress });
+    const downloaded = await downloadArchive(admin, path, process.stdout as Writable, { end: false, onProgress: progress });
+    // A zero-length write's callback runs once everything queued before it reached the pipe: the
+    // archive is whole on the reader's side before tenantctl reports success and exits.
+    await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    return downloaded;
   }
   const partial = `${file}.partial`;
   const out = createWriteStream(partial, { mode: 0o600 });
