@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { HttpRequestError, toFairwayError, toProblem } from '@fairway/errors';
+import { FairwayError, HttpRequestError, toFairwayError, toProblem, UpstreamUnavailableError } from '@fairway/errors';
 import type { Logger } from '@fairway/telemetry';
 
 /** Maps body-parser's errors to catalog errors; everything else passes through. */
@@ -19,10 +19,31 @@ function fromBodyParser(err: unknown): unknown {
   return err;
 }
 
+/** SQLSTATEs and socket codes of a server that is gone, restarting or refusing connections. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08001', '08006']);
+
+function databaseUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
+  const message = (err as { message?: unknown } | undefined)?.message;
+  // pg-pool's connect deadline and a connection cut by the server carry no code.
+  return typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(message);
+}
+
+/**
+ * A PostgreSQL server that cannot be reached, restarts or refuses connections (a connect timeout,
+ * ECONNREFUSED, admin_shutdown, cannot_connect_now) is a 503 the client may retry, not a 500: found
+ * by the chaos suite (#18), where a PostgreSQL restart answered tenant lookups with 500.
+ */
+function fromDatabase(err: unknown): unknown {
+  if (err instanceof FairwayError || !databaseUnreachable(err)) return err;
+  return new UpstreamUnavailableError('postgresql', 'the database cannot be reached right now; nothing was done, retry later', 2, { cause: err });
+}
+
 /** The one place an HTTP error becomes an RFC 9457 problem+json response. */
 export function problemMiddleware(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const error = toFairwayError(fromBodyParser(err));
+    const error = toFairwayError(fromDatabase(fromBodyParser(err)));
     const problem = toProblem(error, req.originalUrl.split('?')[0]);
     if (problem.status >= 500) log.error({ err, code: error.code }, 'request failed');
     else log.info({ code: error.code, status: problem.status, detail: problem.detail }, 'request refused');
