@@ -15,10 +15,13 @@ const net = require('node:net');
 const path = require('node:path');
 const { root } = require('./lib/bootstrap.cjs');
 
-const home = path.join(root, '.fairway', 'kafka');
+// FAIRWAY_KAFKA_HOME (with FAIRWAY_KAFKA_PORT) runs a second, private broker beside the shared one,
+// e.g. for the chaos suite, which kills its broker; the resolved classpath stays shared.
+const defaultHome = path.join(root, '.fairway', 'kafka');
+const home = process.env.FAIRWAY_KAFKA_HOME ? path.resolve(process.env.FAIRWAY_KAFKA_HOME) : defaultHome;
 const files = {
   pom: path.join(root, 'deploy', 'kafka', 'pom.xml'),
-  classpath: path.join(home, 'classpath.txt'),
+  classpath: path.join(defaultHome, 'classpath.txt'),
   props: path.join(home, 'server.properties'),
   log4j: path.join(home, 'log4j.properties'),
   data: path.join(home, 'data'),
@@ -42,7 +45,7 @@ function resolveClasspath() {
   const stale = !fs.existsSync(files.classpath) || fs.statSync(files.classpath).mtimeMs < fs.statSync(files.pom).mtimeMs;
   if (stale) {
     log('resolving Kafka jars from Maven Central (first time only, ~15 s)...');
-    fs.mkdirSync(home, { recursive: true });
+    fs.mkdirSync(defaultHome, { recursive: true });
     try {
       execFileSync('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', files.pom, 'dependency:build-classpath', `-Dmdep.outputFile=${files.classpath}`], {
         stdio: ['ignore', require.main === module ? 'inherit' : process.stderr, 'inherit'],

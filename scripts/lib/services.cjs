@@ -156,7 +156,10 @@ function inheritedEnv(service) {
  * than `timeoutMs`. `onLine` receives every output line (already prefixed).
  */
 function startService(definition, { onLine, timeoutMs = 60_000 } = {}) {
-  const child = spawn(process.execPath, [...(definition.nodeArgs ?? []), '--enable-source-maps', path.join(root, 'dist', definition.entry)], {
+  // FAIRWAY_DIST: a copy of dist/ inside the checkout (so node_modules still resolve) that a
+  // long-running stack keeps using while the shared dist/ is rebuilt.
+  const dist = process.env.FAIRWAY_DIST ? path.resolve(process.env.FAIRWAY_DIST) : path.join(root, 'dist');
+  const child = spawn(process.execPath, [...(definition.nodeArgs ?? []), '--enable-source-maps', path.join(dist, definition.entry)], {
     cwd: root,
     env: { ...inheritedEnv(definition.name), ...definition.env },
     stdio: ['ignore', 'pipe', 'pipe'],

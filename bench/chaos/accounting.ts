@@ -1,0 +1,69 @@
+/** Per-fault accounting of the chaos suite: what the clients saw, and what became of it. */
+import type { Answer, Command } from './steady-load';
+
+/** The time span of one fault: a steady baseline, the fault and its undo, and a steady tail. */
+export interface FaultWindow {
+  fault: string;
+  startedAt: number;
+  injectedAt: number;
+  undoneAt: number;
+  endedAt: number;
+}
+
+/** The final state of one job, and how many effect rows it has. */
+export interface JobOutcome {
+  state: string;
+  effects: number;
+}
+
+/** What one fault did to the clients. */
+export interface FaultResult {
+  acknowledged: number;
+  lost: number;
+  duplicatedEffects: number;
+  answers: Record<string, number>;
+  non503ServerErrors: number;
+  transportErrors: number;
+  unavailabilityMs: number;
+  unavailableFrom: string | null;
+}
+
+/** The longest span inside [from, to) without a 202, counting from `from` to the first 202 and from the last to `to`. */
+export function longestGapMs(acks: readonly number[], from: number, to: number): { ms: number; since: number } {
+  let previous = from;
+  let best = { ms: 0, since: from };
+  for (const at of [...acks].sort((a, b) => a - b)) {
+    if (at < from || at >= to) continue;
+    if (at - previous > best.ms) best = { ms: at - previous, since: previous };
+    previous = at;
+  }
+  if (to - previous > best.ms) best = { ms: to - previous, since: previous };
+  return best;
+}
+
+/**
+ * The result of one window: commands acknowledged in it, those lost (202 but not succeeded), effects
+ * beyond one per job, every answer by status, and the longest time without a 202.
+ */
+export function accountWindow(window: FaultWindow, commands: readonly Command[], answers: readonly Answer[], outcomes: Map<string, JobOutcome>): FaultResult {
+  const inWindow = (at: number | undefined) => at !== undefined && at >= window.startedAt && at < window.endedAt;
+  const acked = commands.filter((c) => inWindow(c.ackedAt) && c.jobId !== undefined);
+  const seen = answers.filter((a) => inWindow(a.at));
+  const byStatus: Record<string, number> = {};
+  for (const a of seen) byStatus[a.status === 0 ? 'transport' : String(a.status)] = (byStatus[a.status === 0 ? 'transport' : String(a.status)] ?? 0) + 1;
+  const gap = longestGapMs(
+    seen.filter((a) => a.status === 202).map((a) => a.at),
+    window.startedAt,
+    window.endedAt,
+  );
+  return {
+    acknowledged: acked.length,
+    lost: acked.filter((c) => outcomes.get(c.jobId!)?.state !== 'succeeded').length,
+    duplicatedEffects: acked.reduce((sum, c) => sum + Math.max(0, (outcomes.get(c.jobId!)?.effects ?? 0) - 1), 0),
+    answers: byStatus,
+    non503ServerErrors: seen.filter((a) => a.status >= 500 && a.status !== 503).length,
+    transportErrors: seen.filter((a) => a.status === 0).length,
+    unavailabilityMs: gap.ms,
+    unavailableFrom: gap.ms > 0 ? new Date(gap.since).toISOString() : null,
+  };
+}
