@@ -84,6 +84,8 @@ function stackDefinition(infra, options) {
         ...metrics('control-plane'),
         DATABASE_URL: infra.urls.owner,
         APP_DATABASE_URL: infra.urls.app,
+        // The edge's tenant cache: the control plane invalidates it on status changes and purges it on deletion.
+        ...(infra.redisUrl ? { REDIS_URL: infra.redisUrl } : {}),
         CONTROL_PLANE_PORT: String(ports['control-plane']),
         ADMIN_PORT: String(ports.admin),
         SCHEDULER_ADMIN_ADDRESS: `127.0.0.1:${ports['scheduler-admin']}`,

@@ -1,13 +1,19 @@
 import { v7 as uuidv7 } from 'uuid';
 import { NotFoundError } from '@fairway/errors';
 import type { TenantTx } from '@fairway/db';
-import type { TenantContext, TenantId } from '@fairway/tenant-context';
+import { currentTenant, runWithTenant, tenantContext, type TenantContext, type TenantId } from '@fairway/tenant-context';
+import { cacheKind, type TenantCache } from '@fairway/tenant-cache';
 import { decodeCursor, encodeCursor, isUuid, type BusinessRecord, type ListQuery, type RecordInput, type RecordPatch } from './record';
 import { PLAINTEXT_FIELDS, type FieldCipher, type FieldSealer } from './field-cipher';
 
 /** What the repository needs of the TenantDataRouter: one transaction on a tenant's data. */
 export interface TenantData {
-  withTenant<T>(tenant: TenantId | TenantContext, fn: (tx: TenantTx) => Promise<T>): Promise<T>;
+  /** `options.replica`: a read-only transaction that may run on the read replica (TenantDataOptions). */
+  withTenant<T>(
+    tenant: TenantId | TenantContext,
+    fn: (tx: TenantTx) => Promise<T>,
+    options?: { replica?: boolean; maxLagMs?: number; workload?: 'interactive' | 'heavy' },
+  ): Promise<T>;
 }
 
 /** A tenant: its id or its context. */
@@ -29,6 +35,20 @@ interface RecordRow {
   created_at: Date;
   updated_at: Date;
 }
+
+/**
+ * A record row as the tenant cache keeps it: as stored, so the sensitive field stays sealed with the
+ * tenant's key in Redis too (destroying the key makes a copy that escaped a purge unreadable, as it
+ * does every other copy). Only rows that exist are stored; a miss for an id is not remembered, so a
+ * create needs no invalidation.
+ */
+export const RECORD_ROW = cacheKind<RecordRow | undefined>('record', {
+  cacheable: (row) => row !== undefined,
+  revive: (parsed) => {
+    const row = parsed as RecordRow & { created_at: string; updated_at: string };
+    return { ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) };
+  },
+});
 
 /** The columns of a record, the same in the pooled table and in a tenant's schema or database. */
 export const RECORD_COLUMNS = 'id, title, body, amount, tags, created_at, updated_at';
@@ -56,11 +76,37 @@ export class RecordsRepository {
   /**
    * `cipher` seals the sensitive field (`body`) with the tenant's key before it reaches the
    * database and opens it on the way out; PLAINTEXT_FIELDS only where encryption is not the point.
+   * `cache`, when given, answers `get` from Redis; `update` and `delete` invalidate after commit.
    */
   constructor(
     private readonly data: TenantData,
     private readonly cipher: FieldCipher = PLAINTEXT_FIELDS,
+    private readonly cache?: TenantCache,
   ) {}
+
+  /**
+   * Runs `fn` in the scope of `tenant` (the cache takes its tenant from the scope, never as an
+   * argument): the one already current when it is the same tenant, else a scope of its own.
+   */
+  private inScope<T>(tenant: TenantRef, fn: () => Promise<T>): Promise<T> {
+    const ctx = typeof tenant === 'string' ? tenantContext(tenant, 'system') : tenant;
+    return currentTenant()?.tenantId === ctx.tenantId ? fn() : runWithTenant(ctx, fn);
+  }
+
+  /** The stored row `id` of the tenant: through the cache when there is one (its loader queries the tenant the key was built for). */
+  private async row(tenant: TenantRef, id: string): Promise<RecordRow | undefined> {
+    const query = (t: TenantRef) =>
+      this.data.withTenant(t, async (tx) => (await tx.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [id])).rows[0]);
+    const cache = this.cache;
+    if (!cache) return query(tenant);
+    return this.inScope(tenant, () => cache.read(RECORD_ROW, id, (scoped) => query(scoped)));
+  }
+
+  /** After a committed write of record `id`: no replica serves the value it replaced. */
+  private async invalidate(tenant: TenantRef, id: string): Promise<void> {
+    const cache = this.cache;
+    if (cache) await this.inScope(tenant, () => cache.invalidate(RECORD_ROW, [id]));
+  }
 
   private sealer(tenant: TenantRef): Promise<FieldSealer> {
     return this.cipher.forTenant(typeof tenant === 'string' ? tenant : tenant.tenantId);
@@ -82,11 +128,9 @@ export class RecordsRepository {
   async get(tenant: TenantRef, id: string): Promise<BusinessRecord> {
     if (!isUuid(id)) throw new NotFoundError('record', id);
     const sealer = await this.sealer(tenant);
-    return this.data.withTenant(tenant, async (tx) => {
-      const { rows } = await tx.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE id = $1`, [id]);
-      if (!rows[0]) throw new NotFoundError('record', id);
-      return toRecord(rows[0], sealer);
-    });
+    const row = await this.row(tenant, id);
+    if (!row) throw new NotFoundError('record', id);
+    return toRecord(row, sealer);
   }
 
   /** A page of records in creation order, after `cursor`, optionally with one tag. */
@@ -111,7 +155,7 @@ export class RecordsRepository {
   async update(tenant: TenantRef, id: string, patch: RecordPatch): Promise<BusinessRecord> {
     if (!isUuid(id)) throw new NotFoundError('record', id);
     const sealer = await this.sealer(tenant);
-    return this.data.withTenant(tenant, async (tx) => {
+    const updated = await this.data.withTenant(tenant, async (tx) => {
       const { rows } = await tx.query<RecordRow>(
         `UPDATE records SET
            title = COALESCE($2, title), body = COALESCE($3, body), amount = COALESCE($4::numeric, amount),
@@ -122,14 +166,17 @@ export class RecordsRepository {
       if (!rows[0]) throw new NotFoundError('record', id);
       return toRecord(rows[0], sealer);
     });
+    await this.invalidate(tenant, id);
+    return updated;
   }
 
   /** Deletes record `id`; NotFoundError if the tenant has no such record. */
-  delete(tenant: TenantRef, id: string): Promise<void> {
-    if (!isUuid(id)) return Promise.reject(new NotFoundError('record', id));
-    return this.data.withTenant(tenant, async (tx) => {
+  async delete(tenant: TenantRef, id: string): Promise<void> {
+    if (!isUuid(id)) throw new NotFoundError('record', id);
+    await this.data.withTenant(tenant, async (tx) => {
       const { rowCount } = await tx.query('DELETE FROM records WHERE id = $1', [id]);
       if (!rowCount) throw new NotFoundError('record', id);
     });
+    await this.invalidate(tenant, id);
   }
 }

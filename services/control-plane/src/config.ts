@@ -6,6 +6,7 @@ import { DbRole, roleUrl } from '@fairway/db';
 import { ConfigInvalidError } from '@fairway/errors';
 import { loadBackupKeyring, type BackupKeyring } from '@fairway/tenant-backup';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
+import { checkTenantCacheConfig, tenantCacheConfigShape } from '@fairway/tenant-cache';
 
 const schema = commonConfigSchema.extend({
   /** The catalog as the owner role: provisioning, API keys, data keys, the audit trail. */
@@ -35,6 +36,9 @@ const schema = commonConfigSchema.extend({
   AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
   AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   AUDIT_CHECKPOINT_INTERVAL: duration().default('1m'),
+  /** The Redis of the edge's tenant cache: the control plane invalidates and purges it (REDIS_CACHE_*, the edge's values). */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  ...tenantCacheConfigShape,
 });
 
 /** The control plane's configuration, read once from the environment. */
@@ -71,6 +75,7 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
   if ((config.AUDIT_CHECKPOINT_KEY === undefined) !== (config.AUDIT_CHECKPOINT_FILE === undefined)) {
     throw new ConfigInvalidError('set AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together (or neither): checkpoints need a key to sign and a file to keep');
   }
+  checkTenantCacheConfig(config);
   const appTenantDbServers =
     Object.keys(config.APP_TENANT_DB_SERVERS).length > 0
       ? config.APP_TENANT_DB_SERVERS

@@ -21,6 +21,7 @@ import { loadControlPlaneConfig } from './config';
 import { keyServiceHandlers } from './key-service';
 import { SchedulerAdminGateway } from './scheduler-admin-client';
 import { TenantCatalog } from './tenant-catalog';
+import { connectTenantCache } from './tenant-cache';
 
 /**
  * The admin plane: the only process that holds the database owner role and the key-encryption key.
@@ -65,7 +66,9 @@ async function main(): Promise<void> {
     registers: [registry],
   });
 
-  const catalog = new TenantCatalog({ ownerPool, ownerUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS }, log);
+  // The edge's cache of tenants' hot reads: invalidated on status changes, purged on deletion.
+  const cache = await connectTenantCache(config, registry, log);
+  const catalog = new TenantCatalog({ ownerPool, ownerUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS }, log, cache?.cache);
   const server = createServiceServer(config.security, FAIRWAY_TRUST_POLICIES['control-plane']);
   server.addService(loadTenantCatalogProto().fairway.tenancy.v1.TenantCatalog.service, catalogServiceHandlers(catalog));
   server.addService(
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
     scheduler.close();
     await checkpoints?.stop();
     metrics?.close();
+    cache?.close();
     await data.close();
     await Promise.all([ownerPool.end(), appPool.end()]);
     await stopTelemetry();

@@ -12,8 +12,9 @@ import {
   type ProvisioningDeps,
   type TenantRecord,
 } from '@fairway/db';
-import { NotFoundError, ValidationError } from '@fairway/errors';
-import { parseTenantId, type TenantId } from '@fairway/tenant-context';
+import { NotFoundError, UpstreamUnavailableError, ValidationError } from '@fairway/errors';
+import { TENANT_CATALOG_ENTRY, TENANT_CATALOG_ENTRY_ID, type TenantCache } from '@fairway/tenant-cache';
+import { parseTenantId, runWithTenant, tenantContext, type TenantId } from '@fairway/tenant-context';
 import type { Logger } from '@fairway/telemetry';
 
 export const ISOLATION_MODELS = ['pooled', 'schema', 'database'] as const;
@@ -83,9 +84,15 @@ const STATUS_ACTIONS: Partial<Record<TenantStatusName, string>> = {
  * provisioning that cannot be one transaction. An audit write that fails fails the request.
  */
 export class TenantCatalog {
+  /**
+   * `cache`: the tenant cache the edge reads catalog entries and tenant data through. A status
+   * change invalidates the tenant's entry after it committed; a deletion purges every key of the
+   * tenant once its keys are destroyed and its data removed.
+   */
   constructor(
     private readonly provisioning: ProvisioningDeps,
     private readonly log: Logger,
+    private readonly cache?: TenantCache,
   ) {}
 
   private get pool(): Pool {
@@ -166,6 +173,8 @@ export class TenantCatalog {
       }
       return after;
     });
+    const cache = this.cache;
+    if (cache) await runWithTenant(tenantContext(tenantId, 'system'), () => cache.invalidate(TENANT_CATALOG_ENTRY, [TENANT_CATALOG_ENTRY_ID]));
     this.log.info({ tenant: tenantId, status, actor: who.actor }, 'tenant status changed');
     return toCatalogTenant(changed);
   }
@@ -180,7 +189,11 @@ export class TenantCatalog {
     const tenantId = requireTenantId(id);
     const before = await findTenant(this.pool, tenantId);
     if (!before) throw new NotFoundError('tenant', tenantId);
-    if (before.status === 'deleted') return toCatalogTenant(before);
+    if (before.status === 'deleted') {
+      // A deletion whose cache purge failed is finished here (a purge of nothing deletes nothing).
+      await this.purgeCache(tenantId);
+      return toCatalogTenant(before);
+    }
     if (before.status !== 'offboarding') {
       await inTransaction(this.pool, async (tx) => {
         await setTenantStatus(tx, tenantId, 'offboarding');
@@ -197,11 +210,41 @@ export class TenantCatalog {
     }
     await destroyTenantKeys(this.pool, tenantId, { actor: who.actor, ...reasonOf(who) });
     const report = await deprovisionTenant(this.provisioning, tenantId);
+    const cacheKeysDeleted = await this.purgeCache(tenantId);
     this.log.info(
-      { tenant: tenantId, model: report.model, actor: who.actor, records: report.pooledRecordsDeleted, artifacts: report.artifactsDeleted },
+      {
+        tenant: tenantId,
+        model: report.model,
+        actor: who.actor,
+        records: report.pooledRecordsDeleted,
+        artifacts: report.artifactsDeleted,
+        cacheKeys: cacheKeysDeleted,
+      },
       'tenant offboarded',
     );
     return toCatalogTenant(report.tenant);
+  }
+
+  /**
+   * Deletes every cache key of a tenant being deleted. Its keys are destroyed and its data removed
+   * by now, and the edge refuses an offboarding tenant, so nothing refills them (a fill in flight is
+   * refused by the purge). A purge that cannot reach Redis fails the deletion with a retriable
+   * error: the tenant stays `offboarding`, refused everywhere, and the retry finishes it, so a
+   * deletion never reports success while cached copies remain.
+   */
+  private async purgeCache(tenantId: TenantId): Promise<number> {
+    const cache = this.cache;
+    if (!cache) return 0;
+    try {
+      return await runWithTenant(tenantContext(tenantId, 'system'), () => cache.purgeTenant());
+    } catch (err) {
+      throw new UpstreamUnavailableError(
+        'redis',
+        `tenant '${tenantId}' is deleted except for its cached copies in Redis, which could not be purged; repeat the deletion to finish it`,
+        5,
+        { cause: err },
+      );
+    }
   }
 }
 

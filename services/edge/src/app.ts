@@ -4,6 +4,7 @@ import { HttpRequestError } from '@fairway/errors';
 import { RecordsRepository, recordsRouter, type FieldCipher } from '@fairway/records';
 import type { TenantDataRouter } from '@fairway/db';
 import type { Publisher } from '@fairway/kafka';
+import type { TenantCache } from '@fairway/tenant-cache';
 import type { Logger } from '@fairway/telemetry';
 import { openApiDocument } from './api-schemas';
 import { authenticate, type AuthOptions } from './authenticate';
@@ -25,6 +26,8 @@ export interface EdgeDeps {
   data?: TenantDataRouter;
   /** Seals records' sensitive fields with each tenant's key, and opens stored job results. */
   cipher?: FieldCipher;
+  /** The tenant cache of hot reads (final job status, record lookups); none: every read goes to PostgreSQL. */
+  cache?: TenantCache;
   log: Logger;
   bodyLimit: string;
   onAccepted?: (tenant: string) => void;
@@ -61,6 +64,7 @@ export function createEdgeApp(deps: EdgeDeps): Express {
     pool: deps.pool,
     idempotency: deps.idempotency,
     ...(deps.cipher ? { cipher: deps.cipher } : {}),
+    ...(deps.cache ? { cache: deps.cache } : {}),
     ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}),
   };
   // The hot path, POST /v1/jobs, is the first route and one route with its whole chain: the router
@@ -80,7 +84,7 @@ export function createEdgeApp(deps: EdgeDeps): Express {
   app.use('/v1', ...v1);
   app.use('/v1/jobs', jobsRouter(jobs));
 
-  if (deps.data) app.use('/v1/records', recordsRouter({ repository: new RecordsRepository(deps.data, deps.cipher) }));
+  if (deps.data) app.use('/v1/records', recordsRouter({ repository: new RecordsRepository(deps.data, deps.cipher, deps.cache) }));
 
   app.use((req, _res, next) => {
     next(new HttpRequestError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`));

@@ -5,6 +5,7 @@ import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc'
 import { loadJwtSettings, TENANT_TOKENS, weakDatabaseUrlReason, type JwtSettings } from '@fairway/auth';
 import { keyEncryptionKeyVariables } from '@fairway/crypto';
 import { ConfigInvalidError } from '@fairway/errors';
+import { checkTenantCacheConfig, tenantCacheConfigShape } from '@fairway/tenant-cache';
 
 /** A JSON object in an environment variable, validated with `schema`. */
 const jsonOf = <S extends z.ZodTypeAny>(schema: S) =>
@@ -70,6 +71,8 @@ const schema = commonConfigSchema.extend({
   EDGE_PLAN_LIMITS: jsonOf(z.record(requestLimitsSchema)).default(JSON.stringify(DEFAULT_PLAN_LIMITS)),
   /** Per-tenant overrides of any of rate, burst, maxInFlight, e.g. {"acme":{"rate":200}}. */
   EDGE_TENANT_LIMITS: jsonOf(z.record(requestLimitsSchema.partial())).default('{}'),
+  /** The tenant cache of hot reads in REDIS_URL (REDIS_CACHE_*; docs/data-isolation.md). */
+  ...tenantCacheConfigShape,
 });
 
 /**
@@ -98,6 +101,7 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
     const weak = weakDatabaseUrlReason('DATABASE_URL', config.DATABASE_URL);
     if (weak) throw new ConfigInvalidError(weak);
   }
+  checkTenantCacheConfig(config, { EDGE_REDIS_PREFIX: config.EDGE_REDIS_PREFIX });
   const tokens = loadJwtSettings(env, TENANT_TOKENS);
   return { ...config, tokens, security: transportSecurityFromEnv(env) };
 }

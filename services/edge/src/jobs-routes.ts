@@ -17,6 +17,7 @@ import { createJobBody, idempotencyKeyHeader, jobIdParam, listJobsQuery } from '
 import { requestTenant } from './authenticate';
 import type { IdempotencyStore } from './idempotency';
 import { openJobResult, type FieldCipher } from '@fairway/records';
+import { FINAL_JOB_STATUS, type TenantCache } from '@fairway/tenant-cache';
 
 /** Job ids derived from (tenant, Idempotency-Key) live in this UUIDv5 namespace. */
 const IDEMPOTENCY_NAMESPACE = '6f1c9a52-3b7e-4d0b-9a57-1f0f6c1e2b44';
@@ -81,6 +82,8 @@ export interface JobsDeps {
   /** Opens results the worker stored sealed with the tenant's key. */
   cipher?: FieldCipher;
   onAccepted?: (tenant: string) => void;
+  /** Answers GET /v1/jobs/{id} of a final job from Redis (a final job never changes). */
+  cache?: TenantCache;
 }
 
 /**
@@ -162,7 +165,11 @@ export function jobsRouter(deps: JobsDeps): Router {
   router.get('/:id', async (req: Request, res: Response) => {
     const tenant = requestTenant(req);
     const { id } = parseOr404(jobIdParam, req.params, String(req.params['id']));
-    const job = await withTenantId(deps.pool, tenant.tenantId, (tx) => findTenantJob(tx, id));
+    // Through the cache, the request's tenant scope (set by authenticate) names the key, and the
+    // loader queries the tenant the key was built for.
+    const job = deps.cache
+      ? await deps.cache.read(FINAL_JOB_STATUS, id, (scoped) => withTenantId(deps.pool, scoped.tenantId, (tx) => findTenantJob(tx, id)))
+      : await withTenantId(deps.pool, tenant.tenantId, (tx) => findTenantJob(tx, id));
     // Another tenant's job is invisible under RLS, so it is "not found", exactly like a missing one.
     if (!job) throw new NotFoundError('job', id);
     res.json(job);

@@ -16,6 +16,7 @@ import { RedisIdempotencyStore } from './idempotency';
 import { TenantDirectory } from './tenant-directory';
 import { TenantLimits } from './tenant-limits';
 import { TokenVerifier } from '@fairway/auth';
+import { TenantCache, tenantCacheOptions } from '@fairway/tenant-cache';
 
 function listen(app: { listen: (port: number, host: string, cb: () => void) => Server }, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -109,7 +110,16 @@ async function main(): Promise<void> {
   });
   authFailures.start();
   const tokens = new TokenVerifier({ ...config.tokens, cacheTtlMs: config.TOKEN_CACHE_TTL });
-  const tenants = new TenantDirectory(pool, config.TENANT_CACHE_TTL);
+  // Hot reads (catalog entries, record lookups, final job status) through Redis, keyed by the
+  // request's tenant scope; with Redis down they fail open to PostgreSQL (docs/data-isolation.md).
+  const cache = config.REDIS_CACHE_ENABLED
+    ? new TenantCache(redis, {
+        ...tenantCacheOptions(config),
+        registry,
+        onError: (err, operation) => log.warn({ err: err.message, operation }, 'tenant cache: redis failed; reading from PostgreSQL'),
+      })
+    : undefined;
+  const tenants = new TenantDirectory(pool, config.TENANT_CACHE_TTL, cache);
   const data = new TenantDataRouter({
     catalogPool: pool,
     catalogUrl: config.DATABASE_URL,
@@ -131,6 +141,7 @@ async function main(): Promise<void> {
     ...(config.EDGE_TRUST_PROXY === undefined ? {} : { trustProxy: config.EDGE_TRUST_PROXY }),
     data,
     cipher: tenantKeyCipher(pool, keys),
+    ...(cache ? { cache } : {}),
     idempotency: new RedisIdempotencyStore(redis, pool, { ttlMs: config.IDEMPOTENCY_TTL, keyPrefix: config.EDGE_REDIS_PREFIX }),
     auth: {
       tokens,
@@ -171,6 +182,7 @@ async function main(): Promise<void> {
     await authFailures.stop();
     keys.close();
     metrics?.close();
+    cache?.close();
     redis.disconnect();
     await data.close();
     await pool.end();

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
 import { findTenant, type TenantRecord } from '@fairway/db';
+import { TENANT_CATALOG_ENTRY, TENANT_CATALOG_ENTRY_ID, type TenantCache } from '@fairway/tenant-cache';
+import { parseTenantId, runWithTenant, tenantContext } from '@fairway/tenant-context';
 
 /** Reads tenants by id and by slug; a PostgreSQL catalog in production, a Map in unit tests. */
 export interface TenantLookup {
@@ -12,7 +14,9 @@ export interface TenantLookup {
 
 /**
  * The catalog as the edge sees it: tenant lookups cached for a short TTL, so a hot path does not
- * query PostgreSQL on every request, while a suspension takes effect within the TTL.
+ * query PostgreSQL on every request, while a suspension takes effect within the TTL. With a
+ * `shared` tenant cache, a replica's miss is answered from Redis before PostgreSQL (the control
+ * plane invalidates the entry after every status change it commits).
  */
 export class TenantDirectory implements TenantLookup {
   private readonly cache = new Map<string, { tenant: TenantRecord | undefined; expires: number }>();
@@ -21,7 +25,19 @@ export class TenantDirectory implements TenantLookup {
   constructor(
     private readonly pool: Pool,
     private readonly ttlMs: number,
+    private readonly shared?: TenantCache,
   ) {}
+
+  /** The catalog entry of `id`: from the shared cache in the scope of that tenant, else from PostgreSQL. */
+  private load(id: string): Promise<TenantRecord | undefined> {
+    const tenantId = parseTenantId(id);
+    const shared = this.shared;
+    // Not a tenant id: no such tenant, and nothing to name a cache scope with.
+    if (!shared || !tenantId) return findTenant(this.pool, id);
+    return runWithTenant(tenantContext(tenantId, 'system'), () =>
+      shared.read(TENANT_CATALOG_ENTRY, TENANT_CATALOG_ENTRY_ID, (scoped) => findTenant(this.pool, scoped.tenantId)),
+    );
+  }
 
   peek(id: string): { tenant: TenantRecord | undefined } | undefined {
     const hit = this.cache.get(id);
@@ -32,7 +48,7 @@ export class TenantDirectory implements TenantLookup {
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.expires > now) return hit.tenant;
-    const tenant = await findTenant(this.pool, id);
+    const tenant = await this.load(id);
     if (this.cache.size > 100_000) this.cache.clear();
     this.cache.set(id, { tenant, expires: now + this.ttlMs });
     return tenant;
