@@ -21,3 +21,13 @@ export const commonConfigSchema = z.object({
 
 /** The compiled common configuration. */
 export type CommonConfig = z.output<typeof commonConfigSchema>;
+
+/**
+ * The read replica, for the services that read from it (edge, worker): a hot standby of the
+ * catalog's server, as the same role, and the staleness a read accepts before it falls back to the
+ * primary. Unset URL: every read runs on the primary.
+ */
+export const readReplicaConfigSchema = z.object({
+  DATABASE_REPLICA_URL: z.string().url().optional(),
+  REPLICA_MAX_LAG: duration().default('5s'),
+});

@@ -4,4 +4,4 @@
  */
 export { parseDuration } from './duration';
 export { loadConfig, duration, list, port, flag, namedUrls, hostPort } from './env';
-export { commonConfigSchema, type CommonConfig } from './common';
+export { commonConfigSchema, readReplicaConfigSchema, type CommonConfig } from './common';

@@ -5,7 +5,21 @@
  */
 export { DbRole, roleUrl, type DbRoleName } from './roles';
 export { createPool, type PoolOptions } from './pool';
-export { withTenant, withTenantId, inTransaction, tenantTx, type TenantTx } from './with-tenant';
+export { withTenant, withTenantId, inTransaction, tenantTx, type TenantTx, type TenantScopeOptions } from './with-tenant';
+export {
+  withQueryWorkload,
+  currentQueryWorkload,
+  onQueryTimeout,
+  queryTimeoutKind,
+  getQueryTimeouts,
+  setQueryTimeouts,
+  type QueryWorkload,
+  type QueryTimeoutLimits,
+  type QueryTimeoutScope,
+  type QueryTimeoutsChange,
+  type QueryTimeoutEvent,
+  type StoredQueryTimeouts,
+} from './query-timeouts';
 export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export { unstorableText, unstorableJson, unstorableTimestamp } from './storable';
 export { migrateCatalog, CATALOG_MIGRATIONS_DIR } from './migrate';
@@ -22,7 +36,8 @@ export {
   type IsolationModel,
   type TenantPage,
 } from './tenants';
-export { TenantDataRouter, TENANT_CATALOG_CHANNEL, type TenantDataRouterOptions } from './tenant-data/tenant-data-router';
+export { TenantDataRouter, TENANT_CATALOG_CHANNEL, type TenantDataRouterOptions, type TenantDataOptions } from './tenant-data/tenant-data-router';
+export { ReadReplica, type ReadReplicaOptions, type ReadTarget, type ReplicaFallbackReason } from './read-replica';
 export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './tenant-data/connection-budget';
 export {
   LOCAL_SERVER,

@@ -28,6 +28,7 @@ export const errorCatalog = {
   BROKER_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'Commands cannot be stored right now' },
   UPSTREAM_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'A service this request needs cannot be reached right now' },
   DATABASE_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'The database cannot be reached right now' },
+  QUERY_TIMEOUT: { http: 504, grpc: 'DEADLINE_EXCEEDED', title: "A database statement ran past the tenant's query time limit" },
   JOB_FAILED: { http: 500, grpc: 'INTERNAL', title: 'The job failed' },
   STALE_ATTEMPT: { http: 409, grpc: 'ABORTED', title: 'A newer attempt of this job holds its lease' },
   CONFIG_INVALID: { http: 500, grpc: 'INTERNAL', title: 'The service configuration is not valid' },
@@ -48,6 +49,7 @@ export type GrpcStatusName =
   | 'ALREADY_EXISTS'
   | 'RESOURCE_EXHAUSTED'
   | 'UNAVAILABLE'
+  | 'DEADLINE_EXCEEDED'
   | 'ABORTED'
   | 'UNIMPLEMENTED'
   | 'INTERNAL';

@@ -30,5 +30,12 @@ export {
   FOLDED_COUNTER_NAME,
   type TenantLabellerOptions,
 } from './tenant-labels';
-export { queryTimeoutCounter, QUERY_TIMEOUTS_METRIC, REPLICA_FALLBACKS_METRIC, type QueryTimeoutSample } from './database-metrics';
+export {
+  queryTimeoutCounter,
+  replicaMetrics,
+  QUERY_TIMEOUTS_METRIC,
+  REPLICA_FALLBACKS_METRIC,
+  REPLICA_LAG_METRIC,
+  type QueryTimeoutSample,
+} from './database-metrics';
 export { TenantQuotaExporter, TENANT_QUOTA_METRIC, type ExportedTenantQuota } from './tenant-quota-metrics';

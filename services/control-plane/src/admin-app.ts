@@ -7,6 +7,7 @@ import { auditRoutes } from './admin/audit-routes';
 import { dataKeysRoutes } from './admin/data-keys-routes';
 import type { AdminDeps } from './admin/deps';
 import { requireOperator } from './admin/operator-auth';
+import { queryTimeoutsRoutes } from './admin/query-timeouts-routes';
 import { schedulerRoutes } from './admin/scheduler-routes';
 import { tenantsRoutes } from './admin/tenants-routes';
 
@@ -15,7 +16,7 @@ export type { AdminDeps } from './admin/deps';
 /**
  * The operators' admin API, served by the control plane on its own port (ADMIN_PORT), never by the
  * public edge. One router per resource, each in src/admin/: tenants, API keys, data keys and
- * re-encryption, the scheduler's quotas, stats and explanations, and the audit trail.
+ * re-encryption, the scheduler's quotas, stats and explanations, query time limits, and the audit trail.
  */
 export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
@@ -27,7 +28,7 @@ export function createAdminApp(deps: AdminDeps): Express {
 
   const v1 = Router();
   v1.use(requireOperator(deps), express.json({ limit: '64kb', strict: true }));
-  v1.use(tenantsRoutes(deps), apiKeysRoutes(deps), dataKeysRoutes(deps), schedulerRoutes(deps), auditRoutes(deps));
+  v1.use(tenantsRoutes(deps), apiKeysRoutes(deps), dataKeysRoutes(deps), schedulerRoutes(deps), queryTimeoutsRoutes(deps), auditRoutes(deps));
 
   // Backup, restore, export-then-delete: the archive streams as the body, never through express.json.
   v1.use(backupRoutes(deps));

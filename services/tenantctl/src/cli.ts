@@ -4,6 +4,7 @@ import { backupCommands } from './commands/backup';
 import { commandContext, DEFAULT_ADMIN_URL, type CliIo } from './commands/context';
 import { keysCommands } from './commands/keys';
 import { maintenanceCommands } from './commands/maintenance';
+import { queryTimeoutsCommands } from './commands/query-timeouts';
 import { quotasCommands } from './commands/quotas';
 import { schedulerCommands } from './commands/scheduler';
 import { tenantsCommands } from './commands/tenants';
@@ -31,7 +32,8 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
 
   const context = commandContext(io);
-  for (const group of [tenantsCommands, keysCommands, quotasCommands, schedulerCommands, maintenanceCommands, auditCommands]) group(program, context);
+  for (const group of [tenantsCommands, keysCommands, quotasCommands, queryTimeoutsCommands, schedulerCommands, maintenanceCommands, auditCommands])
+    group(program, context);
   // backup, restore, offboard: sub-commands of `tenants`, in a module of their own.
   backupCommands(program, context);
   return program;

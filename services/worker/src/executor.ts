@@ -231,10 +231,16 @@ async function runAttempt(
       });
     case 'report':
       return withArtifact(artifact, 'application/json', async (write) => {
-        const report = await deps.data.withTenant(tenantId, async (tx) => {
-          await bounds.prepare(tx);
-          return reportRecords(tx);
-        });
+        // A report tolerates staleness: it reads on the replica while its lag is within bounds
+        // (REPLICA_MAX_LAG), so one tenant's report flood does not compete with writes on the primary.
+        const report = await deps.data.withTenant(
+          tenantId,
+          async (tx) => {
+            await bounds.prepare(tx);
+            return reportRecords(tx);
+          },
+          { replica: true },
+        );
         await write(JSON.stringify(report));
         return { ...seen, count: report.count, sumAmount: report.sumAmount };
       });

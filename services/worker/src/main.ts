@@ -1,5 +1,5 @@
 import '@fairway/telemetry/register';
-import { createPool, onQueryTimeout, TenantDataRouter } from '@fairway/db';
+import { createPool, onQueryTimeout, ReadReplica, TenantDataRouter } from '@fairway/db';
 import { tenantKeyCipher } from '@fairway/records';
 import {
   addHealthService,
@@ -13,7 +13,16 @@ import {
   tenantUnaryHandler,
   type WorkerHandlers,
 } from '@fairway/grpc';
-import { createLogger, createMetricsRegistry, queryTimeoutCounter, inSpan, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  queryTimeoutCounter,
+  replicaMetrics,
+  inSpan,
+  serveMetrics,
+  stopTelemetry,
+  tenantLabeller,
+} from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { loadWorkerConfig } from './config';
 import { executeJob } from './executor';
@@ -40,7 +49,28 @@ async function main(): Promise<void> {
     applicationName: `fairway-worker-data:${config.WORKER_ID}`,
     onError: (err) => log.warn({ err }, 'idle database connection failed'),
   });
+  const registry = createMetricsRegistry('worker');
+  const tenantLabel = tenantLabeller(registry);
+  // fairway_query_timeouts_total: every tenant transaction a query time limit ended (libs/db).
+  onQueryTimeout(queryTimeoutCounter(registry));
+  // Report jobs read on the hot standby when one is configured (DATABASE_REPLICA_URL) and its lag
+  // is within REPLICA_MAX_LAG; otherwise on the primary, counted in fairway_replica_fallbacks_total.
+  const replica = config.DATABASE_REPLICA_URL
+    ? new ReadReplica({
+        primaryPool: dataPool,
+        replicaPool: createPool({
+          connectionString: config.DATABASE_REPLICA_URL,
+          max: config.DATABASE_POOL_MAX,
+          applicationName: `fairway-worker-replica:${config.WORKER_ID}`,
+          onError: (err) => log.warn({ err }, 'idle replica connection failed'),
+        }),
+        replicaUrl: config.DATABASE_REPLICA_URL,
+        maxLagMs: config.REPLICA_MAX_LAG,
+        ...replicaMetrics(registry),
+      })
+    : undefined;
   const data = new TenantDataRouter({
+    ...(replica ? { replica } : {}),
     catalogPool: dataPool,
     catalogUrl: config.DATABASE_URL,
     servers: config.TENANT_DB_SERVERS,
@@ -57,10 +87,6 @@ async function main(): Promise<void> {
   });
   const cipher = tenantKeyCipher(pool, keys);
 
-  const registry = createMetricsRegistry('worker');
-  const tenantLabel = tenantLabeller(registry);
-  // fairway_query_timeouts_total: every tenant transaction a query time limit ended (libs/db).
-  onQueryTimeout(queryTimeoutCounter(registry));
   const executed = new Counter({
     name: 'fairway_worker_jobs_total',
     help: 'Job attempts executed, by tenant, type and outcome',

@@ -4,6 +4,7 @@ import { currentTenant, requireTenant, type TenantContext, type TenantId } from 
 import { createPool } from '../pool';
 import type { TenantStatus } from '../tenants';
 import { currentQueryWorkload, limitsFromRow, type LimitsRow, type QueryTimeoutLimits, type QueryWorkload } from '../query-timeouts';
+import { serverUnreachable, type ReadReplica } from '../read-replica';
 import { tenantTransaction, type TenantScopeOptions, type TenantTx } from '../with-tenant';
 import { ConnectionBudget, type ConnectionBudgetStats } from './connection-budget';
 import { databaseUrl, quoteIdent, type TenantDbServers, type TenantLocation, type TenantRoute } from './tenant-location';
@@ -33,6 +34,23 @@ export interface TenantDataRouterOptions {
   listen?: boolean;
   applicationName?: string;
   onError?: (err: Error) => void;
+  /**
+   * The hot standby of the catalog's server, for reads that ask for it ({@link TenantDataOptions.replica}):
+   * pooled and schema tenants read through its pool, database tenants on the `local` server through
+   * a pool on their database there (in the same connection budget).
+   */
+  replica?: ReadReplica;
+}
+
+/** Options of one tenant data transaction. */
+export interface TenantDataOptions extends TenantScopeOptions {
+  /**
+   * A read-only transaction that tolerates staleness: it runs on the replica while the replica's
+   * lag is at most `maxLagMs` (default the replica's), else, or with the replica down, on the
+   * primary (counted as a fallback). Without a replica configured, always the primary.
+   */
+  replica?: boolean;
+  maxLagMs?: number;
 }
 
 /** Statuses whose data may be read and written. Suspension is enforced by the edge and the scheduler. */
@@ -133,12 +151,17 @@ export class TenantDataRouter {
    * The transaction runs under the tenant's query time limits for the workload (the option, else
    * the scope's, see withQueryWorkload), read from the catalog with the route.
    */
-  async withTenant<T>(tenant: TenantId | TenantContext | undefined, fn: (tx: TenantTx) => Promise<T>, options: TenantScopeOptions = {}): Promise<T> {
+  async withTenant<T>(tenant: TenantId | TenantContext | undefined, fn: (tx: TenantTx) => Promise<T>, options: TenantDataOptions = {}): Promise<T> {
     const tenantId = tenant === undefined ? requireTenant('tenant data access').tenantId : typeof tenant === 'string' ? tenant : tenant.tenantId;
     const workload = options.workload ?? currentQueryWorkload();
     const { route, timeouts } = await this.loaded(tenantId);
     const location = route.location;
     const limits = timeouts[workload];
+    const replica = this.options.replica;
+    if (options.replica && replica) {
+      const onReplica = await this.onReplica(replica, tenantId, workload, location, limits, fn, options.maxLagMs);
+      if (onReplica.ran) return onReplica.result;
+    }
     if (location.model === 'database') {
       const url = databaseUrl(this.options.catalogUrl, location.server, location.database, this.options.servers);
       return this.budget.use(`${location.server}/${location.database}`, url, (pool) => transaction(pool, tenantId, workload, location, limits, fn));
@@ -146,8 +169,50 @@ export class TenantDataRouter {
     return transaction(this.options.catalogPool, tenantId, workload, location, limits, fn);
   }
 
+  /**
+   * Runs `fn` on the replica if the replica may serve it; `ran: false` sends it to the primary (the
+   * replica lags, is down, or has no copy of the tenant's database server). A replica that fails
+   * to connect before `fn` started is a fallback too; an error of `fn` itself is the caller's.
+   */
+  private async onReplica<T>(
+    replica: ReadReplica,
+    tenantId: string,
+    workload: QueryWorkload,
+    location: TenantLocation,
+    limits: QueryTimeoutLimits,
+    fn: (tx: TenantTx) => Promise<T>,
+    maxLagMs: number | undefined,
+  ): Promise<{ ran: true; result: T } | { ran: false }> {
+    if (location.model === 'database' && location.server !== 'local') {
+      replica.fallback('unavailable');
+      return { ran: false };
+    }
+    const target = await replica.choose(maxLagMs);
+    if (target.on === 'primary') return { ran: false };
+    let started = false;
+    const run = (tx: TenantTx) => {
+      started = true;
+      return fn(tx);
+    };
+    try {
+      if (location.model === 'database') {
+        const url = databaseUrl(replica.replicaUrl, 'local', location.database);
+        return {
+          ran: true,
+          result: await this.budget.use(`replica:${location.database}`, url, (pool) => transaction(pool, tenantId, workload, location, limits, run)),
+        };
+      }
+      return { ran: true, result: await transaction(target.pool, tenantId, workload, location, limits, run) };
+    } catch (err) {
+      if (started || !serverUnreachable(err)) throw err;
+      replica.markUnavailable();
+      replica.fallback('unavailable');
+      return { ran: false };
+    }
+  }
+
   /** Like withTenant() for the tenant of the current context (currentTenant()). */
-  withCurrentTenant<T>(fn: (tx: TenantTx) => Promise<T>, options: TenantScopeOptions = {}): Promise<T> {
+  withCurrentTenant<T>(fn: (tx: TenantTx) => Promise<T>, options: TenantDataOptions = {}): Promise<T> {
     return this.withTenant(currentTenant(), fn, options);
   }
 
