@@ -4,14 +4,17 @@
 //   starts every service with prefixed logs, seeds the demo tenants acme and globex, submits a small
 //   demo workload, and prints where everything listens. Ctrl-C (or `npm run down`) stops it all.
 //   --exit-after-demo stops everything once the demo workload has finished.
+//   --no-prometheus starts no Prometheus (the console then has no charts); otherwise one from the
+//   machine's packages (installed when missing) scrapes every service with the shipped rules.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { root } = require('./lib/bootstrap.cjs');
 
 const RUN_FILE = path.join(root, '.fairway', 'run', 'stack.json');
-const PORTS = { edge: 8080, admin: 8081, 'control-plane': 7051, 'scheduler-admin': 7071, 'worker-1': 7061, 'worker-2': 7062 };
-const METRICS = { edge: 9464, scheduler: 9465, 'worker-1': 9466, 'worker-2': 9467 };
+const PORTS = { edge: 8080, admin: 8081, console: 8082, 'control-plane': 7051, 'scheduler-admin': 7071, 'worker-1': 7061, 'worker-2': 7062 };
+const METRICS = { edge: 9464, scheduler: 9465, 'worker-1': 9466, 'worker-2': 9467, 'control-plane': 9468 };
+const PROMETHEUS_PORT = 9090;
 
 async function demoWorkload(edgeUrl, log) {
   const { devToken } = require('./lib/token.cjs');
@@ -53,6 +56,7 @@ async function demoWorkload(edgeUrl, log) {
 
 async function main() {
   const exitAfterDemo = process.argv.includes('--exit-after-demo');
+  const withPrometheus = !process.argv.includes('--no-prometheus');
   const log = (msg) => console.log(`\x1b[1m[up]\x1b[0m ${msg}`);
   if (fs.existsSync(RUN_FILE)) {
     const previous = JSON.parse(fs.readFileSync(RUN_FILE, 'utf8'));
@@ -69,11 +73,27 @@ async function main() {
   const { ensureInfra } = require('./lib/infra.cjs');
   const infra = await ensureInfra({ seed: true });
   require('./build.cjs').build();
+  // Prometheus first: it tolerates targets that are not up yet, and the console charts from it.
+  let prometheus;
+  if (withPrometheus) {
+    const { startPrometheus, localScrapeConfig } = require('./lib/prometheus.cjs');
+    log(`starting Prometheus on :${PROMETHEUS_PORT} (skip with --no-prometheus)`);
+    prometheus = await startPrometheus({ config: localScrapeConfig(METRICS, { selfPort: PROMETHEUS_PORT }), port: PROMETHEUS_PORT, name: 'up' });
+  }
   const { startStack } = require('./lib/services.cjs');
   log('starting control-plane, workers, scheduler and edge');
-  const stack = await startStack(infra, { ports: PORTS, metricsPorts: METRICS, onLine: (line) => console.log(line) });
+  const stack = await startStack(infra, {
+    ports: PORTS,
+    metricsPorts: METRICS,
+    ...(prometheus ? { prometheusUrl: prometheus.url } : {}),
+    onLine: (line) => console.log(line),
+  }).catch(async (err) => {
+    await prometheus?.stop();
+    throw err;
+  });
   fs.mkdirSync(path.dirname(RUN_FILE), { recursive: true });
-  fs.writeFileSync(RUN_FILE, JSON.stringify({ pids: stack.handles.map((h) => h.child.pid), startedKafka: infra.startedKafka }, null, 2));
+  const pids = [...stack.handles.map((h) => h.child.pid), ...(prometheus ? [prometheus.pid] : [])];
+  fs.writeFileSync(RUN_FILE, JSON.stringify({ pids, startedKafka: infra.startedKafka }, null, 2));
 
   let stopping = false;
   const shutdown = async (code) => {
@@ -81,6 +101,7 @@ async function main() {
     stopping = true;
     log('stopping the services...');
     await stack.stop();
+    await prometheus?.stop();
     if (infra.startedKafka) await require('./kafka.cjs').stop();
     fs.rmSync(RUN_FILE, { force: true });
     log('stopped');
@@ -96,12 +117,14 @@ async function main() {
   Edge (public HTTP API)   ${edgeUrl}            POST /v1/jobs, GET /v1/jobs/{id}
   Control plane (gRPC)     127.0.0.1:${PORTS['control-plane']}          TenantCatalog (tenantctl), KeyService (edge, workers)
   Admin API (operators)    http://127.0.0.1:${PORTS.admin}     the control plane's; operator tokens only
+  \x1b[1mConsole (operators)      http://127.0.0.1:${PORTS.console}/console/\x1b[0m   sign in with: npm run -s token -- --operator
   Workers (gRPC)           127.0.0.1:${PORTS['worker-1']}, 127.0.0.1:${PORTS['worker-2']}
   Kafka                    ${infra.brokers}         topics ${Object.values(infra.topics).join(', ')}
   PostgreSQL               ${infra.urls.app.replace(/:[^:@/]+@/, ':***@')}
   Metrics (Prometheus)     ${Object.entries(METRICS)
     .map(([n, p]) => `${n} http://127.0.0.1:${p}/metrics`)
     .join('\n                           ')}
+  Prometheus               ${prometheus ? `${prometheus.url}   scrapes every service, with deploy/prometheus/rules` : 'not started (--no-prometheus)'}
 
   Try it:
     TOKEN=$(npm run -s token -- acme)

@@ -72,7 +72,7 @@ function composeCommand({ install = true, log } = {}) {
 /**
  * Starts a Prometheus with `config` (YAML text) on 127.0.0.1:`port`, data under
  * .fairway/prometheus/<name>, and waits until /-/ready answers.
- * @returns {Promise<{ url: string, dataDir: string, lines: string[], stop: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, pid: number, dataDir: string, lines: string[], stop: () => Promise<void> }>}
  */
 async function startPrometheus({ config, port, name = `run-${process.pid}`, timeoutMs = 60_000 }) {
   const { prometheus: bin } = ensurePrometheus();
@@ -107,7 +107,7 @@ async function startPrometheus({ config, port, name = `run-${process.pid}`, time
       (r) => r.ok,
       () => false,
     );
-    if (ready) return { url, dataDir: dir, lines, stop };
+    if (ready) return { url, pid: child.pid, dataDir: dir, lines, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`prometheus was not ready within ${timeoutMs / 1000} s:\n${lines.slice(-10).join('\n')}`);
@@ -116,4 +116,39 @@ async function startPrometheus({ config, port, name = `run-${process.pid}`, time
   }
 }
 
-module.exports = { STATE_DIR, ensureDebianTools, ensurePrometheus, promtool, composeCommand, startPrometheus };
+/**
+ * The scrape configuration of a stack on this machine (`npm run up`, the console's browser test):
+ * the shipped deploy/prometheus/prometheus.yml's jobs and labels (fairway-edge, -scheduler,
+ * -worker, plus the control plane's), pointed at the services' local metrics ports, with the
+ * shipped recording and alerting rules.
+ * @param {Record<string, number>} metricsPorts service name (edge, scheduler, worker-1, ...) -> /metrics port
+ * @param {{ scrapeInterval?: string, selfPort?: number }} options
+ */
+function localScrapeConfig(metricsPorts, { scrapeInterval = '5s', selfPort } = {}) {
+  const jobs = new Map();
+  for (const [name, port] of Object.entries(metricsPorts)) {
+    const component = name.replace(/-\d+$/, '');
+    if (!jobs.has(component)) jobs.set(component, []);
+    jobs.get(component).push(`'127.0.0.1:${port}'`);
+  }
+  const scrape = [...jobs].map(
+    ([component, targets]) =>
+      `  - job_name: fairway-${component}\n    static_configs:\n      - targets: [${targets.join(', ')}]\n        labels: { component: ${component} }`,
+  );
+  if (selfPort) scrape.push(`  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:${selfPort}']`);
+  return [
+    '# Rendered by scripts/lib/prometheus.cjs from the local stack\'s metrics ports.',
+    'global:',
+    `  scrape_interval: ${scrapeInterval}`,
+    `  evaluation_interval: ${scrapeInterval}`,
+    '  external_labels:',
+    '    fairway_stack: local',
+    'rule_files:',
+    `  - ${path.join(root, 'deploy', 'prometheus', 'rules', '*.yml')}`,
+    'scrape_configs:',
+    ...scrape,
+    '',
+  ].join('\n');
+}
+
+module.exports = { STATE_DIR, ensureDebianTools, ensurePrometheus, promtool, composeCommand, startPrometheus, localScrapeConfig };

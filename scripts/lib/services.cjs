@@ -54,7 +54,8 @@ function readable(line) {
 /**
  * The service processes of one Fairway stack.
  * @param {{ brokers: string, urls: {owner: string, app: string, scheduler: string}, topicPrefix: string }} infra
- * @param {{ ports: Record<string, number>, metricsPorts?: Record<string, number>, logLevel?: string, env?: Record<string,string>, nodeArgs?: string[] }} options
+ * @param {{ ports: Record<string, number>, metricsPorts?: Record<string, number>, prometheusUrl?: string, logLevel?: string, env?: Record<string,string>, nodeArgs?: string[] }} options
+ *   `ports.console`: the control plane's operator console (CONSOLE_PORT); `prometheusUrl`: what the console charts from.
  *   `nodeArgs`: extra flags for every service's node, e.g. `--cpu-prof` (which NODE_OPTIONS refuses).
  */
 function stackDefinition(infra, options) {
@@ -88,6 +89,8 @@ function stackDefinition(infra, options) {
         ...(infra.redisUrl ? { REDIS_URL: infra.redisUrl } : {}),
         CONTROL_PLANE_PORT: String(ports['control-plane']),
         ADMIN_PORT: String(ports.admin),
+        ...(ports.console ? { CONSOLE_PORT: String(ports.console) } : {}),
+        ...(options.prometheusUrl ? { PROMETHEUS_URL: options.prometheusUrl } : {}),
         SCHEDULER_ADMIN_ADDRESS: `127.0.0.1:${ports['scheduler-admin']}`,
       },
     },

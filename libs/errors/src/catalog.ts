@@ -12,6 +12,7 @@ export const errorCatalog = {
   TENANT_MISMATCH: { http: 403, grpc: 'PERMISSION_DENIED', title: 'The request names a tenant its credential does not belong to' },
   TENANT_SUSPENDED: { http: 403, grpc: 'PERMISSION_DENIED', title: 'The tenant is suspended' },
   FORBIDDEN: { http: 403, grpc: 'PERMISSION_DENIED', title: 'The credential is not allowed to do this' },
+  CSRF_TOKEN_INVALID: { http: 403, grpc: 'PERMISSION_DENIED', title: 'The change did not come from a page of this session' },
   TENANT_REQUIRED: { http: 400, grpc: 'FAILED_PRECONDITION', title: 'No tenant in context' },
   NOT_FOUND: { http: 404, grpc: 'NOT_FOUND', title: 'No such resource' },
   ROUTE_NOT_FOUND: { http: 404, grpc: 'UNIMPLEMENTED', title: 'No such route' },

@@ -184,6 +184,12 @@ export class ForbiddenError extends FairwayError {
   readonly retriable = false;
 }
 
+/** A browser's state-changing request to the operator console without its session's CSRF token, or from another site. */
+export class CsrfTokenInvalidError extends FairwayError {
+  readonly code = 'CSRF_TOKEN_INVALID';
+  readonly retriable = false;
+}
+
 /** Too many requests of one tenant are in progress at once. */
 export class ConcurrencyLimitedError extends FairwayError {
   readonly code = 'CONCURRENCY_LIMITED';

@@ -20,6 +20,14 @@ const schema = commonConfigSchema.extend({
   ADMIN_PORT: port().default(8081),
   ADMIN_HOST: z.string().default('127.0.0.1'),
   ADMIN_REQUEST_TIMEOUT: duration().default('60s'),
+  /**
+   * The operator console (HTML, under /console) on a port of its own, beside the admin API and with
+   * the same operator tokens; unset: no console. `npm run up` serves it on 8082.
+   */
+  CONSOLE_PORT: port().optional(),
+  CONSOLE_HOST: z.string().default('127.0.0.1'),
+  /** The Prometheus whose last hour the console charts (its HTTP API, e.g. http://127.0.0.1:9090). */
+  PROMETHEUS_URL: z.string().url().optional(),
   /** The scheduler's SchedulerAdmin (quotas, stats), called by the admin API. */
   SCHEDULER_ADMIN_ADDRESS: hostPort().default('127.0.0.1:7071'),
   /** How long a verified operator token is remembered (bounded by its exp). */

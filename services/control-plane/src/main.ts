@@ -17,6 +17,8 @@ import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry } from
 import { Counter } from 'prom-client';
 import { createAdminApp } from './admin-app';
 import { catalogServiceHandlers } from './catalog-service';
+import { createConsoleApp } from './console/console-app';
+import { PrometheusReader } from './console/prometheus';
 import { loadControlPlaneConfig } from './config';
 import { keyServiceHandlers } from './key-service';
 import { SchedulerAdminGateway } from './scheduler-admin-client';
@@ -105,6 +107,26 @@ async function main(): Promise<void> {
     s.once('error', reject);
   });
   adminServer.requestTimeout = config.ADMIN_REQUEST_TIMEOUT;
+  // The console: the same operator tokens, catalog and scheduler as the admin API, on a port of its own.
+  const consolePort = config.CONSOLE_PORT;
+  const consoleServer =
+    consolePort === undefined
+      ? undefined
+      : await new Promise<Server>((resolve, reject) => {
+          const app = createConsoleApp({
+            tokens,
+            catalog,
+            scheduler,
+            ownerPool,
+            log,
+            onRefusal: (reason) => adminRefused.inc({ reason }),
+            prometheus: config.PROMETHEUS_URL === undefined ? undefined : new PrometheusReader(config.PROMETHEUS_URL),
+            secureCookies: config.NODE_ENV === 'production',
+          });
+          const s = app.listen(consolePort, config.CONSOLE_HOST, () => resolve(s));
+          s.once('error', reject);
+        });
+  if (consoleServer) consoleServer.requestTimeout = config.ADMIN_REQUEST_TIMEOUT;
   // Signed checkpoints of every chain head, outside the database: a chain the owner deletes or cuts
   // back is then detected by `tenantctl audit verify --checkpoints`.
   const checkpoints =
@@ -126,12 +148,17 @@ async function main(): Promise<void> {
       address: `${config.CONTROL_PLANE_HOST}:${grpcPort}`,
       adminPort: config.ADMIN_PORT,
       adminUrl: `http://${config.ADMIN_HOST}:${config.ADMIN_PORT}`,
+      ...(config.CONSOLE_PORT === undefined ? {} : { consoleUrl: `http://${config.CONSOLE_HOST}:${config.CONSOLE_PORT}/console/` }),
     },
     'ready',
   );
 
   const stop = async () => {
-    await Promise.all([shutdownServer(server, config.SHUTDOWN_TIMEOUT), new Promise<void>((resolve) => adminServer.close(() => resolve()))]);
+    await Promise.all([
+      shutdownServer(server, config.SHUTDOWN_TIMEOUT),
+      new Promise<void>((resolve) => adminServer.close(() => resolve())),
+      new Promise<void>((resolve) => (consoleServer ? consoleServer.close(() => resolve()) : resolve())),
+    ]);
     scheduler.close();
     await checkpoints?.stop();
     metrics?.close();

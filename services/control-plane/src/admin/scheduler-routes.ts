@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { AuditAction } from '@fairway/audit';
 import { parseQuotaPatch } from '@fairway/quota';
 import type { AdminDeps } from './deps';
-import { audit, tenantParam } from './request';
+import { changeQuota } from './quota-change';
+import { tenantParam } from './request';
 
 /**
  * The scheduler's side, through SchedulerAdmin: a tenant's quota (the body is @fairway/quota's
@@ -16,9 +16,7 @@ export function schedulerRoutes(deps: Pick<AdminDeps, 'scheduler' | 'ownerPool'>
   routes.put('/tenants/:id/quota', async (req, res) => {
     const id = tenantParam(req);
     const patch = parseQuotaPatch(req.body);
-    const before = await deps.scheduler.getQuota(id);
-    const after = await deps.scheduler.setQuota(id, patch, req.operator ?? 'operator');
-    await audit(deps.ownerPool, req, { chain: id, action: AuditAction.quotaSet, target: id, before, after });
+    const { after } = await changeQuota(deps, id, patch, req.operator ?? 'operator');
     res.json(after);
   });
 
