@@ -24,6 +24,8 @@ export interface TokenVerifierOptions {
   audience: string;
   /** How long a verified token is remembered (never past its exp). 0 disables the cache. */
   cacheTtlMs?: number;
+  /** Verified tokens remembered at most (default {@link TOKEN_CACHE_LIMIT}); past it the oldest makes room. */
+  cacheMaxEntries?: number;
   /** Clock skew tolerated on exp/nbf, in seconds. */
   clockToleranceSeconds?: number;
   now?: () => number;
@@ -37,7 +39,13 @@ export interface VerifiedClaims {
 }
 
 const ASYMMETRIC = ['RS256', 'ES256'] as const;
-const CACHE_LIMIT = 50_000;
+/**
+ * Verified tokens a TokenVerifier remembers by default: about 20 MB of tokens and claims. A full
+ * cache forgets its oldest entry to make room, never all of them: clearing it whole, as it did, put
+ * every tenant's next request back on a signature check at once, each time one token too many came
+ * (bench:scale, 50,000 tenants' tokens, #18).
+ */
+export const TOKEN_CACHE_LIMIT = 50_000;
 
 function jwksGetter(source: JwksSource): JWTVerifyGetKey {
   if ('url' in source) return createRemoteJWKSet(new URL(source.url), { cacheMaxAge: 10 * 60_000, cooldownDuration: 30_000 });
@@ -86,7 +94,13 @@ export class TokenVerifier {
       ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
     };
     if (ttl > 0) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      // A Map iterates in insertion order: deleting first puts a re-verified token last, so the
+      // first key is always the one verified longest ago.
+      this.cache.delete(token);
+      if (this.cache.size >= (this.options.cacheMaxEntries ?? TOKEN_CACHE_LIMIT)) {
+        const oldest = this.cache.keys().next();
+        if (!oldest.done) this.cache.delete(oldest.value);
+      }
       // Never remember a token past its own expiry (exp is required, so it is a number here).
       this.cache.set(token, { claims, until: Math.min(now + ttl, (payload.exp ?? 0) * 1000) });
     }
