@@ -195,6 +195,8 @@ describe('FairScheduler invariants over random traces and configs', () => {
                 // Token state is the scheduler's own; cross-check that it says so.
                 const state = policy.scheduler.explain(job.tenant, now).state;
                 expect(['no-tokens', 'tier-full', 'behind-others', 'at-max-in-flight']).toContain(state);
+                // The metrics' cheap form agrees with explain() on every state it meets.
+                expect(policy.scheduler.waitState(job.tenant, now)).toBe(state);
                 continue;
               }
               const home = catchAll ? 'default' : job.jobClass;

@@ -360,5 +360,7 @@ describe('FairScheduler.explain', () => {
     const explanation = scheduler.explain(tenant, 0);
     expect(explanation.state).toBe(state);
     expect(explanation.reason).toMatch(reason);
+    // waitState (what the metrics ask for every tenant each tick) is explain's state without the text.
+    expect(scheduler.waitState(tenant, 0)).toBe(state);
   });
 });

@@ -1,5 +1,5 @@
 import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Explanation } from '@fairway/fair-scheduler';
+import type { Explanation, WaitState } from '@fairway/fair-scheduler';
 import { QUOTA_DEFAULTS, toCoreQuota } from '@fairway/quota';
 import { GroupCommit } from '@fairway/db';
 import { injectAssignment } from '@fairway/grpc';
@@ -128,6 +128,11 @@ export class FairDispatcher {
   /** Why the tenant's next job waits. */
   explain(tenantId: string): Explanation {
     return this.core.explain(tenantId, this.now());
+  }
+
+  /** `explain(tenantId).state` alone: cheap enough for every tenant on every metrics tick. */
+  waitState(tenantId: string): WaitState {
+    return this.core.waitState(tenantId, this.now());
   }
 
   /**

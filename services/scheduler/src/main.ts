@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     );
     for (const [tenant, c] of counts) {
       if (c.queued === 0) continue;
-      const reason = throttleReason(dispatcher.explain(tenant).state);
+      const reason = throttleReason(dispatcher.waitState(tenant));
       if (reason) metrics.throttled.inc({ tenant: metrics.tenant.label(tenant), reason });
     }
   }, config.MAINTENANCE_INTERVAL);

@@ -1,4 +1,4 @@
-import { FairScheduler, type Dispatch, type Explanation, type JobSpec, type TenantQuotaPatch, type TierConfig } from '@fairway/fair-scheduler';
+import { FairScheduler, type Dispatch, type Explanation, type JobSpec, type TenantQuotaPatch, type TierConfig, type WaitState } from '@fairway/fair-scheduler';
 import { TierSlots } from '@fairway/fair-scheduler/simulation/tier-slots';
 
 /**
@@ -16,6 +16,8 @@ export interface DispatchPolicy {
   /** Each tier's slots and the jobs running in them now. */
   tierUsage(): Array<{ name: string; slots: number; inUse: number }>;
   explain(tenant: string, now: number): Explanation;
+  /** `explain(tenant).state` without the rest: asked for every tenant on every metrics tick. */
+  waitState(tenant: string, now: number): WaitState;
 }
 
 /** The policy names SCHEDULER_POLICY accepts. */
@@ -82,7 +84,7 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
   }
 
   explain(tenant: string): Explanation {
-    const queued = [...this.queues.values()].reduce((n, q) => n + q.filter((j) => j.tenant === tenant).length, 0);
+    const queued = this.queuedOf(tenant);
     return {
       tenant,
       state: queued > 0 ? 'behind-others' : 'nothing-queued',
@@ -90,6 +92,14 @@ export class ArrivalOrderPolicy implements DispatchPolicy {
       queued,
       inFlight: 0,
     };
+  }
+
+  waitState(tenant: string): WaitState {
+    return this.queuedOf(tenant) > 0 ? 'behind-others' : 'nothing-queued';
+  }
+
+  private queuedOf(tenant: string): number {
+    return [...this.queues.values()].reduce((n, q) => n + q.filter((j) => j.tenant === tenant).length, 0);
   }
 }
 
