@@ -121,6 +121,12 @@ describe('reads on a real hot standby fed by streaming replication (project-owne
       expect(seen.rows).toEqual([{ title: 'of b' }]);
       const ofA = await onReplica(a, 'SELECT title FROM records');
       expect(ofA).toEqual({ standby: true, rows: [{ title: 'of a' }] });
+      if (model === 'pooled') {
+        // The catalog path (withTenantId on the standby's pool, as the edge's job list reads):
+        // fairway_enter_tenant() sets the tenant and its limits there too.
+        const viaCatalog = await withTenantId(replicaApp, a, async (tx) => (await tx.query<{ title: string }>('SELECT title FROM records')).rows);
+        expect(viaCatalog).toEqual([{ title: 'of a' }]);
+      }
       // The tenant's setting on the standby is the tenant's, and the standby refuses writes.
       expect((await onReplica(a, "SELECT current_setting('app.tenant_id') AS t")).rows).toEqual([{ t: a }]);
       await expect(router.withTenant(a, (tx) => tx.query(`DELETE FROM records`), { replica: true, maxLagMs: 60_000 })).rejects.toMatchObject({ code: '25006' });

@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import type { Pool } from 'pg';
 import { HttpRequestError } from '@fairway/errors';
 import { RecordsRepository, recordsRouter, type FieldCipher } from '@fairway/records';
-import type { TenantDataRouter } from '@fairway/db';
+import type { ReadReplica, TenantDataRouter } from '@fairway/db';
 import type { Publisher } from '@fairway/kafka';
 import type { TenantCache } from '@fairway/tenant-cache';
 import type { Logger } from '@fairway/telemetry';
@@ -28,6 +28,8 @@ export interface EdgeDeps {
   cipher?: FieldCipher;
   /** The tenant cache of hot reads (final job status, record lookups); none: every read goes to PostgreSQL. */
   cache?: TenantCache;
+  /** The read replica of staleness-tolerant lists (GET /v1/jobs); none: every read on `pool`. */
+  reads?: ReadReplica;
   log: Logger;
   bodyLimit: string;
   onAccepted?: (tenant: string) => void;
@@ -65,6 +67,7 @@ export function createEdgeApp(deps: EdgeDeps): Express {
     idempotency: deps.idempotency,
     ...(deps.cipher ? { cipher: deps.cipher } : {}),
     ...(deps.cache ? { cache: deps.cache } : {}),
+    ...(deps.reads ? { reads: deps.reads } : {}),
     ...(deps.onAccepted ? { onAccepted: deps.onAccepted } : {}),
   };
   // The hot path, POST /v1/jobs, is the first route and one route with its whole chain: the router

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfigSchema, duration, flag, hostPort, loadConfig, namedUrls, port } from '@fairway/config';
+import { commonConfigSchema, duration, flag, hostPort, loadConfig, namedUrls, port, readReplicaConfigSchema } from '@fairway/config';
 import { DEFAULT_PLAN_LIMITS, requestLimitsSchema } from './tenant-limits';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 import { loadJwtSettings, TENANT_TOKENS, weakDatabaseUrlReason, type JwtSettings } from '@fairway/auth';
@@ -73,6 +73,8 @@ const schema = commonConfigSchema.extend({
   EDGE_TENANT_LIMITS: jsonOf(z.record(requestLimitsSchema.partial())).default('{}'),
   /** The tenant cache of hot reads in REDIS_URL (REDIS_CACHE_*; docs/data-isolation.md). */
   ...tenantCacheConfigShape,
+  /** The read replica of staleness-tolerant lists (DATABASE_REPLICA_URL, REPLICA_MAX_LAG; docs/data-isolation.md). */
+  ...readReplicaConfigSchema.shape,
 });
 
 /**
@@ -100,6 +102,8 @@ export function loadEdgeConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig
   if (config.NODE_ENV === 'production') {
     const weak = weakDatabaseUrlReason('DATABASE_URL', config.DATABASE_URL);
     if (weak) throw new ConfigInvalidError(weak);
+    const weakReplica = config.DATABASE_REPLICA_URL && weakDatabaseUrlReason('DATABASE_REPLICA_URL', config.DATABASE_REPLICA_URL);
+    if (weakReplica) throw new ConfigInvalidError(weakReplica);
   }
   checkTenantCacheConfig(config, { EDGE_REDIS_PREFIX: config.EDGE_REDIS_PREFIX });
   const tokens = loadJwtSettings(env, TENANT_TOKENS);

@@ -6,7 +6,7 @@ import type { Pool } from 'pg';
 import { v5 as uuidv5 } from 'uuid';
 import type { z } from 'zod';
 import { JobNotCancellableError, NotFoundError, ValidationError } from '@fairway/errors';
-import { unstorableJson, withTenantId } from '@fairway/db';
+import { unstorableJson, withTenantId, type ReadReplica } from '@fairway/db';
 import { validateJob } from '@fairway/jobs';
 import { cancelQueuedJob, findTenantJob, listTenantJobs, type JobPageCursor } from '@fairway/job-store';
 import { commandMessage, type Publisher } from '@fairway/kafka';
@@ -84,6 +84,11 @@ export interface JobsDeps {
   onAccepted?: (tenant: string) => void;
   /** Answers GET /v1/jobs/{id} of a final job from Redis (a final job never changes). */
   cache?: TenantCache;
+  /**
+   * The read replica: GET /v1/jobs (the list) reads there while its lag is within REPLICA_MAX_LAG,
+   * else on `pool`. A job's own GET stays on the primary (docs/data-isolation.md, read-your-writes).
+   */
+  reads?: ReadReplica;
 }
 
 /**
@@ -158,7 +163,9 @@ export function jobsRouter(deps: JobsDeps): Router {
     if (!query.success) throw new ValidationError('the query is not valid', zodIssues(query.error));
     const { state, type, limit, cursor } = query.data;
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
-    const page = await withTenantId(deps.pool, tenant.tenantId, (tx) => listTenantJobs(tx, { state, type, after, limit }));
+    // The list tolerates staleness (a new job appears only once the scheduler ingested it anyway).
+    const pool = deps.reads ? (await deps.reads.choose()).pool : deps.pool;
+    const page = await withTenantId(pool, tenant.tenantId, (tx) => listTenantJobs(tx, { state, type, after, limit }));
     res.json({ items: page.jobs, nextCursor: page.next ? encodeCursor(page.next) : null });
   });
 

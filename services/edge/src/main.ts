@@ -1,11 +1,11 @@
 import '@fairway/telemetry/register';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
-import { createPool, onQueryTimeout, TenantDataRouter } from '@fairway/db';
+import { createPool, onQueryTimeout, ReadReplica, TenantDataRouter } from '@fairway/db';
 import { clientCredentials, RemoteKeyProvider } from '@fairway/grpc';
 import { tenantKeyCipher } from '@fairway/records';
 import { createKafka, ensureTopics, startCommandPublisher, topicNames } from '@fairway/kafka';
-import { createLogger, createMetricsRegistry, queryTimeoutCounter, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
+import { createLogger, createMetricsRegistry, queryTimeoutCounter, replicaMetrics, serveMetrics, stopTelemetry, tenantLabeller } from '@fairway/telemetry';
 import { Counter, Histogram } from 'prom-client';
 import { appendAudit, AuthFailureAuditor } from '@fairway/audit';
 import { AdmissionController } from './admission';
@@ -120,6 +120,22 @@ async function main(): Promise<void> {
       })
     : undefined;
   const tenants = new TenantDirectory(pool, config.TENANT_CACHE_TTL, cache);
+  // GET /v1/jobs reads on the hot standby when one is configured and within REPLICA_MAX_LAG;
+  // fairway_replica_fallbacks_total counts the lists that ran on the primary instead.
+  const reads = config.DATABASE_REPLICA_URL
+    ? new ReadReplica({
+        primaryPool: pool,
+        replicaPool: createPool({
+          connectionString: config.DATABASE_REPLICA_URL,
+          max: config.DATABASE_POOL_MAX,
+          applicationName: 'fairway-edge-replica',
+          onError: (err) => log.warn({ err }, 'idle replica connection failed'),
+        }),
+        replicaUrl: config.DATABASE_REPLICA_URL,
+        maxLagMs: config.REPLICA_MAX_LAG,
+        ...replicaMetrics(registry),
+      })
+    : undefined;
   const data = new TenantDataRouter({
     catalogPool: pool,
     catalogUrl: config.DATABASE_URL,
@@ -142,6 +158,7 @@ async function main(): Promise<void> {
     data,
     cipher: tenantKeyCipher(pool, keys),
     ...(cache ? { cache } : {}),
+    ...(reads ? { reads } : {}),
     idempotency: new RedisIdempotencyStore(redis, pool, { ttlMs: config.IDEMPOTENCY_TTL, keyPrefix: config.EDGE_REDIS_PREFIX }),
     auth: {
       tokens,
