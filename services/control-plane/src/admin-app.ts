@@ -10,13 +10,14 @@ import { requireOperator } from './admin/operator-auth';
 import { queryTimeoutsRoutes } from './admin/query-timeouts-routes';
 import { schedulerRoutes } from './admin/scheduler-routes';
 import { tenantsRoutes } from './admin/tenants-routes';
+import { whatIfRoutes } from './admin/what-if-routes';
 
 export type { AdminDeps } from './admin/deps';
 
 /**
  * The operators' admin API, served by the control plane on its own port (ADMIN_PORT), never by the
  * public edge. One router per resource, each in src/admin/: tenants, API keys, data keys and
- * re-encryption, the scheduler's quotas, stats and explanations, query time limits, and the audit trail.
+ * re-encryption, the scheduler's quotas, stats and explanations, query time limits, what-if on recorded traffic, and the audit trail.
  */
 export function createAdminApp(deps: AdminDeps): Express {
   const app = express();
@@ -28,7 +29,15 @@ export function createAdminApp(deps: AdminDeps): Express {
 
   const v1 = Router();
   v1.use(requireOperator(deps), express.json({ limit: '64kb', strict: true }));
-  v1.use(tenantsRoutes(deps), apiKeysRoutes(deps), dataKeysRoutes(deps), schedulerRoutes(deps), queryTimeoutsRoutes(deps), auditRoutes(deps));
+  v1.use(
+    tenantsRoutes(deps),
+    apiKeysRoutes(deps),
+    dataKeysRoutes(deps),
+    schedulerRoutes(deps),
+    queryTimeoutsRoutes(deps),
+    whatIfRoutes(deps),
+    auditRoutes(deps),
+  );
 
   // Backup, restore, export-then-delete: the archive streams as the body, never through express.json.
   v1.use(backupRoutes(deps));
