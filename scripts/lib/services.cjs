@@ -66,6 +66,9 @@ function stackDefinition(infra, options) {
     LOG_LEVEL: options.logLevel ?? 'info',
     KAFKA_BROKERS: infra.brokers,
     FAIRWAY_TOPIC_PREFIX: infra.topicPrefix,
+    // The tenant cache's keys per stack, like its topics: a test stack and `npm run up` may share one
+    // Redis and both have a tenant 'acme', whose cached values must never meet.
+    REDIS_CACHE_PREFIX: `${infra.topicPrefix.replace(/[^A-Za-z0-9_-]/g, '-')}:cache:`,
     ...(options.env ?? {}),
   };
   const metrics = (name) => (options.metricsPorts?.[name] ? { METRICS_PORT: String(options.metricsPorts[name]) } : {});
