@@ -26,6 +26,8 @@ export interface FaultResult {
   transportErrors: number;
   unavailabilityMs: number;
   unavailableFrom: string | null;
+  /** From the fault's undo (the restarted process ready) to the first 202 after it; 0 when 202s never stopped. */
+  firstAckAfterUndoMs: number;
 }
 
 /** The longest span inside [from, to) without a 202, counting from `from` to the first 202 and from the last to `to`. */
@@ -65,5 +67,6 @@ export function accountWindow(window: FaultWindow, commands: readonly Command[],
     transportErrors: seen.filter((a) => a.status === 0).length,
     unavailabilityMs: gap.ms,
     unavailableFrom: gap.ms > 0 ? new Date(gap.since).toISOString() : null,
+    firstAckAfterUndoMs: Math.max(0, (seen.find((a) => a.status === 202 && a.at >= window.undoneAt)?.at ?? window.endedAt) - window.undoneAt),
   };
 }

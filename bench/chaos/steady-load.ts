@@ -36,6 +36,12 @@ export interface SteadyLoadOptions {
   retryDelayMs?: number;
   /** A single request that takes longer is abandoned (and retried). */
   requestTimeoutMs?: number;
+  /**
+   * Commands offered and not yet acknowledged, at most: beyond it a tick offers nothing (counted in
+   * `notOffered`), as a client pool of that size would. Without a bound, retries pile up on an edge
+   * that is slow and the load itself keeps it down.
+   */
+  maxOutstanding?: number;
 }
 
 /** Generates steady load and keeps every command and every answer. */
@@ -46,6 +52,8 @@ export class SteadyLoad {
   private readonly inFlight = new Set<Promise<void>>();
   private next = 0;
   private stopping = false;
+  /** Ticks that offered no command because `maxOutstanding` were waiting. */
+  notOffered = 0;
   private readonly tenants: string[];
 
   constructor(private readonly options: SteadyLoadOptions) {
@@ -59,10 +67,14 @@ export class SteadyLoad {
       const now = performance.now();
       // Catch up on ticks a busy event loop delayed, so the offered rate stays the one asked for.
       while (due <= now && !this.stopping) {
+        due += interval;
+        if (this.inFlight.size >= (this.options.maxOutstanding ?? this.options.commandsPerSec * 5)) {
+          this.notOffered += 1;
+          continue;
+        }
         const command = this.submit();
         this.inFlight.add(command);
         void command.finally(() => this.inFlight.delete(command));
-        due += interval;
       }
       if (!this.stopping) this.timer = setTimeout(tick, Math.max(0, due - performance.now()));
     };
@@ -92,6 +104,7 @@ export class SteadyLoad {
       const edge = this.next++ % this.options.edgeUrls.length;
       command.attempts += 1;
       let status = 0;
+      let retryAfterMs = 0;
       try {
         const res = await fetch(`${this.options.edgeUrls[edge]}/v1/jobs`, {
           method: 'POST',
@@ -101,9 +114,10 @@ export class SteadyLoad {
             'idempotency-key': command.key,
           },
           body,
-          signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 20_000),
+          signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000),
         });
         status = res.status;
+        retryAfterMs = Number(res.headers.get('retry-after') ?? 0) * 1_000;
         const answer = (await res.json().catch(() => ({}))) as { id?: string };
         this.answers.push({ at: Date.now(), status, edge });
         if (status === 202) {
@@ -123,7 +137,9 @@ export class SteadyLoad {
       transportFailures = 0;
       // A refusal that a retry cannot change (400, 401, 422...) ends the command unacknowledged.
       if (status >= 400 && status < 500 && status !== 408 && status !== 429) return;
-      await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 200));
+      // As a well-behaved client: no sooner than Retry-After says (capped at 2 s, so the suite
+      // still sees the moment the edge accepts again).
+      await new Promise((resolve) => setTimeout(resolve, Math.max(this.options.retryDelayMs ?? 200, Math.min(retryAfterMs, 2_000))));
     }
   }
 }
