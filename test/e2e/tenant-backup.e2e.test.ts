@@ -88,7 +88,7 @@ describe('tenant backup, restore and export-then-delete with tenantctl on the ru
     expect(await recordsOf(copy)).toEqual(records);
   });
 
-  it('refuses a tampered archive with BACKUP_INVALID and creates nothing', async () => {
+  it('refuses a tampered archive with BACKUP_INVALID and creates nothing, and a restore over an existing tenant with TENANT_EXISTS', async () => {
     const file = path.join(dir, 'tampered.fwbak');
     const good = path.join(dir, 'copy.fwbak');
     const bytes = readFileSync(good);
@@ -100,6 +100,11 @@ describe('tenant backup, restore and export-then-delete with tenantctl on the ru
     expect(restore.code).toBe(1);
     expect(restore.stderr).toMatch(/422 BACKUP_INVALID: the backup archive was refused: frame \d+ does not authenticate/);
     expect((await admin('GET', `/admin/v1/tenants/${bad}`, operator)).status).toBe(404);
+    // Over the tenant it came from (still active): refused whole, the tenant untouched.
+    const over = await shell(`node ${TENANTCTL} tenants restore ${good}`, env);
+    expect(over.code).toBe(1);
+    expect(over.stderr).toMatch(new RegExp(`409 TENANT_EXISTS: tenant '${tenant}' already exists`));
+    expect(await recordsOf(tenant)).toEqual(records);
   });
 
   it('offboards with export then delete: the archive first, then the deletion, all in the audit chain, and the archive restores', async () => {

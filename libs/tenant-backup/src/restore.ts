@@ -94,8 +94,26 @@ function remapped(column: string): string {
 export async function restoreTenantBackup(deps: TenantBackupDeps, input: Readable, options: RestoreOptions): Promise<RestoreResult> {
   let header: ArchiveHeader | undefined;
   const plaintext = openArchive(deps.keyring, (h) => (header = h));
-  input.on('error', (err) => plaintext.destroy(err));
+  const onInputError = (err: Error) => plaintext.destroy(err);
+  input.on('error', onInputError);
   input.pipe(plaintext);
+  try {
+    return await restoreFrom(deps, plaintext, () => header, options);
+  } finally {
+    // Read no further, whatever happened: the caller may drain the rest (an HTTP upload, so its
+    // client gets the answer rather than a reset).
+    input.unpipe(plaintext);
+    input.off('error', onInputError);
+    plaintext.destroy();
+  }
+}
+
+async function restoreFrom(
+  deps: TenantBackupDeps,
+  plaintext: Readable,
+  headerOf: () => ArchiveHeader | undefined,
+  options: RestoreOptions,
+): Promise<RestoreResult> {
   const lines = splitLines(plaintext)[Symbol.asyncIterator]();
 
   const first = await lines.next();
@@ -103,8 +121,9 @@ export async function restoreTenantBackup(deps: TenantBackupDeps, input: Readabl
   const meta = parseControl(first.value) as unknown as ArchiveMeta;
   if (meta.k !== 'meta' || meta.format !== 1 || !meta.tenant || !Array.isArray(meta.keys))
     throw new BackupInvalidError('its first line is not the archive meta');
-  if (meta.tenant.id !== header?.tenantId)
-    throw new BackupInvalidError(`its content is of tenant '${meta.tenant.id}', its header names '${String(header?.tenantId)}'`);
+  const header = headerOf();
+  if (!header) throw new BackupInvalidError('it has no header');
+  if (meta.tenant.id !== header.tenantId) throw new BackupInvalidError(`its content is of tenant '${meta.tenant.id}', its header names '${header.tenantId}'`);
 
   const targetId = options.as ?? (meta.tenant.id as TenantId);
   const model = options.model ?? meta.tenant.isolationModel;
@@ -144,7 +163,7 @@ export async function restoreTenantBackup(deps: TenantBackupDeps, input: Readabl
       action: AuditAction.tenantRestore,
       target: targetId,
       after: {
-        from: { tenant: meta.tenant.id, archiveId: header!.archiveId, createdAt: header!.createdAt, model: meta.tenant.isolationModel },
+        from: { tenant: meta.tenant.id, archiveId: header.archiveId, createdAt: header.createdAt, model: meta.tenant.isolationModel },
         model,
         rows: outcome.rows,
         skipped: outcome.skipped,
@@ -155,7 +174,7 @@ export async function restoreTenantBackup(deps: TenantBackupDeps, input: Readabl
     await catalog.query('COMMIT');
     return {
       tenant,
-      from: { tenantId: meta.tenant.id, archiveId: header!.archiveId, createdAt: header!.createdAt, model: meta.tenant.isolationModel },
+      from: { tenantId: meta.tenant.id, archiveId: header.archiveId, createdAt: header.createdAt, model: meta.tenant.isolationModel },
       rows: outcome.rows,
       skipped: outcome.skipped,
       auditEntries: outcome.auditEntries,
@@ -163,7 +182,6 @@ export async function restoreTenantBackup(deps: TenantBackupDeps, input: Readabl
   } catch (err) {
     await catalog.query('ROLLBACK').catch(() => undefined);
     await store?.query('ROLLBACK').catch(() => undefined);
-    plaintext.destroy();
     failed = err;
     throw err;
   } finally {
