@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run down`: stops the services `npm run up` started, then the local Kafka broker.
+// `npm run down`: stops the services `npm run up` started, the PostgreSQL pair it started, then the local Kafka broker.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -9,7 +9,7 @@ const RUN_FILE = path.join(root, '.fairway', 'run', 'stack.json');
 
 async function main() {
   if (fs.existsSync(RUN_FILE)) {
-    const { pids } = JSON.parse(fs.readFileSync(RUN_FILE, 'utf8'));
+    const { pids, startedPgPair } = JSON.parse(fs.readFileSync(RUN_FILE, 'utf8'));
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -31,6 +31,7 @@ async function main() {
     for (const pid of alive()) process.kill(pid, 'SIGKILL');
     fs.rmSync(RUN_FILE, { force: true });
     console.log(`[down] stopped ${pids.length} services`);
+    if (startedPgPair && require('./lib/pg-pair.cjs').stopPair()) console.log('[down] stopped the project-owned PostgreSQL primary and standby');
   } else {
     console.log('[down] no services started by npm run up are running');
   }

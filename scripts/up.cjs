@@ -4,6 +4,9 @@
 //   starts every service with prefixed logs, seeds the demo tenants acme and globex, submits a small
 //   demo workload, and prints where everything listens. Ctrl-C (or `npm run down`) stops it all.
 //   --exit-after-demo stops everything once the demo workload has finished.
+//   --no-replica runs the stack on the server in DATABASE_URL (default 127.0.0.1:5432) with no read
+//   replica; otherwise (DATABASE_URL unset) on the project-owned primary + hot standby under
+//   .fairway/pg-pair (scripts/lib/pg-pair.cjs), report jobs reading on the standby.
 //   --no-prometheus starts no Prometheus (the console then has no charts); otherwise one from the
 //   machine's packages (installed when missing) scrapes every service with the shipped rules.
 'use strict';
@@ -54,6 +57,27 @@ async function demoWorkload(edgeUrl, log) {
   return states;
 }
 
+/**
+ * The project-owned primary + hot standby (scripts/lib/pg-pair.cjs) the stack runs on, unless
+ * --no-replica or DATABASE_URL names another server. The machine's PostgreSQL binaries make it; on
+ * a machine without them the stack uses 127.0.0.1:5432 and every read the primary.
+ */
+function startPgPair(log) {
+  if (process.argv.includes('--no-replica') || process.env.DATABASE_URL) return undefined;
+  const { ensurePair, onPort } = require('./lib/pg-pair.cjs');
+  try {
+    const pair = ensurePair({ log });
+    const adminUrl = new URL(pair.primaryAdminUrl);
+    adminUrl.pathname = '/fairway';
+    process.env.DATABASE_URL = adminUrl.toString();
+    log(`PostgreSQL: the project-owned primary on :${pair.primaryPort} and its hot standby on :${pair.standbyPort} (skip with --no-replica)`);
+    return { ...pair, replicaUrl: (appUrl) => onPort(appUrl, pair.standbyPort) };
+  } catch (err) {
+    log(`no read replica: ${err.message}; using 127.0.0.1:5432, every read on the primary`);
+    return undefined;
+  }
+}
+
 async function main() {
   const exitAfterDemo = process.argv.includes('--exit-after-demo');
   const withPrometheus = !process.argv.includes('--no-prometheus');
@@ -70,6 +94,7 @@ async function main() {
     });
     if (alive.length > 0) throw new Error(`a stack started by 'npm run up' is still running (pids ${alive.join(', ')}); stop it with 'npm run down'`);
   }
+  const pair = startPgPair(log);
   const { ensureInfra } = require('./lib/infra.cjs');
   const infra = await ensureInfra({ seed: true });
   require('./build.cjs').build();
@@ -83,6 +108,7 @@ async function main() {
   const { startStack } = require('./lib/services.cjs');
   log('starting control-plane, workers, scheduler and edge');
   const stack = await startStack(infra, {
+    ...(pair ? { env: { DATABASE_REPLICA_URL: pair.replicaUrl(infra.urls.app) } } : {}),
     ports: PORTS,
     metricsPorts: METRICS,
     ...(prometheus ? { prometheusUrl: prometheus.url } : {}),
@@ -93,7 +119,7 @@ async function main() {
   });
   fs.mkdirSync(path.dirname(RUN_FILE), { recursive: true });
   const pids = [...stack.handles.map((h) => h.child.pid), ...(prometheus ? [prometheus.pid] : [])];
-  fs.writeFileSync(RUN_FILE, JSON.stringify({ pids, startedKafka: infra.startedKafka }, null, 2));
+  fs.writeFileSync(RUN_FILE, JSON.stringify({ pids, startedKafka: infra.startedKafka, startedPgPair: Boolean(pair?.started) }, null, 2));
 
   let stopping = false;
   const shutdown = async (code) => {
@@ -103,6 +129,7 @@ async function main() {
     await stack.stop();
     await prometheus?.stop();
     if (infra.startedKafka) await require('./kafka.cjs').stop();
+    if (pair?.started) require('./lib/pg-pair.cjs').stopPair();
     fs.rmSync(RUN_FILE, { force: true });
     log('stopped');
     process.exit(code);
@@ -121,6 +148,7 @@ async function main() {
   Workers (gRPC)           127.0.0.1:${PORTS['worker-1']}, 127.0.0.1:${PORTS['worker-2']}
   Kafka                    ${infra.brokers}         topics ${Object.values(infra.topics).join(', ')}
   PostgreSQL               ${infra.urls.app.replace(/:[^:@/]+@/, ':***@')}
+  Read replica             ${pair ? `hot standby 127.0.0.1:${pair.standbyPort} (streaming from :${pair.primaryPort}); report jobs read there within REPLICA_MAX_LAG` : 'none (--no-replica or DATABASE_URL set): every read on the primary'}
   Metrics (Prometheus)     ${Object.entries(METRICS)
     .map(([n, p]) => `${n} http://127.0.0.1:${p}/metrics`)
     .join('\n                           ')}

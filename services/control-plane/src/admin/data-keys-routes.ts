@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { readReencryption, runReencryption, startReencryption } from '@fairway/crypto';
+import { withQueryWorkload } from '@fairway/db';
 import { HttpRequestError, NotFoundError } from '@fairway/errors';
 import { recordsReencryptionTargets } from '@fairway/records';
 import type { TenantId } from '@fairway/tenant-context';
@@ -25,7 +26,8 @@ export function dataKeysRoutes(deps: Pick<AdminDeps, 'catalog' | 'ownerPool' | '
   };
   const runInBackground = (keys: NonNullable<AdminDeps['keys']>, tenantId: TenantId, runId: string): void => {
     const targets = recordsReencryptionTargets({ data: keys.data, catalogPool: keys.appPool }, tenantId);
-    void runReencryption(deps.ownerPool, keys.provider, tenantId, runId, targets, keys.reencryption ?? {}).then(
+    // A background run over all of a tenant's data: its transactions get the tenant's `heavy` query time limits.
+    void withQueryWorkload('heavy', () => runReencryption(deps.ownerPool, keys.provider, tenantId, runId, targets, keys.reencryption ?? {})).then(
       (status) => {
         if (status.state === 'failed') deps.log.error({ tenant: tenantId, runId, error: status.error }, 're-encryption failed; fix the cause and resume it');
         else
