@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run down`: stops the services `npm run up` started, the PostgreSQL pair it started, then the local Kafka broker.
+// `npm run down`: stops the services `npm run up` started, the PostgreSQL pair and the Kafka broker if it started them.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -8,8 +8,11 @@ const { root } = require('./lib/bootstrap.cjs');
 const RUN_FILE = path.join(root, '.fairway', 'run', 'stack.json');
 
 async function main() {
+  let startedKafka = false;
   if (fs.existsSync(RUN_FILE)) {
-    const { pids, startedPgPair } = JSON.parse(fs.readFileSync(RUN_FILE, 'utf8'));
+    const run = JSON.parse(fs.readFileSync(RUN_FILE, 'utf8'));
+    const { pids, startedPgPair } = run;
+    startedKafka = run.startedKafka === true;
     for (const pid of pids) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -35,7 +38,10 @@ async function main() {
   } else {
     console.log('[down] no services started by npm run up are running');
   }
-  await require('./kafka.cjs').stop();
+  // Only a broker `npm run up` started itself: one that was already running (a shared broker, one
+  // `npm test` or another stack uses) is not this stack's to stop.
+  if (startedKafka) await require('./kafka.cjs').stop();
+  else console.log('[down] the Kafka broker was running before npm run up; left running (node scripts/kafka.cjs stop stops it)');
 }
 
 main().catch((err) => {
