@@ -145,12 +145,21 @@ async function main(): Promise<void> {
         await Promise.all(
           Array.from({ length: tenants }, (_, i) => runWithTenant(tenantContext(`bc-${i}` as TenantId, 'system'), () => cache.purgeTenant().catch(() => 0))),
         );
+      // The counters of the measured run only: the warm-up's reads are subtracted.
+      // prom-client's get() hands out its live sample objects: copy the sums at once.
+      const counts = async (): Promise<(outcome: string) => number> => {
+        const reads = cache ? await registry.getSingleMetric('fairway_tenant_cache_reads_total')!.get() : undefined;
+        const sums = new Map<string, number>();
+        for (const v of reads?.values ?? []) sums.set(String(v.labels['outcome']), (sums.get(String(v.labels['outcome'])) ?? 0) + v.value);
+        return (outcome) => sums.get(outcome) ?? 0;
+      };
+      const before = await counts();
       const samples: number[] = [];
       const t0 = performance.now();
       await run(sequence, samples);
       const seconds = (performance.now() - t0) / 1000;
-      const reads = cache ? await registry.getSingleMetric('fairway_tenant_cache_reads_total')!.get() : undefined;
-      const count = (outcome: string) => (reads?.values ?? []).filter((v) => v.labels['outcome'] === outcome).reduce((s, v) => s + v.value, 0);
+      const after = await counts();
+      const count = (outcome: string) => after(outcome) - before(outcome);
       const hits = count('hit');
       const lookups = hits + count('miss');
       const result = {
@@ -161,6 +170,7 @@ async function main(): Promise<void> {
         concurrency,
         writeRatio,
         opsPerSec: Math.round(ops / seconds),
+        gets: samples.length,
         ...summary(samples),
         ...(cache ? { hitRate: lookups === 0 ? 0 : +(hits / lookups).toFixed(4), bypassed: count('bypass') + count('error') } : {}),
       };
