@@ -80,23 +80,84 @@ export class AdminClient {
   }
 
   /**
-   * A keyset-paged list of the admin API (`GET path?limit=&after=`, answered `{ [key]: T[], nextAfter }`),
-   * one page at a time, following `nextAfter` until it is null. An answer without `nextAfter` (an
+   * GET `path` as JSON lines, yielded as they arrive (`trace export`): held at one network chunk
+   * however long the answer, and the caller's pace is the server's (a slow reader stops the read).
+   * The timeout covers the wait for the answer's head, not the stream.
+   */
+  async *lines(path: string): AsyncGenerator<string> {
+    if (!this.options.token) {
+      throw new CliError(
+        'no operator token: set FAIRWAY_OPERATOR_TOKEN or pass --token (mint one with `npm run -s token -- --operator`)',
+        ExitCode.unauthorised,
+      );
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), this.options.timeoutMs ?? 10_000);
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/admin/v1${path}`, {
+        headers: { authorization: `Bearer ${this.options.token}`, accept: 'application/x-ndjson, application/json' },
+        signal: abort.signal,
+      });
+    } catch (err) {
+      throw new CliError(
+        `cannot reach the admin API at ${this.baseUrl} (${abort.signal.aborted ? 'timed out' : ((err as { cause?: { code?: string } }).cause?.code ?? 'error')}); is the control plane running? (ADMIN_URL / --admin-url)`,
+        ExitCode.unavailable,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!res.ok || res.body === null) {
+      const text = await res.text();
+      let problem: Problem = {};
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        problem = {};
+      }
+      const message = problem.detail ?? problem.title ?? (text.slice(0, 200) || res.statusText);
+      throw new CliError(`GET ${path}: ${res.status} ${problem.code ? `${problem.code}: ` : ''}${message}`, exitCodeForStatus(res.status), problem.code);
+    }
+    const decoder = new TextDecoder();
+    let rest = '';
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        const text = rest + decoder.decode(chunk, { stream: true });
+        const lines = text.split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) yield line;
+      }
+    } catch (err) {
+      throw new CliError(`GET ${path}: the answer was cut (${(err as Error).message})`, ExitCode.unavailable);
+    }
+    rest += decoder.decode();
+    if (rest !== '') yield rest;
+  }
+
+  /**
+   * A keyset-paged list of the admin API (`GET path?limit=&after=`, answered with `nextAfter`), one
+   * answer at a time, following `nextAfter` until it is null. An answer without `nextAfter` (an
    * older control plane, which sends the whole list) is the only page.
    */
-  async *pages<T>(path: string, key: string, limit: number): AsyncGenerator<T[]> {
+  async *pageBodies<B extends object>(path: string, limit: number): AsyncGenerator<B> {
     let after: string | undefined;
     for (;;) {
       const query = new URLSearchParams({ limit: String(limit), ...(after === undefined ? {} : { after }) });
-      const body = await this.request<Record<string, unknown> | T[]>('GET', `${path}?${query.toString()}`);
-      const items = Array.isArray(body) ? body : ((body[key] ?? []) as T[]);
-      yield items;
-      const next = Array.isArray(body) ? undefined : body['nextAfter'];
+      const body = await this.request<B>('GET', `${path}?${query.toString()}`);
+      yield body;
+      const next = Array.isArray(body) ? undefined : (body as { nextAfter?: unknown }).nextAfter;
       if (typeof next !== 'string' || next === '') return;
       // A cursor that does not move would loop for ever: the server is broken, say so.
       if (after !== undefined && next <= after)
         throw new CliError(`GET ${path}: the next page's cursor '${next}' does not follow '${after}'`, ExitCode.failure);
       after = next;
+    }
+  }
+
+  /** The items under `key` of each page of {@link pageBodies} (an older control plane's bare array is one page). */
+  async *pages<T>(path: string, key: string, limit: number): AsyncGenerator<T[]> {
+    for await (const body of this.pageBodies<Record<string, unknown> | T[]>(path, limit)) {
+      yield Array.isArray(body) ? body : ((body[key] ?? []) as T[]);
     }
   }
 }
