@@ -1,5 +1,7 @@
 import * as api from './index';
-import { cacheKind, checkTenantCacheConfig, TenantCache } from './index';
+import { cacheKind, checkTenantCacheConfig, FINAL_JOB_STATUS, TENANT_CATALOG_ENTRY, TenantCache } from './index';
+import type { TenantRecord } from '@fairway/db';
+import type { TenantJob } from '@fairway/job-store';
 import { tenantKeys } from './internal/keys';
 import { runWithTenant, tenantContext, type TenantId } from '@fairway/tenant-context';
 import type { Redis } from 'ioredis';
@@ -85,5 +87,54 @@ describe('the tenant cache API', () => {
     const cache = new TenantCache(redis, { prefix: 'unit:', ttlMs: 1000, maxKeysPerTenant: 10, maxBytesPerTenant: 10_000 });
     const seen = await runWithTenant(tenantContext('acme' as TenantId, 'jwt'), () => cache.read(cacheKind<string>('thing'), 'x', async (t) => t.tenantId));
     expect(seen).toBe('acme');
+  });
+
+  it.each([
+    ['queued', false],
+    ['running', false],
+    ['succeeded', true],
+    ['failed', true],
+    ['dead', true],
+    ['cancelled', true],
+  ] as const)('stores a job in state %s: %s (only final states never change)', (state, stored) => {
+    const job: TenantJob = {
+      id: 'j',
+      tenantId: 'acme',
+      type: 'report',
+      jobClass: 'standard',
+      state,
+      priority: 0,
+      attempts: 1,
+      lastError: null,
+      result: { count: 1 },
+      acceptedAt: new Date('2026-12-06T10:00:00.123Z'),
+      queuedAt: new Date('2026-12-06T10:00:00.456Z'),
+      startedAt: null,
+      finishedAt: new Date('2026-12-06T10:00:01.000Z'),
+    };
+    expect(FINAL_JOB_STATUS.cacheable(job)).toBe(stored);
+    expect(FINAL_JOB_STATUS.decode(FINAL_JOB_STATUS.encode(job))).toEqual(job);
+    expect(FINAL_JOB_STATUS.cacheable(undefined)).toBe(false);
+  });
+
+  it.each([
+    ['active', true],
+    ['suspended', true],
+    ['provisioning', false],
+    ['offboarding', false],
+    ['deleted', false],
+  ] as const)('stores a catalog entry with status %s: %s', (status, stored) => {
+    const tenant: TenantRecord = {
+      id: 'acme' as TenantId,
+      slug: 'acme',
+      displayName: 'Acme',
+      status,
+      isolationModel: 'pooled',
+      plan: 'standard',
+      createdAt: new Date('2026-01-01T00:00:00.000Z'),
+    };
+    expect(TENANT_CATALOG_ENTRY.cacheable(tenant)).toBe(stored);
+    expect(TENANT_CATALOG_ENTRY.decode(TENANT_CATALOG_ENTRY.encode(tenant))).toEqual(tenant);
+    expect(TENANT_CATALOG_ENTRY.cacheable(undefined)).toBe(false);
   });
 });

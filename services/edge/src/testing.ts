@@ -10,6 +10,7 @@ import { createTestTenant, dropTestTenants, testDatabaseUrls, testPools } from '
 import { createIdempotentProducer, GroupCommitPublisher } from '@fairway/kafka';
 import { deleteTopics, testKafka, uniqueTopics } from '@fairway/kafka/testing';
 import { createLogger } from '@fairway/telemetry';
+import { TenantCache } from '@fairway/tenant-cache';
 import type { TenantId } from '@fairway/tenant-context';
 import { AdmissionController } from './admission';
 import { PgApiKeyLookup, type ApiKeyLookup } from './api-keys';
@@ -35,6 +36,8 @@ export interface TestEdgeOptions {
   trustProxy?: EdgeDeps['trustProxy'];
   /** Mount /v1/records (over a real TenantDataRouter). */
   records?: boolean;
+  /** Read catalog entries, records and final job status through the tenant cache (Redis, a prefix of this edge's). */
+  cache?: boolean;
 }
 
 /**
@@ -51,6 +54,8 @@ export class TestEdge {
   private producer: Producer | undefined;
   private data: TenantDataRouter | undefined;
   private server: Server | undefined;
+  /** The tenant cache, when started with `cache: true`. */
+  cache: TenantCache | undefined;
   topics: Awaited<ReturnType<typeof uniqueTopics>> | undefined;
   /** http://127.0.0.1:<port> */
   url = '';
@@ -65,6 +70,9 @@ export class TestEdge {
       this.data = new TenantDataRouter({ catalogPool: this.pools.app, catalogUrl: testDatabaseUrls().app, maxConnections: 8, perDatabaseMax: 2 });
     }
     const store = new PgApiKeyLookup(this.pools.app, { cacheTtlMs: 50, touchIntervalMs: 60_000 });
+    if (options.cache) {
+      this.cache = new TenantCache(this.redis, { prefix: `${this.prefix}cache:`, ttlMs: 60_000, maxKeysPerTenant: 100, maxBytesPerTenant: 256 * 1024 });
+    }
     const deps: EdgeDeps = {
       publisher: new GroupCommitPublisher({ producer: this.producer, topic: this.topics.commands }),
       pool: this.pools.app,
@@ -72,10 +80,11 @@ export class TestEdge {
       bodyLimit: '64kb',
       idempotency: new RedisIdempotencyStore(this.redis, this.pools.app, { ttlMs: 60_000, keyPrefix: this.prefix }),
       ...(this.data ? { data: this.data } : {}),
+      ...(this.cache ? { cache: this.cache } : {}),
       ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
       auth: {
         tokens: new TokenVerifier({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, cacheTtlMs: 5_000 }),
-        tenants: new TenantDirectory(this.pools.app, options.tenantCacheTtlMs ?? 50),
+        tenants: new TenantDirectory(this.pools.app, options.tenantCacheTtlMs ?? 50, this.cache),
         apiKeys: options.apiKeys ? options.apiKeys(store) : store,
         admission: new AdmissionController({ redis: this.redis, keyPrefix: this.prefix, leaseMs: 15_000 }),
         limits: new TenantLimits({ standard: { rate: 100_000, burst: 100_000, maxInFlight: 1_000 } }, {}),
@@ -107,6 +116,7 @@ export class TestEdge {
   /** Stops the server and removes the tenants, topics and Redis keys it made. */
   async close(): Promise<void> {
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
+    this.cache?.close();
     await this.data?.close();
     await this.producer?.disconnect();
     if (this.topics) await deleteTopics(this.kafka, this.topics).catch(() => undefined);
