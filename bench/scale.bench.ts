@@ -1,7 +1,7 @@
 /**
  * Scale benchmark (#18 part 2): what holds, and what breaks first, at 50,000 tenants.
  *
- *   npm run -s bench:scale -- --json [--tenants 50000] [--queued 5000] [--quotas 1000] [--api-sample 300] [--edge-requests N]
+ *   npm run -s bench:scale -- --json [--tenants 50000] [--queued 5000] [--quotas 1000] [--api-sample 300] [--edge-requests N] [--skip-edge]
  *
  * Everything runs in one throw-away database (`fairway_bench_scale_<random>`, dropped at the end)
  * on this machine's PostgreSQL and Redis, with the real code of each piece in this process:
@@ -12,7 +12,7 @@
  *   `--quotas` tenants a live quota (QuotaStore.setQuota, history included);
  * - the admin API: every page of GET /admin/v1/tenants at the default (100) and the largest (1000)
  *   page size, and GET /admin/v1/stats (tenantctl top's source) through the real SchedulerAdmin
- *   handlers over gRPC;
+ *   handlers over gRPC, as one answer and as tenantctl top now reads it (pages of 1000);
  * - the edge: createEdgeApp with the production cache TTLs (TOKEN_CACHE_TTL 30 s, TENANT_CACHE_TTL
  *   2 s), the Redis limiter, and the Kafka acknowledgement replaced by an immediate one (the caches
  *   are measured, not Kafka); one distinct tenant token per tenant, a cold pass (each token once)
@@ -25,7 +25,8 @@
  *   its queue gauged, and every live quota exported: size, series and scrape time, and whether the
  *   tenant label bound (METRICS_TENANT_LABEL_LIMIT, 1000) held.
  * Baselines (same run): `impl: "unpaged"` is GET /admin/v1/tenants as it answered before #18 (the
- * whole catalog in one answer: the sum of the pages); `impl: "no-cache"` is the edge with both
+ * whole catalog in one answer: the sum of the pages) and GET /admin/v1/stats without a limit (every
+ * tenant in one answer, as tenantctl top read it); `impl: "no-cache"` is the edge with both
  * caches off. Progress goes to stderr, JSON to stdout. Re-spawns itself with --expose-gc.
  */
 import { spawnSync } from 'node:child_process';
@@ -109,6 +110,8 @@ interface Options {
   quotas: number;
   apiSample: number;
   edgeRequests: number;
+  /** --skip-edge: leave the edge's passes out (the longest part on a busy machine). */
+  skipEdge: boolean;
 }
 
 async function onboard(o: Options, admin: string, operator: string, catalog: TenantCatalog) {
@@ -212,7 +215,37 @@ async function adminPages(admin: string, operator: string) {
     statsBytes = r.bytes;
     statsTenants = (JSON.parse(r.body) as { tenants: unknown[] }).tenants.length;
   }
-  results.push({ impl: 'fairway', route: 'GET /admin/v1/stats (tenantctl top)', tenants: statsTenants, answerBytes: statsBytes, ...percentiles(stats) });
+  results.push({
+    impl: 'unpaged',
+    route: 'GET /admin/v1/stats (one answer, what tenantctl top read before #18)',
+    tenants: statsTenants,
+    answerBytes: statsBytes,
+    ...percentiles(stats),
+  });
+  // What tenantctl top reads now: every page of 500, one frame after another.
+  const pages: number[] = [];
+  const frames: number[] = [];
+  let pageBytes = 0;
+  for (let frame = 0; frame < 3; frame++) {
+    const t0 = performance.now();
+    let after: string | null = null;
+    do {
+      const r = await timedFetch(`${admin}/admin/v1/stats?limit=500${after ? `&after=${after}` : ''}`, { headers: { authorization: operator } });
+      if (r.status !== 200) throw new Error(`GET /admin/v1/stats?limit=500 answered ${r.status}: ${r.body.slice(0, 300)}`);
+      pages.push(r.ms);
+      pageBytes = Math.max(pageBytes, r.bytes);
+      after = (JSON.parse(r.body) as { nextAfter: string | null }).nextAfter;
+    } while (after);
+    frames.push(performance.now() - t0);
+  }
+  results.push({
+    impl: 'fairway',
+    route: 'GET /admin/v1/stats?limit=500 (tenantctl top, paged)',
+    pages: pages.length,
+    maxPageBytes: pageBytes,
+    ...percentiles(pages),
+  });
+  results.push({ impl: 'fairway', route: 'tenantctl top frame: every page of /stats', tenants: statsTenants, ...percentiles(frames) });
   return results;
 }
 
@@ -401,6 +434,7 @@ async function main(): Promise<void> {
       quotas: { type: 'string', default: '1000' },
       'api-sample': { type: 'string', default: '300' },
       'edge-requests': { type: 'string' },
+      'skip-edge': { type: 'boolean' },
     },
   });
   const tenants = Number(values.tenants);
@@ -410,13 +444,23 @@ async function main(): Promise<void> {
     quotas: Math.min(tenants, Number(values.quotas)),
     apiSample: Math.min(tenants, Number(values['api-sample'])),
     edgeRequests: Number(values['edge-requests'] ?? Math.min(tenants, 20_000)),
+    skipEdge: values['skip-edge'] === true,
   };
   const started = Date.now();
   const benchDb = `fairway_bench_scale_${randomBytes(3).toString('hex')}`;
   const adminUrl = new URL(ADMIN);
   adminUrl.pathname = `/${benchDb}`;
   log(`preparing ${benchDb} for ${o.tenants} tenants (${o.queued} with queued work, ${o.quotas} with a live quota)`);
-  const prepared = await prepareDatabase(adminUrl.toString());
+  // Roles are shared by every database of the server: another process preparing one at the same
+  // moment makes ALTER ROLE fail with "tuple concurrently updated"; try again.
+  let prepared: Awaited<ReturnType<typeof prepareDatabase>> | undefined;
+  for (let attempt = 1; !prepared; attempt++) {
+    prepared = await prepareDatabase(adminUrl.toString()).catch((err: Error) => {
+      if (attempt >= 5 || !/concurrently/.test(err.message)) throw err;
+      log(`prepareDatabase: ${err.message}; again`);
+      return undefined;
+    });
+  }
   const pools = {
     owner: createPool({ connectionString: prepared.urls.owner, applicationName: 'bench-scale-owner', max: 16 }),
     app: createPool({ connectionString: prepared.urls.app, applicationName: 'bench-scale-app', max: 16 }),
@@ -462,7 +506,7 @@ async function main(): Promise<void> {
     out['core'] = schedulerCore(o);
     log(`core: ${JSON.stringify(out['core'])}`);
     out['metrics'] = await metricsScrape(o, store);
-    out['edge'] = await edgeCaches(o, pools, redis);
+    if (!o.skipEdge) out['edge'] = await edgeCaches(o, pools, redis);
   } finally {
     for (const close of closers.reverse()) await close();
     grpcServer.forceShutdown();

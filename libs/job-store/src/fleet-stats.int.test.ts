@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { setTenantStatus } from '@fairway/db';
-import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
+import { setTenantStatus, upsertTenant } from '@fairway/db';
+import { createTestTenant, dropTestTenants, testPools, uniqueTenantId } from '@fairway/db/testing';
 import type { TenantId } from '@fairway/tenant-context';
 import { FleetStats } from './fleet-stats';
 import { JobLifecycle, type NewJob } from './job-lifecycle';
@@ -82,5 +82,25 @@ describe('FleetStats: per-tenant statistics from the durable queues (real Postgr
 
     const line = (await stats.tenantStats(300)).find((l) => l.tenantId === t);
     expect(line).toEqual({ tenantId: t, queued: 0, running: 1, waitP50Ms: 0, waitP99Ms: 0, serviceMs: 0, dispatched: 0 });
+  });
+
+  it("pages the fleet by tenant id, counting only the page's tenants' jobs, while the totals cover every busy tenant", async () => {
+    const base = uniqueTenantId('fspage');
+    const [one, two, three] = [1, 2, 3].map((n) => `${base}-${n}` as TenantId) as [TenantId, TenantId, TenantId];
+    for (const id of [one, two, three]) await upsertTenant(pools.owner, { id });
+    tenants.push(one, two, three);
+    await lifecycle.insertJobs([newJob(one, new Date()), newJob(three, new Date()), newJob(three, new Date())]);
+
+    const first = await stats.tenantStats(300, { after: `${base}-0`, limit: 2 });
+    expect(first.map((line) => [line.tenantId, line.queued])).toEqual([
+      [one, 1],
+      [two, 0],
+    ]);
+    const next = await stats.tenantStats(300, { after: two, limit: 2 });
+    expect(next[0]).toMatchObject({ tenantId: three, queued: 2 });
+
+    const totals = await stats.fleetTotals(300);
+    expect(totals.busyTenants).toEqual(expect.arrayContaining([one, three]));
+    expect(totals.busyTenants).not.toContain(two);
   });
 });

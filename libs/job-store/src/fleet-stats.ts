@@ -11,6 +11,14 @@ export interface TenantFleetStats {
   dispatched: number;
 }
 
+/** The fleet-wide sums a tenant's share and entitlement are fractions of. */
+export interface FleetTotals {
+  /** Job milliseconds finished in the window, over every active or suspended tenant. */
+  serviceMs: number;
+  /** Tenants with a job queued or running, or service finished in the window. */
+  busyTenants: string[];
+}
+
 /** Fleet-wide statistics per tenant, read from the durable queues so that every replica answers the same. */
 export class FleetStats {
   constructor(private readonly pool: Pool) {}
@@ -18,9 +26,11 @@ export class FleetStats {
   /**
    * Fleet-wide statistics per tenant, from the durable queues (so every replica answers the same):
    * queued, running, wait p50/p99 of the jobs started in the last `windowSeconds`, and each
-   * tenant's share of the service (job seconds) finished in that window.
+   * tenant's share of the service (job seconds) finished in that window. With `page`, only the
+   * tenants after `page.after` by id, at most `page.limit` of them (a keyset page: the jobs read
+   * are those of the page's tenants, so a page costs the same however many tenants follow it).
    */
-  async tenantStats(windowSeconds = 300): Promise<TenantFleetStats[]> {
+  async tenantStats(windowSeconds = 300, page: { after?: string | undefined; limit?: number | undefined } = {}): Promise<TenantFleetStats[]> {
     const { rows } = await this.pool.query<{
       tenant_id: string;
       queued: string;
@@ -31,15 +41,19 @@ export class FleetStats {
       service_ms: string | null;
       dispatched: string;
     }>(
-      `WITH recent AS (
+      `WITH page AS (
+         SELECT id FROM tenants
+         WHERE status IN ('active', 'suspended') AND ($2::text IS NULL OR id > $2)
+         ORDER BY id LIMIT $3),
+       recent AS (
          SELECT tenant_id,
                 extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms,
                 CASE WHEN finished_at IS NOT NULL THEN extract(epoch FROM finished_at - started_at) * 1000 END AS service_ms
-         FROM jobs WHERE started_at > now() - $1 * interval '1 second'),
+         FROM jobs WHERE started_at > now() - $1 * interval '1 second' AND tenant_id IN (SELECT id FROM page)),
        -- One pass over the queued and running jobs (their partial indexes), not a count per tenant.
        pending AS (
          SELECT tenant_id, count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'running') AS running
-         FROM jobs WHERE state IN ('queued', 'running') GROUP BY tenant_id),
+         FROM jobs WHERE state IN ('queued', 'running') AND tenant_id IN (SELECT id FROM page) GROUP BY tenant_id),
        served AS (
          SELECT tenant_id,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) AS wait_p50_ms,
@@ -52,12 +66,12 @@ export class FleetStats {
               coalesce(p.running, 0) AS running,
               s.wait_p50_ms, s.wait_p99_ms, s.service_ms,
               coalesce(s.dispatched, 0) AS dispatched
-       FROM tenants t
+       FROM page t
        LEFT JOIN pending p ON p.tenant_id = t.id
        LEFT JOIN served s ON s.tenant_id = t.id
-       WHERE t.status IN ('active', 'suspended')
        ORDER BY t.id`,
-      [windowSeconds],
+      // LIMIT NULL is LIMIT ALL: without a page, every tenant.
+      [windowSeconds, page.after ?? null, page.limit ?? null],
     );
     return rows.map((row) => ({
       tenantId: row.tenant_id,
@@ -68,5 +82,28 @@ export class FleetStats {
       serviceMs: row.service_ms === null ? 0 : Number(row.service_ms),
       dispatched: Number(row.dispatched),
     }));
+  }
+
+  /**
+   * What a tenant's share and entitlement are fractions of, over the whole fleet (active and
+   * suspended tenants), so that every page of {@link tenantStats} states them alike: the service
+   * (job milliseconds) finished in the last `windowSeconds`, and the tenants that count as busy
+   * (a job queued or running, or service finished in the window).
+   */
+  async fleetTotals(windowSeconds = 300): Promise<FleetTotals> {
+    const { rows } = await this.pool.query<{ service_ms: string | null; busy: string[] }>(
+      `WITH recent AS (
+         SELECT tenant_id, extract(epoch FROM finished_at - started_at) * 1000 AS service_ms
+         FROM jobs WHERE started_at > now() - $1 * interval '1 second' AND finished_at IS NOT NULL),
+       busy AS (
+         SELECT tenant_id FROM jobs WHERE state IN ('queued', 'running')
+         UNION
+         SELECT tenant_id FROM recent WHERE service_ms > 0)
+       SELECT (SELECT sum(r.service_ms) FROM recent r JOIN tenants t ON t.id = r.tenant_id AND t.status IN ('active', 'suspended')) AS service_ms,
+              array(SELECT b.tenant_id FROM busy b JOIN tenants t ON t.id = b.tenant_id AND t.status IN ('active', 'suspended')) AS busy`,
+      [windowSeconds],
+    );
+    const row = rows[0];
+    return { serviceMs: row?.service_ms ? Number(row.service_ms) : 0, busyTenants: row?.busy ?? [] };
   }
 }

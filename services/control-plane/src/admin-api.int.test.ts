@@ -48,6 +48,7 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
   let scheduler: SchedulerAdminGateway;
   let schedulerDown: SchedulerAdminGateway;
   let quotaCalls: Array<Record<string, unknown>>;
+  const statsCalls: Array<{ pageSize: number; afterTenantId: string }> = [];
   let deps: AdminDeps;
   let admin: string;
 
@@ -69,14 +70,17 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
         const { tenantId, clear: _clear, actor, ...limits } = c.request;
         cb(null, { ...quota(String(tenantId)), ...limits, updatedBy: actor });
       },
-      ListTenantStats: (_c: unknown, cb: grpc.sendUnaryData<unknown>) =>
-        cb(null, {
-          tenants: [
-            { tenantId: 'x', queued: 3, inFlight: 1, weight: 1 },
-            { tenantId: 'y', queued: 1, inFlight: 1, weight: 1, maxInFlight: 2 },
-          ],
-          replica: 'test',
-        }),
+      ListTenantStats: (c: grpc.ServerUnaryCall<{ pageSize: number; afterTenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        statsCalls.push(c.request);
+        const all = [
+          { tenantId: 'x', queued: 3, inFlight: 1, weight: 1 },
+          { tenantId: 'y', queued: 1, inFlight: 1, weight: 1, maxInFlight: 2 },
+        ];
+        // Pages of one, as the scheduler pages by id when page_size is set.
+        const rest = all.filter((t) => t.tenantId > c.request.afterTenantId);
+        const page = c.request.pageSize > 0 ? rest.slice(0, 1) : all;
+        cb(null, { tenants: page, replica: 'test', nextAfterTenantId: c.request.pageSize > 0 && rest.length > 1 ? page[0]?.tenantId : '' });
+      },
       ExplainTenant: (c: grpc.ServerUnaryCall<{ tenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, { tenantId: c.request.tenantId, state: 'no-tokens', reason: 'out of rate tokens', detailsJson: JSON.stringify({ tokens: 0 }) }),
     });
@@ -246,6 +250,19 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
       ],
     });
     expect(JSON.stringify(stats.body)).not.toContain('"_maxInFlight"');
+    expect(stats.body).not.toHaveProperty('nextAfter');
+    // ?limit= pages through SchedulerAdmin (page_size, after_tenant_id) and says where the next page starts.
+    const page = await call(admin, 'GET', '/admin/v1/stats?limit=1', { auth: operator });
+    expect(page.body).toMatchObject({ tenants: [{ tenantId: 'x' }], nextAfter: 'x' });
+    expect(page.link).toBe('</admin/v1/stats?limit=1&after=x>; rel="next"');
+    const last = await call(admin, 'GET', '/admin/v1/stats?limit=1&after=x', { auth: operator });
+    expect(last.body).toMatchObject({ tenants: [{ tenantId: 'y' }], nextAfter: null });
+    expect(statsCalls.slice(-2)).toEqual([
+      { pageSize: 1, afterTenantId: '' },
+      { pageSize: 1, afterTenantId: 'x' },
+    ]);
+    for (const bad of ['limit=0', 'limit=1001', 'after=x', 'limit=1&after=Not%20Valid!'])
+      expect((await call(admin, 'GET', `/admin/v1/stats?${bad}`, { auth: operator })).status).toBe(400);
     expect((await call(admin, 'GET', `/admin/v1/tenants/${id}/explain`, { auth: operator })).body).toEqual({
       tenantId: id,
       state: 'no-tokens',

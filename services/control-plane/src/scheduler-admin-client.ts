@@ -48,9 +48,10 @@ export class SchedulerAdminGateway {
     return quotaFromMessage(await this.call((m, o, cb) => this.client.setTenantQuota(patchToMessage(tenantId, patch, actor), m, o, cb)));
   }
 
-  /** The answering replica's per-tenant statistics and capacity. */
-  stats(): Promise<ListTenantStatsResponse__Output> {
-    return this.call((m, o, cb) => this.client.listTenantStats({}, m, o, cb));
+  /** The answering replica's per-tenant statistics and capacity: every tenant, or a keyset page of them. */
+  stats(page?: { pageSize: number; afterTenantId?: string | undefined }): Promise<ListTenantStatsResponse__Output> {
+    const request = page ? { pageSize: page.pageSize, afterTenantId: page.afterTenantId ?? '' } : {};
+    return this.call((m, o, cb) => this.client.listTenantStats(request, m, o, cb));
   }
 
   /** Why the tenant's next job waits. */

@@ -42,7 +42,7 @@ export class JobStore extends JobLifecycle {
   }
 
   /** See {@link FleetStats.tenantStats}. */
-  tenantStats(windowSeconds?: number): Promise<TenantFleetStats[]> {
-    return this.fleet.tenantStats(windowSeconds);
+  tenantStats(...args: Parameters<FleetStats['tenantStats']>): Promise<TenantFleetStats[]> {
+    return this.fleet.tenantStats(...args);
   }
 }

@@ -1,6 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
-import { bindServer, loadSchedulerAdminProto, type SchedulerAdminClient, type TenantQuotaMessage__Output } from '@fairway/grpc';
+import { upsertTenant } from '@fairway/db';
+import { createTestTenant, dropTestTenants, testPools, uniqueTenantId } from '@fairway/db/testing';
+import {
+  bindServer,
+  loadSchedulerAdminProto,
+  type ListTenantStatsResponse__Output,
+  type SchedulerAdminClient,
+  type TenantQuotaMessage__Output,
+} from '@fairway/grpc';
 import { parseQuotaPatch, QUOTA_DEFAULTS, type TenantQuota } from '@fairway/quota';
 import type { TenantId } from '@fairway/tenant-context';
 import { addSchedulerAdmin, schedulerAdminHandlers } from './admin';
@@ -25,7 +32,7 @@ describe('QuotaStore and SchedulerAdmin quotas (real PostgreSQL, real gRPC)', ()
     pools = testPools();
     quotas = new QuotaStore(pools.scheduler);
     // The dispatcher's part here is only to be told; its own tests drive the core.
-    const dispatcher = { applyQuota: (quota: TenantQuota) => void applied.push(quota) } as unknown as FairDispatcher;
+    const dispatcher = { applyQuota: (quota: TenantQuota) => void applied.push(quota), tierUsage: () => [] } as unknown as FairDispatcher;
     server = new grpc.Server();
     const SchedulerAdmin = loadSchedulerAdminProto().fairway.scheduler.v1.SchedulerAdmin;
     addSchedulerAdmin(server, SchedulerAdmin.service, schedulerAdminHandlers(new JobStore(pools.scheduler, 'quota-test'), dispatcher, 'quota-test'));
@@ -107,6 +114,24 @@ describe('QuotaStore and SchedulerAdmin quotas (real PostgreSQL, real gRPC)', ()
       updatedBy: 'carol',
     });
     expect(applied.at(-1)).toMatchObject({ tenantId: id, maxInFlight: 2, rateBasis: 'cost', maxInFlightByClass: { heavy: 1 } });
+  });
+
+  it('answers ListTenantStats a keyset page at a time (page_size, after_tenant_id, next_after_tenant_id), with shares of the whole fleet', async () => {
+    const base = uniqueTenantId('qpage');
+    const [one, two, three] = [1, 2, 3].map((n) => `${base}-${n}` as TenantId) as [TenantId, TenantId, TenantId];
+    for (const id of [one, two, three]) await upsertTenant(pools.owner, { id });
+    tenants.push(one, two, three);
+    const first = await call<ListTenantStatsResponse__Output>((cb) => client.listTenantStats({ pageSize: 2, afterTenantId: `${base}-0` }, cb));
+    expect(first.err).toBeNull();
+    expect(first.res?.tenants.map((t) => t.tenantId)).toEqual([one, two]);
+    expect(first.res?.nextAfterTenantId).toBe(two);
+    const next = await call<ListTenantStatsResponse__Output>((cb) => client.listTenantStats({ pageSize: 2, afterTenantId: two }, cb));
+    expect(next.res?.tenants[0]?.tenantId).toBe(three);
+    const everyone = await call<ListTenantStatsResponse__Output>((cb) => client.listTenantStats({}, cb));
+    expect(everyone.res?.nextAfterTenantId).toBe('');
+    expect(everyone.res?.tenants.map((t) => t.tenantId)).toEqual(expect.arrayContaining([one, two, three]));
+    const bad = await call<ListTenantStatsResponse__Output>((cb) => client.listTenantStats({ pageSize: 2, afterTenantId: 'Not Valid!' }, cb));
+    expect(bad.err?.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
   it('refuses a bad SetTenantQuota with INVALID_ARGUMENT naming every bad field, and stores nothing', async () => {

@@ -88,8 +88,15 @@ function adminServer(options: { migrations?: boolean } = {}) {
         return json(res, 200, quota);
       }
       if (route === 'GET /stats') {
+        // Paged as the admin API pages it, one tenant a page (an answer may hold fewer than asked).
+        const after = url.searchParams.get('after');
+        const paged = <T extends { tenantId: string }>(all: T[]) => {
+          if (!url.searchParams.has('limit')) return { tenants: all };
+          const rest = all.filter((t) => after === null || t.tenantId > after);
+          return { tenants: rest.slice(0, 1), nextAfter: rest.length > 1 ? rest[0]?.tenantId : null };
+        };
         return json(res, 200, {
-          tenants: [
+          ...paged([
             {
               tenantId: 'acme',
               queued: 3,
@@ -116,7 +123,7 @@ function adminServer(options: { migrations?: boolean } = {}) {
               dispatched: 40,
               throttled: 9,
             },
-          ],
+          ]),
           capacity: {
             total: 32,
             inUse: 6,
@@ -332,7 +339,9 @@ describe('tenantctl against the admin API', () => {
     });
     expect(await running).toBe(ExitCode.ok);
     expect(frames.length).toBeGreaterThanOrEqual(3);
-    expect(api.requests.filter((r) => r.url === '/admin/v1/stats').length).toBe(frames.length);
+    // A frame reads every page: the first without a cursor, the second after the first page's last tenant.
+    expect(api.requests.filter((r) => r.url === '/admin/v1/stats?limit=500').length).toBe(frames.length);
+    expect(api.requests.filter((r) => r.url === '/admin/v1/stats?limit=500&after=acme').length).toBeGreaterThanOrEqual(frames.length - 1);
   });
 
   it('explains a tenant with the details the scheduler gave', async () => {

@@ -55,14 +55,51 @@ export function fairnessVerdict(row: TenantStatsRow): string {
   return 'fair';
 }
 
-/** One frame of `tenantctl top`: tenants by the sort key, at most `limit` of them. */
+/** Counts over every tenant of a frame, not only the rows shown. */
+export interface TopTotals {
+  tenants: number;
+  queued: number;
+  inFlight: number;
+}
+
+/**
+ * One frame's rows gathered a page at a time (#18): the totals over every tenant, and only the
+ * `limit` first by the sort key, so a frame of 50,000 tenants holds one page and `limit` rows.
+ */
+export class TopSelection {
+  readonly totals: TopTotals = { tenants: 0, queued: 0, inFlight: 0 };
+  private kept: TenantStatsRow[] = [];
+
+  constructor(
+    private readonly sort: TopSortKey,
+    private readonly limit: number,
+  ) {}
+
+  add(page: readonly TenantStatsRow[]): void {
+    for (const row of page) {
+      this.totals.tenants += 1;
+      this.totals.queued += row.queued;
+      this.totals.inFlight += row.inFlight;
+    }
+    this.kept = [...this.kept, ...page].sort(sorters[this.sort]).slice(0, this.limit);
+  }
+
+  /** The rows to show, in order. */
+  get rows(): readonly TenantStatsRow[] {
+    return this.kept;
+  }
+}
+
+/** One frame of `tenantctl top`: tenants by the sort key, at most `limit` of them; `totals` when `rows` are a selection of more. */
 export function renderTopFrame(
   rows: readonly TenantStatsRow[],
-  options: { sort: TopSortKey; limit: number; at: Date; capacity?: CapacityView | undefined },
+  options: { sort: TopSortKey; limit: number; at: Date; capacity?: CapacityView | undefined; totals?: TopTotals | undefined },
 ): string {
   const sorted = [...rows].sort(sorters[options.sort]).slice(0, options.limit);
-  const totals = rows.reduce((t, r) => ({ queued: t.queued + r.queued, inFlight: t.inFlight + r.inFlight }), { queued: 0, inFlight: 0 });
-  const header = `fairway top - ${options.at.toISOString().slice(11, 19)}  tenants ${rows.length}  queued ${totals.queued}  in flight ${totals.inFlight}  (sorted by ${options.sort})`;
+  const totals =
+    options.totals ??
+    rows.reduce((t, r) => ({ tenants: t.tenants + 1, queued: t.queued + r.queued, inFlight: t.inFlight + r.inFlight }), { tenants: 0, queued: 0, inFlight: 0 });
+  const header = `fairway top - ${options.at.toISOString().slice(11, 19)}  tenants ${totals.tenants}  queued ${totals.queued}  in flight ${totals.inFlight}  (sorted by ${options.sort})`;
   const body = table(sorted, [
     { header: 'TENANT', value: (r) => r.tenantId },
     { header: 'QUEUED', value: (r) => String(r.queued), align: 'right' },

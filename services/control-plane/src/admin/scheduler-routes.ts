@@ -1,8 +1,19 @@
 import { Router } from 'express';
+import { z } from 'zod';
+import { MAX_TENANT_PAGE } from '@fairway/db';
+import { ValidationError } from '@fairway/errors';
 import { parseQuotaPatch } from '@fairway/quota';
+import { parseTenantId } from '@fairway/tenant-context';
 import type { AdminDeps } from './deps';
 import { changeQuota } from './quota-change';
-import { tenantParam } from './request';
+import { parse, tenantParam } from './request';
+
+const statsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(MAX_TENANT_PAGE).optional(),
+    after: z.string().min(1).max(200).optional(),
+  })
+  .strict();
 
 /**
  * The scheduler's side, through SchedulerAdmin: a tenant's quota (the body is @fairway/quota's
@@ -20,15 +31,26 @@ export function schedulerRoutes(deps: Pick<AdminDeps, 'scheduler' | 'ownerPool'>
     res.json(after);
   });
 
-  routes.get('/stats', async (_req, res) => {
-    const stats = await deps.scheduler.stats();
+  routes.get('/stats', async (req, res) => {
+    // ?limit=1-1000 answers a keyset page of tenants by id (and nextAfter); without it, every
+    // tenant at once, as before (8.6 MB and 4 s at 50,000 tenants: bench:scale).
+    const query = parse(statsQuery, req.query, 'the stats query');
+    const after = query.after === undefined ? undefined : parseTenantId(query.after);
+    if (query.after !== undefined && !after)
+      throw new ValidationError(`after must be a tenant id: pass nextAfter of the previous page (got '${query.after.slice(0, 64)}')`, [
+        { path: 'after', message: 'not a tenant id' },
+      ]);
+    if (after !== undefined && query.limit === undefined) throw new ValidationError('after needs limit', [{ path: 'after', message: 'needs limit' }]);
+    const { nextAfterTenantId, ...stats } = await deps.scheduler.stats(query.limit === undefined ? undefined : { pageSize: query.limit, afterTenantId: after });
     // proto3 `optional` arrives with proto-loader's synthetic oneof marker (`_maxInFlight`): the
     // answer says "unset" as null, as the quota routes do, and never shows the marker.
     const tenants = stats.tenants.map((tenant) => ({
       ...Object.fromEntries(Object.entries(tenant).filter(([key]) => !key.startsWith('_'))),
       maxInFlight: tenant.maxInFlight ?? null,
     }));
-    res.json({ ...stats, tenants });
+    const nextAfter = query.limit === undefined ? undefined : nextAfterTenantId || null;
+    if (nextAfter) res.links({ next: `/admin/v1/stats?limit=${query.limit}&after=${encodeURIComponent(nextAfter)}` });
+    res.json({ ...stats, tenants, ...(nextAfter === undefined ? {} : { nextAfter }) });
   });
   routes.get('/tenants/:id/explain', async (req, res) => {
     const explanation = await deps.scheduler.explain(tenantParam(req));

@@ -10,6 +10,11 @@ export interface ListTenantStatsResponse {
    * The job slots of the answering replica: its tiers and the workers connected to it.
    */
   'capacity'?: (_fairway_scheduler_v1_Capacity | null);
+  /**
+   * The after_tenant_id of the next page; empty on the last page and for an answer of every tenant.
+   * Share and entitlement are of the whole fleet on every page.
+   */
+  'nextAfterTenantId'?: (string);
 }
 
 export interface ListTenantStatsResponse__Output {
@@ -19,4 +24,9 @@ export interface ListTenantStatsResponse__Output {
    * The job slots of the answering replica: its tiers and the workers connected to it.
    */
   'capacity': (_fairway_scheduler_v1_Capacity__Output | null);
+  /**
+   * The after_tenant_id of the next page; empty on the last page and for an answer of every tenant.
+   * Share and entitlement are of the whole fleet on every page.
+   */
+  'nextAfterTenantId': (string);
 }
