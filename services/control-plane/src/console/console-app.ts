@@ -24,6 +24,7 @@ import {
 } from './pages';
 import { promString, type PrometheusReader } from './prometheus';
 import { patchFromForm, quotaDiff } from './quota-form';
+import { SharedSnapshot } from './shared-snapshot';
 import { CONSOLE_PATH, csrfToken, endSession, requireConsoleOperator, requireCsrf, sameOrigin, startSession } from './session';
 import { CONSOLE_CSS } from './styles';
 import { parseTableQuery, tablePage, type TenantRow } from './tenant-table';
@@ -54,7 +55,7 @@ export const CONSOLE_CSP = [
 const HTMX_FILE = require.resolve('htmx.org/dist/htmx.min.js');
 const AUDIT_SHOWN = 20;
 const CHART_WINDOW_S = 3600;
-const CHART_STEP_S = 30;
+const CHART_STEP_S = 10;
 
 function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.set({
@@ -77,7 +78,7 @@ function sessionOf(req: Request): PageSession {
 }
 
 /** The scheduler's figures of every tenant it knows, with throttles by reason from Prometheus when it answers. */
-async function tenantRows(deps: ConsoleDeps): Promise<{ rows: TenantRow[]; note?: string }> {
+async function loadTenantRows(deps: ConsoleDeps): Promise<{ rows: TenantRow[]; note?: string }> {
   const [stats, throttles] = await Promise.all([
     deps.scheduler.stats(),
     deps.prometheus
@@ -121,6 +122,9 @@ async function recentAudit(deps: ConsoleDeps, tenant: string): Promise<AuditReco
   }
 }
 
+/** Figures this old are fresh enough for a table that refreshes every 2 s. */
+const ROWS_MAX_AGE_MS = 1_500;
+
 async function chartsOf(deps: ConsoleDeps, tenant: string): Promise<ChartSpec[] | string> {
   const prometheus = deps.prometheus;
   if (!prometheus) return 'No charts: this control plane has no PROMETHEUS_URL (npm run up starts a Prometheus and sets it).';
@@ -149,9 +153,11 @@ async function chartsOf(deps: ConsoleDeps, tenant: string): Promise<ChartSpec[] 
   }
 }
 
-async function liveOf(deps: ConsoleDeps, tenant: TenantId): Promise<Html> {
-  const [{ rows }, explanation] = await Promise.all([
-    tenantRows(deps),
+type RowsSnapshot = SharedSnapshot<{ rows: TenantRow[]; note?: string }>;
+
+async function liveOf(deps: ConsoleDeps, rows: RowsSnapshot, tenant: TenantId): Promise<Html> {
+  const [{ rows: all }, explanation] = await Promise.all([
+    rows.get(),
     deps.scheduler.explain(tenant).then(
       (e) => {
         let details: unknown = null;
@@ -167,7 +173,7 @@ async function liveOf(deps: ConsoleDeps, tenant: TenantId): Promise<Html> {
   ]);
   return tenantLive(
     tenant,
-    rows.find((r) => r.tenantId === tenant),
+    all.find((r) => r.tenantId === tenant),
     explanation,
     new Date(),
   );
@@ -175,6 +181,7 @@ async function liveOf(deps: ConsoleDeps, tenant: TenantId): Promise<Html> {
 
 async function renderTenant(
   deps: ConsoleDeps,
+  rows: RowsSnapshot,
   req: Request,
   res: Response,
   options: { savedId?: string; typed?: Record<string, unknown>; problems?: Array<{ path: string; message: string }>; status?: number } = {},
@@ -183,7 +190,7 @@ async function renderTenant(
   const session = sessionOf(req);
   const [tenant, live, charts, quota, entries, verified] = await Promise.all([
     deps.catalog.get(id),
-    liveOf(deps, id),
+    liveOf(deps, rows, id),
     chartsOf(deps, id),
     deps.scheduler.getQuota(id),
     recentAudit(deps, id),
@@ -209,25 +216,26 @@ async function renderTenant(
 
 function consoleRoutes(deps: ConsoleDeps): Router {
   const routes = Router();
+  const rows: RowsSnapshot = new SharedSnapshot(() => loadTenantRows(deps), ROWS_MAX_AGE_MS);
   routes.use(requireConsoleOperator(deps));
 
   routes.get('/', async (req, res) => {
     const query = parseTableQuery(req.query);
-    const { rows, note } = await tenantRows(deps);
-    send(res, tenantsPage(sessionOf(req), tenantTable(tablePage(rows, query), query, new Date(), note), query));
+    const { rows: all, note } = await rows.get();
+    send(res, tenantsPage(sessionOf(req), tenantTable(tablePage(all, query), query, new Date(), note), query));
   });
   routes.get('/fragments/tenants', async (req, res) => {
     const query = parseTableQuery(req.query);
-    const { rows, note } = await tenantRows(deps);
-    send(res, tenantTable(tablePage(rows, query), query, new Date(), note));
+    const { rows: all, note } = await rows.get();
+    send(res, tenantTable(tablePage(all, query), query, new Date(), note));
   });
 
   routes.get('/tenants/:id', async (req, res) => {
     const saved = typeof req.query['saved'] === 'string' && /^\d{1,19}$/.test(req.query['saved']) ? req.query['saved'] : undefined;
-    await renderTenant(deps, req, res, saved === undefined ? {} : { savedId: saved });
+    await renderTenant(deps, rows, req, res, saved === undefined ? {} : { savedId: saved });
   });
   routes.get('/tenants/:id/fragments/live', async (req, res) => {
-    send(res, await liveOf(deps, tenantParam(req)));
+    send(res, await liveOf(deps, rows, tenantParam(req)));
   });
   routes.get('/tenants/:id/fragments/charts', async (req, res) => {
     const id = tenantParam(req);
@@ -242,7 +250,7 @@ function consoleRoutes(deps: ConsoleDeps): Router {
     const form = req.body as Record<string, unknown>;
     const result = patchFromForm(quota, form);
     if ('problems' in result) {
-      await renderTenant(deps, req, res, { typed: form, problems: result.problems, status: 422 });
+      await renderTenant(deps, rows, req, res, { typed: form, problems: result.problems, status: 422 });
       return;
     }
     send(res, reviewPage(sessionOf(req), id, quotaDiff(quota, result.patch), JSON.stringify(result.patch), quota.updatedAt));
@@ -260,7 +268,7 @@ function consoleRoutes(deps: ConsoleDeps): Router {
     const patch = parseQuotaPatch(patchInput);
     const current: TenantQuota = await deps.scheduler.getQuota(id);
     if (String(form['expectUpdatedAt'] ?? '') !== current.updatedAt) {
-      await renderTenant(deps, req, res, {
+      await renderTenant(deps, rows, req, res, {
         problems: [
           {
             path: '(form)',

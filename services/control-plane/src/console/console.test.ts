@@ -4,6 +4,7 @@ import { formatThrottles } from './format';
 import { html } from './html';
 import { patchFromForm, quotaDiff } from './quota-form';
 import { cookieValue, csrfMatches, csrfToken, sameOrigin } from './session';
+import { SharedSnapshot } from './shared-snapshot';
 import { parseTableQuery, tableHref, tablePage, type TenantRow } from './tenant-table';
 
 const row = (tenantId: string, figures: Partial<TenantRow> = {}): TenantRow => ({
@@ -147,5 +148,39 @@ describe('the console HTML', () => {
     expect(formatThrottles(7, { rate: 2, concurrency: 5, tier: 0 })).toBe('concurrency 5 · rate 2');
     expect(formatThrottles(7)).toBe('7');
     expect(formatThrottles(7, {})).toBe('none (5 min)');
+  });
+});
+
+describe('the shared snapshot of the fleet figures', () => {
+  it('joins a load in flight, keeps an answer for its age, and forgets a failed load', async () => {
+    let clock = 0;
+    let loads = 0;
+    let fail = false;
+    let release: () => void = () => undefined;
+    const snapshot = new SharedSnapshot(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          loads += 1;
+          release = () => (fail ? reject(new Error('scheduler down')) : resolve(loads));
+        }),
+      1_500,
+      () => clock,
+    );
+    const first = snapshot.get();
+    const joined = snapshot.get();
+    release();
+    await expect(Promise.all([first, joined])).resolves.toEqual([1, 1]);
+    clock = 1_499;
+    await expect(snapshot.get()).resolves.toBe(1);
+    expect(loads).toBe(1);
+    clock = 1_500;
+    fail = true;
+    const failed = snapshot.get();
+    release();
+    await expect(failed).rejects.toThrow('scheduler down');
+    fail = false;
+    const retried = snapshot.get();
+    release();
+    await expect(retried).resolves.toBe(3);
   });
 });

@@ -317,7 +317,9 @@ export function auditSection(entries: AuditRecord[], verified: AuditVerifyResult
     typeof verified === 'string'
       ? html`<p class="warn" id="audit-verification">Not verified: ${verified}</p>`
       : verified.ok
-        ? html`<p class="ok" id="audit-verification">✓ Chain verified: ${verified.entries} entries, every link intact.</p>`
+        ? html`<p class="ok" id="audit-verification">
+            ✓ Chain verified: ${verified.entries} ${verified.entries === 1 ? 'entry' : 'entries'}, every link intact.
+          </p>`
         : html`<p class="problem" role="alert" id="audit-verification">
             ✗ Chain broken at entry ${verified.firstBroken?.seq ?? '?'}: ${verified.firstBroken?.reason ?? 'a link does not verify'}.
           </p>`;

@@ -82,7 +82,7 @@ export function endSession(res: Response, secure: boolean): void {
 /**
  * The console's authentication: the session cookie holds an operator token, checked on every
  * request by the admin API's own {@link checkOperator} (verifier, cache and all). Without a valid
- * one a page redirects to sign-in; a live fragment (htmx) answers 401 so the page can say so.
+ * one a page redirects to sign-in; a live fragment (htmx) gets the refusal (401), shown in its place.
  */
 export function requireConsoleOperator(deps: Pick<AdminDeps, 'tokens' | 'log' | 'onRefusal'>) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -93,7 +93,8 @@ export function requireConsoleOperator(deps: Pick<AdminDeps, 'tokens' | 'log' | 
           deps.log.info({ reason: check.reason, path: req.path }, 'console session refused');
           deps.onRefusal?.(`console-${check.reason}`);
         }
-        if (req.method === 'GET' && req.headers['hx-request'] === undefined) {
+        // A page (typed, linked or boosted by htmx) goes to sign-in; a live fragment gets the refusal.
+        if (req.method === 'GET' && (req.headers['hx-request'] === undefined || req.headers['hx-boosted'] !== undefined)) {
           res.redirect(303, `${CONSOLE_PATH}/sign-in`);
           return;
         }

@@ -68,6 +68,8 @@ tr.changed th, tr.changed td { background: var(--hi); }
 .legend li::before { content: ""; display: inline-block; width: .8rem; height: .2rem; margin-right: .3rem; vertical-align: middle; background: currentColor; }
 .key-0::before { color: #0a58ca; } .key-1::before { color: #bc4c00; } .key-2::before { color: #116329; }
 .columns { display: grid; grid-template-columns: minmax(16rem, 24rem) 1fr; gap: 0 2rem; align-items: start; }
+/* A grid item is as wide as its content by default: a wide table would widen the page past a phone's screen instead of scrolling in its region. */
+.columns > *, .charts > *, .figures > * { min-width: 0; }
 .quota-form .field { display: grid; gap: .15rem; margin-bottom: .6rem; }
 .quota-form small { color: var(--muted); }
 .quota-form small.problem { color: var(--bad); }
