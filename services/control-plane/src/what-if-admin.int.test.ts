@@ -105,6 +105,12 @@ describe('the admin API what-if routes (real PostgreSQL)', () => {
     expect(text).not.toContain('params');
   });
 
+  it('serves the OpenAPI document of these operations to operators', async () => {
+    expect((await fetch(`${base}/what-if/openapi.json`)).status).toBe(401);
+    const doc = (await (await fetch(`${base}/what-if/openapi.json`, { headers: { authorization: auth } })).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths).sort()).toEqual(['/admin/v1/trace', '/admin/v1/what-if']);
+  });
+
   it('answers a bad window with problem+json naming the parameter, before any line', async () => {
     const res = await fetch(`${base}/trace?since=yesterday`, { headers: { authorization: auth } });
     expect(res.status).toBe(400);

@@ -1,12 +1,10 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import { parseDuration } from '@fairway/config';
 import { ValidationError } from '@fairway/errors';
 import { countUnfinishedJobs, readJobTrace, type JobTraceWindow } from '@fairway/job-store';
 import { limitsOf, type QuotaLimits } from '@fairway/quota';
-import { isTenantId } from '@fairway/tenant-context';
 import {
   parseQuotaAssignments,
   parseQuotaChanges,
@@ -19,46 +17,13 @@ import {
 } from '@fairway/what-if';
 import type { AdminDeps } from './deps';
 import { parse } from './request';
+import { whatIfOpenApiDocument } from './what-if-openapi';
+import { traceWindowSchema, WHAT_IF_MAX_JOBS, whatIfBodySchema } from './what-if-schemas';
 
-/** The most jobs a what-if simulates in one request: the simulation holds each in memory (~1 KB a job, both runs together). */
-export const WHAT_IF_MAX_JOBS = 200_000;
 /** The largest trace a what-if request may send (a trace line is ~200 bytes). */
 const WHAT_IF_MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** Quota reads in flight at once while a trace's end line is written. */
 const QUOTA_READS = 16;
-
-/** `1h`, `30m` (back from `until`) or an ISO 8601 instant. */
-const instantOrAgo = z.string().min(1).max(64);
-const tenantList = z
-  .union([z.string(), z.array(z.string())])
-  .transform((value) => (Array.isArray(value) ? value : [value]))
-  .pipe(z.array(z.string().refine(isTenantId, 'not a tenant id')).max(1_000));
-
-/** The window of a trace, as a query (GET /trace) or a body (POST /what-if) gives it. */
-export const traceWindowSchema = z
-  .object({
-    since: instantOrAgo.describe('start of the window: a duration back from `until` (1h, 30m) or an ISO 8601 instant'),
-    until: z.string().datetime({ offset: true }).optional().describe('end of the window, ISO 8601 (default: now)'),
-    tenant: tenantList.optional().describe('only these tenants (repeat the parameter); every tenant when absent'),
-  })
-  .strict();
-
-/** The tiers to simulate instead of the recorded ones: `{"standard": {"slots": 4, "lendTo": ["interactive"]}}`. */
-const tiersSchema = z.record(
-  z.string().min(1).max(63),
-  z.object({ slots: z.number().int().min(1).max(100_000), lendTo: z.array(z.string()).optional() }).strict(),
-);
-
-/** The JSON body of POST /what-if: a window of the jobs table and the proposed changes. */
-export const whatIfBodySchema = z
-  .object({
-    since: instantOrAgo,
-    until: z.string().datetime({ offset: true }).optional(),
-    tenant: tenantList.optional(),
-    changes: z.unknown().optional().describe('tenant id -> quota change, as PUT /tenants/{id}/quota takes it'),
-    tiers: tiersSchema.optional().describe('capacity to simulate instead of the recorded tiers'),
-  })
-  .strict();
 
 /** The window `since`/`until` name, `now` being the request's time. */
 function windowOf(query: { since: string; until?: string | undefined; tenant?: string[] | undefined }, now: Date): JobTraceWindow {
@@ -155,6 +120,10 @@ async function* bodyLines(req: Request): AsyncGenerator<string> {
  */
 export function whatIfRoutes(deps: Pick<AdminDeps, 'ownerPool' | 'scheduler'>): Router {
   const routes = Router();
+  const openapi = JSON.stringify(whatIfOpenApiDocument());
+  routes.get('/what-if/openapi.json', (_req, res) => {
+    res.type('application/json').send(openapi);
+  });
   routes.get('/trace', async (req, res) => {
     const window = windowOf(parse(traceWindowSchema, req.query, 'the trace query'), new Date());
     const lines = traceLines(deps, window);
