@@ -238,6 +238,22 @@ export class UpstreamUnavailableError extends FairwayError {
   }
 }
 
+/**
+ * PostgreSQL cannot be reached right now: connections refused or timing out, the server shutting
+ * down or starting up. Nothing was done; the request may be retried as it was.
+ */
+export class DatabaseUnavailableError extends FairwayError {
+  readonly code = 'DATABASE_UNAVAILABLE';
+  readonly retriable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds = 2,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Which of a tenant's database time limits ended a transaction. */
 export type QueryTimeoutKind = 'statement' | 'lock' | 'idle_in_transaction';
 

@@ -23,10 +23,10 @@ describe('problemMiddleware', () => {
     ["pg-pool's connect deadline", new Error('timeout exceeded when trying to connect')],
     ['a server shutting down (admin_shutdown)', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
     ['a server starting up (cannot_connect_now)', Object.assign(new Error('the database system is starting up'), { code: '57P03' })],
-  ])('answers %s with 503 UPSTREAM_UNAVAILABLE and Retry-After, not 500', (_name, err) => {
+  ])('answers %s with 503 DATABASE_UNAVAILABLE and Retry-After, not 500', (_name, err) => {
     const { status, headers, body } = answer(err);
     expect(status).toBe(503);
-    expect(body['code']).toBe('UPSTREAM_UNAVAILABLE');
+    expect(body['code']).toBe('DATABASE_UNAVAILABLE');
     expect(Number(headers['retry-after'])).toBeGreaterThanOrEqual(1);
   });
 

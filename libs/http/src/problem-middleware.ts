@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
-import { FairwayError, HttpRequestError, toFairwayError, toProblem, UpstreamUnavailableError } from '@fairway/errors';
+import { DatabaseUnavailableError, FairwayError, HttpRequestError, toFairwayError, toProblem } from '@fairway/errors';
 import type { Logger } from '@fairway/telemetry';
 
 /** Maps body-parser's errors to catalog errors; everything else passes through. */
@@ -32,12 +32,12 @@ function databaseUnreachable(err: unknown): boolean {
 
 /**
  * A PostgreSQL server that cannot be reached, restarts or refuses connections (a connect timeout,
- * ECONNREFUSED, admin_shutdown, cannot_connect_now) is a 503 the client may retry, not a 500: found
+ * ECONNREFUSED, admin_shutdown, cannot_connect_now) is a 503 DATABASE_UNAVAILABLE the client may retry, not a 500: found
  * by the chaos suite (#18), where a PostgreSQL restart answered tenant lookups with 500.
  */
 function fromDatabase(err: unknown): unknown {
   if (err instanceof FairwayError || !databaseUnreachable(err)) return err;
-  return new UpstreamUnavailableError('postgresql', 'the database cannot be reached right now; nothing was done, retry later', 2, { cause: err });
+  return new DatabaseUnavailableError('the database cannot be reached right now; nothing was done, retry later', 2, { cause: err });
 }
 
 /** The one place an HTTP error becomes an RFC 9457 problem+json response. */
