@@ -11,16 +11,23 @@ const { startStack, freePort } = require('../../scripts/lib/services.cjs') as {
   startStack: (infra: object, options: object) => Promise<{ stop: () => Promise<unknown> }>;
   freePort: () => Promise<number>;
 };
-const { startPrometheus, localScrapeConfig, ensureDebianTools } = require('../../scripts/lib/prometheus.cjs') as {
+const { startPrometheus, localScrapeConfig, ensureDebianTools, ensurePrometheus } = require('../../scripts/lib/prometheus.cjs') as {
   startPrometheus: (o: { config: string; port: number; name: string }) => Promise<{ url: string; stop: () => Promise<void> }>;
   localScrapeConfig: (metricsPorts: Record<string, number>, o?: { scrapeInterval?: string }) => string;
   ensureDebianTools: (binaries: string[], pkg: string) => Record<string, string>;
+  ensurePrometheus: () => Record<string, string>;
 };
 const { devToken, operatorToken } = require('../../scripts/lib/token.cjs') as {
   devToken: (tenant: string) => Promise<string>;
   operatorToken: (o?: object) => Promise<string>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+// The machine's Chromium and Prometheus, installed from Debian's packages when missing (as root),
+// while the file loads: an apt-get install on a fresh machine can take minutes, longer than a hook's
+// timeout, and a synchronous install inside a hook would hold the timer until it is too late.
+const { chromium: CHROMIUM } = ensureDebianTools(['chromium'], 'chromium');
+ensurePrometheus();
 
 const root = path.resolve(__dirname, '../..');
 /** Screenshots of every page: a test artifact (git-ignored); FAIRWAY_DOCS_SCREENSHOTS=1 also refreshes docs/img. */
@@ -76,8 +83,6 @@ describe('the operator console in a browser', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    // As the Prometheus setup does: the machine's package, installed when missing (as root).
-    const { chromium: chromiumPath } = ensureDebianTools(['chromium'], 'chromium');
     const prepared = await prepareDatabase(ownDatabaseUrl('fairway_console_e2e'));
     const owner = createPool({ connectionString: prepared.urls.owner, applicationName: 'fairway-e2e-console' });
     await upsertTenant(owner, { id: flooding, displayName: 'A tenant flooding the queue' });
@@ -98,7 +103,7 @@ describe('the operator console in a browser', () => {
     });
     edgeUrl = `http://127.0.0.1:${ports['edge']}`;
     consoleUrl = `http://127.0.0.1:${ports['console']}/console/`;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
 
   afterAll(async () => {

@@ -94,7 +94,7 @@ export function requireConsoleOperator(deps: Pick<AdminDeps, 'tokens' | 'log' | 
           deps.onRefusal?.(`console-${check.reason}`);
         }
         // A page (typed, linked or boosted by htmx) goes to sign-in; a live fragment gets the refusal.
-        if (req.method === 'GET' && (req.headers['hx-request'] === undefined || req.headers['hx-boosted'] !== undefined)) {
+        if ((req.method === 'GET' || req.method === 'HEAD') && (req.headers['hx-request'] === undefined || req.headers['hx-boosted'] !== undefined)) {
           res.redirect(303, `${CONSOLE_PATH}/sign-in`);
           return;
         }
