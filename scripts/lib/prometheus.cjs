@@ -137,7 +137,7 @@ function localScrapeConfig(metricsPorts, { scrapeInterval = '5s', selfPort } = {
   );
   if (selfPort) scrape.push(`  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:${selfPort}']`);
   return [
-    '# Rendered by scripts/lib/prometheus.cjs from the local stack\'s metrics ports.',
+    "# Rendered by scripts/lib/prometheus.cjs from the local stack's metrics ports.",
     'global:',
     `  scrape_interval: ${scrapeInterval}`,
     `  evaluation_interval: ${scrapeInterval}`,
