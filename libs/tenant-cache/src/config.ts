@@ -40,6 +40,8 @@ export const MAX_PRODUCTION_CACHE_TTL_MS = 10 * 60_000;
  */
 export function checkTenantCacheConfig(config: TenantCacheConfig & { NODE_ENV: string }, otherPrefixes: Record<string, string> = {}): void {
   for (const [name, other] of Object.entries(otherPrefixes)) {
+    // An empty prefix puts the other's keys under fixed names of its own (`idem:`, ...), not under ours.
+    if (other === '') continue;
     if (other.startsWith(config.REDIS_CACHE_PREFIX) || config.REDIS_CACHE_PREFIX.startsWith(other))
       throw new ConfigInvalidError(`REDIS_CACHE_PREFIX '${config.REDIS_CACHE_PREFIX}' overlaps ${name} '${other}': give the cache a namespace of its own`);
   }

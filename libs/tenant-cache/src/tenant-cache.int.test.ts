@@ -170,9 +170,11 @@ describe('TenantCache on a real Redis', () => {
     const cache = cacheWith({ registry });
     const tenant = uniqueTenantId('cm');
     for (let i = 0; i < 3; i += 1) await as(tenant, () => cache.read(RECORD, 'r1', async () => ({ owner: tenant, title: 't' })));
+    // A second cache on the same registry shares the counters (no duplicate registration).
+    await as(tenant, () => cacheWith({ registry }).read(RECORD, 'r1', async () => ({ owner: tenant, title: 't' })));
     const reads = await registry.getSingleMetric('fairway_tenant_cache_reads_total')!.get();
     const of = (outcome: string) => reads.values.find((v) => v.labels['outcome'] === outcome && v.labels['tenant'] === tenant)?.value;
-    expect([of('miss'), of('hit')]).toEqual([1, 2]);
+    expect([of('miss'), of('hit')]).toEqual([1, 3]);
     expect(new Set(reads.values.map((v) => v.labels['kind']))).toEqual(new Set(['record']));
   });
 

@@ -77,6 +77,9 @@ describe('the tenant cache API', () => {
     };
     expect(() => checkTenantCacheConfig(config, { EDGE_REDIS_PREFIX: 'fairway:edge:' })).toThrow(/REDIS_CACHE_PREFIX .* overlaps EDGE_REDIS_PREFIX/);
     expect(() => checkTenantCacheConfig({ ...config, REDIS_CACHE_PREFIX: 'fairway:cache:' }, { EDGE_REDIS_PREFIX: 'fairway:edge:' })).not.toThrow();
+    expect(() => checkTenantCacheConfig({ ...config, REDIS_CACHE_PREFIX: 'fairway:edge:idem:' }, { EDGE_REDIS_PREFIX: 'fairway:edge:' })).toThrow(/overlaps/);
+    // An empty EDGE_REDIS_PREFIX puts the edge's keys under its own fixed names, never under the cache's.
+    expect(() => checkTenantCacheConfig({ ...config, REDIS_CACHE_PREFIX: 'fairway:cache:' }, { EDGE_REDIS_PREFIX: '' })).not.toThrow();
     expect(() => checkTenantCacheConfig({ ...config, REDIS_CACHE_PREFIX: 'c:', NODE_ENV: 'production', REDIS_CACHE_TTL: 3_600_000 })).toThrow(
       /REDIS_CACHE_TTL/,
     );

@@ -95,30 +95,29 @@ export class TenantCache {
     // The accounting keys outlive the longest entry, so an entry is never unaccounted for.
     this.metaTtlMs = options.ttlMs * 2 + 60_000;
     this.labeller = options.registry ? tenantLabeller(options.registry) : new TenantLabeller();
-    const registers = options.registry ? [options.registry] : [];
-    if (options.registry) {
-      this.reads = new Counter({
+    const registry = options.registry;
+    if (registry) {
+      // One set of counters per registry, shared by every TenantCache on it (as the labeller is).
+      const counter = <L extends string>(config: { name: string; help: string; labelNames?: readonly L[] }): Counter<L> =>
+        (registry.getSingleMetric(config.name) as Counter<L> | undefined) ?? new Counter({ ...config, registers: [registry] });
+      this.reads = counter({
         name: 'fairway_tenant_cache_reads_total',
         help: 'Tenant cache reads by kind and outcome (hit, miss, bypass: Redis skipped while unavailable or an invalidation is pending, error: Redis failed and the database answered)',
         labelNames: ['tenant', 'kind', 'outcome'],
-        registers,
       });
-      this.fills = new Counter({
+      this.fills = counter({
         name: 'fairway_tenant_cache_fills_total',
         help: 'Values offered to the tenant cache after a miss, by kind and outcome (stored, refused: a write or purge came between, too-large, error)',
         labelNames: ['kind', 'outcome'],
-        registers,
       });
-      this.evictions = new Counter({
+      this.evictions = counter({
         name: 'fairway_tenant_cache_evictions_total',
         help: "Entries evicted to keep a tenant within its cache budget (REDIS_CACHE_TENANT_MAX_KEYS, REDIS_CACHE_TENANT_MAX_BYTES); only the tenant's own",
         labelNames: ['tenant'],
-        registers,
       });
-      this.invalidationFailures = new Counter({
+      this.invalidationFailures = counter({
         name: 'fairway_tenant_cache_invalidation_failures_total',
         help: 'Invalidations that could not reach Redis and were kept to retry (the writing process reads the tenant from the database meanwhile)',
-        registers,
       });
     }
   }
