@@ -20,3 +20,4 @@ export {
 } from './tenant-jobs';
 export { lockCurrentAttempt } from './attempt-fence';
 export { readJobTrace, countUnfinishedJobs, type RecordedJobRow, type JobTraceWindow } from './job-trace';
+export { purgeFinishedJobs, type RetentionRound } from './job-retention';

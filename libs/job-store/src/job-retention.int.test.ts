@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { withTenantId } from '@fairway/db';
+import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
+import type { TenantId } from '@fairway/tenant-context';
+import { JobLifecycle, type NewJob } from './job-lifecycle';
+import { purgeFinishedJobs } from './job-retention';
+
+describe('purgeFinishedJobs: the retention of finished jobs and their effects (real PostgreSQL)', () => {
+  let pools: ReturnType<typeof testPools>;
+  let lifecycle: JobLifecycle;
+  const tenants: TenantId[] = [];
+
+  beforeAll(() => {
+    pools = testPools();
+    lifecycle = new JobLifecycle(pools.scheduler, 'retention-test');
+  });
+
+  afterAll(async () => {
+    await dropTestTenants(pools.owner, tenants);
+    await pools.end();
+  });
+
+  const job = (tenantId: TenantId): NewJob => ({
+    id: randomUUID(),
+    tenantId,
+    type: 'synthetic',
+    jobClass: 'standard',
+    params: {},
+    priority: 0,
+    traceHeaders: {},
+    acceptedAt: new Date().toISOString(),
+    partition: 900_001,
+  });
+
+  /** Runs `jobs` to success, each with an effect and a stored result, as the worker leaves them. */
+  async function finish(jobs: NewJob[]): Promise<void> {
+    await lifecycle.insertJobs(jobs);
+    const claimed = await lifecycle.claimMany(
+      jobs.map((j) => j.id),
+      30_000,
+    );
+    for (const j of jobs) {
+      await withTenantId(pools.owner, j.tenantId, async (tx) => {
+        await tx.query(`INSERT INTO job_effects (job_id, tenant_id, attempt, observed) VALUES ($1, $2, 1, '{}')`, [j.id, j.tenantId]);
+        await tx.query(`INSERT INTO job_artifacts (job_id, tenant_id, content_type, body) VALUES ($1, $2, 'text/csv', 'a,b')`, [j.id, j.tenantId]);
+      });
+    }
+    await lifecycle.succeedMany(claimed.map((c) => ({ jobId: c!.id, attempt: c!.attempt, resultJson: '{}' })));
+  }
+
+  async function remaining(ids: string[]) {
+    const count = async (table: string, column: string) =>
+      Number((await pools.owner.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ANY($1::uuid[])`, [ids])).rows[0]?.n);
+    return count('jobs', 'id');
+  }
+
+  it('deletes the jobs finished before the cutoff with their effects and results, oldest first, a batch at a time, and nothing else', async () => {
+    const a = await createTestTenant(pools.owner, 'retain');
+    const b = await createTestTenant(pools.owner, 'retain');
+    tenants.push(a, b);
+    const old = [job(a), job(a), job(a), job(b), job(b)];
+    await finish(old);
+    const cutoff = (await pools.owner.query<{ at: Date }>('SELECT clock_timestamp() AS at')).rows[0]!.at;
+    const recent = [job(a), job(b)];
+    await finish(recent);
+    const waiting = job(a);
+    await lifecycle.insertJobs([waiting]);
+
+    // Scoped to this test's tenants: the test database holds other suites' jobs, running beside it.
+    const rounds = [];
+    for (
+      let round = await purgeFinishedJobs(pools.owner, cutoff, 2, { tenants: [a, b] });
+      ;
+      round = await purgeFinishedJobs(pools.owner, cutoff, 2, { tenants: [a, b] })
+    ) {
+      rounds.push(round.jobs);
+      if (!round.more) break;
+    }
+    // Five old jobs, two a round: 2, 2, 1.
+    expect(rounds).toEqual([2, 2, 1]);
+    expect(await remaining(old.map((j) => j.id))).toBe(0);
+    expect(await remaining(recent.map((j) => j.id))).toBe(2);
+    expect(await remaining([waiting.id])).toBe(1);
+    for (const tenant of [a, b]) {
+      const left = await withTenantId(pools.owner, tenant, async (tx) => ({
+        effects: (await tx.query<{ job_id: string }>('SELECT job_id FROM job_effects WHERE tenant_id = $1', [tenant])).rows.map((r) => r.job_id).sort(),
+        artifacts: (await tx.query<{ job_id: string }>('SELECT job_id FROM job_artifacts WHERE tenant_id = $1', [tenant])).rows.map((r) => r.job_id).sort(),
+      }));
+      const kept = recent.filter((j) => j.tenantId === tenant).map((j) => j.id);
+      expect(left).toEqual({ effects: kept, artifacts: kept });
+    }
+  });
+
+  it('says when a round was full, so the caller runs another', async () => {
+    const t = await createTestTenant(pools.owner, 'retainmore');
+    tenants.push(t);
+    await finish([job(t), job(t), job(t)]);
+    const far = new Date(Date.now() + 60_000);
+    const first = await purgeFinishedJobs(pools.owner, far, 1, { tenants: [t] });
+    expect(first).toMatchObject({ jobs: 1, effects: 1, artifacts: 1, tenants: 1, more: true });
+  });
+});
