@@ -3,7 +3,7 @@
  * what happens to the writers' latency with the reports on the hot standby, on the primary, and
  * without the flood, all in the same run on the project-owned pair (scripts/lib/pg-pair.cjs).
  *
- *   npm run -s bench:replica -- --json [--records 300000] [--seconds 10] [--writers 4] [--reporters 4]
+ *   npm run -s bench:replica -- --json [--records 300000] [--seconds 10] [--writers 4] [--reporters 4] [--pin]
  *
  * fairway (reports on the replica): the flooding tenant's reports run through the TenantDataRouter
  * with `{ replica: true }` (the worker's report path: reportRecords, RLS and the tenant's limits set
@@ -13,8 +13,15 @@
  * primary; the figure is their per-transaction latency (p50, p99) and throughput. Everything runs
  * in a throw-away database `fairway_bench_replica_<random>` on the pair, dropped at the end; a pair
  * this benchmark started is stopped again.
+ *
+ * On one machine the two clusters share its cores, so a CPU-bound flood slows the writers wherever
+ * it runs. `--pin` (Linux, taskset) puts every process of the primary on CPU 0 and of the standby on
+ * CPU 1, as a standby on a host of its own would be: the figure then shows what moving the reads
+ * buys, not what two clusters on two shared cores cost.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
@@ -23,7 +30,13 @@ import { reportRecords } from '@fairway/records';
 import type { TenantId } from '@fairway/tenant-context';
 
 interface PgPair {
-  ensurePair(options?: { log?: (msg: string) => void }): { started: boolean; primaryAdminUrl: string; standbyAdminUrl: string; standbyPort: number };
+  ensurePair(options?: { log?: (msg: string) => void }): {
+    stateDir: string;
+    started: boolean;
+    primaryAdminUrl: string;
+    standbyAdminUrl: string;
+    standbyPort: number;
+  };
   stopPair(): boolean;
   onPort(url: string, port: number): string;
 }
@@ -47,6 +60,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       json: { type: 'boolean' },
+      pin: { type: 'boolean' },
       records: { type: 'string' },
       seconds: { type: 'string' },
       writers: { type: 'string' },
@@ -59,6 +73,18 @@ async function main(): Promise<void> {
   const reporters = Number(values.reporters ?? 4);
 
   const pair = pgPair.ensurePair({ log: progress });
+  if (values.pin) {
+    // The postmaster first (backends forked later inherit its CPU), then every process it has now.
+    for (const [member, cpu] of [
+      ['primary', '0'],
+      ['standby', '1'],
+    ] as const) {
+      const postmaster = fs.readFileSync(path.join(pair.stateDir, member, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '';
+      const children = execFileSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      for (const pid of [postmaster, ...children]) execFileSync('taskset', ['-a', '-p', '-c', cpu, pid], { stdio: 'ignore' });
+      progress(`pinned the ${member} (${children.length + 1} processes) to CPU ${cpu}`);
+    }
+  }
   const database = `fairway_bench_replica_${randomBytes(3).toString('hex')}`;
   const adminUrl = new URL(pair.primaryAdminUrl);
   adminUrl.pathname = `/${database}`;
@@ -164,7 +190,13 @@ async function main(): Promise<void> {
     }
     const out = {
       bench: 'replica',
-      config: { records, seconds, writers, reporters, host: 'primary and standby on one machine (2 cores shared)' },
+      config: {
+        records,
+        seconds,
+        writers,
+        reporters,
+        host: values.pin ? 'one machine: primary pinned to CPU 0, standby to CPU 1' : 'primary and standby on one machine (2 cores shared)',
+      },
       results,
     };
     if (values.json) console.log(JSON.stringify(out, null, 2));

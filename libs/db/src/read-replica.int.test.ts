@@ -10,6 +10,7 @@ import {
   provisionTenant,
   type IsolationModel,
   type ReplicaFallbackReason,
+  withTenantId,
 } from './index';
 import { eventually, uniqueTenantId } from './testing';
 

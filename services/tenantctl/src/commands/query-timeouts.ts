@@ -87,27 +87,23 @@ export function queryTimeoutsCommands(program: Command, { sub, client, print }: 
   }
   set
     .option('--inherit <limits...>', `limits to inherit again: ${QUERY_TIMEOUT_FIELDS.map(flagOf).join(', ')}`)
-    .action(
-      async (
-        tenant: string | undefined,
-        o: Partial<Record<QueryTimeoutField | 'plan' | 'workload', string | number>> & { inherit?: string[] },
-        cmd: Command,
-      ) => {
-        const workload = o.workload;
-        if (workload === undefined) throw new CliError(`--workload is required (${QUERY_WORKLOADS.join(' or ')})`, ExitCode.usage);
-        const inherit = (o.inherit ?? []).map(camel);
-        const unknown = inherit.filter((f) => !(QUERY_TIMEOUT_FIELDS as readonly string[]).includes(f));
-        if (unknown.length > 0) throw new CliError(`--inherit takes ${QUERY_TIMEOUT_FIELDS.map(flagOf).join(', ')}`, ExitCode.usage);
-        const limits: Record<string, number | null> = Object.fromEntries(
-          QUERY_TIMEOUT_FIELDS.filter((f) => o[f] !== undefined).map((f) => [f, o[f] as number]),
-        );
-        for (const f of inherit) limits[f] = null;
-        const body = { [workload]: limits };
-        const checked = queryTimeoutsPatchSchema.safeParse(body);
-        if (!checked.success) throw new CliError(checked.error.issues.map((i) => i.message).join('; '), ExitCode.usage);
-        const target = path(tenant, { ...(o.plan === undefined ? {} : { plan: String(o.plan) }) });
-        const timeouts = await client(cmd).request<StoredTimeouts>('PUT', target, body);
-        print(cmd, timeouts, () => `query timeouts of ${timeouts.scope} ${timeouts.name} updated\n${timeoutsText(timeouts)}`);
-      },
-    );
+    .action(async (tenant: string | undefined, o: { plan?: string; workload?: string; inherit?: string[] }, cmd: Command) => {
+      const workload = o.workload;
+      if (workload === undefined) throw new CliError(`--workload is required (${QUERY_WORKLOADS.join(' or ')})`, ExitCode.usage);
+      const inherit = (o.inherit ?? []).map(camel);
+      const unknown = inherit.filter((f) => !(QUERY_TIMEOUT_FIELDS as readonly string[]).includes(f));
+      if (unknown.length > 0) throw new CliError(`--inherit takes ${QUERY_TIMEOUT_FIELDS.map(flagOf).join(', ')}`, ExitCode.usage);
+      // commander names an option's value after its flag: --statement-timeout is `statementTimeout`.
+      const given = (f: QueryTimeoutField) => (o as Record<string, unknown>)[f.replace(/Ms$/, '')] as number | undefined;
+      const limits: Record<string, number | null> = Object.fromEntries(
+        QUERY_TIMEOUT_FIELDS.filter((f) => given(f) !== undefined).map((f) => [f, given(f) as number]),
+      );
+      for (const f of inherit) limits[f] = null;
+      const body = { [workload]: limits };
+      const checked = queryTimeoutsPatchSchema.safeParse(body);
+      if (!checked.success) throw new CliError(checked.error.issues.map((i) => i.message).join('; '), ExitCode.usage);
+      const target = path(tenant, { ...(o.plan === undefined ? {} : { plan: String(o.plan) }) });
+      const timeouts = await client(cmd).request<StoredTimeouts>('PUT', target, body);
+      print(cmd, timeouts, () => `query timeouts of ${timeouts.scope} ${timeouts.name} updated\n${timeoutsText(timeouts)}`);
+    });
 }
