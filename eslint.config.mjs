@@ -60,6 +60,27 @@ export default tseslint.config(
     },
   },
   {
+    // A lib is reached through its entries (index.ts, testing.ts, the subpaths tsconfig names), never
+    // through `@fairway/<lib>/src/...`, which the workspace's node_modules link would otherwise resolve:
+    // internals such as the tenant cache's key builder stay unreachable. Before the core's block,
+    // whose own no-restricted-imports replaces this one for the core (it imports no lib at all).
+    files: ['**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@fairway/*/src', '@fairway/*/src/**'],
+              message:
+                "import a lib through its entry (@fairway/<lib>, or a subpath tsconfig.base.json names), not its src/: what index.ts leaves out is internal (the tenant cache's key builder, say).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The core's own source (its tests may use node:fs and fast-check): relative imports only. The
     // random-trace generator is test tooling too (fast-check), shared by the property tests and
     // bench:fairness; nothing in the core imports it.

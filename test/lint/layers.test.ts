@@ -79,6 +79,18 @@ const wrongWay: ReadonlyArray<{ name: string; file: string; source: string; expe
     source: "import { processCpuMs } from '../../../bench/lib/process-cpu';\nexport const c = processCpuMs;\n",
     expected: /Projects cannot be imported by a relative or absolute path/,
   },
+  {
+    name: "a service builds a tenant cache key with the lib's internal key builder (by path)",
+    file: 'services/edge/src/wrong-way.ts',
+    source: "import { tenantKeys } from '../../../libs/tenant-cache/src/internal/keys';\nexport const k = tenantKeys;\n",
+    expected: /Projects cannot be imported by a relative or absolute path/,
+  },
+  {
+    name: "a service builds a tenant cache key with the lib's internal key builder (through the package link)",
+    file: 'services/edge/src/wrong-way.ts',
+    source: "import { tenantKeys } from '@fairway/tenant-cache/src/internal/keys';\nexport const k = tenantKeys;\n",
+    expected: /import a lib through its entry/,
+  },
 ];
 
 const rightWay: ReadonlyArray<{ name: string; file: string; source: string }> = [
