@@ -20,4 +20,4 @@ export {
 } from './tenant-jobs';
 export { lockCurrentAttempt } from './attempt-fence';
 export { readJobTrace, countUnfinishedJobs, type RecordedJobRow, type JobTraceWindow } from './job-trace';
-export { purgeFinishedJobs, type RetentionRound } from './job-retention';
+export { purgeFinishedJobs, JobRetention, type RetentionRound, type JobRetentionOptions } from './job-retention';

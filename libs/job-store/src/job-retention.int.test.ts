@@ -3,7 +3,7 @@ import { withTenantId } from '@fairway/db';
 import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
 import type { TenantId } from '@fairway/tenant-context';
 import { JobLifecycle, type NewJob } from './job-lifecycle';
-import { purgeFinishedJobs } from './job-retention';
+import { JobRetention, purgeFinishedJobs } from './job-retention';
 
 describe('purgeFinishedJobs: the retention of finished jobs and their effects (real PostgreSQL)', () => {
   let pools: ReturnType<typeof testPools>;
@@ -98,5 +98,26 @@ describe('purgeFinishedJobs: the retention of finished jobs and their effects (r
     const far = new Date(Date.now() + 60_000);
     const first = await purgeFinishedJobs(pools.owner, far, 1, { tenants: [t] });
     expect(first).toMatchObject({ jobs: 1, effects: 1, artifacts: 1, tenants: 1, more: true });
+  });
+
+  it('runs as the control plane runs it: rounds until one is not full, what it removed reported', async () => {
+    const t = await createTestTenant(pools.owner, 'retaintick');
+    tenants.push(t);
+    await finish([job(t), job(t), job(t), job(t), job(t)]);
+    const ticks: unknown[] = [];
+    // Two minutes from now, with a retention of one minute: every job finished so far is past it.
+    const retention = new JobRetention(pools.owner, {
+      retentionMs: 60_000,
+      intervalMs: 60_000,
+      batchSize: 2,
+      tenants: [t],
+      now: () => Date.now() + 120_000,
+      onTick: (r) => ticks.push(r),
+    });
+    expect(await retention.runNow()).toEqual({ jobs: 5, effects: 5, artifacts: 5, chunks: 0, tenants: 3, rounds: 3 });
+    expect(ticks).toHaveLength(1);
+    expect(await retention.runNow()).toMatchObject({ jobs: 0, rounds: 1 });
+    expect(ticks).toHaveLength(1);
+    expect(() => new JobRetention(pools.owner, { retentionMs: 1_000, intervalMs: 60_000 })).toThrow('job retention must be at least 60000 ms');
   });
 });

@@ -53,3 +53,89 @@ export async function purgeFinishedJobs(
   }
   return round;
 }
+
+/** How {@link JobRetention} runs. */
+export interface JobRetentionOptions {
+  /** How long a finished job is kept, ms (JOB_RETENTION). */
+  retentionMs: number;
+  /** How often a tick runs, ms (JOB_RETENTION_INTERVAL). */
+  intervalMs: number;
+  /** Jobs a round deletes at most. Default 500. */
+  batchSize?: number;
+  /** Rounds a tick runs at most, so one tick never holds the pool for long. Default 20. */
+  maxRoundsPerTick?: number;
+  /** Only these tenants' jobs; every tenant's when absent. */
+  tenants?: readonly string[];
+  /** What a tick removed (called when it removed something). */
+  onTick?: (removed: Omit<RetentionRound, 'more'> & { rounds: number }) => void;
+  /** A tick that failed; the next interval tries again. */
+  onError?: (err: unknown) => void;
+  now?: () => number;
+}
+
+/**
+ * The retention of finished jobs, run periodically by the control plane: each tick deletes the jobs
+ * that finished more than `retentionMs` ago, {@link purgeFinishedJobs} round after round until a
+ * round is not full or `maxRoundsPerTick` ran. Several replicas may run it: two rounds that take
+ * the same jobs delete them once (the second finds nothing).
+ */
+export class JobRetention {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: JobRetentionOptions,
+  ) {
+    if (!Number.isFinite(options.retentionMs) || options.retentionMs < 60_000) {
+      throw new RangeError(`job retention must be at least 60000 ms (got ${options.retentionMs})`);
+    }
+    if (!Number.isFinite(options.intervalMs) || options.intervalMs < 1_000) {
+      throw new RangeError(`job retention interval must be at least 1000 ms (got ${options.intervalMs})`);
+    }
+  }
+
+  /** Runs a tick at once, then every interval. */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  /** Stops the timer and waits for a tick in progress. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One tick now: what it removed. Errors are thrown (the timer reports them through onError). */
+  async runNow(): Promise<Omit<RetentionRound, 'more'> & { rounds: number }> {
+    const cutoff = new Date((this.options.now ?? Date.now)() - this.options.retentionMs);
+    const total = { jobs: 0, effects: 0, artifacts: 0, chunks: 0, tenants: 0, rounds: 0 };
+    for (let more = true; more && total.rounds < (this.options.maxRoundsPerTick ?? 20);) {
+      const round = await purgeFinishedJobs(this.pool, cutoff, this.options.batchSize ?? 500, { tenants: this.options.tenants ?? [] });
+      total.rounds += 1;
+      total.jobs += round.jobs;
+      total.effects += round.effects;
+      total.artifacts += round.artifacts;
+      total.chunks += round.chunks;
+      total.tenants += round.tenants;
+      more = round.more;
+    }
+    if (total.jobs > 0) this.options.onTick?.(total);
+    return total;
+  }
+
+  private tick(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.runNow()
+      .then(() => undefined)
+      .catch((err: unknown) => this.options.onError?.(err))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+}

@@ -23,6 +23,21 @@ describe('the control plane configuration', () => {
     );
   });
 
+  it('keeps finished jobs 7 days unless JOB_RETENTION says otherwise, and never under an hour in production', () => {
+    const dev = { FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64') };
+    expect(loadControlPlaneConfig(dev)).toMatchObject({ JOB_RETENTION: 168 * 3_600_000, JOB_RETENTION_INTERVAL: 60_000 });
+    expect(loadControlPlaneConfig({ ...dev, JOB_RETENTION: '10m' }).JOB_RETENTION).toBe(600_000);
+    expect(() => loadControlPlaneConfig({ ...dev, JOB_RETENTION: '30s' })).toThrow('JOB_RETENTION must be at least 1m (got 30000 ms)');
+    expect(() => loadControlPlaneConfig({ ...dev, JOB_RETENTION_INTERVAL: '100ms' })).toThrow('JOB_RETENTION_INTERVAL must be at least 1s (got 100 ms)');
+    const production = {
+      NODE_ENV: 'production',
+      OPERATOR_JWT_JWKS_URL: 'https://idp.example.test/jwks.json',
+      DATABASE_URL: `postgres://fairway_owner:${password()}@db/fairway`,
+      APP_DATABASE_URL: `postgres://fairway_app:${password()}@db/fairway`,
+    };
+    expect(() => loadControlPlaneConfig({ ...production, JOB_RETENTION: '30m' })).toThrow(/^JOB_RETENTION must be at least 1h in production/);
+  });
+
   it('wants the audit checkpoint key and file together', () => {
     expect(() =>
       loadControlPlaneConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), AUDIT_CHECKPOINT_FILE: '/tmp/x' }),

@@ -44,6 +44,10 @@ const schema = commonConfigSchema.extend({
   AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
   AUDIT_CHECKPOINT_FILE: z.string().min(1).optional(),
   AUDIT_CHECKPOINT_INTERVAL: duration().default('1m'),
+  /** How long finished jobs (succeeded, failed, dead, cancelled) are kept with their effects and results; 168h is 7 days. */
+  JOB_RETENTION: duration().default('168h'),
+  /** How often the retention runs (each run deletes in batches of 500, at most 20 batches). */
+  JOB_RETENTION_INTERVAL: duration().default('1m'),
   /** The Redis of the edge's tenant cache: the control plane invalidates and purges it (REDIS_CACHE_*, the edge's values). */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   ...tenantCacheConfigShape,
@@ -79,6 +83,15 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     }
     if (config.APP_DATABASE_URL === undefined)
       throw new ConfigInvalidError('APP_DATABASE_URL is required in production: the application role has its own password');
+  }
+  if (config.JOB_RETENTION < 60_000) throw new ConfigInvalidError(`JOB_RETENTION must be at least 1m (got ${config.JOB_RETENTION} ms)`);
+  if (config.JOB_RETENTION_INTERVAL < 1_000)
+    throw new ConfigInvalidError(`JOB_RETENTION_INTERVAL must be at least 1s (got ${config.JOB_RETENTION_INTERVAL} ms)`);
+  // A client polls its job after the 202; production keeps it at least an hour so it finds it.
+  if (config.NODE_ENV === 'production' && config.JOB_RETENTION < 3_600_000) {
+    throw new ConfigInvalidError(
+      `JOB_RETENTION must be at least 1h in production: clients read their jobs' outcome after the 202 (got ${config.JOB_RETENTION} ms)`,
+    );
   }
   if ((config.AUDIT_CHECKPOINT_KEY === undefined) !== (config.AUDIT_CHECKPOINT_FILE === undefined)) {
     throw new ConfigInvalidError('set AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together (or neither): checkpoints need a key to sign and a file to keep');

@@ -13,6 +13,7 @@ import {
   loadTenantCatalogProto,
   shutdownServer,
 } from '@fairway/grpc';
+import { JobRetention } from '@fairway/job-store';
 import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry } from '@fairway/telemetry';
 import { Counter } from 'prom-client';
 import { createAdminApp } from './admin-app';
@@ -141,6 +142,14 @@ async function main(): Promise<void> {
   if (checkpoints) checkpoints.start();
   else if (config.NODE_ENV === 'production')
     log.warn('AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE are not set: a deleted or truncated audit chain cannot be detected (docs/security.md)');
+  // Finished jobs, their effects and stored results are kept JOB_RETENTION, then deleted in batches (#18).
+  const retention = new JobRetention(ownerPool, {
+    retentionMs: config.JOB_RETENTION,
+    intervalMs: config.JOB_RETENTION_INTERVAL,
+    onTick: (removed) => log.info(removed, 'finished jobs past JOB_RETENTION deleted'),
+    onError: (err) => log.error({ err }, 'job retention failed; retried at the next interval'),
+  });
+  retention.start();
   const metrics = config.METRICS_PORT === undefined ? undefined : await serveMetrics(registry, config.METRICS_PORT);
   log.info(
     {
@@ -161,6 +170,7 @@ async function main(): Promise<void> {
     ]);
     scheduler.close();
     await checkpoints?.stop();
+    await retention.stop();
     metrics?.close();
     cache?.close();
     await data.close();
