@@ -81,7 +81,14 @@ export class ChaosStack {
       stack.edgeUrls.push(`http://127.0.0.1:${port}`);
     }
     try {
-      for (const name of SERVICE_NAMES) await stack.start(name);
+      // In dependency order, the replicas of a step together: the control plane (the workers'
+      // KeyService), the workers, the schedulers (which call the workers), the edges.
+      const steps: ServiceName[][] = [['control-plane'], ['worker-1', 'worker-2'], ['scheduler-a', 'scheduler-b'], ['edge-1', 'edge-2']];
+      for (const step of steps) {
+        const started = await Promise.allSettled(step.map((name) => stack.start(name)));
+        const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
     } catch (err) {
       await stack.stop();
       throw err;
@@ -97,6 +104,11 @@ export class ChaosStack {
     const handle = await startService(definition, { timeoutMs: 90_000, onLine: (_line, service, raw) => this.onLine(raw, service) });
     this.handles.set(name, handle);
     return Date.now() - started;
+  }
+
+  /** The process id of service `name` while it runs (the soak samples its RSS). */
+  pid(name: ServiceName): number | undefined {
+    return this.running(name)?.pid;
   }
 
   private running(name: ServiceName): ChildProcess | undefined {
