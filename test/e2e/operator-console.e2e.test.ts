@@ -184,6 +184,13 @@ describe('the operator console in a browser', () => {
     await expect(line.count()).resolves.toBe(1);
     await expect(line.locator('th').textContent()).resolves.toContain('maxInFlight');
     await expect(line.locator('td').allTextContents()).resolves.toEqual(['unset', '2']);
+    // The what-if replays the tenant's last hour through the admin API, as the signed-in operator.
+    const whatIf = await eventually('the what-if of the change', async () => String(await page.locator('#what-if').textContent()), {
+      until: (text) => /replayed, proposed quota|No what-if|No finished job/.test(text),
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
+    expect(whatIf).toContain('replayed, proposed quota');
     await shot(page, 'review');
     await page.getByRole('button', { name: 'Apply change' }).click();
 

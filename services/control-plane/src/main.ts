@@ -123,6 +123,7 @@ async function main(): Promise<void> {
             onRefusal: (reason) => adminRefused.inc({ reason }),
             prometheus: config.PROMETHEUS_URL === undefined ? undefined : new PrometheusReader(config.PROMETHEUS_URL),
             secureCookies: config.NODE_ENV === 'production',
+            adminUrl: `http://${config.ADMIN_HOST}:${config.ADMIN_PORT}`,
           });
           const s = app.listen(consolePort, config.CONSOLE_HOST, () => resolve(s));
           s.once('error', reject);

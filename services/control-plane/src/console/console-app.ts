@@ -2,6 +2,7 @@ import express, { Router, type Express, type NextFunction, type Request, type Re
 import { listAudit, MAX_AUDIT_PAGE, verifyAuditChains, type AuditRecord, type AuditVerifyResult } from '@fairway/audit';
 import { HttpRequestError, toFairwayError, toProblem } from '@fairway/errors';
 import { parseQuotaPatch, type TenantQuota } from '@fairway/quota';
+import type { WhatIfReport } from '@fairway/what-if';
 import type { TenantId } from '@fairway/tenant-context';
 import type { AdminDeps } from '../admin/deps';
 import { checkOperator } from '../admin/operator-auth';
@@ -20,6 +21,7 @@ import {
   tenantPage,
   tenantsPage,
   tenantTable,
+  whatIfSection,
   type PageSession,
 } from './pages';
 import { promString, type PrometheusReader } from './prometheus';
@@ -35,6 +37,11 @@ export interface ConsoleDeps extends Pick<AdminDeps, 'tokens' | 'catalog' | 'sch
   prometheus?: PrometheusReader | undefined;
   /** Secure cookies (production: the console is reached over TLS). */
   secureCookies: boolean;
+  /**
+   * The admin API this console's operators may call with their own token (http://ADMIN_HOST:ADMIN_PORT):
+   * the what-if replays recorded traffic through its POST /admin/v1/what-if. Without it, no what-if.
+   */
+  adminUrl?: string | undefined;
 }
 
 /**
@@ -56,6 +63,8 @@ const HTMX_FILE = require.resolve('htmx.org/dist/htmx.min.js');
 const AUDIT_SHOWN = 20;
 const CHART_WINDOW_S = 3600;
 const CHART_STEP_S = 10;
+/** A replay of an hour of one tenant's traffic takes well under this. */
+const WHAT_IF_TIMEOUT_MS = 20_000;
 
 function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.set({
@@ -155,6 +164,26 @@ async function chartsOf(deps: ConsoleDeps, tenant: string): Promise<ChartSpec[] 
 
 type RowsSnapshot = SharedSnapshot<{ rows: TenantRow[]; note?: string }>;
 
+/**
+ * The admin API's what-if for one tenant's proposed change over the last hour, asked as the signed-in
+ * operator (the session's own token): the console adds no authority of its own. A failure is a message.
+ */
+async function whatIf(deps: ConsoleDeps, token: string, tenant: string, patch: unknown): Promise<WhatIfReport | string> {
+  if (!deps.adminUrl) return 'No what-if: this console was started without the admin API address.';
+  try {
+    const res = await fetch(`${deps.adminUrl}/admin/v1/what-if`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ since: '1h', tenant: [tenant], changes: { [tenant]: patch } }),
+      signal: AbortSignal.timeout(WHAT_IF_TIMEOUT_MS),
+    });
+    const body = (await res.json()) as WhatIfReport & { detail?: string };
+    return res.ok ? body : `No what-if: ${body.detail ?? `the admin API answered ${res.status}`}`;
+  } catch (err) {
+    return `No what-if: ${(err as Error).message}`;
+  }
+}
+
 async function liveOf(deps: ConsoleDeps, rows: RowsSnapshot, tenant: TenantId): Promise<Html> {
   const [{ rows: all }, explanation] = await Promise.all([
     rows.get(),
@@ -242,6 +271,17 @@ function consoleRoutes(deps: ConsoleDeps): Router {
     send(res, tenantCharts(id, await chartsOf(deps, id)));
   });
 
+  routes.get('/tenants/:id/fragments/what-if', async (req, res) => {
+    const id = tenantParam(req);
+    let patch: unknown;
+    try {
+      patch = parseQuotaPatch(JSON.parse(String(req.query['patch'] ?? '')));
+    } catch (err) {
+      send(res, whatIfSection(id, `No what-if: the change is not valid (${(err as Error).message}).`), 422);
+      return;
+    }
+    send(res, whatIfSection(id, await whatIf(deps, req.consoleToken ?? '', id, patch)));
+  });
   // The confirmation is the answer to a POST; reloading its address goes back to the tenant.
   routes.get('/tenants/:id/quota/review', (req, res) => res.redirect(303, `${CONSOLE_PATH}/tenants/${tenantParam(req)}`));
   routes.post('/tenants/:id/quota/review', requireCsrf, async (req, res) => {

@@ -2,6 +2,7 @@ import { QUOTA_DEFAULTS, type QuotaLimits } from '@fairway/quota';
 import { axisNumber, lineChart, polylines } from './charts';
 import { formatThrottles } from './format';
 import { html } from './html';
+import { whatIfSection } from './pages';
 import { patchFromForm, quotaDiff } from './quota-form';
 import { cookieValue, csrfMatches, csrfToken, sameOrigin } from './session';
 import { SharedSnapshot } from './shared-snapshot';
@@ -182,5 +183,43 @@ describe('the shared snapshot of the fleet figures', () => {
     const retried = snapshot.get();
     release();
     await expect(retried).resolves.toBe(3);
+  });
+});
+
+describe('the console what-if', () => {
+  const figures = (p50: number, p99: number) => ({ waitP50Ms: p50, waitP99Ms: p99 });
+  const report = {
+    from: '2026-12-06T22:00:00.000Z',
+    to: '2026-12-06T23:00:00.000Z',
+    jobs: 120,
+    unfinished: 3,
+    tiers: {},
+    changes: {},
+    fidelity: { worstP50ErrorMs: 40, worstP99ErrorMs: 250 },
+    dispatchOverheadMs: {},
+    tenants: [
+      {
+        tenant: 'acme',
+        jobs: 100,
+        quota: { recorded: QUOTA_DEFAULTS, proposed: { ...QUOTA_DEFAULTS, maxInFlight: 2 } },
+        recorded: figures(900, 5000),
+        simulated: figures(800, 4800),
+        proposed: figures(2000, 9000),
+        ideal: figures(1500, 7000),
+        idealRecorded: figures(700, 4000),
+      },
+    ],
+  };
+
+  it("shows the tenant's waits recorded, replayed as they are, replayed with the change, and ideal", () => {
+    const text = whatIfSection('acme', report).text;
+    expect(text).toContain('100 jobs of acme, 120 in all, 22:00:00-23:00:00 UTC');
+    expect(text).toMatch(/replayed, proposed quota<\/th>\s*<td class="num">2.0 s<\/td>\s*<td class="num">9.0 s/);
+    expect(text).toContain('250 ms');
+  });
+
+  it('says so when the tenant has nothing to replay, or the admin API did not answer', () => {
+    expect(whatIfSection('globex', report).text).toContain('No finished job of globex in the last hour');
+    expect(whatIfSection('acme', 'No what-if: the admin API answered 503').text).toContain('No what-if: the admin API answered 503');
   });
 });

@@ -1,4 +1,5 @@
 import type { AuditRecord, AuditVerifyResult } from '@fairway/audit';
+import type { WhatIfReport } from '@fairway/what-if';
 import type { TenantQuota } from '@fairway/quota';
 import { lineChart, type ChartSpec } from './charts';
 import { formatMs, formatPercent, formatThrottles } from './format';
@@ -397,6 +398,7 @@ export function tenantPage(
 
 /** The confirmation: every limit before -> after, the change applied only on "Apply". */
 export function reviewPage(session: PageSession, tenantId: string, diff: QuotaDiffLine[], patchJson: string, expectUpdatedAt: string): Html {
+  const whatIfUrl = `${CONSOLE_PATH}/tenants/${tenantId}/fragments/what-if?${new URLSearchParams({ patch: patchJson }).toString()}`;
   return layout(
     `Review ${tenantId}'s quota`,
     html`<nav class="crumbs" aria-label="Breadcrumb">
@@ -426,6 +428,10 @@ export function reviewPage(session: PageSession, tenantId: string, diff: QuotaDi
         </tbody>
       </table>
       <p>The scheduler applies it on every replica within a second; the change is recorded in the tenant's audit trail.</p>
+      <section id="what-if" hx-get="${whatIfUrl}" hx-trigger="load" hx-swap="outerHTML" aria-labelledby="what-if-title">
+        <h2 id="what-if-title">What if <span class="muted">(the last hour of recorded traffic, replayed)</span></h2>
+        <p class="muted"><a href="${whatIfUrl}">Replay the last hour with this change</a></p>
+      </section>
       <form method="post" action="${`${CONSOLE_PATH}/tenants/${tenantId}/quota`}" class="inline">
         <input type="hidden" name="_csrf" value="${session.csrf}" />
         <input type="hidden" name="patch" value="${patchJson}" />
@@ -435,4 +441,46 @@ export function reviewPage(session: PageSession, tenantId: string, diff: QuotaDi
       <a class="button secondary" href="${`${CONSOLE_PATH}/tenants/${tenantId}`}">Cancel</a>`,
     session,
   );
+}
+
+/**
+ * The what-if of a proposed change for one tenant: its waits over the last hour as recorded, as the
+ * simulator replays them with the quota it had, with the proposed quota, and the fluid ideal.
+ */
+export function whatIfSection(tenantId: string, report: WhatIfReport | string): Html {
+  const body = (): Html => {
+    if (typeof report === 'string') return html`<p class="warn">${report}</p>`;
+    const line = report.tenants.find((t) => t.tenant === tenantId);
+    if (!line) return html`<p class="muted">No finished job of ${tenantId} in the last hour (${report.jobs} jobs of other tenants): nothing to replay.</p>`;
+    const row = (label: string, figures: { waitP50Ms: number; waitP99Ms: number }) =>
+      html`<tr>
+        <th scope="row">${label}</th>
+        <td class="num">${formatMs(figures.waitP50Ms)}</td>
+        <td class="num">${formatMs(figures.waitP99Ms)}</td>
+      </tr>`;
+    return html`<table class="diff" id="what-if-table">
+        <caption>
+          ${line.jobs} jobs of ${tenantId}, ${report.jobs} in all, ${report.from.slice(11, 19)}-${report.to.slice(11, 19)} UTC
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Wait</th>
+            <th scope="col">p50</th>
+            <th scope="col">p99</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${row('recorded', line.recorded)} ${row('replayed, quota as it is', line.simulated)} ${row('replayed, proposed quota', line.proposed)}
+          ${row('ideal (fluid), proposed quota', line.ideal)}
+        </tbody>
+      </table>
+      <p class="muted">
+        Read "proposed" against "replayed": the replay leaves out dispatch latency (worst p99 error of the replay here:
+        ${formatMs(report.fidelity.worstP99ErrorMs)}).
+      </p>`;
+  };
+  return html`<section id="what-if" aria-labelledby="what-if-title">
+    <h2 id="what-if-title">What if <span class="muted">(the last hour of recorded traffic, replayed)</span></h2>
+    ${body()}
+  </section>`;
 }
