@@ -14,9 +14,6 @@
  * (`"impl": "no-fault"`). Progress goes to stderr, JSON to stdout, every service's log lines to
  * .fairway/chaos/last-run.log.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { createPool, upsertTenant } from '@fairway/db';
@@ -24,7 +21,7 @@ import type { TenantId } from '@fairway/tenant-context';
 import { accountWindow, type FaultWindow, type JobOutcome } from './chaos/accounting';
 import { ChaosStack } from './chaos/chaos-stack';
 import { FAULTS, type Fault, type FaultContext } from './chaos/faults';
-import { PrivateKafka, PrivatePostgres, PrivateRedis, until } from './chaos/private-infra';
+import { PrivateInfra, until } from './chaos/private-infra';
 import { SteadyLoad } from './chaos/steady-load';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack scripts are plain CommonJS shared with `npm run up` */
@@ -35,7 +32,6 @@ const { devToken } = require('../scripts/lib/token.cjs');
 
 const progress = (msg: string) => process.stderr.write(`[chaos] ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const root = path.resolve(__dirname, '..');
 
 /**
  * Timings of the stack under test: an attempt's deadline and lease short enough that a hung worker's
@@ -92,16 +88,8 @@ async function main(): Promise<void> {
 
   // FAIRWAY_DIST names a build of its own to run (scripts/lib/services.cjs); else dist/, built if stale.
   if (!process.env['FAIRWAY_DIST']) build({ quiet: true });
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fairway-chaos-'));
-  // The postgres user must reach its cluster's directory inside.
-  fs.chmodSync(stateDir, 0o755);
-  const logFile = path.join(root, '.fairway', 'chaos', 'last-run.log');
-  fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  const serviceLog = fs.createWriteStream(logFile);
-
-  const kafka = await PrivateKafka.create(stateDir, progress);
-  const postgres = await PrivatePostgres.create(stateDir);
-  const redis = await PrivateRedis.create();
+  const privateInfra = await PrivateInfra.create('chaos', progress);
+  const { stateDir, serviceLog, kafka, postgres, redis } = privateInfra;
   let stack: ChaosStack | undefined;
   let load: SteadyLoad | undefined;
   const pools: Pool[] = [];
@@ -113,11 +101,7 @@ async function main(): Promise<void> {
     await load?.stop().catch(() => undefined);
     await stack?.stop().catch(() => undefined);
     await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
-    await kafka.stop();
-    await postgres.stop();
-    await redis.stop();
-    serviceLog.end();
-    fs.rmSync(stateDir, { recursive: true, force: true });
+    await privateInfra.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
@@ -125,7 +109,7 @@ async function main(): Promise<void> {
 
   try {
     progress(`state under ${stateDir}; starting a private broker on ${kafka.brokers}, PostgreSQL on ${postgres.port}, Redis on ${redis.port}`);
-    await Promise.all([kafka.start(), postgres.start(), redis.start()]);
+    await privateInfra.start();
     process.env['KAFKA_BROKERS'] = kafka.brokers;
     process.env['DATABASE_URL'] = postgres.url('fairway_chaos');
     process.env['REDIS_URL'] = redis.url;

@@ -12,8 +12,6 @@
  * stderr, JSON to stdout.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { parseDuration } from '@fairway/config';
@@ -21,7 +19,7 @@ import { createPool, upsertTenant } from '@fairway/db';
 import { createKafka } from '@fairway/kafka';
 import type { TenantId } from '@fairway/tenant-context';
 import { ChaosStack, SERVICE_NAMES } from './chaos/chaos-stack';
-import { PrivateKafka, PrivatePostgres, PrivateRedis, until } from './chaos/private-infra';
+import { PrivateInfra, until } from './chaos/private-infra';
 import { SteadyLoad } from './chaos/steady-load';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack scripts are plain CommonJS shared with `npm run up` */
@@ -32,7 +30,6 @@ const { devToken } = require('../scripts/lib/token.cjs');
 
 const progress = (msg: string) => process.stderr.write(`[soak] ${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const root = path.resolve(__dirname, '..');
 const SAMPLE_MS = 10_000;
 
 /** Resident set size of process `pid`, MB (Linux /proc), or undefined when it is gone. */
@@ -104,14 +101,8 @@ async function main(): Promise<void> {
   };
 
   if (!process.env['FAIRWAY_DIST']) build({ quiet: true });
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fairway-soak-'));
-  fs.chmodSync(stateDir, 0o755);
-  const logFile = path.join(root, '.fairway', 'soak', 'last-run.log');
-  fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  const serviceLog = fs.createWriteStream(logFile);
-  const kafka = await PrivateKafka.create(stateDir, progress);
-  const postgres = await PrivatePostgres.create(stateDir);
-  const redis = await PrivateRedis.create();
+  const privateInfra = await PrivateInfra.create('soak', progress);
+  const { stateDir, serviceLog, kafka, postgres, redis } = privateInfra;
   let stack: ChaosStack | undefined;
   let load: SteadyLoad | undefined;
   const pools: Pool[] = [];
@@ -125,17 +116,13 @@ async function main(): Promise<void> {
     await admin?.disconnect().catch(() => undefined);
     await stack?.stop().catch(() => undefined);
     await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
-    await kafka.stop();
-    await postgres.stop();
-    await redis.stop();
-    serviceLog.end();
-    fs.rmSync(stateDir, { recursive: true, force: true });
+    await privateInfra.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
 
   try {
     progress(`state under ${stateDir}; private broker on ${kafka.brokers}, PostgreSQL on ${postgres.port}, Redis on ${redis.port}`);
-    await Promise.all([kafka.start(), postgres.start(), redis.start()]);
+    await privateInfra.start();
     process.env['KAFKA_BROKERS'] = kafka.brokers;
     process.env['DATABASE_URL'] = postgres.url('fairway_soak');
     process.env['REDIS_URL'] = redis.url;

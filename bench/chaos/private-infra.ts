@@ -5,6 +5,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -203,5 +204,50 @@ export class PrivateRedis {
 
   async stop(): Promise<void> {
     await this.kill();
+  }
+}
+
+/**
+ * One run's private broker, PostgreSQL cluster and Redis (the chaos suite's and the soak's), under a
+ * fresh state directory, with the services' log in .fairway/<name>/last-run.log.
+ */
+export class PrivateInfra {
+  private constructor(
+    readonly stateDir: string,
+    readonly serviceLog: fs.WriteStream,
+    readonly kafka: PrivateKafka,
+    readonly postgres: PrivatePostgres,
+    readonly redis: PrivateRedis,
+  ) {}
+
+  /** Ports and directories, nothing started yet. */
+  static async create(name: string, progress: (msg: string) => void): Promise<PrivateInfra> {
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `fairway-${name}-`));
+    // The postgres user must reach its cluster's directory inside.
+    fs.chmodSync(stateDir, 0o755);
+    const logFile = path.join(root, '.fairway', name, 'last-run.log');
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    const serviceLog = fs.createWriteStream(logFile);
+    return new PrivateInfra(
+      stateDir,
+      serviceLog,
+      await PrivateKafka.create(stateDir, progress),
+      await PrivatePostgres.create(stateDir),
+      await PrivateRedis.create(),
+    );
+  }
+
+  /** Starts the three together. */
+  async start(): Promise<void> {
+    await Promise.all([this.kafka.start(), this.postgres.start(), this.redis.start()]);
+  }
+
+  /** Stops the three, closes the log and removes the state directory. */
+  async stop(): Promise<void> {
+    await this.kafka.stop();
+    await this.postgres.stop();
+    await this.redis.stop();
+    this.serviceLog.end();
+    fs.rmSync(this.stateDir, { recursive: true, force: true });
   }
 }
