@@ -228,8 +228,9 @@ async function main(): Promise<void> {
         waitP99: {
           meanMs: Math.round(meanP99),
           slopeMsPerMin: p99SlopeMsPerMin,
-          // Flat: the fitted trend over the run moves the p99 by less than 10% of its mean (or 5 ms).
-          met: Math.abs(p99SlopeMsPerMin * settings.minutes) <= Math.max(5, 0.1 * meanP99),
+          // No upward trend (issue #18): the fitted trend over the run raises the p99 by less than 10%
+          // of its mean (or 5 ms). A falling p99 is not a degradation (the 30-minute run's fell 0.5 ms/min).
+          met: p99SlopeMsPerMin * settings.minutes <= Math.max(5, 0.1 * meanP99),
         },
         errors: { total: samples.reduce((a, s) => a + s.errors, 0), met: samples.every((s) => s.errors === 0) },
         consumerLag: {
