@@ -25,7 +25,6 @@ import { PrivateInfra, until } from './chaos/private-infra';
 import { SteadyLoad } from './chaos/steady-load';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack scripts are plain CommonJS shared with `npm run up` */
-const { ensureInfra } = require('../scripts/lib/infra.cjs');
 const { build } = require('../scripts/build.cjs');
 const { devToken } = require('../scripts/lib/token.cjs');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -89,7 +88,7 @@ async function main(): Promise<void> {
   // FAIRWAY_DIST names a build of its own to run (scripts/lib/services.cjs); else dist/, built if stale.
   if (!process.env['FAIRWAY_DIST']) build({ quiet: true });
   const privateInfra = await PrivateInfra.create('chaos', progress);
-  const { stateDir, serviceLog, kafka, postgres, redis } = privateInfra;
+  const { serviceLog, kafka, postgres, redis } = privateInfra;
   let stack: ChaosStack | undefined;
   let load: SteadyLoad | undefined;
   const pools: Pool[] = [];
@@ -108,17 +107,12 @@ async function main(): Promise<void> {
   }
 
   try {
-    progress(`state under ${stateDir}; starting a private broker on ${kafka.brokers}, PostgreSQL on ${postgres.port}, Redis on ${redis.port}`);
-    await privateInfra.start();
-    process.env['KAFKA_BROKERS'] = kafka.brokers;
-    process.env['DATABASE_URL'] = postgres.url('fairway_chaos');
-    process.env['REDIS_URL'] = redis.url;
-    const infra = await ensureInfra({ database: 'fairway_chaos', topicPrefix: 'chaos', log: progress });
+    const infra = await privateInfra.start(progress);
     progress('starting control plane, 2 workers, 2 scheduler replicas, 2 edges');
     stack = await ChaosStack.start({ ...infra, redisUrl: redis.url }, STACK_ENV, (line, name) => serviceLog.write(`[${name}] ${line}\n`));
 
     const owner = createPool({ connectionString: infra.urls.owner, applicationName: 'fairway-chaos', max: 2 });
-    const reader = new Pool({ connectionString: postgres.url('fairway_chaos'), max: 2 });
+    const reader = new Pool({ connectionString: privateInfra.databaseUrl, max: 2 });
     // A restart of PostgreSQL breaks idle connections: the pool drops them and dials anew.
     reader.on('error', () => undefined);
     owner.on('error', () => undefined);

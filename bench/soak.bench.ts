@@ -23,7 +23,6 @@ import { PrivateInfra, until } from './chaos/private-infra';
 import { SteadyLoad } from './chaos/steady-load';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack scripts are plain CommonJS shared with `npm run up` */
-const { ensureInfra } = require('../scripts/lib/infra.cjs');
 const { build } = require('../scripts/build.cjs');
 const { devToken } = require('../scripts/lib/token.cjs');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -102,7 +101,7 @@ async function main(): Promise<void> {
 
   if (!process.env['FAIRWAY_DIST']) build({ quiet: true });
   const privateInfra = await PrivateInfra.create('soak', progress);
-  const { stateDir, serviceLog, kafka, postgres, redis } = privateInfra;
+  const { serviceLog, kafka, redis } = privateInfra;
   let stack: ChaosStack | undefined;
   let load: SteadyLoad | undefined;
   const pools: Pool[] = [];
@@ -121,16 +120,11 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
 
   try {
-    progress(`state under ${stateDir}; private broker on ${kafka.brokers}, PostgreSQL on ${postgres.port}, Redis on ${redis.port}`);
-    await privateInfra.start();
-    process.env['KAFKA_BROKERS'] = kafka.brokers;
-    process.env['DATABASE_URL'] = postgres.url('fairway_soak');
-    process.env['REDIS_URL'] = redis.url;
-    const infra = await ensureInfra({ database: 'fairway_soak', topicPrefix: 'soak', log: progress });
+    const infra = await privateInfra.start(progress);
     progress('starting control plane, 2 workers, 2 scheduler replicas, 2 edges');
     stack = await ChaosStack.start({ ...infra, redisUrl: redis.url }, env, (line, name) => serviceLog.write(`[${name}] ${line}\n`));
     const owner = createPool({ connectionString: infra.urls.owner, applicationName: 'fairway-soak', max: 2 });
-    const reader = new Pool({ connectionString: postgres.url('fairway_soak'), max: 2 });
+    const reader = new Pool({ connectionString: privateInfra.databaseUrl, max: 2 });
     pools.push(owner, reader);
     const tokens = new Map<string, string>();
     for (let i = 0; i < settings.tenants; i += 1) {

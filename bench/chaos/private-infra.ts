@@ -16,6 +16,7 @@ const PG_BIN = process.env['FAIRWAY_PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack scripts are plain CommonJS shared with `npm run up` */
 const { freePort } = require('../../scripts/lib/services.cjs') as { freePort: () => Promise<number> };
 const { ping } = require('../../scripts/lib/redis.cjs') as { ping: (url: string) => Promise<boolean> };
+const { ensureInfra } = require('../../scripts/lib/infra.cjs');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Polls `probe` every 100 ms until it holds; throws naming `what` after `timeoutMs`. */
@@ -213,6 +214,7 @@ export class PrivateRedis {
  */
 export class PrivateInfra {
   private constructor(
+    readonly name: string,
     readonly stateDir: string,
     readonly serviceLog: fs.WriteStream,
     readonly kafka: PrivateKafka,
@@ -229,6 +231,7 @@ export class PrivateInfra {
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
     const serviceLog = fs.createWriteStream(logFile);
     return new PrivateInfra(
+      name,
       stateDir,
       serviceLog,
       await PrivateKafka.create(stateDir, progress),
@@ -237,9 +240,22 @@ export class PrivateInfra {
     );
   }
 
-  /** Starts the three together. */
-  async start(): Promise<void> {
+  /** The run's database on the private cluster (`fairway_<name>`). */
+  get databaseUrl(): string {
+    return this.postgres.url(`fairway_${this.name}`);
+  }
+
+  /**
+   * Starts the three together, points this process (and the services it starts) at them, and
+   * prepares the run's database and topics (prefix `<name>`): what ensureInfra answers.
+   */
+  async start(progress: (msg: string) => void): Promise<Awaited<ReturnType<typeof ensureInfra>>> {
+    progress(`state under ${this.stateDir}; private broker on ${this.kafka.brokers}, PostgreSQL on ${this.postgres.port}, Redis on ${this.redis.port}`);
     await Promise.all([this.kafka.start(), this.postgres.start(), this.redis.start()]);
+    process.env['KAFKA_BROKERS'] = this.kafka.brokers;
+    process.env['DATABASE_URL'] = this.databaseUrl;
+    process.env['REDIS_URL'] = this.redis.url;
+    return ensureInfra({ database: `fairway_${this.name}`, topicPrefix: this.name, log: progress });
   }
 
   /** Stops the three, closes the log and removes the state directory. */
