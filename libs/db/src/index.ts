@@ -36,7 +36,13 @@ export {
   type IsolationModel,
   type TenantPage,
 } from './tenants';
-export { TenantDataRouter, TENANT_CATALOG_CHANNEL, type TenantDataRouterOptions, type TenantDataOptions } from './tenant-data/tenant-data-router';
+export {
+  TenantDataRouter,
+  TENANT_CATALOG_CHANNEL,
+  TENANT_MOVING_SQLSTATE,
+  type TenantDataRouterOptions,
+  type TenantDataOptions,
+} from './tenant-data/tenant-data-router';
 export { ReadReplica, type ReadReplicaOptions, type ReadTarget, type ReplicaFallbackReason } from './read-replica';
 export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './tenant-data/connection-budget';
 export {
@@ -53,6 +59,7 @@ export {
 export {
   provisionTenant,
   deprovisionTenant,
+  createTenantDatabase,
   type ProvisioningDeps,
   type ProvisioningOptions,
   type NewTenant,

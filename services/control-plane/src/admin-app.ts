@@ -6,6 +6,7 @@ import { backupRoutes } from './admin/backup-routes';
 import { auditRoutes } from './admin/audit-routes';
 import { dataKeysRoutes } from './admin/data-keys-routes';
 import type { AdminDeps } from './admin/deps';
+import { movesRoutes } from './admin/moves-routes';
 import { requireOperator } from './admin/operator-auth';
 import { queryTimeoutsRoutes } from './admin/query-timeouts-routes';
 import { schedulerRoutes } from './admin/scheduler-routes';
@@ -37,6 +38,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     queryTimeoutsRoutes(deps),
     whatIfRoutes(deps),
     auditRoutes(deps),
+    movesRoutes(deps),
   );
 
   // Backup, restore, export-then-delete: the archive streams as the body, never through express.json.

@@ -48,6 +48,14 @@ const schema = commonConfigSchema.extend({
   JOB_RETENTION: duration().default('168h'),
   /** How often the retention runs (each run deletes in batches of 500, at most 20 batches). */
   JOB_RETENTION_INTERVAL: duration().default('1m'),
+  /**
+   * Live moves between isolation models: how long the old copy is kept after a verified switch
+   * (a router that missed the switch's notification keeps the old route up to its TTL, 60 s, and
+   * the old copy refuses its writes meanwhile), and when a move whose runner stopped beating is
+   * taken over by another replica.
+   */
+  TENANT_MOVE_GRACE: duration().default('5m'),
+  TENANT_MOVE_STALE_AFTER: duration().default('30s'),
   /** The Redis of the edge's tenant cache: the control plane invalidates and purges it (REDIS_CACHE_*, the edge's values). */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   ...tenantCacheConfigShape,
@@ -92,6 +100,14 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     throw new ConfigInvalidError(
       `JOB_RETENTION must be at least 1h in production: clients read their jobs' outcome after the 202 (got ${config.JOB_RETENTION} ms)`,
     );
+  }
+  // Below the routers' route TTL (60 s), a router that missed the switch could still route to the
+  // old copy after it was removed, where its write would no longer be refused.
+  if (config.NODE_ENV === 'production' && config.TENANT_MOVE_GRACE < 60_000) {
+    throw new ConfigInvalidError(`TENANT_MOVE_GRACE must be at least 1m in production: routers keep a route up to 60 s (got ${config.TENANT_MOVE_GRACE} ms)`);
+  }
+  if (config.TENANT_MOVE_STALE_AFTER < 5_000) {
+    throw new ConfigInvalidError(`TENANT_MOVE_STALE_AFTER must be at least 5s: a runner beats every 5 s (got ${config.TENANT_MOVE_STALE_AFTER} ms)`);
   }
   if ((config.AUDIT_CHECKPOINT_KEY === undefined) !== (config.AUDIT_CHECKPOINT_FILE === undefined)) {
     throw new ConfigInvalidError('set AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together (or neither): checkpoints need a key to sign and a file to keep');

@@ -14,6 +14,7 @@ import {
   shutdownServer,
 } from '@fairway/grpc';
 import { JobRetention } from '@fairway/job-store';
+import { MoveSweeper } from '@fairway/tenant-move';
 import { createLogger, createMetricsRegistry, serveMetrics, stopTelemetry } from '@fairway/telemetry';
 import { Counter } from 'prom-client';
 import { createAdminApp } from './admin-app';
@@ -83,6 +84,19 @@ async function main(): Promise<void> {
 
   const scheduler = new SchedulerAdminGateway(config.SCHEDULER_ADMIN_ADDRESS, undefined, clientCredentials(config.security, { expectServer: 'scheduler' }));
   const tokens = new TokenVerifier({ ...config.operatorTokens, cacheTtlMs: config.TOKEN_CACHE_TTL });
+  // Live moves between isolation models: this replica runs the moves it starts and resumes any
+  // whose runner (on any replica) stopped beating.
+  const moveDeps = { ownerPool, ownerUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS };
+  const moves = new MoveSweeper(moveDeps, {
+    staleAfterMs: config.TENANT_MOVE_STALE_AFTER,
+    onFinished: (status) =>
+      (status.state === 'done' ? log.info.bind(log) : log.error.bind(log))(
+        { tenant: status.tenantId, moveId: status.id, state: status.state, fenceMs: status.fenceMs, error: status.error },
+        'tenant move finished',
+      ),
+    onError: (err, moveId) => log.error({ err, moveId }, 'tenant move stopped; another replica resumes it once its heartbeat is stale'),
+  });
+  moves.start();
   const adminApp = createAdminApp({
     tokens,
     catalog,
@@ -100,6 +114,12 @@ async function main(): Promise<void> {
           },
         }
       : {}),
+    moves: {
+      deps: moveDeps,
+      sweeper: moves,
+      graceMs: config.TENANT_MOVE_GRACE,
+      minGraceMs: config.NODE_ENV === 'production' ? 60_000 : 0,
+    },
     log,
     onRefusal: (reason) => adminRefused.inc({ reason }),
   });
@@ -170,6 +190,8 @@ async function main(): Promise<void> {
       new Promise<void>((resolve) => (consoleServer ? consoleServer.close(() => resolve()) : resolve())),
     ]);
     scheduler.close();
+    // Runs stop at their next step, as after a crash; another replica (or the next start) resumes them.
+    await moves.stop();
     await checkpoints?.stop();
     await retention.stop();
     metrics?.close();

@@ -12,6 +12,14 @@ import { databaseUrl, quoteIdent, type TenantDbServers, type TenantLocation, typ
 /** The channel the catalog's trigger notifies on every change to a tenant's entry. */
 export const TENANT_CATALOG_CHANNEL = 'fairway_tenant_catalog';
 
+/**
+ * The SQLSTATE of a write refused because the tenant's records are moving to another isolation
+ * model (libs/tenant-move): raised by the move's fence on the old store, during the fence and after
+ * the catalog switch (a router that has not seen the switch yet). The router answers it as a
+ * retriable UpstreamUnavailableError (503 with Retry-After): the retry reaches the new store.
+ */
+export const TENANT_MOVING_SQLSTATE = 'FW503';
+
 /** Options of a TenantDataRouter. */
 export interface TenantDataRouterOptions {
   /** A pool on the catalog database as the application role: pooled and schema tenants, catalog reads. */
@@ -329,6 +337,12 @@ function transaction<T>(
   limits: QueryTimeoutLimits,
   fn: (tx: TenantTx) => Promise<T>,
 ): Promise<T> {
+  const moving = (err: unknown): never => {
+    if ((err as { code?: unknown } | null)?.code !== TENANT_MOVING_SQLSTATE) throw err;
+    throw new UpstreamUnavailableError('tenant-moving', `the records of tenant '${tenantId}' are moving to another isolation model; retry shortly`, 1, {
+      cause: err,
+    });
+  };
   return tenantTransaction(
     pool,
     tenantId,
@@ -355,5 +369,5 @@ function transaction<T>(
       return limits;
     },
     fn,
-  );
+  ).catch(moving);
 }

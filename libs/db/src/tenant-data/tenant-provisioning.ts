@@ -98,7 +98,11 @@ export async function provisionTenant(deps: ProvisioningDeps, tenant: NewTenant,
   return (await setTenantStatus(deps.ownerPool, entry.id, 'active')) ?? entry;
 }
 
-async function createTenantDatabase(deps: ProvisioningDeps, server: string, database: string): Promise<void> {
+/**
+ * Creates the tenant database `database` on `server` if absent, owned by the owner role, with
+ * CONNECT for the application role only. Idempotent. Used by onboarding and by live moves.
+ */
+export async function createTenantDatabase(deps: ProvisioningDeps, server: string, database: string): Promise<void> {
   // CREATE DATABASE cannot run inside a transaction; a plain client on the server's catalog (or
   // any) database runs it in autocommit.
   const client = new Client({ connectionString: server === LOCAL_SERVER ? deps.ownerUrl : databaseUrl(deps.ownerUrl, server, 'postgres', deps.servers) });

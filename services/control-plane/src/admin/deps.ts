@@ -5,6 +5,7 @@ import type { TenantData } from '@fairway/records';
 import type { TenantBackupDeps } from '@fairway/tenant-backup';
 import type { Logger } from '@fairway/telemetry';
 import type { SchedulerAdminGateway } from '../scheduler-admin-client';
+import type { AdminMoves } from './moves-routes';
 import type { TenantCatalog } from '../tenant-catalog';
 
 /** What the admin app is wired to. */
@@ -30,6 +31,8 @@ export interface AdminDeps {
   };
   /** Backup and restore of tenants (owner role, KEK, the operator's backup keys); absent when no backup key is configured. */
   backup?: TenantBackupDeps;
+  /** Live moves of tenants between isolation models (owner role); absent: the moves routes answer 404. */
+  moves?: AdminMoves;
   log: Logger;
   onRefusal?: (reason: string) => void;
 }

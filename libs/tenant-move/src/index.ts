@@ -1,0 +1,23 @@
+/**
+ * Live moves of a tenant's records between isolation models while it keeps writing
+ * (docs/data-isolation.md, "Live moves between isolation models").
+ */
+export {
+  startTenantMove,
+  runTenantMove,
+  takeOverMove,
+  staleMoves,
+  readMove,
+  listMoves,
+  targetLocation,
+  MOVE_AUDIT_ACTION,
+  MOVE_PHASES,
+  type TenantMoveDeps,
+  type StartMoveOptions,
+  type RunMoveOptions,
+  type TenantMoveStatus,
+  type VerifyReport,
+  type MovePhase,
+  type MoveState,
+} from './tenant-move';
+export { MoveSweeper, type MoveSweeperOptions } from './move-sweeper';

@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { createPool, findTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
+import { createIsolatedTestTenant, dropIsolatedTestTenants, eventually, testAdminUrl, testDatabaseUrls, testPools } from '@fairway/db/testing';
+import { UpstreamUnavailableError } from '@fairway/errors';
+import type { TenantId } from '@fairway/tenant-context';
+import {
+  readMove,
+  runTenantMove,
+  startTenantMove,
+  takeOverMove,
+  type MovePhase,
+  type RunMoveOptions,
+  type TenantMoveDeps,
+  type TenantMoveStatus,
+} from './tenant-move';
+
+/**
+ * A tenant that keeps writing through the real TenantDataRouter (application role, NOTIFY
+ * invalidation): inserts, updates and deletes, each retried while the router answers a retriable
+ * error (the move's fence). `expected` is what every acknowledged write says the tenant holds.
+ */
+class Writer {
+  readonly expected = new Map<string, string>();
+  acked = 0;
+  refusals = 0;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly data: TenantDataRouter,
+    private readonly tenant: TenantId,
+  ) {}
+
+  start(): void {
+    this.loop = (async () => {
+      let n = 0;
+      while (!this.stopped) {
+        n += 1;
+        const ids = [...this.expected.keys()];
+        const pick = ids[(n * 7919) % Math.max(ids.length, 1)];
+        if (n % 5 === 0 && pick) {
+          await this.write('DELETE FROM records WHERE id = $1 RETURNING id::text', [pick], () => this.expected.delete(pick));
+        } else if (n % 3 === 0 && pick) {
+          await this.write(
+            `UPDATE records SET title = $2, amount = amount + 1, updated_at = now() WHERE id = $1 RETURNING id::text, ${DIGEST} AS d`,
+            [pick, `updated-${n}`],
+            (row) => this.expected.set(row.id, row.d),
+          );
+        } else {
+          const sql = `INSERT INTO records (id, title, amount, tags) VALUES ($1, $2, $3, $4) RETURNING id::text, ${DIGEST} AS d`;
+          await this.write(sql, [randomUUID(), `written-${n}`, n % 100, ['live']], (row) => this.expected.set(row.id, row.d));
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+  }
+
+  private async write(sql: string, params: unknown[], acked: (row: { id: string; d: string }) => void): Promise<void> {
+    for (;;) {
+      try {
+        const { rows } = await this.data.withTenant(this.tenant, (tx) => tx.query<{ id: string; d: string }>(sql, params));
+        if (rows[0]) acked(rows[0]);
+        this.acked += 1;
+        return;
+      } catch (err) {
+        if (!(err instanceof UpstreamUnavailableError)) throw err;
+        this.refusals += 1;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+  }
+
+  /** Waits until `count` more writes were acknowledged (the writer runs through a phase). */
+  async more(count: number): Promise<void> {
+    const target = this.acked + count;
+    await eventually(`${count} more acknowledged writes`, () => (this.acked >= target ? true : undefined), { timeoutMs: 20_000, intervalMs: 5 });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+}
+
+/** The digest of a record's columns, the same in every model (the session's TimeZone is the same on both sides). */
+const DIGEST = `md5(concat_ws('|', title, body, amount::text, tags::text, created_at::text, updated_at::text))`;
+
+/** Every record of the tenant as it reads it now: id -> digest of its columns. */
+async function contents(data: TenantDataRouter, tenant: TenantId): Promise<Map<string, string>> {
+  const { rows } = await data.withTenant(tenant, (tx) => tx.query<{ id: string; d: string }>(`SELECT id::text, ${DIGEST} AS d FROM records`));
+  return new Map(rows.map((r) => [r.id, r.d]));
+}
+
+describe('live moves between isolation models (real PostgreSQL)', () => {
+  const pools = testPools();
+  const urls = testDatabaseUrls();
+  const owner = createPool({ connectionString: urls.owner, max: 8, applicationName: 'fairway-test-move' });
+  const deps: TenantMoveDeps = { ownerPool: owner, ownerUrl: urls.owner };
+  const created: string[] = [];
+  let data: TenantDataRouter;
+  let admin: Client;
+
+  beforeAll(async () => {
+    data = new TenantDataRouter({ catalogPool: pools.app, catalogUrl: urls.app, cacheTtlMs: 600_000 });
+    await data.start();
+    admin = new Client({ connectionString: testAdminUrl() });
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await data.close();
+    await dropIsolatedTestTenants(pools.owner, created);
+    await admin.end();
+    await owner.end();
+    await pools.end();
+  });
+
+  /** A tenant in `model` with `records` records, written as the tenant. */
+  async function tenantWith(model: IsolationModel, records: number): Promise<TenantId> {
+    const id = await createIsolatedTestTenant(pools.owner, model, 'mv');
+    created.push(id);
+    await data.withTenant(id, (tx) =>
+      tx.query(
+        `INSERT INTO records (id, title, body, amount, tags) SELECT gen_random_uuid(), 'seed-' || g, repeat('x', g % 50), g, ARRAY['seed'] FROM generate_series(1, $1) g`,
+        [records],
+      ),
+    );
+    return id;
+  }
+
+  /** Whether the old copy is gone: no schema, no database, no pooled rows of the tenant. */
+  async function oldCopyGone(move: TenantMoveStatus): Promise<boolean> {
+    const source = move.source;
+    if (source.model === 'schema') return (await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [source.schema])).rowCount === 0;
+    if (source.model === 'database') return (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [source.database])).rowCount === 0;
+    return (await admin.query('SELECT 1 FROM records WHERE tenant_id = $1', [move.tenantId])).rowCount === 0;
+  }
+
+  /** Runs a move with the writer writing through copy, catch-up and after the switch. */
+  function throughEveryPhase(writer: Writer, extra: RunMoveOptions = {}): RunMoveOptions {
+    return {
+      batchRows: 100,
+      fenceBacklog: 20,
+      ...extra,
+      onPhase: async (phase: MovePhase, status: TenantMoveStatus) => {
+        if (phase === 'copy' || phase === 'catch-up' || phase === 'verify') await writer.more(15);
+        await extra.onPhase?.(phase, status);
+      },
+    };
+  }
+
+  const DIRECTIONS: Array<[IsolationModel, IsolationModel]> = [
+    ['pooled', 'schema'],
+    ['schema', 'database'],
+    ['database', 'pooled'],
+    ['pooled', 'database'],
+    ['database', 'schema'],
+    ['schema', 'pooled'],
+  ];
+
+  it.each(DIRECTIONS)('moves a writing tenant from %s to %s with no write lost or duplicated', async (from, to) => {
+    const tenant = await tenantWith(from, 350);
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const { move, runId } = await startTenantMove(deps, tenant, { to, graceMs: 0, actor: 'test' });
+    const done = await runTenantMove(deps, move.id, runId, throughEveryPhase(writer));
+    await writer.stop();
+
+    expect(done).toMatchObject({ state: 'done', phase: 'finished', switched: true, error: null });
+    expect(done.copied).toBeGreaterThanOrEqual(300);
+    expect(done.verified?.rows).toBeGreaterThan(300);
+    expect((await findTenant(pools.owner, tenant))?.isolationModel).toBe(to);
+    // Every acknowledged write is there once, as written: the same ids (none missing, none extra)
+    // and the same checksum of each record.
+    const after = await contents(data, tenant);
+    expect([...after.keys()].sort()).toEqual([...writer.expected.keys()].sort());
+    expect(new Map([...after].sort())).toEqual(new Map([...writer.expected].sort()));
+    expect(await oldCopyGone(done)).toBe(true);
+  });
+
+  it('keeps the records the writer last wrote, byte for byte (checksums before and after)', async () => {
+    const tenant = await tenantWith('pooled', 200);
+    const before = await contents(data, tenant);
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'database', graceMs: 0, actor: 'test' });
+    await runTenantMove(deps, move.id, runId, { batchRows: 64 });
+    expect(await contents(data, tenant)).toEqual(before);
+  });
+
+  it('resumes a move whose runner crashed between phases, from its cursors, on another runner', async () => {
+    const tenant = await tenantWith('pooled', 300);
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    const crash = new AbortController();
+    const halted = await runTenantMove(
+      deps,
+      move.id,
+      runId,
+      throughEveryPhase(writer, {
+        signal: crash.signal,
+        onPhase: (phase) => {
+          if (phase === 'catch-up') crash.abort();
+        },
+      }),
+    );
+    expect(halted).toMatchObject({ state: 'running', phase: 'catch-up', switched: false });
+    await writer.more(15);
+
+    // Not stale yet: nobody may take it over while its heartbeat is fresh.
+    expect(await takeOverMove(owner, move.id, 60_000)).toBeUndefined();
+    const second = await takeOverMove(owner, move.id, 0);
+    expect(second).toBeDefined();
+    const done = await runTenantMove(deps, move.id, second as string, throughEveryPhase(writer));
+    await writer.stop();
+    expect(done).toMatchObject({ state: 'done', switched: true });
+    expect(done.copied).toBe(halted.copied);
+    expect(new Map([...(await contents(data, tenant))].sort())).toEqual(new Map([...writer.expected].sort()));
+    // The first runner's id no longer writes progress.
+    expect((await readMove(owner, tenant, move.id))?.state).toBe('done');
+  });
+
+  it('rolls back a move that fails after the switch: the old copy is intact with every write, the new one removed', async () => {
+    const tenant = await tenantWith('schema', 250);
+    const stale = new TenantDataRouter({ catalogPool: pools.app, catalogUrl: urls.app, listen: false, cacheTtlMs: 600_000 });
+    await stale.withTenant(tenant, (tx) => tx.query('SELECT 1'));
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'database', graceMs: 60_000, actor: 'test' });
+    let staleWrite: unknown;
+    const done = await runTenantMove(
+      deps,
+      move.id,
+      runId,
+      throughEveryPhase(writer, {
+        onPhase: async (phase) => {
+          if (phase !== 'verify') return;
+          // A router that missed the switch still routes to the old schema: its write is refused, retriably.
+          staleWrite = await stale
+            .withTenant(tenant, (tx) => tx.query(`INSERT INTO records (id, title) VALUES ($1, 'stale')`, [randomUUID()]))
+            .catch((err: unknown) => err);
+          throw new Error('injected failure after the switch');
+        },
+      }),
+    );
+    await writer.stop();
+    await stale.close();
+
+    expect(staleWrite).toBeInstanceOf(UpstreamUnavailableError);
+    expect(done).toMatchObject({ state: 'rolled-back', switched: false });
+    expect(done.error).toMatch(/injected failure/);
+    expect((await findTenant(pools.owner, tenant))?.isolationModel).toBe('schema');
+    // Writes made to the new copy after the switch came back with the rollback.
+    expect(new Map([...(await contents(data, tenant))].sort())).toEqual(new Map([...writer.expected].sort()));
+    const target = done.target;
+    expect(target.model === 'database' && (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database])).rowCount).toBe(0);
+    // The old store takes writes again.
+    await data.withTenant(tenant, (tx) => tx.query(`INSERT INTO records (id, title) VALUES ($1, 'after rollback')`, [randomUUID()]));
+    const audit = await admin.query<{ phase: string }>(
+      `SELECT after->>'phase' AS phase FROM audit_log WHERE chain = $1 AND action = 'tenant.move' ORDER BY seq`,
+      [tenant],
+    );
+    expect(audit.rows.map((r) => r.phase)).toEqual([
+      'prepare',
+      'capture',
+      'copy',
+      'catch-up',
+      'fence',
+      'switch',
+      'verify',
+      'rollback',
+      'switch-back',
+      'finished',
+    ]);
+  });
+
+  it('refuses a move to where the tenant already is, and a second move while one runs', async () => {
+    const tenant = await tenantWith('schema', 1);
+    await expect(startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' })).rejects.toThrow(/already in the schema model/);
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'pooled', graceMs: 0, actor: 'test' });
+    await expect(startTenantMove(deps, tenant, { to: 'database', graceMs: 0, actor: 'test' })).rejects.toThrow(/already moving/);
+    await runTenantMove(deps, move.id, runId);
+  });
+});

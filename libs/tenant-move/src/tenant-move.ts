@@ -1,0 +1,909 @@
+import { randomUUID } from 'node:crypto';
+import { Client, type Pool, type PoolClient } from 'pg';
+import { appendAudit } from '@fairway/audit';
+import {
+  createTenantDatabase,
+  databaseNameFor,
+  databaseOf,
+  DbRole,
+  findTenant,
+  LOCAL_SERVER,
+  locationOf,
+  migrateTenantStore,
+  schemaNameFor,
+  tenantMigrationNames,
+  TENANT_MIGRATIONS_DIR,
+  type IsolationModel,
+  type MigratableTenant,
+  type TenantDbServers,
+  type TenantLocation,
+} from '@fairway/db';
+import { NotFoundError, ValidationError } from '@fairway/errors';
+import {
+  deleteRowsExcept,
+  dropTriggers,
+  ensureMoveObjects,
+  ident,
+  inStore,
+  installTriggers,
+  readBatch,
+  readRows,
+  ROW_DIGEST,
+  StorePools,
+  storeOf,
+  upsertRows,
+  type MoveStore,
+} from './move-store';
+
+/** The audit action of every step of a move (after: the move's id and phase). */
+export const MOVE_AUDIT_ACTION = 'tenant.move';
+
+/** The phases of a move, in order; `rollback` replaces the rest after a failure. */
+export const MOVE_PHASES = ['prepare', 'capture', 'copy', 'catch-up', 'fence', 'verify', 'grace', 'cleanup', 'finished'] as const;
+export type MovePhase = (typeof MOVE_PHASES)[number] | 'rollback';
+export type MoveState = 'running' | 'done' | 'failed' | 'rolled-back';
+
+/** How the move engine reaches PostgreSQL: as the owner role, like provisioning. */
+export interface TenantMoveDeps {
+  /** A pool on the catalog database as the owner (at least 3 connections: a catch-up holds two). */
+  ownerPool: Pool;
+  ownerUrl: string;
+  /** Other servers for tenant databases: name -> owner URL. */
+  servers?: TenantDbServers;
+  migrationsDir?: string;
+}
+
+/** What an operator asks for. */
+export interface StartMoveOptions {
+  to: IsolationModel;
+  /** For `database`: the server ('local' by default). */
+  dbServer?: string;
+  /** How long the old copy is kept after a verified switch (for a rollback by hand and stale routers). */
+  graceMs: number;
+  actor: string;
+  reason?: string;
+}
+
+/** How a runner runs (tests and the bench make it small or stop it). */
+export interface RunMoveOptions {
+  /** Rows per copy batch (default 5,000). */
+  batchRows?: number;
+  /** The fence is entered once a catch-up pass applied at most this many changes (default 500). */
+  fenceBacklog?: number;
+  /** Catch-up passes before the fence at most (default 20): a writer faster than the copy fails the move. */
+  maxCatchUpPasses?: number;
+  /**
+   * Stops the runner at its next step with everything left as it is, exactly as a crash would (the
+   * row stays `running`; another runner takes it over once its heartbeat is stale). Also how a
+   * control plane that shuts down hands its moves over.
+   */
+  signal?: AbortSignal;
+  /** Told each phase as it begins (after its row is written). */
+  onPhase?: (phase: MovePhase, status: TenantMoveStatus) => void | Promise<void>;
+  /**
+   * How often the runner beats its heartbeat on its own, whatever it is doing (default 5 s). A move
+   * is taken over once its heartbeat is older than the sweeper's stale limit: keep this well below.
+   */
+  heartbeatMs?: number;
+  /** Told progress after each batch. */
+  onProgress?: (status: Pick<TenantMoveStatus, 'phase' | 'copied' | 'sourceRows' | 'caughtUp'>) => void;
+}
+
+/** A move as the catalog records it (the admin API's status resource). */
+export interface TenantMoveStatus {
+  id: string;
+  tenantId: string;
+  state: MoveState;
+  phase: MovePhase;
+  source: TenantLocation;
+  target: TenantLocation;
+  /** Records copied by the keyset copy (of about `sourceRows` when it began). */
+  copied: number;
+  sourceRows: number | null;
+  /** Captured changes applied by the catch-up passes (including the fence's last). */
+  caughtUp: number;
+  catchUpPasses: number;
+  /** Whether the catalog points at the target. */
+  switched: boolean;
+  /** How long writes were refused: from the fence's barrier to the switch's commit. */
+  fenceMs: number | null;
+  verified: VerifyReport | null;
+  /** Duration of each finished phase, ms. */
+  phaseMs: Record<string, number>;
+  graceMs: number;
+  graceUntil: string | null;
+  startedBy: string;
+  reason: string | null;
+  startedAt: string;
+  heartbeatAt: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+/** What the verification compared: counts and an ordered per-row digest of both sides. */
+export interface VerifyReport {
+  /** Rows compared on each side (those not written again after the switch). */
+  rows: number;
+  sourceRows: number;
+  targetRows: number;
+  /** Rows left out because the tenant changed them in the target after the switch. */
+  changedAfterSwitch: number;
+  chunks: number;
+  /** MD5 of the chunk digests in order, equal on both sides. */
+  digest: string;
+}
+
+interface MoveRow {
+  id: string;
+  back_id: string;
+  tenant_id: string;
+  run_id: string;
+  state: MoveState;
+  phase: MovePhase;
+  source: TenantLocation;
+  target: TenantLocation;
+  copy_after: string | null;
+  copied: string;
+  source_rows: string | null;
+  caught_up: string;
+  catch_up_passes: number;
+  switched: boolean;
+  fence_ms: number | null;
+  verified: VerifyReport | null;
+  phase_ms: Record<string, number>;
+  grace_ms: string;
+  grace_until: Date | null;
+  started_by: string;
+  reason: string | null;
+  started_at: Date;
+  heartbeat_at: Date;
+  finished_at: Date | null;
+  error: string | null;
+}
+
+function toStatus(row: MoveRow): TenantMoveStatus {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    state: row.state,
+    phase: row.phase,
+    source: row.source,
+    target: row.target,
+    copied: Number(row.copied),
+    sourceRows: row.source_rows === null ? null : Number(row.source_rows),
+    caughtUp: Number(row.caught_up),
+    catchUpPasses: row.catch_up_passes,
+    switched: row.switched,
+    fenceMs: row.fence_ms,
+    verified: row.verified,
+    phaseMs: row.phase_ms,
+    graceMs: Number(row.grace_ms),
+    graceUntil: row.grace_until?.toISOString() ?? null,
+    startedBy: row.started_by,
+    reason: row.reason,
+    startedAt: row.started_at.toISOString(),
+    heartbeatAt: row.heartbeat_at.toISOString(),
+    finishedAt: row.finished_at?.toISOString() ?? null,
+    error: row.error,
+  };
+}
+
+/** The runner was taken over (its run_id is no longer the row's) or stopped: it leaves at once. */
+class RunnerStopped extends Error {
+  constructor(why: string) {
+    super(`the move's runner stopped: ${why}`);
+  }
+}
+
+/** A move of `tenantId`, or undefined. */
+export async function readMove(pool: Pool, tenantId: string, moveId: string): Promise<TenantMoveStatus | undefined> {
+  const { rows } = await pool.query<MoveRow>('SELECT * FROM tenant_moves WHERE id = $1 AND tenant_id = $2', [moveId, tenantId]);
+  return rows[0] && toStatus(rows[0]);
+}
+
+/** The tenant's moves, newest first. */
+export async function listMoves(pool: Pool, tenantId: string, limit = 20): Promise<TenantMoveStatus[]> {
+  const { rows } = await pool.query<MoveRow>('SELECT * FROM tenant_moves WHERE tenant_id = $1 ORDER BY started_at DESC LIMIT $2', [tenantId, limit]);
+  return rows.map(toStatus);
+}
+
+/** Where `model` puts the tenant (the same names provisioning uses). */
+export function targetLocation(deps: Pick<TenantMoveDeps, 'ownerUrl'>, tenantId: string, model: IsolationModel, dbServer?: string): TenantLocation {
+  if (model === 'pooled') return { model };
+  if (model === 'schema') return { model, schema: schemaNameFor(tenantId) };
+  return { model, server: dbServer ?? LOCAL_SERVER, database: databaseNameFor(databaseOf(deps.ownerUrl), tenantId) };
+}
+
+function sameLocation(a: TenantLocation, b: TenantLocation): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Records a new move of `tenantId` to `options.to` (phase `prepare`, audited) and returns it with
+ * the run id its runner must use ({@link runTenantMove}). Refused: an unknown or deleted tenant, a
+ * tenant not active or suspended, a target equal to where it is, a tenant already moving, and a
+ * database server this control plane does not know.
+ */
+export async function startTenantMove(deps: TenantMoveDeps, tenantId: string, options: StartMoveOptions): Promise<{ move: TenantMoveStatus; runId: string }> {
+  const tenant = await findTenant(deps.ownerPool, tenantId);
+  if (!tenant || tenant.status === 'deleted' || tenant.status === 'offboarding') throw new NotFoundError('tenant', tenantId);
+  if (tenant.status !== 'active' && tenant.status !== 'suspended') {
+    throw new ValidationError(`tenant '${tenantId}' is ${tenant.status}: only an active or suspended tenant can be moved`, [
+      { path: 'tenant', message: `status ${tenant.status}` },
+    ]);
+  }
+  if (options.dbServer !== undefined && options.to !== 'database') {
+    throw new ValidationError('dbServer applies to a move to the database model only', [{ path: 'dbServer', message: 'only with to=database' }]);
+  }
+  if (options.dbServer !== undefined && options.dbServer !== LOCAL_SERVER && !deps.servers?.[options.dbServer]) {
+    throw new ValidationError(`database server '${options.dbServer}' is not configured: add it to TENANT_DB_SERVERS`, [
+      { path: 'dbServer', message: 'unknown server' },
+    ]);
+  }
+  const source = locationOf(tenant);
+  const target = targetLocation(deps, tenantId, options.to, options.dbServer);
+  if (sameLocation(source, target)) {
+    throw new ValidationError(`tenant '${tenantId}' is already in the ${options.to} model there: nothing to move`, [{ path: 'to', message: 'same location' }]);
+  }
+  // A move starts on an empty target: rows there would be leftovers of something else, which the
+  // copy would mix in and a rollback would remove.
+  const leftovers = await recordsAt(deps, tenantId, target);
+  if (leftovers > 0) {
+    throw new ValidationError(`the target ${describe(target)} already holds ${leftovers} records of tenant '${tenantId}': remove them first`, [
+      { path: 'to', message: 'target not empty' },
+    ]);
+  }
+  const id = randomUUID();
+  const runId = randomUUID();
+  try {
+    const row = await inCatalog(deps.ownerPool, async (tx) => {
+      const { rows } = await tx.query<MoveRow>(
+        `INSERT INTO tenant_moves (id, back_id, tenant_id, run_id, state, phase, source, target, grace_ms, started_by, reason)
+         VALUES ($1, $2, $3, $4, 'running', 'prepare', $5, $6, $7, $8, $9) RETURNING *`,
+        [id, randomUUID(), tenantId, runId, JSON.stringify(source), JSON.stringify(target), options.graceMs, options.actor, options.reason ?? null],
+      );
+      await appendAudit(tx, {
+        chain: tenantId,
+        actor: options.actor,
+        action: MOVE_AUDIT_ACTION,
+        target: tenantId,
+        before: { location: source },
+        after: { moveId: id, phase: 'prepare', to: target, graceMs: options.graceMs },
+        ...(options.reason === undefined ? {} : { reason: options.reason }),
+      });
+      return rows[0] as MoveRow;
+    });
+    return { move: toStatus(row), runId };
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') {
+      throw new ValidationError(`tenant '${tenantId}' is already moving: follow GET /admin/v1/tenants/${tenantId}/moves`, [
+        { path: 'tenant', message: 'a move is running' },
+      ]);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Claims a running move whose heartbeat is older than `staleAfterMs` (its runner died or stopped)
+ * and returns the new run id, or undefined if it is not stale or not running.
+ */
+export async function takeOverMove(pool: Pool, moveId: string, staleAfterMs: number): Promise<string | undefined> {
+  const runId = randomUUID();
+  const { rowCount } = await pool.query(
+    `UPDATE tenant_moves SET run_id = $2, heartbeat_at = now()
+      WHERE id = $1 AND state = 'running' AND heartbeat_at < now() - make_interval(secs => $3::double precision / 1000)`,
+    [moveId, runId, staleAfterMs],
+  );
+  return rowCount ? runId : undefined;
+}
+
+/** Running moves whose heartbeat is older than `staleAfterMs`. */
+export async function staleMoves(pool: Pool, staleAfterMs: number): Promise<Array<{ id: string; tenantId: string }>> {
+  const { rows } = await pool.query<{ id: string; tenant_id: string }>(
+    `SELECT id, tenant_id FROM tenant_moves WHERE state = 'running' AND heartbeat_at < now() - make_interval(secs => $1::double precision / 1000)`,
+    [staleAfterMs],
+  );
+  return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id }));
+}
+
+/** How many records of the tenant `location` holds (0 when its schema or database does not exist). */
+async function recordsAt(deps: TenantMoveDeps, tenantId: string, location: TenantLocation): Promise<number> {
+  const pools = new StorePools(deps.ownerPool, deps.ownerUrl, deps.servers);
+  try {
+    const store = storeOf(location);
+    if (location.model === 'schema') {
+      const { rows } = await deps.ownerPool.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [store.table]);
+      if (!rows[0]?.exists) return 0;
+    } else if (location.model === 'database') {
+      const admin = new Client({ connectionString: pools.serverUrl(location.server) });
+      await admin.connect();
+      try {
+        const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [location.database]);
+        if (!rowCount) return 0;
+      } finally {
+        await admin.end();
+      }
+    }
+    const n = await inStore(pools, store, tenantId, async (c) => {
+      const exists = (await c.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [store.table])).rows[0]?.exists;
+      return exists ? (await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${store.table}`)).rows[0]?.n : '0';
+    });
+    return Number(n ?? 0);
+  } finally {
+    await pools.end();
+  }
+}
+
+async function inCatalog<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Runs (or resumes) the move `moveId` as `runId`, from the phase and cursors its row records, to
+ * the end: `done` after the old copy was removed, `rolled-back` after a failure undone (the old
+ * copy intact, the catalog pointing at it), `failed` if even the rollback failed (the error says
+ * what is left). Returns the final status; returns early, leaving the row as it is, when the
+ * signal aborts or another runner took the move over.
+ */
+export async function runTenantMove(deps: TenantMoveDeps, moveId: string, runId: string, options: RunMoveOptions = {}): Promise<TenantMoveStatus> {
+  const runner = new MoveRunner(deps, moveId, runId, options);
+  const beat = setInterval(() => void runner.beat(), options.heartbeatMs ?? 5_000);
+  beat.unref();
+  try {
+    return await runner.run();
+  } finally {
+    clearInterval(beat);
+    await runner.close();
+  }
+}
+
+class MoveRunner {
+  private readonly pools: StorePools;
+  private row!: MoveRow;
+  private source!: MoveStore;
+  private target!: MoveStore;
+  private phaseStarted = Date.now();
+
+  constructor(
+    private readonly deps: TenantMoveDeps,
+    private readonly moveId: string,
+    private readonly runId: string,
+    private readonly options: RunMoveOptions,
+  ) {
+    this.pools = new StorePools(deps.ownerPool, deps.ownerUrl, deps.servers);
+  }
+
+  close(): Promise<void> {
+    return this.pools.end();
+  }
+
+  async run(): Promise<TenantMoveStatus> {
+    const { rows } = await this.deps.ownerPool.query<MoveRow>('SELECT * FROM tenant_moves WHERE id = $1', [this.moveId]);
+    if (!rows[0]) throw new NotFoundError('tenant move', this.moveId);
+    this.row = rows[0];
+    this.source = storeOf(this.row.source);
+    this.target = storeOf(this.row.target);
+    if (this.row.state !== 'running') return toStatus(this.row);
+    try {
+      if (this.row.phase === 'rollback') return await this.rollback(this.row.error ?? 'resumed rollback');
+      for (;;) {
+        const next = await this.step(this.row.phase);
+        if (next === 'finished') return await this.finish();
+        await this.enter(next);
+      }
+    } catch (err) {
+      if (err instanceof RunnerStopped) return toStatus(this.row);
+      if (this.row.phase === 'cleanup' || this.row.phase === 'grace') {
+        // The move itself is done and verified; only the old copy's removal failed. Not a rollback:
+        // the row stays running and the next runner retries the removal.
+        throw err;
+      }
+      return this.rollback(errorText(err));
+    }
+  }
+
+  /** Does the work of `phase` and names the next one. */
+  private async step(phase: MovePhase): Promise<MovePhase> {
+    switch (phase) {
+      case 'prepare':
+        await this.prepare();
+        return 'capture';
+      case 'capture':
+        await ensureMoveObjects(this.pools, this.source);
+        await installTriggers(this.pools, this.source, this.row.tenant_id, 'capture', this.row.id);
+        await this.countSource();
+        return 'copy';
+      case 'copy':
+        await this.copy();
+        return 'catch-up';
+      case 'catch-up':
+        await this.catchUpUntilSmall();
+        return 'fence';
+      case 'fence':
+        await this.fenceAndSwitch();
+        return 'verify';
+      case 'verify':
+        await this.verify();
+        return 'grace';
+      case 'grace':
+        await this.waitForGrace();
+        return 'cleanup';
+      case 'cleanup':
+        await this.cleanup();
+        return 'finished';
+      default:
+        return 'finished';
+    }
+  }
+
+  private lostOwnership = false;
+
+  /** Beats the heartbeat under this run id; notes when the move was taken over. */
+  async beat(): Promise<void> {
+    try {
+      const { rowCount } = await this.deps.ownerPool.query(`UPDATE tenant_moves SET heartbeat_at = now() WHERE id = $1 AND run_id = $2 AND state = 'running'`, [
+        this.moveId,
+        this.runId,
+      ]);
+      if (!rowCount) this.lostOwnership = true;
+    } catch {
+      // A missed beat is harmless; the next one, or the next step's save, tries again.
+    }
+  }
+
+  private checkpoint(): void {
+    if (this.options.signal?.aborted) throw new RunnerStopped('signal aborted');
+    if (this.lostOwnership) throw new RunnerStopped('another runner took the move over');
+  }
+
+  /** Writes progress under this runner's run id (and its heartbeat); stops if the move was taken over. */
+  private async save(sets: string, values: unknown[], client: Pick<PoolClient, 'query'> = this.deps.ownerPool): Promise<void> {
+    const { rows } = await client.query<MoveRow>(
+      `UPDATE tenant_moves SET ${sets}${sets ? ', ' : ''}heartbeat_at = now() WHERE id = $1 AND run_id = $2 RETURNING *`,
+      [this.moveId, this.runId, ...values],
+    );
+    if (!rows[0]) throw new RunnerStopped('another runner took the move over');
+    this.row = rows[0];
+  }
+
+  /** Enters `phase`: records it (with the time the last one took) and audits it. */
+  private async enter(phase: MovePhase, after: Record<string, unknown> = {}): Promise<void> {
+    this.checkpoint();
+    const took = Date.now() - this.phaseStarted;
+    const previous = this.row.phase;
+    await inCatalog(this.deps.ownerPool, async (tx) => {
+      await this.save(`phase = $3, phase_ms = phase_ms || jsonb_build_object($4::text, $5::bigint)`, [phase, previous, took], tx);
+      await this.audit(tx, { phase, ...after });
+    });
+    this.phaseStarted = Date.now();
+    await this.options.onPhase?.(phase, toStatus(this.row));
+    this.checkpoint();
+  }
+
+  private audit(tx: Pick<PoolClient, 'query'>, after: Record<string, unknown>, before?: unknown): Promise<unknown> {
+    return appendAudit(tx as PoolClient, {
+      chain: this.row.tenant_id,
+      actor: this.row.started_by,
+      action: MOVE_AUDIT_ACTION,
+      target: this.row.tenant_id,
+      ...(before === undefined ? {} : { before }),
+      after: { moveId: this.moveId, ...after },
+      ...(this.row.reason === null ? {} : { reason: this.row.reason }),
+    });
+  }
+
+  /** Creates and migrates the target schema or database (the pooled table exists); refuses one that holds records. */
+  private async prepare(): Promise<void> {
+    const tenantId = this.row.tenant_id;
+    const location = this.row.target;
+    const dir = this.deps.migrationsDir ?? TENANT_MIGRATIONS_DIR;
+    const names = tenantMigrationNames(dir);
+    if (location.model === 'schema') {
+      const client = await this.deps.ownerPool.connect();
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(location.schema)} AUTHORIZATION ${DbRole.owner}`);
+        await client.query(`GRANT USAGE ON SCHEMA ${ident(location.schema)} TO ${DbRole.app}`);
+        await migrateTenantStore(client, { id: tenantId, location } as MigratableTenant, { dir, names, target: names.length - 1 });
+      } finally {
+        client.release();
+      }
+    } else if (location.model === 'database') {
+      await createTenantDatabase(
+        { ownerPool: this.deps.ownerPool, ownerUrl: this.deps.ownerUrl, servers: this.deps.servers ?? {} },
+        location.server,
+        location.database,
+      );
+      const client = await this.pools.pool(this.target).connect();
+      try {
+        await client.query(`GRANT USAGE ON SCHEMA public TO ${DbRole.app}`);
+        await migrateTenantStore(client, { id: tenantId, location } as MigratableTenant, { dir, names, target: names.length - 1 });
+      } finally {
+        client.release();
+      }
+    }
+    await ensureMoveObjects(this.pools, this.target);
+  }
+
+  private async countSource(): Promise<void> {
+    const n = await inStore(
+      this.pools,
+      this.source,
+      this.row.tenant_id,
+      async (c) => (await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.source.table}`)).rows[0]?.n,
+    );
+    await this.save('source_rows = $3', [n ?? '0']);
+  }
+
+  /** The keyset copy: batches by primary key, each committed on the target before the cursor moves (a repeat is an upsert). */
+  private async copy(): Promise<void> {
+    const limit = this.options.batchRows ?? 5000;
+    for (;;) {
+      this.checkpoint();
+      const batch = await inStore(this.pools, this.source, this.row.tenant_id, (c) => readBatch(c, this.source, this.row.copy_after, limit));
+      if (batch.rows === 0) return;
+      await inStore(this.pools, this.target, this.row.tenant_id, (c) => upsertRows(c, this.target, batch.json));
+      await this.save('copy_after = $3, copied = copied + $4', [batch.lastId, batch.rows]);
+      this.options.onProgress?.({
+        phase: 'copy',
+        copied: Number(this.row.copied),
+        sourceRows: Number(this.row.source_rows),
+        caughtUp: Number(this.row.caught_up),
+      });
+      if (batch.rows < limit) return;
+    }
+  }
+
+  /**
+   * One catch-up pass from `from` (whose log holds `logId`'s changes) to `to`: takes up to `limit`
+   * log entries (deleted in a transaction on `from` that commits only after `to` committed, so a
+   * crash in between leaves them for the next pass), re-reads each changed record on `from` and
+   * writes it to `to`, or deletes it there if it is gone. Entries committed after the pass's read
+   * are left for the next pass: no change is skipped whatever the commit order.
+   */
+  private async catchUpPass(from: MoveStore, to: MoveStore, logId: string, limit: number): Promise<number> {
+    return inStore(this.pools, from, this.row.tenant_id, async (source) => {
+      const { rows } = await source.query<{ record_id: string }>(
+        `DELETE FROM public.fairway_move_changes WHERE seq IN
+           (SELECT seq FROM public.fairway_move_changes WHERE move_id = $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING record_id::text`,
+        [logId, limit],
+      );
+      if (rows.length === 0) return 0;
+      const ids = [...new Set(rows.map((r) => r.record_id))];
+      const current = await readRows(source, from, ids);
+      await inStore(this.pools, to, this.row.tenant_id, async (target) => {
+        await upsertRows(target, to, current.json);
+        await deleteRowsExcept(target, to, ids, current.present);
+      });
+      return rows.length;
+    });
+  }
+
+  /** Catch-up passes until the log is drained; returns the changes applied. */
+  private async drain(from: MoveStore, to: MoveStore, logId: string): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const n = await this.catchUpPass(from, to, logId, 5000);
+      applied += n;
+      if (n === 0) return applied;
+    }
+  }
+
+  /** Passes until one applied at most `fenceBacklog` changes: the fence's own pass is then short. */
+  private async catchUpUntilSmall(): Promise<void> {
+    const small = this.options.fenceBacklog ?? 500;
+    const maxPasses = this.options.maxCatchUpPasses ?? 20;
+    for (let pass = 1; ; pass += 1) {
+      this.checkpoint();
+      const applied = await this.drainBounded(small * 4);
+      await this.save('caught_up = caught_up + $3, catch_up_passes = catch_up_passes + 1', [applied]);
+      this.options.onProgress?.({
+        phase: 'catch-up',
+        copied: Number(this.row.copied),
+        sourceRows: Number(this.row.source_rows),
+        caughtUp: Number(this.row.caught_up),
+      });
+      if (applied <= small) return;
+      if (pass >= maxPasses) throw new Error(`the tenant writes faster than the catch-up applies: ${applied} changes in pass ${pass}`);
+    }
+  }
+
+  /** One pass over what the log holds now, at most `limit` entries per transaction. */
+  private async drainBounded(limit: number): Promise<number> {
+    let applied = 0;
+    const { rows } = await inStore(this.pools, this.source, this.row.tenant_id, (c) =>
+      c.query<{ n: string }>('SELECT count(*) AS n FROM public.fairway_move_changes WHERE move_id = $1', [this.row.id]),
+    );
+    let backlog = Number(rows[0]?.n ?? 0);
+    while (backlog > 0) {
+      const n = await this.catchUpPass(this.source, this.target, this.row.id, Math.min(limit, 5000));
+      if (n === 0) break;
+      applied += n;
+      backlog -= n;
+    }
+    return applied;
+  }
+
+  /**
+   * The write fence and the switch: writes to the old store are refused from the barrier on
+   * (FW503, a retriable 503), the log is drained, the target starts capturing (for the verification
+   * and a rollback), and ONE catalog transaction points the tenant at the target, records the new
+   * tenant migration version, marks the move switched and audits it; every router drops the route
+   * on the notification. The old store keeps refusing writes, so a router that missed the
+   * notification fails retriably rather than writing where nobody reads.
+   */
+  private async fenceAndSwitch(): Promise<void> {
+    const tenantId = this.row.tenant_id;
+    const started = Date.now();
+    await installTriggers(this.pools, this.source, tenantId, 'refuse', this.row.id);
+    const applied = await this.drain(this.source, this.target, this.row.id);
+    await installTriggers(this.pools, this.target, tenantId, 'capture', this.row.back_id);
+    this.checkpoint();
+    const target = this.row.target;
+    const dir = this.deps.migrationsDir ?? TENANT_MIGRATIONS_DIR;
+    const names = tenantMigrationNames(dir);
+    await inCatalog(this.deps.ownerPool, async (tx) => {
+      await this.switchCatalog(tx, this.row.source, target);
+      if (target.model === 'pooled') await tx.query('DELETE FROM tenant_migrations WHERE tenant_id = $1', [tenantId]);
+      else
+        await tx.query(
+          `INSERT INTO tenant_migrations (tenant_id, version, status, target) VALUES ($1, $2, 'done', $2)
+           ON CONFLICT (tenant_id) DO UPDATE SET version = $2, status = 'done', target = $2, error = NULL, updated_at = now()`,
+          [tenantId, names[names.length - 1] ?? '0'],
+        );
+      const fenceMs = Date.now() - started;
+      await this.save('switched = true, fence_ms = $3, caught_up = caught_up + $4', [fenceMs, applied], tx);
+      await this.audit(tx, { phase: 'switch', location: target, fenceMs, lastCatchUp: applied }, { location: this.row.source });
+    });
+  }
+
+  /** Points the catalog from `from` to `to`; refuses if the catalog no longer says `from`. */
+  private async switchCatalog(tx: Pick<PoolClient, 'query'>, from: TenantLocation, to: TenantLocation): Promise<void> {
+    const { rowCount } = await tx.query(
+      `UPDATE tenants SET isolation_model = $2, schema_name = $3, db_server = $4, db_name = $5, updated_at = now()
+        WHERE id = $1 AND isolation_model = $6 AND schema_name IS NOT DISTINCT FROM $7 AND db_name IS NOT DISTINCT FROM $8`,
+      [
+        this.row.tenant_id,
+        to.model,
+        to.model === 'schema' ? to.schema : null,
+        to.model === 'database' ? to.server : null,
+        to.model === 'database' ? to.database : null,
+        from.model,
+        from.model === 'schema' ? from.schema : null,
+        from.model === 'database' ? from.database : null,
+      ],
+    );
+    if (!rowCount) throw new Error(`the catalog no longer places tenant '${this.row.tenant_id}' at ${describe(from)}: the switch was not made`);
+  }
+
+  /**
+   * Counts and an ordered per-row digest of both sides, in chunks of the source's keys. The source is
+   * fenced (nothing changes it); the target is read in one snapshot together with its log, and the
+   * records the tenant wrote again after the switch are left out on both sides (they differ by design).
+   */
+  private async verify(): Promise<void> {
+    const tenantId = this.row.tenant_id;
+    const chunk = 50_000;
+    const report = await inStore(
+      this.pools,
+      this.target,
+      tenantId,
+      async (target) => {
+        const changed = (
+          await target.query<{ id: string }>('SELECT DISTINCT record_id::text AS id FROM public.fairway_move_changes WHERE move_id = $1', [this.row.back_id])
+        ).rows.map((r) => r.id);
+        return inStore(
+          this.pools,
+          this.source,
+          tenantId,
+          async (source) => {
+            let after: string | null = null;
+            let rows = 0;
+            let sourceRows = 0;
+            let targetRows = 0;
+            let chunks = 0;
+            const digests: string[] = [];
+            for (;;) {
+              this.checkpoint();
+              const range: string | null = after;
+              const s: { n: string; last: string | null; digest: string | null } | undefined = (
+                await source.query<{ n: string; last: string | null; digest: string | null }>(
+                  `SELECT count(*) AS n, max(id::text) AS last, md5(string_agg(d, '' ORDER BY id)) AS digest
+                     FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.source.table}
+                            WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (id = ANY($2::uuid[])) ORDER BY id LIMIT $3) r`,
+                  [range, changed, chunk],
+                )
+              ).rows[0];
+              const n = Number(s?.n ?? 0);
+              const last: string | null = s?.last ?? null;
+              const t = (
+                await target.query<{ n: string; digest: string | null }>(
+                  `SELECT count(*) AS n, md5(string_agg(d, '' ORDER BY id)) AS digest
+                     FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.target.table}
+                            WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($3::uuid IS NULL OR id <= $3::uuid) AND NOT (id = ANY($2::uuid[]))) r`,
+                  [range, changed, n < chunk ? null : last],
+                )
+              ).rows[0];
+              const tn = Number(t?.n ?? 0);
+              sourceRows += n;
+              targetRows += tn;
+              chunks += 1;
+              if (n !== tn || (s?.digest ?? null) !== (t?.digest ?? null)) {
+                throw new Error(
+                  `verification failed after ${rows} equal rows: the chunk after ${range ?? 'the start'} holds ${n} records in the old store and ${tn} in the new, digests ${s?.digest ?? '-'} and ${t?.digest ?? '-'}`,
+                );
+              }
+              rows += n;
+              digests.push(s?.digest ?? '');
+              if (n < chunk) break;
+              after = last;
+            }
+            const totals = (await source.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.source.table}`)).rows[0];
+            return {
+              rows,
+              sourceRows: Number(totals?.n ?? sourceRows),
+              targetRows,
+              changedAfterSwitch: changed.length,
+              chunks,
+              digest: (await source.query<{ d: string }>('SELECT md5($1) AS d', [digests.join('')])).rows[0]?.d ?? '',
+            } satisfies VerifyReport;
+          },
+          { repeatableRead: true },
+        );
+      },
+      { repeatableRead: true },
+    );
+    await inCatalog(this.deps.ownerPool, async (tx) => {
+      await this.save(`verified = $3, grace_until = now() + make_interval(secs => grace_ms::double precision / 1000)`, [JSON.stringify(report)], tx);
+      await this.audit(tx, { phase: 'verified', ...report });
+    });
+  }
+
+  /** Waits until the grace period ends, beating the heartbeat meanwhile. */
+  private async waitForGrace(): Promise<void> {
+    for (;;) {
+      this.checkpoint();
+      const left = (this.row.grace_until?.getTime() ?? 0) - Date.now();
+      if (left <= 0) return;
+      await sleep(Math.min(left, 2_000), this.options.signal);
+      await this.save('', []);
+    }
+  }
+
+  /** Removes the old copy and the move's triggers and logs. Idempotent: a resumed cleanup repeats it. */
+  private async cleanup(): Promise<void> {
+    const tenantId = this.row.tenant_id;
+    await dropTriggers(this.pools, this.target, 'capture', this.row.back_id);
+    await inStore(this.pools, this.target, tenantId, (c) => c.query('DELETE FROM public.fairway_move_changes WHERE move_id = $1', [this.row.back_id]));
+    await this.removeStore(this.source, this.row.id);
+  }
+
+  /** Removes a store's copy of the tenant: the schema, the database, or its pooled rows (then the triggers). */
+  private async removeStore(store: MoveStore, logId: string): Promise<void> {
+    const tenantId = this.row.tenant_id;
+    const location = store.location;
+    if (location.model === 'schema') {
+      await this.deps.ownerPool.query(`DROP SCHEMA IF EXISTS ${ident(location.schema)} CASCADE`);
+      await this.deps.ownerPool.query('DELETE FROM public.fairway_move_changes WHERE move_id = $1', [logId]);
+    } else if (location.model === 'database') {
+      await this.pools.release(store);
+      const client = new Client({ connectionString: this.pools.serverUrl(location.server) });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${ident(location.database)} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    } else {
+      // The capture first: the deletions below are not changes of the tenant's data.
+      await dropTriggers(this.pools, store, 'capture', logId);
+      for (;;) {
+        this.checkpoint();
+        const n = await inStore(this.pools, store, tenantId, async (c) => {
+          const r = await c.query(`DELETE FROM public.records WHERE id IN (SELECT id FROM public.records ORDER BY id LIMIT 5000)`);
+          return r.rowCount ?? 0;
+        });
+        if (n === 0) break;
+        await this.save('', []);
+      }
+      await dropTriggers(this.pools, store, 'refuse', logId);
+      await inStore(this.pools, store, tenantId, (c) => c.query('DELETE FROM public.fairway_move_changes WHERE move_id = $1', [logId]));
+    }
+  }
+
+  private async finish(): Promise<TenantMoveStatus> {
+    const took = Date.now() - this.phaseStarted;
+    await inCatalog(this.deps.ownerPool, async (tx) => {
+      await this.save(`state = 'done', phase = 'finished', finished_at = now(), phase_ms = phase_ms || jsonb_build_object('cleanup', $3::bigint)`, [took], tx);
+      await this.audit(tx, { phase: 'finished', state: 'done' });
+    });
+    return toStatus(this.row);
+  }
+
+  /**
+   * Undoes the move, leaving the old copy as the tenant's data: after a switch, the target is fenced,
+   * what the tenant wrote there since is applied back to the old store, and the catalog switched
+   * back; then the old store's triggers are dropped (it takes writes again) and the target's copy
+   * removed. Every step is idempotent, so a crashed rollback is resumed by the next runner.
+   */
+  private async rollback(why: string): Promise<TenantMoveStatus> {
+    try {
+      if (this.row.phase !== 'rollback') {
+        await inCatalog(this.deps.ownerPool, async (tx) => {
+          await this.save(`phase = 'rollback', error = $3`, [why], tx);
+          await this.audit(tx, { phase: 'rollback', error: why });
+        });
+      }
+      const tenantId = this.row.tenant_id;
+      if (this.row.switched) {
+        await installTriggers(this.pools, this.target, tenantId, 'refuse', this.row.back_id);
+        await this.drain(this.target, this.source, this.row.back_id);
+        await inCatalog(this.deps.ownerPool, async (tx) => {
+          await this.switchCatalog(tx, this.row.target, this.row.source);
+          const source = this.row.source;
+          if (source.model === 'pooled') await tx.query('DELETE FROM tenant_migrations WHERE tenant_id = $1', [tenantId]);
+          await this.save('switched = false', [], tx);
+          await this.audit(tx, { phase: 'switch-back', location: source }, { location: this.row.target });
+        });
+      }
+      await dropTriggers(this.pools, this.source, 'refuse', this.row.id);
+      await dropTriggers(this.pools, this.source, 'capture', this.row.id);
+      await inStore(this.pools, this.source, tenantId, (c) =>
+        c.query('DELETE FROM public.fairway_move_changes WHERE move_id = $1', [this.row.id]).catch((err: { code?: string }) => {
+          if (err.code !== '42P01') throw err;
+        }),
+      );
+      if (this.row.target.model === 'pooled') {
+        await dropTriggers(this.pools, this.target, 'capture', this.row.back_id);
+        await dropTriggers(this.pools, this.target, 'refuse', this.row.back_id);
+      }
+      await this.removeStore(this.target, this.row.back_id);
+      await inCatalog(this.deps.ownerPool, async (tx) => {
+        await this.save(`state = 'rolled-back', phase = 'finished', finished_at = now()`, [], tx);
+        await this.audit(tx, { phase: 'finished', state: 'rolled-back', error: why });
+      });
+    } catch (err) {
+      if (err instanceof RunnerStopped) return toStatus(this.row);
+      const text = `${why}; the rollback failed too: ${errorText(err)}`;
+      await inCatalog(this.deps.ownerPool, async (tx) => {
+        await this.save(`state = 'failed', finished_at = now(), error = $3`, [text], tx);
+        await this.audit(tx, { phase: 'finished', state: 'failed', error: text });
+      }).catch(() => undefined);
+    }
+    return toStatus(this.row);
+  }
+}
+
+function describe(location: TenantLocation): string {
+  if (location.model === 'pooled') return 'pooled table';
+  if (location.model === 'schema') return `schema ${location.schema}`;
+  return `database ${location.database} on ${location.server}`;
+}
+
+function errorText(err: unknown): string {
+  return (err as Error)?.message ?? String(err);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
