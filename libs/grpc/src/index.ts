@@ -20,6 +20,8 @@ export type { TenantQuota as TenantQuotaMessage, TenantQuota__Output as TenantQu
 export type { SetTenantQuotaRequest, SetTenantQuotaRequest__Output } from './generated/fairway/scheduler/v1/SetTenantQuotaRequest';
 export type { TenantStats as TenantStatsMessage } from './generated/fairway/scheduler/v1/TenantStats';
 export type { ListTenantStatsResponse__Output } from './generated/fairway/scheduler/v1/ListTenantStatsResponse';
+export type { FleetTotals as FleetTotalsMessage } from './generated/fairway/scheduler/v1/FleetTotals';
+export { TENANT_STATS_SORT_KEYS, isTenantStatsSortKey, type TenantStatsSortKey } from './stats-sort';
 export type { Explanation__Output } from './generated/fairway/scheduler/v1/Explanation';
 export type { Tenant as TenantMessage, Tenant__Output as TenantMessage__Output } from './generated/fairway/tenancy/v1/Tenant';
 export {

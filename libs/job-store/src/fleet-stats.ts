@@ -19,6 +19,14 @@ export interface FleetTotals {
   busyTenants: string[];
 }
 
+/** Every tenant with something to show, and how many tenants there are: one reading of the fleet. */
+export interface FleetReading {
+  /** Active and suspended tenants, idle ones included. */
+  tenants: number;
+  /** The tenants with a job queued or running, or started in the window; every other tenant's line is all zeros. */
+  busy: TenantFleetStats[];
+}
+
 /** Fleet-wide statistics per tenant, read from the durable queues so that every replica answers the same. */
 export class FleetStats {
   constructor(private readonly pool: Pool) {}
@@ -105,5 +113,72 @@ export class FleetStats {
     );
     const row = rows[0];
     return { serviceMs: row?.service_ms ? Number(row.service_ms) : 0, busyTenants: row?.busy ?? [] };
+  }
+
+  /**
+   * One reading of the whole fleet (#18): the line of every tenant with work (a job queued or
+   * running, or started in the last `windowSeconds`), and the count of active and suspended
+   * tenants. The lines are those of {@link tenantStats}; idle tenants, whose lines are all zeros,
+   * are counted, not listed, so the reading grows with the busy tenants (5,000 of 50,000 in
+   * bench:scale), not with the catalog. The scheduler reads it at most once a second and answers
+   * every page and top-N from it.
+   */
+  async reading(windowSeconds = 300): Promise<FleetReading> {
+    const [busy, count] = await Promise.all([
+      this.pool.query<{
+        tenant_id: string;
+        queued: string | null;
+        running: string | null;
+        wait_p50_ms: number | null;
+        wait_p99_ms: number | null;
+        service_ms: string | null;
+        dispatched: string | null;
+      }>(
+        `WITH recent AS (
+           SELECT tenant_id,
+                  extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms,
+                  CASE WHEN finished_at IS NOT NULL THEN extract(epoch FROM finished_at - started_at) * 1000 END AS service_ms
+           FROM jobs WHERE started_at > now() - $1 * interval '1 second'),
+         pending AS (
+           SELECT tenant_id, count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'running') AS running
+           FROM jobs WHERE state IN ('queued', 'running') GROUP BY tenant_id),
+         served AS (
+           SELECT tenant_id,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) AS wait_p50_ms,
+                  percentile_cont(0.99) WITHIN GROUP (ORDER BY wait_ms) AS wait_p99_ms,
+                  sum(service_ms) AS service_ms,
+                  count(*) AS dispatched
+           FROM recent GROUP BY tenant_id)
+         SELECT coalesce(p.tenant_id, s.tenant_id) AS tenant_id, p.queued, p.running, s.wait_p50_ms, s.wait_p99_ms, s.service_ms, s.dispatched
+         FROM pending p FULL JOIN served s ON s.tenant_id = p.tenant_id
+         JOIN tenants t ON t.id = coalesce(p.tenant_id, s.tenant_id) AND t.status IN ('active', 'suspended')`,
+        [windowSeconds],
+      ),
+      this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM tenants WHERE status IN ('active', 'suspended')`),
+    ]);
+    return {
+      tenants: Number(count.rows[0]?.n ?? 0),
+      busy: busy.rows.map((row) => ({
+        tenantId: row.tenant_id,
+        queued: Number(row.queued ?? 0),
+        running: Number(row.running ?? 0),
+        waitP50Ms: row.wait_p50_ms ?? 0,
+        waitP99Ms: row.wait_p99_ms ?? 0,
+        serviceMs: row.service_ms === null ? 0 : Number(row.service_ms),
+        dispatched: Number(row.dispatched ?? 0),
+      })),
+    };
+  }
+
+  /**
+   * The ids of active and suspended tenants after `after`, at most `limit` of them, in order: a
+   * keyset page of the catalog (its primary key), a few milliseconds at any size.
+   */
+  async tenantIds(after: string | undefined, limit: number | undefined): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      `SELECT id FROM tenants WHERE status IN ('active', 'suspended') AND ($1::text IS NULL OR id > $1) ORDER BY id LIMIT $2`,
+      [after ?? null, limit ?? null],
+    );
+    return rows.map((row) => row.id);
   }
 }

@@ -6,7 +6,7 @@
  * Migrations' SQL functions on jobs (libs/db/migrations) stay with the schema.
  */
 export { JobLifecycle, type NewJob, type QueuedJob, type ClaimedJob, type JobSuccess, type JobFailure } from './job-lifecycle';
-export { FleetStats, type TenantFleetStats } from './fleet-stats';
+export { FleetStats, type FleetReading, type TenantFleetStats } from './fleet-stats';
 export {
   listTenantJobs,
   findTenantJob,

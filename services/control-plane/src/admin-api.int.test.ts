@@ -48,7 +48,7 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
   let scheduler: SchedulerAdminGateway;
   let schedulerDown: SchedulerAdminGateway;
   let quotaCalls: Array<Record<string, unknown>>;
-  const statsCalls: Array<{ pageSize: number; afterTenantId: string }> = [];
+  const statsCalls: Array<{ pageSize: number; afterTenantId: string; sort: string }> = [];
   let deps: AdminDeps;
   let admin: string;
 
@@ -70,12 +70,16 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
         const { tenantId, clear: _clear, actor, ...limits } = c.request;
         cb(null, { ...quota(String(tenantId)), ...limits, updatedBy: actor });
       },
-      ListTenantStats: (c: grpc.ServerUnaryCall<{ pageSize: number; afterTenantId: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      ListTenantStats: (c: grpc.ServerUnaryCall<{ pageSize: number; afterTenantId: string; sort: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         statsCalls.push(c.request);
         const all = [
           { tenantId: 'x', queued: 3, inFlight: 1, weight: 1 },
           { tenantId: 'y', queued: 1, inFlight: 1, weight: 1, maxInFlight: 2 },
         ];
+        const totals = { tenants: 2, queued: 4, inFlight: 2, busy: 2 };
+        // A top-N: the scheduler ranks (here: by in flight, then id) and counts the fleet.
+        if (c.request.sort)
+          return cb(null, { tenants: [...all].reverse().slice(0, c.request.pageSize), replica: 'test', totals, statsAt: new Date(0).toISOString() });
         // Pages of one, as the scheduler pages by id when page_size is set.
         const rest = all.filter((t) => t.tenantId > c.request.afterTenantId);
         const page = c.request.pageSize > 0 ? rest.slice(0, 1) : all;
@@ -258,11 +262,35 @@ describe('the admin API on the control plane (real PostgreSQL, gRPC to the sched
     const last = await call(admin, 'GET', '/admin/v1/stats?limit=1&after=x', { auth: operator });
     expect(last.body).toMatchObject({ tenants: [{ tenantId: 'y' }], nextAfter: null });
     expect(statsCalls.slice(-2)).toEqual([
-      { pageSize: 1, afterTenantId: '' },
-      { pageSize: 1, afterTenantId: 'x' },
+      { pageSize: 1, afterTenantId: '', sort: '' },
+      { pageSize: 1, afterTenantId: 'x', sort: '' },
     ]);
-    for (const bad of ['limit=0', 'limit=1001', 'after=x', 'limit=1&after=Not%20Valid!'])
-      expect((await call(admin, 'GET', `/admin/v1/stats?${bad}`, { auth: operator })).status).toBe(400);
+    // ?sort= asks the scheduler for a top-N (#18): the key and the limit (20 when absent) cross as
+    // they are, the answer keeps its totals and has no cursor.
+    const top = await call(admin, 'GET', '/admin/v1/stats?sort=in-flight&limit=1', { auth: operator });
+    expect(top.body).toEqual({
+      replica: 'test',
+      tenants: [expect.objectContaining({ tenantId: 'y', maxInFlight: 2 })],
+      totals: { tenants: 2, queued: 4, inFlight: 2, busy: 2 },
+      statsAt: new Date(0).toISOString(),
+      capacity: null,
+    });
+    expect(top.link).toBeNull();
+    await call(admin, 'GET', '/admin/v1/stats?sort=queued', { auth: operator });
+    expect(statsCalls.slice(-2)).toEqual([
+      { pageSize: 1, afterTenantId: '', sort: 'in-flight' },
+      { pageSize: 20, afterTenantId: '', sort: 'queued' },
+    ]);
+    const calls = statsCalls.length;
+    for (const bad of ['limit=0', 'limit=1001', 'after=x', 'limit=1&after=Not%20Valid!', 'sort=colour', 'sort=queued&after=x', 'sort=queued&limit=1001']) {
+      const refused = await call(admin, 'GET', `/admin/v1/stats?${bad}`, { auth: operator });
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    expect(statsCalls).toHaveLength(calls);
+    expect((await call(admin, 'GET', '/admin/v1/stats?sort=colour', { auth: operator })).body).toMatchObject({
+      errors: [expect.objectContaining({ path: 'sort', message: expect.stringContaining("'queued' | 'in-flight' | 'wait-p99' | 'share' | 'tenant'") })],
+    });
     expect((await call(admin, 'GET', `/admin/v1/tenants/${id}/explain`, { auth: operator })).body).toEqual({
       tenantId: id,
       state: 'no-tokens',

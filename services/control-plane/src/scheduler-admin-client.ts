@@ -6,6 +6,7 @@ import {
   type Explanation__Output,
   type ListTenantStatsResponse__Output,
   type SchedulerAdminClient,
+  type TenantStatsSortKey,
 } from '@fairway/grpc';
 import { patchToMessage, quotaFromMessage, type QuotaPatch, type TenantQuota } from '@fairway/quota';
 
@@ -48,9 +49,12 @@ export class SchedulerAdminGateway {
     return quotaFromMessage(await this.call((m, o, cb) => this.client.setTenantQuota(patchToMessage(tenantId, patch, actor), m, o, cb)));
   }
 
-  /** The answering replica's per-tenant statistics and capacity: every tenant, or a keyset page of them. */
-  stats(page?: { pageSize: number; afterTenantId?: string | undefined }): Promise<ListTenantStatsResponse__Output> {
-    const request = page ? { pageSize: page.pageSize, afterTenantId: page.afterTenantId ?? '' } : {};
+  /**
+   * The answering replica's per-tenant statistics and capacity: every tenant, a keyset page of
+   * them, or with `sort` the `pageSize` first by that key (top-N); the fleet's totals on each.
+   */
+  stats(page?: { pageSize: number; afterTenantId?: string | undefined; sort?: TenantStatsSortKey | undefined }): Promise<ListTenantStatsResponse__Output> {
+    const request = page ? { pageSize: page.pageSize, afterTenantId: page.afterTenantId ?? '', sort: page.sort ?? '' } : {};
     return this.call((m, o, cb) => this.client.listTenantStats(request, m, o, cb));
   }
 

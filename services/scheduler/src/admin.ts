@@ -1,10 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import { NotFoundError, ValidationError } from '@fairway/errors';
-import { unaryHandler, type SchedulerAdminHandlers } from '@fairway/grpc';
-import { defaultQuota, patchFromMessage, QUOTA_DEFAULTS, quotaToMessage } from '@fairway/quota';
+import { isTenantStatsSortKey, TENANT_STATS_SORT_KEYS, unaryHandler, type SchedulerAdminHandlers } from '@fairway/grpc';
+import { defaultQuota, patchFromMessage, quotaToMessage } from '@fairway/quota';
 import { parseTenantId } from '@fairway/tenant-context';
-import type { JobStore, QuotaRow } from './job-store';
+import type { JobStore } from './job-store';
 import type { FairDispatcher } from './fair-dispatcher';
+import { FleetStatsView } from './tenant-stats-view';
 
 function requireTenant(value: string) {
   const id = parseTenantId(value);
@@ -12,12 +13,7 @@ function requireTenant(value: string) {
   return id;
 }
 
-type FleetTotals = Awaited<ReturnType<JobStore['fleet']['fleetTotals']>>;
-
-/** How long ListTenantStats reuses the fleet's totals and quotas (the pages of one top frame). */
-const FLEET_TOTALS_TTL_MS = 1_000;
-
-/** The most tenants one ListTenantStats page holds (a larger page_size is cut to it). */
+/** The most tenants one ListTenantStats page or top-N holds (a larger page_size is cut to it). */
 export const MAX_STATS_PAGE = 1000;
 
 /** fairway.scheduler.v1.SchedulerAdmin: live quotas, fleet statistics and explanations. */
@@ -35,18 +31,12 @@ export function schedulerAdminHandlers(
     shares: {},
   }),
 ): SchedulerAdminHandlers {
-  // The fleet's totals and quotas, shared by the pages of one `tenantctl top` frame for a second:
-  // computed for every page they cost more than the page itself (bench:scale, 50 pages at 50,000
-  // tenants), and a frame's pages then state their shares against the same totals.
-  let fleet: { at: number; value: Promise<{ quotas: QuotaRow[]; totals: FleetTotals }> } | undefined;
-  const fleetWide = () => {
-    if (!fleet || Date.now() - fleet.at > FLEET_TOTALS_TTL_MS) {
-      const value = Promise.all([store.loadQuotas(), store.fleet.fleetTotals(60)]).then(([quotas, totals]) => ({ quotas, totals }));
-      fleet = { at: Date.now(), value };
-      value.catch(() => (fleet = undefined));
-    }
-    return fleet.value;
-  };
+  // One reading of the fleet a second, shared by every page, top-N and caller (#18).
+  const view = new FleetStatsView({
+    reading: (window) => store.fleet.reading(window),
+    tenantIds: (after, limit) => store.fleet.tenantIds(after, limit),
+    loadQuotas: () => store.loadQuotas(),
+  });
   return {
     GetTenantQuota: unaryHandler(async (req) => {
       const tenantId = requireTenant(req.tenantId);
@@ -70,45 +60,40 @@ export function schedulerAdminHandlers(
     }),
 
     ListTenantStats: unaryHandler(async (req) => {
-      // A page of page_size tenants after after_tenant_id (one more is read to know whether another
-      // page follows); page_size 0 is every tenant. Share and entitlement are fractions of the
-      // whole fleet's totals on every page, so pages read one after the other add up.
+      // With `sort`, the page_size first tenants by it (top-N, one round trip for `tenantctl top`);
+      // without, a keyset page of page_size tenants after after_tenant_id (0: every tenant). Share
+      // and entitlement are fractions of the whole fleet on every answer, and totals count it all.
       const pageSize = Math.min(req.pageSize ?? 0, MAX_STATS_PAGE);
+      const sort = req.sort ?? '';
+      if (sort !== '' && !isTenantStatsSortKey(sort))
+        throw new ValidationError(`sort must be one of ${TENANT_STATS_SORT_KEYS.join(', ')} (got '${sort.slice(0, 64)}')`, [
+          { path: 'sort', message: 'unknown sort key' },
+        ]);
+      if (sort !== '' && pageSize === 0)
+        throw new ValidationError('sort needs page_size: how many tenants to answer (1-1000)', [{ path: 'page_size', message: 'required with sort' }]);
+      if (sort !== '' && req.afterTenantId)
+        throw new ValidationError('sort answers the first tenants by its key: leave after_tenant_id empty', [
+          { path: 'after_tenant_id', message: 'not with sort' },
+        ]);
       const after = req.afterTenantId ? requireTenant(req.afterTenantId) : undefined;
-      const [rows, { quotas, totals }] = await Promise.all([store.tenantStats(60, { after, limit: pageSize > 0 ? pageSize + 1 : undefined }), fleetWide()]);
-      const more = pageSize > 0 && rows.length > pageSize;
-      const stats = more ? rows.slice(0, pageSize) : rows;
-      const quotaOf = new Map(quotas.map((q) => [q.tenantId, q]));
-      const totalWeight = totals.busyTenants.reduce((sum, id) => sum + (quotaOf.get(id)?.weight ?? QUOTA_DEFAULTS.weight), 0) || 1;
-      const totalService = totals.serviceMs || 1;
+      const answer =
+        sort !== '' && isTenantStatsSortKey(sort)
+          ? { ...(await view.top(sort, pageSize)), more: false }
+          : await view.page(after, pageSize > 0 ? pageSize : undefined);
+      const { lines, more, snapshot } = answer;
       const live = capacity();
       return {
         replica,
-        nextAfterTenantId: more ? (stats[stats.length - 1]?.tenantId ?? '') : '',
+        nextAfterTenantId: more ? (lines[lines.length - 1]?.tenantId ?? '') : '',
+        totals: snapshot.totals,
+        statsAt: snapshot.at.toISOString(),
         capacity: {
           total: live.total,
           inUse: live.workers.reduce((sum, w) => sum + w.inUse, 0),
           tiers: dispatcher.tierUsage().map((t) => ({ ...t, ...(live.shares[t.name] === undefined ? {} : { share: live.shares[t.name] }) })),
           workers: live.workers,
         },
-        tenants: stats.map((s) => {
-          const quota = quotaOf.get(s.tenantId);
-          const weight = quota?.weight ?? QUOTA_DEFAULTS.weight;
-          const active = s.queued > 0 || s.running > 0 || s.serviceMs > 0;
-          return {
-            tenantId: s.tenantId,
-            queued: s.queued,
-            inFlight: s.running,
-            weight,
-            ...(quota?.maxInFlight ? { maxInFlight: quota.maxInFlight } : {}),
-            waitP50Ms: s.waitP50Ms,
-            waitP99Ms: s.waitP99Ms,
-            share: s.serviceMs / totalService,
-            entitlement: active ? weight / totalWeight : 0,
-            dispatched: s.dispatched,
-            throttled: 0,
-          };
-        }),
+        tenants: lines,
       };
     }),
 

@@ -88,12 +88,20 @@ function adminServer(options: { migrations?: boolean } = {}) {
         return json(res, 200, quota);
       }
       if (route === 'GET /stats') {
-        // Paged as the admin API pages it, one tenant a page (an answer may hold fewer than asked).
+        // As the admin API answers: with ?sort= the `limit` first by queue depth and the fleet's
+        // totals; with only ?limit= a keyset page, one tenant a page (an answer may hold fewer than asked).
         const after = url.searchParams.get('after');
-        const paged = <T extends { tenantId: string }>(all: T[]) => {
-          if (!url.searchParams.has('limit')) return { tenants: all };
+        const limit = Number(url.searchParams.get('limit') ?? 20);
+        const paged = <T extends { tenantId: string; queued: number; inFlight: number }>(all: T[]) => {
+          const totals = { tenants: all.length, queued: 0, inFlight: 0, busy: all.length };
+          for (const t of all) {
+            totals.queued += t.queued;
+            totals.inFlight += t.inFlight;
+          }
+          if (url.searchParams.get('sort') === 'queued') return { tenants: [...all].sort((a, b) => b.queued - a.queued).slice(0, limit), totals };
+          if (!url.searchParams.has('limit')) return { tenants: all, totals };
           const rest = all.filter((t) => after === null || t.tenantId > after);
-          return { tenants: rest.slice(0, 1), nextAfter: rest.length > 1 ? rest[0]?.tenantId : null };
+          return { tenants: rest.slice(0, 1), nextAfter: rest.length > 1 ? rest[0]?.tenantId : null, totals };
         };
         return json(res, 200, {
           ...paged([
@@ -339,9 +347,9 @@ describe('tenantctl against the admin API', () => {
     });
     expect(await running).toBe(ExitCode.ok);
     expect(frames.length).toBeGreaterThanOrEqual(3);
-    // A frame reads every page: the first without a cursor, the second after the first page's last tenant.
-    expect(api.requests.filter((r) => r.url === '/admin/v1/stats?limit=500').length).toBe(frames.length);
-    expect(api.requests.filter((r) => r.url === '/admin/v1/stats?limit=500&after=acme').length).toBeGreaterThanOrEqual(frames.length - 1);
+    // One answer a frame: the server ranks the fleet and counts it (#18), whatever its size.
+    const statsRequests = api.requests.filter((r) => r.url.startsWith('/admin/v1/stats'));
+    expect(statsRequests.map((r) => r.url)).toEqual(frames.map(() => '/admin/v1/stats?sort=queued&limit=20'));
   });
 
   it('explains a tenant with the details the scheduler gave', async () => {

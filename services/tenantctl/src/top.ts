@@ -55,39 +55,11 @@ export function fairnessVerdict(row: TenantStatsRow): string {
   return 'fair';
 }
 
-/** Counts over every tenant of a frame, not only the rows shown. */
+/** Counts over every tenant of the fleet, not only the rows shown (the answer's `totals`). */
 export interface TopTotals {
   tenants: number;
   queued: number;
   inFlight: number;
-}
-
-/**
- * One frame's rows gathered a page at a time (#18): the totals over every tenant, and only the
- * `limit` first by the sort key, so a frame of 50,000 tenants holds one page and `limit` rows.
- */
-export class TopSelection {
-  readonly totals: TopTotals = { tenants: 0, queued: 0, inFlight: 0 };
-  private kept: TenantStatsRow[] = [];
-
-  constructor(
-    private readonly sort: TopSortKey,
-    private readonly limit: number,
-  ) {}
-
-  add(page: readonly TenantStatsRow[]): void {
-    for (const row of page) {
-      this.totals.tenants += 1;
-      this.totals.queued += row.queued;
-      this.totals.inFlight += row.inFlight;
-    }
-    this.kept = [...this.kept, ...page].sort(sorters[this.sort]).slice(0, this.limit);
-  }
-
-  /** The rows to show, in order. */
-  get rows(): readonly TenantStatsRow[] {
-    return this.kept;
-  }
 }
 
 /** One frame of `tenantctl top`: tenants by the sort key, at most `limit` of them; `totals` when `rows` are a selection of more. */

@@ -14,6 +14,7 @@ export interface ProtoGrpcType {
         Capacity: MessageTypeDefinition
         ExplainTenantRequest: MessageTypeDefinition
         Explanation: MessageTypeDefinition
+        FleetTotals: MessageTypeDefinition
         GetTenantQuotaRequest: MessageTypeDefinition
         ListTenantStatsRequest: MessageTypeDefinition
         ListTenantStatsResponse: MessageTypeDefinition

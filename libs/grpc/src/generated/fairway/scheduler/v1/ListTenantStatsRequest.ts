@@ -11,6 +11,13 @@ export interface ListTenantStatsRequest {
    * The page starts after this tenant id: the previous answer's next_after_tenant_id.
    */
   'afterTenantId'?: (string);
+  /**
+   * Top-N instead of a keyset page: the page_size (1-1000) tenants first by this key, highest first
+   * (ties by tenant id): "queued", "in-flight", "wait-p99", "share", or "tenant" (by id, the first
+   * page). Empty keeps the keyset page. With a key, after_tenant_id must be empty. One round trip
+   * for `tenantctl top` however many tenants there are (#18).
+   */
+  'sort'?: (string);
 }
 
 export interface ListTenantStatsRequest__Output {
@@ -23,4 +30,11 @@ export interface ListTenantStatsRequest__Output {
    * The page starts after this tenant id: the previous answer's next_after_tenant_id.
    */
   'afterTenantId': (string);
+  /**
+   * Top-N instead of a keyset page: the page_size (1-1000) tenants first by this key, highest first
+   * (ties by tenant id): "queued", "in-flight", "wait-p99", "share", or "tenant" (by id, the first
+   * page). Empty keeps the keyset page. With a key, after_tenant_id must be empty. One round trip
+   * for `tenantctl top` however many tenants there are (#18).
+   */
+  'sort': (string);
 }

@@ -2,6 +2,7 @@
 
 import type { TenantStats as _fairway_scheduler_v1_TenantStats, TenantStats__Output as _fairway_scheduler_v1_TenantStats__Output } from '../../../fairway/scheduler/v1/TenantStats';
 import type { Capacity as _fairway_scheduler_v1_Capacity, Capacity__Output as _fairway_scheduler_v1_Capacity__Output } from '../../../fairway/scheduler/v1/Capacity';
+import type { FleetTotals as _fairway_scheduler_v1_FleetTotals, FleetTotals__Output as _fairway_scheduler_v1_FleetTotals__Output } from '../../../fairway/scheduler/v1/FleetTotals';
 
 export interface ListTenantStatsResponse {
   'tenants'?: (_fairway_scheduler_v1_TenantStats)[];
@@ -15,6 +16,15 @@ export interface ListTenantStatsResponse {
    * Share and entitlement are of the whole fleet on every page.
    */
   'nextAfterTenantId'?: (string);
+  /**
+   * Counts over every tenant of the fleet (not only the tenants of this answer).
+   */
+  'totals'?: (_fairway_scheduler_v1_FleetTotals | null);
+  /**
+   * When the fleet-wide figures were read (RFC 3339): the scheduler reads them at most once a
+   * second and answers every page and top-N from that reading.
+   */
+  'statsAt'?: (string);
 }
 
 export interface ListTenantStatsResponse__Output {
@@ -29,4 +39,13 @@ export interface ListTenantStatsResponse__Output {
    * Share and entitlement are of the whole fleet on every page.
    */
   'nextAfterTenantId': (string);
+  /**
+   * Counts over every tenant of the fleet (not only the tenants of this answer).
+   */
+  'totals': (_fairway_scheduler_v1_FleetTotals__Output | null);
+  /**
+   * When the fleet-wide figures were read (RFC 3339): the scheduler reads them at most once a
+   * second and answers every page and top-N from that reading.
+   */
+  'statsAt': (string);
 }
