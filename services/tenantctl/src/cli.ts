@@ -4,6 +4,7 @@ import { backupCommands } from './commands/backup';
 import { commandContext, DEFAULT_ADMIN_URL, type CliIo } from './commands/context';
 import { keysCommands } from './commands/keys';
 import { maintenanceCommands } from './commands/maintenance';
+import { moveCommands } from './commands/move';
 import { queryTimeoutsCommands } from './commands/query-timeouts';
 import { quotasCommands } from './commands/quotas';
 import { schedulerCommands } from './commands/scheduler';
@@ -36,6 +37,8 @@ export function buildProgram(io: CliIo): Command {
     group(program, context);
   // backup, restore, offboard: sub-commands of `tenants`, in a module of their own.
   backupCommands(program, context);
+  // move: a sub-command of `tenants` too.
+  moveCommands(program, context);
   return program;
 }
 

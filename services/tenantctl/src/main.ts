@@ -32,6 +32,7 @@ runCli(process.argv.slice(2), {
   drain: () => writable(process.stdout),
   env: process.env,
   isTTY: Boolean(process.stdout.isTTY),
+  errTTY: Boolean(process.stderr.isTTY),
   interrupted,
 }).then(exit, (err: unknown) => {
   process.stderr.write(`tenantctl: ${(err as Error).message}\n`);

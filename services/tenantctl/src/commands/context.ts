@@ -14,6 +14,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Whether stdout is a terminal (top redraws in place, migrate draws a bar). */
   isTTY?: boolean;
+  /** Whether stderr is a terminal (`tenants move` redraws its progress bar in place there). */
+  errTTY?: boolean;
   /** Settles when the operator interrupts (Ctrl-C): `top` stops refreshing. */
   interrupted?: Promise<void>;
 }

@@ -1,0 +1,309 @@
+/**
+ * Live move benchmark (issue #20 part 2): a tenant moved between isolation models while it writes.
+ *
+ *   npm run -s bench:move -- --json [--records 1000000] [--from pooled] [--to database] [--rate 50]
+ *
+ * In a throw-away database `fairway_bench_move_<random>` (dropped at the end): the moving tenant
+ * (`--from`, default pooled) is filled with `--records` records (~200-byte bodies), another pooled
+ * tenant with 10,000. Both write `--rate` records a second (default 50) through a TenantDataRouter
+ * (the application role, NOTIFY invalidation, as the edge and workers reach tenant data), open loop:
+ * a write is due every 1/rate s whether the last one finished or not, and its latency runs from
+ * when it was due to its commit, including the retries a refusal (the fence's retriable 503) asks
+ * for (every 20 ms). Each write is an INSERT under an id chosen once, so a retry that found its own
+ * row would fail on the primary key and be counted as a duplicate.
+ * The other tenant writes 10 s before the move (its baseline) and throughout; the move runs in this
+ * process (runTenantMove, grace 0, so the old copy's removal is measured too).
+ * Afterwards: every acknowledged write is read back by id with its checksum (lost: missing or
+ * different), the rows that existed before the move give the same ordered digest as before, and the
+ * tenant holds exactly seed + acknowledged rows (duplicated: any more).
+ * There is no baseline implementation: no other framework moves a live tenant (a pg_dump/restore
+ * with downtime is the manual alternative; its duration for a schema is in bench:backup).
+ * Progress on stderr, JSON on stdout.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Client, type Pool } from 'pg';
+import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
+import type { TenantId } from '@fairway/tenant-context';
+import { runTenantMove, startTenantMove, type TenantMoveStatus } from '@fairway/tenant-move';
+
+const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DIGEST = `md5(concat_ws('|', id::text, title, body, amount::text, tags::text, created_at::text, updated_at::text))`;
+const MODELS: readonly IsolationModel[] = ['pooled', 'schema', 'database'];
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+function stats(latencies: readonly number[]): { writes: number; p50Ms: number; p99Ms: number; maxMs: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    writes: sorted.length,
+    p50Ms: +percentile(sorted, 50).toFixed(1),
+    p99Ms: +percentile(sorted, 99).toFixed(1),
+    maxMs: +(sorted[sorted.length - 1] ?? 0).toFixed(1),
+  };
+}
+
+/** An open-loop writer of one tenant: `rate` INSERTs a second, each retried while refused retriably. */
+class RateWriter {
+  readonly acked = new Map<string, string>();
+  /** [due time, latency ms] of each acknowledged write. */
+  readonly samples: Array<[number, number]> = [];
+  refusals = 0;
+  duplicates = 0;
+  failures: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private n = 0;
+
+  constructor(
+    private readonly data: TenantDataRouter,
+    private readonly tenant: TenantId,
+    private readonly rate: number,
+  ) {}
+
+  start(): void {
+    const interval = 1000 / this.rate;
+    const t0 = performance.now();
+    const tick = () => {
+      const due = t0 + this.n * interval;
+      this.n += 1;
+      const write = this.write(due).finally(() => this.inFlight.delete(write));
+      this.inFlight.add(write);
+      this.timer = setTimeout(tick, Math.max(0, t0 + this.n * interval - performance.now()));
+    };
+    tick();
+  }
+
+  private async write(due: number): Promise<void> {
+    const id = randomUUID();
+    const n = this.n;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const { rows } = await this.data.withTenant(this.tenant, (tx) =>
+          tx.query<{ d: string }>(`INSERT INTO records (id, title, body, amount, tags) VALUES ($1, $2, $3, $4, $5) RETURNING ${DIGEST} AS d`, [
+            id,
+            `live ${n}`,
+            `written during the move, number ${n} `.padEnd(200, '.'),
+            n % 1000,
+            ['live'],
+          ]),
+        );
+        this.acked.set(id, rows[0]?.d ?? '');
+        this.samples.push([due, performance.now() - due]);
+        return;
+      } catch (err) {
+        const e = err as { retriable?: boolean; code?: string; message?: string };
+        if (e.code === '23505' && attempt > 1) {
+          this.duplicates += 1;
+          return;
+        }
+        if (e.retriable !== true || attempt > 500) {
+          this.failures.push(e.message ?? String(err));
+          return;
+        }
+        this.refusals += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+
+  latencies(from: number, to: number): number[] {
+    return this.samples.filter(([due]) => due >= from && due < to).map(([, ms]) => ms);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    await Promise.all(this.inFlight);
+  }
+}
+
+/** The tenant's rows not in `exclude`, as one ordered digest, and its row count. */
+async function digestOf(data: TenantDataRouter, tenant: TenantId, exclude: readonly string[]): Promise<{ rows: number; digest: string }> {
+  const { rows } = await data.withTenant(
+    tenant,
+    (tx) =>
+      tx.query<{ n: string; digest: string }>(
+        `SELECT count(*) AS n, md5(string_agg(d, '' ORDER BY id)) AS digest
+           FROM (SELECT id, ${DIGEST} AS d FROM records WHERE NOT (id = ANY($1::uuid[]))) r`,
+        [exclude],
+      ),
+    { workload: 'heavy' },
+  );
+  return { rows: Number(rows[0]?.n ?? 0), digest: rows[0]?.digest ?? '' };
+}
+
+async function fill(owner: Pool, tenant: TenantId, model: IsolationModel, table: string, records: number): Promise<void> {
+  for (let done = 0; done < records; done += 100_000) {
+    const n = Math.min(100_000, records - done);
+    const client = await owner.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenant]);
+      await client.query(
+        `INSERT INTO ${table} (id, title, body, amount, tags)
+         SELECT gen_random_uuid(), 'record ' || (g + $2::int), rpad('body of record ' || (g + $2::int), 200, '.'), (g + $2::int) % 1000, ARRAY['t' || (g % 7)]
+           FROM generate_series(1, $1::int) g`,
+        [n, done],
+      );
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    process.stderr.write(`[move] ${tenant} (${model}): ${done + n}/${records} records\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean' },
+      records: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      rate: { type: 'string' },
+      baseline: { type: 'string' },
+    },
+  });
+  const records = Number(values.records ?? 1_000_000);
+  const from = (values.from ?? 'pooled') as IsolationModel;
+  const to = (values.to ?? 'database') as IsolationModel;
+  const rate = Number(values.rate ?? 50);
+  const baselineMs = Number(values.baseline ?? 10) * 1000;
+  if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
+
+  const benchDb = `fairway_bench_move_${randomBytes(3).toString('hex')}`;
+  const adminUrl = new URL(ADMIN);
+  adminUrl.pathname = `/${benchDb}`;
+  process.stderr.write(`[move] preparing ${benchDb}\n`);
+  const prepared = await prepareDatabase(adminUrl.toString());
+  const owner = createPool({ connectionString: prepared.urls.owner, applicationName: 'bench-move-owner', max: 8 });
+  const app = createPool({ connectionString: prepared.urls.app, applicationName: 'bench-move-app', max: 10 });
+  const data = new TenantDataRouter({ catalogPool: app, catalogUrl: prepared.urls.app, applicationName: 'bench-move-data' });
+  await data.start();
+  const provisioning = { ownerPool: owner, ownerUrl: prepared.urls.owner };
+  const moving = 'bench-moving' as TenantId;
+  const other = 'bench-other' as TenantId;
+  let out: Record<string, unknown> | undefined;
+  try {
+    const movingEntry = await provisionTenant(provisioning, { id: moving, isolationModel: from });
+    await provisionTenant(provisioning, { id: other, isolationModel: 'pooled' });
+    const table = from === 'schema' ? `"${movingEntry.schemaName}".records` : 'records';
+    if (from === 'database') {
+      // The tenant database is filled through its own connection as the owner.
+      const url = new URL(prepared.urls.owner);
+      url.pathname = `/${movingEntry.dbName}`;
+      const tenantDb = createPool({ connectionString: url.toString(), applicationName: 'bench-move-fill', max: 1 });
+      await fill(tenantDb, moving, from, table, records);
+      await tenantDb.end();
+    } else {
+      await fill(owner, moving, from, table, records);
+    }
+    await fill(owner, other, 'pooled', 'records', 10_000);
+    await owner.query('ANALYZE records');
+    const before = await digestOf(data, moving, []);
+    process.stderr.write(`[move] ${moving} holds ${before.rows} records; digest ${before.digest}\n`);
+
+    const movingWriter = new RateWriter(data, moving, rate);
+    const otherWriter = new RateWriter(data, other, rate);
+    const t0 = performance.now();
+    otherWriter.start();
+    process.stderr.write(`[move] baseline: ${other} writes ${rate}/s for ${baselineMs / 1000} s\n`);
+    await new Promise((resolve) => setTimeout(resolve, baselineMs));
+    movingWriter.start();
+    const moveStart = performance.now();
+    const { move, runId } = await startTenantMove(provisioning, moving, { to, graceMs: 0, actor: 'bench' });
+    let lastLine = 0;
+    const done: TenantMoveStatus = await runTenantMove(provisioning, move.id, runId, {
+      onPhase: (phase) => void process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`),
+      onProgress: (p) => {
+        if (performance.now() - lastLine < 2000) return;
+        lastLine = performance.now();
+        process.stderr.write(`[move]   ${p.phase}: ${p.copied}/${p.sourceRows ?? '?'} copied, ${p.caughtUp} changes caught up\n`);
+      },
+    });
+    const moveEnd = performance.now();
+    await Promise.all([movingWriter.stop(), otherWriter.stop()]);
+    process.stderr.write(`[move] ${done.state} in ${((moveEnd - moveStart) / 1000).toFixed(1)} s; checking every write\n`);
+
+    // Every acknowledged write, by id and checksum, in the tenant's new place.
+    const ackedIds = [...movingWriter.acked.keys()];
+    const found = new Map<string, string>();
+    for (let i = 0; i < ackedIds.length; i += 5000) {
+      const { rows } = await data.withTenant(moving, (tx) =>
+        tx.query<{ id: string; d: string }>(`SELECT id::text, ${DIGEST} AS d FROM records WHERE id = ANY($1::uuid[])`, [ackedIds.slice(i, i + 5000)]),
+      );
+      for (const row of rows) found.set(row.id, row.d);
+    }
+    const lost = ackedIds.filter((id) => found.get(id) !== movingWriter.acked.get(id)).length;
+    const seeded = await digestOf(data, moving, ackedIds);
+    const total = seeded.rows + found.size;
+    const duplicated = Math.max(0, total - (before.rows + movingWriter.acked.size)) + movingWriter.duplicates;
+    const phaseMs = done.phaseMs;
+    const copySeconds = (phaseMs['copy'] ?? 0) / 1000;
+    const during = { from: moveStart, to: moveEnd };
+    out = {
+      benchmark: 'move',
+      unit: 'one tenant moved while it and another tenant write: records/s, ms',
+      date: new Date().toISOString(),
+      results: [
+        {
+          impl: 'fairway',
+          from,
+          to,
+          records,
+          ratePerSec: rate,
+          state: done.state,
+          error: done.error,
+          moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),
+          copiedRecords: done.copied,
+          copyRecordsPerSec: copySeconds > 0 ? Math.round(done.copied / copySeconds) : null,
+          catchUpChanges: done.caughtUp,
+          catchUpPasses: done.catchUpPasses,
+          phaseMs,
+          writeFenceMs: done.fenceMs,
+          verifiedRows: done.verified?.rows ?? null,
+          moving: {
+            tenant: moving,
+            ...stats(movingWriter.latencies(during.from, during.to)),
+            refusals: movingWriter.refusals,
+            failures: movingWriter.failures.length,
+            failureSample: movingWriter.failures.slice(0, 3),
+          },
+          other: {
+            tenant: other,
+            before: stats(otherWriter.latencies(t0, moveStart)),
+            during: stats(otherWriter.latencies(during.from, during.to)),
+            refusals: otherWriter.refusals,
+            failures: otherWriter.failures.length,
+          },
+          check: {
+            ackedWrites: movingWriter.acked.size,
+            lostWrites: lost,
+            duplicatedWrites: duplicated,
+            seedRowsUnchanged: seeded.rows === before.rows && seeded.digest === before.digest,
+          },
+        },
+      ],
+    };
+  } finally {
+    await data.close();
+    await Promise.all([owner.end(), app.end()]);
+    const server = new URL(ADMIN);
+    server.pathname = '/postgres';
+    const cleanup = new Client({ connectionString: server.toString() });
+    await cleanup.connect();
+    const { rows } = await cleanup.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${benchDb}%`]);
+    for (const { datname } of rows) await cleanup.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    await cleanup.end();
+    process.stderr.write(`[move] dropped ${rows.map((r) => r.datname).join(', ')}\n`);
+  }
+  console.log(values.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench:move failed: ${(err as Error).stack}`);
+  process.exit(1);
+});
