@@ -12,7 +12,9 @@
  *   `--quotas` tenants a live quota (QuotaStore.setQuota, history included);
  * - the admin API: every page of GET /admin/v1/tenants at the default (100) and the largest (1000)
  *   page size, and GET /admin/v1/stats (tenantctl top's source) through the real SchedulerAdmin
- *   handlers over gRPC, as one answer and as tenantctl top now reads it (pages of 1000);
+ *   handlers over gRPC: as one answer, every page of 500 (the full listing, a top frame before
+ *   top-N), and as tenantctl top reads it now (?sort=<key>&limit=20, one answer a frame); then the
+ *   statements behind a page timed one by one, before and now (`statsStatements`);
  * - the edge: createEdgeApp with the production cache TTLs (TOKEN_CACHE_TTL 30 s, TENANT_CACHE_TTL
  *   2 s), the Redis limiter, and the Kafka acknowledgement replaced by an immediate one (the caches
  *   are measured, not Kafka); one distinct tenant token per tenant, a cold pass (each token once)
@@ -245,8 +247,66 @@ async function adminPages(admin: string, operator: string) {
     maxPageBytes: pageBytes,
     ...percentiles(pages),
   });
-  results.push({ impl: 'fairway', route: 'tenantctl top frame: every page of /stats', tenants: statsTenants, ...percentiles(frames) });
+  results.push({
+    impl: 'fairway',
+    route: 'full listing: every page of /stats?limit=500 (a tenantctl top frame before top-N)',
+    tenants: statsTenants,
+    ...percentiles(frames),
+  });
+  // What tenantctl top reads now (#18): one top-N answer a frame. Frames come every 200 ms (top's
+  // default is 2 s), each key in turn, so the scheduler's reading ages and is read again between them.
+  const topFrames: number[] = [];
+  let topBytes = 0;
+  for (let i = 0; i < 60; i++) {
+    const sort = ['queued', 'in-flight', 'wait-p99', 'share', 'tenant'][i % 5] as string;
+    const r = await timedFetch(`${admin}/admin/v1/stats?sort=${sort}&limit=20`, { headers: { authorization: operator } });
+    if (r.status !== 200) throw new Error(`GET /admin/v1/stats?sort=${sort}&limit=20 answered ${r.status}: ${r.body.slice(0, 300)}`);
+    const body = JSON.parse(r.body) as { tenants: unknown[]; totals: { tenants: number } };
+    if (body.tenants.length !== 20 || body.totals.tenants !== statsTenants)
+      throw new Error(`top-N answered ${body.tenants.length} rows of ${body.totals.tenants} tenants`);
+    topFrames.push(r.ms);
+    topBytes = Math.max(topBytes, r.bytes);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  results.push({
+    impl: 'fairway',
+    route: 'tenantctl top frame: GET /admin/v1/stats?sort=<key>&limit=20 (top-N)',
+    frames: topFrames.length,
+    maxAnswerBytes: topBytes,
+    ...percentiles(topFrames),
+  });
   return results;
+}
+
+/**
+ * Where a page's time goes, statement by statement, on the same database: what each page ran
+ * before top-N (the window's aggregation for its 501 tenants) and once a second (the fleet's
+ * totals), and what runs now (a keyset read of 501 ids a page; the fleet's reading at most once a
+ * second, in the background).
+ */
+async function statsStatements(o: Options, store: JobStore, scheduler: SchedulerAdminGateway) {
+  const timed = async (what: string, impl: string, run: () => Promise<unknown>) => {
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      await run();
+      times.push(performance.now() - t0);
+    }
+    return { impl, statement: what, ...percentiles(times) };
+  };
+  // A page in the middle of the catalog (the queued tenants are the first `--queued` ids).
+  const mid = tenantIdOf(Math.floor(o.tenants / 2));
+  return [
+    await timed('page of 500: aggregation over its tenants (FleetStats.tenantStats, limit 501)', 'before', () =>
+      store.tenantStats(60, { after: mid, limit: 501 }),
+    ),
+    await timed('fleet totals, once a second (FleetStats.fleetTotals)', 'before', () => store.fleet.fleetTotals(60)),
+    await timed('page of 500: its ids (FleetStats.tenantIds, 501)', 'fairway', () => store.fleet.tenantIds(mid, 501)),
+    await timed('reading of the fleet, at most once a second in the background (FleetStats.reading)', 'fairway', () => store.fleet.reading(60)),
+    // The same answers over gRPC alone (no HTTP, no JSON): the rest of a page's time is the admin API's.
+    await timed('page of 500 over gRPC (ListTenantStats page_size 500)', 'fairway', () => scheduler.stats({ pageSize: 500, afterTenantId: mid })),
+    await timed('top-N over gRPC (ListTenantStats sort queued, page_size 20)', 'fairway', () => scheduler.stats({ pageSize: 20, sort: 'queued' })),
+  ];
 }
 
 async function edgeCaches(o: Options, pools: { app: Pool }, redis: Redis) {
@@ -503,6 +563,7 @@ async function main(): Promise<void> {
     out['queuedWork'] = await queueWork(o, store);
     log('queued work and quotas in place');
     out['adminApi'] = await adminPages(admin.url, operator);
+    out['statsStatements'] = await statsStatements(o, store, scheduler);
     out['core'] = schedulerCore(o);
     log(`core: ${JSON.stringify(out['core'])}`);
     out['metrics'] = await metricsScrape(o, store);
