@@ -44,6 +44,7 @@ export {
   type TenantDataOptions,
 } from './tenant-data/tenant-data-router';
 export { ReadReplica, type ReadReplicaOptions, type ReadTarget, type ReplicaFallbackReason } from './read-replica';
+export { serverUnreachable } from './server-unreachable';
 export { ConnectionBudget, type ConnectionBudgetOptions, type ConnectionBudgetStats } from './tenant-data/connection-budget';
 export {
   LOCAL_SERVER,

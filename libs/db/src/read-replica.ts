@@ -114,14 +114,3 @@ export class ReadReplica {
     return next;
   }
 }
-
-/** Errors that say the replica's server is gone or refusing, not that the read was wrong. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08006', '08001']);
-
-/** Whether `err` says the server could not be reached or went away. */
-export function serverUnreachable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
-  const message = (err as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' && /Connection terminated|connect ECONNREFUSED|timeout expired/i.test(message);
-}

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
+import { serverUnreachable } from '@fairway/db';
 import { DatabaseUnavailableError, FairwayError, HttpRequestError, toFairwayError, toProblem } from '@fairway/errors';
 import type { Logger } from '@fairway/telemetry';
 
@@ -19,24 +20,13 @@ function fromBodyParser(err: unknown): unknown {
   return err;
 }
 
-/** SQLSTATEs and socket codes of a server that is gone, restarting or refusing connections. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08001', '08006']);
-
-function databaseUnreachable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
-  const message = (err as { message?: unknown } | undefined)?.message;
-  // pg-pool's connect deadline and a connection cut by the server carry no code.
-  return typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(message);
-}
-
 /**
  * A PostgreSQL server that cannot be reached, restarts or refuses connections (a connect timeout,
  * ECONNREFUSED, admin_shutdown, cannot_connect_now) is a 503 DATABASE_UNAVAILABLE the client may retry, not a 500: found
  * by the chaos suite (#18), where a PostgreSQL restart answered tenant lookups with 500.
  */
 function fromDatabase(err: unknown): unknown {
-  if (err instanceof FairwayError || !databaseUnreachable(err)) return err;
+  if (err instanceof FairwayError || !serverUnreachable(err)) return err;
   return new DatabaseUnavailableError('the database cannot be reached right now; nothing was done, retry later', 2, { cause: err });
 }
 

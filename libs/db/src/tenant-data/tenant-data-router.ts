@@ -4,7 +4,8 @@ import { currentTenant, requireTenant, type TenantContext, type TenantId } from 
 import { createPool } from '../pool';
 import type { TenantStatus } from '../tenants';
 import { currentQueryWorkload, limitsFromRow, type LimitsRow, type QueryTimeoutLimits, type QueryWorkload } from '../query-timeouts';
-import { serverUnreachable, type ReadReplica } from '../read-replica';
+import type { ReadReplica } from '../read-replica';
+import { serverUnreachable } from '../server-unreachable';
 import { tenantTransaction, type TenantScopeOptions, type TenantTx } from '../with-tenant';
 import { ConnectionBudget, type ConnectionBudgetStats } from './connection-budget';
 import { databaseUrl, quoteIdent, type TenantDbServers, type TenantLocation, type TenantRoute } from './tenant-location';
