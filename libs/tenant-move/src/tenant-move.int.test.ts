@@ -188,7 +188,7 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     expect(await contents(data, tenant)).toEqual(before);
   });
 
-  it('resumes a move whose runner crashed between phases, from its cursors, on another runner', async () => {
+  it.each(['catch-up', 'verify'] as const)('resumes a move whose runner crashed on entering %s, from its cursors, on another runner', async (at) => {
     const tenant = await tenantWith('pooled', 300);
     const writer = new Writer(data, tenant);
     for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
@@ -202,11 +202,11 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
       throughEveryPhase(writer, {
         signal: crash.signal,
         onPhase: (phase) => {
-          if (phase === 'catch-up') crash.abort();
+          if (phase === at) crash.abort();
         },
       }),
     );
-    expect(halted).toMatchObject({ state: 'running', phase: 'catch-up', switched: false });
+    expect(halted).toMatchObject({ state: 'running', phase: at, switched: at === 'verify' });
     await writer.more(15);
 
     // Not stale yet: nobody may take it over while its heartbeat is fresh.

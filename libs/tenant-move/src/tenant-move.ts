@@ -432,7 +432,9 @@ class MoveRunner {
         await this.catchUpUntilSmall();
         return 'fence';
       case 'fence':
-        await this.fenceAndSwitch();
+        // A runner that crashed after the switch committed, before it recorded the next phase:
+        // the switch is made (the same transaction set `switched`), go on with the verification.
+        if (!this.row.switched) await this.fenceAndSwitch();
         return 'verify';
       case 'verify':
         await this.verify();
