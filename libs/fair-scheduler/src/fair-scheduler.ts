@@ -3,7 +3,7 @@ import { IndexedHeap } from './internal/indexed-heap';
 import { applyQuotaPatch, BASE_QUOTA, effectiveBurst } from './internal/quota';
 import { KeyedHeap, keyedBefore } from './internal/keyed-heap';
 import { JobRecord, Lane, TenantState, wakeBefore } from './internal/scheduler-state';
-import { laneKey, TierState } from './internal/tier-clock';
+import { TierState } from './internal/tier-clock';
 import { TokenBucket } from './internal/token-bucket';
 import type { Dispatch, Explanation, FairSchedulerOptions, JobSpec, SchedulerSnapshot, TenantQuota, TenantQuotaPatch, TenantStats, WaitState } from './types';
 
@@ -57,7 +57,6 @@ export class FairScheduler {
   private readonly spareRunningLists: JobRecord[][] = [];
   private clock = 0;
   private jobSeq = 0;
-  private laneSeq = 0;
   private queuedJobs = 0;
   private runningJobs = 0;
   private activeTenants = 0;
@@ -155,9 +154,9 @@ export class FairScheduler {
     }
     if (state.lanes !== null) {
       for (const lane of state.lanes) {
-        if (lane === undefined || lane.gps.heapIndex < 0) continue;
+        if (lane === undefined || !lane.backlogged()) continue;
         lane.tier.settle(time);
-        if (next.weight !== old.weight) lane.tier.reweightGps(lane.gps, next.weight, time);
+        if (next.weight !== old.weight) lane.tier.reweightGps(lane, next.weight, time);
         lane.tier.demandChanged(lane, time);
       }
       this.refresh(state, time);
@@ -226,9 +225,9 @@ export class FairScheduler {
     // Settled before the job joins the lane: a lane GPS finishes now marks only earlier jobs lagging.
     tier.settle(time);
     lane.jobs.push(record);
-    lane.waitingCost += record.estimate;
+    lane.waitingCost += record.gpsWork;
     if (lane.lagBefore === Infinity) lane.lagBefore = record.heapTie;
-    this.addPending(lane, record.estimate / tenant.quota.weight, time);
+    this.addPending(lane, record, time);
     tenant.queued++;
     this.queuedJobs++;
     // Queued behind an unchanged head, the job adds the same work to the lane's GPS finish and
@@ -300,7 +299,6 @@ export class FairScheduler {
     this.jobs.delete(jobId);
     job.runningTier.inUse--;
     const lane = (tenant.lanes as Array<Lane | undefined>)[job.homeTier.index] as Lane;
-    lane.runningCost -= job.estimate;
     this.runningJobs--;
     tenant.inFlight--;
     const running = tenant.running as JobRecord[];
@@ -321,8 +319,7 @@ export class FairScheduler {
       tenant.virtualTime += correction;
       // The reference GPS system is given the real cost too (a lane it already retired stays out).
       lane.tier.settle(time);
-      if (correction > 0 && lane.gps.heapIndex >= 0) lane.tier.addGpsWork(lane.gps, quota.weight, correction, time);
-      else if (correction < 0) lane.tier.removeGpsWork(lane.gps, -correction, time);
+      lane.tier.correctCost(lane, job, actualCost - job.estimate, quota.weight, time);
       const bucket = tenant.bucket;
       if (bucket !== undefined && quota.rate !== undefined && quota.rateBasis === 'cost') {
         bucket.refill(time, quota.rate, effectiveBurst(quota));
@@ -334,7 +331,7 @@ export class FairScheduler {
     this.releaseRecord(job);
     // A completion changes a tenant's standing only through its caps, a cost correction (its
     // virtual time moved) or by leaving it with nothing queued; otherwise no key changed.
-    if (corrected || tenant.queued === 0 || quota.maxInFlight !== undefined || quota.maxInFlightByClass !== undefined || lane.gps.saturated) {
+    if (corrected || tenant.queued === 0 || quota.maxInFlight !== undefined || quota.maxInFlightByClass !== undefined) {
       this.refresh(tenant, time);
     }
     return spec;
@@ -359,7 +356,7 @@ export class FairScheduler {
     lane.takeWaiting(job);
     this.jobs.delete(jobId);
     lane.tier.settle(this.clock);
-    lane.tier.removeGpsWork(lane.gps, job.estimate / tenant.quota.weight, this.clock);
+    lane.tier.cancelJob(lane, job, tenant.quota.weight, this.clock);
     this.removePending(lane, this.clock);
     this.releaseRecord(job);
     tenant.queued--;
@@ -478,7 +475,7 @@ export class FairScheduler {
     if (quota.maxInFlight !== undefined && state.inFlight >= quota.maxInFlight) return { state: 'at-max-in-flight' };
     const heads = this.headLanes(state);
     if (heads.length === 0) return { state: 'at-class-max-in-flight' };
-    const readyLanes = heads.filter((lane) => lane.tier.ready.has(lane) || lane.tier.readySat.has(lane));
+    const readyLanes = heads.filter((lane) => lane.tier.isReady(lane));
     if (readyLanes.length === 0 && state.bucket !== undefined && quota.rate !== undefined && this.wake.has(state)) return { state: 'no-tokens' };
     let leadsFullTier: Lane | undefined;
     let behind: { lane: Lane; leader: Lane; by: number } | undefined;
@@ -528,7 +525,7 @@ export class FairScheduler {
         name: tier.name,
         slots: tier.slots,
         inUse: tier.inUse,
-        readyTenants: tier.ready.size + tier.readySat.size,
+        readyTenants: tier.readyCount,
         virtualTime: tier.settle(this.clock),
       })),
       tenants: this.tenants.size,
@@ -616,7 +613,6 @@ export class FairScheduler {
     tenant.queued--;
     tenant.inFlight++;
     const running = tenant.running as JobRecord[];
-    lane.runningCost += job.estimate;
     job.runningIndex = running.length;
     running.push(job);
     if (tenant.classInFlight !== null) tenant.classInFlight.set(job.jobClass, (tenant.classInFlight.get(job.jobClass) ?? 0) + 1);
@@ -651,7 +647,7 @@ export class FairScheduler {
         // Its lanes and running list are empty now: keep them for the next tenant that activates,
         // so that tenants coming and going allocate nothing.
         let backlogged = false;
-        for (const lane of lanes) if (lane !== undefined && lane.gps.heapIndex >= 0) backlogged = true;
+        for (const lane of lanes) if (lane !== undefined && lane.backlogged()) backlogged = true;
         if (backlogged) tenant.departingLanes = lanes;
         else if (this.spareLaneSets.length < MAX_SPARE_LANE_SETS) this.spareLaneSets.push(lanes);
         if (this.spareRunningLists.length < MAX_SPARE_LANE_SETS) this.spareRunningLists.push(tenant.running as JobRecord[]);
@@ -671,7 +667,6 @@ export class FairScheduler {
       if (lane === undefined) continue;
       if (quota.maxInFlightByClass !== undefined || lane.parked !== null) this.applyClassCaps(tenant, lane);
       const head = lane.jobs.peek();
-      const ready = lane.tier.ready;
       if (head === undefined || capped) {
         this.leaveReady(lane);
         continue;
@@ -690,23 +685,7 @@ export class FairScheduler {
       }
       // Keyed by the head job's finish in the tier's reference GPS system: no lift is needed, time
       // spent idle or blocked is what GPS did (or did not) serve the lane meanwhile.
-      const tier = lane.tier;
-      lane.heapKey = laneKey(lane, head);
-      if (lane.gps.saturated && !lane.isLagging(head)) {
-        if (tier.readySat.has(lane)) {
-          tier.readySat.update(lane);
-        } else {
-          tier.ready.remove(lane);
-          lane.heapTie = this.laneSeq++;
-          tier.readySat.push(lane);
-        }
-      } else if (ready.has(lane)) {
-        ready.update(lane);
-      } else {
-        if (tier.readySat.size > 0) tier.readySat.remove(lane);
-        lane.heapTie = this.laneSeq++;
-        ready.push(lane);
-      }
+      lane.tier.enterReady(lane, head, now);
     }
     if (wakeAt !== Infinity) {
       tenant.wakeAt = wakeAt;
@@ -717,17 +696,15 @@ export class FairScheduler {
   }
 
   private leaveReady(lane: Lane): void {
-    const tier = lane.tier;
-    if (!tier.ready.remove(lane) && tier.readySat.size > 0) tier.readySat.remove(lane);
+    lane.tier.leaveReady(lane);
   }
 
-  /** One more job in `lane` (queued, parked or running), of `work` = estimate / weight in GPS. */
-  private addPending(lane: Lane, work: number, now: number): void {
+  /** One more job in `lane` (queued, parked or running): it enters the tier's reference GPS. */
+  private addPending(lane: Lane, job: JobRecord, now: number): void {
     const tier = lane.tier;
     if (lane.pending++ === 0) tier.activeLanes++;
     tier.settle(now);
-    tier.addGpsWork(lane.gps, lane.tenant.quota.weight, work, now);
-    tier.demandChanged(lane, now);
+    tier.addJob(lane, job, lane.tenant.quota.weight, now);
   }
 
   /** One job fewer in `lane`; the tier idles when the last job of its last lane leaves. */
@@ -771,7 +748,7 @@ export class FairScheduler {
   /** The tier whose free slot `tier`'s jobs would get now: its own, else a lender's. */
   private slotFor(tier: TierState): TierState | undefined {
     if (tier.inUse < tier.slots) return tier;
-    return this.tiers.find((lender) => lender.inUse < lender.slots && lender.ready.size === 0 && lender.readySat.size === 0 && lender.borrowers.includes(tier));
+    return this.tiers.find((lender) => lender.inUse < lender.slots && lender.readyCount === 0 && lender.borrowers.includes(tier));
   }
 
   private borrowLeader(lender: TierState, now: number): Lane | undefined {
@@ -787,10 +764,10 @@ export class FairScheduler {
     return best;
   }
 
-  /** A ready lane's key as a virtual finish tag of its tier (saturated lanes' real keys converted). */
+  /** A ready lane's key as a virtual finish tag of its tier (a dense tier's real keys converted). */
   private virtualTag(lane: Lane, now: number): number {
     const tier = lane.tier;
-    if (!tier.readySat.has(lane)) return lane.finishTag;
+    if (!tier.keyedInRealTime(lane)) return lane.finishTag;
     tier.settle(now);
     return tier.virtualTimeOf(lane.finishTag);
   }

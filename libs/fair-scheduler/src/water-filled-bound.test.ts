@@ -6,7 +6,7 @@ import { computeFluidIdeal } from './simulation/fluid-ideal';
 import { checkTierFinishBound, tierLmax } from './simulation/metrics';
 import type { ScheduledJob } from './simulation/discrete-event';
 import type { FluidJob } from './simulation/fluid-ideal';
-import { cappedWhaleScenario, multiTierFloodScenario } from './simulation/quota-scenarios';
+import { cappedWhaleScenario, multiTierFloodScenario, seededRandom } from './simulation/quota-scenarios';
 import { randomQuotaScenario } from './simulation/random-scenarios';
 import type { SimulationConfig, TraceJob } from './simulation/trace';
 
@@ -79,12 +79,13 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
     expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
   });
 
-  it('known limit: a short job queued behind a long one of its own lane can finish past GPS + L_max (not past 2 L_max)', () => {
-    // Found by the misestimate property (its estimates happen to be exact here). The reference GPS
-    // serves a lane's jobs one after another at the lane's rate; the fluid ideal runs them side by
-    // side, one slot each. t4's j95 (26 ms, behind its own j24 of 141 ms) finishes at 46 in the
-    // fluid ideal but only after j24 in the reference, so t1's and t2's jobs arriving at 50 go first
-    // and j95 finishes at 269: 82 ms past fluid + L_max (141 ms). See docs/scheduling.md.
+  it('holds for a short job queued behind a long one of its own lane (GPS runs them side by side)', () => {
+    // Found by the misestimate property (its estimates happen to be exact here); a known limit until
+    // the per-job reference of dense tiers. The lane-serial reference served a lane's jobs one after
+    // another at the lane's rate; the fluid ideal runs them side by side, one slot each. t4's j95
+    // (26 ms, behind its own j24 of 141 ms) finishes at 46 in the fluid ideal but only after j24 in
+    // that reference, so t1's and t2's jobs arriving at 50 went first and j95 finished at 269: 82 ms
+    // past fluid + L_max (141 ms). The per-job reference records j95's GPS finish (46).
     const config: SimulationConfig = {
       tiers: { interactive: { slots: 1 }, standard: { slots: 2, lendTo: ['interactive'] }, heavy: { slots: 3 } },
       tenants: {
@@ -105,20 +106,17 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
       ['j95', 20, 't4', 'standard', 26],
     ]);
     const { schedule, ideal } = run(config, trace);
-    const bound = checkTierFinishBound(schedule, ideal, config);
-    expect(bound.over.map((job) => job.id)).toEqual(['j95']);
-    expect(bound.worstExcessMs).toBeCloseTo(82, 6);
-    expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThan(1);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
   });
 
-  it('known limit: a lender whose slots were borrowed can finish one of its own jobs past GPS + L_max (not past 2 L_max)', () => {
-    // Found by the seeded search of three tiers with lending (docs/scheduling.md). Interactive jobs
-    // borrow both standard slots while standard is idle, so standard work arriving at 70 and 90
-    // waits for them (the fluid ideal has no lending). In the reference t0's demand stays 2 after
-    // GPS finished j57 (a lane's demand is re-estimated only when its own jobs arrive or complete),
-    // so t1 keeps 0.4 of a slot and j23's GPS finish is 377 ms instead of the ideal's 278; when a
-    // slot frees at 185, t0's j38 (319 ms) goes first and j23 finishes 25 ms past fluid + L_max
-    // (192 ms, standard lends to interactive).
+  it('holds for a lender whose slots were borrowed, once GPS stops serving a job it has finished', () => {
+    // Found by the seeded search of three tiers with lending; a known limit until the per-job
+    // reference. Interactive jobs borrow both standard slots while standard is idle, so standard work
+    // arriving at 70 and 90 waits for them. In the lane-level reference t0's demand stayed 2 after
+    // GPS finished j57 (a lane's demand was re-estimated only when its own jobs arrived or
+    // completed), so t1 kept 0.4 of a slot and j23's GPS finish was 377 ms instead of the ideal's
+    // 278; t0's j38 went first and j23 finished 25 ms past fluid + L_max (192 ms). The per-job
+    // reference drops a job from the lane's demand the instant GPS finishes it.
     const config: SimulationConfig = {
       tiers: { interactive: { slots: 1 }, standard: { slots: 2, lendTo: ['interactive'] }, heavy: { slots: 1 } },
       tenants: { t0: { weight: 4 }, t1: { weight: 1 }, t2: { weight: 4 } },
@@ -133,9 +131,7 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
       ['j23', 70, 't1', 'standard', 189],
     ]);
     const { schedule, ideal } = run(config, trace);
-    const bound = checkTierFinishBound(schedule, ideal, config);
-    expect(bound.over.map((job) => job.id)).toEqual(['j23']);
-    expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThan(1);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
   });
 
   it('known limit: a cap that holds a tenant back across tiers moves its work later, past the per-tier ideal', () => {
@@ -180,13 +176,13 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
     expect(others.over.map((job) => job.id)).toContain('j52');
   });
 
-  it('known limit: two light tenants arriving behind a lane of long jobs can push one job just past 2 L_max', () => {
+  it('holds for two light tenants arriving behind a lane of long jobs (their jobs side by side in GPS)', () => {
     // Found by CI's random run of the property below (seed -160412992, shrunk): all interactive on
     // 2 slots. t2's 86 ms and t0's 127 ms jobs start at 0; t3 (weight 4) and t1 (weight 3) arrive
     // at 20 with 209 and 111 ms of work. The fluid ideal shares the two slots among all of them at
-    // once, t3's four jobs side by side; the reference serves t3's lane one job after another, and
-    // one job finishes 1.008 L_max past fluid + L_max. Non-preemption is not the cause: the
-    // clairvoyant order (the ideal's own finishes) keeps every job within the bound.
+    // once, t3's four jobs side by side; the lane-serial reference served t3's lane one job after
+    // another, and one job finished 1.008 L_max past fluid + L_max (2 L_max past the ideal). The
+    // per-job reference, like the clairvoyant order, keeps every job within the bound.
     const config: SimulationConfig = {
       tiers: { interactive: { slots: 2 }, standard: { slots: 4, lendTo: [] }, heavy: { slots: 3 } },
       tenants: { t0: { weight: 2 }, t1: { weight: 3 }, t2: { weight: 1 }, t3: { weight: 4 }, t4: { weight: 2 }, t5: { weight: 4 } },
@@ -204,9 +200,7 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
       ['j8', 0, 't0', 'interactive', 1],
     ]);
     const { schedule, ideal } = run(config, trace);
-    const excess = worstExcessInLmax(schedule, ideal, config);
-    expect(excess).toBeGreaterThan(1);
-    expect(excess).toBeLessThan(1.01);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
     const clairvoyant = runSimulation(trace, new ClairvoyantPolicy(config, ideal)).schedule;
     expect(checkTierFinishBound(clairvoyant, ideal, config).jobsOverBound).toBe(0);
   });
@@ -247,14 +241,13 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
     expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThan(1);
   });
 
-  it('known limit: a job the ideal finishes while its tenant runs alone waits behind its own long job (lane-serial reference)', () => {
+  it('holds for a job GPS finishes while its tenant runs alone, queued behind its own long job', () => {
     // Found by `bench:fairness -- --random 10000` (three tiers, lending, no caps; seed 20261209),
-    // shrunk. From 47.6 to 48.6 t1 is alone in standard: the fluid ideal runs j0 and j2 side by side
-    // and finishes j2 (1 ms) at 48.6. The reference serves t1's lane one job after another, so j2
-    // stays behind j0's remaining 80-odd ms at weight 1 once t0 and t2 arrive at 49-50, and every
-    // one of their jobs goes first: j2 finishes at 379, 1.002 L_max past fluid + L_max (165 ms).
-    // The clairvoyant order keeps it within the bound; a per-job reference (docs/scheduling.md,
-    // "next step") is what would.
+    // shrunk; the worst known limit of the lane-serial reference (2.67 L_max past in the unshrunk
+    // trace). From 47.6 to 48.6 t1 is alone in standard: the fluid ideal runs j0 and j2 side by side
+    // and finishes j2 (1 ms) at 48.6. The lane-serial reference left j2 behind j0's remaining 80-odd
+    // ms at weight 1 once t0 and t2 arrived at 49-50, every one of their jobs went first and j2
+    // finished 1.002 L_max past fluid + L_max. The per-job reference records j2's GPS finish.
     const config: SimulationConfig = {
       tiers: { interactive: { slots: 1 }, standard: { slots: 2, lendTo: ['interactive'] }, heavy: { slots: 3 } },
       tenants: { t0: { weight: 4 }, t1: { weight: 1 }, t2: { weight: 5 }, t3: { weight: 2 } },
@@ -276,32 +269,247 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
       ['j11', 50, 't0', 'standard', 1],
     ]);
     const { schedule, ideal } = run(config, trace);
-    expect(checkTierFinishBound(schedule, ideal, config).over.map((job) => job.id)).toEqual(['j2']);
-    const excess = worstExcessInLmax(schedule, ideal, config);
-    expect(excess).toBeGreaterThan(1);
-    expect(excess).toBeLessThan(1.01);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('holds for a short job behind a long one of its lane that GPS finishes first: the lane takes its place from it', () => {
+    // Found by `bench:fairness -- --random 10000` (three tiers, lending, no caps; seed 20261209),
+    // shrunk, with the per-job reference keying a lane by its head job alone. t0's j3 (30 ms) queues
+    // behind its own j28 (183 ms); GPS runs both side by side and finishes j3 at 110, j28 at 468.
+    // Keyed by j28, t0's lane waited until every other standard job GPS finishes before 468 had
+    // gone, and j3, which the lane must send after j28 (a tenant's jobs run in its own order),
+    // started at 367: 0.43 L_max past fluid + L_max (197 ms). The lane now takes its place in the
+    // tier from the earliest GPS finish among its waiting jobs, and sends its head for it.
+    const config: SimulationConfig = {
+      tiers: { interactive: { slots: 1 }, standard: { slots: 3, lendTo: ['interactive'] }, heavy: { slots: 2 } },
+      tenants: { t0: { weight: 1 }, t1: { weight: 4 }, t2: { weight: 4 }, t3: { weight: 4 }, t4: { weight: 1 }, t6: { weight: 1 } },
+      defaults: {},
+    };
+    const trace = traceOf([
+      ['j16', 10, 't6', 'interactive', 101],
+      ['j10', 20, 't4', 'interactive', 197],
+      ['j74', 30, 't6', 'interactive', 82],
+      ['j41', 52, 't3', 'interactive', 192],
+      ['j28', 60, 't0', 'standard', 183],
+      ['j3', 80, 't0', 'standard', 30],
+      ['j30', 109, 't4', 'standard', 62],
+      ['j4', 120, 't2', 'standard', 169],
+      ['j71', 150, 't1', 'standard', 80],
+      ['j75', 210, 't2', 'standard', 118],
+      ['j78', 210, 't4', 'standard', 113],
+      ['j9', 240, 't3', 'standard', 118],
+    ]);
+    const { schedule, ideal } = run(config, trace);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('holds when a lane whose next job GPS has not begun waits for the lanes GPS serves (WF2Q eligibility), churn of 10,000 tenants', () => {
+    // bench:fairness's tenant-churn-10k (first 8.5 s of it): two background tenants with 500 jobs of
+    // 50 ms each, visitors with two 5 ms jobs arriving over 20 s, 8 slots. Keyed by the GPS finish
+    // projected at the current rates, a background lane whose next job GPS had not begun (GPS ran
+    // its earlier jobs, the real system had started them all) looked due soon whenever few visitors
+    // were present, ran ahead of them, and left 2 of bg1's jobs 1.8 ms past GPS + L_max (the
+    // clairvoyant order: none). Such lanes now go after every lane whose head GPS has begun.
+    const random = seededRandom(4);
+    const rows: Array<[string, number, string, string, number]> = [];
+    for (const tenant of ['bg0', 'bg1']) for (let k = 0; k < 500; k++) rows.push([`${tenant}-${k}`, 0, tenant, 'default', 50]);
+    for (let i = 0; i < 10_000; i++) {
+      const arrival = Math.floor(random() * 20_000);
+      const second = arrival + Math.floor(random() * 50);
+      if (arrival < 8500) rows.push([`visitor${i}-0`, arrival, `visitor${i}`, 'default', 5]);
+      if (second < 8500) rows.push([`visitor${i}-1`, second, `visitor${i}`, 'default', 5]);
+    }
+    const config: SimulationConfig = { tiers: { default: { slots: 8 } }, tenants: {}, defaults: {} };
+    const { schedule, ideal } = run(config, traceOf(rows));
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('holds when the next job of a lane is one GPS had half done before others took its slot (eligible by its GPS start)', () => {
+    // Found by `bench:fairness -- --random 10000` (three tiers, lending, no caps), shrunk, with the
+    // eligibility rule first written as "GPS serves the head now": t1's j61 waited behind t0's j52
+    // although GPS had begun j61 first (it lost its slot when j52 arrived) and finishes it earlier;
+    // j61 finished 4 ms past GPS + L_max. A job stays eligible once GPS has begun it.
+    const config: SimulationConfig = {
+      tiers: { interactive: { slots: 1 }, standard: { slots: 2, lendTo: ['interactive'] }, heavy: { slots: 1 } },
+      tenants: { t0: { weight: 3 }, t1: { weight: 3 } },
+      defaults: {},
+    };
+    const trace = traceOf([
+      ['j15', 0, 't1', 'standard', 168],
+      ['j21', 10, 't0', 'standard', 180],
+      ['j33', 10, 't1', 'interactive', 127],
+      ['j62', 10, 't1', 'interactive', 49],
+      ['j26', 20, 't0', 'standard', 14],
+      ['j2', 30, 't1', 'standard', 62],
+      ['j17', 80, 't1', 'interactive', 37],
+      ['j71', 100, 't0', 'interactive', 31],
+      ['j6', 130, 't0', 'interactive', 177],
+      ['j14', 140, 't0', 'interactive', 138],
+      ['j74', 140, 't1', 'interactive', 46],
+      ['j45', 150, 't1', 'standard', 36],
+      ['j43', 180, 't0', 'interactive', 28],
+      ['j63', 180, 't0', 'standard', 89],
+      ['j73', 210, 't1', 'interactive', 126],
+      ['j57', 230, 't0', 'standard', 171],
+      ['j55', 270, 't1', 'standard', 197],
+      ['j25', 330, 't1', 'interactive', 138],
+      ['j51', 330, 't1', 'interactive', 158],
+      ['j37', 340, 't1', 'standard', 130],
+      ['j70', 360, 't1', 'interactive', 121],
+      ['j16', 367, 't1', 'interactive', 124],
+      ['j12', 381, 't1', 'standard', 126],
+      ['j11', 390, 't0', 'standard', 125],
+      ['j72', 400, 't0', 'standard', 145],
+      ['j66', 558, 't1', 'interactive', 198],
+      ['j7', 561, 't0', 'interactive', 126],
+      ['j77', 631, 't1', 'interactive', 149],
+      ['j31', 720, 't0', 'standard', 59],
+      ['j38', 745, 't0', 'standard', 31],
+      ['j5', 792, 't0', 'interactive', 110],
+      ['j40', 909, 't0', 'standard', 152],
+      ['j39', 913, 't0', 'standard', 6],
+      ['j24', 954, 't1', 'standard', 113],
+      ['j18', 1097, 't1', 'standard', 88],
+      ['j64', 1110, 't0', 'interactive', 188],
+      ['j35', 1234, 't0', 'standard', 181],
+      ['j65', 1241, 't1', 'standard', 64],
+      ['j67', 1281, 't1', 'standard', 58],
+      ['j36', 1362, 't1', 'standard', 192],
+      ['j20', 1367, 't1', 'standard', 124],
+      ['j9', 1455, 't1', 'standard', 192],
+      ['j41', 1489, 't0', 'standard', 136],
+      ['j61', 1586, 't1', 'standard', 151],
+      ['j52', 1734, 't0', 'standard', 198],
+    ]);
+    const { schedule, ideal } = run(config, trace);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('known limit: a lender whose slots long borrowed jobs hold when its own work arrives can finish a job past GPS + L_max', () => {
+    // Found by `bench:fairness -- --random 10000` (three tiers, lending, no caps; seed 20261209),
+    // shrunk: one of the two traces of 10,000 of that shape still over the plain bound. t4's j79
+    // (153 ms) and t1's j63 (200 ms) borrow two of standard's three slots at 173-182 while standard
+    // is idle; the standard work arriving from 188 on has one slot until they finish, which the
+    // fluid ideal (no lending) does not see. t5's j53 finishes 6 ms (0.03 L_max) past fluid + L_max;
+    // the clairvoyant order, borrowing the same slots, happens to stay inside. Lending's limit, not
+    // the clock's: L_max of a lender counts one borrowed job, not a slot-full of them.
+    const config: SimulationConfig = {
+      tiers: { interactive: { slots: 1 }, standard: { slots: 3, lendTo: ['interactive'] }, heavy: { slots: 3 } },
+      tenants: { t0: { weight: 4 }, t1: { weight: 5 }, t2: { weight: 4 }, t3: { weight: 3 }, t4: { weight: 1 }, t5: { weight: 2 } },
+      defaults: {},
+    };
+    const trace = traceOf([
+      ['j46', 0, 't5', 'standard', 167],
+      ['j21', 10, 't2', 'standard', 172],
+      ['j55', 50, 't0', 'interactive', 103],
+      ['j45', 90, 't4', 'standard', 182],
+      ['j79', 100, 't4', 'interactive', 153],
+      ['j63', 110, 't1', 'interactive', 200],
+      ['j31', 120, 't0', 'interactive', 50],
+      ['j54', 150, 't4', 'standard', 6],
+      ['j26', 188, 't0', 'standard', 30],
+      ['j67', 190, 't2', 'standard', 167],
+      ['j14', 200, 't2', 'standard', 122],
+      ['j72', 240, 't2', 'standard', 196],
+      ['j7', 329, 't2', 'standard', 102],
+      ['j13', 340, 't4', 'standard', 5],
+      ['j23', 340, 't3', 'standard', 135],
+      ['j53', 340, 't5', 'standard', 188],
+      ['j58', 350, 't2', 'standard', 74],
+      ['j29', 365, 't4', 'standard', 63],
+      ['j68', 400, 't1', 'standard', 109],
+    ]);
+    const { schedule, ideal } = run(config, trace);
+    expect(checkTierFinishBound(schedule, ideal, config).over.map((job) => job.id)).toEqual(['j53']);
+    expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThan(0.05);
+    expect(schedule.filter((job) => job.jobClass === 'interactive' && job.tier === 'standard').map((job) => job.id)).toEqual(
+      expect.arrayContaining(['j63', 'j79']),
+    );
     const clairvoyant = runSimulation(trace, new ClairvoyantPolicy(config, ideal)).schedule;
     expect(checkTierFinishBound(clairvoyant, ideal, config).jobsOverBound).toBe(0);
   });
 
-  it('finishes every job within its water-filled GPS finish + 2 L_max, with caps, three tiers, lending and weights', () => {
-    // 10,000 traces of each shape during development (seeded search, docs/scheduling.md): with caps
-    // on one tier 2 had a job past GPS + L_max, with caps and three tiers 2, with three tiers and
-    // lending but no caps 10 (the worst 0.57 L_max past it; 4 of them also past the multi-slot form
-    // GPS + L_max + (1 - 1/S) * cost). None came near 2 L_max, which is what is asserted.
+  it('known limit: a lender whose two slots long borrowed jobs hold can finish a job just past GPS + L_max', () => {
+    // The other trace of 10,000 (same search), shrunk: t2's j81 (190 ms) and t3's j42 (199 ms)
+    // borrow both standard slots at 912-927; t3's j2 and j63 arrive at 956-960 and wait for them.
+    // j63 finishes 1 ms past fluid + L_max (200 ms); the clairvoyant order stays inside.
+    const config: SimulationConfig = {
+      tiers: { interactive: { slots: 1 }, standard: { slots: 2, lendTo: ['interactive'] }, heavy: { slots: 2 } },
+      tenants: { t0: { weight: 5 }, t1: { weight: 1 }, t2: { weight: 1 }, t3: { weight: 1 } },
+      defaults: {},
+    };
+    const trace = traceOf([
+      ['j13', 0, 't3', 'interactive', 128],
+      ['j72', 0, 't2', 'standard', 51],
+      ['j92', 0, 't0', 'standard', 200],
+      ['j62', 20, 't2', 'standard', 98],
+      ['j84', 40, 't2', 'interactive', 130],
+      ['j56', 50, 't1', 'standard', 57],
+      ['j9', 70, 't1', 'standard', 26],
+      ['j54', 80, 't0', 'interactive', 191],
+      ['j25', 90, 't1', 'interactive', 110],
+      ['j68', 90, 't2', 'interactive', 37],
+      ['j76', 90, 't3', 'standard', 147],
+      ['j82', 90, 't3', 'interactive', 112],
+      ['j95', 90, 't1', 'standard', 56],
+      ['j27', 100, 't0', 'interactive', 79],
+      ['j81', 100, 't2', 'interactive', 190],
+      ['j42', 120, 't3', 'interactive', 199],
+      ['j97', 130, 't0', 'standard', 12],
+      ['j16', 160, 't0', 'standard', 174],
+      ['j46', 200, 't1', 'interactive', 165],
+      ['j47', 241, 't2', 'standard', 131],
+      ['j30', 280, 't1', 'interactive', 45],
+      ['j44', 320, 't0', 'interactive', 40],
+      ['j75', 360, 't0', 'standard', 102],
+      ['j23', 380, 't0', 'interactive', 96],
+      ['j51', 380, 't3', 'standard', 191],
+      ['j26', 390, 't2', 'standard', 143],
+      ['j32', 432, 't0', 'standard', 170],
+      ['j85', 712, 't2', 'standard', 124],
+      ['j2', 956, 't3', 'standard', 59],
+      ['j63', 960, 't3', 'standard', 196],
+      ['j24', 1048, 't2', 'standard', 78],
+    ]);
+    const { schedule, ideal } = run(config, trace);
+    expect(checkTierFinishBound(schedule, ideal, config).over.map((job) => job.id)).toEqual(['j63']);
+    expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThan(0.01);
+    const clairvoyant = runSimulation(trace, new ClairvoyantPolicy(config, ideal)).schedule;
+    expect(checkTierFinishBound(clairvoyant, ideal, config).jobsOverBound).toBe(0);
+  });
+
+  it('finishes every job within its water-filled GPS finish + L_max: caps or not, one tier or three (lending with caps), weights', () => {
+    // bench:fairness -- --random 10000 (docs/scheduling.md): 0 traces of 10,000 over GPS + L_max in
+    // each of these shapes since the per-job reference (before it: up to 6, the worst 2.67 L_max
+    // past). The three tiers without caps are drawn here without lending: with it see below.
+    const lends = (config: SimulationConfig): boolean => (config.tiers['standard']?.lendTo ?? []).length > 0;
     const shapes = fc.oneof(
       randomQuotaScenario({ caps: true, tiers: true, misestimate: 1, maxJobs: 100 }),
       randomQuotaScenario({ caps: true, tiers: false, misestimate: 1, maxJobs: 100 }),
-      randomQuotaScenario({ caps: false, tiers: true, misestimate: 1, maxJobs: 100 }),
+      randomQuotaScenario({ caps: false, tiers: false, misestimate: 1, maxJobs: 100 }),
+      randomQuotaScenario({ caps: false, tiers: true, misestimate: 1, maxJobs: 100 }).filter(({ config }) => !lends(config)),
     );
+    fc.assert(
+      fc.property(shapes, ({ config, trace }) => {
+        const { schedule, ideal } = run(config, trace);
+        expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
+      }),
+      // A fixed seed: CI runs the same traces every time; the sweep of 10,000 per shape is the bench's.
+      { numRuns: 600, seed: 20261206 },
+    );
+  });
+
+  it('finishes every job within its water-filled GPS finish + 2 L_max with lending and no caps', () => {
+    // Lending is outside the fluid ideal: 2 traces of 10,000 past GPS + L_max (at most 0.06 L_max;
+    // the known-limit tests above), none near 2 L_max, which is what is asserted.
+    const lends = (config: SimulationConfig): boolean => (config.tiers['standard']?.lendTo ?? []).length > 0;
+    const shapes = randomQuotaScenario({ caps: false, tiers: true, misestimate: 1, maxJobs: 100 }).filter(({ config }) => lends(config));
     fc.assert(
       fc.property(shapes, ({ config, trace }) => {
         const { schedule, ideal } = run(config, trace);
         expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThanOrEqual(1);
       }),
-      // A fixed seed: CI runs the same 600 traces every time. Unseeded, a rare trace goes past
-      // 2 L_max (the known limit above); a seed sweep belongs to the bench, not to npm test.
-      { numRuns: 600, seed: 20261206 },
+      { numRuns: 200, seed: 20261206 },
     );
   });
 

@@ -1,4 +1,5 @@
 import type { JobSpec, TenantQuota } from '../types';
+import type { FluidJob } from './fluid-job';
 import type { HeapItem } from './indexed-heap';
 import { KeyedHeap } from './keyed-heap';
 import type { KeyedItem } from './keyed-heap';
@@ -44,6 +45,15 @@ export class JobRecord implements KeyedItem {
   tokensTaken = 0;
   /** Weight the estimate was charged with, so the completion correction uses the same scale. */
   chargedWeight = 1;
+  /** The job in its dense tier's per-job reference while GPS has not finished it (see `TierState`). */
+  fluid: FluidJob | null = null;
+  /** Real time (ms) at which the reference GPS finished the job, NaN until it did (or unknown). */
+  fluidFinish = NaN;
+  /**
+   * Work (ms) of the job a sparse tier's GPS backlog still holds: its estimate, or less when a dense
+   * period served part of it side by side with the lane's other jobs (see `TierState.leaveDense`).
+   */
+  gpsWork: number;
 
   constructor(spec: JobSpec, tenant: TenantState, homeTier: TierState, priority: number, seq: number) {
     this.heapKey = 0 - priority;
@@ -52,6 +62,7 @@ export class JobRecord implements KeyedItem {
     this.id = spec.id;
     this.jobClass = spec.jobClass;
     this.estimate = spec.estimate;
+    this.gpsWork = spec.estimate;
     this.tenant = tenant;
     this.homeTier = homeTier;
   }
@@ -72,6 +83,9 @@ export class JobRecord implements KeyedItem {
     this.runningIndex = -1;
     this.tokensTaken = 0;
     this.chargedWeight = 1;
+    this.fluid = null;
+    this.fluidFinish = NaN;
+    this.gpsWork = spec.estimate;
     return this;
   }
 
@@ -79,6 +93,12 @@ export class JobRecord implements KeyedItem {
   release(): void {
     this.spec = RELEASED_SPEC;
     this.runningTier = undefined;
+    this.fluidFinish = NaN;
+    // GPS may still be serving it (the real system was ahead): the reference keeps the work.
+    if (this.fluid !== null) {
+      this.fluid.record = null;
+      this.fluid = null;
+    }
   }
 }
 
@@ -89,8 +109,8 @@ export class JobRecord implements KeyedItem {
 export class Lane implements KeyedItem {
   heapIndex = -1;
   /**
-   * Ready-heap key of the head job, smallest first: its virtual finish tag in the tier's `ready`
-   * heap, or its real GPS finish time (ms) in `readySat` (see `TierState`).
+   * Ready-heap key of the head job, smallest first: its virtual finish tag in a sparse tier's `ready`
+   * heap, or its real GPS finish time (ms) in a dense tier's `readyReal` (see `TierState`).
    */
   heapKey = 0;
   /** Order of entry into the ready heap; breaks finish-tag ties first-come first-served. */
@@ -99,13 +119,12 @@ export class Lane implements KeyedItem {
   /** Jobs held back because their class is at the tenant's per-class cap, per class. */
   parked: Map<string, KeyedHeap<JobRecord>> | null = null;
   /**
-   * Estimates of the lane's jobs not yet dispatched (queued or parked). The reference GPS system
-   * serves a lane's jobs in order, so the GPS finish of the head job is the lane's GPS finish less
-   * the work queued behind it (see `laneKey`).
+   * GPS work (`JobRecord.gpsWork`: the estimates, less what a dense period already served) of the
+   * lane's jobs not yet dispatched (queued or parked). A sparse tier's reference serves a lane's jobs
+   * in order, so the GPS finish of the head job is the lane's GPS finish less the work queued behind
+   * it (see `TierState.enterReady`).
    */
   waitingCost = 0;
-  /** Estimates of the lane's running jobs. */
-  runningCost = 0;
   /**
    * Jobs still waiting that GPS had already finished when the lane last left GPS (the real system
    * lags): they keep the GPS finish they had (`lagKey` less the lagging work queued behind them)
@@ -118,8 +137,24 @@ export class Lane implements KeyedItem {
   lagBefore = -1;
   /** Jobs of this lane queued, parked or running (the tier idles when no lane has any). */
   pending = 0;
-  /** This lane's backlog in the tier's reference GPS system (see `TierState.settle`). */
+  /** This lane's backlog in a sparse tier's reference GPS system (see `TierState.settle`). */
   readonly gps: GpsShare = new GpsShare(this);
+  /** Dense tier: the lane's jobs GPS has not finished, in its order (priority, then arrival). */
+  fluidFirst: FluidJob | null = null;
+  fluidLast: FluidJob | null = null;
+  fluidCount = 0;
+  /** Dense tier: slots GPS gives the lane, and the most it could use, at the last fluid event. */
+  fluidRate = 0;
+  fluidDemand = 0;
+  /** Dense tier: position in the tier's list of lanes GPS holds jobs of, else -1. */
+  fluidIndex = -1;
+  /**
+   * Dense tier: waiting jobs GPS has finished, in the order it finished them, with the instant; read
+   * from `finishedStart`, entries whose job has left (or was finished again) skipped lazily.
+   */
+  private readonly finishedJobs: JobRecord[] = [];
+  private readonly finishedAt: number[] = [];
+  private finishedStart = 0;
 
   constructor(
     /** Owner; reassigned when an idle tenant's lanes are reused by another tenant. */
@@ -133,14 +168,72 @@ export class Lane implements KeyedItem {
     this.heapKey = 0;
     this.heapTie = 0;
     this.waitingCost = 0;
-    this.runningCost = 0;
     this.lagJobs = 0;
     this.lagCost = 0;
     this.lagKey = 0;
     this.lagBefore = -1;
     this.parked = null;
     this.gps.heapKey = 0;
-    this.gps.saturated = false;
+    this.fluidRate = 0;
+    this.fluidDemand = 0;
+    this.clearFinished();
+  }
+
+  /** GPS finished `job`, still waiting here, at `at` (dense tier). */
+  recordFinished(job: JobRecord, at: number): void {
+    this.finishedJobs.push(job);
+    this.finishedAt.push(at);
+  }
+
+  /** Earliest GPS finish (ms) of a waiting job of this lane GPS has finished, NaN if none. */
+  earliestFinished(): number {
+    const jobs = this.finishedJobs;
+    let start = this.finishedStart;
+    for (; start < jobs.length; start++) {
+      const job = jobs[start] as JobRecord;
+      const at = this.finishedAt[start] as number;
+      if (job.state !== 'running' && job.fluidFinish === at && job.tenant === this.tenant && job.homeTier === this.tier) break;
+    }
+    if (start >= jobs.length) {
+      jobs.length = 0;
+      this.finishedAt.length = 0;
+      this.finishedStart = 0;
+      return NaN;
+    }
+    if (start > 64 && start * 2 > jobs.length) {
+      jobs.splice(0, start);
+      this.finishedAt.splice(0, start);
+      start = 0;
+    }
+    this.finishedStart = start;
+    return this.finishedAt[start] as number;
+  }
+
+  /** Forgets the finished jobs (the tier left dense mode or idles). */
+  clearFinished(): void {
+    this.finishedJobs.length = 0;
+    this.finishedAt.length = 0;
+    this.finishedStart = 0;
+  }
+
+  /** Whether the tier's reference GPS system still holds work of this lane. */
+  backlogged(): boolean {
+    return this.gps.heapIndex >= 0 || this.fluidCount > 0;
+  }
+
+  /** Jobs of this lane parked by per-class caps. */
+  parkedCount(): number {
+    let count = 0;
+    if (this.parked !== null) for (const parked of this.parked.values()) count += parked.size;
+    return count;
+  }
+
+  /** The lane's queued, parked and running jobs in arrival order (for a tier changing representation). */
+  outstandingJobs(): JobRecord[] {
+    const jobs = [...this.jobs.toArray()];
+    if (this.parked !== null) for (const parked of this.parked.values()) jobs.push(...parked.toArray());
+    for (const job of this.tenant.running ?? []) if (job.homeTier === this.tier) jobs.push(job);
+    return jobs.sort((a, b) => a.heapTie - b.heapTie);
   }
 
   /** Whether `job` is one of the lagging jobs (see `lagJobs`). */
@@ -151,16 +244,16 @@ export class Lane implements KeyedItem {
   /** `job` (queued or parked here) was dispatched or cancelled. */
   takeWaiting(job: JobRecord): void {
     if (this.isLagging(job)) {
-      this.lagCost -= job.estimate;
+      this.lagCost -= job.gpsWork;
       if (--this.lagJobs === 0) {
         this.lagCost = 0;
         this.lagBefore = -1;
       }
     }
-    this.waitingCost -= job.estimate;
+    this.waitingCost -= job.gpsWork;
   }
 
-  /** Ready-heap key: virtual finish tag, or real finish time (ms) while GPS-saturated. */
+  /** Ready-heap key: virtual finish tag (sparse tier), or real finish time in ms (dense tier). */
   get finishTag(): number {
     return this.heapKey;
   }
