@@ -3,7 +3,8 @@
  * 1/rate seconds, each with an Idempotency-Key, retried with the same key until the edge answers
  * 202 (a client's retry after a 503 cannot create a second job). Requests alternate between the edge
  * replicas; a refused connection goes to the next replica at once, as a load balancer's passive
- * health check does. Every answer is recorded with its time, for the per-fault accounting.
+ * health check does. Every answer is recorded with its time, for the per-fault accounting; a long
+ * run that needs only totals (the soak) passes `keepHistory: false` and reads the counters.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -42,12 +43,22 @@ export interface SteadyLoadOptions {
    * that is slow and the load itself keeps it down.
    */
   maxOutstanding?: number;
+  /**
+   * Keep every command and every answer in `commands` and `answers` (default true: the fault suite's
+   * accounting reads them). False: only the counters (`offered`, `answersByStatus`) are kept, so the
+   * generator's memory stays flat over a long run (the soak's 30 minutes are ~110,000 commands).
+   */
+  keepHistory?: boolean;
 }
 
-/** Generates steady load and keeps every command and every answer. */
+/** Generates steady load and keeps every command and every answer (or, without history, counts them). */
 export class SteadyLoad {
   readonly commands: Command[] = [];
   readonly answers: Answer[] = [];
+  /** Commands offered so far (with or without history). */
+  offered = 0;
+  /** Answers so far by HTTP status (0: a transport failure), with or without history. */
+  readonly answersByStatus = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private next = 0;
@@ -93,10 +104,20 @@ export class SteadyLoad {
     return this.inFlight.size;
   }
 
+  private get keepHistory(): boolean {
+    return this.options.keepHistory ?? true;
+  }
+
+  private record(answer: Answer): void {
+    this.answersByStatus.set(answer.status, (this.answersByStatus.get(answer.status) ?? 0) + 1);
+    if (this.keepHistory) this.answers.push(answer);
+  }
+
   private async submit(): Promise<void> {
-    const tenant = this.tenants[this.commands.length % this.tenants.length]!;
+    const tenant = this.tenants[this.offered % this.tenants.length]!;
     const command: Command = { key: randomUUID(), tenant, sentAt: Date.now(), attempts: 0 };
-    this.commands.push(command);
+    this.offered += 1;
+    if (this.keepHistory) this.commands.push(command);
     const body = JSON.stringify({ type: 'synthetic', params: { ms: this.options.jobMs } });
     const giveUpAt = Date.now() + 120_000;
     let transportFailures = 0;
@@ -119,7 +140,7 @@ export class SteadyLoad {
         status = res.status;
         retryAfterMs = Number(res.headers.get('retry-after') ?? 0) * 1_000;
         const answer = (await res.json().catch(() => ({}))) as { id?: string };
-        this.answers.push({ at: Date.now(), status, edge });
+        this.record({ at: Date.now(), status, edge });
         if (status === 202) {
           command.ackedAt = Date.now();
           command.jobId = answer.id;
@@ -128,7 +149,7 @@ export class SteadyLoad {
       } catch {
         // Refused connection, reset or timeout: recorded as status 0; the next replica is tried at
         // once, and only after every replica failed in a row does the client pause.
-        this.answers.push({ at: Date.now(), status: 0, edge });
+        this.record({ at: Date.now(), status: 0, edge });
         transportFailures += 1;
         if (transportFailures % this.options.edgeUrls.length !== 0) continue;
         await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs ?? 200));

@@ -52,6 +52,32 @@ function readable(line) {
 }
 
 /**
+ * V8 heap flags on the command line of the services whose memory must stay flat under steady load
+ * (issue #18 part 3: every RSS sample of a 30-minute soak within +-15% of its 5-minute value). The
+ * same flags are on these services' commands in docker-compose.yml and deploy/k8s (the
+ * operations-manifests test holds both to this list). What they fix, found with --trace-gc-nvp and
+ * heap statistics of the soak's processes (docs/benchmarks.md, "soak"):
+ * - `--heap-growing-percent=10`: after a full collection the old generation may grow by 10% of what
+ *   survived (plus V8's floor of 8 MB and the young generation's size) before the next one, instead
+ *   of V8's dynamic factor (up to 4x). The edge promotes the requests in flight at each young
+ *   collection (~20% of the young generation survives one and nearly all of that the next, ~1 MB/s
+ *   at 30 commands/s per edge on a loaded host); with the dynamic factor its old generation climbed
+ *   20-40 MB between full collections (the +27% sawtooth of the 30-minute run). The cost: more
+ *   frequent full collections of a small heap (marking is mostly concurrent).
+ * - a young generation of fixed size (`--min-semi-space-size` = `--max-semi-space-size`): V8 grows it
+ *   under load, and shrinks it and uncommits its idle half whenever the allocation rate drops under
+ *   ~1 MB/s, each step moving the RSS by the size of a semi-space at once. The worker allocates about
+ *   that much under the soak's load, so its RSS jumped between two levels (the -28.9% sample of the
+ *   30-minute run). The edge keeps V8's own maximum (16 MB; it allocates several MB/s, and a smaller
+ *   young generation would promote more of its requests); the worker 8 MB, which halves the step.
+ * @type {Record<string, string[]>}
+ */
+const SERVICE_NODE_FLAGS = {
+  edge: ['--min-semi-space-size=16', '--max-semi-space-size=16', '--heap-growing-percent=10'],
+  worker: ['--min-semi-space-size=8', '--max-semi-space-size=8', '--heap-growing-percent=10'],
+};
+
+/**
  * The service processes of one Fairway stack.
  * @param {{ brokers: string, urls: {owner: string, app: string, scheduler: string}, topicPrefix: string }} infra
  * @param {{ ports: Record<string, number>, metricsPorts?: Record<string, number>, prometheusUrl?: string, logLevel?: string, env?: Record<string,string>, nodeArgs?: string[] }} options
@@ -100,7 +126,7 @@ function stackDefinition(infra, options) {
     ...['worker-1', 'worker-2'].map((name) => ({
       name,
       entry: 'services/worker/src/main.js',
-      nodeArgs,
+      nodeArgs: [...SERVICE_NODE_FLAGS.worker, ...nodeArgs],
       env: {
         ...common,
         ...tls('worker'),
@@ -127,7 +153,7 @@ function stackDefinition(infra, options) {
     {
       name: 'edge',
       entry: 'services/edge/src/main.js',
-      nodeArgs,
+      nodeArgs: [...SERVICE_NODE_FLAGS.edge, ...nodeArgs],
       env: {
         ...common,
         ...tls('edge'),
@@ -233,4 +259,4 @@ async function startStack(infra, options) {
   };
 }
 
-module.exports = { freePort, startService, stopService, startStack, stackDefinition, readable, transportEnv };
+module.exports = { freePort, startService, stopService, startStack, stackDefinition, readable, transportEnv, SERVICE_NODE_FLAGS };

@@ -9,6 +9,7 @@ const { promtool, composeCommand, STATE_DIR } = require('../../../scripts/lib/pr
   composeCommand: () => string[];
   STATE_DIR: string;
 };
+const { SERVICE_NODE_FLAGS } = require('../../../scripts/lib/services.cjs') as { SERVICE_NODE_FLAGS: Record<string, string[]> };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const root = path.resolve(__dirname, '../../..');
@@ -212,7 +213,9 @@ describe('docker-compose.yml', () => {
       expect({ name, healthcheck: Boolean(services[name]?.healthcheck) }).toEqual({ name, healthcheck: true });
     }
     for (const name of ['control-plane', 'worker-1', 'worker-2', 'scheduler', 'edge']) {
-      expect(services[name]?.command?.join(' ')).toBe(`node dist/services/${name.replace(/-\d$/, '')}/src/main.js`);
+      const service = name.replace(/-\d$/, '');
+      // The V8 heap flags of `npm run up` (SERVICE_NODE_FLAGS), the same in every way the services are run.
+      expect(services[name]?.command).toEqual(['node', ...(SERVICE_NODE_FLAGS[service] ?? []), `dist/services/${service}/src/main.js`]);
       expect(services[name]?.depends_on?.['init']?.condition).toBe('service_completed_successfully');
     }
     expect(services['init']?.command).toEqual(['node', 'scripts/deploy-init.cjs']);
@@ -267,6 +270,17 @@ describe('Kubernetes manifests', () => {
         expect(resources?.requests).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
         expect(resources?.limits).toEqual(expect.objectContaining({ cpu: expect.any(String), memory: expect.any(String) }));
       }
+    }
+  });
+
+  it('runs each service with the V8 heap flags of `npm run up` (SERVICE_NODE_FLAGS)', () => {
+    for (const deployment of ofKind('Deployment')) {
+      const service = deployment.metadata.name.replace(/^fairway-/, '');
+      const containers = (deployment.spec as { template: { spec: { containers: Array<{ command?: string[] }> } } }).template.spec.containers;
+      expect({ deployment: deployment.metadata.name, command: containers[0]?.command }).toEqual({
+        deployment: deployment.metadata.name,
+        command: ['node', ...(SERVICE_NODE_FLAGS[service] ?? []), `dist/services/${service}/src/main.js`],
+      });
     }
   });
 
