@@ -478,6 +478,31 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
     expect(checkTierFinishBound(clairvoyant, ideal, config).jobsOverBound).toBe(0);
   });
 
+  it("known limit: tenants that underestimate their jobs put an exact estimator's job past GPS + L_max", () => {
+    // Found by `bench:fairness -- --random 10000` (caps, three tiers, misestimating x4; seed
+    // 20261210), shrunk to three jobs on heavy's one slot; the same trace and excess as before the
+    // per-job reference. t3 estimates j9 at 49 ms (it takes 196) and t4 j48 at 48 (193): by the
+    // estimates GPS finishes them before t2's exact j68, so they go first, and j68 finishes 72 ms
+    // (0.37 L_max) past its fluid finish (real costs) + L_max. The clairvoyant order knows the real
+    // costs; the reference cannot (docs/scheduling.md, "what breaks the bound").
+    const config: SimulationConfig = {
+      tiers: { interactive: { slots: 2 }, standard: { slots: 2, lendTo: [] }, heavy: { slots: 1 } },
+      tenants: { t2: { weight: 3 }, t3: { weight: 3 }, t4: { weight: 3 } },
+      defaults: {},
+    };
+    const trace: TraceJob[] = [
+      { id: 'j68', t: 10, tenant: 't2', jobClass: 'heavy', cost: 68, estimate: 68, priority: 0 },
+      { id: 'j9', t: 10, tenant: 't3', jobClass: 'heavy', cost: 196, estimate: 49, priority: 0 },
+      { id: 'j48', t: 40, tenant: 't4', jobClass: 'heavy', cost: 193, estimate: 48, priority: 0 },
+    ];
+    const { schedule, ideal } = run(config, trace);
+    const bound = checkTierFinishBound(schedule, ideal, config);
+    expect(bound.over.map((job) => job.id)).toEqual(['j68']);
+    expect(bound.worstExcessMs).toBeCloseTo(72, 6);
+    const clairvoyant = runSimulation(trace, new ClairvoyantPolicy(config, ideal)).schedule;
+    expect(checkTierFinishBound(clairvoyant, ideal, config).jobsOverBound).toBe(0);
+  });
+
   it('finishes every job within its water-filled GPS finish + L_max: caps or not, one tier or three (lending with caps), weights', () => {
     // bench:fairness -- --random 10000 (docs/scheduling.md): 0 traces of 10,000 over GPS + L_max in
     // each of these shapes since the per-job reference (before it: up to 6, the worst 2.67 L_max
