@@ -29,15 +29,17 @@ export const DEFAULT_TIER = 'default';
  * - a tenant competes in a tier through a *lane* (its queued jobs of that tier);
  * - each tier runs a reference GPS system, water-filled like the simulator's fluid ideal: a lane
  *   can use at most min(jobs GPS still holds of it, maxInFlight) slots, the share it cannot use
- *   goes to the others by weight (`internal/tier-clock.ts`);
- * - the eligible lane whose head job that reference finishes first wins (PGPS: weighted fair
- *   queuing against the water-filled GPS); a job's estimate enters the reference at enqueue, the
- *   difference to the real cost at completion;
+ *   goes to the others by weight; kept per lane while the tier has many lanes (WFQ's clock), job by
+ *   job while it has few (`internal/tier-clock.ts`);
+ * - the eligible lane whose next job that reference finishes first wins (PGPS: weighted fair
+ *   queuing against the water-filled GPS; with few lanes, WF2Q's rule among the jobs GPS has begun);
+ *   a job's estimate enters the reference at enqueue, the difference to the real cost at completion;
  * - a lane is eligible when the tenant is under `maxInFlight`, its head job's class is under the
  *   per-class cap and its token bucket covers the job; token-blocked tenants sit in a wake-up heap
  *   keyed by refill time, so nothing is polled.
  *
- * Every operation is O(T log n) for T tiers and n active tenants. Time is never read from a clock:
+ * Every operation is O(T log n) for T tiers and n active tenants (a tier with few lanes for its
+ * slots: O(L log L + S) per GPS event for its L lanes and S slots, docs/scheduling.md). Time is never read from a clock:
  * every call that needs it takes `now` in milliseconds; a `now` smaller than one seen before is
  * treated as the latest one seen (time never runs backwards inside the core).
  */

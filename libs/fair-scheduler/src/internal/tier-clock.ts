@@ -47,9 +47,9 @@ export class GpsShare implements KeyedItem {
  *   event (an arrival, a GPS finish, a cancel, a cost correction, a cap, weight or slot change) the
  *   lanes are water-filled and each lane's first jobs get one slot each, the next the fraction:
  *   O(lanes log lanes + slots) per event. A job GPS finishes records that instant
- *   (`JobRecord.fluidFinish`); ready lanes sit in `readyReal`, keyed in real ms by their head job's
- *   recorded finish, or the finish GPS gives it at the current rates, or in `readyAhead` while GPS
- *   does not serve their head yet (see `leader`).
+ *   (`JobRecord.fluidFinish`). A ready lane is keyed in real ms by the earliest GPS finish among its
+ *   waiting jobs, recorded or projected at the current rates (see `denseKey`), in `readyReal`, or in
+ *   `readyAhead` while GPS has not begun its head job (see `leader`).
  */
 export class TierState {
   inUse = 0;
@@ -58,8 +58,8 @@ export class TierState {
   /** Sparse tier: ready lanes keyed by the virtual GPS finish of their head job. */
   readonly ready = new PackedKeyedHeap<Lane>();
   /**
-   * Dense tier: ready lanes whose head job GPS has begun to serve (or finished), keyed by its real GPS
-   * finish in ms: recorded, or projected at the current rates.
+   * Dense tier: ready lanes whose head job GPS has begun to serve (or finished), keyed by the earliest
+   * real GPS finish (ms) among their waiting jobs: recorded, or projected at the current rates.
    */
   readonly readyReal = new KeyedHeap<Lane>();
   /**
@@ -70,7 +70,7 @@ export class TierState {
   readonly readyAhead = new KeyedHeap<Lane>();
   /** Order of entry into a ready heap; breaks key ties first-come first-served. */
   private readySeq = 0;
-  /** Set by `denseKey`: whether the key it returned is a projection for a head GPS does not serve. */
+  /** Set by `denseKey`: whether the key it returned is a projection for a job GPS has not begun. */
   private keyAhead = false;
   /** Virtual time of the reference GPS system at real time `clockAt`. */
   virtualTime = 0;
