@@ -30,10 +30,15 @@ function ensureDebianTools(binaries, pkg, { log = () => undefined } = {}) {
     }
     log(`installing ${pkg} with apt-get (missing: ${missing().join(', ')})`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const update = spawnSync('apt-get', ['update', '-qq'], { env, encoding: 'utf8' });
-    if (update.status !== 0) throw new Error(`apt-get update failed: ${update.stderr.trim().split('\n').slice(-3).join(' ')}`);
-    const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', pkg], { env, encoding: 'utf8' });
-    if (install.status !== 0) throw new Error(`apt-get install ${pkg} failed: ${install.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    // Another install (a parallel test run, the machine's own) may hold dpkg's lock: wait for it
+    // instead of failing, and take what it installed meanwhile.
+    const wait = ['-o', 'DPkg::Lock::Timeout=300'];
+    const update = spawnSync('apt-get', [...wait, 'update', '-qq'], { env, encoding: 'utf8' });
+    if (update.status !== 0 && missing().length > 0) throw new Error(`apt-get update failed: ${update.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    const install =
+      missing().length > 0 ? spawnSync('apt-get', [...wait, 'install', '-y', '-qq', '--no-install-recommends', pkg], { env, encoding: 'utf8' }) : undefined;
+    if (install && install.status !== 0 && missing().length > 0)
+      throw new Error(`apt-get install ${pkg} failed: ${install.stderr.trim().split('\n').slice(-3).join(' ')}`);
     if (missing().length > 0) throw new Error(`${pkg} is installed but ${missing().join(', ')} still not on PATH`);
   }
   return Object.fromEntries(binaries.map((b) => [b, onPath(b)]));
