@@ -11,8 +11,9 @@
  * when it was due to its commit, including the retries a refusal (the fence's retriable 503) asks
  * for (every 20 ms). Each write is an INSERT under an id chosen once, so a retry that found its own
  * row would fail on the primary key and be counted as a duplicate.
- * The other tenant writes 10 s before the move (its baseline) and throughout; the move runs in this
- * process (runTenantMove, grace 0, so the old copy's removal is measured too).
+ * The other tenant writes `--baseline` s (default 30) before the move, throughout, and as long again
+ * after it (two references for its noise); the move runs in this process (runTenantMove, grace 0,
+ * so the old copy's removal is measured too).
  * Afterwards: every acknowledged write is read back by id with its checksum (lost: missing or
  * different), the rows that existed before the move give the same ordered digest as before, and the
  * tenant holds exactly seed + acknowledged rows (duplicated: any more).
@@ -171,7 +172,7 @@ async function main(): Promise<void> {
   const from = (values.from ?? 'pooled') as IsolationModel;
   const to = (values.to ?? 'database') as IsolationModel;
   const rate = Number(values.rate ?? 50);
-  const baselineMs = Number(values.baseline ?? 10) * 1000;
+  const baselineMs = Number(values.baseline ?? 30) * 1000;
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
   const benchDb = `fairway_bench_move_${randomBytes(3).toString('hex')}`;
@@ -225,7 +226,12 @@ async function main(): Promise<void> {
       },
     });
     const moveEnd = performance.now();
-    await Promise.all([movingWriter.stop(), otherWriter.stop()]);
+    await movingWriter.stop();
+    // The other tenant goes on alone as long again as before: a second reference for its noise.
+    process.stderr.write(`[move] after: ${other} writes ${rate}/s for ${baselineMs / 1000} s\n`);
+    await new Promise((resolve) => setTimeout(resolve, baselineMs));
+    const afterEnd = performance.now();
+    await otherWriter.stop();
     process.stderr.write(`[move] ${done.state} in ${((moveEnd - moveStart) / 1000).toFixed(1)} s; checking every write\n`);
 
     // Every acknowledged write, by id and checksum, in the tenant's new place.
@@ -276,6 +282,7 @@ async function main(): Promise<void> {
             tenant: other,
             before: stats(otherWriter.latencies(t0, moveStart)),
             during: stats(otherWriter.latencies(during.from, during.to)),
+            after: stats(otherWriter.latencies(moveEnd, afterEnd)),
             refusals: otherWriter.refusals,
             failures: otherWriter.failures.length,
           },

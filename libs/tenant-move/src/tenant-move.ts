@@ -652,7 +652,8 @@ class MoveRunner {
     await installTriggers(this.pools, this.source, tenantId, 'refuse', this.row.id);
     const applied = await this.drain(this.source, this.target, this.row.id);
     await installTriggers(this.pools, this.target, tenantId, 'capture', this.row.back_id);
-    this.checkpoint();
+    // No checkpoint from the barrier to the switch: a runner asked to stop (a control plane shutting
+    // down) finishes the fence rather than leave the tenant's writes refused until a takeover.
     const target = this.row.target;
     const dir = this.deps.migrationsDir ?? TENANT_MIGRATIONS_DIR;
     const names = tenantMigrationNames(dir);
@@ -867,10 +868,8 @@ class MoveRunner {
           if (err.code !== '42P01') throw err;
         }),
       );
-      if (this.row.target.model === 'pooled') {
-        await dropTriggers(this.pools, this.target, 'capture', this.row.back_id);
-        await dropTriggers(this.pools, this.target, 'refuse', this.row.back_id);
-      }
+      // A pooled target keeps refusing writes until its rows are gone (removeStore drops the refusal
+      // last), so a router that missed the switch back cannot write rows nobody would read.
       await this.removeStore(this.target, this.row.back_id);
       await inCatalog(this.deps.ownerPool, async (tx) => {
         await this.save(`state = 'rolled-back', phase = 'finished', finished_at = now()`, [], tx);
