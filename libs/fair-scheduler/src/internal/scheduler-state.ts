@@ -152,8 +152,8 @@ export class Lane implements KeyedItem {
    * Dense tier: waiting jobs GPS has finished, in the order it finished them, with the instant; read
    * from `finishedStart`, entries whose job has left (or was finished again) skipped lazily.
    */
-  private readonly finishedJobs: JobRecord[] = [];
-  private readonly finishedAt: number[] = [];
+  private finishedJobs: JobRecord[] | null = null;
+  private finishedAt: number[] | null = null;
   private finishedStart = 0;
 
   constructor(
@@ -181,38 +181,41 @@ export class Lane implements KeyedItem {
 
   /** GPS finished `job`, still waiting here, at `at` (dense tier). */
   recordFinished(job: JobRecord, at: number): void {
-    this.finishedJobs.push(job);
-    this.finishedAt.push(at);
+    // Allocated on first use: most lanes never see a dense tier.
+    (this.finishedJobs ??= []).push(job);
+    (this.finishedAt ??= []).push(at);
   }
 
   /** Earliest GPS finish (ms) of a waiting job of this lane GPS has finished, NaN if none. */
   earliestFinished(): number {
     const jobs = this.finishedJobs;
+    const finishedAt = this.finishedAt;
+    if (jobs === null || finishedAt === null) return NaN;
     let start = this.finishedStart;
     for (; start < jobs.length; start++) {
       const job = jobs[start] as JobRecord;
-      const at = this.finishedAt[start] as number;
+      const at = finishedAt[start] as number;
       if (job.state !== 'running' && job.fluidFinish === at && job.tenant === this.tenant && job.homeTier === this.tier) break;
     }
     if (start >= jobs.length) {
       jobs.length = 0;
-      this.finishedAt.length = 0;
+      finishedAt.length = 0;
       this.finishedStart = 0;
       return NaN;
     }
     if (start > 64 && start * 2 > jobs.length) {
       jobs.splice(0, start);
-      this.finishedAt.splice(0, start);
+      finishedAt.splice(0, start);
       start = 0;
     }
     this.finishedStart = start;
-    return this.finishedAt[start] as number;
+    return finishedAt[start] as number;
   }
 
   /** Forgets the finished jobs (the tier left dense mode or idles). */
   clearFinished(): void {
-    this.finishedJobs.length = 0;
-    this.finishedAt.length = 0;
+    if (this.finishedJobs !== null) this.finishedJobs.length = 0;
+    if (this.finishedAt !== null) this.finishedAt.length = 0;
     this.finishedStart = 0;
   }
 
