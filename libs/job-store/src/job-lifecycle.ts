@@ -68,10 +68,16 @@ interface QueuedRow {
   params: Record<string, unknown>;
   priority: number;
   partition: number;
-  accepted_at: Date;
+  accepted_ms: number;
 }
 
-const QUEUED_COLUMNS = 'id, tenant_id, type, job_class, params, priority, partition, accepted_at';
+/**
+ * Timestamps come back as epoch milliseconds (float8): pg parses those with parseFloat, where a
+ * timestamptz costs a string parse per value (postgres-date), two per claimed job.
+ */
+const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8 AS ${column.replace(/_at$/, '_ms')}`;
+
+const QUEUED_COLUMNS = `id, tenant_id, type, job_class, params, priority, partition, ${epochMs('accepted_at')}`;
 
 function toQueued(row: QueuedRow): QueuedJob {
   return {
@@ -82,7 +88,7 @@ function toQueued(row: QueuedRow): QueuedJob {
     params: row.params,
     priority: row.priority,
     partition: row.partition,
-    acceptedAt: row.accepted_at,
+    acceptedAt: new Date(row.accepted_ms),
   };
 }
 
@@ -95,8 +101,8 @@ interface ClaimedRow {
   attempts: number;
   max_attempts: number;
   trace_headers: Record<string, string>;
-  accepted_at: Date;
-  started_at: Date;
+  accepted_ms: number;
+  started_ms: number;
 }
 
 function toClaimed(row: ClaimedRow): ClaimedJob {
@@ -109,8 +115,8 @@ function toClaimed(row: ClaimedRow): ClaimedJob {
     attempt: row.attempts,
     maxAttempts: row.max_attempts,
     traceHeaders: row.trace_headers,
-    acceptedAt: row.accepted_at,
-    startedAt: row.started_at,
+    acceptedAt: new Date(row.accepted_ms),
+    startedAt: new Date(row.started_ms),
   };
 }
 
@@ -226,7 +232,7 @@ export class JobLifecycle {
       `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(), dispatched_by = $3,
               lease_expires_at = now() + $2 * interval '1 millisecond'
        WHERE id = ANY($1::uuid[]) AND state = 'queued'
-       RETURNING id, tenant_id, type, job_class, params::text AS params_json, attempts, max_attempts, trace_headers, accepted_at, started_at`,
+       RETURNING id, tenant_id, type, job_class, params::text AS params_json, attempts, max_attempts, trace_headers, ${epochMs('accepted_at')}, ${epochMs('started_at')}`,
       [jobIds, leaseMs, this.replica],
     );
     const byId = new Map<string, ClaimedJob>();

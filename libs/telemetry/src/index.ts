@@ -13,9 +13,11 @@ export {
   injectTraceHeaders,
   extractTraceHeaders,
   inSpan,
+  spansRecorded,
   tracer,
 } from './tracing';
 export { TenantSpanProcessor, TENANT_SPAN_ATTRIBUTE } from './tenant-span-processor';
+export { BufferedCounter } from './buffered-counter';
 export { createMetricsRegistry, serveMetrics, type MetricsRegistryOptions } from './metrics';
 export {
   TenantLabeller,

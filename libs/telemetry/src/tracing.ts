@@ -1,4 +1,4 @@
-import { propagation, context, trace, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, propagation, context, trace, type Context, type Span, type TextMapGetter, type TextMapSetter } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
@@ -14,6 +14,8 @@ import { getSpanProcessorsFromEnv } from '@opentelemetry/sdk-node/build/src/util
 import { TenantSpanProcessor } from './tenant-span-processor';
 
 let sdk: NodeSDK | undefined;
+/** False once {@link startTelemetry} chose to record no span (nothing exports them). */
+let recording = true;
 
 /** Paths of requests that are probes or scrapes: never traced, they would drown the real work. */
 const UNTRACED_PATHS = new Set(['/metrics', '/healthz', '/readyz', '/livez']);
@@ -49,10 +51,11 @@ function instrumentations() {
  *
  * Export follows the standard OTEL_* variables (OTEL_EXPORTER_OTLP_ENDPOINT,
  * OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_TRACES_EXPORTER, OTEL_BSP_*). With none of them set (and no
- * OTEL_TRACES_SAMPLER), spans are not recorded: trace context still propagates (every hop gets a
- * span id, logs carry trace ids), but no span is built only to be dropped — on the job path that
- * was a span, its attributes and the tenant tagger's bookkeeping per job in the scheduler and in
- * the worker, for nothing.
+ * OTEL_TRACES_SAMPLER), spans are not recorded: trace context still propagates (HTTP and gRPC
+ * hops get a non-recording span id from the instrumentation, logs carry trace ids), but no span is
+ * built only to be dropped — on the job path that was a span, its attributes and the tenant
+ * tagger's bookkeeping per job in the scheduler and in the worker, for nothing; there the job's
+ * assignment carries the edge's span context on ({@link spansRecorded}).
  *
  * Instrumentation patches modules as they are required: a module loaded before this call is not
  * traced. Services therefore load `@fairway/telemetry/register` first (or run node with
@@ -65,6 +68,7 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
   const exporting: tracing.SpanProcessor[] = exportRequested(env) ? getSpanProcessorsFromEnv() : [];
   const recordNothing = exporting.length === 0 && !env['OTEL_TRACES_SAMPLER'];
+  recording = !recordNothing;
   sdk = new NodeSDK({
     serviceName: process.env['OTEL_SERVICE_NAME'],
     ...(recordNothing ? { sampler: new AlwaysOffSampler() } : {}),
@@ -80,6 +84,17 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
   sdk.start();
 }
 
+/**
+ * Whether Fairway's own spans are recorded in this process: false when {@link startTelemetry} found
+ * nothing to export them to (and no sampler asked for), true otherwise, also where the SDK was not
+ * started here (a test's own tracer provider sees every span). The job path asks it before it
+ * builds a span per job: with nothing recorded, a job's hops pass the span context they received
+ * on (same trace id, the caller's span id) instead of minting a non-recording span each.
+ */
+export function spansRecorded(): boolean {
+  return recording;
+}
+
 /** Whether {@link startTelemetry} has run in this process. */
 export function telemetryStarted(): boolean {
   return sdk !== undefined;
@@ -89,6 +104,7 @@ export function telemetryStarted(): boolean {
 export async function stopTelemetry(): Promise<void> {
   await sdk?.shutdown();
   sdk = undefined;
+  recording = true;
 }
 
 /** Registers the W3C propagators without the SDK (tests and tools). */
@@ -134,6 +150,11 @@ export async function inSpan<T>(
   fn: (span: Span) => Promise<T>,
   parent: Context = context.active(),
 ): Promise<T> {
+  if (!recording) {
+    // Nothing records spans: no span is built per call; `fn` runs in `parent` and sees its span.
+    const span = trace.getSpan(parent) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    return parent === context.active() ? fn(span) : context.with(parent, () => fn(span));
+  }
   return tracer().startActiveSpan(name, { attributes }, parent, async (span) => {
     try {
       return await fn(span);

@@ -103,7 +103,7 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
    * A dispatcher over `worker` with one `standard` tier of `slots`, resolved once the worker
    * advertised its capacity. `until(state, n)` resolves when `n` jobs have reached `state`.
    */
-  async function startDispatcher(worker: FakeWorker, slots: number) {
+  async function startDispatcher(worker: FakeWorker, slots: number, now?: () => number) {
     const address = await worker.listen();
     stops.push(() => worker.stop());
     const connected = deferred<void>();
@@ -122,7 +122,7 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
       store,
       workers,
       createLogger('dispatch-int', 'silent'),
-      { window: 8, jobTimeoutMs: 10_000, leaseMarginMs: 5_000, retryBaseDelayMs: 1, retryMaxDelayMs: 1 },
+      { window: 8, jobTimeoutMs: 10_000, leaseMarginMs: 5_000, retryBaseDelayMs: 1, retryMaxDelayMs: 1, ...(now ? { now } : {}) },
       {
         onStateChange: (job, state) => {
           const ids = reached.get(state) ?? new Set<string>();
@@ -205,8 +205,15 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
     const whale = await tenant('awhale');
     const small = await tenant('zsmall');
     const partition = uniquePartition();
-    const worker = new FakeWorker(1, () => ({ resultJson: '{}' }));
-    const { dispatcher, store, until } = await startDispatcher(worker, 1);
+    // Every job costs the same 10 ms of the dispatcher's clock, which only the worker moves: the
+    // core charges tenants by measured duration, and wall-clock durations on a loaded machine made
+    // the order depend on which job met a pause (one CI run saw the small tenant's second job fifth).
+    let clock = Date.now();
+    const worker = new FakeWorker(1, () => {
+      clock += 10;
+      return { resultJson: '{}' };
+    });
+    const { dispatcher, store, until } = await startDispatcher(worker, 1, () => clock);
     // The whale's twelve jobs were all accepted before the small tenant's two.
     const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
     const whaleJobs = Array.from({ length: 12 }, (_, i) => newJob(whale, partition, at(i)));

@@ -5,7 +5,7 @@ import { GroupCommit } from '@fairway/db';
 import { injectAssignment } from '@fairway/grpc';
 import { estimateOf, type JobState } from '@fairway/jobs';
 import { tenantContext } from '@fairway/tenant-context';
-import { extractTraceHeaders, tracer, type Logger } from '@fairway/telemetry';
+import { extractTraceHeaders, spansRecorded, tracer, type Logger } from '@fairway/telemetry';
 import type { ClaimedJob, JobFailure, JobStore, JobSuccess, QueuedJob, QuotaRow } from './job-store';
 import type { DispatchPolicy } from './policy';
 import { WorkerFailure, type WorkerPools } from './worker-pool';
@@ -313,11 +313,22 @@ export class FairDispatcher {
     // here needs it (the turn's statements run outside every job's trace).
     const parent = extractTraceHeaders(claimed.traceHeaders, ROOT_CONTEXT);
     const tenant = tenantContext(claimed.tenantId, 'job', claimed.id);
-    const span = tracer().startSpan(
-      'scheduler.dispatch',
-      { attributes: { 'tenant.id': claimed.tenantId, 'job.id': claimed.id, 'job.type': claimed.type, 'job.attempt': claimed.attempt, 'scheduler.tier': tier } },
-      parent,
-    );
+    // With nothing recording spans, the job's assignment carries the edge's span context on.
+    const span = spansRecorded()
+      ? tracer().startSpan(
+          'scheduler.dispatch',
+          {
+            attributes: {
+              'tenant.id': claimed.tenantId,
+              'job.id': claimed.id,
+              'job.type': claimed.type,
+              'job.attempt': claimed.attempt,
+              'scheduler.tier': tier,
+            },
+          },
+          parent,
+        )
+      : undefined;
     try {
       let result;
       try {
@@ -328,12 +339,12 @@ export class FairDispatcher {
             type: claimed.type,
             paramsJson: claimed.paramsJson,
             attempt: claimed.attempt,
-            carrier: injectAssignment(tenant, trace.setSpan(parent, span)),
+            carrier: injectAssignment(tenant, span ? trace.setSpan(parent, span) : parent),
           },
           this.options.jobTimeoutMs,
         );
       } catch (err) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
         await this.recordFailure(claimed, job, err);
         return;
       }
@@ -344,7 +355,7 @@ export class FairDispatcher {
         this.log.warn({ jobId: claimed.id, attempt: claimed.attempt }, 'result of a stale attempt refused');
       }
     } finally {
-      span.end();
+      span?.end();
     }
   }
 

@@ -72,13 +72,13 @@ async function main(): Promise<void> {
     },
     {
       onStateChange: (job, state, error) => {
-        metrics.transitions.inc({ tenant: metrics.tenant.label(job.tenantId), state });
+        metrics.transitions.inc(metrics.tenant.label(job.tenantId), state);
         metrics.inFlight.set(dispatcher.active);
         // Job events follow the database; a lost event never loses a job (the row is the truth).
         events.publish({ jobId: job.id, tenantId: job.tenantId, state, attempt: job.attempt, error, at: new Date().toISOString() });
       },
       onDispatched: (job, tier, waitMs) => {
-        metrics.dispatched.inc({ tenant: metrics.tenant.label(job.tenantId), class: tier });
+        metrics.dispatched.inc(metrics.tenant.label(job.tenantId), tier);
         if (job.attempt === 1) metrics.wait.observe({ tenant: metrics.tenant.label(job.tenantId) }, Math.max(0, waitMs) / 1000);
       },
       onQuota: (quota) => {

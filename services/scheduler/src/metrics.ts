@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { TenantQuotaExporter, tenantLabeller } from '@fairway/telemetry';
+import { BufferedCounter, TenantQuotaExporter, tenantLabeller } from '@fairway/telemetry';
 
 /**
  * The scheduler's per-tenant metrics (names documented in docs/operations.md). Every tenant label
@@ -13,7 +13,13 @@ export function schedulerMetrics(registry: Registry) {
     quotas: new TenantQuotaExporter(registry),
     ingested: new Counter({ name: 'fairway_scheduler_ingested_total', help: 'Commands made durable', labelNames: ['tenant'], registers }),
     deadLettered: new Counter({ name: 'fairway_scheduler_dead_lettered_total', help: 'Commands sent to the dead-letter topic', registers }),
-    transitions: new Counter({ name: 'fairway_scheduler_job_transitions_total', help: 'Job state changes', labelNames: ['tenant', 'state'], registers }),
+    // Two per job, and one dispatch: counted in a plain map, handed to prom-client at each scrape.
+    transitions: new BufferedCounter({
+      name: 'fairway_scheduler_job_transitions_total',
+      help: 'Job state changes',
+      labelNames: ['tenant', 'state'] as const,
+      registers,
+    }),
     inFlight: new Gauge({ name: 'fairway_scheduler_in_flight', help: 'Jobs running now on this replica', registers }),
     queueDepth: new Gauge({
       name: 'fairway_scheduler_queue_depth',
@@ -34,7 +40,12 @@ export function schedulerMetrics(registry: Registry) {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     }),
-    dispatched: new Counter({ name: 'fairway_scheduler_dispatched_total', help: 'Attempts dispatched to workers', labelNames: ['tenant', 'class'], registers }),
+    dispatched: new BufferedCounter({
+      name: 'fairway_scheduler_dispatched_total',
+      help: 'Attempts dispatched to workers',
+      labelNames: ['tenant', 'class'] as const,
+      registers,
+    }),
     throttled: new Counter({
       name: 'fairway_scheduler_throttled_total',
       help: 'Tenants found waiting with queued work, by reason (sampled once per maintenance tick)',
