@@ -6,6 +6,7 @@ export {
   startTenantMove,
   runTenantMove,
   takeOverMove,
+  requestMoveRollback,
   staleMoves,
   readMove,
   listMoves,

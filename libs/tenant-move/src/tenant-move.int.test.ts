@@ -6,6 +6,7 @@ import { UpstreamUnavailableError } from '@fairway/errors';
 import type { TenantId } from '@fairway/tenant-context';
 import {
   readMove,
+  requestMoveRollback,
   runTenantMove,
   startTenantMove,
   takeOverMove,
@@ -275,6 +276,33 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
       'switch-back',
       'finished',
     ]);
+  });
+
+  it('rolls a verified move back on request during its grace period, with the writes made since the switch', async () => {
+    const tenant = await tenantWith('pooled', 200);
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 600_000, actor: 'test' });
+    await expect(requestMoveRollback(owner, tenant, move.id, { actor: 'alice' })).rejects.toThrow(/only a move in its grace period/);
+    const first = runTenantMove(deps, move.id, runId, { ...throughEveryPhase(writer), heartbeatMs: 100 });
+    await eventually('the move to wait out its grace period', () => readMove(owner, tenant, move.id), {
+      until: (m) => m?.phase === 'grace',
+      timeoutMs: 30_000,
+    });
+    expect((await findTenant(pools.owner, tenant))?.isolationModel).toBe('schema');
+    await writer.more(15);
+
+    const { runId: second } = await requestMoveRollback(owner, tenant, move.id, { actor: 'alice', reason: 'customer asked' });
+    const done = await runTenantMove(deps, move.id, second);
+    // The first runner, waiting out the grace, stops at its next heartbeat without touching anything.
+    expect((await first).state).toBe('running');
+    await writer.stop();
+    expect(done).toMatchObject({ state: 'rolled-back', switched: false, error: 'rolled back by alice: customer asked' });
+    expect((await findTenant(pools.owner, tenant))?.isolationModel).toBe('pooled');
+    expect(new Map([...(await contents(data, tenant))].sort())).toEqual(new Map([...writer.expected].sort()));
+    const schema = done.target.model === 'schema' ? done.target.schema : '';
+    expect((await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount).toBe(0);
   });
 
   it('refuses a move to where the tenant already is, and a second move while one runs', async () => {

@@ -298,6 +298,50 @@ export async function takeOverMove(pool: Pool, moveId: string, staleAfterMs: num
   return rowCount ? runId : undefined;
 }
 
+/**
+ * An operator's rollback of a verified move during its grace period: the old copy is still there
+ * and refusing writes, so the tenant goes back to it with every write it made since the switch.
+ * Hands the move to a new run id (the running runner, waiting out the grace, stops at its next
+ * heartbeat or step) with phase `rollback`, audited; run it with {@link runTenantMove}. Refused once
+ * the cleanup began (the old copy is being removed) and before the verification (a move in progress
+ * rolls back by itself on any failure).
+ */
+export async function requestMoveRollback(
+  pool: Pool,
+  tenantId: string,
+  moveId: string,
+  who: { actor: string; reason?: string },
+): Promise<{ move: TenantMoveStatus; runId: string }> {
+  const runId = randomUUID();
+  const why = `rolled back by ${who.actor}${who.reason ? `: ${who.reason}` : ''}`;
+  return inCatalog(pool, async (tx) => {
+    const { rows } = await tx.query<MoveRow>(
+      `UPDATE tenant_moves SET phase = 'rollback', run_id = $3, error = $4, heartbeat_at = now()
+        WHERE id = $1 AND tenant_id = $2 AND state = 'running' AND phase = 'grace' RETURNING *`,
+      [moveId, tenantId, runId, why],
+    );
+    const row = rows[0];
+    if (!row) {
+      const current = await tx.query<MoveRow>('SELECT * FROM tenant_moves WHERE id = $1 AND tenant_id = $2', [moveId, tenantId]);
+      const found = current.rows[0];
+      if (!found) throw new NotFoundError('tenant move', moveId);
+      throw new ValidationError(
+        `move ${moveId} is ${found.state}, phase ${found.phase}: only a move in its grace period (switched and verified, old copy kept) can be rolled back`,
+        [{ path: 'phase', message: found.phase }],
+      );
+    }
+    await appendAudit(tx, {
+      chain: tenantId,
+      actor: who.actor,
+      action: MOVE_AUDIT_ACTION,
+      target: tenantId,
+      after: { moveId, phase: 'rollback', requested: true },
+      ...(who.reason === undefined ? {} : { reason: who.reason }),
+    });
+    return { move: toStatus(row), runId };
+  });
+}
+
 /** Running moves whose heartbeat is older than `staleAfterMs`. */
 export async function staleMoves(pool: Pool, staleAfterMs: number): Promise<Array<{ id: string; tenantId: string }>> {
   const { rows } = await pool.query<{ id: string; tenant_id: string }>(

@@ -129,6 +129,10 @@ describe('tenant moves through the admin API and tenantctl (real PostgreSQL)', (
     const status = await call('GET', `/tenants/${tenant}/moves/${move.id}`);
     expect(status.status).toBe(200);
     expect(status.body).toMatchObject({ id: move.id, state: 'done', reason: 'grew', startedBy: 'alice' });
+    // Done: the old copy is gone, nothing to roll back to.
+    const late = await call('POST', `/tenants/${tenant}/moves/${move.id}/rollback`);
+    expect(late.status).toBe(400);
+    expect(String(late.body['detail'])).toMatch(/only a move in its grace period/);
     const list = await call('GET', `/tenants/${tenant}/moves`);
     expect((list.body['moves'] as Array<{ id: string }>).map((m) => m.id)).toEqual([move.id]);
   });

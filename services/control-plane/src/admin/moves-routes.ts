@@ -1,8 +1,8 @@
-import { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { parseDuration } from '@fairway/config';
 import { NotFoundError, ValidationError } from '@fairway/errors';
-import { listMoves, readMove, startTenantMove, type MoveSweeper, type TenantMoveDeps } from '@fairway/tenant-move';
+import { listMoves, readMove, requestMoveRollback, startTenantMove, type MoveSweeper, type TenantMoveDeps } from '@fairway/tenant-move';
 import type { AdminDeps } from './deps';
 import { actorOf, parse, tenantParam } from './request';
 
@@ -32,7 +32,9 @@ const moveBody = z
  * - `POST /tenants/:id/moves {to, dbServer?, grace?}`: records the move (audited) and runs it on
  *   this replica in the background; 202 with the move and its status resource in Location;
  * - `GET /tenants/:id/moves`: the tenant's moves, newest first;
- * - `GET /tenants/:id/moves/:moveId`: one move's state, phase, progress and measurements.
+ * - `GET /tenants/:id/moves/:moveId`: one move's state, phase, progress and measurements;
+ * - `POST /tenants/:id/moves/:moveId/rollback`: during the grace period, back to the old copy with
+ *   every write made since the switch (audited); 202, run on this replica.
  */
 export function movesRoutes(deps: Pick<AdminDeps, 'catalog' | 'moves'>): Router {
   const routes = Router();
@@ -76,10 +78,24 @@ export function movesRoutes(deps: Pick<AdminDeps, 'catalog' | 'moves'>): Router 
     res.json({ moves: await listMoves(moves().deps.ownerPool, id) });
   });
 
-  routes.get('/tenants/:id/moves/:moveId', async (req, res) => {
-    const id = tenantParam(req);
+  const moveParam = (req: Request): string => {
     const moveId = String(req.params['moveId']);
     if (!/^[0-9a-f-]{36}$/.test(moveId)) throw new NotFoundError('tenant move', moveId.slice(0, 64));
+    return moveId;
+  };
+
+  routes.post('/tenants/:id/moves/:moveId/rollback', async (req, res) => {
+    const id = tenantParam(req);
+    const moveId = moveParam(req);
+    const admin = moves();
+    const { move, runId } = await requestMoveRollback(admin.deps.ownerPool, id, moveId, actorOf(req));
+    admin.sweeper.run(move.id, runId);
+    res.status(202).location(`/admin/v1/tenants/${id}/moves/${move.id}`).json(move);
+  });
+
+  routes.get('/tenants/:id/moves/:moveId', async (req, res) => {
+    const id = tenantParam(req);
+    const moveId = moveParam(req);
     const move = await readMove(moves().deps.ownerPool, id, moveId);
     if (!move) throw new NotFoundError('tenant move', moveId);
     res.json(move);

@@ -110,6 +110,24 @@ export function moveCommands(program: Command, context: CommandContext): void {
       },
     );
 
+  sub(tenants, 'move-rollback', 'during its grace period, move the tenant back to its old copy with every write made since')
+    .argument('<tenant>', 'tenant id')
+    .argument('<move>', 'move id')
+    .option('--reason <text>', 'why, for the audit trail')
+    .option('--poll <duration>', 'how often to ask for progress', durationMs, 500)
+    .action(async (id: string, moveId: string, o: { reason?: string; poll: number }, cmd: Command) => {
+      const api = context.client(cmd);
+      const path = `/tenants/${encodeURIComponent(id)}/moves/${encodeURIComponent(moveId)}`;
+      let move = await api.request<MoveAnswer>('POST', `${path}/rollback${o.reason ? `?reason=${encodeURIComponent(o.reason)}` : ''}`);
+      io.err(`rolling back move ${move.id} of ${id}`);
+      while (move.state === 'running') {
+        await new Promise((resolve) => setTimeout(resolve, o.poll));
+        move = await api.request<MoveAnswer>('GET', path);
+      }
+      print(cmd, move, () => moveSummary(move));
+      if (move.state !== 'rolled-back') throw new CliError(`the rollback did not complete: ${move.error}`, ExitCode.failure);
+    });
+
   sub(tenants, 'move-status', "a tenant's moves, or one move")
     .argument('<tenant>', 'tenant id')
     .argument('[move]', 'move id (default: the latest)')
