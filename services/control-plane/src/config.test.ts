@@ -38,6 +38,22 @@ describe('the control plane configuration', () => {
     expect(() => loadControlPlaneConfig({ ...production, JOB_RETENTION: '30m' })).toThrow(/^JOB_RETENTION must be at least 1h in production/);
   });
 
+  it("keeps a moved tenant's old copy 5 minutes unless TENANT_MOVE_GRACE says otherwise, and never under the routers' TTL in production", () => {
+    const dev = { FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64') };
+    expect(loadControlPlaneConfig(dev)).toMatchObject({ TENANT_MOVE_GRACE: 300_000, TENANT_MOVE_STALE_AFTER: 30_000 });
+    expect(loadControlPlaneConfig({ ...dev, TENANT_MOVE_GRACE: '0s' }).TENANT_MOVE_GRACE).toBe(0);
+    expect(() => loadControlPlaneConfig({ ...dev, TENANT_MOVE_STALE_AFTER: '1s' })).toThrow(
+      /^TENANT_MOVE_STALE_AFTER must be at least 15s: .* \(got 1000 ms\)$/,
+    );
+    const production = {
+      NODE_ENV: 'production',
+      OPERATOR_JWT_JWKS_URL: 'https://idp.example.test/jwks.json',
+      DATABASE_URL: `postgres://fairway_owner:${password()}@db/fairway`,
+      APP_DATABASE_URL: `postgres://fairway_app:${password()}@db/fairway`,
+    };
+    expect(() => loadControlPlaneConfig({ ...production, TENANT_MOVE_GRACE: '30s' })).toThrow(/^TENANT_MOVE_GRACE must be at least 1m in production/);
+  });
+
   it('wants the audit checkpoint key and file together', () => {
     expect(() =>
       loadControlPlaneConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), AUDIT_CHECKPOINT_FILE: '/tmp/x' }),

@@ -106,8 +106,10 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
   if (config.NODE_ENV === 'production' && config.TENANT_MOVE_GRACE < 60_000) {
     throw new ConfigInvalidError(`TENANT_MOVE_GRACE must be at least 1m in production: routers keep a route up to 60 s (got ${config.TENANT_MOVE_GRACE} ms)`);
   }
-  if (config.TENANT_MOVE_STALE_AFTER < 5_000) {
-    throw new ConfigInvalidError(`TENANT_MOVE_STALE_AFTER must be at least 5s: a runner beats every 5 s (got ${config.TENANT_MOVE_STALE_AFTER} ms)`);
+  if (config.TENANT_MOVE_STALE_AFTER < 15_000) {
+    throw new ConfigInvalidError(
+      `TENANT_MOVE_STALE_AFTER must be at least 15s: a runner beats every 5 s, and a live one must never look stale (got ${config.TENANT_MOVE_STALE_AFTER} ms)`,
+    );
   }
   if ((config.AUDIT_CHECKPOINT_KEY === undefined) !== (config.AUDIT_CHECKPOINT_FILE === undefined)) {
     throw new ConfigInvalidError('set AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_FILE together (or neither): checkpoints need a key to sign and a file to keep');
