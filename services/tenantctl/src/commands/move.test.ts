@@ -51,6 +51,7 @@ describe('tenantctl tenants move output', () => {
     expect(moveSummary(done)).toMatch(
       /^move m-1 of acme \(pooled -> database\): done, old copy removed; 1000 records copied, 12 changes caught up, write fence 36 ms, 1010 rows verified \(digest abc\); copy /,
     );
+    expect(moveSummary(base)).toMatch(/^move m-1 of acme \(pooled -> database\): running, phase copy; 250 records copied/);
     expect(moveSummary({ ...base, state: 'rolled-back', error: 'verification failed' })).toBe(
       'move m-1 of acme (pooled -> database) was rolled back: verification failed; the tenant stays pooled',
     );

@@ -47,7 +47,12 @@ export function moveSummary(move: MoveAnswer): string {
   const phases = Object.entries(move.phaseMs)
     .map(([name, ms]) => `${name} ${duration(ms)}`)
     .join(', ');
-  const state = move.state === 'done' ? 'done, old copy removed' : `switched, old copy kept until ${move.graceUntil}`;
+  const state =
+    move.state === 'done'
+      ? 'done, old copy removed'
+      : move.phase === 'grace'
+        ? `switched, old copy kept until ${move.graceUntil}`
+        : `running, phase ${move.phase}${move.switched ? ' (switched)' : ''}`;
   return (
     `move ${move.id} of ${move.tenantId} (${where}): ${state}; ${move.copied} records copied, ${move.caughtUp} changes caught up, ` +
     `write fence ${move.fenceMs} ms, ${move.verified?.rows ?? 0} rows verified (digest ${move.verified?.digest ?? '-'}); ${phases}`
