@@ -282,7 +282,8 @@ export async function upsertRows(client: PoolClient, store: MoveStore, json: str
 
 /** Deletes the tenant's records of `ids` that are not in `keep`. */
 export async function deleteRowsExcept(client: PoolClient, store: MoveStore, ids: readonly string[], keep: readonly string[]): Promise<number> {
-  const gone = ids.filter((id) => !keep.includes(id));
+  const kept = new Set(keep);
+  const gone = ids.filter((id) => !kept.has(id));
   if (gone.length === 0) return 0;
   const result = await client.query(`DELETE FROM ${store.table} WHERE id = ANY($1::uuid[])`, [gone]);
   return result.rowCount ?? 0;
