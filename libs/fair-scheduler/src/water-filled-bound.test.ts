@@ -429,10 +429,12 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
     expect(checkTierFinishBound(clairvoyant, ideal, config).jobsOverBound).toBe(0);
   });
 
-  it('known limit: a lender whose two slots long borrowed jobs hold can finish a job just past GPS + L_max', () => {
+  it('holds for a lender whose two slots long borrowed jobs hold, with the leader taken after settling', () => {
     // The other trace of 10,000 (same search), shrunk: t2's j81 (190 ms) and t3's j42 (199 ms)
     // borrow both standard slots at 912-927; t3's j2 and j63 arrive at 956-960 and wait for them.
-    // j63 finishes 1 ms past fluid + L_max (200 ms); the clairvoyant order stays inside.
+    // j63 finished 1 ms past fluid + L_max (200 ms) while a tier's leader was read before settling
+    // its clock, and settling can turn a sparse tier dense (its lanes move to the real-time heaps,
+    // so the lane read first was not the leader any more). Read after settling, it stays inside.
     const config: SimulationConfig = {
       tiers: { interactive: { slots: 1 }, standard: { slots: 2, lendTo: ['interactive'] }, heavy: { slots: 2 } },
       tenants: { t0: { weight: 5 }, t1: { weight: 1 }, t2: { weight: 1 }, t3: { weight: 1 } },
@@ -472,10 +474,7 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
       ['j24', 1048, 't2', 'standard', 78],
     ]);
     const { schedule, ideal } = run(config, trace);
-    expect(checkTierFinishBound(schedule, ideal, config).over.map((job) => job.id)).toEqual(['j63']);
-    expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThan(0.01);
-    const clairvoyant = runSimulation(trace, new ClairvoyantPolicy(config, ideal)).schedule;
-    expect(checkTierFinishBound(clairvoyant, ideal, config).jobsOverBound).toBe(0);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
   });
 
   it("known limit: tenants that underestimate their jobs put an exact estimator's job past GPS + L_max", () => {

@@ -231,18 +231,16 @@ export class TierState {
    * put a job GPS had half done behind a later one: the random search's three-tier shape.)
    */
   leader(now: number, needKey: boolean): Lane | undefined {
+    // Settled first: settling can turn a sparse tier dense (its lanes then move to the real-time heaps).
+    if (this.dense || needKey) this.settle(now);
     if (this.dense) {
-      this.settle(now);
       if (this.keysStale) this.rekey();
       const lane = this.readyReal.peek() ?? this.readyAhead.peek();
       if (lane !== undefined) this.leaderKey = lane.heapKey;
       return lane;
     }
     const lane = this.ready.peek();
-    if (needKey && lane !== undefined) {
-      this.settle(now);
-      this.leaderKey = this.realTimeOf(lane.heapKey);
-    }
+    if (needKey && lane !== undefined) this.leaderKey = this.realTimeOf(lane.heapKey);
     return lane;
   }
 
