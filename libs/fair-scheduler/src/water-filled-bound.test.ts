@@ -387,7 +387,7 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
 
   it('known limit: a lender whose slots long borrowed jobs hold when its own work arrives can finish a job past GPS + L_max', () => {
     // Found by `bench:fairness -- --random 10000` (three tiers, lending, no caps; seed 20261209),
-    // shrunk: one of the two traces of 10,000 of that shape still over the plain bound. t4's j79
+    // shrunk: the one trace of 10,000 of that shape still over the plain bound. t4's j79
     // (153 ms) and t1's j63 (200 ms) borrow two of standard's three slots at 173-182 while standard
     // is idle; the standard work arriving from 188 on has one slot until they finish, which the
     // fluid ideal (no lending) does not see. t5's j53 finishes 6 ms (0.03 L_max) past fluid + L_max;
@@ -524,8 +524,8 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
   });
 
   it('finishes every job within its water-filled GPS finish + 2 L_max with lending and no caps', () => {
-    // Lending is outside the fluid ideal: 2 traces of 10,000 past GPS + L_max (at most 0.06 L_max;
-    // the known-limit tests above), none near 2 L_max, which is what is asserted.
+    // Lending is outside the fluid ideal: 1 trace of 10,000 past GPS + L_max (0.03 L_max, the
+    // known-limit test above), none near 2 L_max, which is what is asserted.
     const lends = (config: SimulationConfig): boolean => (config.tiers['standard']?.lendTo ?? []).length > 0;
     const shapes = randomQuotaScenario({ caps: false, tiers: true, misestimate: 1, maxJobs: 100 }).filter(({ config }) => lends(config));
     fc.assert(
