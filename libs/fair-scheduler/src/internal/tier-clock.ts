@@ -93,8 +93,9 @@ export class TierState {
   leaderKey = 0;
   /** Dense tier: lanes GPS still holds jobs of. */
   private readonly fluidLanes: Lane[] = [];
-  /** Dense tier: the jobs GPS serves now (rate > 0), at most slots + lanes of them. */
+  /** Dense tier: the jobs GPS serves now (rate > 0), at most slots + lanes of them: the first `ratedCount`. */
   private readonly rated: FluidJob[] = [];
+  private ratedCount = 0;
   /** Dense tier: time (ms) at which the `remaining` of the rated jobs was last brought up to date. */
   private fluidAt = 0;
   /** Dense tier: the next GPS finish at the current rates, and the job it finishes. */
@@ -110,7 +111,6 @@ export class TierState {
   private readonly historyV = new Float64Array(HISTORY);
   private historyStart = 0;
   private historySize = 0;
-  private readonly scratchLanes: Lane[] = [];
   private readonly scratchWork: number[] = [];
 
   constructor(
@@ -512,7 +512,7 @@ export class TierState {
         this.departed(lane);
       }
       this.fluidLanes.length = 0;
-      this.rated.length = 0;
+      this.ratedCount = 0;
       this.nextFluidAt = Infinity;
       this.nextFluidJob = null;
       this.level = 0;
@@ -691,7 +691,7 @@ export class TierState {
       this.gps.push(share);
     }
     this.fluidLanes.length = 0;
-    this.rated.length = 0;
+    this.ratedCount = 0;
     this.nextFluidAt = Infinity;
     this.nextFluidJob = null;
     this.keysStale = false;
@@ -719,7 +719,11 @@ export class TierState {
     }
     if (!this.dense || at <= this.fluidAt) return;
     const step = at - this.fluidAt;
-    for (const job of this.rated) if (job.rate > 0) job.remaining -= job.rate * step;
+    const rated = this.rated;
+    for (let i = 0; i < this.ratedCount; i++) {
+      const job = rated[i] as FluidJob;
+      if (job.rate > 0) job.remaining -= job.rate * step;
+    }
     this.fluidAt = at;
   }
 
@@ -728,7 +732,9 @@ export class TierState {
     this.advanceTo(at);
     const due = this.nextFluidJob;
     const limit = doneBelow(at);
-    for (const job of this.rated) {
+    const rated = this.rated;
+    for (let i = 0; i < this.ratedCount; i++) {
+      const job = rated[i] as FluidJob;
       if (job.rate > 0 && job.lane !== null && (job === due || job.remaining <= limit)) this.finish(job, at);
     }
     this.refill();
@@ -833,49 +839,48 @@ export class TierState {
    */
   private refill(): void {
     this.mark();
-    for (const job of this.rated) job.rate = 0;
-    this.rated.length = 0;
+    const rated = this.rated;
+    for (let i = 0; i < this.ratedCount; i++) (rated[i] as FluidJob).rate = 0;
+    this.ratedCount = 0;
     this.keysStale = true;
     this.nextFluidAt = Infinity;
     this.nextFluidJob = null;
     this.level = 0;
-    const lanes = this.scratchLanes;
-    lanes.length = 0;
+    const lanes = this.fluidLanes;
     let demand = 0;
     let weight = 0;
-    for (const lane of this.fluidLanes) {
+    for (const lane of lanes) {
       lane.fluidDemand = this.demandOf(lane);
       lane.fluidRate = lane.fluidDemand;
       demand += lane.fluidDemand;
       weight += lane.gps.weight;
-      lanes.push(lane);
     }
     if (demand > this.slots) {
-      lanes.sort((a, b) => a.fluidDemand / a.gps.weight - b.fluidDemand / b.gps.weight);
+      // Water-filling without sorting (the lanes are few): a lane whose demand is within the level
+      // is saturated whatever the others do, and taking it out only raises the level, so passes
+      // saturate lanes until none is left to; the rest share what remains by weight.
+      for (const lane of lanes) lane.fluidRate = -1;
       let capacity = this.slots;
-      for (let k = 0; k < lanes.length; k++) {
-        const lane = lanes[k] as Lane;
-        if (lane.fluidDemand * weight <= capacity * lane.gps.weight) {
+      for (let changed = true; changed && weight > 0;) {
+        changed = false;
+        for (const lane of lanes) {
+          if (lane.fluidRate >= 0 || lane.fluidDemand * weight > capacity * lane.gps.weight) continue;
+          lane.fluidRate = lane.fluidDemand;
           capacity -= lane.fluidDemand;
           weight -= lane.gps.weight;
-          continue;
+          changed = true;
         }
-        // Every lane from here on is limited by the level, not by its demand.
-        this.level = capacity / weight;
-        for (let rest = k; rest < lanes.length; rest++) {
-          const limited = lanes[rest] as Lane;
-          limited.fluidRate = this.level * limited.gps.weight;
-        }
-        break;
       }
+      this.level = weight > 0 ? capacity / weight : 0;
+      for (const lane of lanes) if (lane.fluidRate < 0) lane.fluidRate = this.level * lane.gps.weight;
     }
-    for (const lane of this.fluidLanes) {
+    for (const lane of lanes) {
       let rate = lane.fluidRate;
       for (let job = lane.fluidFirst; job !== null && rate > 1e-12; job = job.next) {
         const give = rate < 1 ? rate : 1;
         job.rate = give;
         job.started = true;
-        this.rated.push(job);
+        rated[this.ratedCount++] = job;
         rate -= give;
         const at = this.fluidAt + job.remaining / give;
         if (at < this.nextFluidAt) {
