@@ -19,7 +19,8 @@ const common = {
   moduleNameMapper,
   transform: { '^.+\\.ts$': swc },
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  // .fairway/ holds run state, copies of dist/ or of the sources a long benchmark keeps using.
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.fairway/'],
 };
 
 module.exports = {
