@@ -7,6 +7,7 @@ import {
   databaseOf,
   DbRole,
   findTenant,
+  inTransaction,
   LOCAL_SERVER,
   locationOf,
   migrateTenantStore,
@@ -256,7 +257,7 @@ export async function startTenantMove(deps: TenantMoveDeps, tenantId: string, op
   const id = randomUUID();
   const runId = randomUUID();
   try {
-    const row = await inCatalog(deps.ownerPool, async (tx) => {
+    const row = await inTransaction(deps.ownerPool, async (tx) => {
       const { rows } = await tx.query<MoveRow>(
         `INSERT INTO tenant_moves (id, back_id, tenant_id, run_id, state, phase, source, target, grace_ms, started_by, reason)
          VALUES ($1, $2, $3, $4, 'running', 'prepare', $5, $6, $7, $8, $9) RETURNING *`,
@@ -314,7 +315,7 @@ export async function requestMoveRollback(
 ): Promise<{ move: TenantMoveStatus; runId: string }> {
   const runId = randomUUID();
   const why = `rolled back by ${who.actor}${who.reason ? `: ${who.reason}` : ''}`;
-  return inCatalog(pool, async (tx) => {
+  return inTransaction(pool, async (tx) => {
     const { rows } = await tx.query<MoveRow>(
       `UPDATE tenant_moves SET phase = 'rollback', run_id = $3, error = $4, heartbeat_at = now()
         WHERE id = $1 AND tenant_id = $2 AND state = 'running' AND phase = 'grace' RETURNING *`,
@@ -376,21 +377,6 @@ async function recordsAt(deps: TenantMoveDeps, tenantId: string, location: Tenan
     return Number(n ?? 0);
   } finally {
     await pools.end();
-  }
-}
-
-async function inCatalog<T>(pool: Pool, fn: (tx: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
   }
 }
 
@@ -529,7 +515,7 @@ class MoveRunner {
     this.checkpoint();
     const took = Date.now() - this.phaseStarted;
     const previous = this.row.phase;
-    await inCatalog(this.deps.ownerPool, async (tx) => {
+    await inTransaction(this.deps.ownerPool, async (tx) => {
       await this.save(`phase = $3, phase_ms = phase_ms || jsonb_build_object($4::text, $5::bigint)`, [phase, previous, took], tx);
       await this.audit(tx, { phase, ...after });
     });
@@ -701,7 +687,7 @@ class MoveRunner {
     const target = this.row.target;
     const dir = this.deps.migrationsDir ?? TENANT_MIGRATIONS_DIR;
     const names = tenantMigrationNames(dir);
-    await inCatalog(this.deps.ownerPool, async (tx) => {
+    await inTransaction(this.deps.ownerPool, async (tx) => {
       await this.switchCatalog(tx, this.row.source, target);
       if (target.model === 'pooled') await tx.query('DELETE FROM tenant_migrations WHERE tenant_id = $1', [tenantId]);
       else
@@ -812,7 +798,7 @@ class MoveRunner {
       },
       { repeatableRead: true },
     );
-    await inCatalog(this.deps.ownerPool, async (tx) => {
+    await inTransaction(this.deps.ownerPool, async (tx) => {
       await this.save(`verified = $3, grace_until = now() + make_interval(secs => grace_ms::double precision / 1000)`, [JSON.stringify(report)], tx);
       await this.audit(tx, { phase: 'verified', ...report });
     });
@@ -872,7 +858,7 @@ class MoveRunner {
 
   private async finish(): Promise<TenantMoveStatus> {
     const took = Date.now() - this.phaseStarted;
-    await inCatalog(this.deps.ownerPool, async (tx) => {
+    await inTransaction(this.deps.ownerPool, async (tx) => {
       await this.save(`state = 'done', phase = 'finished', finished_at = now(), phase_ms = phase_ms || jsonb_build_object('cleanup', $3::bigint)`, [took], tx);
       await this.audit(tx, { phase: 'finished', state: 'done' });
     });
@@ -888,7 +874,7 @@ class MoveRunner {
   private async rollback(why: string): Promise<TenantMoveStatus> {
     try {
       if (this.row.phase !== 'rollback') {
-        await inCatalog(this.deps.ownerPool, async (tx) => {
+        await inTransaction(this.deps.ownerPool, async (tx) => {
           await this.save(`phase = 'rollback', error = $3`, [why], tx);
           await this.audit(tx, { phase: 'rollback', error: why });
         });
@@ -897,7 +883,7 @@ class MoveRunner {
       if (this.row.switched) {
         await installTriggers(this.pools, this.target, tenantId, 'refuse', this.row.back_id);
         await this.drain(this.target, this.source, this.row.back_id);
-        await inCatalog(this.deps.ownerPool, async (tx) => {
+        await inTransaction(this.deps.ownerPool, async (tx) => {
           await this.switchCatalog(tx, this.row.target, this.row.source);
           const source = this.row.source;
           if (source.model === 'pooled') await tx.query('DELETE FROM tenant_migrations WHERE tenant_id = $1', [tenantId]);
@@ -915,14 +901,14 @@ class MoveRunner {
       // A pooled target keeps refusing writes until its rows are gone (removeStore drops the refusal
       // last), so a router that missed the switch back cannot write rows nobody would read.
       await this.removeStore(this.target, this.row.back_id);
-      await inCatalog(this.deps.ownerPool, async (tx) => {
+      await inTransaction(this.deps.ownerPool, async (tx) => {
         await this.save(`state = 'rolled-back', phase = 'finished', finished_at = now()`, [], tx);
         await this.audit(tx, { phase: 'finished', state: 'rolled-back', error: why });
       });
     } catch (err) {
       if (err instanceof RunnerStopped) return toStatus(this.row);
       const text = `${why}; the rollback failed too: ${errorText(err)}`;
-      await inCatalog(this.deps.ownerPool, async (tx) => {
+      await inTransaction(this.deps.ownerPool, async (tx) => {
         await this.save(`state = 'failed', finished_at = now(), error = $3`, [text], tx);
         await this.audit(tx, { phase: 'finished', state: 'failed', error: text });
       }).catch(() => undefined);
