@@ -70,11 +70,17 @@ function readable(line) {
  *   that much under the soak's load, so its RSS jumped between two levels (the -28.9% sample of the
  *   30-minute run). The edge keeps V8's own maximum (16 MB; it allocates several MB/s, and a smaller
  *   young generation would promote more of its requests); the worker 8 MB, which halves the step.
+ * - `--no-memory-reducer`: V8's memory reducer runs a memory-reducing full collection (compacting,
+ *   releasing free pages and the young generation's idle half) when it judges the allocation rate
+ *   low - on a quiet host, under the same steady load. In the 30-minute run of 2026-12-07 01:53 with the flags
+ *   above, each edge had one such sample (151 -> 116 MB, back to 142-145 MB ten seconds later),
+ *   -24%. With it off, the 30-minute run of 02:28 kept every edge and worker within 1.3% (docs/benchmarks.md).
+ *   A service sized by its memory limit gains nothing from handing pages back for seconds.
  * @type {Record<string, string[]>}
  */
 const SERVICE_NODE_FLAGS = {
-  edge: ['--min-semi-space-size=16', '--max-semi-space-size=16', '--heap-growing-percent=10'],
-  worker: ['--min-semi-space-size=8', '--max-semi-space-size=8', '--heap-growing-percent=10'],
+  edge: ['--min-semi-space-size=16', '--max-semi-space-size=16', '--heap-growing-percent=10', '--no-memory-reducer'],
+  worker: ['--min-semi-space-size=8', '--max-semi-space-size=8', '--heap-growing-percent=10', '--no-memory-reducer'],
 };
 
 /**
