@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
-import { runTenantMove, startTenantMove, type TenantMoveStatus } from '@fairway/tenant-move';
+import { DEFAULT_MOVE_ROWS_PER_SECOND, runTenantMove, startTenantMove, type TenantMoveStatus } from '@fairway/tenant-move';
 
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DIGEST = `md5(concat_ws('|', id::text, title, body, amount::text, tags::text, created_at::text, updated_at::text))`;
@@ -166,6 +166,7 @@ async function main(): Promise<void> {
       to: { type: 'string' },
       rate: { type: 'string' },
       baseline: { type: 'string' },
+      'rows-per-second': { type: 'string' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -173,6 +174,8 @@ async function main(): Promise<void> {
   const to = (values.to ?? 'database') as IsolationModel;
   const rate = Number(values.rate ?? 50);
   const baselineMs = Number(values.baseline ?? 30) * 1000;
+  // The control plane's default pace (TENANT_MOVE_ROWS_PER_SECOND); 0 runs the move unpaced.
+  const rowsPerSecond = Number(values['rows-per-second'] ?? DEFAULT_MOVE_ROWS_PER_SECOND);
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
   const benchDb = `fairway_bench_move_${randomBytes(3).toString('hex')}`;
@@ -218,6 +221,7 @@ async function main(): Promise<void> {
     const { move, runId } = await startTenantMove(provisioning, moving, { to, graceMs: 0, actor: 'bench' });
     let lastLine = 0;
     const done: TenantMoveStatus = await runTenantMove(provisioning, move.id, runId, {
+      rowsPerSecond,
       onPhase: (phase) => void process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`),
       onProgress: (p) => {
         if (performance.now() - lastLine < 2000) return;
@@ -261,6 +265,7 @@ async function main(): Promise<void> {
           to,
           records,
           ratePerSec: rate,
+          rowsPerSecond,
           state: done.state,
           error: done.error,
           moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),

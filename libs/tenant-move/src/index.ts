@@ -13,6 +13,7 @@ export {
   targetLocation,
   MOVE_AUDIT_ACTION,
   MOVE_PHASES,
+  DEFAULT_MOVE_ROWS_PER_SECOND,
   type TenantMoveDeps,
   type StartMoveOptions,
   type RunMoveOptions,

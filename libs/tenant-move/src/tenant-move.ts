@@ -65,10 +65,23 @@ export interface StartMoveOptions {
   reason?: string;
 }
 
+/**
+ * The bulk pace a control plane moves tenants at unless TENANT_MOVE_ROWS_PER_SECOND says otherwise:
+ * 1,000,000 records in under a minute of copy, while the servers' other tenants keep their latency
+ * (bench:move measures both, docs/benchmarks.md).
+ */
+export const DEFAULT_MOVE_ROWS_PER_SECOND = 20_000;
+
 /** How a runner runs (tests and the bench make it small or stop it). */
 export interface RunMoveOptions {
   /** Rows per copy batch (default 5,000). */
   batchRows?: number;
+  /**
+   * Paces the bulk work - the copy, the verification's reads and the removal of a pooled copy - to
+   * at most this many rows a second, so that the tenants sharing the servers keep their latency
+   * (default 0: as fast as the servers go). The catch-up and the fence are never paced.
+   */
+  rowsPerSecond?: number;
   /** The fence is entered once a catch-up pass applied at most this many changes (default 500). */
   fenceBacklog?: number;
   /** Catch-up passes before the fence at most (default 20): a writer faster than the copy fails the move. */
@@ -399,6 +412,27 @@ export async function runTenantMove(deps: TenantMoveDeps, moveId: string, runId:
   }
 }
 
+/** Keeps bulk work at or below `rowsPerSecond` on average since its first rows (0: unpaced). */
+class Pacer {
+  private started = 0;
+  private rows = 0;
+
+  constructor(
+    private readonly rowsPerSecond: number,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  /** Counts `rows` done and waits until doing them was not faster than the pace. */
+  async took(rows: number): Promise<void> {
+    if (this.rowsPerSecond <= 0) return;
+    const now = performance.now();
+    if (this.rows === 0) this.started = now;
+    this.rows += rows;
+    const ahead = this.started + (this.rows * 1000) / this.rowsPerSecond - now;
+    if (ahead > 0) await sleep(ahead, this.signal);
+  }
+}
+
 class MoveRunner {
   private readonly pools: StorePools;
   private row!: MoveRow;
@@ -581,6 +615,7 @@ class MoveRunner {
   /** The keyset copy: batches by primary key, each committed on the target before the cursor moves (a repeat is an upsert). */
   private async copy(): Promise<void> {
     const limit = this.options.batchRows ?? 5000;
+    const pacer = new Pacer(this.options.rowsPerSecond ?? 0, this.options.signal);
     for (;;) {
       this.checkpoint();
       const batch = await inStore(this.pools, this.source, this.row.tenant_id, (c) => readBatch(c, this.source, this.row.copy_after, limit));
@@ -594,6 +629,7 @@ class MoveRunner {
         caughtUp: Number(this.row.caught_up),
       });
       if (batch.rows < limit) return;
+      await pacer.took(batch.rows);
     }
   }
 
@@ -728,7 +764,9 @@ class MoveRunner {
    */
   private async verify(): Promise<void> {
     const tenantId = this.row.tenant_id;
-    const chunk = 50_000;
+    // Paced, the chunks are smaller, so that no one read is a long burst.
+    const pacer = new Pacer(this.options.rowsPerSecond ?? 0, this.options.signal);
+    const chunk = (this.options.rowsPerSecond ?? 0) > 0 ? 10_000 : 50_000;
     const report = await inStore(
       this.pools,
       this.target,
@@ -782,6 +820,7 @@ class MoveRunner {
               digests.push(s?.digest ?? '');
               if (n < chunk) break;
               after = last;
+              await pacer.took(n);
             }
             const totals = (await source.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.source.table}`)).rows[0];
             return {
@@ -842,6 +881,7 @@ class MoveRunner {
     } else {
       // The capture first: the deletions below are not changes of the tenant's data.
       await dropTriggers(this.pools, store, 'capture', logId);
+      const pacer = new Pacer(this.options.rowsPerSecond ?? 0, this.options.signal);
       for (;;) {
         this.checkpoint();
         const n = await inStore(this.pools, store, tenantId, async (c) => {
@@ -850,6 +890,7 @@ class MoveRunner {
         });
         if (n === 0) break;
         await this.save('', []);
+        await pacer.took(n);
       }
       await dropTriggers(this.pools, store, 'refuse', logId);
       await inStore(this.pools, store, tenantId, (c) => c.query('DELETE FROM public.fairway_move_changes WHERE move_id = $1', [logId]));

@@ -54,6 +54,15 @@ describe('the control plane configuration', () => {
     expect(() => loadControlPlaneConfig({ ...production, TENANT_MOVE_GRACE: '30s' })).toThrow(/^TENANT_MOVE_GRACE must be at least 1m in production/);
   });
 
+  it('paces a move at TENANT_MOVE_ROWS_PER_SECOND (20,000 rows a second unless set; 0 unpaced) and refuses a negative or fractional pace', () => {
+    const dev = { FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64') };
+    expect(loadControlPlaneConfig(dev).TENANT_MOVE_ROWS_PER_SECOND).toBe(20_000);
+    expect(loadControlPlaneConfig({ ...dev, TENANT_MOVE_ROWS_PER_SECOND: '0' }).TENANT_MOVE_ROWS_PER_SECOND).toBe(0);
+    expect(loadControlPlaneConfig({ ...dev, TENANT_MOVE_ROWS_PER_SECOND: '5000' }).TENANT_MOVE_ROWS_PER_SECOND).toBe(5_000);
+    expect(() => loadControlPlaneConfig({ ...dev, TENANT_MOVE_ROWS_PER_SECOND: '-1' })).toThrow(/TENANT_MOVE_ROWS_PER_SECOND/);
+    expect(() => loadControlPlaneConfig({ ...dev, TENANT_MOVE_ROWS_PER_SECOND: '1.5' })).toThrow(/TENANT_MOVE_ROWS_PER_SECOND/);
+  });
+
   it('wants the audit checkpoint key and file together', () => {
     expect(() =>
       loadControlPlaneConfig({ FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64'), AUDIT_CHECKPOINT_FILE: '/tmp/x' }),

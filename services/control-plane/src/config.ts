@@ -5,6 +5,7 @@ import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
 import { DbRole, roleUrl } from '@fairway/db';
 import { ConfigInvalidError } from '@fairway/errors';
 import { loadBackupKeyring, type BackupKeyring } from '@fairway/tenant-backup';
+import { DEFAULT_MOVE_ROWS_PER_SECOND } from '@fairway/tenant-move';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 import { checkTenantCacheConfig, tenantCacheConfigShape } from '@fairway/tenant-cache';
 
@@ -56,6 +57,8 @@ const schema = commonConfigSchema.extend({
    */
   TENANT_MOVE_GRACE: duration().default('5m'),
   TENANT_MOVE_STALE_AFTER: duration().default('30s'),
+  /** Rows a second a move's copy, verification and removal go at most (0: unpaced), so that the other tenants keep their latency. */
+  TENANT_MOVE_ROWS_PER_SECOND: z.coerce.number().int().min(0).default(DEFAULT_MOVE_ROWS_PER_SECOND),
   /** The Redis of the edge's tenant cache: the control plane invalidates and purges it (REDIS_CACHE_*, the edge's values). */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   ...tenantCacheConfigShape,
