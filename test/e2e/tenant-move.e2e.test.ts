@@ -101,7 +101,13 @@ async function readAll(bearer: string): Promise<Map<string, string>> {
   const all = new Map<string, string>();
   let cursor: string | undefined;
   do {
-    const page = await api('GET', `/v1/records?limit=200${cursor ? `&cursor=${cursor}` : ''}`, { token: bearer });
+    const route = `/v1/records?limit=200${cursor ? `&cursor=${cursor}` : ''}`;
+    // The writer may have spent the tenant's rate just before: a 429 (or a 503) is a retriable refusal.
+    const page = await eventually(`GET ${route} past the rate limit's retriable refusals`, () => api('GET', route, { token: bearer }), {
+      until: (r) => r.status !== 429 && r.status !== 503,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     expect(page.status).toBe(200);
     for (const r of page.body['items'] as ApiRecord[]) all.set(r.id, checksum(r));
     cursor = page.body['nextCursor'] as string | undefined;
