@@ -504,11 +504,7 @@ export class TierState {
           this.recycle(job);
           job = next;
         }
-        lane.fluidFirst = null;
-        lane.fluidLast = null;
-        lane.fluidCount = 0;
-        lane.fluidRate = 0;
-        lane.fluidIndex = -1;
+        emptyFluid(lane);
         this.departed(lane);
       }
       this.fluidLanes.length = 0;
@@ -680,11 +676,7 @@ export class TierState {
         this.recycle(job);
         job = next;
       }
-      lane.fluidFirst = null;
-      lane.fluidLast = null;
-      lane.fluidCount = 0;
-      lane.fluidRate = 0;
-      lane.fluidIndex = -1;
+      emptyFluid(lane);
       const share = lane.gps;
       share.heapKey = this.virtualTime + work / share.weight;
       share.heapTie = this.gpsSeq++;
@@ -890,4 +882,13 @@ export class TierState {
       }
     }
   }
+}
+
+/** A lane with no job in the per-job fluid reference (its jobs were recycled by the caller). */
+function emptyFluid(lane: { fluidFirst: unknown; fluidLast: unknown; fluidCount: number; fluidRate: number; fluidIndex: number }): void {
+  lane.fluidFirst = null;
+  lane.fluidLast = null;
+  lane.fluidCount = 0;
+  lane.fluidRate = 0;
+  lane.fluidIndex = -1;
 }
