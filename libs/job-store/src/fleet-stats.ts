@@ -53,22 +53,7 @@ export class FleetStats {
          SELECT id FROM tenants
          WHERE status IN ('active', 'suspended') AND ($2::text IS NULL OR id > $2)
          ORDER BY id LIMIT $3),
-       recent AS (
-         SELECT tenant_id,
-                extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms,
-                CASE WHEN finished_at IS NOT NULL THEN extract(epoch FROM finished_at - started_at) * 1000 END AS service_ms
-         FROM jobs WHERE started_at > now() - $1 * interval '1 second' AND tenant_id IN (SELECT id FROM page)),
-       -- One pass over the queued and running jobs (their partial indexes), not a count per tenant.
-       pending AS (
-         SELECT tenant_id, count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'running') AS running
-         FROM jobs WHERE state IN ('queued', 'running') AND tenant_id IN (SELECT id FROM page) GROUP BY tenant_id),
-       served AS (
-         SELECT tenant_id,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) AS wait_p50_ms,
-                percentile_cont(0.99) WITHIN GROUP (ORDER BY wait_ms) AS wait_p99_ms,
-                sum(service_ms) AS service_ms,
-                count(*) AS dispatched
-         FROM recent GROUP BY tenant_id)
+       ${statsCtes(' AND tenant_id IN (SELECT id FROM page)')}
        SELECT t.id AS tenant_id,
               coalesce(p.queued, 0) AS queued,
               coalesce(p.running, 0) AS running,
@@ -134,21 +119,7 @@ export class FleetStats {
         service_ms: string | null;
         dispatched: string | null;
       }>(
-        `WITH recent AS (
-           SELECT tenant_id,
-                  extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms,
-                  CASE WHEN finished_at IS NOT NULL THEN extract(epoch FROM finished_at - started_at) * 1000 END AS service_ms
-           FROM jobs WHERE started_at > now() - $1 * interval '1 second'),
-         pending AS (
-           SELECT tenant_id, count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'running') AS running
-           FROM jobs WHERE state IN ('queued', 'running') GROUP BY tenant_id),
-         served AS (
-           SELECT tenant_id,
-                  percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) AS wait_p50_ms,
-                  percentile_cont(0.99) WITHIN GROUP (ORDER BY wait_ms) AS wait_p99_ms,
-                  sum(service_ms) AS service_ms,
-                  count(*) AS dispatched
-           FROM recent GROUP BY tenant_id)
+        `WITH ${statsCtes()}
          SELECT coalesce(p.tenant_id, s.tenant_id) AS tenant_id, p.queued, p.running, s.wait_p50_ms, s.wait_p99_ms, s.service_ms, s.dispatched
          FROM pending p FULL JOIN served s ON s.tenant_id = p.tenant_id
          JOIN tenants t ON t.id = coalesce(p.tenant_id, s.tenant_id) AND t.status IN ('active', 'suspended')`,
@@ -181,4 +152,28 @@ export class FleetStats {
     );
     return rows.map((row) => row.id);
   }
+}
+
+/**
+ * The per-tenant figures both readings share: `recent` (jobs started in the last $1 seconds: wait and
+ * service), `pending` (queued and running counts in one pass over their partial indexes, not a count
+ * per tenant) and `served` (wait percentiles and service of `recent`). `scope` narrows both job scans
+ * (a page's tenants).
+ */
+function statsCtes(scope = ''): string {
+  return `recent AS (
+         SELECT tenant_id,
+                extract(epoch FROM started_at - accepted_at) * 1000 AS wait_ms,
+                CASE WHEN finished_at IS NOT NULL THEN extract(epoch FROM finished_at - started_at) * 1000 END AS service_ms
+         FROM jobs WHERE started_at > now() - $1 * interval '1 second'${scope}),
+       pending AS (
+         SELECT tenant_id, count(*) FILTER (WHERE state = 'queued') AS queued, count(*) FILTER (WHERE state = 'running') AS running
+         FROM jobs WHERE state IN ('queued', 'running')${scope} GROUP BY tenant_id),
+       served AS (
+         SELECT tenant_id,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) AS wait_p50_ms,
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY wait_ms) AS wait_p99_ms,
+                sum(service_ms) AS service_ms,
+                count(*) AS dispatched
+         FROM recent GROUP BY tenant_id)`;
 }
