@@ -16,11 +16,12 @@ export type TenantTx = Pick<PoolClient, 'query'> & { readonly tenantId: TenantId
 /**
  * Runs `fn` in a transaction on a connection of `pool`: COMMIT when it resolves, ROLLBACK when it
  * throws, the connection released either way. Every transaction in Fairway goes through here.
+ * `repeatableRead`: one snapshot for the whole transaction (a consistent read of many statements).
  */
-export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, options: { repeatableRead?: boolean } = {}): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(options.repeatableRead ? 'BEGIN ISOLATION LEVEL REPEATABLE READ' : 'BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { createPool, databaseUrl, DbRole, LOCAL_SERVER, TENANT_MOVING_SQLSTATE, type TenantDbServers, type TenantLocation } from '@fairway/db';
+import { createPool, databaseUrl, DbRole, inTransaction, LOCAL_SERVER, TENANT_MOVING_SQLSTATE, type TenantDbServers, type TenantLocation } from '@fairway/db';
 
 /**
  * One place a tenant's records live, as the move engine reaches it: as the owner role, on the
@@ -93,23 +93,18 @@ export async function inStore<T>(
   fn: (client: PoolClient) => Promise<T>,
   options: { repeatableRead?: boolean } = {},
 ): Promise<T> {
-  const client = await pools.pool(store).connect();
-  try {
-    await client.query(options.repeatableRead ? 'BEGIN ISOLATION LEVEL REPEATABLE READ' : 'BEGIN');
-    await client.query(
-      `SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true), set_config('TimeZone', 'UTC', true),
-              set_config('statement_timeout', '0', true)`,
-      [tenantId],
-    );
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return inTransaction(
+    pools.pool(store),
+    async (client) => {
+      await client.query(
+        `SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true), set_config('TimeZone', 'UTC', true),
+                set_config('statement_timeout', '0', true)`,
+        [tenantId],
+      );
+      return fn(client);
+    },
+    options,
+  );
 }
 
 /**
