@@ -487,7 +487,10 @@ async function main(): Promise<void> {
         cpuMsPerJob:
           'CPU ms (utime+stime from /proc) per job; total = scheduler + workers + postgres; kafkaBroker apart (shared broker); postgresOther = other databases on the server, not counted',
       },
-      queued: 'commands published to the commands topic as the edge does, before the scheduler started; ingest runs during the measured run',
+      queued:
+        options.queue === 'kafka'
+          ? 'commands published to the commands topic as the edge does, before the scheduler started; ingest runs during the measured run'
+          : 'jobs inserted into the jobs table as the ingest does, before the scheduler started; the scheduler loads them',
     });
 
     progress(`${scenario.name}: graphile-worker ${GRAPHILE_WORKER_VERSION}, ${scenario.jobs} jobs, concurrency ${CONCURRENCY}`);

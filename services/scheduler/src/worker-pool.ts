@@ -241,13 +241,22 @@ export class WorkerPools {
     }
   }
 
-  /** The link with the most credit among the pool's live, healthy endpoints. */
+  /**
+   * The link this turn's jobs already go to while it has credit, else the one with the most credit
+   * among the pool's live, healthy endpoints. Filling one link before the next keeps a turn's jobs
+   * in one message: each message (and each of the worker's turns, its commit and its answer) costs
+   * about as much as the no-op jobs it carries, and spreading a turn's jobs over every worker
+   * split the pipeline into many small waves that never merged again (5 jobs a message at 24
+   * slots on two workers, against 20 when the same turns stay whole).
+   */
   private pick(pool: Pool): Link | undefined {
     let best: Link | undefined;
     for (const endpoint of pool.endpoints) {
       if (!endpoint.healthy) continue;
       for (const link of endpoint.links) {
-        if (link.stream && link.credit > 0 && (!best || link.credit > best.credit)) best = link;
+        if (!link.stream || link.credit <= 0) continue;
+        if (link.outbox.length > 0) return link;
+        if (!best || link.credit > best.credit) best = link;
       }
     }
     return best;

@@ -202,6 +202,47 @@ describe("Worker/Run: the scheduler's WorkerPools against the worker's jobStream
     expect(exec.seen.map((s) => s.job.jobId).sort()).toEqual(jobs.map((j) => j.jobId).sort());
   });
 
+  it("sends one turn's jobs to one worker while its credit lasts, then to the next: a turn stays one message", async () => {
+    const first = new ControlledExecute();
+    const second = new ControlledExecute();
+    const addresses = [await startWorker({ capacity: 4, execute: first.execute }), await startWorker({ capacity: 4, execute: second.execute })];
+    const both = deferred<void>();
+    const workers = new WorkerPools({ '*': addresses }, transportSecurity({ insecure: true }), {
+      onCapacity: (capacity) => {
+        if (capacity.total === 8) both.resolve();
+      },
+    });
+    pools.push(workers);
+    workers.start();
+    await within(both.promise, WAIT_MS, 'both workers to advertise their capacity');
+
+    // Three jobs decided in one turn: one worker takes them all.
+    const turn = Array.from({ length: 3 }, () => jobFor(tenant('turn')));
+    const results = turn.map((job) => workers.execute('standard', job, 30_000));
+    const [taker, other] = await within(
+      Promise.race([first.started(3).then(() => [first, second] as const), second.started(3).then(() => [second, first] as const)]),
+      WAIT_MS,
+      'one worker to start the whole turn',
+    );
+    expect(other.seen).toHaveLength(0);
+    for (const seen of taker.seen) taker.succeed(seen.job.jobId);
+    await within(Promise.all(results), WAIT_MS, 'the turn to finish');
+
+    // Six in one turn: the taker's credit (4) runs out, and the other worker gets the rest.
+    const next = Array.from({ length: 6 }, () => jobFor(tenant('turn')));
+    const nextResults = next.map((job) => workers.execute('standard', job, 30_000));
+    await within(
+      Promise.all([first.started(first.seen.length + (first === taker ? 4 : 2)), second.started(second.seen.length + (second === taker ? 4 : 2))]),
+      WAIT_MS,
+      'the second turn to start',
+    );
+    const counts = [taker.seen.length - 3, other.seen.length];
+    expect(counts[0]! + counts[1]!).toBe(6);
+    expect(Math.max(...counts)).toBe(4);
+    for (const exec of [first, second]) for (const seen of exec.seen.slice(exec === taker ? 3 : 0)) exec.succeed(seen.job.jobId);
+    await within(Promise.all(nextResults), WAIT_MS, 'the second turn to finish');
+  });
+
   it('runs each job for the tenant its assignment names, with its baggage and trace', async () => {
     const exec = new ControlledExecute();
     const workers = await connect(await startWorker({ capacity: 4, execute: exec.execute }));
