@@ -26,7 +26,8 @@ import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
-import { DEFAULT_MOVE_ROWS_PER_SECOND, runTenantMove, startTenantMove, type TenantMoveStatus } from '@fairway/tenant-move';
+import { DEFAULT_MOVE_ROWS_PER_SECOND, runTenantMove, startTenantMove, type BulkPaceReport, type TenantMoveStatus } from '@fairway/tenant-move';
+import { ServerWaitSampler, type PhaseDiagnosis } from './lib/move-diagnostics';
 
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DIGEST = `md5(concat_ws('|', id::text, title, body, amount::text, tags::text, created_at::text, updated_at::text))`;
@@ -35,6 +36,19 @@ const MODELS: readonly IsolationModel[] = ['pooled', 'schema', 'database'];
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** p99 of each full `windowMs` window of `samples` ([due, latency]) from `from` to `to`, ms. */
+function windowP99s(samples: ReadonlyArray<readonly [number, number]>, from: number, to: number, windowMs: number): number[] {
+  const out: number[] = [];
+  for (let start = from; start + windowMs <= to; start += windowMs) {
+    const sorted = samples
+      .filter(([due]) => due >= start && due < start + windowMs)
+      .map(([, ms]) => ms)
+      .sort((a, b) => a - b);
+    if (sorted.length > 0) out.push(+percentile(sorted, 99).toFixed(1));
+  }
+  return out;
 }
 
 function stats(latencies: readonly number[]): { writes: number; p50Ms: number; p99Ms: number; maxMs: number } {
@@ -167,6 +181,8 @@ async function main(): Promise<void> {
       rate: { type: 'string' },
       baseline: { type: 'string' },
       'rows-per-second': { type: 'string' },
+      diagnose: { type: 'boolean' },
+      'batch-rows': { type: 'string' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -187,6 +203,13 @@ async function main(): Promise<void> {
   const app = createPool({ connectionString: prepared.urls.app, applicationName: 'bench-move-app', max: 10 });
   const data = new TenantDataRouter({ catalogPool: app, catalogUrl: prepared.urls.app, applicationName: 'bench-move-data' });
   await data.start();
+  // The other tenant writes through a pool of its own, so that PostgreSQL's view of its sessions
+  // (--diagnose) is its own: another service of the same application, as the edge and a worker are.
+  const otherApp = createPool({ connectionString: prepared.urls.app, applicationName: 'bench-move-other', max: 10 });
+  const otherData = new TenantDataRouter({ catalogPool: otherApp, catalogUrl: prepared.urls.app, applicationName: 'bench-move-other-data' });
+  await otherData.start();
+  let sampler: ServerWaitSampler | undefined;
+  let diagnosis: Record<string, PhaseDiagnosis> | undefined;
   const provisioning = { ownerPool: owner, ownerUrl: prepared.urls.owner };
   const moving = 'bench-moving' as TenantId;
   const other = 'bench-other' as TenantId;
@@ -211,18 +234,37 @@ async function main(): Promise<void> {
     process.stderr.write(`[move] ${moving} holds ${before.rows} records; digest ${before.digest}\n`);
 
     const movingWriter = new RateWriter(data, moving, rate);
-    const otherWriter = new RateWriter(data, other, rate);
+    const otherWriter = new RateWriter(otherData, other, rate);
+    if (values.diagnose) {
+      const server = new URL(ADMIN);
+      server.pathname = '/postgres';
+      const client = new Client({ connectionString: server.toString(), application_name: 'bench-move-sampler' });
+      await client.connect();
+      sampler = new ServerWaitSampler(client, benchDb);
+    }
     const t0 = performance.now();
+    sampler?.start('before');
     otherWriter.start();
     process.stderr.write(`[move] baseline: ${other} writes ${rate}/s for ${baselineMs / 1000} s\n`);
     await new Promise((resolve) => setTimeout(resolve, baselineMs));
     movingWriter.start();
     const moveStart = performance.now();
+    /** When each phase of the move began (performance.now()). */
+    const phaseStarts: Array<[string, number]> = [];
+    const pace: Record<string, BulkPaceReport> = {};
     const { move, runId } = await startTenantMove(provisioning, moving, { to, graceMs: 0, actor: 'bench' });
     let lastLine = 0;
     const done: TenantMoveStatus = await runTenantMove(provisioning, move.id, runId, {
       rowsPerSecond,
-      onPhase: (phase) => void process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`),
+      ...(values['batch-rows'] === undefined ? {} : { batchRows: Number(values['batch-rows']) }),
+      onPace: (phase, report) => {
+        pace[phase] = report;
+      },
+      onPhase: (phase) => {
+        phaseStarts.push([phase, performance.now()]);
+        sampler?.mark(phase);
+        process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`);
+      },
       onProgress: (p) => {
         if (performance.now() - lastLine < 2000) return;
         lastLine = performance.now();
@@ -230,12 +272,14 @@ async function main(): Promise<void> {
       },
     });
     const moveEnd = performance.now();
+    sampler?.mark('after');
     await movingWriter.stop();
     // The other tenant goes on alone as long again as before: a second reference for its noise.
     process.stderr.write(`[move] after: ${other} writes ${rate}/s for ${baselineMs / 1000} s\n`);
     await new Promise((resolve) => setTimeout(resolve, baselineMs));
     const afterEnd = performance.now();
     await otherWriter.stop();
+    diagnosis = sampler?.stop();
     process.stderr.write(`[move] ${done.state} in ${((moveEnd - moveStart) / 1000).toFixed(1)} s; checking every write\n`);
 
     // Every acknowledged write, by id and checksum, in the tenant's new place.
@@ -254,6 +298,17 @@ async function main(): Promise<void> {
     const phaseMs = done.phaseMs;
     const copySeconds = (phaseMs['copy'] ?? 0) / 1000;
     const during = { from: moveStart, to: moveEnd };
+    // The other tenant's noise with no move: the p99 of each 10-s window before and after the move.
+    const quiet = [...windowP99s(otherWriter.samples, t0, moveStart, 10_000), ...windowP99s(otherWriter.samples, moveEnd, afterEnd, 10_000)];
+    const duringWindows = windowP99s(otherWriter.samples, moveStart, moveEnd, 10_000);
+    const duringStats = stats(otherWriter.latencies(during.from, during.to));
+    const quietMax = quiet.length > 0 ? Math.max(...quiet) : null;
+    // Each bulk phase of the move on its own: where the other tenant's tail comes from.
+    const byPhase: Record<string, ReturnType<typeof stats>> = {};
+    phaseStarts.forEach(([phase, start], i) => {
+      const end = phaseStarts[i + 1]?.[1] ?? moveEnd;
+      if (end - start >= 1000) byPhase[phase] = stats(otherWriter.latencies(start, end));
+    });
     out = {
       benchmark: 'move',
       unit: 'one tenant moved while it and another tenant write: records/s, ms',
@@ -275,6 +330,7 @@ async function main(): Promise<void> {
           catchUpPasses: done.catchUpPasses,
           phaseMs,
           writeFenceMs: done.fenceMs,
+          pace,
           verifiedRows: done.verified?.rows ?? null,
           moving: {
             tenant: moving,
@@ -286,8 +342,18 @@ async function main(): Promise<void> {
           other: {
             tenant: other,
             before: stats(otherWriter.latencies(t0, moveStart)),
-            during: stats(otherWriter.latencies(during.from, during.to)),
+            during: duringStats,
             after: stats(otherWriter.latencies(moveEnd, afterEnd)),
+            duringByPhase: byPhase,
+            // "Within noise": the during-move p99 is no higher than the highest 10-s window p99 with no move.
+            noise: {
+              quietWindowP99sMs: quiet,
+              quietP99MinMs: quiet.length > 0 ? Math.min(...quiet) : null,
+              quietP99MaxMs: quietMax,
+              duringWindowP99sMs: duringWindows,
+              duringWindowsAboveQuietMax: quietMax === null ? null : duringWindows.filter((p) => p > quietMax).length,
+              duringP99WithinNoise: quietMax === null ? null : duringStats.p99Ms <= quietMax,
+            },
             refusals: otherWriter.refusals,
             failures: otherWriter.failures.length,
           },
@@ -297,12 +363,14 @@ async function main(): Promise<void> {
             duplicatedWrites: duplicated,
             seedRowsUnchanged: seeded.rows === before.rows && seeded.digest === before.digest,
           },
+          ...(diagnosis ? { diagnosis } : {}),
         },
       ],
     };
   } finally {
-    await data.close();
-    await Promise.all([owner.end(), app.end()]);
+    await sampler?.close();
+    await Promise.all([data.close(), otherData.close()]);
+    await Promise.all([owner.end(), app.end(), otherApp.end()]);
     const server = new URL(ADMIN);
     server.pathname = '/postgres';
     const cleanup = new Client({ connectionString: server.toString() });

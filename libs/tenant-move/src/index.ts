@@ -22,4 +22,5 @@ export {
   type MovePhase,
   type MoveState,
 } from './tenant-move';
+export { BulkPace, type BulkPaceOptions, type BulkPaceReport } from './bulk-pace';
 export { MoveSweeper, type MoveSweeperOptions } from './move-sweeper';
