@@ -249,8 +249,9 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, baselineMs));
     movingWriter.start();
     const moveStart = performance.now();
+    sampler?.mark('prepare');
     /** When each phase of the move began (performance.now()). */
-    const phaseStarts: Array<[string, number]> = [];
+    const phaseStarts: Array<[string, number]> = [['prepare', moveStart]];
     const pace: Record<string, BulkPaceReport> = {};
     const { move, runId } = await startTenantMove(provisioning, moving, { to, graceMs: 0, actor: 'bench' });
     let lastLine = 0;
@@ -307,7 +308,8 @@ async function main(): Promise<void> {
     const byPhase: Record<string, ReturnType<typeof stats>> = {};
     phaseStarts.forEach(([phase, start], i) => {
       const end = phaseStarts[i + 1]?.[1] ?? moveEnd;
-      if (end - start >= 1000) byPhase[phase] = stats(otherWriter.latencies(start, end));
+      const latencies = otherWriter.latencies(start, end);
+      if (latencies.length > 0) byPhase[phase] = stats(latencies);
     });
     out = {
       benchmark: 'move',

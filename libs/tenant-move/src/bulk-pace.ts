@@ -12,8 +12,8 @@
  *   never fewer than `minBatch` or more than `maxBatch`;
  * - never takes more than `maxDuty` of the wall clock: after a batch of d ms it waits at least
  *   d * (1 - maxDuty) / maxDuty, so a slower server (a busier one) gets longer pauses by itself;
- * - backs off when the server is busy (AIMD): a batch whose cost per row is more than `slowdown`
- *   times the best of the last `window` batches halves the pace (not below `floor`); every other
+ * - backs off when the server turns busy (AIMD): a batch whose cost per row is more than `slowdown`
+ *   times the median of the last `window` batches halves the pace (not below `floor`); every other
  *   batch adds back `ceiling / rampMs` per ms since the last one, so the pace climbs back to the
  *   ceiling in `rampMs` once the server is quiet again;
  * - never goes above `ceiling` (TENANT_MOVE_ROWS_PER_SECOND) on average.
@@ -31,7 +31,11 @@ export interface BulkPaceOptions {
   maxBatch?: number;
   /** Highest share of the wall clock the bulk work may take, in (0, 1] (default 0.5). */
   maxDuty?: number;
-  /** A batch this many times slower per row than the recent best means a busy server (default 2). */
+  /**
+   * A batch this many times slower per row than the recent median means a busy server (default 2).
+   * The median, not the best: the best of 20 short batches is an outlier, and against it one batch
+   * in six looked slow on an idle server (bench:move, 2026-12-07 04:25 UTC).
+   */
   slowdown?: number;
   /** How many recent batches the best cost per row is taken from (default 20). */
   window?: number;
@@ -107,13 +111,13 @@ export class BulkPace {
     if (!this.paced || rows <= 0) return 0;
     this.batches += 1;
     const cost = Math.max(workMs, 0.01) / rows;
-    const best = this.costs.length > 0 ? Math.min(...this.costs) : cost;
+    const typical = this.costs.length > 0 ? median(this.costs) : cost;
     this.costs.push(cost);
     if (this.costs.length > this.window) this.costs.shift();
     const elapsed = this.last === undefined ? 0 : Math.max(0, now - this.last);
     this.last = now;
     // A batch of the fewest rows carries most of its fixed cost (round trips): judged only if fuller.
-    if (this.costs.length > 1 && cost > best * this.slowdown && rows >= this.minBatch) {
+    if (this.costs.length > 1 && cost > typical * this.slowdown && rows >= this.minBatch) {
       this.rate = Math.max(this.floor, this.rate / 2);
       this.backoffs += 1;
     } else {
@@ -136,4 +140,10 @@ export class BulkPace {
       waitedMs: Math.round(this.waited),
     };
   }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
