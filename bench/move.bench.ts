@@ -21,16 +21,17 @@
  * with downtime is the manual alternative; its duration for a schema is in bench:backup).
  * Progress on stderr, JSON on stdout.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
 import { DEFAULT_MOVE_ROWS_PER_SECOND, runTenantMove, startTenantMove, type BulkPaceReport, type TenantMoveStatus } from '@fairway/tenant-move';
 import { ServerWaitSampler, type PhaseDiagnosis } from './lib/move-diagnostics';
+import { RECORD_DIGEST, RateWriter } from './lib/rate-writer';
 
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const DIGEST = `md5(concat_ws('|', id::text, title, body, amount::text, tags::text, created_at::text, updated_at::text))`;
+const DIGEST = RECORD_DIGEST;
 const MODELS: readonly IsolationModel[] = ['pooled', 'schema', 'database'];
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -59,80 +60,6 @@ function stats(latencies: readonly number[]): { writes: number; p50Ms: number; p
     p99Ms: +percentile(sorted, 99).toFixed(1),
     maxMs: +(sorted[sorted.length - 1] ?? 0).toFixed(1),
   };
-}
-
-/** An open-loop writer of one tenant: `rate` INSERTs a second, each retried while refused retriably. */
-class RateWriter {
-  readonly acked = new Map<string, string>();
-  /** [due time, latency ms] of each acknowledged write. */
-  readonly samples: Array<[number, number]> = [];
-  refusals = 0;
-  duplicates = 0;
-  failures: string[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  private n = 0;
-
-  constructor(
-    private readonly data: TenantDataRouter,
-    private readonly tenant: TenantId,
-    private readonly rate: number,
-  ) {}
-
-  start(): void {
-    const interval = 1000 / this.rate;
-    const t0 = performance.now();
-    const tick = () => {
-      const due = t0 + this.n * interval;
-      this.n += 1;
-      const write = this.write(due).finally(() => this.inFlight.delete(write));
-      this.inFlight.add(write);
-      this.timer = setTimeout(tick, Math.max(0, t0 + this.n * interval - performance.now()));
-    };
-    tick();
-  }
-
-  private async write(due: number): Promise<void> {
-    const id = randomUUID();
-    const n = this.n;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const { rows } = await this.data.withTenant(this.tenant, (tx) =>
-          tx.query<{ d: string }>(`INSERT INTO records (id, title, body, amount, tags) VALUES ($1, $2, $3, $4, $5) RETURNING ${DIGEST} AS d`, [
-            id,
-            `live ${n}`,
-            `written during the move, number ${n} `.padEnd(200, '.'),
-            n % 1000,
-            ['live'],
-          ]),
-        );
-        this.acked.set(id, rows[0]?.d ?? '');
-        this.samples.push([due, performance.now() - due]);
-        return;
-      } catch (err) {
-        const e = err as { retriable?: boolean; code?: string; message?: string };
-        if (e.code === '23505' && attempt > 1) {
-          this.duplicates += 1;
-          return;
-        }
-        if (e.retriable !== true || attempt > 500) {
-          this.failures.push(e.message ?? String(err));
-          return;
-        }
-        this.refusals += 1;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-  }
-
-  latencies(from: number, to: number): number[] {
-    return this.samples.filter(([due]) => due >= from && due < to).map(([, ms]) => ms);
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    await Promise.all(this.inFlight);
-  }
 }
 
 /** The tenant's rows not in `exclude`, as one ordered digest, and its row count. */
@@ -230,6 +157,14 @@ async function main(): Promise<void> {
     }
     await fill(owner, other, 'pooled', 'records', 10_000);
     await owner.query('ANALYZE records');
+    {
+      // The fill's dirty pages written out now, so that no window of the run pays for them (the
+      // first "before" window did: its p99 was the run's worst in four runs of four, 04:16-04:45 UTC).
+      const server = new URL(ADMIN);
+      const admin = new Client({ connectionString: server.toString() });
+      await admin.connect();
+      await admin.query('CHECKPOINT').finally(() => admin.end());
+    }
     const before = await digestOf(data, moving, []);
     process.stderr.write(`[move] ${moving} holds ${before.rows} records; digest ${before.digest}\n`);
 
@@ -244,10 +179,12 @@ async function main(): Promise<void> {
     }
     const t0 = performance.now();
     sampler?.start('before');
+    // Both tenants write throughout (the issue's "writing 50 records/s throughout"): before, during
+    // and after the move, so that the windows with no move carry the same writes as those with one.
     otherWriter.start();
-    process.stderr.write(`[move] baseline: ${other} writes ${rate}/s for ${baselineMs / 1000} s\n`);
-    await new Promise((resolve) => setTimeout(resolve, baselineMs));
     movingWriter.start();
+    process.stderr.write(`[move] baseline: both tenants write ${rate}/s for ${baselineMs / 1000} s\n`);
+    await new Promise((resolve) => setTimeout(resolve, baselineMs));
     const moveStart = performance.now();
     sampler?.mark('prepare');
     /** When each phase of the move began (performance.now()). */
@@ -274,12 +211,11 @@ async function main(): Promise<void> {
     });
     const moveEnd = performance.now();
     sampler?.mark('after');
-    await movingWriter.stop();
-    // The other tenant goes on alone as long again as before: a second reference for its noise.
-    process.stderr.write(`[move] after: ${other} writes ${rate}/s for ${baselineMs / 1000} s\n`);
+    // Both go on as long again as before: a second reference for the noise.
+    process.stderr.write(`[move] after: both tenants write ${rate}/s for ${baselineMs / 1000} s\n`);
     await new Promise((resolve) => setTimeout(resolve, baselineMs));
     const afterEnd = performance.now();
-    await otherWriter.stop();
+    await Promise.all([otherWriter.stop(), movingWriter.stop()]);
     diagnosis = sampler?.stop();
     process.stderr.write(`[move] ${done.state} in ${((moveEnd - moveStart) / 1000).toFixed(1)} s; checking every write\n`);
 
@@ -337,6 +273,8 @@ async function main(): Promise<void> {
           moving: {
             tenant: moving,
             ...stats(movingWriter.latencies(during.from, during.to)),
+            before: stats(movingWriter.latencies(t0, moveStart)),
+            after: stats(movingWriter.latencies(moveEnd, afterEnd)),
             refusals: movingWriter.refusals,
             failures: movingWriter.failures.length,
             failureSample: movingWriter.failures.slice(0, 3),

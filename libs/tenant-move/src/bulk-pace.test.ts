@@ -27,7 +27,7 @@ describe('BulkPace', () => {
 
   it('takes batches of batchMs of work at the pace, within minBatch and maxBatch', () => {
     expect(new BulkPace({ ceiling: 20_000 }).batchRows()).toBe(1000);
-    expect(new BulkPace({ ceiling: 20_000, batchMs: 10 }).batchRows()).toBe(200);
+    expect(new BulkPace({ ceiling: 20_000, batchMs: 10 }).batchRows()).toBe(500);
     expect(new BulkPace({ ceiling: 1000, minBatch: 300 }).batchRows()).toBe(300);
     expect(new BulkPace({ ceiling: 1_000_000, maxBatch: 4000 }).batchRows()).toBe(4000);
   });

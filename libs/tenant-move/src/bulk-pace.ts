@@ -25,7 +25,10 @@ export interface BulkPaceOptions {
   floor?: number;
   /** Work time a batch aims at, ms (default 50). */
   batchMs?: number;
-  /** Fewest rows a batch takes (default 200). */
+  /**
+   * Fewest rows a batch takes (default 500): below it the round trips and the commit of each batch
+   * cost more per row than the rows themselves.
+   */
   minBatch?: number;
   /** Most rows a batch takes, and the batch when unpaced (default 5,000). */
   maxBatch?: number;
@@ -82,7 +85,7 @@ export class BulkPace {
     this.ceiling = ceiling;
     this.floor = Math.min(ceiling, options.floor ?? Math.max(1, ceiling / 20));
     this.batchMs = options.batchMs ?? 50;
-    this.minBatch = options.minBatch ?? 200;
+    this.minBatch = options.minBatch ?? 500;
     this.maxBatch = Math.max(this.minBatch, options.maxBatch ?? 5000);
     this.maxDuty = maxDuty;
     this.slowdown = options.slowdown ?? 2;

@@ -307,9 +307,15 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
 
   it('refuses a move to where the tenant already is, and a second move while one runs', async () => {
     const tenant = await tenantWith('schema', 1);
-    await expect(startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' })).rejects.toThrow(/already in the schema model/);
+    const there = startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    await expect(there).rejects.toThrow(/already in the schema model/);
+    await expect(there).rejects.toMatchObject({ code: 'TENANT_MOVE_CONFLICT', reason: 'already-there', retriable: false });
     const { move, runId } = await startTenantMove(deps, tenant, { to: 'pooled', graceMs: 0, actor: 'test' });
-    await expect(startTenantMove(deps, tenant, { to: 'database', graceMs: 0, actor: 'test' })).rejects.toThrow(/already moving/);
+    const again = startTenantMove(deps, tenant, { to: 'database', graceMs: 0, actor: 'test' });
+    await expect(again).rejects.toThrow(/already moving/);
+    await expect(again).rejects.toMatchObject({ code: 'TENANT_MOVE_CONFLICT', reason: 'already-moving', moveId: move.id, retriable: true });
+    // The catalog still names the source (schema) while the move runs: still "already moving", not "already there".
+    await expect(startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' })).rejects.toMatchObject({ reason: 'already-moving' });
     await runTenantMove(deps, move.id, runId);
   });
 });

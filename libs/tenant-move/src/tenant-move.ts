@@ -36,6 +36,7 @@ import {
   type MoveStore,
 } from './move-store';
 import { BulkPace, type BulkPaceReport } from './bulk-pace';
+import { TenantMoveConflictError } from './errors';
 
 /** The audit action of every step of a move (after: the move's id and phase). */
 export const MOVE_AUDIT_ACTION = 'tenant.move';
@@ -238,9 +239,10 @@ function sameLocation(a: TenantLocation, b: TenantLocation): boolean {
 
 /**
  * Records a new move of `tenantId` to `options.to` (phase `prepare`, audited) and returns it with
- * the run id its runner must use ({@link runTenantMove}). Refused: an unknown or deleted tenant, a
- * tenant not active or suspended, a target equal to where it is, a tenant already moving, and a
- * database server this control plane does not know.
+ * the run id its runner must use ({@link runTenantMove}). Refused: an unknown or deleted tenant
+ * (NotFoundError), a tenant not active or suspended and a database server this control plane does
+ * not know (ValidationError), a tenant already moving, a target equal to where it is and a target
+ * holding records of the tenant already (TenantMoveConflictError, a 409).
  */
 export async function startTenantMove(deps: TenantMoveDeps, tenantId: string, options: StartMoveOptions): Promise<{ move: TenantMoveStatus; runId: string }> {
   const tenant = await findTenant(deps.ownerPool, tenantId);
@@ -258,18 +260,23 @@ export async function startTenantMove(deps: TenantMoveDeps, tenantId: string, op
       { path: 'dbServer', message: 'unknown server' },
     ]);
   }
+  // A running move first: while it runs the catalog still names its source, which may be this target.
+  const running = await runningMoveOf(deps.ownerPool, tenantId);
+  if (running) throw alreadyMoving(tenantId, running);
   const source = locationOf(tenant);
   const target = targetLocation(deps, tenantId, options.to, options.dbServer);
   if (sameLocation(source, target)) {
-    throw new ValidationError(`tenant '${tenantId}' is already in the ${options.to} model there: nothing to move`, [{ path: 'to', message: 'same location' }]);
+    throw new TenantMoveConflictError(tenantId, 'already-there', `tenant '${tenantId}' is already in the ${options.to} model there: nothing to move`);
   }
   // A move starts on an empty target: rows there would be leftovers of something else, which the
   // copy would mix in and a rollback would remove.
   const leftovers = await recordsAt(deps, tenantId, target);
   if (leftovers > 0) {
-    throw new ValidationError(`the target ${describe(target)} already holds ${leftovers} records of tenant '${tenantId}': remove them first`, [
-      { path: 'to', message: 'target not empty' },
-    ]);
+    throw new TenantMoveConflictError(
+      tenantId,
+      'target-not-empty',
+      `the target ${describe(target)} already holds ${leftovers} records of tenant '${tenantId}': remove them first`,
+    );
   }
   const id = randomUUID();
   const runId = randomUUID();
@@ -293,13 +300,25 @@ export async function startTenantMove(deps: TenantMoveDeps, tenantId: string, op
     });
     return { move: toStatus(row), runId };
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') {
-      throw new ValidationError(`tenant '${tenantId}' is already moving: follow GET /admin/v1/tenants/${tenantId}/moves`, [
-        { path: 'tenant', message: 'a move is running' },
-      ]);
-    }
+    // Another start won the race to the one running move a tenant may have (a unique index).
+    if ((err as { code?: string }).code === '23505') throw alreadyMoving(tenantId, await runningMoveOf(deps.ownerPool, tenantId));
     throw err;
   }
+}
+
+/** The id of the tenant's running move, if any. */
+async function runningMoveOf(pool: Pool, tenantId: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ id: string }>(`SELECT id FROM tenant_moves WHERE tenant_id = $1 AND state = 'running' LIMIT 1`, [tenantId]);
+  return rows[0]?.id;
+}
+
+function alreadyMoving(tenantId: string, moveId: string | undefined): TenantMoveConflictError {
+  return new TenantMoveConflictError(
+    tenantId,
+    'already-moving',
+    `tenant '${tenantId}' is already moving${moveId ? ` (move ${moveId})` : ''}: follow GET /admin/v1/tenants/${tenantId}/moves${moveId ? `/${moveId}` : ''} and move again once it ended`,
+    moveId,
+  );
 }
 
 /**
@@ -597,7 +616,7 @@ class MoveRunner {
 
   /** The pace of one bulk phase (the runner's rowsPerSecond as its ceiling). */
   private bulkPace(maxBatch = this.options.batchRows ?? 5000): BulkPace {
-    return new BulkPace({ ceiling: this.options.rowsPerSecond ?? 0, maxBatch, minBatch: Math.min(200, maxBatch) });
+    return new BulkPace({ ceiling: this.options.rowsPerSecond ?? 0, maxBatch, minBatch: Math.min(500, maxBatch) });
   }
 
   /** Runs `batch` (which returns the rows it did, and whether it was the last) under `pace` until done. */
