@@ -15,6 +15,7 @@ import {
   type TenantMoveDeps,
   type TenantMoveStatus,
 } from './tenant-move';
+import type { BulkPaceReport } from './bulk-pace';
 
 /**
  * A tenant that keeps writing through the real TenantDataRouter (application role, NOTIFY
@@ -178,6 +179,31 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     const after = await contents(data, tenant);
     expect([...after.keys()].sort()).toEqual([...writer.expected.keys()].sort());
     expect(new Map([...after].sort())).toEqual(new Map([...writer.expected].sort()));
+    expect(await oldCopyGone(done)).toBe(true);
+  });
+
+  it('paces the copy, the verification and the removal under the ceiling, and still loses nothing', async () => {
+    const tenant = await tenantWith('pooled', 350);
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const paces = new Map<MovePhase, BulkPaceReport>();
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    const done = await runTenantMove(
+      deps,
+      move.id,
+      runId,
+      throughEveryPhase(writer, { rowsPerSecond: 4000, onPace: (phase, report) => void paces.set(phase, report) }),
+    );
+    await writer.stop();
+    expect(done).toMatchObject({ state: 'done', switched: true, error: null });
+    expect([...paces.keys()]).toEqual(['copy', 'verify', 'cleanup']);
+    for (const report of paces.values()) {
+      // 350+ rows in batches of at most 100 (batchRows), never above the ceiling.
+      expect(report.batches).toBeGreaterThanOrEqual(3);
+      expect(report.rowsPerSecond).toBeLessThanOrEqual(4000);
+    }
+    expect(new Map([...(await contents(data, tenant))].sort())).toEqual(new Map([...writer.expected].sort()));
     expect(await oldCopyGone(done)).toBe(true);
   });
 
