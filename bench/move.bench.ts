@@ -21,7 +21,10 @@
  * with downtime is the manual alternative; its duration for a schema is in bench:backup).
  * Progress on stderr, JSON on stdout.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
@@ -103,6 +106,35 @@ async function fill(owner: Pool, tenant: TenantId, model: IsolationModel, table:
   }
 }
 
+/** Runs the move in bench/lib/move-runner-process.ts, relaying its phases and paces; its final status. */
+async function runInProcess(
+  ownerUrl: string,
+  moveId: string,
+  runId: string,
+  rowsPerSecond: number,
+  batchRows: number | undefined,
+  onPhase: (phase: string) => void,
+  onPace: (phase: string, report: BulkPaceReport) => void,
+): Promise<TenantMoveStatus> {
+  const root = path.resolve(__dirname, '..');
+  const args = [path.join(root, 'scripts/run-ts.cjs'), path.join(__dirname, 'lib/move-runner-process.ts'), ownerUrl, moveId, runId, String(rowsPerSecond)];
+  const child = spawn(process.execPath, batchRows === undefined ? args : [...args, String(batchRows)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let done: TenantMoveStatus | undefined;
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    const event = JSON.parse(line) as { phase?: string; pace?: { phase: string; report: BulkPaceReport }; done?: TenantMoveStatus };
+    if (event.phase) onPhase(event.phase);
+    if (event.pace) onPace(event.pace.phase, event.pace.report);
+    if (event.done) done = event.done;
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (code !== 0 || !done) throw new Error(`the move's runner process exited with ${code}`);
+  return done;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -115,6 +147,7 @@ async function main(): Promise<void> {
       'rows-per-second': { type: 'string' },
       diagnose: { type: 'boolean' },
       'batch-rows': { type: 'string' },
+      runner: { type: 'string' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -124,6 +157,10 @@ async function main(): Promise<void> {
   const baselineMs = Number(values.baseline ?? 30) * 1000;
   // The control plane's default pace (TENANT_MOVE_ROWS_PER_SECOND); 0 runs the move unpaced.
   const rowsPerSecond = Number(values['rows-per-second'] ?? DEFAULT_MOVE_ROWS_PER_SECOND);
+  // Where the move runs: in this process (the default, as measured before 2026-12-07 05:20 UTC) or
+  // in a process of its own, as a control plane runs it apart from the edge that writes.
+  const runner = values.runner ?? 'inline';
+  if (runner !== 'inline' && runner !== 'process') throw new Error(`--runner must be inline or process (got ${runner})`);
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
   const benchDb = `fairway_bench_move_${randomBytes(3).toString('hex')}`;
@@ -200,23 +237,28 @@ async function main(): Promise<void> {
     const pace: Record<string, BulkPaceReport> = {};
     const { move, runId } = await startTenantMove(provisioning, moving, { to, graceMs: 0, actor: 'bench' });
     let lastLine = 0;
-    const done: TenantMoveStatus = await runTenantMove(provisioning, move.id, runId, {
-      rowsPerSecond,
-      ...(values['batch-rows'] === undefined ? {} : { batchRows: Number(values['batch-rows']) }),
-      onPace: (phase, report) => {
-        pace[phase] = report;
-      },
-      onPhase: (phase) => {
-        phaseStarts.push([phase, performance.now()]);
-        sampler?.mark(phase);
-        process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`);
-      },
-      onProgress: (p) => {
-        if (performance.now() - lastLine < 2000) return;
-        lastLine = performance.now();
-        process.stderr.write(`[move]   ${p.phase}: ${p.copied}/${p.sourceRows ?? '?'} copied, ${p.caughtUp} changes caught up\n`);
-      },
-    });
+    const onPhase = (phase: string) => {
+      phaseStarts.push([phase, performance.now()]);
+      sampler?.mark(phase);
+      process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`);
+    };
+    const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
+    const done: TenantMoveStatus =
+      runner === 'process'
+        ? await runInProcess(prepared.urls.owner, move.id, runId, rowsPerSecond, batchRows, onPhase, (phase, report) => (pace[phase] = report))
+        : await runTenantMove(provisioning, move.id, runId, {
+            rowsPerSecond,
+            ...(batchRows === undefined ? {} : { batchRows }),
+            onPace: (phase, report) => {
+              pace[phase] = report;
+            },
+            onPhase,
+            onProgress: (p) => {
+              if (performance.now() - lastLine < 2000) return;
+              lastLine = performance.now();
+              process.stderr.write(`[move]   ${p.phase}: ${p.copied}/${p.sourceRows ?? '?'} copied, ${p.caughtUp} changes caught up\n`);
+            },
+          });
     const moveEnd = performance.now();
     sampler?.mark('after');
     // Both go on as long again as before: a second reference for the noise.
@@ -267,6 +309,7 @@ async function main(): Promise<void> {
           records,
           ratePerSec: rate,
           rowsPerSecond,
+          runner,
           state: done.state,
           error: done.error,
           moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),
