@@ -789,7 +789,6 @@ class MoveRunner {
     let rows = 0;
     let targetRows = 0;
     let chunks = 0;
-    let changed: string[] = [];
     const digests = createHash('md5');
     await this.paced('verify', pace, async (limit) => {
       const range: string | null = after;
@@ -798,8 +797,12 @@ class MoveRunner {
         this.target,
         tenantId,
         async (target) => {
-          changed = (
-            await target.query<{ id: string }>('SELECT DISTINCT record_id::text AS id FROM public.fairway_move_changes WHERE move_id = $1', [this.row.back_id])
+          // Only the changed records after the chunk's start matter to it (and to the ones after).
+          const changed = (
+            await target.query<{ id: string }>(
+              'SELECT DISTINCT record_id::text AS id FROM public.fairway_move_changes WHERE move_id = $1 AND ($2::uuid IS NULL OR record_id > $2::uuid)',
+              [this.row.back_id, range],
+            )
           ).rows.map((r) => r.id);
           const s = await inStore(this.pools, this.source, tenantId, async (source) => {
             const { rows: found } = await source.query<{ n: string; last: string | null; digest: string | null }>(
@@ -812,12 +815,14 @@ class MoveRunner {
           });
           const n = Number(s?.n ?? 0);
           const last: string | null = s?.last ?? null;
+          // uuid's text is canonical lowercase hex, so text order is the uuid order.
+          const inChunk = n < limit || last === null ? changed : changed.filter((id) => id <= last);
           const t = (
             await target.query<{ n: string; digest: string | null }>(
               `SELECT count(*) AS n, md5(string_agg(d, '' ORDER BY id)) AS digest
                  FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.target.table}
                         WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($3::uuid IS NULL OR id <= $3::uuid) AND NOT (id = ANY($2::uuid[]))) r`,
-              [range, changed, n < limit ? null : last],
+              [range, inChunk, n < limit ? null : last],
             )
           ).rows[0];
           return { n, last, sourceDigest: s?.digest ?? null, tn: Number(t?.n ?? 0), targetDigest: t?.digest ?? null };
@@ -837,11 +842,14 @@ class MoveRunner {
       return { rows: chunk.n, last: chunk.n < limit };
     });
     const total = await inStore(this.pools, this.source, tenantId, (c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.source.table}`));
+    const changedAfterSwitch = await inStore(this.pools, this.target, tenantId, (c) =>
+      c.query<{ n: string }>('SELECT count(DISTINCT record_id) AS n FROM public.fairway_move_changes WHERE move_id = $1', [this.row.back_id]),
+    );
     const report: VerifyReport = {
       rows,
       sourceRows: Number(total.rows[0]?.n ?? rows),
       targetRows,
-      changedAfterSwitch: changed.length,
+      changedAfterSwitch: Number(changedAfterSwitch.rows[0]?.n ?? 0),
       chunks,
       digest: digests.digest('hex'),
     };
