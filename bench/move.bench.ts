@@ -21,20 +21,43 @@
  * with downtime is the manual alternative; its duration for a schema is in bench:backup).
  * Progress on stderr, JSON on stdout.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
-import { DEFAULT_MOVE_ROWS_PER_SECOND, runTenantMove, startTenantMove, type TenantMoveStatus } from '@fairway/tenant-move';
+import { DEFAULT_MOVE_ROWS_PER_SECOND, runTenantMove, startTenantMove, type BulkPaceReport, type TenantMoveStatus } from '@fairway/tenant-move';
+import { ServerWaitSampler, type PhaseDiagnosis } from './lib/move-diagnostics';
+import { RECORD_DIGEST, RateWriter } from './lib/rate-writer';
 
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const DIGEST = `md5(concat_ws('|', id::text, title, body, amount::text, tags::text, created_at::text, updated_at::text))`;
+const DIGEST = RECORD_DIGEST;
 const MODELS: readonly IsolationModel[] = ['pooled', 'schema', 'database'];
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** p99 of each full `windowMs` window of `samples` ([due, latency]) from `from` to `to`, ms. */
+function windowP99s(samples: ReadonlyArray<readonly [number, number]>, from: number, to: number, windowMs: number): number[] {
+  const out: number[] = [];
+  for (let start = from; start + windowMs <= to; start += windowMs) {
+    const sorted = samples
+      .filter(([due]) => due >= start && due < start + windowMs)
+      .map(([, ms]) => ms)
+      .sort((a, b) => a - b);
+    if (sorted.length > 0) out.push(+percentile(sorted, 99).toFixed(1));
+  }
+  return out;
+}
+
+function median(values: readonly number[]): number | null {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? null : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
 }
 
 function stats(latencies: readonly number[]): { writes: number; p50Ms: number; p99Ms: number; maxMs: number } {
@@ -45,80 +68,6 @@ function stats(latencies: readonly number[]): { writes: number; p50Ms: number; p
     p99Ms: +percentile(sorted, 99).toFixed(1),
     maxMs: +(sorted[sorted.length - 1] ?? 0).toFixed(1),
   };
-}
-
-/** An open-loop writer of one tenant: `rate` INSERTs a second, each retried while refused retriably. */
-class RateWriter {
-  readonly acked = new Map<string, string>();
-  /** [due time, latency ms] of each acknowledged write. */
-  readonly samples: Array<[number, number]> = [];
-  refusals = 0;
-  duplicates = 0;
-  failures: string[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  private n = 0;
-
-  constructor(
-    private readonly data: TenantDataRouter,
-    private readonly tenant: TenantId,
-    private readonly rate: number,
-  ) {}
-
-  start(): void {
-    const interval = 1000 / this.rate;
-    const t0 = performance.now();
-    const tick = () => {
-      const due = t0 + this.n * interval;
-      this.n += 1;
-      const write = this.write(due).finally(() => this.inFlight.delete(write));
-      this.inFlight.add(write);
-      this.timer = setTimeout(tick, Math.max(0, t0 + this.n * interval - performance.now()));
-    };
-    tick();
-  }
-
-  private async write(due: number): Promise<void> {
-    const id = randomUUID();
-    const n = this.n;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const { rows } = await this.data.withTenant(this.tenant, (tx) =>
-          tx.query<{ d: string }>(`INSERT INTO records (id, title, body, amount, tags) VALUES ($1, $2, $3, $4, $5) RETURNING ${DIGEST} AS d`, [
-            id,
-            `live ${n}`,
-            `written during the move, number ${n} `.padEnd(200, '.'),
-            n % 1000,
-            ['live'],
-          ]),
-        );
-        this.acked.set(id, rows[0]?.d ?? '');
-        this.samples.push([due, performance.now() - due]);
-        return;
-      } catch (err) {
-        const e = err as { retriable?: boolean; code?: string; message?: string };
-        if (e.code === '23505' && attempt > 1) {
-          this.duplicates += 1;
-          return;
-        }
-        if (e.retriable !== true || attempt > 500) {
-          this.failures.push(e.message ?? String(err));
-          return;
-        }
-        this.refusals += 1;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-  }
-
-  latencies(from: number, to: number): number[] {
-    return this.samples.filter(([due]) => due >= from && due < to).map(([, ms]) => ms);
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    await Promise.all(this.inFlight);
-  }
 }
 
 /** The tenant's rows not in `exclude`, as one ordered digest, and its row count. */
@@ -157,6 +106,35 @@ async function fill(owner: Pool, tenant: TenantId, model: IsolationModel, table:
   }
 }
 
+/** Runs the move in bench/lib/move-runner-process.ts, relaying its phases and paces; its final status. */
+async function runInProcess(
+  ownerUrl: string,
+  moveId: string,
+  runId: string,
+  rowsPerSecond: number,
+  batchRows: number | undefined,
+  onPhase: (phase: string) => void,
+  onPace: (phase: string, report: BulkPaceReport) => void,
+): Promise<TenantMoveStatus> {
+  const root = path.resolve(__dirname, '..');
+  const args = [path.join(root, 'scripts/run-ts.cjs'), path.join(__dirname, 'lib/move-runner-process.ts'), ownerUrl, moveId, runId, String(rowsPerSecond)];
+  const child = spawn(process.execPath, batchRows === undefined ? args : [...args, String(batchRows)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let done: TenantMoveStatus | undefined;
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    const event = JSON.parse(line) as { phase?: string; pace?: { phase: string; report: BulkPaceReport }; done?: TenantMoveStatus };
+    if (event.phase) onPhase(event.phase);
+    if (event.pace) onPace(event.pace.phase, event.pace.report);
+    if (event.done) done = event.done;
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  if (code !== 0 || !done) throw new Error(`the move's runner process exited with ${code}`);
+  return done;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -167,6 +145,9 @@ async function main(): Promise<void> {
       rate: { type: 'string' },
       baseline: { type: 'string' },
       'rows-per-second': { type: 'string' },
+      diagnose: { type: 'boolean' },
+      'batch-rows': { type: 'string' },
+      runner: { type: 'string' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -176,6 +157,10 @@ async function main(): Promise<void> {
   const baselineMs = Number(values.baseline ?? 30) * 1000;
   // The control plane's default pace (TENANT_MOVE_ROWS_PER_SECOND); 0 runs the move unpaced.
   const rowsPerSecond = Number(values['rows-per-second'] ?? DEFAULT_MOVE_ROWS_PER_SECOND);
+  // Where the move runs: in this process (the default, as measured before 2026-12-07 05:20 UTC) or
+  // in a process of its own, as a control plane runs it apart from the edge that writes.
+  const runner = values.runner ?? 'inline';
+  if (runner !== 'inline' && runner !== 'process') throw new Error(`--runner must be inline or process (got ${runner})`);
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
   const benchDb = `fairway_bench_move_${randomBytes(3).toString('hex')}`;
@@ -187,6 +172,13 @@ async function main(): Promise<void> {
   const app = createPool({ connectionString: prepared.urls.app, applicationName: 'bench-move-app', max: 10 });
   const data = new TenantDataRouter({ catalogPool: app, catalogUrl: prepared.urls.app, applicationName: 'bench-move-data' });
   await data.start();
+  // The other tenant writes through a pool of its own, so that PostgreSQL's view of its sessions
+  // (--diagnose) is its own: another service of the same application, as the edge and a worker are.
+  const otherApp = createPool({ connectionString: prepared.urls.app, applicationName: 'bench-move-other', max: 10 });
+  const otherData = new TenantDataRouter({ catalogPool: otherApp, catalogUrl: prepared.urls.app, applicationName: 'bench-move-other-data' });
+  await otherData.start();
+  let sampler: ServerWaitSampler | undefined;
+  let diagnosis: Record<string, PhaseDiagnosis> | undefined;
   const provisioning = { ownerPool: owner, ownerUrl: prepared.urls.owner };
   const moving = 'bench-moving' as TenantId;
   const other = 'bench-other' as TenantId;
@@ -207,35 +199,74 @@ async function main(): Promise<void> {
     }
     await fill(owner, other, 'pooled', 'records', 10_000);
     await owner.query('ANALYZE records');
+    {
+      // The fill's dirty pages written out now, so that no window of the run pays for them (the
+      // first "before" window did: its p99 was the run's worst in four runs of four, 04:16-04:45 UTC).
+      const server = new URL(ADMIN);
+      const admin = new Client({ connectionString: server.toString() });
+      await admin.connect();
+      await admin.query('CHECKPOINT').finally(() => admin.end());
+    }
     const before = await digestOf(data, moving, []);
     process.stderr.write(`[move] ${moving} holds ${before.rows} records; digest ${before.digest}\n`);
 
     const movingWriter = new RateWriter(data, moving, rate);
-    const otherWriter = new RateWriter(data, other, rate);
-    const t0 = performance.now();
+    const otherWriter = new RateWriter(otherData, other, rate);
+    if (values.diagnose) {
+      const server = new URL(ADMIN);
+      server.pathname = '/postgres';
+      const client = new Client({ connectionString: server.toString(), application_name: 'bench-move-sampler' });
+      await client.connect();
+      sampler = new ServerWaitSampler(client, benchDb);
+    }
+    // Both tenants write throughout (the issue's "writing 50 records/s throughout"): before, during
+    // and after the move, so that the windows with no move carry the same writes as those with one.
+    // The first 10 s are a warm-up, in no window: the pools open their connections and the routers
+    // load their routes (the first 10-s window's p99 was 202.6 and 320.3 ms in two runs, 05:01 UTC).
     otherWriter.start();
-    process.stderr.write(`[move] baseline: ${other} writes ${rate}/s for ${baselineMs / 1000} s\n`);
-    await new Promise((resolve) => setTimeout(resolve, baselineMs));
     movingWriter.start();
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const t0 = performance.now();
+    sampler?.start('before');
+    process.stderr.write(`[move] baseline: both tenants write ${rate}/s for ${baselineMs / 1000} s\n`);
+    await new Promise((resolve) => setTimeout(resolve, baselineMs));
     const moveStart = performance.now();
+    sampler?.mark('prepare');
+    /** When each phase of the move began (performance.now()). */
+    const phaseStarts: Array<[string, number]> = [['prepare', moveStart]];
+    const pace: Record<string, BulkPaceReport> = {};
     const { move, runId } = await startTenantMove(provisioning, moving, { to, graceMs: 0, actor: 'bench' });
     let lastLine = 0;
-    const done: TenantMoveStatus = await runTenantMove(provisioning, move.id, runId, {
-      rowsPerSecond,
-      onPhase: (phase) => void process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`),
-      onProgress: (p) => {
-        if (performance.now() - lastLine < 2000) return;
-        lastLine = performance.now();
-        process.stderr.write(`[move]   ${p.phase}: ${p.copied}/${p.sourceRows ?? '?'} copied, ${p.caughtUp} changes caught up\n`);
-      },
-    });
+    const onPhase = (phase: string) => {
+      phaseStarts.push([phase, performance.now()]);
+      sampler?.mark(phase);
+      process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`);
+    };
+    const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
+    const done: TenantMoveStatus =
+      runner === 'process'
+        ? await runInProcess(prepared.urls.owner, move.id, runId, rowsPerSecond, batchRows, onPhase, (phase, report) => (pace[phase] = report))
+        : await runTenantMove(provisioning, move.id, runId, {
+            rowsPerSecond,
+            ...(batchRows === undefined ? {} : { batchRows }),
+            onPace: (phase, report) => {
+              pace[phase] = report;
+            },
+            onPhase,
+            onProgress: (p) => {
+              if (performance.now() - lastLine < 2000) return;
+              lastLine = performance.now();
+              process.stderr.write(`[move]   ${p.phase}: ${p.copied}/${p.sourceRows ?? '?'} copied, ${p.caughtUp} changes caught up\n`);
+            },
+          });
     const moveEnd = performance.now();
-    await movingWriter.stop();
-    // The other tenant goes on alone as long again as before: a second reference for its noise.
-    process.stderr.write(`[move] after: ${other} writes ${rate}/s for ${baselineMs / 1000} s\n`);
+    sampler?.mark('after');
+    // Both go on as long again as before: a second reference for the noise.
+    process.stderr.write(`[move] after: both tenants write ${rate}/s for ${baselineMs / 1000} s\n`);
     await new Promise((resolve) => setTimeout(resolve, baselineMs));
     const afterEnd = performance.now();
-    await otherWriter.stop();
+    await Promise.all([otherWriter.stop(), movingWriter.stop()]);
+    diagnosis = sampler?.stop();
     process.stderr.write(`[move] ${done.state} in ${((moveEnd - moveStart) / 1000).toFixed(1)} s; checking every write\n`);
 
     // Every acknowledged write, by id and checksum, in the tenant's new place.
@@ -254,6 +285,18 @@ async function main(): Promise<void> {
     const phaseMs = done.phaseMs;
     const copySeconds = (phaseMs['copy'] ?? 0) / 1000;
     const during = { from: moveStart, to: moveEnd };
+    // The other tenant's noise with no move: the p99 of each 10-s window before and after the move.
+    const quiet = [...windowP99s(otherWriter.samples, t0, moveStart, 10_000), ...windowP99s(otherWriter.samples, moveEnd, afterEnd, 10_000)];
+    const duringWindows = windowP99s(otherWriter.samples, moveStart, moveEnd, 10_000);
+    const duringStats = stats(otherWriter.latencies(during.from, during.to));
+    const quietMax = quiet.length > 0 ? Math.max(...quiet) : null;
+    // Each bulk phase of the move on its own: where the other tenant's tail comes from.
+    const byPhase: Record<string, ReturnType<typeof stats>> = {};
+    phaseStarts.forEach(([phase, start], i) => {
+      const end = phaseStarts[i + 1]?.[1] ?? moveEnd;
+      const latencies = otherWriter.latencies(start, end);
+      if (latencies.length > 0) byPhase[phase] = stats(latencies);
+    });
     out = {
       benchmark: 'move',
       unit: 'one tenant moved while it and another tenant write: records/s, ms',
@@ -266,6 +309,7 @@ async function main(): Promise<void> {
           records,
           ratePerSec: rate,
           rowsPerSecond,
+          runner,
           state: done.state,
           error: done.error,
           moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),
@@ -275,10 +319,13 @@ async function main(): Promise<void> {
           catchUpPasses: done.catchUpPasses,
           phaseMs,
           writeFenceMs: done.fenceMs,
+          pace,
           verifiedRows: done.verified?.rows ?? null,
           moving: {
             tenant: moving,
             ...stats(movingWriter.latencies(during.from, during.to)),
+            before: stats(movingWriter.latencies(t0, moveStart)),
+            after: stats(movingWriter.latencies(moveEnd, afterEnd)),
             refusals: movingWriter.refusals,
             failures: movingWriter.failures.length,
             failureSample: movingWriter.failures.slice(0, 3),
@@ -286,8 +333,20 @@ async function main(): Promise<void> {
           other: {
             tenant: other,
             before: stats(otherWriter.latencies(t0, moveStart)),
-            during: stats(otherWriter.latencies(during.from, during.to)),
+            during: duringStats,
             after: stats(otherWriter.latencies(moveEnd, afterEnd)),
+            duringByPhase: byPhase,
+            // "Within noise": the during-move p99 is no higher than the highest 10-s window p99 with no move.
+            noise: {
+              quietWindowP99sMs: quiet,
+              quietP99MinMs: quiet.length > 0 ? Math.min(...quiet) : null,
+              quietP99MaxMs: quietMax,
+              quietWindowP99MedianMs: median(quiet),
+              duringWindowP99sMs: duringWindows,
+              duringWindowP99MedianMs: median(duringWindows),
+              duringWindowsAboveQuietMax: quietMax === null ? null : duringWindows.filter((p) => p > quietMax).length,
+              duringP99WithinNoise: quietMax === null ? null : duringStats.p99Ms <= quietMax,
+            },
             refusals: otherWriter.refusals,
             failures: otherWriter.failures.length,
           },
@@ -297,12 +356,14 @@ async function main(): Promise<void> {
             duplicatedWrites: duplicated,
             seedRowsUnchanged: seeded.rows === before.rows && seeded.digest === before.digest,
           },
+          ...(diagnosis ? { diagnosis } : {}),
         },
       ],
     };
   } finally {
-    await data.close();
-    await Promise.all([owner.end(), app.end()]);
+    await sampler?.close();
+    await Promise.all([data.close(), otherData.close()]);
+    await Promise.all([owner.end(), app.end(), otherApp.end()]);
     const server = new URL(ADMIN);
     server.pathname = '/postgres';
     const cleanup = new Client({ connectionString: server.toString() });

@@ -25,6 +25,7 @@ export const errorCatalog = {
   REENCRYPTION_IN_PROGRESS: { http: 409, grpc: 'FAILED_PRECONDITION', title: "A re-encryption of the tenant's data is still running" },
   TENANT_KEYS_DESTROYED: { http: 410, grpc: 'NOT_FOUND', title: "The tenant's data keys were destroyed" },
   TENANT_EXISTS: { http: 409, grpc: 'ALREADY_EXISTS', title: 'A tenant with this id already exists' },
+  TENANT_MOVE_CONFLICT: { http: 409, grpc: 'FAILED_PRECONDITION', title: "The tenant's state does not allow this move" },
   BACKUP_INVALID: { http: 422, grpc: 'INVALID_ARGUMENT', title: 'The backup archive cannot be restored' },
   BROKER_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'Commands cannot be stored right now' },
   UPSTREAM_UNAVAILABLE: { http: 503, grpc: 'UNAVAILABLE', title: 'A service this request needs cannot be reached right now' },

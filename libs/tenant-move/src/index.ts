@@ -22,4 +22,6 @@ export {
   type MovePhase,
   type MoveState,
 } from './tenant-move';
+export { TenantMoveConflictError, type MoveConflictReason } from './errors';
+export { BulkPace, type BulkPaceOptions, type BulkPaceReport } from './bulk-pace';
 export { MoveSweeper, type MoveSweeperOptions } from './move-sweeper';

@@ -20,7 +20,7 @@ export interface MoveSweeperOptions {
  */
 export class MoveSweeper {
   private readonly abort = new AbortController();
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, { runId: string; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -34,16 +34,25 @@ export class MoveSweeper {
     this.timer.unref();
   }
 
-  /** Runs `moveId` as `runId` in the background (after startTenantMove or a takeover). */
+  /**
+   * Runs `moveId` as `runId` in the background (after startTenantMove, a takeover or a rollback
+   * request). A new run id for a move this replica runs already (a rollback requested during the
+   * grace period) starts once the current runner left, which it does at its next step since it no
+   * longer owns the move; without this the rollback waited for a stale-heartbeat takeover.
+   */
   run(moveId: string, runId: string): void {
-    if (this.running.has(moveId) || this.abort.signal.aborted) return;
-    const done = runTenantMove(this.deps, moveId, runId, { ...this.options.run, signal: this.abort.signal })
+    const current = this.running.get(moveId);
+    if (current?.runId === runId || this.abort.signal.aborted) return;
+    const done: Promise<void> = (current?.done ?? Promise.resolve())
+      .then(() => runTenantMove(this.deps, moveId, runId, { ...this.options.run, signal: this.abort.signal }))
       .then((status) => {
         if (status.state !== 'running') this.options.onFinished?.(status);
       })
       .catch((err: Error) => this.options.onError?.(err, moveId))
-      .finally(() => this.running.delete(moveId));
-    this.running.set(moveId, done);
+      .finally(() => {
+        if (this.running.get(moveId)?.done === done) this.running.delete(moveId);
+      });
+    this.running.set(moveId, { runId, done });
   }
 
   /** One look for stale moves; claims and runs each it wins. */
@@ -70,6 +79,6 @@ export class MoveSweeper {
     clearInterval(this.timer);
     this.timer = undefined;
     this.abort.abort();
-    await Promise.all(this.running.values());
+    await Promise.all([...this.running.values()].map((r) => r.done));
   }
 }

@@ -15,6 +15,7 @@ import {
   type TenantMoveDeps,
   type TenantMoveStatus,
 } from './tenant-move';
+import type { BulkPaceReport } from './bulk-pace';
 
 /**
  * A tenant that keeps writing through the real TenantDataRouter (application role, NOTIFY
@@ -181,6 +182,31 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     expect(await oldCopyGone(done)).toBe(true);
   });
 
+  it('paces the copy, the verification and the removal under the ceiling, and still loses nothing', async () => {
+    const tenant = await tenantWith('pooled', 350);
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const paces = new Map<MovePhase, BulkPaceReport>();
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    const done = await runTenantMove(
+      deps,
+      move.id,
+      runId,
+      throughEveryPhase(writer, { rowsPerSecond: 4000, onPace: (phase, report) => void paces.set(phase, report) }),
+    );
+    await writer.stop();
+    expect(done).toMatchObject({ state: 'done', switched: true, error: null });
+    expect([...paces.keys()]).toEqual(['copy', 'verify', 'cleanup']);
+    for (const report of paces.values()) {
+      // 350+ rows in batches of at most 100 (batchRows), never above the ceiling.
+      expect(report.batches).toBeGreaterThanOrEqual(3);
+      expect(report.rowsPerSecond).toBeLessThanOrEqual(4000);
+    }
+    expect(new Map([...(await contents(data, tenant))].sort())).toEqual(new Map([...writer.expected].sort()));
+    expect(await oldCopyGone(done)).toBe(true);
+  });
+
   it('keeps the records the writer last wrote, byte for byte (checksums before and after)', async () => {
     const tenant = await tenantWith('pooled', 200);
     const before = await contents(data, tenant);
@@ -307,9 +333,15 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
 
   it('refuses a move to where the tenant already is, and a second move while one runs', async () => {
     const tenant = await tenantWith('schema', 1);
-    await expect(startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' })).rejects.toThrow(/already in the schema model/);
+    const there = startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    await expect(there).rejects.toThrow(/already in the schema model/);
+    await expect(there).rejects.toMatchObject({ code: 'TENANT_MOVE_CONFLICT', reason: 'already-there', retriable: false });
     const { move, runId } = await startTenantMove(deps, tenant, { to: 'pooled', graceMs: 0, actor: 'test' });
-    await expect(startTenantMove(deps, tenant, { to: 'database', graceMs: 0, actor: 'test' })).rejects.toThrow(/already moving/);
+    const again = startTenantMove(deps, tenant, { to: 'database', graceMs: 0, actor: 'test' });
+    await expect(again).rejects.toThrow(/already moving/);
+    await expect(again).rejects.toMatchObject({ code: 'TENANT_MOVE_CONFLICT', reason: 'already-moving', moveId: move.id, retriable: true });
+    // The catalog still names the source (schema) while the move runs: still "already moving", not "already there".
+    await expect(startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' })).rejects.toMatchObject({ reason: 'already-moving' });
     await runTenantMove(deps, move.id, runId);
   });
 });

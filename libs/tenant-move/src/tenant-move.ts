@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Client, type Pool, type PoolClient } from 'pg';
 import { appendAudit } from '@fairway/audit';
 import {
@@ -35,6 +35,8 @@ import {
   upsertRows,
   type MoveStore,
 } from './move-store';
+import { BulkPace, type BulkPaceReport } from './bulk-pace';
+import { TenantMoveConflictError } from './errors';
 
 /** The audit action of every step of a move (after: the move's id and phase). */
 export const MOVE_AUDIT_ACTION = 'tenant.move';
@@ -74,14 +76,17 @@ export const DEFAULT_MOVE_ROWS_PER_SECOND = 20_000;
 
 /** How a runner runs (tests and the bench make it small or stop it). */
 export interface RunMoveOptions {
-  /** Rows per copy batch (default 5,000). */
+  /** Rows per bulk batch at most (default 5,000; the batch itself when unpaced). */
   batchRows?: number;
   /**
    * Paces the bulk work - the copy, the verification's reads and the removal of a pooled copy - to
-   * at most this many rows a second, so that the tenants sharing the servers keep their latency
-   * (default 0: as fast as the servers go). The catch-up and the fence are never paced.
+   * at most this many rows a second, in short batches that back off while the server is busy
+   * ({@link BulkPace}), so that the tenants sharing the servers keep their latency (default 0: as
+   * fast as the servers go, in batches of `batchRows`). The catch-up and the fence are never paced.
    */
   rowsPerSecond?: number;
+  /** Told how the pace went at the end of each bulk phase (copy, verify, cleanup). */
+  onPace?: (phase: MovePhase, pace: BulkPaceReport) => void;
   /** The fence is entered once a catch-up pass applied at most this many changes (default 500). */
   fenceBacklog?: number;
   /** Catch-up passes before the fence at most (default 20): a writer faster than the copy fails the move. */
@@ -234,9 +239,10 @@ function sameLocation(a: TenantLocation, b: TenantLocation): boolean {
 
 /**
  * Records a new move of `tenantId` to `options.to` (phase `prepare`, audited) and returns it with
- * the run id its runner must use ({@link runTenantMove}). Refused: an unknown or deleted tenant, a
- * tenant not active or suspended, a target equal to where it is, a tenant already moving, and a
- * database server this control plane does not know.
+ * the run id its runner must use ({@link runTenantMove}). Refused: an unknown or deleted tenant
+ * (NotFoundError), a tenant not active or suspended and a database server this control plane does
+ * not know (ValidationError), a tenant already moving, a target equal to where it is and a target
+ * holding records of the tenant already (TenantMoveConflictError, a 409).
  */
 export async function startTenantMove(deps: TenantMoveDeps, tenantId: string, options: StartMoveOptions): Promise<{ move: TenantMoveStatus; runId: string }> {
   const tenant = await findTenant(deps.ownerPool, tenantId);
@@ -254,18 +260,23 @@ export async function startTenantMove(deps: TenantMoveDeps, tenantId: string, op
       { path: 'dbServer', message: 'unknown server' },
     ]);
   }
+  // A running move first: while it runs the catalog still names its source, which may be this target.
+  const running = await runningMoveOf(deps.ownerPool, tenantId);
+  if (running) throw alreadyMoving(tenantId, running);
   const source = locationOf(tenant);
   const target = targetLocation(deps, tenantId, options.to, options.dbServer);
   if (sameLocation(source, target)) {
-    throw new ValidationError(`tenant '${tenantId}' is already in the ${options.to} model there: nothing to move`, [{ path: 'to', message: 'same location' }]);
+    throw new TenantMoveConflictError(tenantId, 'already-there', `tenant '${tenantId}' is already in the ${options.to} model there: nothing to move`);
   }
   // A move starts on an empty target: rows there would be leftovers of something else, which the
   // copy would mix in and a rollback would remove.
   const leftovers = await recordsAt(deps, tenantId, target);
   if (leftovers > 0) {
-    throw new ValidationError(`the target ${describe(target)} already holds ${leftovers} records of tenant '${tenantId}': remove them first`, [
-      { path: 'to', message: 'target not empty' },
-    ]);
+    throw new TenantMoveConflictError(
+      tenantId,
+      'target-not-empty',
+      `the target ${describe(target)} already holds ${leftovers} records of tenant '${tenantId}': remove them first`,
+    );
   }
   const id = randomUUID();
   const runId = randomUUID();
@@ -289,13 +300,25 @@ export async function startTenantMove(deps: TenantMoveDeps, tenantId: string, op
     });
     return { move: toStatus(row), runId };
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') {
-      throw new ValidationError(`tenant '${tenantId}' is already moving: follow GET /admin/v1/tenants/${tenantId}/moves`, [
-        { path: 'tenant', message: 'a move is running' },
-      ]);
-    }
+    // Another start won the race to the one running move a tenant may have (a unique index).
+    if ((err as { code?: string }).code === '23505') throw alreadyMoving(tenantId, await runningMoveOf(deps.ownerPool, tenantId));
     throw err;
   }
+}
+
+/** The id of the tenant's running move, if any. */
+async function runningMoveOf(pool: Pool, tenantId: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ id: string }>(`SELECT id FROM tenant_moves WHERE tenant_id = $1 AND state = 'running' LIMIT 1`, [tenantId]);
+  return rows[0]?.id;
+}
+
+function alreadyMoving(tenantId: string, moveId: string | undefined): TenantMoveConflictError {
+  return new TenantMoveConflictError(
+    tenantId,
+    'already-moving',
+    `tenant '${tenantId}' is already moving${moveId ? ` (move ${moveId})` : ''}: follow GET /admin/v1/tenants/${tenantId}/moves${moveId ? `/${moveId}` : ''} and move again once it ended`,
+    moveId,
+  );
 }
 
 /**
@@ -409,27 +432,6 @@ export async function runTenantMove(deps: TenantMoveDeps, moveId: string, runId:
   } finally {
     clearInterval(beat);
     await runner.close();
-  }
-}
-
-/** Keeps bulk work at or below `rowsPerSecond` on average since its first rows (0: unpaced). */
-class Pacer {
-  private started = 0;
-  private rows = 0;
-
-  constructor(
-    private readonly rowsPerSecond: number,
-    private readonly signal?: AbortSignal,
-  ) {}
-
-  /** Counts `rows` done and waits until doing them was not faster than the pace. */
-  async took(rows: number): Promise<void> {
-    if (this.rowsPerSecond <= 0) return;
-    const now = performance.now();
-    if (this.rows === 0) this.started = now;
-    this.rows += rows;
-    const ahead = this.started + (this.rows * 1000) / this.rowsPerSecond - now;
-    if (ahead > 0) await sleep(ahead, this.signal);
   }
 }
 
@@ -612,14 +614,29 @@ class MoveRunner {
     await this.save('source_rows = $3', [n ?? '0']);
   }
 
-  /** The keyset copy: batches by primary key, each committed on the target before the cursor moves (a repeat is an upsert). */
-  private async copy(): Promise<void> {
-    const limit = this.options.batchRows ?? 5000;
-    const pacer = new Pacer(this.options.rowsPerSecond ?? 0, this.options.signal);
+  /** The pace of one bulk phase (the runner's rowsPerSecond as its ceiling). */
+  private bulkPace(maxBatch = this.options.batchRows ?? 5000): BulkPace {
+    return new BulkPace({ ceiling: this.options.rowsPerSecond ?? 0, maxBatch, minBatch: Math.min(500, maxBatch) });
+  }
+
+  /** Runs `batch` (which returns the rows it did, and whether it was the last) under `pace` until done. */
+  private async paced(phase: MovePhase, pace: BulkPace, batch: (rows: number) => Promise<{ rows: number; last: boolean }>): Promise<void> {
     for (;;) {
       this.checkpoint();
+      const started = performance.now();
+      const done = await batch(pace.batchRows());
+      if (done.last) break;
+      const now = performance.now();
+      await sleep(pace.done(done.rows, now - started, now), this.options.signal);
+    }
+    this.options.onPace?.(phase, pace.report());
+  }
+
+  /** The keyset copy: batches by primary key, each committed on the target before the cursor moves (a repeat is an upsert). */
+  private async copy(): Promise<void> {
+    await this.paced('copy', this.bulkPace(), async (limit) => {
       const batch = await inStore(this.pools, this.source, this.row.tenant_id, (c) => readBatch(c, this.source, this.row.copy_after, limit));
-      if (batch.rows === 0) return;
+      if (batch.rows === 0) return { rows: 0, last: true };
       await inStore(this.pools, this.target, this.row.tenant_id, (c) => upsertRows(c, this.target, batch.json));
       await this.save('copy_after = $3, copied = copied + $4', [batch.lastId, batch.rows]);
       this.options.onProgress?.({
@@ -628,9 +645,8 @@ class MoveRunner {
         sourceRows: Number(this.row.source_rows),
         caughtUp: Number(this.row.caught_up),
       });
-      if (batch.rows < limit) return;
-      await pacer.took(batch.rows);
-    }
+      return { rows: batch.rows, last: batch.rows < limit };
+    });
   }
 
   /**
@@ -759,84 +775,84 @@ class MoveRunner {
 
   /**
    * Counts and an ordered per-row digest of both sides, in chunks of the source's keys. The source is
-   * fenced (nothing changes it); the target is read in one snapshot together with its log, and the
-   * records the tenant wrote again after the switch are left out on both sides (they differ by design).
+   * fenced (nothing changes it), so each chunk reads it in a transaction of its own. The target takes
+   * the tenant's writes again: each chunk reads its slice of the target in one snapshot together with
+   * the target's log, and leaves out on both sides the records the tenant wrote again after the
+   * switch (they differ by design). No transaction lasts longer than one chunk: a snapshot held for
+   * the whole pass would hold back the cleanup of every tenant's dead rows on a pooled table.
    */
   private async verify(): Promise<void> {
     const tenantId = this.row.tenant_id;
-    // Paced, the chunks are smaller, so that no one read is a long burst.
-    const pacer = new Pacer(this.options.rowsPerSecond ?? 0, this.options.signal);
-    const chunk = (this.options.rowsPerSecond ?? 0) > 0 ? 10_000 : 50_000;
-    const report = await inStore(
-      this.pools,
-      this.target,
-      tenantId,
-      async (target) => {
-        const changed = (
-          await target.query<{ id: string }>('SELECT DISTINCT record_id::text AS id FROM public.fairway_move_changes WHERE move_id = $1', [this.row.back_id])
-        ).rows.map((r) => r.id);
-        return inStore(
-          this.pools,
-          this.source,
-          tenantId,
-          async (source) => {
-            let after: string | null = null;
-            let rows = 0;
-            let sourceRows = 0;
-            let targetRows = 0;
-            let chunks = 0;
-            const digests: string[] = [];
-            for (;;) {
-              this.checkpoint();
-              const range: string | null = after;
-              const s: { n: string; last: string | null; digest: string | null } | undefined = (
-                await source.query<{ n: string; last: string | null; digest: string | null }>(
-                  `SELECT count(*) AS n, max(id::text) AS last, md5(string_agg(d, '' ORDER BY id)) AS digest
-                     FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.source.table}
-                            WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (id = ANY($2::uuid[])) ORDER BY id LIMIT $3) r`,
-                  [range, changed, chunk],
-                )
-              ).rows[0];
-              const n = Number(s?.n ?? 0);
-              const last: string | null = s?.last ?? null;
-              const t = (
-                await target.query<{ n: string; digest: string | null }>(
-                  `SELECT count(*) AS n, md5(string_agg(d, '' ORDER BY id)) AS digest
-                     FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.target.table}
-                            WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($3::uuid IS NULL OR id <= $3::uuid) AND NOT (id = ANY($2::uuid[]))) r`,
-                  [range, changed, n < chunk ? null : last],
-                )
-              ).rows[0];
-              const tn = Number(t?.n ?? 0);
-              sourceRows += n;
-              targetRows += tn;
-              chunks += 1;
-              if (n !== tn || (s?.digest ?? null) !== (t?.digest ?? null)) {
-                throw new Error(
-                  `verification failed after ${rows} equal rows: the chunk after ${range ?? 'the start'} holds ${n} records in the old store and ${tn} in the new, digests ${s?.digest ?? '-'} and ${t?.digest ?? '-'}`,
-                );
-              }
-              rows += n;
-              digests.push(s?.digest ?? '');
-              if (n < chunk) break;
-              after = last;
-              await pacer.took(n);
-            }
-            const totals = (await source.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.source.table}`)).rows[0];
-            return {
-              rows,
-              sourceRows: Number(totals?.n ?? sourceRows),
-              targetRows,
-              changedAfterSwitch: changed.length,
-              chunks,
-              digest: (await source.query<{ d: string }>('SELECT md5($1) AS d', [digests.join('')])).rows[0]?.d ?? '',
-            } satisfies VerifyReport;
-          },
-          { repeatableRead: true },
+    // Reads are cheaper than writes: larger chunks than the copy's, the same pace.
+    const pace = this.bulkPace(this.options.batchRows ?? ((this.options.rowsPerSecond ?? 0) > 0 ? 10_000 : 50_000));
+    let after: string | null = null;
+    let rows = 0;
+    let targetRows = 0;
+    let chunks = 0;
+    const digests = createHash('md5');
+    await this.paced('verify', pace, async (limit) => {
+      const range: string | null = after;
+      const chunk = await inStore(
+        this.pools,
+        this.target,
+        tenantId,
+        async (target) => {
+          // Only the changed records after the chunk's start matter to it (and to the ones after).
+          const changed = (
+            await target.query<{ id: string }>(
+              'SELECT DISTINCT record_id::text AS id FROM public.fairway_move_changes WHERE move_id = $1 AND ($2::uuid IS NULL OR record_id > $2::uuid)',
+              [this.row.back_id, range],
+            )
+          ).rows.map((r) => r.id);
+          const s = await inStore(this.pools, this.source, tenantId, async (source) => {
+            const { rows: found } = await source.query<{ n: string; last: string | null; digest: string | null }>(
+              `SELECT count(*) AS n, max(id::text) AS last, md5(string_agg(d, '' ORDER BY id)) AS digest
+                 FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.source.table}
+                        WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (id = ANY($2::uuid[])) ORDER BY id LIMIT $3) r`,
+              [range, changed, limit],
+            );
+            return found[0];
+          });
+          const n = Number(s?.n ?? 0);
+          const last: string | null = s?.last ?? null;
+          // uuid's text is canonical lowercase hex, so text order is the uuid order.
+          const inChunk = n < limit || last === null ? changed : changed.filter((id) => id <= last);
+          const t = (
+            await target.query<{ n: string; digest: string | null }>(
+              `SELECT count(*) AS n, md5(string_agg(d, '' ORDER BY id)) AS digest
+                 FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.target.table}
+                        WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($3::uuid IS NULL OR id <= $3::uuid) AND NOT (id = ANY($2::uuid[]))) r`,
+              [range, inChunk, n < limit ? null : last],
+            )
+          ).rows[0];
+          return { n, last, sourceDigest: s?.digest ?? null, tn: Number(t?.n ?? 0), targetDigest: t?.digest ?? null };
+        },
+        { repeatableRead: true },
+      );
+      targetRows += chunk.tn;
+      chunks += 1;
+      if (chunk.n !== chunk.tn || chunk.sourceDigest !== chunk.targetDigest) {
+        throw new Error(
+          `verification failed after ${rows} equal rows: the chunk after ${range ?? 'the start'} holds ${chunk.n} records in the old store and ${chunk.tn} in the new, digests ${chunk.sourceDigest ?? '-'} and ${chunk.targetDigest ?? '-'}`,
         );
-      },
-      { repeatableRead: true },
+      }
+      rows += chunk.n;
+      digests.update(chunk.sourceDigest ?? '');
+      after = chunk.last;
+      return { rows: chunk.n, last: chunk.n < limit };
+    });
+    const total = await inStore(this.pools, this.source, tenantId, (c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.source.table}`));
+    const changedAfterSwitch = await inStore(this.pools, this.target, tenantId, (c) =>
+      c.query<{ n: string }>('SELECT count(DISTINCT record_id) AS n FROM public.fairway_move_changes WHERE move_id = $1', [this.row.back_id]),
     );
+    const report: VerifyReport = {
+      rows,
+      sourceRows: Number(total.rows[0]?.n ?? rows),
+      targetRows,
+      changedAfterSwitch: Number(changedAfterSwitch.rows[0]?.n ?? 0),
+      chunks,
+      digest: digests.digest('hex'),
+    };
     await inTransaction(this.deps.ownerPool, async (tx) => {
       await this.save(`verified = $3, grace_until = now() + make_interval(secs => grace_ms::double precision / 1000)`, [JSON.stringify(report)], tx);
       await this.audit(tx, { phase: 'verified', ...report });
@@ -881,17 +897,15 @@ class MoveRunner {
     } else {
       // The capture first: the deletions below are not changes of the tenant's data.
       await dropTriggers(this.pools, store, 'capture', logId);
-      const pacer = new Pacer(this.options.rowsPerSecond ?? 0, this.options.signal);
-      for (;;) {
-        this.checkpoint();
+      await this.paced('cleanup', this.bulkPace(), async (limit) => {
         const n = await inStore(this.pools, store, tenantId, async (c) => {
-          const r = await c.query(`DELETE FROM public.records WHERE id IN (SELECT id FROM public.records ORDER BY id LIMIT 5000)`);
+          const r = await c.query(`DELETE FROM public.records WHERE id IN (SELECT id FROM public.records ORDER BY id LIMIT $1)`, [limit]);
           return r.rowCount ?? 0;
         });
-        if (n === 0) break;
+        if (n === 0) return { rows: 0, last: true };
         await this.save('', []);
-        await pacer.took(n);
-      }
+        return { rows: n, last: false };
+      });
       await dropTriggers(this.pools, store, 'refuse', logId);
       await inStore(this.pools, store, tenantId, (c) => c.query('DELETE FROM public.fairway_move_changes WHERE move_id = $1', [logId]));
     }

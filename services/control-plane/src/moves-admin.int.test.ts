@@ -137,15 +137,44 @@ describe('tenant moves through the admin API and tenantctl (real PostgreSQL)', (
     expect((list.body['moves'] as Array<{ id: string }>).map((m) => m.id)).toEqual([move.id]);
   });
 
-  it('answers bad moves with problem documents: an unknown model, the same place, an unknown move', async () => {
+  it('answers bad moves with problem documents: an unknown model (400), the same place (409), an unknown move (404)', async () => {
     const tenant = await createIsolatedTestTenant(pools.owner, 'schema', 'mva');
     created.push(tenant);
     const bad = await call('POST', `/tenants/${tenant}/moves`, { to: 'cloud' });
     expect(bad).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
     const same = await call('POST', `/tenants/${tenant}/moves`, { to: 'schema' });
-    expect(same.status).toBe(400);
+    expect(same).toMatchObject({ status: 409, body: { code: 'TENANT_MOVE_CONFLICT', reason: 'already-there', tenant, retriable: false } });
     expect(String(same.body['detail'])).toMatch(/already in the schema model/);
     expect((await call('GET', `/tenants/${tenant}/moves/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
     expect((await call('POST', `/tenants/no-such-tenant-x/moves`, { to: 'pooled' })).status).toBe(404);
+  });
+
+  it('answers a second move of a moving tenant with 409 TENANT_MOVE_CONFLICT naming the running move, and tenantctl says so', async () => {
+    const tenant = await createIsolatedTestTenant(pools.owner, 'schema', 'mva');
+    created.push(tenant);
+    // A long grace keeps the first move running (switched, old copy kept) for as long as the test needs.
+    const first = await call('POST', `/tenants/${tenant}/moves`, { to: 'pooled', grace: '1h' });
+    expect(first.status).toBe(202);
+    const moveId = String(first.body['id']);
+    const second = await call('POST', `/tenants/${tenant}/moves`, { to: 'database' });
+    expect(second).toMatchObject({ status: 409, body: { code: 'TENANT_MOVE_CONFLICT', reason: 'already-moving', moveId, retriable: true } });
+    expect(String(second.body['detail'])).toMatch(/already moving/);
+    const cli = await tenantctl(['tenants', 'move', tenant, '--to', 'database', '--no-wait'], { ADMIN_URL: base, FAIRWAY_OPERATOR_TOKEN: auth });
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toMatch(/409 TENANT_MOVE_CONFLICT: tenant '.+' is already moving/);
+    expect(cli.stderr).toContain(`tenantctl tenants move-status ${tenant}`);
+    // Wait for the grace period, roll the move back and wait for its end, so nothing runs on after the test.
+    for (let phase = ''; phase !== 'grace';) {
+      const status = await call('GET', `/tenants/${tenant}/moves/${moveId}`);
+      expect(status.body['state']).toBe('running');
+      phase = String(status.body['phase']);
+      if (phase !== 'grace') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await call('POST', `/tenants/${tenant}/moves/${moveId}/rollback`)).status).toBe(202);
+    for (let state = 'running'; state === 'running';) {
+      state = String((await call('GET', `/tenants/${tenant}/moves/${moveId}`)).body['state']);
+      if (state === 'running') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await findTenant(pools.owner, tenant))?.isolationModel).toBe('schema');
   });
 });

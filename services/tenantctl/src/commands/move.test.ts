@@ -1,4 +1,5 @@
-import { moveProgressLine, moveSummary, type MoveAnswer } from './move';
+import { CliError, ExitCode } from '../exit-codes';
+import { moveProgressLine, moveRefused, moveSummary, type MoveAnswer } from './move';
 
 const base: MoveAnswer = {
   id: 'm-1',
@@ -55,5 +56,20 @@ describe('tenantctl tenants move output', () => {
     expect(moveSummary({ ...base, state: 'rolled-back', error: 'verification failed' })).toBe(
       'move m-1 of acme (pooled -> database) was rolled back: verification failed; the tenant stays pooled',
     );
+  });
+
+  it('adds the command that follows the running move to a 409 for a tenant already moving, and leaves other failures as they are', () => {
+    const moving = new CliError(
+      "POST /tenants/acme/moves: 409 TENANT_MOVE_CONFLICT: tenant 'acme' is already moving (move m-1)",
+      ExitCode.failure,
+      'TENANT_MOVE_CONFLICT',
+    );
+    const said = moveRefused(moving, 'acme') as CliError;
+    expect(said.message).toBe(`${moving.message}\nfollow the running move with: tenantctl tenants move-status acme`);
+    expect(said).toMatchObject({ exitCode: ExitCode.failure, code: 'TENANT_MOVE_CONFLICT' });
+    const there = new CliError("POST /tenants/acme/moves: 409 TENANT_MOVE_CONFLICT: tenant 'acme' is already in the schema model", 1, 'TENANT_MOVE_CONFLICT');
+    expect((moveRefused(there, 'acme') as CliError).message).toBe(there.message);
+    const other = new CliError('POST /tenants/acme/moves: 404 NOT_FOUND: no tenant', ExitCode.notFound, 'NOT_FOUND');
+    expect(moveRefused(other, 'acme')).toBe(other);
   });
 });

@@ -60,6 +60,16 @@ export function moveSummary(move: MoveAnswer): string {
 }
 
 /**
+ * A refused start, said for an operator at a terminal: a tenant already moving (409
+ * TENANT_MOVE_CONFLICT) gets the command that follows the running move.
+ */
+export function moveRefused(err: unknown, tenant: string): unknown {
+  if (!(err instanceof CliError) || err.code !== 'TENANT_MOVE_CONFLICT') return err;
+  const hint = /already moving/.test(err.message) ? `\nfollow the running move with: tenantctl tenants move-status ${tenant}` : '';
+  return new CliError(`${err.message}${hint}`, err.exitCode, err.code);
+}
+
+/**
  * `tenants move <tenant> --to pooled|schema|database`: starts a live move through the admin API and
  * follows it, a progress bar on stderr (redrawn in place on a terminal, a line per change
  * otherwise), until the switch is verified (or, with --wait-cleanup, the old copy removed). The
@@ -86,11 +96,16 @@ export function moveCommands(program: Command, context: CommandContext): void {
         const api = context.client(cmd);
         const json = context.globals(cmd).json;
         const base = `/tenants/${encodeURIComponent(id)}/moves`;
-        let move = await api.request<MoveAnswer>('POST', `${base}${o.reason ? `?reason=${encodeURIComponent(o.reason)}` : ''}`, {
-          to: o.to,
-          ...(o.dbServer ? { dbServer: o.dbServer } : {}),
-          ...(o.grace ? { grace: o.grace } : {}),
-        });
+        let move: MoveAnswer;
+        try {
+          move = await api.request<MoveAnswer>('POST', `${base}${o.reason ? `?reason=${encodeURIComponent(o.reason)}` : ''}`, {
+            to: o.to,
+            ...(o.dbServer ? { dbServer: o.dbServer } : {}),
+            ...(o.grace ? { grace: o.grace } : {}),
+          });
+        } catch (err) {
+          throw moveRefused(err, id);
+        }
         io.err(`move ${move.id} of ${id}: ${move.source.model} -> ${move.target.model} started`);
         if (o.wait) {
           let last = '';

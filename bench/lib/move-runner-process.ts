@@ -1,0 +1,38 @@
+/**
+ * bench:move --runner process: runs one move in a process of its own, as a control plane does
+ * (the tenants' writes come from another process, the edge), so that the benchmark's writers do
+ * not share an event loop with the copy. Started by bench/move.bench.ts:
+ *
+ *   node scripts/run-ts.cjs bench/lib/move-runner-process.ts <owner url> <move id> <run id> <rows/s> [batch rows]
+ *
+ * Prints one JSON line per event on stdout: {"phase": ..., "at": <ms since start>}, {"pace": ...},
+ * and last {"done": <TenantMoveStatus>}.
+ */
+import { createPool } from '@fairway/db';
+import { runTenantMove } from '@fairway/tenant-move';
+
+async function main(): Promise<void> {
+  const [ownerUrl, moveId, runId, rowsPerSecond, batchRows] = process.argv.slice(2);
+  if (!ownerUrl || !moveId || !runId || rowsPerSecond === undefined)
+    throw new Error('usage: move-runner-process <owner url> <move id> <run id> <rows/s> [batch rows]');
+  const ownerPool = createPool({ connectionString: ownerUrl, applicationName: 'bench-move-owner', max: 8 });
+  const say = (event: Record<string, unknown>): void => {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+  };
+  try {
+    const done = await runTenantMove({ ownerPool, ownerUrl }, moveId, runId, {
+      rowsPerSecond: Number(rowsPerSecond),
+      ...(batchRows === undefined ? {} : { batchRows: Number(batchRows) }),
+      onPhase: (phase) => say({ phase }),
+      onPace: (phase, report) => say({ pace: { phase, report } }),
+    });
+    say({ done });
+  } finally {
+    await ownerPool.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`move runner failed: ${(err as Error).stack}`);
+  process.exit(1);
+});

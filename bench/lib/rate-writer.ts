@@ -1,0 +1,86 @@
+/**
+ * An open-loop writer of one tenant through a TenantDataRouter (bench:move, bench:move-interference):
+ * `rate` INSERTs a second, each due every 1/rate s whether the last one finished or not, its latency
+ * measured from when it was due to its commit, retried every 20 ms while refused retriably.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TenantDataRouter } from '@fairway/db';
+import type { TenantId } from '@fairway/tenant-context';
+
+/** A record's checksum as the writer acknowledges it. */
+export const RECORD_DIGEST = `md5(concat_ws('|', id::text, title, body, amount::text, tags::text, created_at::text, updated_at::text))`;
+const DIGEST = RECORD_DIGEST;
+
+/** An open-loop writer of one tenant: `rate` INSERTs a second, each retried while refused retriably. */
+export class RateWriter {
+  readonly acked = new Map<string, string>();
+  /** [due time, latency ms] of each acknowledged write. */
+  readonly samples: Array<[number, number]> = [];
+  refusals = 0;
+  duplicates = 0;
+  failures: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private n = 0;
+
+  constructor(
+    private readonly data: TenantDataRouter,
+    private readonly tenant: TenantId,
+    private readonly rate: number,
+  ) {}
+
+  start(): void {
+    const interval = 1000 / this.rate;
+    const t0 = performance.now();
+    const tick = () => {
+      const due = t0 + this.n * interval;
+      this.n += 1;
+      const write = this.write(due).finally(() => this.inFlight.delete(write));
+      this.inFlight.add(write);
+      this.timer = setTimeout(tick, Math.max(0, t0 + this.n * interval - performance.now()));
+    };
+    tick();
+  }
+
+  private async write(due: number): Promise<void> {
+    const id = randomUUID();
+    const n = this.n;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const { rows } = await this.data.withTenant(this.tenant, (tx) =>
+          tx.query<{ d: string }>(`INSERT INTO records (id, title, body, amount, tags) VALUES ($1, $2, $3, $4, $5) RETURNING ${DIGEST} AS d`, [
+            id,
+            `live ${n}`,
+            `written during the move, number ${n} `.padEnd(200, '.'),
+            n % 1000,
+            ['live'],
+          ]),
+        );
+        this.acked.set(id, rows[0]?.d ?? '');
+        this.samples.push([due, performance.now() - due]);
+        return;
+      } catch (err) {
+        const e = err as { retriable?: boolean; code?: string; message?: string };
+        if (e.code === '23505' && attempt > 1) {
+          this.duplicates += 1;
+          return;
+        }
+        if (e.retriable !== true || attempt > 500) {
+          this.failures.push(e.message ?? String(err));
+          return;
+        }
+        this.refusals += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+
+  latencies(from: number, to: number): number[] {
+    return this.samples.filter(([due]) => due >= from && due < to).map(([, ms]) => ms);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    await Promise.all(this.inFlight);
+  }
+}
