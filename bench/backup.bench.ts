@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { dropBenchDatabases } from './lib/bench-databases';
 import { LocalKeyProvider, tenantCipher } from '@fairway/crypto';
 import { createPool, prepareDatabase, provisionTenant, schemaNameFor } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
@@ -167,12 +168,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all([owner.end(), app.end()]);
     rmSync(dir, { recursive: true, force: true });
-    const server = new URL(ADMIN);
-    server.pathname = '/postgres';
-    const cleanup = new Client({ connectionString: server.toString() });
-    await cleanup.connect();
-    for (const db of [...restoreDbs, benchDb]) await cleanup.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
-    await cleanup.end();
+    await dropBenchDatabases(ADMIN, { names: [...restoreDbs, benchDb] });
     process.stderr.write(`[backup] dropped ${benchDb} and ${restoreDbs.length} restore databases\n`);
   }
   const out = {

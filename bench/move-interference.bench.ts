@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
+import { dropBenchDatabases } from './lib/bench-databases';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
 import { RateWriter } from './lib/rate-writer';
@@ -222,14 +223,8 @@ async function main(): Promise<void> {
     await data.close();
     await target?.end();
     await Promise.all([owner.end(), app.end()]);
-    const server = new URL(ADMIN);
-    server.pathname = '/postgres';
-    const cleanup = new Client({ connectionString: server.toString() });
-    await cleanup.connect();
-    const { rows } = await cleanup.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${benchDb}%`]);
-    for (const { datname } of rows) await cleanup.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    await cleanup.end();
-    process.stderr.write(`[interference] dropped ${rows.map((r) => r.datname).join(', ')}\n`);
+    const dropped = await dropBenchDatabases(ADMIN, { like: `${benchDb}%` });
+    process.stderr.write(`[interference] dropped ${dropped.join(', ')}\n`);
   }
   console.log(values.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
 }

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { dropBenchDatabases } from './lib/bench-databases';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
 
@@ -100,13 +101,7 @@ async function main(): Promise<void> {
     await Promise.all([owner.end(), app.end()]);
     const dbs = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${benchDb}_%`]);
     await admin.end();
-    const server = new URL(ADMIN);
-    server.pathname = '/postgres';
-    const cleanup = new Client({ connectionString: server.toString() });
-    await cleanup.connect();
-    for (const { datname } of dbs.rows) await cleanup.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    await cleanup.query(`DROP DATABASE IF EXISTS "${benchDb}" WITH (FORCE)`);
-    await cleanup.end();
+    await dropBenchDatabases(ADMIN, { names: [...dbs.rows.map((r) => r.datname), benchDb] });
     process.stderr.write(`[onboarding] dropped ${benchDb} and ${dbs.rowCount} tenant databases\n`);
   }
   const out = { benchmark: 'onboarding', unit: 'ms to a usable tenant (provisioned + first write and read)', results };

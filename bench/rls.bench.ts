@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { dropBenchDatabases } from './lib/bench-databases';
 import { prepareDatabase } from '@fairway/db';
 
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -102,12 +103,7 @@ async function main(): Promise<void> {
   } finally {
     await app.end();
     await admin.end();
-    const server = new URL(ADMIN);
-    server.pathname = '/postgres';
-    const cleanup = new Client({ connectionString: server.toString() });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS "${benchDb}" WITH (FORCE)`);
-    await cleanup.end();
+    await dropBenchDatabases(ADMIN, { names: [benchDb] });
     process.stderr.write(`[rls] dropped ${benchDb}\n`);
   }
   const out = { benchmark: 'rls', target: 'fairway-rls mean within 1.2x of explicit-filter', results };

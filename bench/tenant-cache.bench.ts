@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { dropBenchDatabases } from './lib/bench-databases';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { prepareDatabase, TenantDataRouter, createPool } from '@fairway/db';
@@ -194,12 +195,7 @@ async function main(): Promise<void> {
     }
     redis.disconnect();
     down.disconnect();
-    const server = new URL(ADMIN);
-    server.pathname = '/postgres';
-    const cleanup = new Client({ connectionString: server.toString() });
-    await cleanup.connect();
-    await cleanup.query(`DROP DATABASE IF EXISTS "${benchDb}" WITH (FORCE)`);
-    await cleanup.end();
+    await dropBenchDatabases(ADMIN, { names: [benchDb] });
     process.stderr.write(`[tenant-cache] dropped ${benchDb}\n`);
   }
   const out = { benchmark: 'tenant-cache', results };
