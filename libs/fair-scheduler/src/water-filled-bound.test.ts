@@ -45,7 +45,9 @@ const traceOf = (rows: ReadonlyArray<readonly [string, number, string, string, n
 describe('the water-filled GPS + L_max bound (issue #15)', () => {
   it('holds for a capped whale beside an uncapped shark and light tenants on 8 slots', () => {
     // Before the water-filled clock: 1,143 of these 3,489 jobs (all the whale's) finished past
-    // the bound, the worst 91 ms past it with L_max = 80 ms.
+    // the bound, the worst 91 ms past it with L_max = 80 ms. It also guards `takeNext`: a lane GPS
+    // serves at its full demand (the whale at its cap of 3) sends its head; sending the job GPS
+    // finishes first there put two long whale jobs past the bound (the worst by 1.9 ms).
     const { config, trace } = cappedWhaleScenario();
     const { schedule, ideal } = run(config, trace);
     expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
@@ -385,14 +387,15 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
     expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
   });
 
-  it('known limit: a lender whose slots long borrowed jobs hold when its own work arrives can finish a job past GPS + L_max', () => {
-    // Found by `bench:fairness -- --random 10000` (three tiers, lending, no caps; seed 20261209),
-    // shrunk: the one trace of 10,000 of that shape still over the plain bound. t4's j79
-    // (153 ms) and t1's j63 (200 ms) borrow two of standard's three slots at 173-182 while standard
-    // is idle; the standard work arriving from 188 on has one slot until they finish, which the
-    // fluid ideal (no lending) does not see. t5's j53 finishes 6 ms (0.03 L_max) past fluid + L_max;
-    // the clairvoyant order, borrowing the same slots, happens to stay inside. Lending's limit, not
-    // the clock's: L_max of a lender counts one borrowed job, not a slot-full of them.
+  it('holds for a lender whose slots long borrowed jobs hold when its own work arrives: a lane sends the job GPS finishes first', () => {
+    // Found by `bench:fairness -- --random 10000` (three tiers, lending, no caps; seed 20261209,
+    // trace 6925), shrunk. t4's j79 (153 ms) and t1's j63 (200 ms) borrow two of standard's three
+    // slots at 173-182 while standard is idle, and the standard work arriving from 188 on has one
+    // slot until they finish. The clairvoyant order borrows the same slots at the same times: what
+    // it does differently is at 302, where it sends t2's j14 (122 ms, GPS finish 329) before t2's
+    // j67 (167 ms, arrived 10 ms earlier, GPS finish 357). Fairway sent the lane's head, j67, and
+    // t5's j53 finished 6 ms (0.03 L_max) past fluid + L_max. A lane GPS serves below its demand now
+    // sends its job GPS finishes first (`FairScheduler.takeNext`), and j53 is 9 ms inside.
     const config: SimulationConfig = {
       tiers: { interactive: { slots: 1 }, standard: { slots: 3, lendTo: ['interactive'] }, heavy: { slots: 3 } },
       tenants: { t0: { weight: 4 }, t1: { weight: 5 }, t2: { weight: 4 }, t3: { weight: 3 }, t4: { weight: 1 }, t5: { weight: 2 } },
@@ -420,13 +423,12 @@ describe('the water-filled GPS + L_max bound (issue #15)', () => {
       ['j68', 400, 't1', 'standard', 109],
     ]);
     const { schedule, ideal } = run(config, trace);
-    expect(checkTierFinishBound(schedule, ideal, config).over.map((job) => job.id)).toEqual(['j53']);
-    expect(worstExcessInLmax(schedule, ideal, config)).toBeLessThan(0.05);
+    expect(checkTierFinishBound(schedule, ideal, config).jobsOverBound).toBe(0);
     expect(schedule.filter((job) => job.jobClass === 'interactive' && job.tier === 'standard').map((job) => job.id)).toEqual(
       expect.arrayContaining(['j63', 'j79']),
     );
-    const clairvoyant = runSimulation(trace, new ClairvoyantPolicy(config, ideal)).schedule;
-    expect(checkTierFinishBound(clairvoyant, ideal, config).jobsOverBound).toBe(0);
+    const started = (id: string): number => (schedule.find((job) => job.id === id) as ScheduledJob).start;
+    expect(started('j14')).toBeLessThan(started('j67'));
   });
 
   it('holds for a lender whose two slots long borrowed jobs hold, with the leader taken after settling', () => {

@@ -112,6 +112,8 @@ export class TierState {
   private historyStart = 0;
   private historySize = 0;
   private readonly scratchWork: number[] = [];
+  /** Scratch list of the lanes `rekey` re-keys (kept to allocate nothing per event). */
+  private readonly rekeyed: Lane[] = [];
 
   constructor(
     readonly name: string,
@@ -312,9 +314,12 @@ export class TierState {
    */
   private denseKey(lane: Lane, head: JobRecord): number {
     this.keyAhead = false;
+    lane.firstFinishing = head;
     if (!Number.isNaN(head.fluidFinish)) {
       const finished = lane.earliestFinished();
-      return finished < head.fluidFinish ? finished : head.fluidFinish;
+      if (!(finished < head.fluidFinish)) return head.fluidFinish;
+      lane.firstFinishing = lane.earliestFinishedJob();
+      return finished;
     }
     const fluid = head.fluid;
     if (fluid === null) {
@@ -330,11 +335,12 @@ export class TierState {
       key = this.project(lane, fluid);
     }
     // GPS runs a lane's jobs side by side, so a later job of the lane can finish first (a short one
-    // behind a long one). The lane keeps its order (its head goes first) but takes its place in the
-    // tier from the earliest GPS finish among its waiting jobs.
+    // behind a long one): the lane takes its place in the tier from the earliest GPS finish among its
+    // waiting jobs, and that job is the one it sends (`Lane.firstFinishing`).
     const finished = lane.earliestFinished();
     if (finished < key) {
       this.keyAhead = false;
+      lane.firstFinishing = lane.earliestFinishedJob();
       return finished;
     }
     for (let job = lane.fluidFirst; job !== null && job.rate > 0; job = job.next) {
@@ -344,6 +350,7 @@ export class TierState {
       if (at < key) {
         key = at;
         this.keyAhead = false;
+        lane.firstFinishing = record;
       }
     }
     return key;
@@ -396,12 +403,24 @@ export class TierState {
   /** Dense: re-keys every ready lane after the rates changed (O(lanes log lanes)). */
   private rekey(): void {
     this.keysStale = false;
-    const lanes = [...this.readyReal.toArray(), ...this.readyAhead.toArray()];
-    for (const lane of lanes) if (!this.readyReal.remove(lane)) this.readyAhead.remove(lane);
-    for (const lane of lanes) {
+    // Every key may have moved: the heaps are emptied and rebuilt in O(lanes), no removal one by one.
+    const lanes = this.rekeyed;
+    lanes.length = 0;
+    this.readyReal.drainInto(lanes);
+    this.readyAhead.drainInto(lanes);
+    // Partitioned in place: lanes keyed in real time first, those GPS has not begun after them.
+    let real = 0;
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i] as Lane;
       lane.heapKey = this.denseKey(lane, lane.jobs.peek() as JobRecord);
-      (this.keyAhead ? this.readyAhead : this.readyReal).push(lane);
+      if (!this.keyAhead) {
+        lanes[i] = lanes[real] as Lane;
+        lanes[real++] = lane;
+      }
     }
+    this.readyReal.pushAll(lanes, 0, real);
+    this.readyAhead.pushAll(lanes, real, lanes.length);
+    lanes.length = 0;
   }
 
   /** A job joined `lane` (queued last, already counted in its waiting cost); settle first. */
