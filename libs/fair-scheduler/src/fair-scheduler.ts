@@ -97,6 +97,10 @@ export class FairScheduler {
       }
     }
     this.catchAll = entries.length === 1 && entries[0]?.[0] === DEFAULT_TIER ? this.tiers[0] : undefined;
+    const reuseLanes = (lanes: Array<Lane | undefined>): void => {
+      if (this.spareLaneSets.length < MAX_SPARE_LANE_SETS) this.spareLaneSets.push(lanes);
+    };
+    for (const tier of this.tiers) tier.lanesReleased = reuseLanes;
     this.defaults = applyQuotaPatch(BASE_QUOTA, options.defaults ?? {});
   }
 

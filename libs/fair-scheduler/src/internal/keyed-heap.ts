@@ -190,6 +190,11 @@ export class PackedKeyedHeap<T extends KeyedItem> {
     this.siftUp(index);
   }
 
+  /** The key the first item was pushed or last updated with (its own may have grown since). */
+  topKey(): number {
+    return this.items.length > 0 ? (this.keys[0] as number) : Infinity;
+  }
+
   /** Removes and returns the first item. */
   pop(): T | undefined {
     const top = this.items[0];

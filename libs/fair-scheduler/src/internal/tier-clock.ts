@@ -112,6 +112,8 @@ export class TierState {
   private historyStart = 0;
   private historySize = 0;
   private readonly scratchWork: number[] = [];
+  /** Called with an idle tenant's lanes once GPS has caught up with all of them (see `departed`). */
+  lanesReleased: ((lanes: Array<Lane | undefined>) => void) | null = null;
   /** Scratch list of the lanes `rekey` re-keys (kept to allocate nothing per event). */
   private readonly rekeyed: Lane[] = [];
 
@@ -142,11 +144,17 @@ export class TierState {
           this.clockAt = now;
           return this.virtualTime;
         }
-        const leaves = at + ((top.heapKey - this.virtualTime) * this.gpsWeight) / this.slots;
+        // The heap's keys may lag the lanes' (an enqueue raises a key lazily, see `addGpsWork`): no
+        // key is below the heap's smallest, so nothing leaves before that one is reached.
+        const leaves = at + ((this.gps.topKey() - this.virtualTime) * this.gpsWeight) / this.slots;
         if (leaves > now) {
           this.virtualTime += ((now - at) * this.slots) / this.gpsWeight;
           this.clockAt = now;
           return this.virtualTime;
+        }
+        if (top.heapKey > this.gps.topKey()) {
+          this.gps.update(top);
+          continue;
         }
         if (leaves > at) at = leaves;
         if (top.heapKey > this.virtualTime) this.virtualTime = top.heapKey;
@@ -195,23 +203,32 @@ export class TierState {
   /** Earliest real time at which the (monotone) virtual time reached `tag` < `virtualTime`. */
   private pastTimeOf(tag: number): number {
     const size = this.historySize;
-    const at = (k: number): number => (k < size ? (this.historyAt[(this.historyStart + k) % HISTORY] as number) : this.clockAt);
-    const v = (k: number): number => (k < size ? (this.historyV[(this.historyStart + k) % HISTORY] as number) : this.virtualTime);
     // Smallest k whose point has reached the tag (point `size` is now, which has).
     let low = 0;
     let high = size;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (v(mid) >= tag) high = mid;
+      if (this.historyPointV(mid) >= tag) high = mid;
       else low = mid + 1;
     }
     if (low === 0) {
       // Older than the history: extrapolate at the speed of its first segment.
-      const speed = (v(1) - v(0)) / (at(1) - at(0) || 1);
-      return speed > 0 ? at(0) - (v(0) - tag) / speed : at(0);
+      const speed = (this.historyPointV(1) - this.historyPointV(0)) / (this.historyPointAt(1) - this.historyPointAt(0) || 1);
+      return speed > 0 ? this.historyPointAt(0) - (this.historyPointV(0) - tag) / speed : this.historyPointAt(0);
     }
-    const dv = v(low) - v(low - 1);
-    return dv > 0 ? at(low - 1) + ((tag - v(low - 1)) * (at(low) - at(low - 1))) / dv : at(low);
+    const dv = this.historyPointV(low) - this.historyPointV(low - 1);
+    const before = this.historyPointAt(low - 1);
+    return dv > 0 ? before + ((tag - this.historyPointV(low - 1)) * (this.historyPointAt(low) - before)) / dv : this.historyPointAt(low);
+  }
+
+  /** Real time of the k-th kept change of speed, oldest first; k = size is now. */
+  private historyPointAt(k: number): number {
+    return k < this.historySize ? (this.historyAt[(this.historyStart + k) % HISTORY] as number) : this.clockAt;
+  }
+
+  /** Virtual time of the k-th kept change of speed, oldest first; k = size is now. */
+  private historyPointV(k: number): number {
+    return k < this.historySize ? (this.historyV[(this.historyStart + k) % HISTORY] as number) : this.virtualTime;
   }
 
   /** The virtual time that corresponds to real time `at` at the current level. */
@@ -393,7 +410,9 @@ export class TierState {
         work[i] = left;
         if (left <= doneBelow(at)) {
           if (i === target) return at;
-          work.splice(i, 1);
+          // Removed by shifting (splice would allocate the array of what it removes).
+          for (let k = i + 1; k < work.length; k++) work[k - 1] = work[k] as number;
+          work.length--;
           if (i < target) target--;
         }
       }
@@ -541,11 +560,15 @@ export class TierState {
     this.historySize = 0;
   }
 
-  /** Sparse: gives a lane `work` (estimate / weight) more GPS backlog; call after `settle(now)`. */
+  /**
+   * Sparse: gives a lane `work` (estimate / weight) more GPS backlog; call after `settle(now)`. The
+   * heap is not re-ordered for a lane already in it: its key only grew, and `settle` re-sifts it if
+   * it reaches the top with a key the heap has not seen (one sift per lane reaching the top, not one
+   * per enqueue: with thousands of lanes most are re-keyed many times before they leave GPS).
+   */
   private addGpsWork(share: GpsShare, weight: number, work: number, now: number): void {
     if (share.heapIndex >= 0) {
       share.heapKey += work;
-      this.gps.update(share);
       return;
     }
     share.heapKey = this.virtualTime + work;
@@ -591,7 +614,12 @@ export class TierState {
   private departed(lane: Lane): void {
     const tenant = lane.tenant;
     const departing = tenant.departingLanes;
-    if (departing !== null && departing.every((other) => other === undefined || !other.backlogged())) tenant.departingLanes = null;
+    if (departing === null) return;
+    for (const other of departing) if (other !== undefined && other.backlogged()) return;
+    tenant.departingLanes = null;
+    // Its lanes are empty and out of every GPS system: the scheduler reuses them for the next
+    // tenant that activates (dropped, they were a new Lane, heap and list per returning visitor).
+    this.lanesReleased?.(departing);
   }
 
   /**
@@ -771,13 +799,20 @@ export class TierState {
       return;
     }
     const joins = lane.fluidCount === 0;
-    this.link(lane, this.newFluid(lane, record, work), first);
+    const job = this.newFluid(lane, record, work);
+    this.link(lane, job, first);
     if (joins) {
       lane.gps.weight = weight;
       lane.fluidIndex = this.fluidLanes.length;
       this.fluidLanes.push(lane);
       this.gpsWeight += weight;
       if (weight > this.maxWeight) this.maxWeight = weight;
+    } else if (job.next === null && (lane.fluidRate < lane.fluidDemand - 1e-9 || this.demandOf(lane) === lane.fluidDemand)) {
+      // Queued last in a lane that is level-limited (its rate is the level's, not its demand) or
+      // already at its cap: the water-fill is unchanged and the lane's earlier jobs take all its
+      // rate, so the job waits at rate 0 and no rate, key or next GPS finish moves.
+      lane.fluidDemand = this.demandOf(lane);
+      return;
     }
     this.refill();
     this.checkMode(now);
