@@ -648,6 +648,7 @@ export class FairScheduler {
       pick.tenant === lane.tenant &&
       pick.homeTier === lane.tier &&
       lane.fluidRate < lane.fluidDemand - 1e-9 &&
+      lane.tenant.quota.maxInFlight === undefined &&
       lane.tier.keyedInRealTime(lane)
     ) {
       const head = lane.jobs.peek();
