@@ -24,7 +24,15 @@ import { runSimulation } from '@fairway/fair-scheduler/simulation/discrete-event
 import { FairwayPolicy } from '@fairway/fair-scheduler/simulation/fairway-policy';
 import { FifoPolicy } from '@fairway/fair-scheduler/simulation/fifo-policy';
 import { computeFluidIdeal } from '@fairway/fair-scheduler/simulation/fluid-ideal';
-import { checkFinishBound, checkTierFinishBound, jainIndex, percentile, summarizeSchedule, tierLmax } from '@fairway/fair-scheduler/simulation/metrics';
+import {
+  checkFinishBound,
+  checkMisestimateBound,
+  checkTierFinishBound,
+  jainIndex,
+  percentile,
+  summarizeSchedule,
+  tierLmax,
+} from '@fairway/fair-scheduler/simulation/metrics';
 import type { FluidJob } from '@fairway/fair-scheduler/simulation/fluid-ideal';
 import type { SchedulingPolicy } from '@fairway/fair-scheduler/simulation/policy';
 import { cappedWhaleScenario, multiTierFloodScenario } from '@fairway/fair-scheduler/simulation/quota-scenarios';
@@ -128,10 +136,20 @@ const catchAll = (config: { tiers: Readonly<Record<string, unknown>> }): boolean
 function randomSweep(runs: number): Array<Record<string, unknown>> {
   return RANDOM_SHAPES.map(({ name, shape, exactOnly }, index) => {
     const samples = fc.sample(randomQuotaScenario(shape), { numRuns: runs, seed: seed + index });
-    const tally = new Map<string, { tracesOver: number; jobsOver: number; worstExcessLmax: number }>();
+    const tally = new Map<string, { tracesOver: number; jobsOver: number; worstExcessLmax: number; tracesOverIndexes: number[] }>();
+    // With misestimates, also the bound that holds under them (every job, misestimators included):
+    // the fluid ideal of the estimates + L_max + the underestimation of the jobs started before it.
+    const misestimateTally = new Map<string, { tracesOver: number; jobsOver: number; worstExcessLmax: number; tracesOverIndexes: number[] }>();
     let done = 0;
-    for (const { config, trace, misestimating } of samples) {
+    for (const [sample, { config, trace, misestimating }] of samples.entries()) {
       const ideal = computeFluidIdeal(trace, config);
+      const estimatedIdeal =
+        shape.misestimate > 1
+          ? computeFluidIdeal(
+              trace.map((job) => ({ ...job, cost: job.estimate })),
+              config,
+            )
+          : undefined;
       for (const policy of [new FairwayPolicy(config), new ClairvoyantPolicy(config, ideal)]) {
         const { schedule } = runSimulation(trace, policy);
         // L_max from every job (a misestimator's long job holds a slot as long as anyone's); the
@@ -147,11 +165,21 @@ function randomSweep(runs: number): Array<Record<string, unknown>> {
           if (excess > 1e-6 * Math.max(1, fluid)) over += 1;
           if (slack > 0) worst = Math.max(worst, excess / slack);
         }
-        const entry = tally.get(policy.name) ?? { tracesOver: 0, jobsOver: 0, worstExcessLmax: 0 };
+        const entry = tally.get(policy.name) ?? { tracesOver: 0, jobsOver: 0, worstExcessLmax: 0, tracesOverIndexes: [] };
         if (over > 0) entry.tracesOver += 1;
+        if (over > 0 && entry.tracesOverIndexes.length < 20) entry.tracesOverIndexes.push(sample);
         entry.jobsOver += over;
         entry.worstExcessLmax = Math.max(entry.worstExcessLmax, worst);
         tally.set(policy.name, entry);
+        if (estimatedIdeal !== undefined) {
+          const bound = checkMisestimateBound(schedule, trace, estimatedIdeal, config, (job) => !misestimating.has(job.tenant));
+          const misestimate = misestimateTally.get(policy.name) ?? { tracesOver: 0, jobsOver: 0, worstExcessLmax: -Infinity, tracesOverIndexes: [] };
+          if (bound.jobsOverBound > 0) misestimate.tracesOver += 1;
+          if (bound.jobsOverBound > 0 && misestimate.tracesOverIndexes.length < 20) misestimate.tracesOverIndexes.push(sample);
+          misestimate.jobsOver += bound.jobsOverBound;
+          misestimate.worstExcessLmax = Math.max(misestimate.worstExcessLmax, bound.worstExcessLmax);
+          misestimateTally.set(policy.name, misestimate);
+        }
       }
       done += 1;
       if (done % 1000 === 0) process.stderr.write(`[fairness] ${name}: ${done}/${runs} traces\n`);
@@ -161,6 +189,13 @@ function randomSweep(runs: number): Array<Record<string, unknown>> {
       traces: runs,
       seed: seed + index,
       policies: [...tally].map(([impl, entry]) => ({ impl, ...entry, worstExcessLmax: round(entry.worstExcessLmax, 3) })),
+      ...(misestimateTally.size === 0
+        ? {}
+        : {
+            misestimateBound:
+              "finish <= fluid finish of the estimates + L_max of its tier + others' underestimation of the jobs started on its slots before it; exact estimators' jobs",
+            misestimatePolicies: [...misestimateTally].map(([impl, entry]) => ({ impl, ...entry, worstExcessLmax: round(entry.worstExcessLmax, 3) })),
+          }),
     };
   });
 }
@@ -187,5 +222,9 @@ if (values.json === true) {
   for (const shape of random) {
     console.log(`\nrandom: ${String(shape['shape'])} (${String(shape['traces'])} traces, seed ${String(shape['seed'])})`);
     console.table(shape['policies']);
+    if (shape['misestimatePolicies'] !== undefined) {
+      console.log(String(shape['misestimateBound']));
+      console.table(shape['misestimatePolicies']);
+    }
   }
 }

@@ -97,6 +97,10 @@ export class FairScheduler {
       }
     }
     this.catchAll = entries.length === 1 && entries[0]?.[0] === DEFAULT_TIER ? this.tiers[0] : undefined;
+    const reuseLanes = (lanes: Array<Lane | undefined>): void => {
+      if (this.spareLaneSets.length < MAX_SPARE_LANE_SETS) this.spareLaneSets.push(lanes);
+    };
+    for (const tier of this.tiers) tier.lanesReleased = reuseLanes;
     this.defaults = applyQuotaPatch(BASE_QUOTA, options.defaults ?? {});
   }
 
@@ -595,7 +599,7 @@ export class FairScheduler {
 
   private start(lane: Lane, slotTier: TierState, now: number): Dispatch {
     const tenant = lane.tenant;
-    const job = lane.jobs.pop() as JobRecord;
+    const job = this.takeNext(lane);
     const quota = tenant.quota;
     const weight = quota.weight;
     const charge = job.estimate / weight;
@@ -625,6 +629,32 @@ export class FairScheduler {
     this.runningJobs++;
     this.refresh(tenant, now);
     return { job: job.spec, tier: slotTier.name };
+  }
+
+  /**
+   * The job a winning lane sends: its head, or in a dense tier, while GPS shares the slots among
+   * several of the lane's jobs below its demand (level-limited), the queued job of the head's
+   * priority that the reference GPS finishes first: a short job behind a long one of the same tenant
+   * finishes first there, and sending the head instead put another tenant's job past GPS + L_max (the
+   * random search's lending trace, docs/scheduling.md). A lane GPS serves at its full demand (its cap
+   * or its job count) keeps its order: there GPS runs its jobs one slot each in that order, and
+   * sending the shortest first put a long job of bench:fairness's capped whale past the bound.
+   */
+  private takeNext(lane: Lane): JobRecord {
+    const pick = lane.firstFinishing;
+    if (
+      pick !== null &&
+      pick.state === 'queued' &&
+      pick.tenant === lane.tenant &&
+      pick.homeTier === lane.tier &&
+      lane.fluidRate < lane.fluidDemand - 1e-9 &&
+      lane.tenant.quota.maxInFlight === undefined &&
+      lane.tier.keyedInRealTime(lane)
+    ) {
+      const head = lane.jobs.peek();
+      if (head !== undefined && pick !== head && pick.heapKey === head.heapKey && lane.jobs.remove(pick)) return pick;
+    }
+    return lane.jobs.pop() as JobRecord;
   }
 
   private processWakes(now: number): void {

@@ -85,6 +85,28 @@ export class KeyedHeap<T extends KeyedItem> {
     return this.items.slice();
   }
 
+  /** Moves every item to the end of `out` (heap order, unsorted) and empties the heap. */
+  drainInto(out: T[]): void {
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as T;
+      item.heapIndex = -1;
+      out.push(item);
+    }
+    items.length = 0;
+  }
+
+  /** Adds items that are in no heap, then restores heap order once: O(n) for n items in all. */
+  pushAll(added: readonly T[], from: number, to: number): void {
+    const items = this.items;
+    for (let i = from; i < to; i++) {
+      const item = added[i] as T;
+      item.heapIndex = items.length;
+      items.push(item);
+    }
+    for (let i = Math.floor((items.length - 2) / ARITY); i >= 0; i--) this.siftDown(i);
+  }
+
   private siftUp(start: number): boolean {
     const items = this.items;
     const item = items[start] as T;
@@ -166,6 +188,11 @@ export class PackedKeyedHeap<T extends KeyedItem> {
     this.ties[index] = item.heapTie;
     item.heapIndex = index;
     this.siftUp(index);
+  }
+
+  /** The key the first item was pushed or last updated with (its own may have grown since). */
+  topKey(): number {
+    return this.items.length > 0 ? (this.keys[0] as number) : Infinity;
   }
 
   /** Removes and returns the first item. */

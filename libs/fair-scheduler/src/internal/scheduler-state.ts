@@ -152,6 +152,11 @@ export class Lane implements KeyedItem {
    * Dense tier: waiting jobs GPS has finished, in the order it finished them, with the instant; read
    * from `finishedStart`, entries whose job has left (or was finished again) skipped lazily.
    */
+  /**
+   * Dense tier: the waiting job whose GPS finish keys the lane (set with the key): the job the lane
+   * sends when it wins, if it is queued with its head's priority (else the head goes).
+   */
+  firstFinishing: JobRecord | null = null;
   private finishedJobs: JobRecord[] | null = null;
   private finishedAt: number[] | null = null;
   private finishedStart = 0;
@@ -176,6 +181,7 @@ export class Lane implements KeyedItem {
     this.gps.heapKey = 0;
     this.fluidRate = 0;
     this.fluidDemand = 0;
+    this.firstFinishing = null;
     this.clearFinished();
   }
 
@@ -210,6 +216,12 @@ export class Lane implements KeyedItem {
     }
     this.finishedStart = start;
     return finishedAt[start] as number;
+  }
+
+  /** The job whose GPS finish {@link Lane.earliestFinished} returned (call it first; `null` if none). */
+  earliestFinishedJob(): JobRecord | null {
+    const jobs = this.finishedJobs;
+    return jobs === null || this.finishedStart >= jobs.length ? null : (jobs[this.finishedStart] as JobRecord);
   }
 
   /** Forgets the finished jobs (the tier left dense mode or idles). */

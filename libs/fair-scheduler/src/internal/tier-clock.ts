@@ -112,6 +112,10 @@ export class TierState {
   private historyStart = 0;
   private historySize = 0;
   private readonly scratchWork: number[] = [];
+  /** Called with an idle tenant's lanes once GPS has caught up with all of them (see `departed`). */
+  lanesReleased: ((lanes: Array<Lane | undefined>) => void) | null = null;
+  /** Scratch list of the lanes `rekey` re-keys (kept to allocate nothing per event). */
+  private readonly rekeyed: Lane[] = [];
 
   constructor(
     readonly name: string,
@@ -140,11 +144,17 @@ export class TierState {
           this.clockAt = now;
           return this.virtualTime;
         }
-        const leaves = at + ((top.heapKey - this.virtualTime) * this.gpsWeight) / this.slots;
+        // The heap's keys may lag the lanes' (an enqueue raises a key lazily, see `addGpsWork`): no
+        // key is below the heap's smallest, so nothing leaves before that one is reached.
+        const leaves = at + ((this.gps.topKey() - this.virtualTime) * this.gpsWeight) / this.slots;
         if (leaves > now) {
           this.virtualTime += ((now - at) * this.slots) / this.gpsWeight;
           this.clockAt = now;
           return this.virtualTime;
+        }
+        if (top.heapKey > this.gps.topKey()) {
+          this.gps.update(top);
+          continue;
         }
         if (leaves > at) at = leaves;
         if (top.heapKey > this.virtualTime) this.virtualTime = top.heapKey;
@@ -193,23 +203,32 @@ export class TierState {
   /** Earliest real time at which the (monotone) virtual time reached `tag` < `virtualTime`. */
   private pastTimeOf(tag: number): number {
     const size = this.historySize;
-    const at = (k: number): number => (k < size ? (this.historyAt[(this.historyStart + k) % HISTORY] as number) : this.clockAt);
-    const v = (k: number): number => (k < size ? (this.historyV[(this.historyStart + k) % HISTORY] as number) : this.virtualTime);
     // Smallest k whose point has reached the tag (point `size` is now, which has).
     let low = 0;
     let high = size;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (v(mid) >= tag) high = mid;
+      if (this.historyPointV(mid) >= tag) high = mid;
       else low = mid + 1;
     }
     if (low === 0) {
       // Older than the history: extrapolate at the speed of its first segment.
-      const speed = (v(1) - v(0)) / (at(1) - at(0) || 1);
-      return speed > 0 ? at(0) - (v(0) - tag) / speed : at(0);
+      const speed = (this.historyPointV(1) - this.historyPointV(0)) / (this.historyPointAt(1) - this.historyPointAt(0) || 1);
+      return speed > 0 ? this.historyPointAt(0) - (this.historyPointV(0) - tag) / speed : this.historyPointAt(0);
     }
-    const dv = v(low) - v(low - 1);
-    return dv > 0 ? at(low - 1) + ((tag - v(low - 1)) * (at(low) - at(low - 1))) / dv : at(low);
+    const dv = this.historyPointV(low) - this.historyPointV(low - 1);
+    const before = this.historyPointAt(low - 1);
+    return dv > 0 ? before + ((tag - this.historyPointV(low - 1)) * (this.historyPointAt(low) - before)) / dv : this.historyPointAt(low);
+  }
+
+  /** Real time of the k-th kept change of speed, oldest first; k = size is now. */
+  private historyPointAt(k: number): number {
+    return k < this.historySize ? (this.historyAt[(this.historyStart + k) % HISTORY] as number) : this.clockAt;
+  }
+
+  /** Virtual time of the k-th kept change of speed, oldest first; k = size is now. */
+  private historyPointV(k: number): number {
+    return k < this.historySize ? (this.historyV[(this.historyStart + k) % HISTORY] as number) : this.virtualTime;
   }
 
   /** The virtual time that corresponds to real time `at` at the current level. */
@@ -312,9 +331,12 @@ export class TierState {
    */
   private denseKey(lane: Lane, head: JobRecord): number {
     this.keyAhead = false;
+    lane.firstFinishing = head;
     if (!Number.isNaN(head.fluidFinish)) {
       const finished = lane.earliestFinished();
-      return finished < head.fluidFinish ? finished : head.fluidFinish;
+      if (!(finished < head.fluidFinish)) return head.fluidFinish;
+      lane.firstFinishing = lane.earliestFinishedJob();
+      return finished;
     }
     const fluid = head.fluid;
     if (fluid === null) {
@@ -330,11 +352,12 @@ export class TierState {
       key = this.project(lane, fluid);
     }
     // GPS runs a lane's jobs side by side, so a later job of the lane can finish first (a short one
-    // behind a long one). The lane keeps its order (its head goes first) but takes its place in the
-    // tier from the earliest GPS finish among its waiting jobs.
+    // behind a long one): the lane takes its place in the tier from the earliest GPS finish among its
+    // waiting jobs, and that job is the one it sends (`Lane.firstFinishing`).
     const finished = lane.earliestFinished();
     if (finished < key) {
       this.keyAhead = false;
+      lane.firstFinishing = lane.earliestFinishedJob();
       return finished;
     }
     for (let job = lane.fluidFirst; job !== null && job.rate > 0; job = job.next) {
@@ -344,6 +367,7 @@ export class TierState {
       if (at < key) {
         key = at;
         this.keyAhead = false;
+        lane.firstFinishing = record;
       }
     }
     return key;
@@ -386,7 +410,9 @@ export class TierState {
         work[i] = left;
         if (left <= doneBelow(at)) {
           if (i === target) return at;
-          work.splice(i, 1);
+          // Removed by shifting (splice would allocate the array of what it removes).
+          for (let k = i + 1; k < work.length; k++) work[k - 1] = work[k] as number;
+          work.length--;
           if (i < target) target--;
         }
       }
@@ -396,12 +422,24 @@ export class TierState {
   /** Dense: re-keys every ready lane after the rates changed (O(lanes log lanes)). */
   private rekey(): void {
     this.keysStale = false;
-    const lanes = [...this.readyReal.toArray(), ...this.readyAhead.toArray()];
-    for (const lane of lanes) if (!this.readyReal.remove(lane)) this.readyAhead.remove(lane);
-    for (const lane of lanes) {
+    // Every key may have moved: the heaps are emptied and rebuilt in O(lanes), no removal one by one.
+    const lanes = this.rekeyed;
+    lanes.length = 0;
+    this.readyReal.drainInto(lanes);
+    this.readyAhead.drainInto(lanes);
+    // Partitioned in place: lanes keyed in real time first, those GPS has not begun after them.
+    let real = 0;
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i] as Lane;
       lane.heapKey = this.denseKey(lane, lane.jobs.peek() as JobRecord);
-      (this.keyAhead ? this.readyAhead : this.readyReal).push(lane);
+      if (!this.keyAhead) {
+        lanes[i] = lanes[real] as Lane;
+        lanes[real++] = lane;
+      }
     }
+    this.readyReal.pushAll(lanes, 0, real);
+    this.readyAhead.pushAll(lanes, real, lanes.length);
+    lanes.length = 0;
   }
 
   /** A job joined `lane` (queued last, already counted in its waiting cost); settle first. */
@@ -522,11 +560,15 @@ export class TierState {
     this.historySize = 0;
   }
 
-  /** Sparse: gives a lane `work` (estimate / weight) more GPS backlog; call after `settle(now)`. */
+  /**
+   * Sparse: gives a lane `work` (estimate / weight) more GPS backlog; call after `settle(now)`. The
+   * heap is not re-ordered for a lane already in it: its key only grew, and `settle` re-sifts it if
+   * it reaches the top with a key the heap has not seen (one sift per lane reaching the top, not one
+   * per enqueue: with thousands of lanes most are re-keyed many times before they leave GPS).
+   */
   private addGpsWork(share: GpsShare, weight: number, work: number, now: number): void {
     if (share.heapIndex >= 0) {
       share.heapKey += work;
-      this.gps.update(share);
       return;
     }
     share.heapKey = this.virtualTime + work;
@@ -572,7 +614,12 @@ export class TierState {
   private departed(lane: Lane): void {
     const tenant = lane.tenant;
     const departing = tenant.departingLanes;
-    if (departing !== null && departing.every((other) => other === undefined || !other.backlogged())) tenant.departingLanes = null;
+    if (departing === null) return;
+    for (const other of departing) if (other !== undefined && other.backlogged()) return;
+    tenant.departingLanes = null;
+    // Its lanes are empty and out of every GPS system: the scheduler reuses them for the next
+    // tenant that activates (dropped, they were a new Lane, heap and list per returning visitor).
+    this.lanesReleased?.(departing);
   }
 
   /**
@@ -752,13 +799,20 @@ export class TierState {
       return;
     }
     const joins = lane.fluidCount === 0;
-    this.link(lane, this.newFluid(lane, record, work), first);
+    const job = this.newFluid(lane, record, work);
+    this.link(lane, job, first);
     if (joins) {
       lane.gps.weight = weight;
       lane.fluidIndex = this.fluidLanes.length;
       this.fluidLanes.push(lane);
       this.gpsWeight += weight;
       if (weight > this.maxWeight) this.maxWeight = weight;
+    } else if (job.next === null && (lane.fluidRate < lane.fluidDemand - 1e-9 || this.demandOf(lane) === lane.fluidDemand)) {
+      // Queued last in a lane that is level-limited (its rate is the level's, not its demand) or
+      // already at its cap: the water-fill is unchanged and the lane's earlier jobs take all its
+      // rate, so the job waits at rate 0 and no rate, key or next GPS finish moves.
+      lane.fluidDemand = this.demandOf(lane);
+      return;
     }
     this.refill();
     this.checkMode(now);

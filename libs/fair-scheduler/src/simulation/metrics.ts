@@ -284,3 +284,63 @@ export function checkTierFinishBound(
     over,
   };
 }
+
+/**
+ * The bound under misestimates (docs/scheduling.md, "Estimates"): a job J finishes by its finish
+ * in the fluid ideal **of the estimates** (`estimatedIdeal`: the same trace with each cost replaced
+ * by its estimate) + `L_max` of J's tier (real costs: a slot is held for a job's real cost) + `U_J`,
+ * the underestimation (`cost - estimate` where positive) of the jobs that started on a slot J could
+ * hold (its tier's, or a tier that lends to its class) no later than J. With exact estimates
+ * `U_J = 0` and it is the plain bound on the real costs. Counts the jobs over it among those
+ * `counted` selects: the jobs of tenants whose own estimates are exact (a tenant that underestimates
+ * pays for it with its later jobs, which the reference pushes back by the difference over its
+ * share: `U / (w_i / W)`, not `U`).
+ */
+export function checkMisestimateBound(
+  schedule: readonly ScheduledJob[],
+  trace: ReadonlyArray<{ id: string; estimate: number }>,
+  estimatedIdeal: ReadonlyMap<string, FluidJob>,
+  config: SimulationConfig,
+  counted: (job: ScheduledJob) => boolean = () => true,
+): { jobsOverBound: number; worstExcessMs: number; worstExcessLmax: number; over: ScheduledJob[] } {
+  const lmax = tierLmax(schedule, config);
+  const catchAll = Object.keys(config.tiers).length === 1 && config.tiers['default'] !== undefined;
+  const estimates = new Map(trace.map((job) => [job.id, job.estimate]));
+  // Tiers whose slots a job of each class can hold: its own and those that lend to it.
+  const slotTiers = new Map<string, Set<string>>();
+  for (const [name, tier] of Object.entries(config.tiers)) {
+    if (!slotTiers.has(name)) slotTiers.set(name, new Set());
+    (slotTiers.get(name) as Set<string>).add(name);
+    for (const borrower of tier.lendTo ?? []) {
+      if (!slotTiers.has(borrower)) slotTiers.set(borrower, new Set());
+      (slotTiers.get(borrower) as Set<string>).add(name);
+    }
+  }
+  const byStart = [...schedule].sort((a, b) => a.start - b.start);
+  const over: ScheduledJob[] = [];
+  let worst = -Infinity;
+  let worstRelative = -Infinity;
+  for (const job of schedule) {
+    const fluid = estimatedIdeal.get(job.id);
+    if (fluid === undefined || !counted(job)) continue;
+    const tier = catchAll ? 'default' : job.jobClass;
+    const slots = slotTiers.get(tier) ?? new Set([tier]);
+    let underestimated = 0;
+    for (const other of byStart) {
+      if (other.start > job.start) break;
+      if (!slots.has(other.tier)) continue;
+      underestimated += Math.max(0, other.cost - (estimates.get(other.id) ?? other.cost));
+    }
+    const slack = lmax.get(tier) ?? 0;
+    const excess = job.finish - (fluid.finish + slack + underestimated);
+    if (excess > 1e-6 * Math.max(1, fluid.finish)) over.push(job);
+    if (excess > worst) worst = excess;
+    if (slack > 0 && excess / slack > worstRelative) worstRelative = excess / slack;
+  }
+  return {
+    jobsOverBound: over.length,
+    worstExcessMs: worst === -Infinity ? 0 : worst,
+    worstExcessLmax: worstRelative === -Infinity ? 0 : worstRelative,
+    over,
+  };
+}
