@@ -12,8 +12,10 @@
  * for (every 20 ms). Each write is an INSERT under an id chosen once, so a retry that found its own
  * row would fail on the primary key and be counted as a duplicate.
  * The other tenant writes `--baseline` s (default 30) before the move, throughout, and as long again
- * after it (two references for its noise); the move runs in this process (runTenantMove, grace 0,
- * so the old copy's removal is measured too).
+ * after it (two references for its noise). The move (grace 0, so the old copy's removal is measured
+ * too) runs by default in a process of its own (`--runner process`, bench/lib/move-runner-process.ts),
+ * as the control plane runs it apart from the edge whose requests these writers stand in for;
+ * `--runner inline` runs it in this process, sharing the writers' event loop.
  * Afterwards: every acknowledged write is read back by id with its checksum (lost: missing or
  * different), the rows that existed before the move give the same ordered digest as before, and the
  * tenant holds exactly seed + acknowledged rows (duplicated: any more).
@@ -157,9 +159,11 @@ async function main(): Promise<void> {
   const baselineMs = Number(values.baseline ?? 30) * 1000;
   // The control plane's default pace (TENANT_MOVE_ROWS_PER_SECOND); 0 runs the move unpaced.
   const rowsPerSecond = Number(values['rows-per-second'] ?? DEFAULT_MOVE_ROWS_PER_SECOND);
-  // Where the move runs: in this process (the default, as measured before 2026-12-07 05:20 UTC) or
-  // in a process of its own, as a control plane runs it apart from the edge that writes.
-  const runner = values.runner ?? 'inline';
+  // Where the move runs. The writers stand in for the edge (a TenantDataRouter as the application
+  // role); in production the move runs in the control plane, never in the edge process, so the
+  // faithful default is a process of its own. `inline` (the default before 2026-12-07 06:00 UTC)
+  // shares the writers' event loop, a cost no deployment pays.
+  const runner = values.runner ?? 'process';
   if (runner !== 'inline' && runner !== 'process') throw new Error(`--runner must be inline or process (got ${runner})`);
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
