@@ -31,7 +31,14 @@ import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
-import { DEFAULT_MOVE_ROWS_PER_SECOND, runTenantMove, startTenantMove, type BulkPaceReport, type TenantMoveStatus } from '@fairway/tenant-move';
+import {
+  DEFAULT_MOVE_ROWS_PER_SECOND,
+  neighbourWaitProbe,
+  runTenantMove,
+  startTenantMove,
+  type BulkPaceReport,
+  type TenantMoveStatus,
+} from '@fairway/tenant-move';
 import { ServerWaitSampler, type PhaseDiagnosis } from './lib/move-diagnostics';
 import { RECORD_DIGEST, RateWriter } from './lib/rate-writer';
 
@@ -115,12 +122,17 @@ async function runInProcess(
   runId: string,
   rowsPerSecond: number,
   batchRows: number | undefined,
+  neighbourWaits: boolean,
   onPhase: (phase: string) => void,
   onPace: (phase: string, report: BulkPaceReport) => void,
 ): Promise<TenantMoveStatus> {
   const root = path.resolve(__dirname, '..');
   const args = [path.join(root, 'scripts/run-ts.cjs'), path.join(__dirname, 'lib/move-runner-process.ts'), ownerUrl, moveId, runId, String(rowsPerSecond)];
-  const child = spawn(process.execPath, batchRows === undefined ? args : [...args, String(batchRows)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, batchRows === undefined ? args : [...args, String(batchRows)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(neighbourWaits ? { BENCH_MOVE_NEIGHBOUR_WAITS: ADMIN } : {}) },
+  });
   let done: TenantMoveStatus | undefined;
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
@@ -150,6 +162,7 @@ async function main(): Promise<void> {
       diagnose: { type: 'boolean' },
       'batch-rows': { type: 'string' },
       runner: { type: 'string' },
+      'neighbour-waits': { type: 'boolean' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -182,6 +195,7 @@ async function main(): Promise<void> {
   const otherData = new TenantDataRouter({ catalogPool: otherApp, catalogUrl: prepared.urls.app, applicationName: 'bench-move-other-data' });
   await otherData.start();
   let sampler: ServerWaitSampler | undefined;
+  let neighbourWaits: Pool | undefined;
   let diagnosis: Record<string, PhaseDiagnosis> | undefined;
   const provisioning = { ownerPool: owner, ownerUrl: prepared.urls.owner };
   const moving = 'bench-moving' as TenantId;
@@ -247,11 +261,27 @@ async function main(): Promise<void> {
       process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`);
     };
     const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
+    // --neighbour-waits: the pace also backs off on the other tenants' WAL and client waits, polled
+    // as the server's superuser (the move's own role cannot see other roles' wait events).
+    const ownerRole = decodeURIComponent(new URL(prepared.urls.owner).username);
+    if (values['neighbour-waits'] && runner === 'inline') {
+      neighbourWaits = createPool({ connectionString: ADMIN, applicationName: 'bench-move-waits', max: 1 });
+    }
     const done: TenantMoveStatus =
       runner === 'process'
-        ? await runInProcess(prepared.urls.owner, move.id, runId, rowsPerSecond, batchRows, onPhase, (phase, report) => (pace[phase] = report))
+        ? await runInProcess(
+            prepared.urls.owner,
+            move.id,
+            runId,
+            rowsPerSecond,
+            batchRows,
+            values['neighbour-waits'] === true,
+            onPhase,
+            (phase, report) => (pace[phase] = report),
+          )
         : await runTenantMove(provisioning, move.id, runId, {
             rowsPerSecond,
+            ...(neighbourWaits === undefined ? {} : { neighbourWaits: { probe: neighbourWaitProbe(neighbourWaits, ownerRole) } }),
             ...(batchRows === undefined ? {} : { batchRows }),
             onPace: (phase, report) => {
               pace[phase] = report;
@@ -314,6 +344,7 @@ async function main(): Promise<void> {
           ratePerSec: rate,
           rowsPerSecond,
           runner,
+          neighbourWaits: values['neighbour-waits'] === true,
           state: done.state,
           error: done.error,
           moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),
@@ -366,6 +397,7 @@ async function main(): Promise<void> {
     };
   } finally {
     await sampler?.close();
+    await neighbourWaits?.end();
     await Promise.all([data.close(), otherData.close()]);
     await Promise.all([owner.end(), app.end(), otherApp.end()]);
     const server = new URL(ADMIN);
