@@ -12,8 +12,10 @@
  * for (every 20 ms). Each write is an INSERT under an id chosen once, so a retry that found its own
  * row would fail on the primary key and be counted as a duplicate.
  * The other tenant writes `--baseline` s (default 30) before the move, throughout, and as long again
- * after it (two references for its noise); the move runs in this process (runTenantMove, grace 0,
- * so the old copy's removal is measured too).
+ * after it (two references for its noise). The move (grace 0, so the old copy's removal is measured
+ * too) runs by default in a process of its own (`--runner process`, bench/lib/move-runner-process.ts),
+ * as the control plane runs it apart from the edge whose requests these writers stand in for;
+ * `--runner inline` runs it in this process, sharing the writers' event loop.
  * Afterwards: every acknowledged write is read back by id with its checksum (lost: missing or
  * different), the rows that existed before the move give the same ordered digest as before, and the
  * tenant holds exactly seed + acknowledged rows (duplicated: any more).
@@ -29,7 +31,14 @@ import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
-import { DEFAULT_MOVE_ROWS_PER_SECOND, runTenantMove, startTenantMove, type BulkPaceReport, type TenantMoveStatus } from '@fairway/tenant-move';
+import {
+  DEFAULT_MOVE_ROWS_PER_SECOND,
+  neighbourWaitProbe,
+  runTenantMove,
+  startTenantMove,
+  type BulkPaceReport,
+  type TenantMoveStatus,
+} from '@fairway/tenant-move';
 import { ServerWaitSampler, type PhaseDiagnosis } from './lib/move-diagnostics';
 import { RECORD_DIGEST, RateWriter } from './lib/rate-writer';
 
@@ -113,12 +122,17 @@ async function runInProcess(
   runId: string,
   rowsPerSecond: number,
   batchRows: number | undefined,
+  neighbourWaits: boolean,
   onPhase: (phase: string) => void,
   onPace: (phase: string, report: BulkPaceReport) => void,
 ): Promise<TenantMoveStatus> {
   const root = path.resolve(__dirname, '..');
   const args = [path.join(root, 'scripts/run-ts.cjs'), path.join(__dirname, 'lib/move-runner-process.ts'), ownerUrl, moveId, runId, String(rowsPerSecond)];
-  const child = spawn(process.execPath, batchRows === undefined ? args : [...args, String(batchRows)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, batchRows === undefined ? args : [...args, String(batchRows)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(neighbourWaits ? { BENCH_MOVE_NEIGHBOUR_WAITS: ADMIN } : {}) },
+  });
   let done: TenantMoveStatus | undefined;
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
@@ -148,6 +162,7 @@ async function main(): Promise<void> {
       diagnose: { type: 'boolean' },
       'batch-rows': { type: 'string' },
       runner: { type: 'string' },
+      'neighbour-waits': { type: 'boolean' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -157,9 +172,11 @@ async function main(): Promise<void> {
   const baselineMs = Number(values.baseline ?? 30) * 1000;
   // The control plane's default pace (TENANT_MOVE_ROWS_PER_SECOND); 0 runs the move unpaced.
   const rowsPerSecond = Number(values['rows-per-second'] ?? DEFAULT_MOVE_ROWS_PER_SECOND);
-  // Where the move runs: in this process (the default, as measured before 2026-12-07 05:20 UTC) or
-  // in a process of its own, as a control plane runs it apart from the edge that writes.
-  const runner = values.runner ?? 'inline';
+  // Where the move runs. The writers stand in for the edge (a TenantDataRouter as the application
+  // role); in production the move runs in the control plane, never in the edge process, so the
+  // faithful default is a process of its own. `inline` (the default before 2026-12-07 06:00 UTC)
+  // shares the writers' event loop, a cost no deployment pays.
+  const runner = values.runner ?? 'process';
   if (runner !== 'inline' && runner !== 'process') throw new Error(`--runner must be inline or process (got ${runner})`);
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
@@ -178,6 +195,7 @@ async function main(): Promise<void> {
   const otherData = new TenantDataRouter({ catalogPool: otherApp, catalogUrl: prepared.urls.app, applicationName: 'bench-move-other-data' });
   await otherData.start();
   let sampler: ServerWaitSampler | undefined;
+  let neighbourWaits: Pool | undefined;
   let diagnosis: Record<string, PhaseDiagnosis> | undefined;
   const provisioning = { ownerPool: owner, ownerUrl: prepared.urls.owner };
   const moving = 'bench-moving' as TenantId;
@@ -243,11 +261,27 @@ async function main(): Promise<void> {
       process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`);
     };
     const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
+    // --neighbour-waits: the pace also backs off on the other tenants' WAL and client waits, polled
+    // as the server's superuser (the move's own role cannot see other roles' wait events).
+    const ownerRole = decodeURIComponent(new URL(prepared.urls.owner).username);
+    if (values['neighbour-waits'] && runner === 'inline') {
+      neighbourWaits = createPool({ connectionString: ADMIN, applicationName: 'bench-move-waits', max: 1 });
+    }
     const done: TenantMoveStatus =
       runner === 'process'
-        ? await runInProcess(prepared.urls.owner, move.id, runId, rowsPerSecond, batchRows, onPhase, (phase, report) => (pace[phase] = report))
+        ? await runInProcess(
+            prepared.urls.owner,
+            move.id,
+            runId,
+            rowsPerSecond,
+            batchRows,
+            values['neighbour-waits'] === true,
+            onPhase,
+            (phase, report) => (pace[phase] = report),
+          )
         : await runTenantMove(provisioning, move.id, runId, {
             rowsPerSecond,
+            ...(neighbourWaits === undefined ? {} : { neighbourWaits: { probe: neighbourWaitProbe(neighbourWaits, ownerRole) } }),
             ...(batchRows === undefined ? {} : { batchRows }),
             onPace: (phase, report) => {
               pace[phase] = report;
@@ -310,6 +344,7 @@ async function main(): Promise<void> {
           ratePerSec: rate,
           rowsPerSecond,
           runner,
+          neighbourWaits: values['neighbour-waits'] === true,
           state: done.state,
           error: done.error,
           moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),
@@ -362,6 +397,7 @@ async function main(): Promise<void> {
     };
   } finally {
     await sampler?.close();
+    await neighbourWaits?.end();
     await Promise.all([data.close(), otherData.close()]);
     await Promise.all([owner.end(), app.end(), otherApp.end()]);
     const server = new URL(ADMIN);

@@ -9,13 +9,17 @@
  * and last {"done": <TenantMoveStatus>}.
  */
 import { createPool } from '@fairway/db';
-import { runTenantMove } from '@fairway/tenant-move';
+import { neighbourWaitProbe, runTenantMove } from '@fairway/tenant-move';
 
 async function main(): Promise<void> {
   const [ownerUrl, moveId, runId, rowsPerSecond, batchRows] = process.argv.slice(2);
   if (!ownerUrl || !moveId || !runId || rowsPerSecond === undefined)
     throw new Error('usage: move-runner-process <owner url> <move id> <run id> <rows/s> [batch rows]');
   const ownerPool = createPool({ connectionString: ownerUrl, applicationName: 'bench-move-owner', max: 8 });
+  // bench:move --neighbour-waits: the server's superuser URL, to see the other roles' wait events.
+  const waitsUrl = process.env['BENCH_MOVE_NEIGHBOUR_WAITS'];
+  const waitsPool = waitsUrl ? createPool({ connectionString: waitsUrl, applicationName: 'bench-move-waits', max: 1 }) : undefined;
+  const ownerRole = decodeURIComponent(new URL(ownerUrl).username);
   const say = (event: Record<string, unknown>): void => {
     process.stdout.write(`${JSON.stringify(event)}\n`);
   };
@@ -23,12 +27,14 @@ async function main(): Promise<void> {
     const done = await runTenantMove({ ownerPool, ownerUrl }, moveId, runId, {
       rowsPerSecond: Number(rowsPerSecond),
       ...(batchRows === undefined ? {} : { batchRows: Number(batchRows) }),
+      ...(waitsPool ? { neighbourWaits: { probe: neighbourWaitProbe(waitsPool, ownerRole) } } : {}),
       onPhase: (phase) => say({ phase }),
       onPace: (phase, report) => say({ pace: { phase, report } }),
     });
     say({ done });
   } finally {
     await ownerPool.end();
+    await waitsPool?.end();
   }
 }
 

@@ -96,6 +96,17 @@ describe('BulkPace', () => {
     expect(pace.report().backoffs).toBe(0);
   });
 
+  it("halves the pace when the other tenants' sessions wait more, even if the batch itself is not slow", () => {
+    const pace = new BulkPace({ ceiling: 20_000, floor: 2000 });
+    drive(pace, 5, () => 0.01);
+    const rows = pace.batchRows();
+    pace.done(rows, rows * 0.01, 10_000, true);
+    expect(pace.report()).toMatchObject({ rowsPerSecond: 10_000, backoffs: 1, neighbourBackoffs: 1 });
+    // A slow batch while the neighbours also wait is one back-off, counted as the batch's own.
+    pace.done(500, 500 * 0.05, 10_100, true);
+    expect(pace.report()).toMatchObject({ rowsPerSecond: 5000, backoffs: 2, neighbourBackoffs: 1 });
+  });
+
   it.each([
     ['a negative ceiling', { ceiling: -1 }, /ceiling must be a number of rows a second >= 0 \(got -1\)/],
     ['a ceiling that is not a number', { ceiling: Number.NaN }, /ceiling/],

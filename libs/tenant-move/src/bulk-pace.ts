@@ -13,7 +13,9 @@
  * - never takes more than `maxDuty` of the wall clock: after a batch of d ms it waits at least
  *   d * (1 - maxDuty) / maxDuty, so a slower server (a busier one) gets longer pauses by itself;
  * - backs off when the server turns busy (AIMD): a batch whose cost per row is more than `slowdown`
- *   times the median of the last `window` batches halves the pace (not below `floor`); every other
+ *   times the median of the last `window` batches, or a batch after which the other tenants'
+ *   sessions were found waiting more than before the move ({@link NeighbourWaits}, when the runner
+ *   can see them), halves the pace (not below `floor`); every other
  *   batch adds back `ceiling / rampMs` per ms since the last one, so the pace climbs back to the
  *   ceiling in `rampMs` once the server is quiet again;
  * - never goes above `ceiling` (TENANT_MOVE_ROWS_PER_SECOND) on average.
@@ -53,6 +55,8 @@ export interface BulkPaceReport {
   batches: number;
   /** Batches that found the server busy (and halved the pace). */
   backoffs: number;
+  /** Of those, the back-offs on the other tenants' waits alone (the batch itself was not slow). */
+  neighbourBackoffs: number;
   /** The lowest pace it went down to, rows a second. */
   lowestRowsPerSecond: number;
   /** Time spent waiting between batches, ms. */
@@ -74,6 +78,7 @@ export class BulkPace {
   private last: number | undefined;
   private batches = 0;
   private backoffs = 0;
+  private neighbourBackoffs = 0;
   private lowest: number;
   private waited = 0;
 
@@ -108,9 +113,10 @@ export class BulkPace {
 
   /**
    * Counts a batch of `rows` that took `workMs` and ended at `now` (ms, any monotonic clock) and
-   * returns how long to wait before the next one, ms.
+   * returns how long to wait before the next one, ms. `neighboursBusy`: the other tenants' sessions
+   * wait more than before the move ({@link NeighbourWaits.busy}); it backs off like a slow batch.
    */
-  done(rows: number, workMs: number, now: number): number {
+  done(rows: number, workMs: number, now: number, neighboursBusy = false): number {
     if (!this.paced || rows <= 0) return 0;
     this.batches += 1;
     const cost = Math.max(workMs, 0.01) / rows;
@@ -120,9 +126,11 @@ export class BulkPace {
     const elapsed = this.last === undefined ? 0 : Math.max(0, now - this.last);
     this.last = now;
     // A batch of the fewest rows carries most of its fixed cost (round trips): judged only if fuller.
-    if (this.costs.length > 1 && cost > typical * this.slowdown && rows >= this.minBatch) {
+    const slowBatch = this.costs.length > 1 && cost > typical * this.slowdown && rows >= this.minBatch;
+    if (slowBatch || neighboursBusy) {
       this.rate = Math.max(this.floor, this.rate / 2);
       this.backoffs += 1;
+      if (!slowBatch) this.neighbourBackoffs += 1;
     } else {
       this.rate = Math.min(this.ceiling, this.rate + (this.ceiling * elapsed) / this.rampMs);
     }
@@ -139,6 +147,7 @@ export class BulkPace {
       rowsPerSecond: Math.round(this.rate),
       batches: this.batches,
       backoffs: this.backoffs,
+      neighbourBackoffs: this.neighbourBackoffs,
       lowestRowsPerSecond: Math.round(this.lowest),
       waitedMs: Math.round(this.waited),
     };

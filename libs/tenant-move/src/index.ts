@@ -14,6 +14,7 @@ export {
   MOVE_AUDIT_ACTION,
   MOVE_PHASES,
   DEFAULT_MOVE_ROWS_PER_SECOND,
+  neighbourWaitProbe,
   type TenantMoveDeps,
   type StartMoveOptions,
   type RunMoveOptions,
@@ -24,4 +25,5 @@ export {
 } from './tenant-move';
 export { TenantMoveConflictError, type MoveConflictReason } from './errors';
 export { BulkPace, type BulkPaceOptions, type BulkPaceReport } from './bulk-pace';
+export { NeighbourWaits, type NeighbourWaitsOptions } from './neighbour-waits';
 export { MoveSweeper, type MoveSweeperOptions } from './move-sweeper';

@@ -36,6 +36,7 @@ import {
   type MoveStore,
 } from './move-store';
 import { BulkPace, type BulkPaceReport } from './bulk-pace';
+import { NeighbourWaits, type NeighbourWaitsOptions } from './neighbour-waits';
 import { TenantMoveConflictError } from './errors';
 
 /** The audit action of every step of a move (after: the move's id and phase). */
@@ -85,6 +86,12 @@ export interface RunMoveOptions {
    * fast as the servers go, in batches of `batchRows`). The catch-up and the fence are never paced.
    */
   rowsPerSecond?: number;
+  /**
+   * Polls the server for how many of the other tenants' sessions wait on WAL or on their client
+   * ({@link neighbourWaitProbe}); with it the pace also backs off while they wait more than in the
+   * polls taken before the first bulk phase ({@link NeighbourWaits}). Only with `rowsPerSecond`.
+   */
+  neighbourWaits?: { probe: () => Promise<number>; options?: NeighbourWaitsOptions };
   /** Told how the pace went at the end of each bulk phase (copy, verify, cleanup). */
   onPace?: (phase: MovePhase, pace: BulkPaceReport) => void;
   /** The fence is entered once a catch-up pass applied at most this many changes (default 500). */
@@ -441,6 +448,7 @@ class MoveRunner {
   private source!: MoveStore;
   private target!: MoveStore;
   private phaseStarted = Date.now();
+  private waits: NeighbourWaits | undefined;
 
   constructor(
     private readonly deps: TenantMoveDeps,
@@ -619,15 +627,41 @@ class MoveRunner {
     return new BulkPace({ ceiling: this.options.rowsPerSecond ?? 0, maxBatch, minBatch: Math.min(500, maxBatch) });
   }
 
+  /**
+   * The other tenants' waits, calibrated on the first call: `CALIBRATION_POLLS` polls of the server
+   * before the first bulk batch of this run (on a resumed run, before its first bulk phase).
+   */
+  private async neighbours(): Promise<NeighbourWaits | undefined> {
+    const watch = this.options.neighbourWaits;
+    if (!watch || !this.options.rowsPerSecond) return undefined;
+    if (!this.waits) {
+      const polls: number[] = [];
+      for (let i = 0; i < CALIBRATION_POLLS; i += 1) {
+        polls.push(await watch.probe());
+        await sleep(CALIBRATION_POLL_MS, this.options.signal);
+      }
+      this.waits = new NeighbourWaits(watch.options);
+      this.waits.calibrate(polls);
+    }
+    return this.waits;
+  }
+
   /** Runs `batch` (which returns the rows it did, and whether it was the last) under `pace` until done. */
   private async paced(phase: MovePhase, pace: BulkPace, batch: (rows: number) => Promise<{ rows: number; last: boolean }>): Promise<void> {
+    const waits = await this.neighbours();
     for (;;) {
       this.checkpoint();
       const started = performance.now();
       const done = await batch(pace.batchRows());
       if (done.last) break;
       const now = performance.now();
-      await sleep(pace.done(done.rows, now - started, now), this.options.signal);
+      let busy = false;
+      if (waits && this.options.neighbourWaits) {
+        waits.observe(await this.options.neighbourWaits.probe());
+        busy = waits.busy();
+        if (busy) waits.reset();
+      }
+      await sleep(pace.done(done.rows, now - started, now, busy), this.options.signal);
     }
     this.options.onPace?.(phase, pace.report());
   }
@@ -980,6 +1014,30 @@ function describe(location: TenantLocation): string {
 
 function errorText(err: unknown): string {
   return (err as Error)?.message ?? String(err);
+}
+
+/** Polls of the other tenants' waits taken as the quiet baseline, and their spacing (2 s in all). */
+const CALIBRATION_POLLS = 100;
+const CALIBRATION_POLL_MS = 20;
+
+/**
+ * Counts the sessions of other roles than `moveRole` that wait on WAL (`WALWrite`, `WALSync`,
+ * `WALInsert`, ...) while active, or on their client while idle in a transaction: what the other
+ * tenants' writes waited on during a copy (docs/benchmarks.md, "bench:move"). `query` must see the
+ * other roles' wait events: a superuser or a member of `pg_monitor` / `pg_read_all_stats` (for the
+ * move's own role they read as null, and the probe counts nothing).
+ */
+export function neighbourWaitProbe(query: Pick<Pool, 'query'>, moveRole: string): () => Promise<number> {
+  return async () => {
+    const { rows } = await query.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND usename IS DISTINCT FROM $1
+          AND ((state = 'active' AND wait_event LIKE 'WAL%')
+            OR (state = 'idle in transaction' AND wait_event = 'ClientRead'))`,
+      [moveRole],
+    );
+    return rows[0]?.n ?? 0;
+  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
