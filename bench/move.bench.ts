@@ -29,6 +29,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { Client, type Pool } from 'pg';
+import { dropBenchDatabases } from './lib/bench-databases';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
 import {
@@ -400,14 +401,8 @@ async function main(): Promise<void> {
     await neighbourWaits?.end();
     await Promise.all([data.close(), otherData.close()]);
     await Promise.all([owner.end(), app.end(), otherApp.end()]);
-    const server = new URL(ADMIN);
-    server.pathname = '/postgres';
-    const cleanup = new Client({ connectionString: server.toString() });
-    await cleanup.connect();
-    const { rows } = await cleanup.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${benchDb}%`]);
-    for (const { datname } of rows) await cleanup.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    await cleanup.end();
-    process.stderr.write(`[move] dropped ${rows.map((r) => r.datname).join(', ')}\n`);
+    const dropped = await dropBenchDatabases(ADMIN, { like: `${benchDb}%` });
+    process.stderr.write(`[move] dropped ${dropped.join(', ')}\n`);
   }
   console.log(values.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
 }
