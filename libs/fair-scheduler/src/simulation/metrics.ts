@@ -253,36 +253,45 @@ export function tierLmax(jobs: ReadonlyArray<{ jobClass: string; cost: number }>
   return lmax;
 }
 
+/** What a bound check reports: the jobs over it, and the worst excess in ms and in L_max. */
+type BoundCheck = { jobsOverBound: number; worstExcessMs: number; worstExcessLmax: number; over: ScheduledJob[] };
+
+/** Counts the jobs past their bound (`excess` > 0, up to rounding) and keeps the worst excess. */
+function boundTally(): { add(job: ScheduledJob, excess: number, slack: number, scale: number): void; result(): BoundCheck } {
+  const over: ScheduledJob[] = [];
+  let worst = -Infinity;
+  let worstRelative = -Infinity;
+  return {
+    add(job, excess, slack, scale) {
+      if (excess > 1e-6 * Math.max(1, scale)) over.push(job);
+      if (excess > worst) worst = excess;
+      if (slack > 0 && excess / slack > worstRelative) worstRelative = excess / slack;
+    },
+    result: () => ({
+      jobsOverBound: over.length,
+      worstExcessMs: worst === -Infinity ? 0 : worst,
+      worstExcessLmax: worstRelative === -Infinity ? 0 : worstRelative,
+      over,
+    }),
+  };
+}
+
 /**
  * The plain bound with `L_max` per tier: how many jobs finish later than their fluid (water-filled
  * GPS) finish + `L_max` of their own tier ({@link tierLmax}), the worst excess, and the worst
  * excess as a fraction of that `L_max`.
  */
-export function checkTierFinishBound(
-  schedule: readonly ScheduledJob[],
-  ideal: ReadonlyMap<string, FluidJob>,
-  config: SimulationConfig,
-): { jobsOverBound: number; worstExcessMs: number; worstExcessLmax: number; over: ScheduledJob[] } {
+export function checkTierFinishBound(schedule: readonly ScheduledJob[], ideal: ReadonlyMap<string, FluidJob>, config: SimulationConfig): BoundCheck {
   const lmax = tierLmax(schedule, config);
   const catchAll = Object.keys(config.tiers).length === 1 && config.tiers['default'] !== undefined;
-  const over: ScheduledJob[] = [];
-  let worst = -Infinity;
-  let worstRelative = -Infinity;
+  const tally = boundTally();
   for (const job of schedule) {
     const fluid = ideal.get(job.id);
     if (fluid === undefined) continue;
     const slack = lmax.get(catchAll ? 'default' : job.jobClass) ?? 0;
-    const excess = job.finish - (fluid.finish + slack);
-    if (excess > 1e-6 * Math.max(1, fluid.finish)) over.push(job);
-    if (excess > worst) worst = excess;
-    if (slack > 0 && excess / slack > worstRelative) worstRelative = excess / slack;
+    tally.add(job, job.finish - (fluid.finish + slack), slack, fluid.finish);
   }
-  return {
-    jobsOverBound: over.length,
-    worstExcessMs: worst === -Infinity ? 0 : worst,
-    worstExcessLmax: worstRelative === -Infinity ? 0 : worstRelative,
-    over,
-  };
+  return tally.result();
 }
 
 /**
@@ -302,7 +311,7 @@ export function checkMisestimateBound(
   estimatedIdeal: ReadonlyMap<string, FluidJob>,
   config: SimulationConfig,
   counted: (job: ScheduledJob) => boolean = () => true,
-): { jobsOverBound: number; worstExcessMs: number; worstExcessLmax: number; over: ScheduledJob[] } {
+): BoundCheck {
   const lmax = tierLmax(schedule, config);
   const catchAll = Object.keys(config.tiers).length === 1 && config.tiers['default'] !== undefined;
   const estimates = new Map(trace.map((job) => [job.id, job.estimate]));
@@ -317,9 +326,7 @@ export function checkMisestimateBound(
     }
   }
   const byStart = [...schedule].sort((a, b) => a.start - b.start);
-  const over: ScheduledJob[] = [];
-  let worst = -Infinity;
-  let worstRelative = -Infinity;
+  const tally = boundTally();
   for (const job of schedule) {
     const fluid = estimatedIdeal.get(job.id);
     if (fluid === undefined || !counted(job)) continue;
@@ -332,15 +339,7 @@ export function checkMisestimateBound(
       underestimated += Math.max(0, other.cost - (estimates.get(other.id) ?? other.cost));
     }
     const slack = lmax.get(tier) ?? 0;
-    const excess = job.finish - (fluid.finish + slack + underestimated);
-    if (excess > 1e-6 * Math.max(1, fluid.finish)) over.push(job);
-    if (excess > worst) worst = excess;
-    if (slack > 0 && excess / slack > worstRelative) worstRelative = excess / slack;
+    tally.add(job, job.finish - (fluid.finish + slack + underestimated), slack, fluid.finish);
   }
-  return {
-    jobsOverBound: over.length,
-    worstExcessMs: worst === -Infinity ? 0 : worst,
-    worstExcessLmax: worstRelative === -Infinity ? 0 : worstRelative,
-    over,
-  };
+  return tally.result();
 }
