@@ -42,7 +42,7 @@ export interface BulkPaceOptions {
    * in six looked slow on an idle server (bench:move, 2026-12-07 04:25 UTC).
    */
   slowdown?: number;
-  /** How many recent batches the best cost per row is taken from (default 20). */
+  /** How many recent batches the median cost per row is taken from (default 20). */
   window?: number;
   /** How long the pace takes to climb from nothing back to the ceiling, ms (default 10,000). */
   rampMs?: number;

@@ -127,9 +127,9 @@ async function main(): Promise<void> {
     heartbeatInterval: 1_000,
     // How long the broker holds an empty fetch. A command that arrives meanwhile is answered at
     // once (minBytes 1), so this costs no latency; it only sets how often an idle consumer asks
-    // again. At 50 ms an idle scheduler's fetches cost ~70 ms of its CPU and ~45 ms of the
-    // broker's every second; at 500 ms ~45 and ~23 (2026-12-07, a bare kafkajs consumer on six
-    // partitions, two runs each). Heartbeats still go every second between fetches.
+    // again. A bare kafkajs consumer on six idle partitions (2026-12-07, two
+    // 15-s runs each) cost 67-77 ms of its CPU and 43-47 ms of the broker's a second at 50 ms,
+    // 38-55 and 20-26 at 500 ms. Heartbeats still go every second between fetches.
     maxWaitTimeInMs: 500,
   });
   await consumer.connect();
