@@ -631,7 +631,7 @@ class MoveRunner {
    * The other tenants' waits, calibrated on the first call: `CALIBRATION_POLLS` polls of the server
    * before the first bulk batch of this run (on a resumed run, before its first bulk phase).
    */
-  private async neighbours(): Promise<NeighbourWaits | undefined> {
+  private async neighbours(): Promise<{ waits: NeighbourWaits; probe: () => Promise<number> } | undefined> {
     const watch = this.options.neighbourWaits;
     if (!watch || !this.options.rowsPerSecond) return undefined;
     if (!this.waits) {
@@ -643,12 +643,12 @@ class MoveRunner {
       this.waits = new NeighbourWaits(watch.options);
       this.waits.calibrate(polls);
     }
-    return this.waits;
+    return { waits: this.waits, probe: watch.probe };
   }
 
   /** Runs `batch` (which returns the rows it did, and whether it was the last) under `pace` until done. */
   private async paced(phase: MovePhase, pace: BulkPace, batch: (rows: number) => Promise<{ rows: number; last: boolean }>): Promise<void> {
-    const waits = await this.neighbours();
+    const neighbours = await this.neighbours();
     for (;;) {
       this.checkpoint();
       const started = performance.now();
@@ -656,10 +656,10 @@ class MoveRunner {
       if (done.last) break;
       const now = performance.now();
       let busy = false;
-      if (waits && this.options.neighbourWaits) {
-        waits.observe(await this.options.neighbourWaits.probe());
-        busy = waits.busy();
-        if (busy) waits.reset();
+      if (neighbours) {
+        neighbours.waits.observe(await neighbours.probe());
+        busy = neighbours.waits.busy();
+        if (busy) neighbours.waits.reset();
       }
       await sleep(pace.done(done.rows, now - started, now, busy), this.options.signal);
     }
