@@ -23,16 +23,47 @@ function transportEnv() {
   return (service) => tlsEnv(service);
 }
 
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out below the kernel's ephemeral range. `listen(0)` picks from that range, and so does
+ * every outgoing connection (Kafka, PostgreSQL, gRPC clients of the processes already running): a port
+ * found free that way and passed to a child process can be taken by someone's outgoing socket before
+ * the child binds it (CI saw `listen EADDRINUSE` on a worker's port). Below the range only listeners
+ * compete, and this module never hands out the same port twice.
+ */
+const FREE_PORT_RANGE = [12000, 24000];
+const handedOut = new Set();
+
+/** The first port of the kernel's ephemeral range (32768 where it cannot be read). */
+function ephemeralLow() {
+  try {
+    const [low] = require('node:fs').readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isInteger(low) && low > 0 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Whether 127.0.0.1:port can be bound now. */
+function bindable(port) {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A free TCP port on 127.0.0.1, outside the ephemeral range (see FREE_PORT_RANGE). */
+async function freePort() {
+  const [low, high] = [FREE_PORT_RANGE[0], Math.min(FREE_PORT_RANGE[1], ephemeralLow())];
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port)) continue;
+    if (await bindable(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free TCP port on 127.0.0.1 in ${low}-${high - 1} after 200 tries: free some, or stop leftover services (npm run down)`);
 }
 
 /** One pino JSON line as `HH:MM:SS LEVEL msg key=value ...`. */
