@@ -4,7 +4,7 @@
  * plain PostgreSQL job queue, on the same PostgreSQL server in the same run.
  *
  *   npm run -s bench:dispatch -- --json [--scenarios 100x200,10000x2] [--tenants 100 --jobs 20000] [--queue table|kafka]
- *                                        [--trickle 200] [--timeout 900] [--cpu-prof]
+ *                                        [--trickle 200] [--timeout 900] [--cpu-prof] [--workers 1,2]
  *
  * Scenarios are TENANTSxJOBS_PER_TENANT; the default runs 100 tenants x 200 jobs and 10,000 tenants
  * x 2 jobs (20,000 jobs each). `--tenants T --jobs N` runs that one scenario instead.
@@ -21,8 +21,12 @@
  *   measured run, its work part of the run and of the scheduler's CPU.
  *   Either way the stack is started once in full first, to set quotas through the operators' admin
  *   API (which needs the scheduler), and the scheduler is stopped before jobs are queued.
- * - Tiers SCHEDULER_TIERS='interactive:2,standard:24>interactive,heavy:2', two workers, policy fair;
- *   five tenants get a live quota of maxInFlight 2 and five a weight of 3.
+ * - Tiers SCHEDULER_TIERS='interactive:2,standard:24>interactive,heavy:2', policy fair; five tenants
+ *   get a live quota of maxInFlight 2 and five a weight of 3.
+ * - Worker shapes (`--workers 1,2`, the default, runs both, each on a fresh stack): 1 = one worker
+ *   process with the tier's 24 slots, the shape of the graphile-worker run (one process,
+ *   concurrency 24); 2 = two workers of 16 slots each, as `npm run up` starts them. Each shape
+ *   prints its own `fairway` line and ratio (`workers` says which).
  * - Throughput = jobs / (last finished_at - first started_at), from the jobs table, once every job
  *   is `succeeded`.
  * - CPU from /proc (utime + stime): the scheduler (minus its own start-up, measured on its first,
@@ -109,6 +113,12 @@ interface Options {
   trickle: number;
   timeoutMs: number;
   cpuProfDir: string | undefined;
+  /**
+   * The worker shapes to run, each a Fairway run of its own: 1 = one worker process with all 24
+   * slots (graphile-worker's shape: one process, concurrency 24), 2 = two workers of 16 slots (the
+   * shape `npm run up` starts).
+   */
+  workers: Array<1 | 2>;
 }
 
 /** The quotas set through the admin API: a cap on five tenants, a weight on five others. */
@@ -183,7 +193,7 @@ interface FairwayResult {
   quotas: ReturnType<typeof quotasFor>;
 }
 
-async function runFairway(scenario: Scenario, options: Options, trickle: number): Promise<FairwayResult> {
+async function runFairway(scenario: Scenario, options: Options, workerCount: 1 | 2, trickle: number): Promise<FairwayResult> {
   const hex = randomBytes(3).toString('hex');
   const database = `fairway_bench_dispatch_${hex}`;
   const infra = await ensureInfra({ database, topicPrefix: `bench-dispatch-${hex}`, log: (msg: string) => progress(`infra: ${msg}`) });
@@ -195,7 +205,13 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
     // Node refuses --cpu-prof in NODE_OPTIONS, so it goes on each service's command line.
     ...(options.cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] } : {}),
   });
-  const definition = (name: string) => definitions.find((d) => d.name === name) as ServiceDefinition;
+  const definition = (name: string) => definitions.find((d) => d.name === name) as ServiceDefinition & { env: Record<string, string> };
+  const workerNames = workerCount === 1 ? ['worker-1'] : ['worker-1', 'worker-2'];
+  if (workerCount === 1) {
+    // One worker process with every slot of the standard tier, as graphile-worker's one process has its 24.
+    definition('worker-1').env['WORKER_CONCURRENCY'] = String(CONCURRENCY);
+    definition('scheduler').env['WORKER_ADDRESSES'] = `127.0.0.1:${ports['worker-1']}`;
+  }
   const handles: ServiceHandle[] = [];
   const start = async (name: string) => {
     const handle: ServiceHandle = await startService(definition(name), { onLine: () => undefined });
@@ -211,8 +227,8 @@ async function runFairway(scenario: Scenario, options: Options, trickle: number)
     progress(`${scenario.name}: ${tenants.length} tenants into the catalog`);
     await upsertTenants(owner, tenants);
 
-    progress(`${scenario.name}: starting the stack (control plane, 2 workers, scheduler, edge)`);
-    for (const name of ['control-plane', 'worker-1', 'worker-2']) await start(name);
+    progress(`${scenario.name}: starting the stack (control plane, ${workerNames.length} worker(s), scheduler, edge)`);
+    for (const name of ['control-plane', ...workerNames]) await start(name);
     const firstScheduler = await start('scheduler');
     // The scheduler's own start-up, on an idle start: subtracted from the measured run's scheduler.
     const schedulerStartupCpuMs = processCpuMs(firstScheduler.child.pid);
@@ -427,8 +443,11 @@ async function main(): Promise<void> {
       timeout: { type: 'string' },
       'cpu-prof': { type: 'boolean' },
       queue: { type: 'string' },
+      workers: { type: 'string' },
     },
   });
+  const workerShapes = (values.workers ?? '1,2').split(',').map((w) => Number(w.trim()));
+  if (workerShapes.length === 0 || workerShapes.some((w) => w !== 1 && w !== 2)) throw new Error(`--workers takes 1, 2 or 1,2 (got '${values.workers}')`);
   if (values.queue !== undefined && values.queue !== 'table' && values.queue !== 'kafka')
     throw new Error(`--queue takes 'table' or 'kafka' (got '${values.queue}')`);
   const scenarios = parseScenarios(values);
@@ -436,6 +455,7 @@ async function main(): Promise<void> {
     queue: values.queue === 'kafka' ? 'kafka' : 'table',
     trickle: Number(values.trickle ?? 200),
     timeoutMs: Number(values.timeout ?? 900) * 1000,
+    workers: workerShapes as Array<1 | 2>,
     cpuProfDir: values['cpu-prof'] ? path.join(ROOT, '.fairway', 'cpu-prof', `dispatch-${new Date().toISOString().replace(/[:.]/g, '-')}`) : undefined,
   };
   if (options.cpuProfDir) {
@@ -454,7 +474,7 @@ async function main(): Promise<void> {
     scenarios: scenarios.map((s) => s.name),
     fairway: {
       tiers: TIERS,
-      workers: 2,
+      workers: options.workers,
       policy: 'fair',
       queuedIn:
         options.queue === 'kafka' ? 'the commands topic (ingest inside the measured run)' : "the jobs table (as graphile-worker's jobs table after addJobs)",
@@ -465,33 +485,40 @@ async function main(): Promise<void> {
 
   for (const [index, scenario] of scenarios.entries()) {
     const trickle = index === 0 ? options.trickle : 0;
-    progress(`${scenario.name}: fairway, ${scenario.jobs} jobs for ${scenario.tenants} tenants (load average ${loadavg()[0]?.toFixed(2)})`);
-    const fairwayLoad = round(loadavg()[0] ?? 0);
-    const fairway = await runFairway(scenario, options, trickle);
-    const fairwayJobsPerSec = round(fairway.jobs / (fairway.elapsedMs / 1000), 1);
-    print({
-      impl: 'fairway',
-      scenario: scenario.name,
-      tenants: scenario.tenants,
-      jobs: fairway.jobs,
-      jobsPerSec: fairwayJobsPerSec,
-      elapsedMs: Math.round(fairway.elapsedMs),
-      loadAverageAtStart: fairwayLoad,
-      runStartToFinishP50Ms: round(fairway.runStartToFinishP50Ms),
-      runStartToFinishP99Ms: round(fairway.runStartToFinishP99Ms),
-      cpuMsPerJob: { ...perJob(fairway.cpuMs, fairway.jobs, FAIRWAY_GROUPS), kafkaBroker: round((fairway.cpuMs['kafkaBroker'] ?? 0) / fairway.jobs, 3) },
-      cpuMs: Object.fromEntries(Object.entries(fairway.cpuMs).map(([k, v]) => [k, Math.round(v)])),
-      quotas: fairway.quotas.map(({ tenant, quota }) => ({ tenant, ...quota })),
-      units: {
-        jobsPerSec: 'jobs / (last finished_at - first started_at), jobs table',
-        cpuMsPerJob:
-          'CPU ms (utime+stime from /proc) per job; total = scheduler + workers + postgres; kafkaBroker apart (shared broker); postgresOther = other databases on the server, not counted',
-      },
-      queued:
-        options.queue === 'kafka'
-          ? 'commands published to the commands topic as the edge does, before the scheduler started; ingest runs during the measured run'
-          : 'jobs inserted into the jobs table as the ingest does, before the scheduler started; the scheduler loads them',
-    });
+    const fairwayRuns: Array<{ workers: 1 | 2; result: FairwayResult; jobsPerSec: number }> = [];
+    for (const [shapeIndex, workers] of options.workers.entries()) {
+      progress(
+        `${scenario.name}: fairway with ${workers} worker(s), ${scenario.jobs} jobs for ${scenario.tenants} tenants (load average ${loadavg()[0]?.toFixed(2)})`,
+      );
+      const fairwayLoad = round(loadavg()[0] ?? 0);
+      const fairway = await runFairway(scenario, options, workers, shapeIndex === 0 ? trickle : 0);
+      const fairwayJobsPerSec = round(fairway.jobs / (fairway.elapsedMs / 1000), 1);
+      fairwayRuns.push({ workers, result: fairway, jobsPerSec: fairwayJobsPerSec });
+      print({
+        impl: 'fairway',
+        scenario: scenario.name,
+        workers,
+        tenants: scenario.tenants,
+        jobs: fairway.jobs,
+        jobsPerSec: fairwayJobsPerSec,
+        elapsedMs: Math.round(fairway.elapsedMs),
+        loadAverageAtStart: fairwayLoad,
+        runStartToFinishP50Ms: round(fairway.runStartToFinishP50Ms),
+        runStartToFinishP99Ms: round(fairway.runStartToFinishP99Ms),
+        cpuMsPerJob: { ...perJob(fairway.cpuMs, fairway.jobs, FAIRWAY_GROUPS), kafkaBroker: round((fairway.cpuMs['kafkaBroker'] ?? 0) / fairway.jobs, 3) },
+        cpuMs: Object.fromEntries(Object.entries(fairway.cpuMs).map(([k, v]) => [k, Math.round(v)])),
+        quotas: fairway.quotas.map(({ tenant, quota }) => ({ tenant, ...quota })),
+        units: {
+          jobsPerSec: 'jobs / (last finished_at - first started_at), jobs table',
+          cpuMsPerJob:
+            'CPU ms (utime+stime from /proc) per job; total = scheduler + workers + postgres; kafkaBroker apart (shared broker); postgresOther = other databases on the server, not counted',
+        },
+        queued:
+          options.queue === 'kafka'
+            ? 'commands published to the commands topic as the edge does, before the scheduler started; ingest runs during the measured run'
+            : 'jobs inserted into the jobs table as the ingest does, before the scheduler started; the scheduler loads them',
+      });
+    }
 
     progress(`${scenario.name}: graphile-worker ${GRAPHILE_WORKER_VERSION}, ${scenario.jobs} jobs, concurrency ${CONCURRENCY}`);
     const baselineLoad = round(loadavg()[0] ?? 0);
@@ -524,18 +551,22 @@ async function main(): Promise<void> {
         cpuMsPerJob: 'CPU ms per job; graphileWorker = this process (process.cpuUsage); total = graphileWorker + postgres',
       },
     });
-    print({
-      ratio: 'fairway / graphile-worker',
-      scenario: scenario.name,
-      jobsPerSec: round(fairwayJobsPerSec / baselineJobsPerSec, 3),
-      target: scenario.tenants >= 10_000 ? 0.8 : 1.0,
-      cpuMsPerJob: round(
-        (perJob(fairway.cpuMs, fairway.jobs, FAIRWAY_GROUPS)['total'] ?? 0) / (perJob(baseline.cpuMs, baseline.jobs, BASELINE_GROUPS)['total'] ?? 0),
-        2,
-      ),
-    });
+    for (const run of fairwayRuns) {
+      print({
+        ratio: 'fairway / graphile-worker',
+        scenario: scenario.name,
+        workers: run.workers,
+        jobsPerSec: round(run.jobsPerSec / baselineJobsPerSec, 3),
+        target: scenario.tenants >= 10_000 ? 0.8 : 1.0,
+        cpuMsPerJob: round(
+          (perJob(run.result.cpuMs, run.result.jobs, FAIRWAY_GROUPS)['total'] ?? 0) / (perJob(baseline.cpuMs, baseline.jobs, BASELINE_GROUPS)['total'] ?? 0),
+          2,
+        ),
+      });
+    }
 
-    if (fairway.latency && baseline.latency) {
+    const fairway = fairwayRuns[0]?.result;
+    if (fairway?.latency && baseline.latency) {
       const latency = (impl: string, accepted: number[], ran: number[], extra: object) => ({
         impl,
         measure: 'idle latency',
