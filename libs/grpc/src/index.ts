@@ -13,7 +13,7 @@ export type { RunRequest, RunRequest__Output } from './generated/fairway/worker/
 export type { RunResponse, RunResponse__Output } from './generated/fairway/worker/v1/RunResponse';
 export type { JobAssignment, JobAssignment__Output } from './generated/fairway/worker/v1/JobAssignment';
 export type { JobOutcome, JobOutcome__Output } from './generated/fairway/worker/v1/JobOutcome';
-export { injectAssignment, extractAssignment, type AssignmentCarrier } from './job-assignment';
+export { injectAssignment, extractAssignment, storedAssignmentCarrier, type AssignmentCarrier } from './job-assignment';
 export type { TenantCatalogClient, TenantCatalogHandlers } from './generated/fairway/tenancy/v1/TenantCatalog';
 export type { SchedulerAdminClient, SchedulerAdminHandlers } from './generated/fairway/scheduler/v1/SchedulerAdmin';
 export type { TenantQuota as TenantQuotaMessage, TenantQuota__Output as TenantQuotaMessage__Output } from './generated/fairway/scheduler/v1/TenantQuota';

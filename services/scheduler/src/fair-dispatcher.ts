@@ -2,7 +2,7 @@ import { context, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api
 import type { Explanation, WaitState } from '@fairway/fair-scheduler';
 import { QUOTA_DEFAULTS, toCoreQuota } from '@fairway/quota';
 import { GroupCommit } from '@fairway/db';
-import { injectAssignment } from '@fairway/grpc';
+import { injectAssignment, storedAssignmentCarrier } from '@fairway/grpc';
 import { estimateOf, type JobState } from '@fairway/jobs';
 import { tenantContext } from '@fairway/tenant-context';
 import { extractTraceHeaders, spansRecorded, tracer, type Logger } from '@fairway/telemetry';
@@ -311,10 +311,12 @@ export class FairDispatcher {
     // Continue the trace the edge started; the tenant comes from the job row, passed explicitly.
     // The span is not made active: the job's context travels in its assignment, and nothing else
     // here needs it (the turn's statements run outside every job's trace).
-    const parent = extractTraceHeaders(claimed.traceHeaders, ROOT_CONTEXT);
-    const tenant = tenantContext(claimed.tenantId, 'job', claimed.id);
-    // With nothing recording spans, the job's assignment carries the edge's span context on.
-    const span = spansRecorded()
+    const recording = spansRecorded();
+    // With nothing recording spans, the job's assignment carries the edge's span context on: the
+    // stored headers as they are when they are already in the form injection would give them.
+    const stored = recording ? undefined : storedAssignmentCarrier(claimed.tenantId, claimed.traceHeaders);
+    const parent = stored ? ROOT_CONTEXT : extractTraceHeaders(claimed.traceHeaders, ROOT_CONTEXT);
+    const span = recording
       ? tracer().startSpan(
           'scheduler.dispatch',
           {
@@ -339,7 +341,7 @@ export class FairDispatcher {
             type: claimed.type,
             paramsJson: claimed.paramsJson,
             attempt: claimed.attempt,
-            carrier: injectAssignment(tenant, span ? trace.setSpan(parent, span) : parent),
+            carrier: stored ?? injectAssignment(tenantContext(claimed.tenantId, 'job', claimed.id), span ? trace.setSpan(parent, span) : parent),
           },
           this.options.jobTimeoutMs,
         );
