@@ -208,9 +208,16 @@ export class JobLifecycle {
 
   /**
    * The head of each tenant's queue in `partitions`: at most `perTenant` runnable jobs per tenant,
-   * in the order the tenant asked for (priority, then arrival). Suspended tenants are left out.
+   * in the order the tenant asked for (priority, then arrival). Suspended tenants are left out, and
+   * so are the jobs of `excludeIds` (before the ranking) and the tenants of `skipTenants`.
    */
-  async loadQueued(partitions: readonly number[], perTenant: number, tenantId?: string, excludeIds: readonly string[] = []): Promise<QueuedJob[]> {
+  async loadQueued(
+    partitions: readonly number[],
+    perTenant: number,
+    tenantId?: string,
+    excludeIds: readonly string[] = [],
+    skipTenants: readonly string[] = [],
+  ): Promise<QueuedJob[]> {
     if (partitions.length === 0) return [];
     const { rows } = await this.pool.query<QueuedRow>(
       `SELECT ${QUEUED_COLUMNS} FROM (
@@ -218,10 +225,10 @@ export class JobLifecycle {
          FROM jobs j JOIN tenants t ON t.id = j.tenant_id
          WHERE j.state = 'queued' AND j.run_after <= now() AND t.status = 'active'
            AND j.partition = ANY($1::int[]) AND ($3::text IS NULL OR j.tenant_id = $3)
-           AND NOT (j.id = ANY($4::uuid[]))
+           AND NOT (j.id = ANY($4::uuid[])) AND NOT (j.tenant_id = ANY($5::text[]))
        ) ranked WHERE rank <= $2
        ORDER BY tenant_id, priority DESC, accepted_at, id`,
-      [partitions, perTenant, tenantId ?? null, excludeIds],
+      [partitions, perTenant, tenantId ?? null, excludeIds, skipTenants],
     );
     return rows.map(toQueued);
   }

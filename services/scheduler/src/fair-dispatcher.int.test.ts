@@ -37,6 +37,8 @@ class FakeWorker {
   constructor(
     private readonly capacity: number,
     private readonly answer: (job: JobAssignment__Output) => Answer,
+    /** When given, no answer is written before it resolves (the slots stay taken until then). */
+    private readonly gate?: Promise<void>,
   ) {
     this.server.addService(loadWorkerProto().fairway.worker.v1.Worker.service, {
       Run: (call: grpc.ServerDuplexStream<RunRequest__Output, RunResponse>) => {
@@ -46,7 +48,9 @@ class FakeWorker {
             const answer = this.answer(job);
             return { jobId: job.jobId, attempt: job.attempt, applied: true, completed: false, ...answer };
           });
-          call.write({ outcomes, grant: outcomes.length });
+          const write = () => call.write({ outcomes, grant: outcomes.length });
+          if (this.gate) void this.gate.then(write);
+          else write();
         });
         call.on('end', () => call.end());
         call.write({ capacity: this.capacity, grant: this.capacity, workerId: 'fake-worker', outcomes: [] });
@@ -174,6 +178,42 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
     expect(worker.assignments.map((a) => a.jobId).sort()).toEqual(jobs.map((j) => j.id).sort());
     expect(new Set(worker.assignments.map((a) => a.tenantId))).toEqual(new Set([t]));
     expect(stored.get(elsewhere.id)).toMatchObject({ state: 'queued', attempts: 0 });
+  });
+
+  it("leaves a tenant whose window is full out of the maintenance's load, and still runs every job queued behind it", async () => {
+    const full = await tenant('full');
+    const room = await tenant('room');
+    const [pFull, pRoom] = [uniquePartition(), uniquePartition()];
+    const gate = deferred<void>();
+    const worker = new FakeWorker(1, () => ({ resultJson: '{}' }), gate.promise);
+    const { dispatcher, store, until } = await startDispatcher(worker, 1);
+    const fullJobs = Array.from({ length: 12 }, () => newJob(full, pFull));
+    const roomJobs = Array.from({ length: 3 }, () => newJob(room, pRoom));
+    await store.insertJobs([...fullJobs, ...roomJobs]);
+    // The one slot goes to a job of `room` and stays taken (the worker holds its answer), so the
+    // window of `full` stays full: 8 of its 12 jobs (the test dispatcher's window is 8).
+    await dispatcher.assign([pRoom]);
+    await until('running', 1);
+    await dispatcher.assign([pRoom, pFull]);
+    expect(dispatcher.tenantCounts().get(full)).toEqual({ queued: 8, running: 0 });
+    expect(dispatcher.tenantCounts().get(room)).toEqual({ queued: 2, running: 1 });
+
+    // Jobs the dispatcher was not told of (another replica's requeue, a retry by the operators).
+    const later = [newJob(full, pFull), newJob(room, pRoom), newJob(room, pRoom)];
+    await store.insertJobs(later);
+    const load = jest.spyOn(store, 'loadQueued');
+    await dispatcher.maintain();
+    const [, , , excluded, skipped] = load.mock.calls[0] ?? [];
+    expect(skipped).toEqual([full]);
+    expect((excluded ?? []).filter((id) => fullJobs.some((j) => j.id === id))).toEqual([]);
+    expect(dispatcher.tenantCounts().get(full)).toEqual({ queued: 8, running: 0 });
+    expect(dispatcher.tenantCounts().get(room)).toEqual({ queued: 4, running: 1 });
+
+    gate.resolve();
+    const all = [...fullJobs, ...roomJobs, ...later];
+    await until('succeeded', all.length);
+    const stored = await rows(all.map((j) => j.id));
+    expect([...stored.values()].filter((row) => row.state === 'succeeded')).toHaveLength(all.length);
   });
 
   it('retries a retriable failure under the next attempt, and records a failure that is not retriable as final', async () => {

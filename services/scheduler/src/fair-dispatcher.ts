@@ -195,7 +195,21 @@ export class FairDispatcher {
     const requeued = await this.store.requeueExpiredLeases(partitions);
     for (const job of requeued) this.offer(job, true);
     if (requeued.length > 0) this.log.info({ requeued: requeued.length }, 'requeued jobs whose lease expired');
-    const loaded = await this.store.loadQueued(partitions, this.options.window, undefined, [...this.queuedJobs.keys(), ...this.runningJobs.keys()]);
+    // A tenant whose window is full could keep nothing loaded now (offer would only mark its
+    // backlog), so it is left out, with its jobs: with 100 busy tenants of a full window, each tick
+    // loaded and parsed 6,400 rows only to drop them (7% of the scheduler's profile in
+    // bench:dispatch). Its backlog is marked instead, so its window's refill reads its queue again
+    // when it runs low (at worst one refill that finds nothing more).
+    const full: string[] = [];
+    const exclude: string[] = [];
+    for (const [tenantId, window] of this.windows) {
+      if (window.queued.size >= this.options.window) {
+        full.push(tenantId);
+        window.backlog = true;
+      } else for (const id of window.queued) exclude.push(id);
+    }
+    for (const id of this.runningJobs.keys()) exclude.push(id);
+    const loaded = await this.store.loadQueued(partitions, this.options.window, undefined, exclude, full);
     for (const job of loaded) this.offer(job, true);
     this.wake();
   }
