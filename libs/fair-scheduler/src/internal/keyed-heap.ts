@@ -85,15 +85,19 @@ export class KeyedHeap<T extends KeyedItem> {
     return this.items.slice();
   }
 
-  /** Moves every item to the end of `out` (heap order, unsorted) and empties the heap. */
-  drainInto(out: T[]): void {
+  /**
+   * Moves every item to `out` from index `at` on (unsorted) and empties the heap; returns the index
+   * after the last one written. Popped one by one: setting the array's length is a runtime call,
+   * `pop` is not.
+   */
+  drainInto(out: T[], at: number): number {
     const items = this.items;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as T;
+    let end = at;
+    for (let item = items.pop(); item !== undefined; item = items.pop()) {
       item.heapIndex = -1;
-      out.push(item);
+      out[end++] = item;
     }
-    items.length = 0;
+    return end;
   }
 
   /** Adds items that are in no heap, then restores heap order once: O(n) for n items in all. */

@@ -384,20 +384,22 @@ export class TierState {
     if (!(rate > 0)) return Infinity;
     const whole = Math.floor(rate + 1e-9);
     const fraction = rate - whole > 1e-9 ? rate - whole : 0;
+    // The scratch list is overwritten and counted, never truncated (setting an array's length is a
+    // runtime call): entries from `count` on are left over from an earlier projection.
     const work = this.scratchWork;
-    work.length = 0;
+    let count = 0;
     let target = -1;
     for (let job = lane.fluidFirst; job !== null; job = job.next) {
-      work.push(job.remaining);
+      work[count++] = job.remaining;
       if (job === fluid) {
-        target = work.length - 1;
+        target = count - 1;
         break;
       }
     }
     if (target < 0) return Infinity;
     let at = this.fluidAt;
     for (;;) {
-      const served = Math.min(work.length, whole + (fraction > 0 ? 1 : 0));
+      const served = Math.min(count, whole + (fraction > 0 ? 1 : 0));
       let step = Infinity;
       for (let i = 0; i < served; i++) {
         const next = (work[i] as number) / (i < whole ? 1 : fraction);
@@ -411,8 +413,8 @@ export class TierState {
         if (left <= doneBelow(at)) {
           if (i === target) return at;
           // Removed by shifting (splice would allocate the array of what it removes).
-          for (let k = i + 1; k < work.length; k++) work[k - 1] = work[k] as number;
-          work.length--;
+          for (let k = i + 1; k < count; k++) work[k - 1] = work[k] as number;
+          count--;
           if (i < target) target--;
         }
       }
@@ -423,13 +425,13 @@ export class TierState {
   private rekey(): void {
     this.keysStale = false;
     // Every key may have moved: the heaps are emptied and rebuilt in O(lanes), no removal one by one.
+    // The scratch list is overwritten, never truncated (setting an array's length is a runtime
+    // call): entries past `count` are stale lanes of an earlier re-key, never read.
     const lanes = this.rekeyed;
-    lanes.length = 0;
-    this.readyReal.drainInto(lanes);
-    this.readyAhead.drainInto(lanes);
+    const count = this.readyAhead.drainInto(lanes, this.readyReal.drainInto(lanes, 0));
     // Partitioned in place: lanes keyed in real time first, those GPS has not begun after them.
     let real = 0;
-    for (let i = 0; i < lanes.length; i++) {
+    for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
       lane.heapKey = this.denseKey(lane, lane.jobs.peek() as JobRecord);
       if (!this.keyAhead) {
@@ -438,8 +440,7 @@ export class TierState {
       }
     }
     this.readyReal.pushAll(lanes, 0, real);
-    this.readyAhead.pushAll(lanes, real, lanes.length);
-    lanes.length = 0;
+    this.readyAhead.pushAll(lanes, real, count);
   }
 
   /** A job joined `lane` (queued last, already counted in its waiting cost); settle first. */
@@ -737,8 +738,10 @@ export class TierState {
     // The virtual time runs at the sparse speed from here on.
     this.dense = false;
     this.level = 0;
-    for (const lane of [...this.readyReal.toArray(), ...this.readyAhead.toArray()]) {
-      if (!this.readyReal.remove(lane)) this.readyAhead.remove(lane);
+    const lanes = this.rekeyed;
+    const count = this.readyAhead.drainInto(lanes, this.readyReal.drainInto(lanes, 0));
+    for (let i = 0; i < count; i++) {
+      const lane = lanes[i] as Lane;
       lane.heapKey = this.sparseKey(lane, lane.jobs.peek() as JobRecord);
       this.ready.push(lane);
     }
