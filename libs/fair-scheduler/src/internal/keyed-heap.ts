@@ -10,6 +10,12 @@ export interface KeyedItem extends HeapItem {
   heapTie: number;
 }
 
+/** Sort order of {@link KeyedHeap}'s items (as `keyedBefore`, for `Array.prototype.sort`). */
+function keyedCompare(a: KeyedItem, b: KeyedItem): number {
+  if (a.heapKey !== b.heapKey) return a.heapKey < b.heapKey ? -1 : 1;
+  return a.heapTie - b.heapTie;
+}
+
 /** `true` when `a` comes out of a {@link KeyedHeap} before `b`. */
 export function keyedBefore(a: KeyedItem, b: KeyedItem): boolean {
   return a.heapKey < b.heapKey || (a.heapKey === b.heapKey && a.heapTie < b.heapTie);
@@ -83,6 +89,18 @@ export class KeyedHeap<T extends KeyedItem> {
   /** Items in heap (not sorted) order; for diagnostics and tests only. */
   toArray(): readonly T[] {
     return this.items.slice();
+  }
+
+  /**
+   * Sorts the items in place (a sorted array is a valid heap) and returns a copy in that order.
+   * Cheap when called again later: pops and pushes in between leave the array nearly sorted, and
+   * V8's sort (TimSort) merges the runs it finds in O(n) instead of O(n log n) comparisons.
+   */
+  sortedCopy(): T[] {
+    const items = this.items;
+    items.sort(keyedCompare);
+    for (let i = 0; i < items.length; i++) (items[i] as T).heapIndex = i;
+    return items.slice();
   }
 
   /**

@@ -260,9 +260,15 @@ export class Lane implements KeyedItem {
     return count;
   }
 
-  /** The lane's queued, parked and running jobs in arrival order (for a tier changing representation). */
+  /**
+   * The lane's queued, parked and running jobs in arrival order (for a tier changing representation).
+   * The queued ones come sorted from the lane's heap, which keeps them sorted (see
+   * `KeyedHeap.sortedCopy`): with one priority they are in arrival order already, and the sort
+   * below merges them with the running and parked ones in close to O(n) comparisons at every switch,
+   * where sorting the heap's unsorted array took O(n log n).
+   */
   outstandingJobs(): JobRecord[] {
-    const jobs = this.jobs.toArray() as JobRecord[];
+    const jobs = this.jobs.sortedCopy();
     if (this.parked !== null) for (const parked of this.parked.values()) for (const job of parked.toArray()) jobs.push(job);
     for (const job of this.tenant.running ?? []) if (job.homeTier === this.tier) jobs.push(job);
     return jobs.sort((a, b) => a.heapTie - b.heapTie);
