@@ -890,29 +890,33 @@ export class TierState {
     this.mark();
     const rated = this.rated;
     for (let i = 0; i < this.ratedCount; i++) (rated[i] as FluidJob).rate = 0;
-    this.ratedCount = 0;
     this.keysStale = true;
-    this.nextFluidAt = Infinity;
-    this.nextFluidJob = null;
-    this.level = 0;
+    // Three passes over the lanes where there were five (each lane's rate is settled in the last),
+    // with the results kept in locals and written back once: this runs at every fluid event.
     const lanes = this.fluidLanes;
+    const count = lanes.length;
     let demand = 0;
     let weight = 0;
-    for (const lane of lanes) {
-      lane.fluidDemand = this.demandOf(lane);
-      lane.fluidRate = lane.fluidDemand;
-      demand += lane.fluidDemand;
+    for (let i = 0; i < count; i++) {
+      const lane = lanes[i] as Lane;
+      const laneDemand = this.demandOf(lane);
+      lane.fluidDemand = laneDemand;
+      // -1: limited by the level, unless the water-fill below finds the lane saturated.
+      lane.fluidRate = -1;
+      demand += laneDemand;
       weight += lane.gps.weight;
     }
-    if (demand > this.slots) {
+    const levelLimited = demand > this.slots;
+    let level = 0;
+    if (levelLimited) {
       // Water-filling without sorting (the lanes are few): a lane whose demand is within the level
       // is saturated whatever the others do, and taking it out only raises the level, so passes
       // saturate lanes until none is left to; the rest share what remains by weight.
-      for (const lane of lanes) lane.fluidRate = -1;
       let capacity = this.slots;
       for (let changed = true; changed && weight > 0;) {
         changed = false;
-        for (const lane of lanes) {
+        for (let i = 0; i < count; i++) {
+          const lane = lanes[i] as Lane;
           if (lane.fluidRate >= 0 || lane.fluidDemand * weight > capacity * lane.gps.weight) continue;
           lane.fluidRate = lane.fluidDemand;
           capacity -= lane.fluidDemand;
@@ -920,24 +924,36 @@ export class TierState {
           changed = true;
         }
       }
-      this.level = weight > 0 ? capacity / weight : 0;
-      for (const lane of lanes) if (lane.fluidRate < 0) lane.fluidRate = this.level * lane.gps.weight;
+      level = weight > 0 ? capacity / weight : 0;
     }
-    for (const lane of lanes) {
+    this.level = level;
+    const fluidAt = this.fluidAt;
+    let ratedCount = 0;
+    let nextAt = Infinity;
+    let nextJob: FluidJob | null = null;
+    for (let i = 0; i < count; i++) {
+      const lane = lanes[i] as Lane;
       let rate = lane.fluidRate;
+      if (rate < 0) {
+        rate = levelLimited ? level * lane.gps.weight : lane.fluidDemand;
+        lane.fluidRate = rate;
+      }
       for (let job = lane.fluidFirst; job !== null && rate > 1e-12; job = job.next) {
         const give = rate < 1 ? rate : 1;
         job.rate = give;
         job.started = true;
-        rated[this.ratedCount++] = job;
+        rated[ratedCount++] = job;
         rate -= give;
-        const at = this.fluidAt + job.remaining / give;
-        if (at < this.nextFluidAt) {
-          this.nextFluidAt = at;
-          this.nextFluidJob = job;
+        const at = fluidAt + job.remaining / give;
+        if (at < nextAt) {
+          nextAt = at;
+          nextJob = job;
         }
       }
     }
+    this.ratedCount = ratedCount;
+    this.nextFluidAt = nextAt;
+    this.nextFluidJob = nextJob;
   }
 }
 
