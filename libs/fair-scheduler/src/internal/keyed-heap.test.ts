@@ -68,3 +68,41 @@ describe.each([
     );
   });
 });
+
+describe('KeyedHeap.sortedCopy', () => {
+  it('returns the items in pop order and leaves a heap that pops the same items as a sorted model', () => {
+    const sortStep = fc.record({ kind: fc.constant('sort' as const) });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(op, sortStep), { maxLength: 300 }), (ops) => {
+        const heap = new KeyedHeap<Item>();
+        const live: Item[] = [];
+        let tie = 0;
+        const sorted = (): Item[] => [...live].sort((a, b) => (keyedBefore(a, b) ? -1 : keyedBefore(b, a) ? 1 : 0));
+        for (const step of ops) {
+          if (step.kind === 'sort') {
+            expect(heap.sortedCopy()).toEqual(sorted());
+          } else if (step.kind === 'push') {
+            const item = new Item(step.key, tie++);
+            heap.push(item);
+            live.push(item);
+          } else if (step.kind === 'pop') {
+            const expected = sorted()[0];
+            expect(heap.pop()).toBe(expected);
+            if (expected !== undefined) live.splice(live.indexOf(expected), 1);
+          } else if (live.length > 0) {
+            const item = live[step.at % live.length] as Item;
+            if (step.kind === 'remove') {
+              expect(heap.remove(item)).toBe(true);
+              live.splice(live.indexOf(item), 1);
+            } else {
+              item.heapKey = step.key;
+              heap.update(item);
+            }
+          }
+          expect(heap.peek()).toBe(sorted()[0]);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -10,6 +10,12 @@ export interface KeyedItem extends HeapItem {
   heapTie: number;
 }
 
+/** Sort order of {@link KeyedHeap}'s items (as `keyedBefore`, for `Array.prototype.sort`). */
+function keyedCompare(a: KeyedItem, b: KeyedItem): number {
+  if (a.heapKey !== b.heapKey) return a.heapKey < b.heapKey ? -1 : 1;
+  return a.heapTie - b.heapTie;
+}
+
 /** `true` when `a` comes out of a {@link KeyedHeap} before `b`. */
 export function keyedBefore(a: KeyedItem, b: KeyedItem): boolean {
   return a.heapKey < b.heapKey || (a.heapKey === b.heapKey && a.heapTie < b.heapTie);
@@ -85,15 +91,31 @@ export class KeyedHeap<T extends KeyedItem> {
     return this.items.slice();
   }
 
-  /** Moves every item to the end of `out` (heap order, unsorted) and empties the heap. */
-  drainInto(out: T[]): void {
+  /**
+   * Sorts the items in place (a sorted array is a valid heap) and returns a copy in that order.
+   * Cheap when called again later: pops and pushes in between leave the array nearly sorted, and
+   * V8's sort (TimSort) merges the runs it finds in O(n) instead of O(n log n) comparisons.
+   */
+  sortedCopy(): T[] {
     const items = this.items;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as T;
+    items.sort(keyedCompare);
+    for (let i = 0; i < items.length; i++) (items[i] as T).heapIndex = i;
+    return items.slice();
+  }
+
+  /**
+   * Moves every item to `out` from index `at` on (unsorted) and empties the heap; returns the index
+   * after the last one written. Popped one by one: setting the array's length is a runtime call,
+   * `pop` is not.
+   */
+  drainInto(out: T[], at: number): number {
+    const items = this.items;
+    let end = at;
+    for (let item = items.pop(); item !== undefined; item = items.pop()) {
       item.heapIndex = -1;
-      out.push(item);
+      out[end++] = item;
     }
-    items.length = 0;
+    return end;
   }
 
   /** Adds items that are in no heap, then restores heap order once: O(n) for n items in all. */

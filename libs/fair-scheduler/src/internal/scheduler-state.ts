@@ -23,17 +23,20 @@ const RELEASED_SPEC: JobSpec = Object.freeze({ id: '', tenant: '', jobClass: '',
 export class JobRecord implements KeyedItem {
   heapIndex = -1;
   /**
-   * Order within the tenant's lane: minus the priority (higher priority first)... Written as
-   * `0 - priority` because `-0` is a heap-allocated double in V8 and `0 - 0` is the small integer 0.
+   * Order within the tenant's lane: minus the priority (higher priority first). Initialised with a
+   * double so that V8 stores the field as a double, like `Lane.heapKey`: the keyed heaps' code is
+   * shared by both, and with a tagged field here (a declared field starts as `undefined`) every key
+   * it read from a lane was boxed into a new heap number (the largest allocation of the churn
+   * scenario's profile, ~1/6 of its bytes).
    */
-  heapKey: number;
+  heapKey = NaN;
   /** ...then arrival order within the scheduler (FIFO among equal priorities). */
-  heapTie: number;
+  heapTie = 0;
   state: JobState = 'queued';
   spec: JobSpec;
   id: string;
   jobClass: string;
-  estimate: number;
+  estimate = NaN;
   tenant: TenantState;
   /** The tier the job's class belongs to (its lane). */
   homeTier: TierState;
@@ -53,7 +56,7 @@ export class JobRecord implements KeyedItem {
    * Work (ms) of the job a sparse tier's GPS backlog still holds: its estimate, or less when a dense
    * period served part of it side by side with the lane's other jobs (see `TierState.leaveDense`).
    */
-  gpsWork: number;
+  gpsWork = NaN;
 
   constructor(spec: JobSpec, tenant: TenantState, homeTier: TierState, priority: number, seq: number) {
     this.heapKey = 0 - priority;
@@ -149,17 +152,21 @@ export class Lane implements KeyedItem {
   /** Dense tier: position in the tier's list of lanes GPS holds jobs of, else -1. */
   fluidIndex = -1;
   /**
-   * Dense tier: waiting jobs GPS has finished, in the order it finished them, with the instant; read
-   * from `finishedStart`, entries whose job has left (or was finished again) skipped lazily.
-   */
-  /**
    * Dense tier: the waiting job whose GPS finish keys the lane (set with the key): the job the lane
    * sends when it wins, if it is queued with its head's priority (else the head goes).
    */
   firstFinishing: JobRecord | null = null;
+  /**
+   * Dense tier: waiting jobs GPS has finished, in the order it finished them, with the instant: the
+   * entries from `finishedStart` to `finishedEnd`, those whose job has left (or was finished again)
+   * skipped lazily. The lists are overwritten, never truncated: an emptied array gives up its
+   * backing store, so the next finish allocated a new one (with the sparse-to-dense lists, the
+   * largest allocation left in the churn scenario's profile).
+   */
   private finishedJobs: JobRecord[] | null = null;
   private finishedAt: number[] | null = null;
   private finishedStart = 0;
+  private finishedEnd = 0;
 
   constructor(
     /** Owner; reassigned when an idle tenant's lanes are reused by another tenant. */
@@ -188,8 +195,17 @@ export class Lane implements KeyedItem {
   /** GPS finished `job`, still waiting here, at `at` (dense tier). */
   recordFinished(job: JobRecord, at: number): void {
     // Allocated on first use: most lanes never see a dense tier.
-    (this.finishedJobs ??= []).push(job);
-    (this.finishedAt ??= []).push(at);
+    const jobs = (this.finishedJobs ??= []);
+    const finishedAt = (this.finishedAt ??= []);
+    const end = this.finishedEnd;
+    if (end < jobs.length) {
+      jobs[end] = job;
+      finishedAt[end] = at;
+    } else {
+      jobs.push(job);
+      finishedAt.push(at);
+    }
+    this.finishedEnd = end + 1;
   }
 
   /** Earliest GPS finish (ms) of a waiting job of this lane GPS has finished, NaN if none. */
@@ -197,21 +213,23 @@ export class Lane implements KeyedItem {
     const jobs = this.finishedJobs;
     const finishedAt = this.finishedAt;
     if (jobs === null || finishedAt === null) return NaN;
+    const end = this.finishedEnd;
     let start = this.finishedStart;
-    for (; start < jobs.length; start++) {
+    for (; start < end; start++) {
       const job = jobs[start] as JobRecord;
       const at = finishedAt[start] as number;
       if (job.state !== 'running' && job.fluidFinish === at && job.tenant === this.tenant && job.homeTier === this.tier) break;
     }
-    if (start >= jobs.length) {
-      jobs.length = 0;
-      finishedAt.length = 0;
+    if (start >= end) {
       this.finishedStart = 0;
+      this.finishedEnd = 0;
       return NaN;
     }
-    if (start > 64 && start * 2 > jobs.length) {
-      jobs.splice(0, start);
-      finishedAt.splice(0, start);
+    if (start > 64 && start * 2 > end) {
+      // Compacted in place (splice would allocate the array of what it removes).
+      jobs.copyWithin(0, start, end);
+      finishedAt.copyWithin(0, start, end);
+      this.finishedEnd = end - start;
       start = 0;
     }
     this.finishedStart = start;
@@ -221,14 +239,13 @@ export class Lane implements KeyedItem {
   /** The job whose GPS finish {@link Lane.earliestFinished} returned (call it first; `null` if none). */
   earliestFinishedJob(): JobRecord | null {
     const jobs = this.finishedJobs;
-    return jobs === null || this.finishedStart >= jobs.length ? null : (jobs[this.finishedStart] as JobRecord);
+    return jobs === null || this.finishedStart >= this.finishedEnd ? null : (jobs[this.finishedStart] as JobRecord);
   }
 
   /** Forgets the finished jobs (the tier left dense mode or idles). */
   clearFinished(): void {
-    if (this.finishedJobs !== null) this.finishedJobs.length = 0;
-    if (this.finishedAt !== null) this.finishedAt.length = 0;
     this.finishedStart = 0;
+    this.finishedEnd = 0;
   }
 
   /** Whether the tier's reference GPS system still holds work of this lane. */
@@ -243,10 +260,16 @@ export class Lane implements KeyedItem {
     return count;
   }
 
-  /** The lane's queued, parked and running jobs in arrival order (for a tier changing representation). */
+  /**
+   * The lane's queued, parked and running jobs in arrival order (for a tier changing representation).
+   * The queued ones come sorted from the lane's heap, which keeps them sorted (see
+   * `KeyedHeap.sortedCopy`): with one priority they are in arrival order already, and the sort
+   * below merges them with the running and parked ones in close to O(n) comparisons at every switch,
+   * where sorting the heap's unsorted array took O(n log n).
+   */
   outstandingJobs(): JobRecord[] {
-    const jobs = [...this.jobs.toArray()];
-    if (this.parked !== null) for (const parked of this.parked.values()) jobs.push(...parked.toArray());
+    const jobs = this.jobs.sortedCopy();
+    if (this.parked !== null) for (const parked of this.parked.values()) for (const job of parked.toArray()) jobs.push(job);
     for (const job of this.tenant.running ?? []) if (job.homeTier === this.tier) jobs.push(job);
     return jobs.sort((a, b) => a.heapTie - b.heapTie);
   }

@@ -384,20 +384,22 @@ export class TierState {
     if (!(rate > 0)) return Infinity;
     const whole = Math.floor(rate + 1e-9);
     const fraction = rate - whole > 1e-9 ? rate - whole : 0;
+    // The scratch list is overwritten and counted, never truncated (setting an array's length is a
+    // runtime call): entries from `count` on are left over from an earlier projection.
     const work = this.scratchWork;
-    work.length = 0;
+    let count = 0;
     let target = -1;
     for (let job = lane.fluidFirst; job !== null; job = job.next) {
-      work.push(job.remaining);
+      work[count++] = job.remaining;
       if (job === fluid) {
-        target = work.length - 1;
+        target = count - 1;
         break;
       }
     }
     if (target < 0) return Infinity;
     let at = this.fluidAt;
     for (;;) {
-      const served = Math.min(work.length, whole + (fraction > 0 ? 1 : 0));
+      const served = Math.min(count, whole + (fraction > 0 ? 1 : 0));
       let step = Infinity;
       for (let i = 0; i < served; i++) {
         const next = (work[i] as number) / (i < whole ? 1 : fraction);
@@ -411,8 +413,8 @@ export class TierState {
         if (left <= doneBelow(at)) {
           if (i === target) return at;
           // Removed by shifting (splice would allocate the array of what it removes).
-          for (let k = i + 1; k < work.length; k++) work[k - 1] = work[k] as number;
-          work.length--;
+          for (let k = i + 1; k < count; k++) work[k - 1] = work[k] as number;
+          count--;
           if (i < target) target--;
         }
       }
@@ -423,13 +425,13 @@ export class TierState {
   private rekey(): void {
     this.keysStale = false;
     // Every key may have moved: the heaps are emptied and rebuilt in O(lanes), no removal one by one.
+    // The scratch list is overwritten, never truncated (setting an array's length is a runtime
+    // call): entries past `count` are stale lanes of an earlier re-key, never read.
     const lanes = this.rekeyed;
-    lanes.length = 0;
-    this.readyReal.drainInto(lanes);
-    this.readyAhead.drainInto(lanes);
+    const count = this.readyAhead.drainInto(lanes, this.readyReal.drainInto(lanes, 0));
     // Partitioned in place: lanes keyed in real time first, those GPS has not begun after them.
     let real = 0;
-    for (let i = 0; i < lanes.length; i++) {
+    for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
       lane.heapKey = this.denseKey(lane, lane.jobs.peek() as JobRecord);
       if (!this.keyAhead) {
@@ -438,8 +440,7 @@ export class TierState {
       }
     }
     this.readyReal.pushAll(lanes, 0, real);
-    this.readyAhead.pushAll(lanes, real, lanes.length);
-    lanes.length = 0;
+    this.readyAhead.pushAll(lanes, real, count);
   }
 
   /** A job joined `lane` (queued last, already counted in its waiting cost); settle first. */
@@ -737,8 +738,10 @@ export class TierState {
     // The virtual time runs at the sparse speed from here on.
     this.dense = false;
     this.level = 0;
-    for (const lane of [...this.readyReal.toArray(), ...this.readyAhead.toArray()]) {
-      if (!this.readyReal.remove(lane)) this.readyAhead.remove(lane);
+    const lanes = this.rekeyed;
+    const count = this.readyAhead.drainInto(lanes, this.readyReal.drainInto(lanes, 0));
+    for (let i = 0; i < count; i++) {
+      const lane = lanes[i] as Lane;
       lane.heapKey = this.sparseKey(lane, lane.jobs.peek() as JobRecord);
       this.ready.push(lane);
     }
@@ -887,29 +890,33 @@ export class TierState {
     this.mark();
     const rated = this.rated;
     for (let i = 0; i < this.ratedCount; i++) (rated[i] as FluidJob).rate = 0;
-    this.ratedCount = 0;
     this.keysStale = true;
-    this.nextFluidAt = Infinity;
-    this.nextFluidJob = null;
-    this.level = 0;
+    // Three passes over the lanes where there were five (each lane's rate is settled in the last),
+    // with the results kept in locals and written back once: this runs at every fluid event.
     const lanes = this.fluidLanes;
+    const count = lanes.length;
     let demand = 0;
     let weight = 0;
-    for (const lane of lanes) {
-      lane.fluidDemand = this.demandOf(lane);
-      lane.fluidRate = lane.fluidDemand;
-      demand += lane.fluidDemand;
+    for (let i = 0; i < count; i++) {
+      const lane = lanes[i] as Lane;
+      const laneDemand = this.demandOf(lane);
+      lane.fluidDemand = laneDemand;
+      // -1: limited by the level, unless the water-fill below finds the lane saturated.
+      lane.fluidRate = -1;
+      demand += laneDemand;
       weight += lane.gps.weight;
     }
-    if (demand > this.slots) {
+    const levelLimited = demand > this.slots;
+    let level = 0;
+    if (levelLimited) {
       // Water-filling without sorting (the lanes are few): a lane whose demand is within the level
       // is saturated whatever the others do, and taking it out only raises the level, so passes
       // saturate lanes until none is left to; the rest share what remains by weight.
-      for (const lane of lanes) lane.fluidRate = -1;
       let capacity = this.slots;
       for (let changed = true; changed && weight > 0;) {
         changed = false;
-        for (const lane of lanes) {
+        for (let i = 0; i < count; i++) {
+          const lane = lanes[i] as Lane;
           if (lane.fluidRate >= 0 || lane.fluidDemand * weight > capacity * lane.gps.weight) continue;
           lane.fluidRate = lane.fluidDemand;
           capacity -= lane.fluidDemand;
@@ -917,24 +924,36 @@ export class TierState {
           changed = true;
         }
       }
-      this.level = weight > 0 ? capacity / weight : 0;
-      for (const lane of lanes) if (lane.fluidRate < 0) lane.fluidRate = this.level * lane.gps.weight;
+      level = weight > 0 ? capacity / weight : 0;
     }
-    for (const lane of lanes) {
+    this.level = level;
+    const fluidAt = this.fluidAt;
+    let ratedCount = 0;
+    let nextAt = Infinity;
+    let nextJob: FluidJob | null = null;
+    for (let i = 0; i < count; i++) {
+      const lane = lanes[i] as Lane;
       let rate = lane.fluidRate;
+      if (rate < 0) {
+        rate = levelLimited ? level * lane.gps.weight : lane.fluidDemand;
+        lane.fluidRate = rate;
+      }
       for (let job = lane.fluidFirst; job !== null && rate > 1e-12; job = job.next) {
         const give = rate < 1 ? rate : 1;
         job.rate = give;
         job.started = true;
-        rated[this.ratedCount++] = job;
+        rated[ratedCount++] = job;
         rate -= give;
-        const at = this.fluidAt + job.remaining / give;
-        if (at < this.nextFluidAt) {
-          this.nextFluidAt = at;
-          this.nextFluidJob = job;
+        const at = fluidAt + job.remaining / give;
+        if (at < nextAt) {
+          nextAt = at;
+          nextJob = job;
         }
       }
     }
+    this.ratedCount = ratedCount;
+    this.nextFluidAt = nextAt;
+    this.nextFluidJob = nextJob;
   }
 }
 
