@@ -99,7 +99,8 @@ function shiftTest(quiet: readonly number[], during: readonly number[], shuffles
     }
     if (share(all.slice(0, quiet.length), all.slice(quiet.length)) >= observed - 1e-12) atLeast += 1;
   }
-  return { shareHigher: +observed.toFixed(3), p: +((atLeast + 1) / (shuffles + 1)).toFixed(4), shuffles };
+  // Two significant digits, not fixed decimals: the smallest p, 1 / (shuffles + 1), is 5e-5.
+  return { shareHigher: +observed.toFixed(3), p: +((atLeast + 1) / (shuffles + 1)).toPrecision(2), shuffles };
 }
 
 function median(values: readonly number[]): number | null {
