@@ -211,7 +211,8 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     const tenant = await tenantWith('pooled', 200);
     const before = await contents(data, tenant);
     const { move, runId } = await startTenantMove(deps, tenant, { to: 'database', graceMs: 0, actor: 'test' });
-    await runTenantMove(deps, move.id, runId, { batchRows: 64 });
+    // Everything committed synchronously here (asyncBulkCommit off); the other moves use the default.
+    await runTenantMove(deps, move.id, runId, { batchRows: 64, asyncBulkCommit: false });
     expect(await contents(data, tenant)).toEqual(before);
   });
 

@@ -102,7 +102,9 @@ export interface RunMoveOptions {
    * really holds (never past it, whatever the saved cursor says), the copy's end waits for the
    * target's WAL flush before the move records the catch-up, and a removal is repeated until its
    * own synchronous end. The catch-up, the fence, the switch and every phase change stay
-   * synchronous (docs/data-isolation.md, "The bulk pace"). Default false.
+   * synchronous (docs/data-isolation.md, "The bulk pace"). Default true: in bench:move it made
+   * moves 20-36 % shorter at no measurable cost to the other tenants' latency (it did not lower it
+   * either); false commits everything synchronously.
    */
   asyncBulkCommit?: boolean;
   /** Told how the pace went at the end of each bulk phase (copy, verify, cleanup). */
@@ -557,12 +559,17 @@ class MoveRunner {
     if (this.lostOwnership) throw new RunnerStopped('another runner took the move over');
   }
 
+  /** Whether the bulk work commits without waiting for the WAL flush (`asyncBulkCommit`, default true). */
+  private get asyncBulk(): boolean {
+    return this.options.asyncBulkCommit ?? true;
+  }
+
   /**
    * {@link save} for the bulk work's progress, committed without waiting for the WAL flush when the
    * runner commits its bulk work so (`asyncBulkCommit`).
    */
   private async saveBulk(sets: string, values: unknown[]): Promise<void> {
-    if (!this.options.asyncBulkCommit) return this.save(sets, values);
+    if (!this.asyncBulk) return this.save(sets, values);
     await inTransaction(this.deps.ownerPool, async (tx) => {
       // SET LOCAL, not SET: a session setting would outlive this transaction on a pooled connection.
       await tx.query(`SELECT set_config('synchronous_commit', 'off', true)`);
@@ -700,7 +707,7 @@ class MoveRunner {
    * cursor (asynchronous commits on another server) has them copied again rather than skipped.
    */
   private async copy(): Promise<void> {
-    const async = this.options.asyncBulkCommit === true;
+    const async = this.asyncBulk;
     let after = this.row.copy_after;
     if (after !== null) {
       const held = await inStore(this.pools, this.target, this.row.tenant_id, (c) => lastRecordId(c, this.target));
@@ -986,7 +993,7 @@ class MoveRunner {
             const r = await c.query(`DELETE FROM public.records WHERE id IN (SELECT id FROM public.records ORDER BY id LIMIT $1)`, [limit]);
             return r.rowCount ?? 0;
           },
-          { asyncCommit: this.options.asyncBulkCommit === true },
+          { asyncCommit: this.asyncBulk },
         );
         if (n === 0) return { rows: 0, last: true };
         await this.saveBulk('', []);
