@@ -103,7 +103,7 @@ export interface RunMoveOptions {
    * target's WAL flush before the move records the catch-up, and a removal is repeated until its
    * own synchronous end. The catch-up, the fence, the switch and every phase change stay
    * synchronous (docs/data-isolation.md, "The bulk pace"). Default true: in bench:move it made
-   * moves 20-36 % shorter at no measurable cost to the other tenants' latency (it did not lower it
+   * moves about a quarter shorter at no measurable cost to the other tenants' latency (it did not lower it
    * either); false commits everything synchronously.
    */
   asyncBulkCommit?: boolean;
