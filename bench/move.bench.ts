@@ -21,6 +21,10 @@
  * tenant holds exactly seed + acknowledged rows (duplicated: any more).
  * There is no baseline implementation: no other framework moves a live tenant (a pg_dump/restore
  * with downtime is the manual alternative; its duration for a schema is in bench:backup).
+ * `--bulk-commit sync` runs the move with RunMoveOptions.asyncBulkCommit false: every commit waits
+ * for its WAL flush, as before 2026-12-07 13:50 UTC (the default `async` commits the bulk work
+ * without). The report's `other.noise.duringHigherThanQuiet` is a permutation test of the other
+ * tenant's during-move 10-s window p99s against those with no move.
  * Progress on stderr, JSON on stdout.
  */
 import { spawn } from 'node:child_process';
@@ -63,6 +67,41 @@ function windowP99s(samples: ReadonlyArray<readonly [number, number]>, from: num
     if (sorted.length > 0) out.push(+percentile(sorted, 99).toFixed(1));
   }
   return out;
+}
+
+/**
+ * Whether the windows `during` are higher than the windows `quiet`, as a one-sided permutation
+ * test: the share of (quiet, during) pairs where the during window is higher (ties count half: the
+ * Mann-Whitney U over the pairs), and the chance of a share at least that high if the move changed
+ * nothing (the windows' labels shuffled `shuffles` times, from a fixed seed so a report repeats).
+ */
+function shiftTest(quiet: readonly number[], during: readonly number[], shuffles = 20_000): { shareHigher: number; p: number; shuffles: number } | null {
+  if (quiet.length === 0 || during.length === 0) return null;
+  const share = (q: readonly number[], d: readonly number[]): number => {
+    let higher = 0;
+    for (const a of q) for (const b of d) higher += b > a ? 1 : b === a ? 0.5 : 0;
+    return higher / (q.length * d.length);
+  };
+  const observed = share(quiet, during);
+  const all = [...quiet, ...during];
+  let seed = 20_261_207;
+  const random = (): number => {
+    // mulberry32: a small deterministic generator, enough to shuffle labels.
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  let atLeast = 0;
+  for (let i = 0; i < shuffles; i += 1) {
+    for (let j = all.length - 1; j > 0; j -= 1) {
+      const k = Math.floor(random() * (j + 1));
+      [all[j], all[k]] = [all[k] as number, all[j] as number];
+    }
+    if (share(all.slice(0, quiet.length), all.slice(quiet.length)) >= observed - 1e-12) atLeast += 1;
+  }
+  // Two significant digits, not fixed decimals: the smallest p, 1 / (shuffles + 1), is 5e-5.
+  return { shareHigher: +observed.toFixed(3), p: +((atLeast + 1) / (shuffles + 1)).toPrecision(2), shuffles };
 }
 
 function median(values: readonly number[]): number | null {
@@ -124,6 +163,7 @@ async function runInProcess(
   rowsPerSecond: number,
   batchRows: number | undefined,
   neighbourWaits: boolean,
+  asyncBulkCommit: boolean,
   onPhase: (phase: string) => void,
   onPace: (phase: string, report: BulkPaceReport) => void,
 ): Promise<TenantMoveStatus> {
@@ -132,7 +172,11 @@ async function runInProcess(
   const child = spawn(process.execPath, batchRows === undefined ? args : [...args, String(batchRows)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...(neighbourWaits ? { BENCH_MOVE_NEIGHBOUR_WAITS: ADMIN } : {}) },
+    env: {
+      ...process.env,
+      ...(neighbourWaits ? { BENCH_MOVE_NEIGHBOUR_WAITS: ADMIN } : {}),
+      BENCH_MOVE_BULK_COMMIT: asyncBulkCommit ? 'async' : 'sync',
+    },
   });
   let done: TenantMoveStatus | undefined;
   const lines = createInterface({ input: child.stdout });
@@ -164,6 +208,7 @@ async function main(): Promise<void> {
       'batch-rows': { type: 'string' },
       runner: { type: 'string' },
       'neighbour-waits': { type: 'boolean' },
+      'bulk-commit': { type: 'string' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -179,6 +224,11 @@ async function main(): Promise<void> {
   // shares the writers' event loop, a cost no deployment pays.
   const runner = values.runner ?? 'process';
   if (runner !== 'inline' && runner !== 'process') throw new Error(`--runner must be inline or process (got ${runner})`);
+  // How the move's bulk work commits: `async` is RunMoveOptions.asyncBulkCommit (its default since
+  // 2026-12-07 13:50 UTC), `sync` the runs before.
+  const bulkCommit = values['bulk-commit'] ?? 'async';
+  if (bulkCommit !== 'sync' && bulkCommit !== 'async') throw new Error(`--bulk-commit must be sync or async (got ${bulkCommit})`);
+  const asyncBulkCommit = bulkCommit === 'async';
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
   const benchDb = `fairway_bench_move_${randomBytes(3).toString('hex')}`;
@@ -277,11 +327,13 @@ async function main(): Promise<void> {
             rowsPerSecond,
             batchRows,
             values['neighbour-waits'] === true,
+            asyncBulkCommit,
             onPhase,
             (phase, report) => (pace[phase] = report),
           )
         : await runTenantMove(provisioning, move.id, runId, {
             rowsPerSecond,
+            asyncBulkCommit,
             ...(neighbourWaits === undefined ? {} : { neighbourWaits: { probe: neighbourWaitProbe(neighbourWaits, ownerRole) } }),
             ...(batchRows === undefined ? {} : { batchRows }),
             onPace: (phase, report) => {
@@ -346,6 +398,7 @@ async function main(): Promise<void> {
           rowsPerSecond,
           runner,
           neighbourWaits: values['neighbour-waits'] === true,
+          bulkCommit,
           state: done.state,
           error: done.error,
           moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),
@@ -382,6 +435,8 @@ async function main(): Promise<void> {
               duringWindowP99MedianMs: median(duringWindows),
               duringWindowsAboveQuietMax: quietMax === null ? null : duringWindows.filter((p) => p > quietMax).length,
               duringP99WithinNoise: quietMax === null ? null : duringStats.p99Ms <= quietMax,
+              // Are the during-move windows higher than the quiet ones? A small p says the move shifted them.
+              duringHigherThanQuiet: shiftTest(quiet, duringWindows),
             },
             refusals: otherWriter.refusals,
             failures: otherWriter.failures.length,

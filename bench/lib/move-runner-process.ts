@@ -26,6 +26,8 @@ async function main(): Promise<void> {
   try {
     const done = await runTenantMove({ ownerPool, ownerUrl }, moveId, runId, {
       rowsPerSecond: Number(rowsPerSecond),
+      // bench:move --bulk-commit async.
+      asyncBulkCommit: process.env['BENCH_MOVE_BULK_COMMIT'] === 'async',
       ...(batchRows === undefined ? {} : { batchRows: Number(batchRows) }),
       ...(waitsPool ? { neighbourWaits: { probe: neighbourWaitProbe(waitsPool, ownerRole) } } : {}),
       onPhase: (phase) => say({ phase }),

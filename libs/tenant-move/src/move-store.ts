@@ -81,6 +81,17 @@ export class StorePools {
   }
 }
 
+/** How a transaction of the move engine runs. */
+export interface InStoreOptions {
+  repeatableRead?: boolean;
+  /**
+   * Commits without waiting for the WAL flush (`synchronous_commit = off` for this transaction
+   * only). A crash of the server (not of the runner) may undo it; only the bulk work uses it, where
+   * a lost transaction is found and redone (docs/data-isolation.md, "The bulk pace").
+   */
+  asyncCommit?: boolean;
+}
+
 /**
  * A transaction on `store` as the move engine: the tenant's scope set (the pooled table's owner
  * policy reaches exactly that tenant's rows), and `fairway.move_apply` on, which lets the engine
@@ -91,20 +102,48 @@ export async function inStore<T>(
   store: MoveStore,
   tenantId: string,
   fn: (client: PoolClient) => Promise<T>,
-  options: { repeatableRead?: boolean } = {},
+  options: InStoreOptions = {},
 ): Promise<T> {
   return inTransaction(
     pools.pool(store),
     async (client) => {
+      // set_config(..., true) is SET LOCAL: on a pooled connection a session setting would leak.
       await client.query(
         `SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true), set_config('TimeZone', 'UTC', true),
-                set_config('statement_timeout', '0', true)`,
-        [tenantId],
+                set_config('statement_timeout', '0', true), set_config('synchronous_commit', $2, true)`,
+        [tenantId, options.asyncCommit ? 'off' : 'on'],
       );
       return fn(client);
     },
-    options,
+    options.repeatableRead ? { repeatableRead: true } : {},
   );
+}
+
+/**
+ * The id of the tenant's last record in `store` by key order (null if it holds none): where a
+ * resumed keyset copy really stands in its target, whatever the saved cursor says.
+ */
+export async function lastRecordId(client: PoolClient, store: MoveStore): Promise<string | null> {
+  const { rows } = await client.query<{ id: string }>(`SELECT id::text AS id FROM ${store.table} ORDER BY id DESC LIMIT 1`);
+  return rows[0]?.id ?? null;
+}
+
+/**
+ * Waits until the server of `pool` has flushed its WAL up to where it stands now, so that every
+ * transaction committed on it before the call (asynchronously too) survives a crash of that server.
+ * The WAL writer flushes asynchronous commits within three `wal_writer_delay`s (600 ms by default);
+ * waits at most `timeoutMs`.
+ */
+export async function walFlushed(pool: Pool, timeoutMs = 10_000): Promise<void> {
+  const { rows } = await pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn');
+  const lsn = rows[0]?.lsn;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows: done } = await pool.query<{ flushed: boolean }>('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS flushed', [lsn]);
+    if (done[0]?.flushed) return;
+    if (Date.now() > deadline) throw new Error(`the server did not flush its WAL to ${lsn} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /**

@@ -211,7 +211,8 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     const tenant = await tenantWith('pooled', 200);
     const before = await contents(data, tenant);
     const { move, runId } = await startTenantMove(deps, tenant, { to: 'database', graceMs: 0, actor: 'test' });
-    await runTenantMove(deps, move.id, runId, { batchRows: 64 });
+    // Everything committed synchronously here (asyncBulkCommit off); the other moves use the default.
+    await runTenantMove(deps, move.id, runId, { batchRows: 64, asyncBulkCommit: false });
     expect(await contents(data, tenant)).toEqual(before);
   });
 
@@ -247,6 +248,46 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     expect(new Map([...(await contents(data, tenant))].sort())).toEqual(new Map([...writer.expected].sort()));
     // The first runner's id no longer writes progress.
     expect((await readMove(owner, tenant, move.id))?.state).toBe('done');
+  });
+
+  it('resumes a copy whose last committed batches a server crash undid (asynchronous bulk commits), losing nothing', async () => {
+    const tenant = await tenantWith('pooled', 600);
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    const crash = new AbortController();
+    const halted = await runTenantMove(
+      deps,
+      move.id,
+      runId,
+      throughEveryPhase(writer, {
+        asyncBulkCommit: true,
+        signal: crash.signal,
+        onProgress: (p) => {
+          if (p.phase === 'copy' && p.copied >= 400) crash.abort();
+        },
+      }),
+    );
+    expect(halted).toMatchObject({ state: 'running', phase: 'copy' });
+    // The worst a crash of the target's server can leave after asynchronous commits: the last
+    // batches undone there while the saved cursor (in the catalog, on another server) survived.
+    const target = `"${(halted.target as { schema: string }).schema}".records`;
+    await admin.query(`DELETE FROM ${target} WHERE id IN (SELECT id FROM ${target} ORDER BY id DESC LIMIT 250)`);
+    const cursor = (await admin.query<{ copy_after: string }>('SELECT copy_after::text FROM tenant_moves WHERE id = $1', [move.id])).rows[0]?.copy_after;
+    const held = (await admin.query<{ id: string }>(`SELECT max(id::text) AS id FROM ${target}`)).rows[0]?.id;
+    expect(held !== undefined && cursor !== undefined && held < cursor).toBe(true);
+    await writer.more(15);
+
+    const second = await takeOverMove(owner, move.id, 0);
+    const done = await runTenantMove(deps, move.id, second as string, throughEveryPhase(writer, { asyncBulkCommit: true }));
+    await writer.stop();
+    expect(done).toMatchObject({ state: 'done', switched: true, error: null });
+    expect(done.verified?.rows).toBeGreaterThan(600);
+    const after = await contents(data, tenant);
+    expect([...after.keys()].sort()).toEqual([...writer.expected.keys()].sort());
+    expect(new Map([...after].sort())).toEqual(new Map([...writer.expected].sort()));
+    expect(await oldCopyGone(done)).toBe(true);
   });
 
   it('rolls back a move that fails after the switch: the old copy is intact with every write, the new one removed', async () => {
