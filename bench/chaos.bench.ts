@@ -50,11 +50,12 @@ const STACK_ENV: Record<string, string> = {
 };
 
 async function outcomesOf(pool: Pool, ids: string[]): Promise<Map<string, JobOutcome>> {
-  const { rows } = await pool.query<{ id: string; state: string; effects: string }>(
-    'SELECT j.id, j.state, (SELECT count(*) FROM job_effects e WHERE e.job_id = j.id) AS effects FROM jobs j WHERE j.id = ANY($1::uuid[])',
+  const { rows } = await pool.query<{ id: string; state: string; effects: string; attempts: number; last_error: string | null }>(
+    `SELECT j.id, j.state, j.attempts, j.last_error, (SELECT count(*) FROM job_effects e WHERE e.job_id = j.id) AS effects
+     FROM jobs j WHERE j.id = ANY($1::uuid[])`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, { state: r.state, effects: Number(r.effects) }]));
+  return new Map(rows.map((r) => [r.id, { state: r.state, effects: Number(r.effects), attempts: r.attempts, lastError: r.last_error }]));
 }
 
 async function main(): Promise<void> {

@@ -14,12 +14,28 @@ export interface FaultWindow {
 export interface JobOutcome {
   state: string;
   effects: number;
+  attempts: number;
+  lastError: string | null;
 }
+
+/** A job acknowledged (202) that did not end `succeeded`: where it stands, for the report. */
+export interface LostJob {
+  jobId: string;
+  /** Its state in the jobs table, or null when it never reached the table (lost before the ingest). */
+  state: string | null;
+  attempts: number | null;
+  lastError: string | null;
+}
+
+/** The lost jobs a report names at most (their count is always whole). */
+const LOST_JOBS_LISTED = 20;
 
 /** What one fault did to the clients. */
 export interface FaultResult {
   acknowledged: number;
   lost: number;
+  /** The first of the lost jobs, each with its state: says where a job stopped (never ingested, queued, running). */
+  lostJobs: LostJob[];
   duplicatedEffects: number;
   answers: Record<string, number>;
   non503ServerErrors: number;
@@ -58,9 +74,14 @@ export function accountWindow(window: FaultWindow, commands: readonly Command[],
     window.startedAt,
     window.endedAt,
   );
+  const lost = acked.filter((c) => outcomes.get(c.jobId!)?.state !== 'succeeded');
   return {
     acknowledged: acked.length,
-    lost: acked.filter((c) => outcomes.get(c.jobId!)?.state !== 'succeeded').length,
+    lost: lost.length,
+    lostJobs: lost.slice(0, LOST_JOBS_LISTED).map((c) => {
+      const outcome = outcomes.get(c.jobId!);
+      return { jobId: c.jobId!, state: outcome?.state ?? null, attempts: outcome?.attempts ?? null, lastError: outcome?.lastError ?? null };
+    }),
     duplicatedEffects: acked.reduce((sum, c) => sum + Math.max(0, (outcomes.get(c.jobId!)?.effects ?? 0) - 1), 0),
     answers: byStatus,
     non503ServerErrors: seen.filter((a) => a.status >= 500 && a.status !== 503).length,

@@ -9,6 +9,7 @@ interface FaultResult {
   fault: string;
   acknowledged: number;
   lost: number;
+  lostJobs: Array<{ jobId: string; state: string | null; attempts: number | null; lastError: string | null }>;
   duplicatedEffects: number;
   non503ServerErrors: number;
   answers: Record<string, number>;
@@ -49,7 +50,11 @@ describe('fault suite (small): broker and worker killed under load', () => {
     const report = JSON.parse(stdout) as { results: FaultResult[]; lostTotal: number; duplicatedEffectsTotal: number };
     const byFault = new Map(report.results.map((r) => [r.fault, r]));
     expect([...byFault.keys()]).toEqual(['none', 'broker-kill', 'worker-kill']);
-    expect(report.lostTotal).toBe(0);
+    // The lost jobs with their states, so that a failure says where a job stopped.
+    expect({ lostTotal: report.lostTotal, lostJobs: report.results.flatMap((r) => r.lostJobs.map((job) => ({ fault: r.fault, ...job }))) }).toEqual({
+      lostTotal: 0,
+      lostJobs: [],
+    });
     expect(report.duplicatedEffectsTotal).toBe(0);
     for (const result of report.results) {
       expect({ fault: result.fault, lost: result.lost, duplicated: result.duplicatedEffects, non503: result.non503ServerErrors }).toEqual({
