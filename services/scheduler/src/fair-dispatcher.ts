@@ -196,10 +196,10 @@ export class FairDispatcher {
     for (const job of requeued) this.offer(job, true);
     if (requeued.length > 0) this.log.info({ requeued: requeued.length }, 'requeued jobs whose lease expired');
     // A tenant whose window is full could keep nothing loaded now (offer would only mark its
-    // backlog), so it is left out, with its jobs: with 100 busy tenants of a full window, each tick
-    // loaded and parsed 6,400 rows only to drop them (7% of the scheduler's profile in
-    // bench:dispatch). Its backlog is marked instead, so its window's refill reads its queue again
-    // when it runs low (at worst one refill that finds nothing more).
+    // backlog), so it is left out, with its jobs: with 100 busy tenants of a full window of 64, each
+    // tick could load and parse 6,400 rows only to drop them. Its backlog is marked instead, so its
+    // window's refill reads its queue again when it runs low (at worst one refill that finds nothing
+    // more).
     const full: string[] = [];
     const exclude: string[] = [];
     for (const [tenantId, window] of this.windows) {
@@ -340,12 +340,8 @@ export class FairDispatcher {
     // Continue the trace the edge started; the tenant comes from the job row, passed explicitly.
     // The span is not made active: the job's context travels in its assignment, and nothing else
     // here needs it (the turn's statements run outside every job's trace).
-    const recording = spansRecorded();
-    // With nothing recording spans, the job's assignment carries the edge's span context on: the
-    // stored headers as they are when they are already in the form injection would give them.
-    const stored = recording ? undefined : storedAssignmentCarrier(claimed.tenantId, claimed.traceHeaders);
-    const parent = stored ? ROOT_CONTEXT : extractTraceHeaders(claimed.traceHeaders, ROOT_CONTEXT);
-    const span = recording
+    const parent = spansRecorded() ? extractTraceHeaders(claimed.traceHeaders, ROOT_CONTEXT) : undefined;
+    const span = parent
       ? tracer().startSpan(
           'scheduler.dispatch',
           {
@@ -360,6 +356,13 @@ export class FairDispatcher {
           parent,
         )
       : undefined;
+    const carrier =
+      parent && span
+        ? injectAssignment(tenantContext(claimed.tenantId, 'job', claimed.id), trace.setSpan(parent, span))
+        : // With nothing recording spans, the assignment carries the edge's span context on: the
+          // stored headers as they are when injection would write the same.
+          (storedAssignmentCarrier(claimed.tenantId, claimed.traceHeaders) ??
+          injectAssignment(tenantContext(claimed.tenantId, 'job', claimed.id), extractTraceHeaders(claimed.traceHeaders, ROOT_CONTEXT)));
     try {
       let result;
       try {
@@ -370,7 +373,7 @@ export class FairDispatcher {
             type: claimed.type,
             paramsJson: claimed.paramsJson,
             attempt: claimed.attempt,
-            carrier: stored ?? injectAssignment(tenantContext(claimed.tenantId, 'job', claimed.id), span ? trace.setSpan(parent, span) : parent),
+            carrier,
           },
           this.options.jobTimeoutMs,
         );
