@@ -18,6 +18,32 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant('rekey' as const), at: fc.nat(), key: fc.integer({ min: 0, max: 20 }) }),
 ) as fc.Arbitrary<Op>;
 
+/**
+ * Applies one push, pop, remove or re-key to `heap` and to the model `live`, checking what the heap
+ * answers: a pop gives `modelTop()`, a removal finds the item and leaves it out.
+ */
+function applyOp(heap: KeyedHeap<Item> | PackedKeyedHeap<Item>, live: Item[], step: Op, nextTie: () => number, modelTop: () => Item | undefined): void {
+  if (step.kind === 'push') {
+    const item = new Item(step.key, nextTie());
+    heap.push(item);
+    live.push(item);
+  } else if (step.kind === 'pop') {
+    const expected = modelTop();
+    expect(heap.pop()).toBe(expected);
+    if (expected !== undefined) live.splice(live.indexOf(expected), 1);
+  } else if (live.length > 0) {
+    const item = live[step.at % live.length] as Item;
+    if (step.kind === 'remove') {
+      expect(heap.remove(item)).toBe(true);
+      expect(heap.has(item)).toBe(false);
+      live.splice(live.indexOf(item), 1);
+    } else {
+      item.heapKey = step.key;
+      heap.update(item);
+    }
+  }
+}
+
 describe.each([
   { name: 'KeyedHeap', create: (): KeyedHeap<Item> | PackedKeyedHeap<Item> => new KeyedHeap<Item>() },
   { name: 'PackedKeyedHeap', create: (): KeyedHeap<Item> | PackedKeyedHeap<Item> => new PackedKeyedHeap<Item>() },
@@ -41,25 +67,7 @@ describe.each([
         const modelTop = (): Item | undefined =>
           live.reduce<Item | undefined>((best, item) => (best === undefined || keyedBefore(item, best) ? item : best), undefined);
         for (const step of ops) {
-          if (step.kind === 'push') {
-            const item = new Item(step.key, tie++);
-            heap.push(item);
-            live.push(item);
-          } else if (step.kind === 'pop') {
-            const expected = modelTop();
-            expect(heap.pop()).toBe(expected);
-            if (expected !== undefined) live.splice(live.indexOf(expected), 1);
-          } else if (live.length > 0) {
-            const item = live[step.at % live.length] as Item;
-            if (step.kind === 'remove') {
-              expect(heap.remove(item)).toBe(true);
-              expect(heap.has(item)).toBe(false);
-              live.splice(live.indexOf(item), 1);
-            } else {
-              item.heapKey = step.key;
-              heap.update(item);
-            }
-          }
+          applyOp(heap, live, step, () => tie++, modelTop);
           expect(heap.size).toBe(live.length);
           expect(heap.peek()).toBe(modelTop());
         }
@@ -81,23 +89,14 @@ describe('KeyedHeap.sortedCopy', () => {
         for (const step of ops) {
           if (step.kind === 'sort') {
             expect(heap.sortedCopy()).toEqual(sorted());
-          } else if (step.kind === 'push') {
-            const item = new Item(step.key, tie++);
-            heap.push(item);
-            live.push(item);
-          } else if (step.kind === 'pop') {
-            const expected = sorted()[0];
-            expect(heap.pop()).toBe(expected);
-            if (expected !== undefined) live.splice(live.indexOf(expected), 1);
-          } else if (live.length > 0) {
-            const item = live[step.at % live.length] as Item;
-            if (step.kind === 'remove') {
-              expect(heap.remove(item)).toBe(true);
-              live.splice(live.indexOf(item), 1);
-            } else {
-              item.heapKey = step.key;
-              heap.update(item);
-            }
+          } else {
+            applyOp(
+              heap,
+              live,
+              step,
+              () => tie++,
+              () => sorted()[0],
+            );
           }
           expect(heap.peek()).toBe(sorted()[0]);
         }
