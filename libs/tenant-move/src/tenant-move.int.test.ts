@@ -152,6 +152,21 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     };
   }
 
+  /**
+   * A pooled tenant of `records` with a writer running (its records expected), moving to a schema
+   * until the runner crashes where `crashWhen` aborts it: the halted move, for another runner.
+   */
+  async function haltedMove(records: number, crashWhen: (crash: AbortController) => RunMoveOptions) {
+    const tenant = await tenantWith('pooled', records);
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    const crash = new AbortController();
+    const halted = await runTenantMove(deps, move.id, runId, throughEveryPhase(writer, { ...crashWhen(crash), signal: crash.signal }));
+    return { tenant, writer, move, halted };
+  }
+
   const DIRECTIONS: Array<[IsolationModel, IsolationModel]> = [
     ['pooled', 'schema'],
     ['schema', 'database'],
@@ -217,23 +232,11 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
   });
 
   it.each(['catch-up', 'verify'] as const)('resumes a move whose runner crashed on entering %s, from its cursors, on another runner', async (at) => {
-    const tenant = await tenantWith('pooled', 300);
-    const writer = new Writer(data, tenant);
-    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
-    writer.start();
-    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
-    const crash = new AbortController();
-    const halted = await runTenantMove(
-      deps,
-      move.id,
-      runId,
-      throughEveryPhase(writer, {
-        signal: crash.signal,
-        onPhase: (phase) => {
-          if (phase === at) crash.abort();
-        },
-      }),
-    );
+    const { tenant, writer, move, halted } = await haltedMove(300, (crash) => ({
+      onPhase: (phase) => {
+        if (phase === at) crash.abort();
+      },
+    }));
     expect(halted).toMatchObject({ state: 'running', phase: at, switched: at === 'verify' });
     await writer.more(15);
 
@@ -251,24 +254,12 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
   });
 
   it('resumes a copy whose last committed batches a server crash undid (asynchronous bulk commits), losing nothing', async () => {
-    const tenant = await tenantWith('pooled', 600);
-    const writer = new Writer(data, tenant);
-    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
-    writer.start();
-    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
-    const crash = new AbortController();
-    const halted = await runTenantMove(
-      deps,
-      move.id,
-      runId,
-      throughEveryPhase(writer, {
-        asyncBulkCommit: true,
-        signal: crash.signal,
-        onProgress: (p) => {
-          if (p.phase === 'copy' && p.copied >= 400) crash.abort();
-        },
-      }),
-    );
+    const { tenant, writer, move, halted } = await haltedMove(600, (crash) => ({
+      asyncBulkCommit: true,
+      onProgress: (p) => {
+        if (p.phase === 'copy' && p.copied >= 400) crash.abort();
+      },
+    }));
     expect(halted).toMatchObject({ state: 'running', phase: 'copy' });
     // The worst a crash of the target's server can leave after asynchronous commits: the last
     // batches undone there while the saved cursor (in the catalog, on another server) survived.
