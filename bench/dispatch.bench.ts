@@ -181,11 +181,29 @@ async function insertQueuedJobs(pool: ReturnType<typeof createPool>, scenario: S
   }
 }
 
+/**
+ * How the run's jobs travelled in batches, read from the jobs table: every job of one claim statement
+ * has the same started_at (the statement's now()), every job of one effect transaction the same
+ * finished_at. In flight = claimed and not finished, sampled at each claim.
+ */
+interface Waves {
+  claims: number;
+  jobsPerClaim: number;
+  effectTransactions: number;
+  jobsPerEffectTransaction: number;
+  /** Median time between two claim statements (ms). */
+  claimIntervalP50Ms: number;
+  /** Jobs in flight (claimed, not yet finished) just after a claim: median and p10. */
+  inFlightAtClaimP50: number;
+  inFlightAtClaimP10: number;
+}
+
 interface FairwayResult {
   elapsedMs: number;
   jobs: number;
   runStartToFinishP50Ms: number;
   runStartToFinishP99Ms: number;
+  waves: Waves;
   cpuMs: Record<string, number>;
   latency:
     | { acceptedToStartedMs: number[]; acceptedToQueuedMs: number[]; startToFinishMs: number[]; startToEffectMs: number[]; effectToFinishMs: number[] }
@@ -292,6 +310,7 @@ async function runFairway(scenario: Scenario, options: Options, workerCount: 1 |
     const stats = rows[0];
     if (!stats) throw new Error('no jobs in the table');
 
+    const waves = await measureWaves(reader);
     let latency: FairwayResult['latency'];
     if (trickle > 0)
       latency = await fairwayTrickle(scenario, trickle, `http://127.0.0.1:${ports['edge']}`, tenants[tenants.length - 1] as TenantId, reader, database);
@@ -300,6 +319,7 @@ async function runFairway(scenario: Scenario, options: Options, workerCount: 1 |
       elapsedMs: Number(stats.elapsed_ms),
       runStartToFinishP50Ms: Number(stats.p50),
       runStartToFinishP99Ms: Number(stats.p99),
+      waves,
       cpuMs,
       latency,
       quotas,
@@ -311,6 +331,36 @@ async function runFairway(scenario: Scenario, options: Options, workerCount: 1 |
     await dropDatabase(database);
     await removeTopics(infra.brokers, infra.topics, infra.topicPrefix);
   }
+}
+
+async function measureWaves(reader: ReturnType<typeof createPool>): Promise<Waves> {
+  const { rows } = await reader.query<Record<keyof Waves, string | number>>(
+    `WITH claims AS (
+       SELECT started_at AS at, count(*) AS n, lag(started_at) OVER (ORDER BY started_at) AS prev FROM jobs WHERE state = 'succeeded' GROUP BY started_at
+     ), effects AS (
+       SELECT finished_at, count(*) AS n FROM jobs WHERE state = 'succeeded' GROUP BY finished_at
+     ), flight AS (
+       SELECT (SELECT count(*) FROM jobs j WHERE j.started_at <= c.at AND j.finished_at > c.at) AS n FROM claims c
+     )
+     SELECT (SELECT count(*) FROM claims) AS claims,
+            (SELECT avg(n) FROM claims) AS "jobsPerClaim",
+            (SELECT count(*) FROM effects) AS "effectTransactions",
+            (SELECT avg(n) FROM effects) AS "jobsPerEffectTransaction",
+            (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM at - prev) * 1000) FROM claims WHERE prev IS NOT NULL) AS "claimIntervalP50Ms",
+            (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n) FROM flight) AS "inFlightAtClaimP50",
+            (SELECT percentile_cont(0.1) WITHIN GROUP (ORDER BY n) FROM flight) AS "inFlightAtClaimP10"`,
+  );
+  const row = rows[0];
+  if (!row) throw new Error('no jobs to measure waves on');
+  return {
+    claims: Number(row.claims),
+    jobsPerClaim: round(Number(row.jobsPerClaim), 1),
+    effectTransactions: Number(row.effectTransactions),
+    jobsPerEffectTransaction: round(Number(row.jobsPerEffectTransaction), 1),
+    claimIntervalP50Ms: round(Number(row.claimIntervalP50Ms), 2),
+    inFlightAtClaimP50: Number(row.inFlightAtClaimP50),
+    inFlightAtClaimP10: Number(row.inFlightAtClaimP10),
+  };
 }
 
 /** Single jobs through the edge, one at a time on the idle system, each waited for. */
@@ -505,6 +555,7 @@ async function main(): Promise<void> {
         loadAverageAtStart: fairwayLoad,
         runStartToFinishP50Ms: round(fairway.runStartToFinishP50Ms),
         runStartToFinishP99Ms: round(fairway.runStartToFinishP99Ms),
+        waves: fairway.waves,
         cpuMsPerJob: { ...perJob(fairway.cpuMs, fairway.jobs, FAIRWAY_GROUPS), kafkaBroker: round((fairway.cpuMs['kafkaBroker'] ?? 0) / fairway.jobs, 3) },
         cpuMs: Object.fromEntries(Object.entries(fairway.cpuMs).map(([k, v]) => [k, Math.round(v)])),
         quotas: fairway.quotas.map(({ tenant, quota }) => ({ tenant, ...quota })),
