@@ -295,6 +295,20 @@ export class TierState {
       }
       return;
     }
+    if (this.keysStale) {
+      // The rates changed since the ready lanes were keyed, so the next `leader` re-keys every ready
+      // lane from scratch (`rekey`), this one included, and puts it in the heap its key says: a key
+      // computed now would be thrown away (the churn scenario's visitors entered this way after
+      // each arrival's water-fill, a third of its dense keys). The lane only has to be in one of
+      // the two heaps, with its order of entry (`heapTie`) kept if it already was; the heaps stay
+      // valid heaps under the keys they hold, and the top after `rekey` is the same, ties being
+      // unique.
+      if (!this.readyReal.has(lane) && !this.readyAhead.has(lane)) {
+        lane.heapTie = this.readySeq++;
+        this.readyReal.push(lane);
+      }
+      return;
+    }
     lane.heapKey = this.denseKey(lane, head);
     const heap = this.keyAhead ? this.readyAhead : this.readyReal;
     if (heap.has(lane)) {
@@ -944,7 +958,8 @@ export class TierState {
         job.started = true;
         rated[ratedCount++] = job;
         rate -= give;
-        const at = fluidAt + job.remaining / give;
+        // A whole slot (most jobs) finishes its work in that many ms: no division (x / 1 === x).
+        const at = fluidAt + (give === 1 ? job.remaining : job.remaining / give);
         if (at < nextAt) {
           nextAt = at;
           nextJob = job;
