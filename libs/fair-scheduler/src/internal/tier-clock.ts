@@ -785,13 +785,22 @@ export class TierState {
 
   /** Dense: GPS finishes `nextFluidJob` (and any other job done by then) at `at`. */
   private fluidEvent(at: number): void {
-    this.advanceTo(at);
+    // `advanceTo(at)` and the finishing pass in one pass over the rated jobs: finishing a job touches
+    // no other job's work or rate, so each job is brought up to `at` just before it is checked.
+    if (at > this.clockAt) {
+      this.virtualTime += this.level * (at - this.clockAt);
+      this.clockAt = at;
+    }
+    const step = at > this.fluidAt ? at - this.fluidAt : 0;
+    if (step > 0) this.fluidAt = at;
     const due = this.nextFluidJob;
     const limit = doneBelow(at);
     const rated = this.rated;
     for (let i = 0; i < this.ratedCount; i++) {
       const job = rated[i] as FluidJob;
-      if (job.rate > 0 && job.lane !== null && (job === due || job.remaining <= limit)) this.finish(job, at);
+      if (!(job.rate > 0)) continue;
+      if (step > 0) job.remaining -= job.rate * step;
+      if (job.lane !== null && (job === due || job.remaining <= limit)) this.finish(job, at);
     }
     this.refill();
   }
