@@ -298,7 +298,6 @@ export class Lane implements KeyedItem {
     return jobs;
   }
 
-
   /** Whether `job` is one of the lagging jobs (see `lagJobs`). */
   isLagging(job: JobRecord): boolean {
     return this.lagJobs > 0 && job.heapTie < this.lagBefore;
