@@ -149,6 +149,8 @@ export class Lane implements KeyedItem {
   /** Dense tier: slots GPS gives the lane, and the most it could use, at the last fluid event. */
   fluidRate = 0;
   fluidDemand = 0;
+  /** Dense tier: whether the last water-fill gave the lane its whole demand (else the level's share). */
+  fluidSaturated = false;
   /** Dense tier: position in the tier's list of lanes GPS holds jobs of, else -1. */
   fluidIndex = -1;
   /**

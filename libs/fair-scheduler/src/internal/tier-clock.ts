@@ -105,6 +105,17 @@ export class TierState {
   private level = 0;
   /** Dense tier: rates changed since the ready lanes were keyed. */
   private keysStale = false;
+  /**
+   * Dense tier: the last water-fill, kept while it was level-limited with whole demands and weights
+   * (see `refillJoined`): total demand, the capacity and weight left to the level-limited lanes, and
+   * the largest demand per weight among the saturated ones (as a demand and a weight).
+   */
+  private fillValid = false;
+  private fillDemand = 0;
+  private fillCapacity = 0;
+  private fillWeight = 0;
+  private fillMaxDemand = 0;
+  private fillMaxWeight = 1;
   private readonly spareFluid: FluidJob[] = [];
   /** Ring of (real time, virtual time) at the last changes of speed, oldest first from `historyStart`. */
   private readonly historyAt = new Float64Array(HISTORY);
@@ -837,10 +848,13 @@ export class TierState {
       // Queued last in a lane that is level-limited (its rate is the level's, not its demand) or
       // already at its cap: the water-fill is unchanged and the lane's earlier jobs take all its
       // rate, so the job waits at rate 0 and no rate, key or next GPS finish moves.
-      lane.fluidDemand = this.demandOf(lane);
+      const demand = this.demandOf(lane);
+      this.fillDemand += demand - lane.fluidDemand;
+      lane.fluidDemand = demand;
       return;
     }
-    this.refill();
+    if (joins) this.refillJoined(lane);
+    else this.refill();
     this.checkMode(now);
   }
 
@@ -920,47 +934,119 @@ export class TierState {
     const count = lanes.length;
     let demand = 0;
     let weight = 0;
+    // Whether every demand and weight is a whole number: then the sums below are exact whatever
+    // their order, which `refillJoined` relies on.
+    let whole = true;
     for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
       const laneDemand = this.demandOf(lane);
+      const laneWeight = lane.gps.weight;
       lane.fluidDemand = laneDemand;
-      // -1: limited by the level, unless the water-fill below finds the lane saturated.
-      lane.fluidRate = -1;
+      // Limited by the level, unless the water-fill below finds the lane saturated.
+      lane.fluidSaturated = false;
       demand += laneDemand;
-      weight += lane.gps.weight;
+      weight += laneWeight;
+      if (Math.floor(laneDemand) !== laneDemand || Math.floor(laneWeight) !== laneWeight) whole = false;
     }
     const levelLimited = demand > this.slots;
     let level = 0;
+    this.fillValid = false;
     if (levelLimited) {
       // Water-filling without sorting (the lanes are few): a lane whose demand is within the level
       // is saturated whatever the others do, and taking it out only raises the level, so passes
       // saturate lanes until none is left to; the rest share what remains by weight.
       let capacity = this.slots;
+      let maxDemand = 0;
+      let maxWeight = 1;
       for (let changed = true; changed && weight > 0;) {
         changed = false;
         for (let i = 0; i < count; i++) {
           const lane = lanes[i] as Lane;
-          if (lane.fluidRate >= 0 || lane.fluidDemand * weight > capacity * lane.gps.weight) continue;
-          lane.fluidRate = lane.fluidDemand;
+          if (lane.fluidSaturated || lane.fluidDemand * weight > capacity * lane.gps.weight) continue;
+          lane.fluidSaturated = true;
           capacity -= lane.fluidDemand;
           weight -= lane.gps.weight;
+          if (lane.fluidDemand * maxWeight > maxDemand * lane.gps.weight) {
+            maxDemand = lane.fluidDemand;
+            maxWeight = lane.gps.weight;
+          }
           changed = true;
         }
       }
       level = weight > 0 ? capacity / weight : 0;
+      if (whole && weight > 0) {
+        this.fillValid = true;
+        this.fillDemand = demand;
+        this.fillCapacity = capacity;
+        this.fillWeight = weight;
+        this.fillMaxDemand = maxDemand;
+        this.fillMaxWeight = maxWeight;
+      }
     }
     this.level = level;
+    this.assignRates(levelLimited, level);
+  }
+
+  /**
+   * Dense: the water-fill after `lane` joined the reference (its first job arrived; it is last in
+   * `fluidLanes`), without running it again when its answer is known: the last fill was
+   * level-limited with whole demands and weights, and at the level it would now have, the new lane
+   * is saturated and so is every lane saturated before (their largest demand per weight is kept).
+   * The level-limited lanes stay so (the level only falls), and water-filling has one answer, so the
+   * level is the capacity they had less the new lane's demand, over their weight: whole numbers, so
+   * the water-fill's sums are exact in any order and its level is this same double, as is every
+   * rate. Otherwise the full water-fill. Lanes joining are most of a dense tier's fluid events in
+   * the churn scenario (each visitor's first job).
+   */
+  private refillJoined(lane: Lane): void {
+    const demand = this.demandOf(lane);
+    const weight = lane.gps.weight;
+    if (this.fillValid && Math.floor(demand) === demand && Math.floor(weight) === weight) {
+      // Saturated at the level it leaves the others, or level-limited at the level it shares.
+      const saturated = demand * (this.fillWeight + weight) <= this.fillCapacity * weight;
+      const capacity = saturated ? this.fillCapacity - demand : this.fillCapacity;
+      const rest = saturated ? this.fillWeight : this.fillWeight + weight;
+      // ...and no lane saturated before is above that level: then that is the water-fill's answer.
+      if (this.fillMaxDemand * rest <= capacity * this.fillMaxWeight) {
+        this.mark();
+        const rated = this.rated;
+        for (let i = 0; i < this.ratedCount; i++) (rated[i] as FluidJob).rate = 0;
+        this.keysStale = true;
+        lane.fluidDemand = demand;
+        lane.fluidSaturated = saturated;
+        this.fillDemand += demand;
+        this.fillCapacity = capacity;
+        this.fillWeight = rest;
+        if (saturated && demand * this.fillMaxWeight > this.fillMaxDemand * weight) {
+          this.fillMaxDemand = demand;
+          this.fillMaxWeight = weight;
+        }
+        const level = capacity / rest;
+        this.level = level;
+        this.assignRates(true, level);
+        return;
+      }
+    }
+    this.refill();
+  }
+
+  /**
+   * Dense: gives each lane its rate (its demand when saturated or when no lane is level-limited,
+   * else the level times its weight), hands it to the lane's first jobs (one slot each, the next the
+   * fraction) and finds the next GPS finish.
+   */
+  private assignRates(levelLimited: boolean, level: number): void {
+    const lanes = this.fluidLanes;
+    const count = lanes.length;
+    const rated = this.rated;
     const fluidAt = this.fluidAt;
     let ratedCount = 0;
     let nextAt = Infinity;
     let nextJob: FluidJob | null = null;
     for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
-      let rate = lane.fluidRate;
-      if (rate < 0) {
-        rate = levelLimited ? level * lane.gps.weight : lane.fluidDemand;
-        lane.fluidRate = rate;
-      }
+      let rate = levelLimited && !lane.fluidSaturated ? level * lane.gps.weight : lane.fluidDemand;
+      lane.fluidRate = rate;
       for (let job = lane.fluidFirst; job !== null && rate > 1e-12; job = job.next) {
         const give = rate < 1 ? rate : 1;
         job.rate = give;
