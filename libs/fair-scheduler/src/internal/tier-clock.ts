@@ -6,6 +6,12 @@ import type { JobRecord, Lane } from './scheduler-state';
 /** Breakpoints of the virtual time kept to place past virtual tags in real time (see `realTimeOf`). */
 const HISTORY = 1024;
 
+/**
+ * Whether a lane joining a dense tier may skip the full water-fill when its answer is known (see
+ * `TierState.refillJoined`). Always on; a test turns it off to check that the order is the same.
+ */
+export const waterFillShortcuts = { joins: true };
+
 /** Work (slot-ms) below which GPS has finished a job, plus a relative part for large clock values. */
 function doneBelow(at: number): number {
   return 1e-9 + 1e-15 * Math.abs(at);
@@ -1001,7 +1007,7 @@ export class TierState {
   private refillJoined(lane: Lane): void {
     const demand = this.demandOf(lane);
     const weight = lane.gps.weight;
-    if (this.fillValid && Math.floor(demand) === demand && Math.floor(weight) === weight) {
+    if (waterFillShortcuts.joins && this.fillValid && Math.floor(demand) === demand && Math.floor(weight) === weight) {
       // Saturated at the level it leaves the others, or level-limited at the level it shares.
       const saturated = demand * (this.fillWeight + weight) <= this.fillCapacity * weight;
       const capacity = saturated ? this.fillCapacity - demand : this.fillCapacity;
