@@ -7,10 +7,11 @@ import type { JobRecord, Lane } from './scheduler-state';
 const HISTORY = 1024;
 
 /**
- * Whether a lane joining a dense tier may skip the full water-fill when its answer is known (see
- * `TierState.refillJoined`). Always on; a test turns it off to check that the order is the same.
+ * Whether a dense tier may skip the full water-fill when its answer is known (a lane joining, GPS
+ * finishing jobs: see `TierState.refillJoined`, `refillChanged`). Always on; a test turns it off to
+ * check that the order is the same.
  */
-export const waterFillShortcuts = { joins: true };
+export const waterFillShortcuts = { enabled: true };
 
 /** Work (slot-ms) below which GPS has finished a job, plus a relative part for large clock values. */
 function doneBelow(at: number): number {
@@ -113,8 +114,10 @@ export class TierState {
   private keysStale = false;
   /**
    * Dense tier: the last water-fill, kept while it was level-limited with whole demands and weights
-   * (see `refillJoined`): total demand, the capacity and weight left to the level-limited lanes, and
-   * the largest demand per weight among the saturated ones (as a demand and a weight).
+   * and brought up to date as lanes join or their demand falls (see `refillJoined`,
+   * `refillChanged`): total demand, the capacity and weight left to the level-limited lanes, and the
+   * largest demand per weight among the saturated ones (as a demand and a weight; an upper bound
+   * once a demand fell).
    */
   private fillValid = false;
   private fillDemand = 0;
@@ -122,6 +125,9 @@ export class TierState {
   private fillWeight = 0;
   private fillMaxDemand = 0;
   private fillMaxWeight = 1;
+  /** ...and the smallest demand per weight among the level-limited ones (a lower bound after a fall). */
+  private fillMinDemand = 0;
+  private fillMinWeight = 1;
   private readonly spareFluid: FluidJob[] = [];
   /** Ring of (real time, virtual time) at the last changes of speed, oldest first from `historyStart`. */
   private readonly historyAt = new Float64Array(HISTORY);
@@ -583,6 +589,7 @@ export class TierState {
       this.nextFluidJob = null;
       this.level = 0;
       this.keysStale = false;
+      this.fillValid = false;
       this.dense = false;
     }
     for (let top = this.gps.peek(); top !== undefined; top = this.gps.peek()) this.leaveGps(top);
@@ -766,6 +773,7 @@ export class TierState {
     this.nextFluidAt = Infinity;
     this.nextFluidJob = null;
     this.keysStale = false;
+    this.fillValid = false;
     // The virtual time runs at the sparse speed from here on.
     this.dense = false;
     this.level = 0;
@@ -819,7 +827,7 @@ export class TierState {
       if (step > 0) job.remaining -= job.rate * step;
       if (job.lane !== null && (job === due || job.remaining <= limit)) this.finish(job, at);
     }
-    this.refill();
+    this.refillChanged();
   }
 
   /** Dense: GPS finished `job` at `at`: its record keeps the instant, the job leaves the reference. */
@@ -900,7 +908,9 @@ export class TierState {
     if (job.next !== null) job.next.prev = job.prev;
     else lane.fluidLast = job.prev;
     this.recycle(job);
-    if (--lane.fluidCount > 0) return;
+    const left = --lane.fluidCount;
+    if (this.fillValid && waterFillShortcuts.enabled) this.demandFell(lane, left === 0 ? 0 : this.demandOf(lane));
+    if (left > 0) return;
     const index = lane.fluidIndex;
     const last = this.fluidLanes.pop() as Lane;
     if (last !== lane) {
@@ -962,8 +972,6 @@ export class TierState {
       // is saturated whatever the others do, and taking it out only raises the level, so passes
       // saturate lanes until none is left to; the rest share what remains by weight.
       let capacity = this.slots;
-      let maxDemand = 0;
-      let maxWeight = 1;
       for (let changed = true; changed && weight > 0;) {
         changed = false;
         for (let i = 0; i < count; i++) {
@@ -972,10 +980,6 @@ export class TierState {
           lane.fluidSaturated = true;
           capacity -= lane.fluidDemand;
           weight -= lane.gps.weight;
-          if (lane.fluidDemand * maxWeight > maxDemand * lane.gps.weight) {
-            maxDemand = lane.fluidDemand;
-            maxWeight = lane.gps.weight;
-          }
           changed = true;
         }
       }
@@ -985,8 +989,6 @@ export class TierState {
         this.fillDemand = demand;
         this.fillCapacity = capacity;
         this.fillWeight = weight;
-        this.fillMaxDemand = maxDemand;
-        this.fillMaxWeight = maxWeight;
       }
     }
     this.level = level;
@@ -1007,33 +1009,78 @@ export class TierState {
   private refillJoined(lane: Lane): void {
     const demand = this.demandOf(lane);
     const weight = lane.gps.weight;
-    if (waterFillShortcuts.joins && this.fillValid && Math.floor(demand) === demand && Math.floor(weight) === weight) {
+    if (waterFillShortcuts.enabled && this.fillValid && Math.floor(demand) === demand && Math.floor(weight) === weight) {
       // Saturated at the level it leaves the others, or level-limited at the level it shares.
       const saturated = demand * (this.fillWeight + weight) <= this.fillCapacity * weight;
       const capacity = saturated ? this.fillCapacity - demand : this.fillCapacity;
       const rest = saturated ? this.fillWeight : this.fillWeight + weight;
-      // ...and no lane saturated before is above that level: then that is the water-fill's answer.
+      // ...and no lane saturated before is above that level (the level-limited ones stay above it,
+      // the level having fallen): then that is the water-fill's answer.
       if (this.fillMaxDemand * rest <= capacity * this.fillMaxWeight) {
-        this.mark();
-        const rated = this.rated;
-        for (let i = 0; i < this.ratedCount; i++) (rated[i] as FluidJob).rate = 0;
-        this.keysStale = true;
         lane.fluidDemand = demand;
         lane.fluidSaturated = saturated;
         this.fillDemand += demand;
         this.fillCapacity = capacity;
         this.fillWeight = rest;
-        if (saturated && demand * this.fillMaxWeight > this.fillMaxDemand * weight) {
-          this.fillMaxDemand = demand;
-          this.fillMaxWeight = weight;
-        }
-        const level = capacity / rest;
-        this.level = level;
-        this.assignRates(true, level);
+        this.refillKnown();
         return;
       }
     }
     this.refill();
+  }
+
+  /**
+   * Dense: a lane's demand fell to `demand` (0: it left the reference). Keeps the last water-fill's
+   * sums exact; the lane keeps its side (a saturated lane's share only shrank; a level-limited
+   * one's new demand per weight is folded into the smallest kept, which `refillChanged` checks).
+   */
+  private demandFell(lane: Lane, demand: number): void {
+    const fall = lane.fluidDemand - demand;
+    if (fall === 0 && demand > 0) return;
+    this.fillDemand -= fall;
+    if (lane.fluidSaturated) {
+      this.fillCapacity += fall;
+    } else if (demand === 0) {
+      this.fillWeight -= lane.gps.weight;
+    } else if (demand * this.fillMinWeight < this.fillMinDemand * lane.gps.weight) {
+      this.fillMinDemand = demand;
+      this.fillMinWeight = lane.gps.weight;
+    }
+    // A lane that left keeps the demand it last had, as with the full water-fill (which no longer
+    // sees it): `takeNext` still reads it while the lane has jobs waiting that GPS has finished.
+    if (demand > 0) lane.fluidDemand = demand;
+    if (!(this.fillDemand > this.slots) || !(this.fillWeight > 0)) this.fillValid = false;
+  }
+
+  /**
+   * Dense: the water-fill after GPS finished jobs (their lanes' demands fell, or they left), without
+   * running it again when the last fill, brought up to date by `demandFell`, is still its answer:
+   * every saturated lane within the level the kept sums give, every level-limited one above it. The
+   * answer of a water-fill is unique, and with whole numbers the sums are exact in any order, so the
+   * level is the same double. Otherwise the full water-fill.
+   */
+  private refillChanged(): void {
+    if (
+      waterFillShortcuts.enabled &&
+      this.fillValid &&
+      this.fillMaxDemand * this.fillWeight <= this.fillCapacity * this.fillMaxWeight &&
+      this.fillMinDemand * this.fillWeight > this.fillCapacity * this.fillMinWeight
+    ) {
+      this.refillKnown();
+      return;
+    }
+    this.refill();
+  }
+
+  /** Dense: the rates from the kept water-fill (`fillCapacity` over `fillWeight`; see `refillJoined`). */
+  private refillKnown(): void {
+    this.mark();
+    const rated = this.rated;
+    for (let i = 0; i < this.ratedCount; i++) (rated[i] as FluidJob).rate = 0;
+    this.keysStale = true;
+    const level = this.fillCapacity / this.fillWeight;
+    this.level = level;
+    this.assignRates(true, level);
   }
 
   /**
@@ -1049,9 +1096,30 @@ export class TierState {
     let ratedCount = 0;
     let nextAt = Infinity;
     let nextJob: FluidJob | null = null;
+    // The largest demand per weight among the saturated lanes, the smallest among the level-limited
+    // ones (for the shortcuts of the next water-fill).
+    let maxDemand = 0;
+    let maxWeight = 1;
+    let minDemand = Infinity;
+    let minWeight = 1;
     for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
-      let rate = levelLimited && !lane.fluidSaturated ? level * lane.gps.weight : lane.fluidDemand;
+      const weight = lane.gps.weight;
+      const demand = lane.fluidDemand;
+      let rate: number;
+      if (!levelLimited || lane.fluidSaturated) {
+        rate = demand;
+        if (demand * maxWeight > maxDemand * weight) {
+          maxDemand = demand;
+          maxWeight = weight;
+        }
+      } else {
+        rate = level * weight;
+        if (demand * minWeight < minDemand * weight) {
+          minDemand = demand;
+          minWeight = weight;
+        }
+      }
       lane.fluidRate = rate;
       for (let job = lane.fluidFirst; job !== null && rate > 1e-12; job = job.next) {
         const give = rate < 1 ? rate : 1;
@@ -1070,6 +1138,10 @@ export class TierState {
     this.ratedCount = ratedCount;
     this.nextFluidAt = nextAt;
     this.nextFluidJob = nextJob;
+    this.fillMaxDemand = maxDemand;
+    this.fillMaxWeight = maxWeight;
+    this.fillMinDemand = minDemand;
+    this.fillMinWeight = minWeight;
   }
 }
 
