@@ -10,10 +10,51 @@ export interface KeyedItem extends HeapItem {
   heapTie: number;
 }
 
-/** Sort order of {@link KeyedHeap}'s items (as `keyedBefore`, for `Array.prototype.sort`). */
-function keyedCompare(a: KeyedItem, b: KeyedItem): number {
-  if (a.heapKey !== b.heapKey) return a.heapKey < b.heapKey ? -1 : 1;
-  return a.heapTie - b.heapTie;
+/** Scratch of {@link sortKeyed}'s merges (emptied of its items after each sort). */
+const mergeBuffer: Array<KeyedItem | undefined> = [];
+
+/**
+ * Sorts `items` in place into {@link KeyedHeap} order: a merge sort of the runs already in order,
+ * so an array that is nearly sorted (a lane's queue sorted at the last switch, then popped and
+ * pushed) costs O(n) comparisons, made inline (`Array.prototype.sort` called a comparison function
+ * per pair: with TimSort itself, ~3% of the churn scenario's CPU samples). No two items have the same
+ * key and tie, so the order is the one `sort` gave.
+ */
+function sortKeyed<T extends KeyedItem>(items: T[]): void {
+  const n = items.length;
+  let i = 1;
+  while (i < n && !keyedBefore(items[i] as T, items[i - 1] as T)) i++;
+  if (i >= n) return;
+  const buffer = mergeBuffer as T[];
+  let from = items;
+  let to = buffer;
+  for (;;) {
+    let runs = 0;
+    for (let start = 0; start < n; runs++) {
+      let mid = start + 1;
+      while (mid < n && !keyedBefore(from[mid] as T, from[mid - 1] as T)) mid++;
+      let end = mid;
+      if (mid < n) {
+        end = mid + 1;
+        while (end < n && !keyedBefore(from[end] as T, from[end - 1] as T)) end++;
+      }
+      // Merges from[start, mid) and from[mid, end) into to[start, end).
+      let a = start;
+      let b = mid;
+      for (let k = start; k < end; k++) {
+        if (b >= end || (a < mid && !keyedBefore(from[b] as T, from[a] as T))) to[k] = from[a++] as T;
+        else to[k] = from[b++] as T;
+      }
+      start = end;
+    }
+    const done = to;
+    to = from;
+    from = done;
+    if (runs <= 1) break;
+  }
+  if (from !== items) for (let k = 0; k < n; k++) items[k] = from[k] as T;
+  // The buffer keeps no item alive (records are pooled, but a caller's spec must not be held).
+  for (let k = 0; k < n; k++) mergeBuffer[k] = undefined;
 }
 
 /** `true` when `a` comes out of a {@link KeyedHeap} before `b`. */
@@ -98,7 +139,7 @@ export class KeyedHeap<T extends KeyedItem> {
    */
   sortedCopy(): T[] {
     const items = this.items;
-    items.sort(keyedCompare);
+    sortKeyed(items);
     for (let i = 0; i < items.length; i++) (items[i] as T).heapIndex = i;
     return items.slice();
   }

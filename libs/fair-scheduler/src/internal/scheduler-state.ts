@@ -149,6 +149,8 @@ export class Lane implements KeyedItem {
   /** Dense tier: slots GPS gives the lane, and the most it could use, at the last fluid event. */
   fluidRate = 0;
   fluidDemand = 0;
+  /** Dense tier: whether the last water-fill gave the lane its whole demand (else the level's share). */
+  fluidSaturated = false;
   /** Dense tier: position in the tier's list of lanes GPS holds jobs of, else -1. */
   fluidIndex = -1;
   /**
@@ -263,15 +265,39 @@ export class Lane implements KeyedItem {
   /**
    * The lane's queued, parked and running jobs in arrival order (for a tier changing representation).
    * The queued ones come sorted from the lane's heap, which keeps them sorted (see
-   * `KeyedHeap.sortedCopy`): with one priority they are in arrival order already, and the sort
-   * below merges them with the running and parked ones in close to O(n) comparisons at every switch,
-   * where sorting the heap's unsorted array took O(n log n).
+   * `KeyedHeap.sortedCopy`): with one priority they are in arrival order already, and the running
+   * ones are merged in, in O(n) at every switch (sorting the heap's unsorted array took O(n log n));
+   * with parked jobs or several priorities, all of them are sorted by arrival.
    */
   outstandingJobs(): JobRecord[] {
     const jobs = this.jobs.sortedCopy();
+    const queued = jobs.length;
+    // With one priority the queued jobs are in arrival order already; then the running ones (at most
+    // the tenant's slots) are merged in, without `sort`'s comparison callback and merge buffer at
+    // every switch (the churn scenario switches ~150 times a pass). Job sequence numbers are unique,
+    // so the order is the one the sort gave.
+    let inOrder = this.parked === null;
+    for (let i = 1; inOrder && i < queued; i++) if ((jobs[i - 1] as JobRecord).heapTie > (jobs[i] as JobRecord).heapTie) inOrder = false;
     if (this.parked !== null) for (const parked of this.parked.values()) for (const job of parked.toArray()) jobs.push(job);
     for (const job of this.tenant.running ?? []) if (job.homeTier === this.tier) jobs.push(job);
-    return jobs.sort((a, b) => a.heapTie - b.heapTie);
+    if (!inOrder) return jobs.sort((a, b) => a.heapTie - b.heapTie);
+    const count = jobs.length;
+    if (count === queued) return jobs;
+    // The few appended jobs sorted by insertion, then merged from the back into the sorted queue.
+    for (let i = queued + 1; i < count; i++) {
+      const job = jobs[i] as JobRecord;
+      let k = i;
+      for (; k > queued && (jobs[k - 1] as JobRecord).heapTie > job.heapTie; k--) jobs[k] = jobs[k - 1] as JobRecord;
+      jobs[k] = job;
+    }
+    const extra = jobs.slice(queued);
+    let i = queued - 1;
+    let j = extra.length - 1;
+    for (let k = count - 1; j >= 0; k--) {
+      if (i >= 0 && (jobs[i] as JobRecord).heapTie > (extra[j] as JobRecord).heapTie) jobs[k] = jobs[i--] as JobRecord;
+      else jobs[k] = extra[j--] as JobRecord;
+    }
+    return jobs;
   }
 
   /** Whether `job` is one of the lagging jobs (see `lagJobs`). */

@@ -6,6 +6,13 @@ import type { JobRecord, Lane } from './scheduler-state';
 /** Breakpoints of the virtual time kept to place past virtual tags in real time (see `realTimeOf`). */
 const HISTORY = 1024;
 
+/**
+ * Whether a dense tier may skip the full water-fill when its answer is known (a lane joining, GPS
+ * finishing jobs: see `TierState.refillJoined`, `refillChanged`). Always on; a test turns it off to
+ * check that the order is the same.
+ */
+export const waterFillShortcuts = { enabled: true };
+
 /** Work (slot-ms) below which GPS has finished a job, plus a relative part for large clock values. */
 function doneBelow(at: number): number {
   return 1e-9 + 1e-15 * Math.abs(at);
@@ -105,6 +112,22 @@ export class TierState {
   private level = 0;
   /** Dense tier: rates changed since the ready lanes were keyed. */
   private keysStale = false;
+  /**
+   * Dense tier: the last water-fill, kept while it was level-limited with whole demands and weights
+   * and brought up to date as lanes join or their demand falls (see `refillJoined`,
+   * `refillChanged`): total demand, the capacity and weight left to the level-limited lanes, and the
+   * largest demand per weight among the saturated ones (as a demand and a weight; an upper bound
+   * once a demand fell).
+   */
+  private fillValid = false;
+  private fillDemand = 0;
+  private fillCapacity = 0;
+  private fillWeight = 0;
+  private fillMaxDemand = 0;
+  private fillMaxWeight = 1;
+  /** ...and the smallest demand per weight among the level-limited ones (a lower bound after a fall). */
+  private fillMinDemand = 0;
+  private fillMinWeight = 1;
   private readonly spareFluid: FluidJob[] = [];
   /** Ring of (real time, virtual time) at the last changes of speed, oldest first from `historyStart`. */
   private readonly historyAt = new Float64Array(HISTORY);
@@ -292,6 +315,20 @@ export class TierState {
       } else {
         lane.heapTie = this.readySeq++;
         this.ready.push(lane);
+      }
+      return;
+    }
+    if (this.keysStale) {
+      // The rates changed since the ready lanes were keyed, so the next `leader` re-keys every ready
+      // lane from scratch (`rekey`), this one included, and puts it in the heap its key says: a key
+      // computed now would be thrown away (the churn scenario's visitors entered this way after
+      // each arrival's water-fill, a third of its dense keys). The lane only has to be in one of
+      // the two heaps, with its order of entry (`heapTie`) kept if it already was; the heaps stay
+      // valid heaps under the keys they hold, and the top after `rekey` is the same, ties being
+      // unique.
+      if (!this.readyReal.has(lane) && !this.readyAhead.has(lane)) {
+        lane.heapTie = this.readySeq++;
+        this.readyReal.push(lane);
       }
       return;
     }
@@ -552,6 +589,7 @@ export class TierState {
       this.nextFluidJob = null;
       this.level = 0;
       this.keysStale = false;
+      this.fillValid = false;
       this.dense = false;
     }
     for (let top = this.gps.peek(); top !== undefined; top = this.gps.peek()) this.leaveGps(top);
@@ -735,6 +773,7 @@ export class TierState {
     this.nextFluidAt = Infinity;
     this.nextFluidJob = null;
     this.keysStale = false;
+    this.fillValid = false;
     // The virtual time runs at the sparse speed from here on.
     this.dense = false;
     this.level = 0;
@@ -771,15 +810,24 @@ export class TierState {
 
   /** Dense: GPS finishes `nextFluidJob` (and any other job done by then) at `at`. */
   private fluidEvent(at: number): void {
-    this.advanceTo(at);
+    // `advanceTo(at)` and the finishing pass in one pass over the rated jobs: finishing a job touches
+    // no other job's work or rate, so each job is brought up to `at` just before it is checked.
+    if (at > this.clockAt) {
+      this.virtualTime += this.level * (at - this.clockAt);
+      this.clockAt = at;
+    }
+    const step = at > this.fluidAt ? at - this.fluidAt : 0;
+    if (step > 0) this.fluidAt = at;
     const due = this.nextFluidJob;
     const limit = doneBelow(at);
     const rated = this.rated;
     for (let i = 0; i < this.ratedCount; i++) {
       const job = rated[i] as FluidJob;
-      if (job.rate > 0 && job.lane !== null && (job === due || job.remaining <= limit)) this.finish(job, at);
+      if (!(job.rate > 0)) continue;
+      if (step > 0) job.remaining -= job.rate * step;
+      if (job.lane !== null && (job === due || job.remaining <= limit)) this.finish(job, at);
     }
-    this.refill();
+    this.refillChanged();
   }
 
   /** Dense: GPS finished `job` at `at`: its record keeps the instant, the job leaves the reference. */
@@ -814,10 +862,13 @@ export class TierState {
       // Queued last in a lane that is level-limited (its rate is the level's, not its demand) or
       // already at its cap: the water-fill is unchanged and the lane's earlier jobs take all its
       // rate, so the job waits at rate 0 and no rate, key or next GPS finish moves.
-      lane.fluidDemand = this.demandOf(lane);
+      const demand = this.demandOf(lane);
+      this.fillDemand += demand - lane.fluidDemand;
+      lane.fluidDemand = demand;
       return;
     }
-    this.refill();
+    if (joins) this.refillJoined(lane);
+    else this.refill();
     this.checkMode(now);
   }
 
@@ -857,7 +908,9 @@ export class TierState {
     if (job.next !== null) job.next.prev = job.prev;
     else lane.fluidLast = job.prev;
     this.recycle(job);
-    if (--lane.fluidCount > 0) return;
+    const left = --lane.fluidCount;
+    if (this.fillValid && waterFillShortcuts.enabled) this.demandFell(lane, left === 0 ? 0 : this.demandOf(lane));
+    if (left > 0) return;
     const index = lane.fluidIndex;
     const last = this.fluidLanes.pop() as Lane;
     if (last !== lane) {
@@ -897,17 +950,23 @@ export class TierState {
     const count = lanes.length;
     let demand = 0;
     let weight = 0;
+    // Whether every demand and weight is a whole number: then the sums below are exact whatever
+    // their order, which `refillJoined` relies on.
+    let whole = true;
     for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
       const laneDemand = this.demandOf(lane);
+      const laneWeight = lane.gps.weight;
       lane.fluidDemand = laneDemand;
-      // -1: limited by the level, unless the water-fill below finds the lane saturated.
-      lane.fluidRate = -1;
+      // Limited by the level, unless the water-fill below finds the lane saturated.
+      lane.fluidSaturated = false;
       demand += laneDemand;
-      weight += lane.gps.weight;
+      weight += laneWeight;
+      if (Math.floor(laneDemand) !== laneDemand || Math.floor(laneWeight) !== laneWeight) whole = false;
     }
     const levelLimited = demand > this.slots;
     let level = 0;
+    this.fillValid = false;
     if (levelLimited) {
       // Water-filling without sorting (the lanes are few): a lane whose demand is within the level
       // is saturated whatever the others do, and taking it out only raises the level, so passes
@@ -917,34 +976,159 @@ export class TierState {
         changed = false;
         for (let i = 0; i < count; i++) {
           const lane = lanes[i] as Lane;
-          if (lane.fluidRate >= 0 || lane.fluidDemand * weight > capacity * lane.gps.weight) continue;
-          lane.fluidRate = lane.fluidDemand;
+          if (lane.fluidSaturated || lane.fluidDemand * weight > capacity * lane.gps.weight) continue;
+          lane.fluidSaturated = true;
           capacity -= lane.fluidDemand;
           weight -= lane.gps.weight;
           changed = true;
         }
       }
       level = weight > 0 ? capacity / weight : 0;
+      if (whole && weight > 0) {
+        this.fillValid = true;
+        this.fillDemand = demand;
+        this.fillCapacity = capacity;
+        this.fillWeight = weight;
+      }
     }
     this.level = level;
+    this.assignRates(levelLimited, level);
+  }
+
+  /**
+   * Dense: the water-fill after `lane` joined the reference (its first job arrived; it is last in
+   * `fluidLanes`), without running it again when its answer is known: the last fill was
+   * level-limited with whole demands and weights, and at the level it would now have, the new lane
+   * is saturated and so is every lane saturated before (their largest demand per weight is kept).
+   * The level-limited lanes stay so (the level only falls), and water-filling has one answer, so the
+   * level is the capacity they had less the new lane's demand, over their weight: whole numbers, so
+   * the water-fill's sums are exact in any order and its level is this same double, as is every
+   * rate. Otherwise the full water-fill. Lanes joining are most of a dense tier's fluid events in
+   * the churn scenario (each visitor's first job).
+   */
+  private refillJoined(lane: Lane): void {
+    const demand = this.demandOf(lane);
+    const weight = lane.gps.weight;
+    if (waterFillShortcuts.enabled && this.fillValid && Math.floor(demand) === demand && Math.floor(weight) === weight) {
+      // Saturated at the level it leaves the others, or level-limited at the level it shares.
+      const saturated = demand * (this.fillWeight + weight) <= this.fillCapacity * weight;
+      const capacity = saturated ? this.fillCapacity - demand : this.fillCapacity;
+      const rest = saturated ? this.fillWeight : this.fillWeight + weight;
+      // ...and no lane saturated before is above that level (the level-limited ones stay above it,
+      // the level having fallen): then that is the water-fill's answer.
+      if (this.fillMaxDemand * rest <= capacity * this.fillMaxWeight) {
+        lane.fluidDemand = demand;
+        lane.fluidSaturated = saturated;
+        this.fillDemand += demand;
+        this.fillCapacity = capacity;
+        this.fillWeight = rest;
+        this.refillKnown();
+        return;
+      }
+    }
+    this.refill();
+  }
+
+  /**
+   * Dense: a lane's demand fell to `demand` (0: it left the reference). Keeps the last water-fill's
+   * sums exact; the lane keeps its side (a saturated lane's share only shrank; a level-limited
+   * one's new demand per weight is folded into the smallest kept, which `refillChanged` checks).
+   */
+  private demandFell(lane: Lane, demand: number): void {
+    const fall = lane.fluidDemand - demand;
+    if (fall === 0 && demand > 0) return;
+    this.fillDemand -= fall;
+    if (lane.fluidSaturated) {
+      this.fillCapacity += fall;
+    } else if (demand === 0) {
+      this.fillWeight -= lane.gps.weight;
+    } else if (demand * this.fillMinWeight < this.fillMinDemand * lane.gps.weight) {
+      this.fillMinDemand = demand;
+      this.fillMinWeight = lane.gps.weight;
+    }
+    // A lane that left keeps the demand it last had, as with the full water-fill (which no longer
+    // sees it): `takeNext` still reads it while the lane has jobs waiting that GPS has finished.
+    if (demand > 0) lane.fluidDemand = demand;
+    if (!(this.fillDemand > this.slots) || !(this.fillWeight > 0)) this.fillValid = false;
+  }
+
+  /**
+   * Dense: the water-fill after GPS finished jobs (their lanes' demands fell, or they left), without
+   * running it again when the last fill, brought up to date by `demandFell`, is still its answer:
+   * every saturated lane within the level the kept sums give, every level-limited one above it. The
+   * answer of a water-fill is unique, and with whole numbers the sums are exact in any order, so the
+   * level is the same double. Otherwise the full water-fill.
+   */
+  private refillChanged(): void {
+    if (
+      waterFillShortcuts.enabled &&
+      this.fillValid &&
+      this.fillMaxDemand * this.fillWeight <= this.fillCapacity * this.fillMaxWeight &&
+      this.fillMinDemand * this.fillWeight > this.fillCapacity * this.fillMinWeight
+    ) {
+      this.refillKnown();
+      return;
+    }
+    this.refill();
+  }
+
+  /** Dense: the rates from the kept water-fill (`fillCapacity` over `fillWeight`; see `refillJoined`). */
+  private refillKnown(): void {
+    this.mark();
+    const rated = this.rated;
+    for (let i = 0; i < this.ratedCount; i++) (rated[i] as FluidJob).rate = 0;
+    this.keysStale = true;
+    const level = this.fillCapacity / this.fillWeight;
+    this.level = level;
+    this.assignRates(true, level);
+  }
+
+  /**
+   * Dense: gives each lane its rate (its demand when saturated or when no lane is level-limited,
+   * else the level times its weight), hands it to the lane's first jobs (one slot each, the next the
+   * fraction) and finds the next GPS finish.
+   */
+  private assignRates(levelLimited: boolean, level: number): void {
+    const lanes = this.fluidLanes;
+    const count = lanes.length;
+    const rated = this.rated;
     const fluidAt = this.fluidAt;
     let ratedCount = 0;
     let nextAt = Infinity;
     let nextJob: FluidJob | null = null;
+    // The largest demand per weight among the saturated lanes, the smallest among the level-limited
+    // ones (for the shortcuts of the next water-fill).
+    let maxDemand = 0;
+    let maxWeight = 1;
+    let minDemand = Infinity;
+    let minWeight = 1;
     for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
-      let rate = lane.fluidRate;
-      if (rate < 0) {
-        rate = levelLimited ? level * lane.gps.weight : lane.fluidDemand;
-        lane.fluidRate = rate;
+      const weight = lane.gps.weight;
+      const demand = lane.fluidDemand;
+      let rate: number;
+      if (!levelLimited || lane.fluidSaturated) {
+        rate = demand;
+        if (demand * maxWeight > maxDemand * weight) {
+          maxDemand = demand;
+          maxWeight = weight;
+        }
+      } else {
+        rate = level * weight;
+        if (demand * minWeight < minDemand * weight) {
+          minDemand = demand;
+          minWeight = weight;
+        }
       }
+      lane.fluidRate = rate;
       for (let job = lane.fluidFirst; job !== null && rate > 1e-12; job = job.next) {
         const give = rate < 1 ? rate : 1;
         job.rate = give;
         job.started = true;
         rated[ratedCount++] = job;
         rate -= give;
-        const at = fluidAt + job.remaining / give;
+        // A whole slot (most jobs) finishes its work in that many ms: no division (x / 1 === x).
+        const at = fluidAt + (give === 1 ? job.remaining : job.remaining / give);
         if (at < nextAt) {
           nextAt = at;
           nextJob = job;
@@ -954,6 +1138,10 @@ export class TierState {
     this.ratedCount = ratedCount;
     this.nextFluidAt = nextAt;
     this.nextFluidJob = nextJob;
+    this.fillMaxDemand = maxDemand;
+    this.fillMaxWeight = maxWeight;
+    this.fillMinDemand = minDemand;
+    this.fillMinWeight = minWeight;
   }
 }
 
