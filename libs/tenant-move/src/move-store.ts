@@ -108,9 +108,14 @@ export async function inStore<T>(
     pools.pool(store),
     async (client) => {
       // set_config(..., true) is SET LOCAL: on a pooled connection a session setting would leak.
+      // One process per statement: no parallel workers (a whole-table count of the tenant took both
+      // cores of a 2-core server from its other tenants) and no JIT compilation (CPU spent on code
+      // for a statement run once). The move's work is paced to leave the servers room; a statement
+      // that takes every core at once defeats the pace.
       await client.query(
         `SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true), set_config('TimeZone', 'UTC', true),
-                set_config('statement_timeout', '0', true), set_config('synchronous_commit', $2, true)`,
+                set_config('statement_timeout', '0', true), set_config('synchronous_commit', $2, true),
+                set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)`,
         [tenantId, options.asyncCommit ? 'off' : 'on'],
       );
       return fn(client);

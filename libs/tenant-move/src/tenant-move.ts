@@ -77,6 +77,9 @@ export interface StartMoveOptions {
  */
 export const DEFAULT_MOVE_ROWS_PER_SECOND = 20_000;
 
+/** The share of the wall clock a paced move's bulk work takes at most unless TENANT_MOVE_MAX_DUTY says otherwise. */
+export const DEFAULT_MOVE_MAX_DUTY = 0.5;
+
 /** How a runner runs (tests and the bench make it small or stop it). */
 export interface RunMoveOptions {
   /** Rows per bulk batch at most (default 5,000; the batch itself when unpaced). */
@@ -88,6 +91,12 @@ export interface RunMoveOptions {
    * fast as the servers go, in batches of `batchRows`). The catch-up and the fence are never paced.
    */
   rowsPerSecond?: number;
+  /**
+   * The highest share of the wall clock the paced bulk work may take, in (0, 1] (default
+   * {@link DEFAULT_MOVE_MAX_DUTY}): after a batch of d ms the runner waits at least
+   * d * (1 - maxDuty) / maxDuty ms ({@link BulkPace}). Only with `rowsPerSecond`.
+   */
+  maxDuty?: number;
   /**
    * Polls the server for how many of the other tenants' sessions wait on WAL or on their client
    * ({@link neighbourWaitProbe}); with it the pace also backs off while they wait more than in the
@@ -657,7 +666,12 @@ class MoveRunner {
 
   /** The pace of one bulk phase (the runner's rowsPerSecond as its ceiling). */
   private bulkPace(maxBatch = this.options.batchRows ?? 5000): BulkPace {
-    return new BulkPace({ ceiling: this.options.rowsPerSecond ?? 0, maxBatch, minBatch: Math.min(500, maxBatch) });
+    return new BulkPace({
+      ceiling: this.options.rowsPerSecond ?? 0,
+      maxBatch,
+      minBatch: Math.min(500, maxBatch),
+      maxDuty: this.options.maxDuty ?? DEFAULT_MOVE_MAX_DUTY,
+    });
   }
 
   /**
