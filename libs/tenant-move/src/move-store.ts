@@ -113,7 +113,7 @@ export async function inStore<T>(
       // for a statement run once). The move's work is paced to leave the servers room; a statement
       // that takes every core at once defeats the pace.
       await client.query(
-        `SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true), set_config('TimeZone', 'UTC', true),
+        `SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true), set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, MDY', true),
                 set_config('statement_timeout', '0', true), set_config('synchronous_commit', $2, true),
                 set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)`,
         [tenantId, options.asyncCommit ? 'off' : 'on'],
@@ -328,5 +328,19 @@ export async function deleteRowsExcept(client: PoolClient, store: MoveStore, ids
   return result.rowCount ?? 0;
 }
 
-/** The per-row digest both sides compute: every column's text, in UTC, in a fixed order. */
-export const ROW_DIGEST = `md5(concat_ws('|', id::text, md5(title), md5(body), amount::text, tags::text, created_at::text, updated_at::text))`;
+/**
+ * The columns of a record as the verification reads them, in a fixed order: select from this and
+ * aggregate with {@link CHUNK_DIGEST}.
+ */
+export const DIGEST_COLUMNS = COLUMNS;
+
+/**
+ * The digest of a chunk of records read as `r` (a subquery of {@link DIGEST_COLUMNS}): MD5 of the
+ * records' text in key order. A record's text (`r::text`, PostgreSQL's record output) quotes every
+ * field that needs it, so the concatenation reads back one way only: two chunks with the same
+ * digest hold the same records with the same values (the session's TimeZone and DateStyle fixed by
+ * {@link inStore}). One MD5 over the chunk costs less than half of what a per-column and per-row
+ * MD5 did (md5 of title, of body and of the row's concatenation, 2026-12-07): the verification
+ * reads every record twice, and its CPU is what the other tenants of the server feel.
+ */
+export const CHUNK_DIGEST = `md5(string_agg(r::text, '' ORDER BY r.id))`;
