@@ -23,7 +23,8 @@
  * with downtime is the manual alternative; its duration for a schema is in bench:backup).
  * `--bulk-commit sync` runs the move with RunMoveOptions.asyncBulkCommit false: every commit waits
  * for its WAL flush, as before 2026-12-07 13:50 UTC (the default `async` commits the bulk work
- * without). The report's `other.noise.duringHigherThanQuiet` is a permutation test of the other
+ * without). `--max-duty` is RunMoveOptions.maxDuty, the share of the wall clock the paced bulk
+ * work takes at most (default DEFAULT_MOVE_MAX_DUTY). The report's `other.noise.duringHigherThanQuiet` is a permutation test of the other
  * tenant's during-move 10-s window p99s against those with no move.
  * Progress on stderr, JSON on stdout.
  */
@@ -37,6 +38,7 @@ import { dropBenchDatabases } from './lib/bench-databases';
 import { createPool, prepareDatabase, provisionTenant, TenantDataRouter, type IsolationModel } from '@fairway/db';
 import type { TenantId } from '@fairway/tenant-context';
 import {
+  DEFAULT_MOVE_MAX_DUTY,
   DEFAULT_MOVE_ROWS_PER_SECOND,
   neighbourWaitProbe,
   runTenantMove,
@@ -164,6 +166,7 @@ async function runInProcess(
   batchRows: number | undefined,
   neighbourWaits: boolean,
   asyncBulkCommit: boolean,
+  maxDuty: number,
   onPhase: (phase: string) => void,
   onPace: (phase: string, report: BulkPaceReport) => void,
 ): Promise<TenantMoveStatus> {
@@ -176,6 +179,7 @@ async function runInProcess(
       ...process.env,
       ...(neighbourWaits ? { BENCH_MOVE_NEIGHBOUR_WAITS: ADMIN } : {}),
       BENCH_MOVE_BULK_COMMIT: asyncBulkCommit ? 'async' : 'sync',
+      BENCH_MOVE_MAX_DUTY: String(maxDuty),
     },
   });
   let done: TenantMoveStatus | undefined;
@@ -209,6 +213,7 @@ async function main(): Promise<void> {
       runner: { type: 'string' },
       'neighbour-waits': { type: 'boolean' },
       'bulk-commit': { type: 'string' },
+      'max-duty': { type: 'string' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -229,6 +234,9 @@ async function main(): Promise<void> {
   const bulkCommit = values['bulk-commit'] ?? 'async';
   if (bulkCommit !== 'sync' && bulkCommit !== 'async') throw new Error(`--bulk-commit must be sync or async (got ${bulkCommit})`);
   const asyncBulkCommit = bulkCommit === 'async';
+  // The share of the wall clock the paced bulk work takes at most (RunMoveOptions.maxDuty).
+  const maxDuty = Number(values['max-duty'] ?? DEFAULT_MOVE_MAX_DUTY);
+  if (!(maxDuty > 0 && maxDuty <= 1)) throw new Error(`--max-duty must be in (0, 1] (got ${values['max-duty']})`);
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
   const benchDb = `fairway_bench_move_${randomBytes(3).toString('hex')}`;
@@ -328,12 +336,14 @@ async function main(): Promise<void> {
             batchRows,
             values['neighbour-waits'] === true,
             asyncBulkCommit,
+            maxDuty,
             onPhase,
             (phase, report) => (pace[phase] = report),
           )
         : await runTenantMove(provisioning, move.id, runId, {
             rowsPerSecond,
             asyncBulkCommit,
+            maxDuty,
             ...(neighbourWaits === undefined ? {} : { neighbourWaits: { probe: neighbourWaitProbe(neighbourWaits, ownerRole) } }),
             ...(batchRows === undefined ? {} : { batchRows }),
             onPace: (phase, report) => {
@@ -399,6 +409,7 @@ async function main(): Promise<void> {
           runner,
           neighbourWaits: values['neighbour-waits'] === true,
           bulkCommit,
+          maxDuty,
           state: done.state,
           error: done.error,
           moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),

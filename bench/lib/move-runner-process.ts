@@ -28,6 +28,8 @@ async function main(): Promise<void> {
       rowsPerSecond: Number(rowsPerSecond),
       // bench:move --bulk-commit async.
       asyncBulkCommit: process.env['BENCH_MOVE_BULK_COMMIT'] === 'async',
+      // bench:move --max-duty.
+      ...(process.env['BENCH_MOVE_MAX_DUTY'] ? { maxDuty: Number(process.env['BENCH_MOVE_MAX_DUTY']) } : {}),
       ...(batchRows === undefined ? {} : { batchRows: Number(batchRows) }),
       ...(waitsPool ? { neighbourWaits: { probe: neighbourWaitProbe(waitsPool, ownerRole) } } : {}),
       onPhase: (phase) => say({ phase }),

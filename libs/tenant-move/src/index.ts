@@ -14,6 +14,7 @@ export {
   MOVE_AUDIT_ACTION,
   MOVE_PHASES,
   DEFAULT_MOVE_ROWS_PER_SECOND,
+  DEFAULT_MOVE_MAX_DUTY,
   neighbourWaitProbe,
   type TenantMoveDeps,
   type StartMoveOptions,

@@ -108,9 +108,14 @@ export async function inStore<T>(
     pools.pool(store),
     async (client) => {
       // set_config(..., true) is SET LOCAL: on a pooled connection a session setting would leak.
+      // One process per statement: no parallel workers (a whole-table count of the tenant took both
+      // cores of a 2-core server from its other tenants) and no JIT compilation (CPU spent on code
+      // for a statement run once). The move's work is paced to leave the servers room; a statement
+      // that takes every core at once defeats the pace.
       await client.query(
-        `SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true), set_config('TimeZone', 'UTC', true),
-                set_config('statement_timeout', '0', true), set_config('synchronous_commit', $2, true)`,
+        `SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true), set_config('TimeZone', 'UTC', true), set_config('DateStyle', 'ISO, MDY', true),
+                set_config('statement_timeout', '0', true), set_config('synchronous_commit', $2, true),
+                set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)`,
         [tenantId, options.asyncCommit ? 'off' : 'on'],
       );
       return fn(client);
@@ -323,5 +328,24 @@ export async function deleteRowsExcept(client: PoolClient, store: MoveStore, ids
   return result.rowCount ?? 0;
 }
 
-/** The per-row digest both sides compute: every column's text, in UTC, in a fixed order. */
-export const ROW_DIGEST = `md5(concat_ws('|', id::text, md5(title), md5(body), amount::text, tags::text, created_at::text, updated_at::text))`;
+/**
+ * The columns of a record as the verification reads them, in a fixed order: select from this and
+ * aggregate with {@link CHUNK_DIGEST}.
+ */
+export const DIGEST_COLUMNS = COLUMNS;
+
+/**
+ * The digest of a chunk of records read as `r` (a subquery of {@link DIGEST_COLUMNS}): MD5 of the
+ * records' 64-bit hashes in key order. `hash_record_extended` hashes each column with its type's
+ * own binary hash function (text: its bytes, the records' collation being deterministic;
+ * timestamptz: its microseconds; numeric(18,2): its value; uuid: its bytes) and formats nothing as
+ * text, which is where the earlier per-row digest spent its time. Per 10,000 pooled records (one
+ * warm session on the 2-core machine, median of 27, 2026-12-07): 63 ms, against 98 ms for an MD5
+ * of the records' text and 131 ms for the earlier MD5 of every column's text with MD5s of title
+ * and body; reading the rows alone 28 ms. The verification reads every record twice, paced, and
+ * its CPU is what the other tenants of the server feel. A differing record goes unnoticed with a
+ * chance of 2^-64 (the per-row MD5: 2^-128). PostgreSQL keeps these hash functions stable across
+ * versions (hash partitioning relies on it); servers of different byte order may hash differently,
+ * which fails the verification and rolls the move back, never passes a wrong copy.
+ */
+export const CHUNK_DIGEST = `md5(string_agg(hash_record_extended(r, 0)::text, ',' ORDER BY r.id))`;

@@ -336,6 +336,30 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     ]);
   });
 
+  it('finds a record the copy got wrong and rolls the move back with the old copy intact', async () => {
+    const tenant = await tenantWith('pooled', 300);
+    const before = await contents(data, tenant);
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    const done = await runTenantMove(deps, move.id, runId, {
+      batchRows: 100,
+      onPhase: async (phase, status) => {
+        if (phase !== 'fence' || status.target.model !== 'schema') return;
+        // One copied record changed in the target behind the move's back (no capture there before
+        // the fence): only the verification's digest can tell.
+        await admin.query(
+          `UPDATE "${status.target.schema}".records SET body = body || '.' WHERE id = (SELECT id FROM "${status.target.schema}".records ORDER BY id LIMIT 1)`,
+        );
+      },
+    });
+
+    expect(done).toMatchObject({ state: 'rolled-back', switched: false });
+    expect(done.error).toMatch(/verification failed after \d+ equal rows/);
+    expect((await findTenant(pools.owner, tenant))?.isolationModel).toBe('pooled');
+    expect(new Map([...(await contents(data, tenant))].sort())).toEqual(new Map([...before].sort()));
+    const target = done.target;
+    expect(target.model === 'schema' && (await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [target.schema])).rowCount).toBe(0);
+  });
+
   it('rolls a verified move back on request during its grace period, with the writes made since the switch', async () => {
     const tenant = await tenantWith('pooled', 200);
     const writer = new Writer(data, tenant);

@@ -29,7 +29,8 @@ import {
   installTriggers,
   readBatch,
   readRows,
-  ROW_DIGEST,
+  CHUNK_DIGEST,
+  DIGEST_COLUMNS,
   StorePools,
   storeOf,
   upsertRows,
@@ -77,6 +78,9 @@ export interface StartMoveOptions {
  */
 export const DEFAULT_MOVE_ROWS_PER_SECOND = 20_000;
 
+/** The share of the wall clock a paced move's bulk work takes at most unless TENANT_MOVE_MAX_DUTY says otherwise. */
+export const DEFAULT_MOVE_MAX_DUTY = 0.5;
+
 /** How a runner runs (tests and the bench make it small or stop it). */
 export interface RunMoveOptions {
   /** Rows per bulk batch at most (default 5,000; the batch itself when unpaced). */
@@ -88,6 +92,12 @@ export interface RunMoveOptions {
    * fast as the servers go, in batches of `batchRows`). The catch-up and the fence are never paced.
    */
   rowsPerSecond?: number;
+  /**
+   * The highest share of the wall clock the paced bulk work may take, in (0, 1] (default
+   * {@link DEFAULT_MOVE_MAX_DUTY}): after a batch of d ms the runner waits at least
+   * d * (1 - maxDuty) / maxDuty ms ({@link BulkPace}). Only with `rowsPerSecond`.
+   */
+  maxDuty?: number;
   /**
    * Polls the server for how many of the other tenants' sessions wait on WAL or on their client
    * ({@link neighbourWaitProbe}); with it the pace also backs off while they wait more than in the
@@ -161,7 +171,7 @@ export interface TenantMoveStatus {
   error: string | null;
 }
 
-/** What the verification compared: counts and an ordered per-row digest of both sides. */
+/** What the verification compared: counts and an ordered digest of the records of both sides. */
 export interface VerifyReport {
   /** Rows compared on each side (those not written again after the switch). */
   rows: number;
@@ -170,7 +180,7 @@ export interface VerifyReport {
   /** Rows left out because the tenant changed them in the target after the switch. */
   changedAfterSwitch: number;
   chunks: number;
-  /** MD5 of the chunk digests in order, equal on both sides. */
+  /** MD5 of the chunk digests (MD5 of the chunk's records' text in key order) in order, equal on both sides. */
   digest: string;
 }
 
@@ -657,7 +667,12 @@ class MoveRunner {
 
   /** The pace of one bulk phase (the runner's rowsPerSecond as its ceiling). */
   private bulkPace(maxBatch = this.options.batchRows ?? 5000): BulkPace {
-    return new BulkPace({ ceiling: this.options.rowsPerSecond ?? 0, maxBatch, minBatch: Math.min(500, maxBatch) });
+    return new BulkPace({
+      ceiling: this.options.rowsPerSecond ?? 0,
+      maxBatch,
+      minBatch: Math.min(500, maxBatch),
+      maxDuty: this.options.maxDuty ?? DEFAULT_MOVE_MAX_DUTY,
+    });
   }
 
   /**
@@ -859,7 +874,7 @@ class MoveRunner {
   }
 
   /**
-   * Counts and an ordered per-row digest of both sides, in chunks of the source's keys. The source is
+   * Counts and an ordered digest of the records of both sides, in chunks of the source's keys. The source is
    * fenced (nothing changes it), so each chunk reads it in a transaction of its own. The target takes
    * the tenant's writes again: each chunk reads its slice of the target in one snapshot together with
    * the target's log, and leaves out on both sides the records the tenant wrote again after the
@@ -891,8 +906,8 @@ class MoveRunner {
           ).rows.map((r) => r.id);
           const s = await inStore(this.pools, this.source, tenantId, async (source) => {
             const { rows: found } = await source.query<{ n: string; last: string | null; digest: string | null }>(
-              `SELECT count(*) AS n, max(id::text) AS last, md5(string_agg(d, '' ORDER BY id)) AS digest
-                 FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.source.table}
+              `SELECT count(*) AS n, max(r.id::text) AS last, ${CHUNK_DIGEST} AS digest
+                 FROM (SELECT ${DIGEST_COLUMNS} FROM ${this.source.table}
                         WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (id = ANY($2::uuid[])) ORDER BY id LIMIT $3) r`,
               [range, changed, limit],
             );
@@ -904,8 +919,8 @@ class MoveRunner {
           const inChunk = n < limit || last === null ? changed : changed.filter((id) => id <= last);
           const t = (
             await target.query<{ n: string; digest: string | null }>(
-              `SELECT count(*) AS n, md5(string_agg(d, '' ORDER BY id)) AS digest
-                 FROM (SELECT id, ${ROW_DIGEST} AS d FROM ${this.target.table}
+              `SELECT count(*) AS n, ${CHUNK_DIGEST} AS digest
+                 FROM (SELECT ${DIGEST_COLUMNS} FROM ${this.target.table}
                         WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($3::uuid IS NULL OR id <= $3::uuid) AND NOT (id = ANY($2::uuid[]))) r`,
               [range, inChunk, n < limit ? null : last],
             )

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadControlPlaneConfig } from './config';
+import { DEFAULT_MOVE_MAX_DUTY } from '@fairway/tenant-move';
 
 const password = () => encodeURIComponent(randomBytes(24).toString('base64'));
 
@@ -61,6 +62,15 @@ describe('the control plane configuration', () => {
     expect(loadControlPlaneConfig({ ...dev, TENANT_MOVE_ROWS_PER_SECOND: '5000' }).TENANT_MOVE_ROWS_PER_SECOND).toBe(5_000);
     expect(() => loadControlPlaneConfig({ ...dev, TENANT_MOVE_ROWS_PER_SECOND: '-1' })).toThrow(/TENANT_MOVE_ROWS_PER_SECOND/);
     expect(() => loadControlPlaneConfig({ ...dev, TENANT_MOVE_ROWS_PER_SECOND: '1.5' })).toThrow(/TENANT_MOVE_ROWS_PER_SECOND/);
+  });
+
+  it('keeps a move to TENANT_MOVE_MAX_DUTY of the wall clock (the library default unless set) and refuses a share outside (0, 1]', () => {
+    const dev = { FAIRWAY_GRPC_INSECURE: 'true', FAIRWAY_KEK_V1: randomBytes(32).toString('base64') };
+    expect(loadControlPlaneConfig(dev).TENANT_MOVE_MAX_DUTY).toBe(DEFAULT_MOVE_MAX_DUTY);
+    expect(loadControlPlaneConfig({ ...dev, TENANT_MOVE_MAX_DUTY: '0.25' }).TENANT_MOVE_MAX_DUTY).toBe(0.25);
+    expect(loadControlPlaneConfig({ ...dev, TENANT_MOVE_MAX_DUTY: '1' }).TENANT_MOVE_MAX_DUTY).toBe(1);
+    expect(() => loadControlPlaneConfig({ ...dev, TENANT_MOVE_MAX_DUTY: '0' })).toThrow(/TENANT_MOVE_MAX_DUTY/);
+    expect(() => loadControlPlaneConfig({ ...dev, TENANT_MOVE_MAX_DUTY: '1.5' })).toThrow(/TENANT_MOVE_MAX_DUTY/);
   });
 
   it('wants the audit checkpoint key and file together', () => {

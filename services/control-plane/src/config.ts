@@ -5,7 +5,7 @@ import { loadLocalKeyProvider, type KeyProvider } from '@fairway/crypto';
 import { DbRole, roleUrl } from '@fairway/db';
 import { ConfigInvalidError } from '@fairway/errors';
 import { loadBackupKeyring, type BackupKeyring } from '@fairway/tenant-backup';
-import { DEFAULT_MOVE_ROWS_PER_SECOND } from '@fairway/tenant-move';
+import { DEFAULT_MOVE_MAX_DUTY, DEFAULT_MOVE_ROWS_PER_SECOND } from '@fairway/tenant-move';
 import { transportSecurityFromEnv, type TransportSecurity } from '@fairway/grpc';
 import { checkTenantCacheConfig, tenantCacheConfigShape } from '@fairway/tenant-cache';
 
@@ -59,6 +59,8 @@ const schema = commonConfigSchema.extend({
   TENANT_MOVE_STALE_AFTER: duration().default('30s'),
   /** Rows a second a move's copy, verification and removal go at most (0: unpaced), so that the other tenants keep their latency. */
   TENANT_MOVE_ROWS_PER_SECOND: z.coerce.number().int().min(0).default(DEFAULT_MOVE_ROWS_PER_SECOND),
+  /** The share of the wall clock a paced move's bulk work takes at most, in (0, 1]: less leaves the other tenants more of the CPU, for a longer move. */
+  TENANT_MOVE_MAX_DUTY: z.coerce.number().gt(0).max(1).default(DEFAULT_MOVE_MAX_DUTY),
   /** The Redis of the edge's tenant cache: the control plane invalidates and purges it (REDIS_CACHE_*, the edge's values). */
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   ...tenantCacheConfigShape,

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const moveDeps = { ownerPool, ownerUrl: config.DATABASE_URL, servers: config.TENANT_DB_SERVERS };
   const moves = new MoveSweeper(moveDeps, {
     staleAfterMs: config.TENANT_MOVE_STALE_AFTER,
-    run: { rowsPerSecond: config.TENANT_MOVE_ROWS_PER_SECOND },
+    run: { rowsPerSecond: config.TENANT_MOVE_ROWS_PER_SECOND, maxDuty: config.TENANT_MOVE_MAX_DUTY },
     onFinished: (status) =>
       (status.state === 'done' ? log.info.bind(log) : log.error.bind(log))(
         { tenant: status.tenantId, moveId: status.id, state: status.state, fenceMs: status.fenceMs, error: status.error },
