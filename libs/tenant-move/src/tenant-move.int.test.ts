@@ -281,6 +281,74 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     expect(await oldCopyGone(done)).toBe(true);
   });
 
+  it('removes a pooled copy in heap order, sparing the other tenants in its pages; a resumed cleanup removes rows restored behind its sweep', async () => {
+    // Two pooled tenants whose records share the table's pages: runs of 15 rows in turn.
+    const moving = await tenantWith('pooled', 15);
+    const other = await tenantWith('pooled', 15);
+    for (let round = 0; round < 19; round += 1) {
+      for (const tenant of [moving, other]) {
+        await data.withTenant(tenant, (tx) =>
+          tx.query(
+            `INSERT INTO records (id, title, body, amount, tags) SELECT gen_random_uuid(), 'more-' || g, repeat('y', g % 40), g, ARRAY['more'] FROM generate_series(1, 15) g`,
+          ),
+        );
+      }
+    }
+    const shared = await admin.query<{ n: number }>(
+      `SELECT count(DISTINCT (ctid::text::point)[0])::int AS n FROM records WHERE tenant_id = $1
+          AND (ctid::text::point)[0] IN (SELECT (ctid::text::point)[0] FROM records WHERE tenant_id = $2)`,
+      [moving, other],
+    );
+    expect(shared.rows[0]?.n).toBeGreaterThan(2);
+    const movingBefore = await contents(data, moving);
+    const otherBefore = await contents(data, other);
+
+    const { move, runId } = await startTenantMove(deps, moving, { to: 'schema', graceMs: 0, actor: 'test' });
+    const crash = new AbortController();
+    const halted = await runTenantMove(deps, move.id, runId, {
+      batchRows: 50,
+      signal: crash.signal,
+      onPhase: (phase) => {
+        if (phase === 'cleanup') crash.abort();
+      },
+    });
+    expect(halted).toMatchObject({ state: 'running', phase: 'cleanup', switched: true });
+    // The first records of the old copy in heap order, as they are: what a crash of the server
+    // could undo the deletion of (asynchronous commits) after the sweep had passed their blocks.
+    const firstBlocks = (
+      await admin.query<{ rows: unknown }>(`SELECT json_agg(r) AS rows FROM (SELECT * FROM records WHERE tenant_id = $1 ORDER BY ctid LIMIT 40) r`, [moving])
+    ).rows[0]?.rows;
+    let restored = 0;
+    const second = await takeOverMove(owner, move.id, 0);
+    const done = await runTenantMove(deps, move.id, second as string, {
+      batchRows: 50,
+      onProgress: async (p) => {
+        if (p.phase !== 'cleanup') return;
+        // The sweep has passed the table's end: put the first records back (they were deleted, or
+        // the primary key would refuse them), as the move engine may write to the fenced copy.
+        await admin.query('BEGIN');
+        try {
+          await admin.query(`SET LOCAL ROLE fairway_owner`);
+          await admin.query(`SELECT set_config('app.tenant_id', $1, true), set_config('fairway.move_apply', 'on', true)`, [moving]);
+          restored +=
+            (await admin.query(`INSERT INTO records SELECT * FROM json_populate_recordset(NULL::records, $1::json)`, [JSON.stringify(firstBlocks)])).rowCount ??
+            0;
+          await admin.query('COMMIT');
+        } catch (err) {
+          await admin.query('ROLLBACK');
+          throw err;
+        }
+      },
+    });
+
+    expect(done).toMatchObject({ state: 'done', phase: 'finished', switched: true, error: null });
+    expect(restored).toBe(40);
+    expect(await oldCopyGone(done)).toBe(true);
+    expect((await findTenant(pools.owner, moving))?.isolationModel).toBe('schema');
+    expect(new Map([...(await contents(data, moving))].sort())).toEqual(new Map([...movingBefore].sort()));
+    expect(new Map([...(await contents(data, other))].sort())).toEqual(new Map([...otherBefore].sort()));
+  });
+
   it('rolls back a move that fails after the switch: the old copy is intact with every write, the new one removed', async () => {
     const tenant = await tenantWith('schema', 250);
     const stale = new TenantDataRouter({ catalogPool: pools.app, catalogUrl: urls.app, listen: false, cacheTtlMs: 600_000 });

@@ -136,8 +136,11 @@ export interface RunMoveOptions {
    * is taken over once its heartbeat is older than the sweeper's stale limit: keep this well below.
    */
   heartbeatMs?: number;
-  /** Told progress after each batch. */
-  onProgress?: (status: Pick<TenantMoveStatus, 'phase' | 'copied' | 'sourceRows' | 'caughtUp'>) => void;
+  /**
+   * Told progress after each batch of the copy and each catch-up pass, and once in the cleanup of a
+   * pooled copy, when its sweep in heap order has passed the table's end (awaited).
+   */
+  onProgress?: (status: Pick<TenantMoveStatus, 'phase' | 'copied' | 'sourceRows' | 'caughtUp'>) => void | Promise<void>;
 }
 
 /** A move as the catalog records it (the admin API's status resource). */
@@ -735,7 +738,7 @@ class MoveRunner {
       await inStore(this.pools, this.target, this.row.tenant_id, (c) => upsertRows(c, this.target, batch.json), { asyncCommit: async });
       await this.saveBulk('copy_after = $3, copied = copied + $4', [batch.lastId, batch.rows]);
       after = batch.lastId;
-      this.options.onProgress?.({
+      await this.options.onProgress?.({
         phase: 'copy',
         copied: Number(this.row.copied),
         sourceRows: Number(this.row.source_rows),
@@ -793,7 +796,7 @@ class MoveRunner {
       this.checkpoint();
       const applied = await this.drainBounded(small * 4);
       await this.save('caught_up = caught_up + $3, catch_up_passes = catch_up_passes + 1', [applied]);
-      this.options.onProgress?.({
+      await this.options.onProgress?.({
         phase: 'catch-up',
         copied: Number(this.row.copied),
         sourceRows: Number(this.row.source_rows),
@@ -997,26 +1000,95 @@ class MoveRunner {
     } else {
       // The capture first: the deletions below are not changes of the tenant's data.
       await dropTriggers(this.pools, store, 'capture', logId);
-      await this.paced('cleanup', this.bulkPace(), async (limit) => {
-        // Asynchronously committed deletions undone by a crash of the server are deleted again: the
-        // phase stays cleanup until the synchronous commits after this loop (the same server's WAL).
-        const n = await inStore(
+      await this.removePooledRows(store);
+      await dropTriggers(this.pools, store, 'refuse', logId);
+      await inStore(this.pools, store, tenantId, (c) => c.query('DELETE FROM public.fairway_move_changes WHERE move_id = $1', [logId]));
+    }
+  }
+
+  /**
+   * Deletes the tenant's rows from the pooled table in heap order: a sweep of block ranges (a TID Range
+   * Scan, `ctid >= '(a,0)' AND ctid < '(b,0)'` under the tenant's scope, finds at most a batch of the
+   * tenant's rows, deleted by their TIDs), so each heap page the
+   * tenant shares with the others is dirtied (and written whole into the WAL after a checkpoint)
+   * once, not once per record as deletions in key order (random UUIDs) did. Then a pass by key
+   * deletes whatever the sweep did not reach, until a statement finds nothing: rows in blocks the
+   * sweep had passed when their deletion was undone (asynchronously committed deletions lost in a
+   * crash of the server), or beyond the table's end when the sweep began. The tenant's rows take no
+   * writes meanwhile (the old copy refuses them), so a sweep over blocks 0 to the end leaves only those.
+   *
+   * Resumption: nothing is saved of the sweep; a resumed cleanup sweeps again from block 0 (the
+   * blocks already emptied of the tenant are read, not written) and ends with the pass by key. As
+   * before, the phase stays cleanup until the synchronous commits after this (the same server's WAL).
+   */
+  private async removePooledRows(store: MoveStore): Promise<void> {
+    const tenantId = this.row.tenant_id;
+    const end = await inStore(this.pools, store, tenantId, async (c) => {
+      const { rows } = await c.query<{ blocks: string }>(`SELECT pg_relation_size('public.records') / current_setting('block_size')::bigint AS blocks`);
+      return Number(rows[0]?.blocks ?? 0);
+    });
+    let next = 0;
+    await this.paced('cleanup', this.bulkPace(), async (limit) => {
+      // Asynchronously committed deletions undone by a crash of the server are deleted again by the
+      // pass by key: the phase stays cleanup until the synchronous commits after this loop.
+      if (next < end) {
+        const from = next;
+        const to = Math.min(end, next + MAX_SWEEP_BLOCKS);
+        // The first `limit` of the tenant's rows from block `from` on, in heap order (the scan stops
+        // there), deleted by their TIDs in that order: a batch never holds more than `limit` rows
+        // however the tenant's rows lie, nor reads more than MAX_SWEEP_BLOCKS blocks.
+        const done = await inStore(
           this.pools,
           store,
           tenantId,
           async (c) => {
-            const r = await c.query(`DELETE FROM public.records WHERE id IN (SELECT id FROM public.records ORDER BY id LIMIT $1)`, [limit]);
-            return r.rowCount ?? 0;
+            // TID scans whatever the statistics say: an index scan of the tenant's key would visit
+            // its remaining rows in key order and filter them by block.
+            await c.query(`SELECT set_config('enable_indexscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`);
+            const { rows } = await c.query<{ n: number; last: string | null }>(
+              `WITH gone AS (
+                 DELETE FROM public.records
+                  WHERE ctid = ANY(ARRAY(SELECT ctid FROM public.records WHERE ctid >= $2::tid AND ctid < $3::tid AND tenant_id = $1 LIMIT $4))
+                    AND tenant_id = $1
+                 RETURNING ctid)
+               SELECT count(*)::int AS n, max((ctid::text::point)[0])::bigint AS last FROM gone`,
+              [tenantId, `(${from},0)`, `(${to},0)`, limit],
+            );
+            return { n: rows[0]?.n ?? 0, last: rows[0]?.last ?? null };
           },
           { asyncCommit: this.asyncBulk },
         );
-        if (n === 0) return { rows: 0, last: true };
-        await this.saveBulk('', []);
-        return { rows: n, last: false };
-      });
-      await dropTriggers(this.pools, store, 'refuse', logId);
-      await inStore(this.pools, store, tenantId, (c) => c.query('DELETE FROM public.fairway_move_changes WHERE move_id = $1', [logId]));
-    }
+        // A full batch may have left rows of the tenant in its last block: the next begins there.
+        next = done.n >= limit && done.last !== null ? Number(done.last) : to;
+        if (next >= end) {
+          // Told once, when the sweep has passed the table's end and the pass by key begins.
+          await this.options.onProgress?.({
+            phase: 'cleanup',
+            copied: Number(this.row.copied),
+            sourceRows: Number(this.row.source_rows),
+            caughtUp: Number(this.row.caught_up),
+          });
+        }
+        if (done.n > 0) await this.saveBulk('', []);
+        return { rows: done.n, last: false };
+      }
+      const n = await inStore(
+        this.pools,
+        store,
+        tenantId,
+        async (c) => {
+          const r = await c.query(
+            `DELETE FROM public.records WHERE tenant_id = $1 AND id IN (SELECT id FROM public.records WHERE tenant_id = $1 ORDER BY id LIMIT $2)`,
+            [tenantId, limit],
+          );
+          return r.rowCount ?? 0;
+        },
+        { asyncCommit: this.asyncBulk },
+      );
+      if (n === 0) return { rows: 0, last: true };
+      await this.saveBulk('', []);
+      return { rows: n, last: false };
+    });
   }
 
   private async finish(): Promise<TenantMoveStatus> {
@@ -1089,6 +1161,9 @@ function describe(location: TenantLocation): string {
 function errorText(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
+
+/** The most heap blocks (8 kB each) one statement of the cleanup's sweep reads: 8 MB. */
+const MAX_SWEEP_BLOCKS = 1024;
 
 /** Polls of the other tenants' waits taken as the quiet baseline, and their spacing (2 s in all). */
 const CALIBRATION_POLLS = 100;
