@@ -5,7 +5,7 @@
  * jobs under row-level security; a worker fences its effects on the job's current attempt.
  * Migrations' SQL functions on jobs (libs/db/migrations) stay with the schema.
  */
-export { JobLifecycle, type NewJob, type QueuedJob, type ClaimedJob, type JobSuccess, type JobFailure } from './job-lifecycle';
+export { JobLifecycle, type NewJob, type QueuedJob, type RefillRequest, type ClaimedJob, type JobSuccess, type JobFailure } from './job-lifecycle';
 export { FleetStats, type FleetReading, type TenantFleetStats } from './fleet-stats';
 export {
   listTenantJobs,

@@ -298,6 +298,48 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
     });
   });
 
+  describe('refillMany', () => {
+    it("tops up several tenants' windows in one statement: each its own want, in its order, without the excluded ids or suspended tenants", async () => {
+      const partition = 100_000 + Math.floor(Math.random() * 1_000_000);
+      const second = await createTestTenant(pools.owner, 'refill2');
+      const paused = await createTestTenant(pools.owner, 'refill3');
+      extraTenants.push(second, paused);
+      const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+      const job = (tenantId: TenantId, priority: number, s: number, p = partition): NewJob => ({
+        id: randomUUID(),
+        tenantId,
+        type: 'synthetic',
+        jobClass: 'standard',
+        params: {},
+        priority,
+        traceHeaders: {},
+        acceptedAt: at(s),
+        partition: p,
+      });
+      const [a0, a1, a2, a3] = [job(tenant, 0, 0), job(tenant, 0, 1), job(tenant, 3, 2), job(tenant, 0, 3)];
+      const elsewhere = job(tenant, 9, 0, partition + 1);
+      const [b0, b1] = [job(second, 0, 0), job(second, 0, 1)];
+      const ofPaused = job(paused, 0, 0);
+      await store.insertJobs([a0, a1, a2, a3, elsewhere, b0, b1, ofPaused]);
+      await setTenantStatus(pools.owner, paused, 'suspended');
+
+      const ids = (jobs: Array<{ id: string }>) => jobs.map((j) => j.id);
+      const lists = await store.refillMany(
+        [
+          { tenantId: tenant, partition, want: 2 },
+          { tenantId: second, partition, want: 1 },
+          { tenantId: paused, partition, want: 5 },
+          // Asked twice in one turn: read once, for the larger want.
+          { tenantId: tenant, partition, want: 3 },
+        ],
+        [a2.id],
+      );
+      expect(lists.map(ids)).toEqual([[a0.id, a1.id, a3.id], [b0.id], [], [a0.id, a1.id, a3.id]]);
+      expect(lists[1]?.[0]).toMatchObject({ tenantId: second, partition, params: {}, acceptedAt: expect.any(Date) });
+      expect(await store.refillMany([], [])).toEqual([]);
+    });
+  });
+
   describe('requeueExpiredLeases', () => {
     it('puts a job whose lease expired back in the queue, marks one that used every attempt dead, and leaves live leases and other partitions alone', async () => {
       const partition = 100_000 + Math.floor(Math.random() * 1_000_000);

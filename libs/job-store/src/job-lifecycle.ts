@@ -77,6 +77,13 @@ interface QueuedRow {
  */
 const epochMs = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8 AS ${column.replace(/_at$/, '_ms')}`;
 
+/** One tenant's window top-up: up to `want` of its queued jobs in `partition`. */
+export interface RefillRequest {
+  tenantId: string;
+  partition: number;
+  want: number;
+}
+
 const QUEUED_COLUMNS = `id, tenant_id, type, job_class, params, priority, partition, ${epochMs('accepted_at')}`;
 
 function toQueued(row: QueuedRow): QueuedJob {
@@ -231,6 +238,42 @@ export class JobLifecycle {
       [partitions, perTenant, tenantId ?? null, excludeIds, skipTenants],
     );
     return rows.map(toQueued);
+  }
+
+  /**
+   * Tops up several tenants' windows in one statement: for each request, at most `want` runnable
+   * jobs of its tenant in its partition, in the tenant's order (priority, then arrival), leaving out
+   * `excludeIds` (the jobs already in memory or running) and suspended tenants. One list per
+   * request, in order; a tenant asked for twice is read once, for the larger `want`, and both
+   * requests get that list.
+   */
+  async refillMany(requests: readonly RefillRequest[], excludeIds: readonly string[]): Promise<QueuedJob[][]> {
+    if (requests.length === 0) return [];
+    const wants = new Map<string, RefillRequest>();
+    for (const r of requests) {
+      const seen = wants.get(r.tenantId);
+      if (!seen || r.want > seen.want) wants.set(r.tenantId, r);
+    }
+    const unique = [...wants.values()];
+    const { rows } = await this.pool.query<QueuedRow>(
+      `SELECT ${QUEUED_COLUMNS} FROM (
+         SELECT j.*, w.want, row_number() OVER (PARTITION BY j.tenant_id ORDER BY j.priority DESC, j.accepted_at, j.id) AS rank
+         FROM unnest($1::text[], $2::int[], $3::int[]) AS w(tenant_id, partition, want)
+         JOIN jobs j ON j.tenant_id = w.tenant_id AND j.partition = w.partition
+         JOIN tenants t ON t.id = j.tenant_id
+         WHERE j.state = 'queued' AND j.run_after <= now() AND t.status = 'active' AND NOT (j.id = ANY($4::uuid[]))
+       ) ranked WHERE rank <= want
+       ORDER BY tenant_id, priority DESC, accepted_at, id`,
+      [unique.map((r) => r.tenantId), unique.map((r) => r.partition), unique.map((r) => r.want), excludeIds],
+    );
+    const byTenant = new Map<string, QueuedJob[]>();
+    for (const row of rows) {
+      const job = toQueued(row);
+      const list = byTenant.get(job.tenantId);
+      if (list) list.push(job);
+      else byTenant.set(job.tenantId, [job]);
+    }
+    return requests.map((r) => byTenant.get(r.tenantId) ?? []);
   }
 
   /**

@@ -6,7 +6,7 @@ import { injectAssignment, storedAssignmentCarrier } from '@fairway/grpc';
 import { estimateOf, type JobState } from '@fairway/jobs';
 import { tenantContext } from '@fairway/tenant-context';
 import { extractTraceHeaders, spansRecorded, tracer, type Logger } from '@fairway/telemetry';
-import type { ClaimedJob, JobFailure, JobStore, JobSuccess, QueuedJob, QuotaRow } from './job-store';
+import type { ClaimedJob, JobFailure, JobStore, JobSuccess, QueuedJob, QuotaRow, RefillRequest } from './job-store';
 import type { DispatchPolicy } from './policy';
 import { WorkerFailure, type WorkerPools } from './worker-pool';
 
@@ -60,6 +60,10 @@ export class FairDispatcher {
   private readonly claims: GroupCommit<string, ClaimedJob | undefined>;
   private readonly successes: GroupCommit<JobSuccess, boolean>;
   private readonly failures: GroupCommit<JobFailure, JobState | undefined>;
+  /** Window top-ups: every tenant whose window ran low in one turn is read with one statement. */
+  private readonly refills: GroupCommit<RefillRequest & { exclude: string[] }, QueuedJob[]>;
+  /** Tenants with a top-up in flight: a start meanwhile asks for none of its own. */
+  private readonly refilling = new Set<string>();
 
   constructor(
     private readonly core: DispatchPolicy,
@@ -77,6 +81,14 @@ export class FairDispatcher {
     this.claims = new GroupCommit((ids) => detached(() => store.claimMany(ids, leaseMs)));
     this.successes = new GroupCommit((items) => detached(() => store.succeedMany(items)));
     this.failures = new GroupCommit((items) => detached(() => store.failMany(items)));
+    this.refills = new GroupCommit((requests) =>
+      detached(() =>
+        store.refillMany(
+          requests,
+          requests.flatMap((r) => r.exclude),
+        ),
+      ),
+    );
   }
 
   /** Resizes a tier (the workers' advertised capacity changed); it holds from the next decision. */
@@ -297,10 +309,20 @@ export class FairDispatcher {
     if (!force && (!window || !window.backlog || window.queued.size > this.options.window / 2)) return;
     const want = this.options.window - (window?.queued.size ?? 0);
     if (want <= 0) return;
-    const partitions = window ? [window.partition] : this.partitions;
+    if (!force && this.refilling.has(tenantId)) return;
     const exclude = window ? [...window.queued] : [];
     for (const [id, job] of this.runningJobs) if (job.tenantId === tenantId) exclude.push(id);
-    const jobs = await this.store.loadQueued(partitions, want, tenantId, exclude);
+    let jobs: QueuedJob[];
+    if (window) {
+      // Joins the turn's other top-ups in one statement: with many busy tenants, a statement per
+      // tenant's top-up ran beside the claims all through a run (bench:dispatch).
+      this.refilling.add(tenantId);
+      try {
+        jobs = await this.refills.add({ tenantId, partition: window.partition, want, exclude });
+      } finally {
+        this.refilling.delete(tenantId);
+      }
+    } else jobs = await this.store.loadQueued(this.partitions, want, tenantId, exclude);
     const current = this.windows.get(tenantId);
     if (current && jobs.length < want) current.backlog = false;
     for (const job of jobs) this.offer(job, false);

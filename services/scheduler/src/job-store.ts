@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { FleetStats, JobLifecycle, type TenantFleetStats } from '@fairway/job-store';
 import { QuotaStore, type QuotaRow } from './quota-store';
 
-export type { ClaimedJob, JobFailure, JobSuccess, NewJob, QueuedJob, TenantFleetStats } from '@fairway/job-store';
+export type { ClaimedJob, JobFailure, JobSuccess, NewJob, QueuedJob, RefillRequest, TenantFleetStats } from '@fairway/job-store';
 export type { QuotaRow } from './quota-store';
 
 /**
