@@ -256,6 +256,19 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
     });
   });
 
+  /** A queued job of `tenantId` in `partition`, accepted `s` seconds into 2026 (the order among its tenant's jobs). */
+  const queuedJob = (tenantId: TenantId, priority: number, s: number, partition: number): NewJob => ({
+    id: randomUUID(),
+    tenantId,
+    type: 'synthetic',
+    jobClass: 'standard',
+    params: {},
+    priority,
+    traceHeaders: {},
+    acceptedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString(),
+    partition,
+  });
+
   describe('loadQueued', () => {
     it("loads the head of each active tenant's queue in the asked partitions: priority, then arrival, at most perTenant, without the excluded ids", async () => {
       // A partition no other test uses keeps this test's tenants alone in it.
@@ -263,18 +276,7 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
       const second = await createTestTenant(pools.owner, 'jobstore2');
       const paused = await createTestTenant(pools.owner, 'jobstore3');
       extraTenants.push(second, paused);
-      const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-      const job = (tenantId: TenantId, priority: number, s: number, p = partition): NewJob => ({
-        id: randomUUID(),
-        tenantId,
-        type: 'synthetic',
-        jobClass: 'standard',
-        params: {},
-        priority,
-        traceHeaders: {},
-        acceptedAt: at(s),
-        partition: p,
-      });
+      const job = (tenantId: TenantId, priority: number, s: number, p = partition) => queuedJob(tenantId, priority, s, p);
       const oldest = job(tenant, 0, 0);
       const urgent = job(tenant, 5, 2);
       const next = job(tenant, 0, 1);
@@ -304,18 +306,7 @@ describe('JobLifecycle: accept, load, claim, complete and requeue, one statement
       const second = await createTestTenant(pools.owner, 'refill2');
       const paused = await createTestTenant(pools.owner, 'refill3');
       extraTenants.push(second, paused);
-      const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
-      const job = (tenantId: TenantId, priority: number, s: number, p = partition): NewJob => ({
-        id: randomUUID(),
-        tenantId,
-        type: 'synthetic',
-        jobClass: 'standard',
-        params: {},
-        priority,
-        traceHeaders: {},
-        acceptedAt: at(s),
-        partition: p,
-      });
+      const job = (tenantId: TenantId, priority: number, s: number, p = partition) => queuedJob(tenantId, priority, s, p);
       const [a0, a1, a2, a3] = [job(tenant, 0, 0), job(tenant, 0, 1), job(tenant, 3, 2), job(tenant, 0, 3)];
       const elsewhere = job(tenant, 9, 0, partition + 1);
       const [b0, b1] = [job(second, 0, 0), job(second, 0, 1)];
