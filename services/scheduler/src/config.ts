@@ -15,6 +15,11 @@ const schema = commonConfigSchema.extend({
    */
   SCHEDULER_TIERS: z.string().default('interactive:25%,standard:50%>interactive,heavy:25%'),
   SCHEDULER_WINDOW: z.coerce.number().int().min(1).max(100_000).default(64),
+  /**
+   * The most jobs a tier claims ahead of its free worker slots, per slot (0 = none). How many it
+   * does claim follows the claim's latency against the jobs' run time (ClaimAhead).
+   */
+  SCHEDULER_CLAIM_AHEAD: z.coerce.number().min(0).max(4).default(1),
   SCHEDULER_ADMIN_PORT: port().default(7071),
   SCHEDULER_ADMIN_HOST: z.string().default('127.0.0.1'),
   SCHEDULER_INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),

@@ -32,6 +32,8 @@ type Answer = { resultJson: string } | { error: { code: string; message: string;
  */
 class FakeWorker {
   readonly assignments: JobAssignment__Output[] = [];
+  /** When set, answers to the messages that arrive from now on wait for it (their slots stay taken). */
+  hold: Promise<void> | undefined;
   private readonly server = new grpc.Server();
 
   constructor(
@@ -49,7 +51,8 @@ class FakeWorker {
             return { jobId: job.jobId, attempt: job.attempt, applied: true, completed: false, ...answer };
           });
           const write = () => call.write({ outcomes, grant: outcomes.length });
-          if (this.gate) void this.gate.then(write);
+          const wait = this.gate ?? this.hold;
+          if (wait) void wait.then(write);
           else write();
         });
         call.on('end', () => call.end());
@@ -107,7 +110,7 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
    * A dispatcher over `worker` with one `standard` tier of `slots`, resolved once the worker
    * advertised its capacity. `until(state, n)` resolves when `n` jobs have reached `state`.
    */
-  async function startDispatcher(worker: FakeWorker, slots: number, now?: () => number) {
+  async function startDispatcher(worker: FakeWorker, slots: number, now?: () => number, claimAhead?: number) {
     const address = await worker.listen();
     stops.push(() => worker.stop());
     const connected = deferred<void>();
@@ -126,7 +129,15 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
       store,
       workers,
       createLogger('dispatch-int', 'silent'),
-      { window: 8, jobTimeoutMs: 10_000, leaseMarginMs: 5_000, retryBaseDelayMs: 1, retryMaxDelayMs: 1, ...(now ? { now } : {}) },
+      {
+        window: 8,
+        jobTimeoutMs: 10_000,
+        leaseMarginMs: 5_000,
+        retryBaseDelayMs: 1,
+        retryMaxDelayMs: 1,
+        ...(now ? { now } : {}),
+        ...(claimAhead === undefined ? {} : { claimAhead }),
+      },
       {
         onStateChange: (job, state) => {
           const ids = reached.get(state) ?? new Set<string>();
@@ -238,6 +249,46 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
     const attemptsOf = (id: string) => worker.assignments.filter((a) => a.jobId === id).map((a) => a.attempt);
     expect(attemptsOf(flaky.id)).toEqual([1, 2]);
     expect(attemptsOf(broken.id)).toEqual([1]);
+  });
+
+  it("claims jobs ahead of the worker's free slots once it has measured a claim and a run, and never sends more than the worker granted", async () => {
+    const t = await tenant('ahead');
+    const partition = uniquePartition();
+    const worker = new FakeWorker(2, () => ({ resultJson: '{}' }));
+    const { dispatcher, store, until } = await startDispatcher(worker, 2, undefined, 1);
+    // A first pair of jobs measures a claim's latency and a run.
+    const first = [newJob(t, partition), newJob(t, partition)];
+    await store.insertJobs(first);
+    await dispatcher.assign([partition]);
+    await until('succeeded', 2);
+
+    // The worker now holds its answers: its 2 slots stay taken, and what the dispatcher claims
+    // beyond them waits in the scheduler. No-op jobs run about as long as a claim takes, so 1 or 2
+    // more are claimed (at most claimAhead = 1 per slot).
+    const held = deferred<void>();
+    worker.hold = held.promise;
+    const rest = Array.from({ length: 6 }, () => newJob(t, partition));
+    await store.insertJobs(rest);
+    await dispatcher.maintain();
+    await until('running', 5);
+    const usage = dispatcher.tierUsage().find((tier) => tier.name === 'standard');
+    expect(usage).toMatchObject({ slots: 2 });
+    expect(usage?.ahead).toBeGreaterThanOrEqual(1);
+    expect(usage?.ahead).toBeLessThanOrEqual(2);
+    expect(usage?.inUse).toBe(2 + (usage?.ahead ?? 0));
+    const { rows: running } = await pools.scheduler.query<{ n: string }>("SELECT count(*) AS n FROM jobs WHERE id = ANY($1::uuid[]) AND state = 'running'", [
+      rest.map((j) => j.id),
+    ]);
+    expect(Number(running[0]?.n)).toBe(usage?.inUse);
+    // The worker got only the two jobs it had slots for.
+    expect(worker.assignments).toHaveLength(4);
+
+    held.resolve();
+    worker.hold = undefined;
+    await until('succeeded', 8);
+    const stored = await rows([...first, ...rest].map((j) => j.id));
+    expect([...stored.values()].every((row) => row.state === 'succeeded' && row.attempts === 1)).toBe(true);
+    expect(worker.assignments.map((a) => a.jobId).sort()).toEqual([...first, ...rest].map((j) => j.id).sort());
   });
 
   it("does not let a tenant with a long queue hold back another tenant's jobs on a single slot", async () => {

@@ -7,6 +7,7 @@ import { estimateOf, type JobState } from '@fairway/jobs';
 import { tenantContext } from '@fairway/tenant-context';
 import { extractTraceHeaders, spansRecorded, tracer, type Logger } from '@fairway/telemetry';
 import type { ClaimedJob, JobFailure, JobStore, JobSuccess, QueuedJob, QuotaRow, RefillRequest } from './job-store';
+import { ClaimAhead } from './claim-ahead';
 import type { DispatchPolicy } from './policy';
 import { WorkerFailure, type WorkerPools } from './worker-pool';
 
@@ -18,6 +19,12 @@ export interface FairDispatcherOptions {
   leaseMarginMs: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
+  /**
+   * The most jobs each tier may claim ahead of its free worker slots, per slot (default 0: a job is
+   * claimed only for a free slot). How many it does claim follows the claims' latency against the
+   * jobs' run time: see {@link ClaimAhead}.
+   */
+  claimAhead?: number;
   /** The clock the core is driven with (ms). */
   now?: () => number;
 }
@@ -64,6 +71,8 @@ export class FairDispatcher {
   private readonly refills: GroupCommit<RefillRequest & { exclude: string[] }, QueuedJob[]>;
   /** Tenants with a top-up in flight: a start meanwhile asks for none of its own. */
   private readonly refilling = new Set<string>();
+  /** Each tier's worker slots, and the jobs it claims ahead of them. */
+  private readonly ahead: ClaimAhead;
 
   constructor(
     private readonly core: DispatchPolicy,
@@ -74,6 +83,8 @@ export class FairDispatcher {
     private readonly hooks: DispatcherHooks = {},
   ) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.ahead = new ClaimAhead({ maxPerSlot: options.claimAhead ?? 0 });
+    for (const tier of core.tierUsage()) this.ahead.setSlots(tier.name, tier.slots);
     const leaseMs = options.jobTimeoutMs + options.leaseMarginMs;
     // A statement shared by a turn's jobs belongs to no one job's trace: it runs outside them (and
     // the pg instrumentation, which wants a parent span, makes no spans for it).
@@ -93,7 +104,9 @@ export class FairDispatcher {
 
   /** Resizes a tier (the workers' advertised capacity changed); it holds from the next decision. */
   setTierSlots(tier: string, slots: number): void {
-    this.core.setTierSlots(tier, slots, this.now());
+    const now = this.now();
+    this.ahead.setSlots(tier, slots);
+    this.core.setTierSlots(tier, this.ahead.resize(tier, now, true) ?? slots, now);
     this.wake();
   }
 
@@ -133,9 +146,12 @@ export class FairDispatcher {
     this.wake();
   }
 
-  /** Each tier's slots and the jobs running in them now. */
-  tierUsage(): Array<{ name: string; slots: number; inUse: number }> {
-    return this.core.tierUsage();
+  /**
+   * Each tier's worker slots and the jobs holding them now: `inUse` counts the jobs claimed ahead
+   * of a free slot too, so it may exceed `slots` by `ahead`.
+   */
+  tierUsage(): Array<{ name: string; slots: number; inUse: number; ahead: number }> {
+    return this.core.tierUsage().map((t) => ({ ...t, slots: this.ahead.slotsOf(t.name) ?? t.slots, ahead: this.ahead.aheadOf(t.name) }));
   }
 
   /** Why the tenant's next job waits. */
@@ -355,7 +371,9 @@ export class FairDispatcher {
    * stream message) of their turn; the lease and its fencing token are per job as before.
    */
   private async run(job: QueuedJob, tier: string): Promise<void> {
+    const asked = performance.now();
     const claimed = await this.claims.add(job.id);
+    this.ahead.observeClaim(performance.now() - asked);
     if (!claimed) return; // cancelled, or taken by another replica during a rebalance
     this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'running');
     this.hooks.onDispatched?.(claimed, tier, claimed.startedAt.getTime() - claimed.acceptedAt.getTime());
@@ -404,6 +422,8 @@ export class FairDispatcher {
         await this.recordFailure(claimed, job, err);
         return;
       }
+      this.ahead.observeRun(tier, result.runMs);
+      this.resizeForClaims(tier);
       // The worker may have recorded the success with the effect, in one transaction.
       if (result.completed || (await this.successes.add({ jobId: claimed.id, attempt: claimed.attempt, resultJson: result.resultJson }))) {
         this.hooks.onStateChange?.({ id: claimed.id, tenantId: claimed.tenantId, attempt: claimed.attempt }, 'succeeded');
@@ -413,6 +433,15 @@ export class FairDispatcher {
     } finally {
       span?.end();
     }
+  }
+
+  /** Follows the jobs claimed ahead of `tier`'s slots to the latest latencies (rarely: see ClaimAhead). */
+  private resizeForClaims(tier: string): void {
+    const now = this.now();
+    const slots = this.ahead.resize(tier, now);
+    if (slots === undefined) return;
+    this.core.setTierSlots(tier, slots, now);
+    this.wakeSoon();
   }
 
   private async recordFailure(claimed: ClaimedJob, job: QueuedJob, err: unknown): Promise<void> {

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     log,
     {
       window: config.SCHEDULER_WINDOW,
+      claimAhead: config.SCHEDULER_CLAIM_AHEAD,
       jobTimeoutMs: config.JOB_TIMEOUT,
       leaseMarginMs: config.LEASE_MARGIN,
       retryBaseDelayMs: config.RETRY_BASE_DELAY,

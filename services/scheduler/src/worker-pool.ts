@@ -27,6 +27,8 @@ export interface WorkerResult {
   applied: boolean;
   /** The worker recorded the success in its effect's transaction; nothing is left to record. */
   completed: boolean;
+  /** From the assignment's send to its outcome's arrival, in ms: how long the job held its slot. */
+  runMs: number;
 }
 
 /** An attempt that did not succeed: the worker's Fairway error, or the stream's own failure. */
@@ -48,6 +50,8 @@ interface Pending {
   reject: (err: WorkerFailure) => void;
   timer: NodeJS.Timeout;
   link: Link;
+  /** performance.now() when the assignment was queued for its message. */
+  sentAt: number;
 }
 
 interface Waiting {
@@ -277,7 +281,7 @@ export class WorkerPools {
       );
     }, timeoutMs);
     timer.unref();
-    this.pending.set(job.jobId, { attempt: job.attempt, resolve, reject, timer, link });
+    this.pending.set(job.jobId, { attempt: job.attempt, resolve, reject, timer, link, sentAt: performance.now() });
     const { carrier } = job;
     link.outbox.push({
       jobId: job.jobId,
@@ -330,7 +334,13 @@ export class WorkerPools {
         this.pending.delete(outcome.jobId);
         clearTimeout(pending.timer);
         if (outcome.error) pending.reject(new WorkerFailure(outcome.error.code, outcome.error.message, outcome.error.retriable));
-        else pending.resolve({ resultJson: outcome.resultJson || '{}', applied: outcome.applied, completed: outcome.completed });
+        else
+          pending.resolve({
+            resultJson: outcome.resultJson || '{}',
+            applied: outcome.applied,
+            completed: outcome.completed,
+            runMs: performance.now() - pending.sentAt,
+          });
       }
       if (message.grant > 0) link.credit += message.grant;
       // After the grant: the first message's slots are free, not in use.

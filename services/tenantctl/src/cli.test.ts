@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runCli } from './cli';
 import { ExitCode } from './exit-codes';
-import { renderTopFrame } from './top';
+import { capacityLine, renderTopFrame } from './top';
 
 const TOKEN = 'operator-token';
 
@@ -410,5 +410,20 @@ describe('renderTopFrame', () => {
         .slice(3)
         .map((l) => l.split(/\s+/)[0]),
     ).toEqual(['a', 'b']);
+  });
+});
+
+describe('capacityLine', () => {
+  it('says how many jobs a tier may claim ahead of its free slots, and counts them in use', () => {
+    const line = capacityLine({
+      total: 24,
+      inUse: 24,
+      tiers: [
+        { name: 'standard', slots: 24, inUse: 40, ahead: 16 },
+        { name: 'heavy', slots: 2, inUse: 0, ahead: 0, share: 10 },
+      ],
+      workers: [{ workerId: 'worker-1', address: '127.0.0.1:7061', capacity: 24, inUse: 24 }],
+    });
+    expect(line).toBe('capacity 24/24 slots in use on 1 worker  tiers: standard 40/24 +16 ahead  heavy 0/2 (10%)');
   });
 });

@@ -19,14 +19,19 @@ export interface TenantStatsRow {
 export interface CapacityView {
   total: number;
   inUse: number;
-  tiers: Array<{ name: string; slots: number; inUse: number; share?: number | null }>;
+  tiers: Array<{ name: string; slots: number; inUse: number; ahead?: number; share?: number | null }>;
   workers: Array<{ workerId: string; address: string; capacity: number; inUse: number }>;
 }
 
-/** One line: the workers' slots in use, then each tier's (`standard 12/16 (50%)`). */
+/**
+ * One line: the workers' slots in use, then each tier's (`standard 12/16 (50%)`; a tier claiming
+ * jobs ahead of its free slots says how many it may: `standard 30/24 +8 ahead (50%)`).
+ */
 export function capacityLine(capacity: CapacityView): string {
   const workers = capacity.workers.length;
-  const tiers = capacity.tiers.map((t) => `${t.name} ${t.inUse}/${t.slots}${typeof t.share === 'number' ? ` (${t.share}%)` : ''}`).join('  ');
+  const tiers = capacity.tiers
+    .map((t) => `${t.name} ${t.inUse}/${t.slots}${t.ahead ? ` +${t.ahead} ahead` : ''}${typeof t.share === 'number' ? ` (${t.share}%)` : ''}`)
+    .join('  ');
   return `capacity ${capacity.inUse}/${capacity.total} slots in use on ${workers} worker${workers === 1 ? '' : 's'}  tiers: ${tiers}`;
 }
 

@@ -9,6 +9,10 @@ export interface TierCapacity {
    * Percent of the workers' capacity, for a tier given as a share; absent for fixed slots.
    */
   'share'?: (number);
+  /**
+   * Jobs the tier may claim ahead of a free slot now (SCHEDULER_CLAIM_AHEAD); in_use counts them.
+   */
+  'ahead'?: (number);
   '_share'?: "share";
 }
 
@@ -20,5 +24,9 @@ export interface TierCapacity__Output {
    * Percent of the workers' capacity, for a tier given as a share; absent for fixed slots.
    */
   'share'?: (number);
+  /**
+   * Jobs the tier may claim ahead of a free slot now (SCHEDULER_CLAIM_AHEAD); in_use counts them.
+   */
+  'ahead': (number);
   '_share'?: "share";
 }
