@@ -36,7 +36,9 @@ describe('ClaimAhead', () => {
     expect(measured(24, 10, 40).resize('standard', 0)).toBe(48);
     expect(measured(24, 10, 80).resize('standard', 0)).toBe(36);
     // Long jobs need little ahead, and a change of less than an eighth of the slots is not made.
-    expect(measured(24, 10, 400).resize('standard', 0)).toBe(27);
+    expect(measured(24, 10, 300).resize('standard', 0)).toBe(27);
+    // Rounded down: 4 slots of 200 ms jobs would free 0.8 slots within 40 ms, so none is claimed ahead.
+    expect(measured(4, 10, 200).resize('standard', 0)).toBeUndefined();
     expect(measured(24, 10, 4_000).resize('standard', 0)).toBeUndefined();
     // The cap: a slow claim never claims more than maxPerSlot per slot.
     expect(measured(24, 50, 10, 0.5).resize('standard', 0)).toBe(36);

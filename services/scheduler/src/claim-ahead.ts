@@ -52,7 +52,7 @@ export const CLAIM_HORIZON = 4;
  * what it frees within {@link CLAIM_HORIZON} claims' latency `C`: `slots x 4C / R`, from moving
  * averages of the claims' latency (all tiers share one claim statement) and of each tier's run time
  * (sent to outcome), capped at `maxPerSlot` per slot. No-op jobs get a whole wave ahead; long jobs
- * next to nothing (a 10 ms claim beside 1 s jobs asks 4% of the slots), so the fair order is decided
+ * next to nothing (a 10 ms claim beside 1 s jobs asks 4% of the slots, and 0 below 25 slots), so the fair order is decided
  * early only where the claims' latency would otherwise idle the slots, and never by more than about
  * four claims' time.
  *
@@ -122,6 +122,7 @@ export class ClaimAhead {
     const claim = this.claim.value;
     const run = state.run.value;
     if (cap <= 0 || claim === undefined || run === undefined) return 0;
-    return Math.min(cap, Math.ceil((state.slots * CLAIM_HORIZON * claim) / Math.max(run, 0.001)));
+    // Rounded down: a job claimed ahead of `ceil` would wait a whole run for its slot, however long.
+    return Math.min(cap, Math.floor((state.slots * CLAIM_HORIZON * claim) / Math.max(run, 0.001)));
   }
 }

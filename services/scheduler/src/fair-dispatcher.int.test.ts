@@ -35,6 +35,7 @@ class FakeWorker {
   /** When set, answers to the messages that arrive from now on wait for it (their slots stay taken). */
   hold: Promise<void> | undefined;
   private readonly server = new grpc.Server();
+  private readonly arrivals: Array<{ n: number; done: () => void }> = [];
 
   constructor(
     private readonly capacity: number,
@@ -47,6 +48,7 @@ class FakeWorker {
         call.on('data', (request: RunRequest__Output) => {
           const outcomes: JobOutcome[] = request.jobs.map((job) => {
             this.assignments.push(job);
+            for (const a of this.arrivals) if (this.assignments.length >= a.n) a.done();
             const answer = this.answer(job);
             return { jobId: job.jobId, attempt: job.attempt, applied: true, completed: false, ...answer };
           });
@@ -59,6 +61,14 @@ class FakeWorker {
         call.write({ capacity: this.capacity, grant: this.capacity, workerId: 'fake-worker', outcomes: [] });
       },
     });
+  }
+
+  /** Resolves once `n` assignments have arrived in all. */
+  assigned(n: number): Promise<void> {
+    const arrived = deferred<void>();
+    this.arrivals.push({ n, done: () => arrived.resolve() });
+    if (this.assignments.length >= n) arrived.resolve();
+    return within(arrived.promise, `${n} assignments to reach the worker`);
   }
 
   /** Listens on a free loopback port and returns its address. */
@@ -267,6 +277,8 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
     // more are claimed (at most claimAhead = 1 per slot).
     const held = deferred<void>();
     worker.hold = held.promise;
+    // Stops run last-in first: the answers are released before the dispatcher waits for its jobs.
+    stops.push(() => held.resolve());
     const rest = Array.from({ length: 6 }, () => newJob(t, partition));
     await store.insertJobs(rest);
     await dispatcher.maintain();
@@ -280,7 +292,9 @@ describe('FairDispatcher: durable queues in real PostgreSQL, jobs over a real Wo
       rest.map((j) => j.id),
     ]);
     expect(Number(running[0]?.n)).toBe(usage?.inUse);
-    // The worker got only the two jobs it had slots for.
+    // The worker got the two jobs it had slots for, and no more: the ones claimed ahead wait in
+    // the scheduler until it grants a slot (one more would already be a job sent beyond its credit).
+    await worker.assigned(4);
     expect(worker.assignments).toHaveLength(4);
 
     held.resolve();
