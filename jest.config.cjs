@@ -28,8 +28,9 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      // test/lint: the workspace's own rules (eslint.config.mjs), checked like any unit.
-      testMatch: ['<rootDir>/{libs,services}/*/src/**/*.test.ts', '<rootDir>/test/lint/**/*.test.ts'],
+      // test/lint: the workspace's own rules (eslint.config.mjs), checked like any unit; bench/lib:
+      // the benchmarks' pure statistics.
+      testMatch: ['<rootDir>/{libs,services}/*/src/**/*.test.ts', '<rootDir>/test/lint/**/*.test.ts', '<rootDir>/bench/lib/**/*.test.ts'],
       testPathIgnorePatterns: ['\\.int\\.test\\.ts$'],
     },
     {

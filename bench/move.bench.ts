@@ -26,6 +26,13 @@
  * without). `--max-duty` is RunMoveOptions.maxDuty, the share of the wall clock the paced bulk
  * work takes at most (default DEFAULT_MOVE_MAX_DUTY). The report's `other.noise.duringHigherThanQuiet` is a permutation test of the other
  * tenant's during-move 10-s window p99s against those with no move.
+ * `--paired` pauses the move's bulk work (RunMoveOptions.hold) in alternate `--window` s windows
+ * (default 10) through the whole move, in ABBA order, so that each window with the move working
+ * has a neighbour with it paused under the same load of the machine; `other.paired` compares the
+ * other tenant's p99 in each such pair (bench/lib/paired-windows.ts): the median ratio with its
+ * interval, a sign test and a sign-flip test, per phase too, and the ratios of neighbouring windows
+ * of the same kind as the noise of a pair. The move takes about twice as long; the outputs above
+ * are computed as without it (their "during" then holds the paused windows too).
  * Progress on stderr, JSON on stdout.
  */
 import { spawn } from 'node:child_process';
@@ -47,6 +54,8 @@ import {
   type TenantMoveStatus,
 } from '@fairway/tenant-move';
 import { ServerWaitSampler, type PhaseDiagnosis } from './lib/move-diagnostics';
+import { MoveHold } from './lib/move-hold';
+import { comparePairs, phasesOf, windowKind, type WindowKind } from './lib/paired-windows';
 import { RECORD_DIGEST, RateWriter } from './lib/rate-writer';
 
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -157,6 +166,69 @@ async function fill(owner: Pool, tenant: TenantId, model: IsolationModel, table:
   }
 }
 
+/**
+ * Pauses and resumes the move's bulk work (--paired), in the runner's process (lines on its stdin)
+ * or inline: `pause()` resolves once the runner waits at a hold point.
+ */
+class PauseChannel {
+  private send: (command: 'hold' | 'release') => void = () => undefined;
+  private waiting: (() => void) | undefined;
+
+  connect(send: (command: 'hold' | 'release') => void): void {
+    this.send = send;
+  }
+
+  pause(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.send('hold');
+    });
+  }
+
+  resume(): void {
+    this.send('release');
+  }
+
+  /** The runner says it waits at a hold point. */
+  held(): void {
+    this.waiting?.();
+    this.waiting = undefined;
+  }
+}
+
+/** A window of --paired: what the move did in it, from and to (performance.now()). */
+interface PairedWindow {
+  kind: WindowKind;
+  from: number;
+  to: number;
+}
+
+/**
+ * Alternates the move's bulk work on and off in `windowMs` windows (ABBA) until `ended` resolves.
+ * An on window lasts until the runner actually waits at its next hold point, so that it holds all
+ * the work the move did, the catch-up and the fence included (never held there); an off window
+ * begins there. The last window ends with the move.
+ */
+async function alternate(pauses: PauseChannel, ended: Promise<void>, windowMs: number): Promise<PairedWindow[]> {
+  let over = false;
+  void ended.then(() => (over = true));
+  const windows: PairedWindow[] = [];
+  let from = performance.now();
+  for (let i = 0; !over; i += 1) {
+    const kind = windowKind(i);
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, windowMs)), ended]);
+    if (!over) {
+      const next = windowKind(i + 1);
+      if (kind === 'on' && next === 'off') await Promise.race([pauses.pause(), ended]);
+      if (kind === 'off' && next === 'on') pauses.resume();
+    }
+    const to = performance.now();
+    windows.push({ kind, from, to });
+    from = to;
+  }
+  return windows;
+}
+
 /** Runs the move in bench/lib/move-runner-process.ts, relaying its phases and paces; its final status. */
 async function runInProcess(
   ownerUrl: string,
@@ -169,12 +241,13 @@ async function runInProcess(
   maxDuty: number,
   onPhase: (phase: string) => void,
   onPace: (phase: string, report: BulkPaceReport) => void,
+  pauses: PauseChannel | undefined,
 ): Promise<TenantMoveStatus> {
   const root = path.resolve(__dirname, '..');
   const args = [path.join(root, 'scripts/run-ts.cjs'), path.join(__dirname, 'lib/move-runner-process.ts'), ownerUrl, moveId, runId, String(rowsPerSecond)];
   const child = spawn(process.execPath, batchRows === undefined ? args : [...args, String(batchRows)], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
     env: {
       ...process.env,
       ...(neighbourWaits ? { BENCH_MOVE_NEIGHBOUR_WAITS: ADMIN } : {}),
@@ -183,12 +256,21 @@ async function runInProcess(
     },
   });
   let done: TenantMoveStatus | undefined;
+  // A command after the runner ended (the move done between a window's end and its command) goes nowhere.
+  child.stdin.on('error', () => undefined);
+  pauses?.connect((command) => {
+    if (!child.stdin.writableEnded && !child.stdin.destroyed) child.stdin.write(`${command}\n`);
+  });
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
-    const event = JSON.parse(line) as { phase?: string; pace?: { phase: string; report: BulkPaceReport }; done?: TenantMoveStatus };
+    const event = JSON.parse(line) as { phase?: string; pace?: { phase: string; report: BulkPaceReport }; held?: string; done?: TenantMoveStatus };
     if (event.phase) onPhase(event.phase);
     if (event.pace) onPace(event.pace.phase, event.pace.report);
-    if (event.done) done = event.done;
+    if (event.held) pauses?.held();
+    if (event.done) {
+      done = event.done;
+      child.stdin.end();
+    }
   });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
@@ -196,6 +278,80 @@ async function runInProcess(
   });
   if (code !== 0 || !done) throw new Error(`the move's runner process exited with ${code}`);
   return done;
+}
+
+/**
+ * --paired: the other tenant's p99 in each window, and the pairs (windows 2k and 2k+1: one with the
+ * move working, one with it paused) compared over the whole move and by the phase the working
+ * window spent most time in. Neighbouring windows of the same kind (2k+1 and 2k+2) give the ratio
+ * of a pair that differs in nothing but time: the noise. A window counts if it lasted at least 90 %
+ * of `windowMs` and holds 100 writes.
+ */
+function pairedReport(
+  writer: RateWriter,
+  windows: readonly PairedWindow[],
+  phaseStarts: ReadonlyArray<readonly [string, number]>,
+  moveStart: number,
+  moveEnd: number,
+  windowMs: number,
+) {
+  const measured = windows.map((w) => {
+    const latencies = writer.latencies(w.from, w.to).sort((a, b) => a - b);
+    const { phase, phases } = phasesOf(phaseStarts, moveEnd, w.from, w.to);
+    return {
+      kind: w.kind,
+      fromS: +((w.from - moveStart) / 1000).toFixed(1),
+      toS: +((w.to - moveStart) / 1000).toFixed(1),
+      writes: latencies.length,
+      p99Ms: +percentile(latencies, 99).toFixed(1),
+      phase,
+      phases,
+      counts: w.to - w.from >= 0.9 * windowMs && latencies.length >= 100,
+    };
+  });
+  type Measured = (typeof measured)[number];
+  const pairs: Array<{ on: Measured; off: Measured; onFirst: boolean }> = [];
+  for (let i = 0; i + 1 < measured.length; i += 2) {
+    const a = measured[i] as Measured;
+    const b = measured[i + 1] as Measured;
+    if (!a.counts || !b.counts) continue;
+    pairs.push(a.kind === 'on' ? { on: a, off: b, onFirst: true } : { on: b, off: a, onFirst: false });
+  }
+  const neighbours = (kind: WindowKind) => {
+    const out: Array<{ on: number; off: number }> = [];
+    for (let i = 1; i + 1 < measured.length; i += 2) {
+      const a = measured[i] as Measured;
+      const b = measured[i + 1] as Measured;
+      if (a.kind === kind && b.kind === kind && a.counts && b.counts) out.push({ on: b.p99Ms, off: a.p99Ms });
+    }
+    return comparePairs(out);
+  };
+  const byPhase: Record<string, ReturnType<typeof comparePairs>> = {};
+  for (const phase of new Set(pairs.map((p) => p.on.phase ?? '-'))) {
+    byPhase[phase] = comparePairs(pairs.filter((p) => (p.on.phase ?? '-') === phase).map((p) => ({ on: p.on.p99Ms, off: p.off.p99Ms })));
+  }
+  return {
+    windowSeconds: windowMs / 1000,
+    order: 'ABBA',
+    all: comparePairs(pairs.map((p) => ({ on: p.on.p99Ms, off: p.off.p99Ms }))),
+    byPhase,
+    // The unpaced work (never held): the pairs whose working window holds the catch-up or the fence.
+    catchUpAndFence: pairs
+      .filter((p) => p.on.phases.includes('catch-up') || p.on.phases.includes('fence'))
+      .map((p) => ({ onP99Ms: p.on.p99Ms, offP99Ms: p.off.p99Ms, ratio: +(p.on.p99Ms / p.off.p99Ms).toFixed(3), phases: p.on.phases })),
+    // The noise of one pair: neighbours that differ in time only (both paused, both working).
+    sameKindNeighbours: { bothPaused: neighbours('off'), bothWorking: neighbours('on') },
+    // A paused window should touch one phase: more means the move worked in it.
+    pausedWindowsTouchingTwoPhases: measured.filter((w) => w.kind === 'off' && w.phases.length > 1).length,
+    pairs: pairs.map((p) => ({
+      onP99Ms: p.on.p99Ms,
+      offP99Ms: p.off.p99Ms,
+      ratio: +(p.on.p99Ms / p.off.p99Ms).toFixed(3),
+      onFirst: p.onFirst,
+      phase: p.on.phase,
+    })),
+    windows: measured,
+  };
 }
 
 async function main(): Promise<void> {
@@ -214,6 +370,8 @@ async function main(): Promise<void> {
       'neighbour-waits': { type: 'boolean' },
       'bulk-commit': { type: 'string' },
       'max-duty': { type: 'string' },
+      paired: { type: 'boolean' },
+      window: { type: 'string' },
     },
   });
   const records = Number(values.records ?? 1_000_000);
@@ -237,6 +395,10 @@ async function main(): Promise<void> {
   // The share of the wall clock the paced bulk work takes at most (RunMoveOptions.maxDuty).
   const maxDuty = Number(values['max-duty'] ?? DEFAULT_MOVE_MAX_DUTY);
   if (!(maxDuty > 0 && maxDuty <= 1)) throw new Error(`--max-duty must be in (0, 1] (got ${values['max-duty']})`);
+  // --paired: the window of each half of a pair, ms.
+  const windowMs = Number(values.window ?? 10) * 1000;
+  if (!(windowMs >= 1000)) throw new Error(`--window must be a number of seconds >= 1 (got ${values.window})`);
+  const pauses = values.paired ? new PauseChannel() : undefined;
   if (!MODELS.includes(from) || !MODELS.includes(to) || from === to) throw new Error(`--from and --to must be two different models of ${MODELS.join(', ')}`);
 
   const benchDb = `fairway_bench_move_${randomBytes(3).toString('hex')}`;
@@ -326,9 +488,15 @@ async function main(): Promise<void> {
     if (values['neighbour-waits'] && runner === 'inline') {
       neighbourWaits = createPool({ connectionString: ADMIN, applicationName: 'bench-move-waits', max: 1 });
     }
-    const done: TenantMoveStatus =
+    let inlineHold: MoveHold | undefined;
+    if (pauses && runner === 'inline') {
+      const hold = new MoveHold(() => pauses.held());
+      pauses.connect((command) => (command === 'hold' ? hold.pause() : hold.resume()));
+      inlineHold = hold;
+    }
+    const moving$: Promise<TenantMoveStatus> =
       runner === 'process'
-        ? await runInProcess(
+        ? runInProcess(
             prepared.urls.owner,
             move.id,
             runId,
@@ -339,13 +507,15 @@ async function main(): Promise<void> {
             maxDuty,
             onPhase,
             (phase, report) => (pace[phase] = report),
+            pauses,
           )
-        : await runTenantMove(provisioning, move.id, runId, {
+        : runTenantMove(provisioning, move.id, runId, {
             rowsPerSecond,
             asyncBulkCommit,
             maxDuty,
             ...(neighbourWaits === undefined ? {} : { neighbourWaits: { probe: neighbourWaitProbe(neighbourWaits, ownerRole) } }),
             ...(batchRows === undefined ? {} : { batchRows }),
+            ...(inlineHold ? { hold: inlineHold.hold } : {}),
             onPace: (phase, report) => {
               pace[phase] = report;
             },
@@ -356,7 +526,19 @@ async function main(): Promise<void> {
               process.stderr.write(`[move]   ${p.phase}: ${p.copied}/${p.sourceRows ?? '?'} copied, ${p.caughtUp} changes caught up\n`);
             },
           });
+    const alternating = pauses
+      ? alternate(
+          pauses,
+          moving$.then(
+            () => undefined,
+            () => undefined,
+          ),
+          windowMs,
+        )
+      : Promise.resolve([]);
+    const done = await moving$;
     const moveEnd = performance.now();
+    const pairedWindows = await alternating;
     sampler?.mark('after');
     // Both go on as long again as before: a second reference for the noise.
     process.stderr.write(`[move] after: both tenants write ${rate}/s for ${baselineMs / 1000} s\n`);
@@ -394,6 +576,7 @@ async function main(): Promise<void> {
       const latencies = otherWriter.latencies(start, end);
       if (latencies.length > 0) byPhase[phase] = stats(latencies);
     });
+    const paired = pauses ? pairedReport(otherWriter, pairedWindows, phaseStarts, moveStart, moveEnd, windowMs) : undefined;
     out = {
       benchmark: 'move',
       unit: 'one tenant moved while it and another tenant write: records/s, ms',
@@ -410,6 +593,7 @@ async function main(): Promise<void> {
           neighbourWaits: values['neighbour-waits'] === true,
           bulkCommit,
           maxDuty,
+          paired: pauses !== undefined,
           state: done.state,
           error: done.error,
           moveSeconds: +((moveEnd - moveStart) / 1000).toFixed(1),
@@ -449,6 +633,7 @@ async function main(): Promise<void> {
               // Are the during-move windows higher than the quiet ones? A small p says the move shifted them.
               duringHigherThanQuiet: shiftTest(quiet, duringWindows),
             },
+            ...(paired ? { paired } : {}),
             refusals: otherWriter.refusals,
             failures: otherWriter.failures.length,
           },

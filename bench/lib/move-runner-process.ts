@@ -6,10 +6,14 @@
  *   node scripts/run-ts.cjs bench/lib/move-runner-process.ts <owner url> <move id> <run id> <rows/s> [batch rows]
  *
  * Prints one JSON line per event on stdout: {"phase": ..., "at": <ms since start>}, {"pace": ...},
- * and last {"done": <TenantMoveStatus>}.
+ * {"held": <phase>} (bench:move --paired) and last {"done": <TenantMoveStatus>}. Reads lines on
+ * stdin: `hold` pauses the move's bulk work at its next hold point (RunMoveOptions.hold), answered
+ * by {"held"} once it waits there; `release` lets it go on.
  */
+import { createInterface } from 'node:readline';
 import { createPool } from '@fairway/db';
 import { neighbourWaitProbe, runTenantMove } from '@fairway/tenant-move';
+import { MoveHold } from './move-hold';
 
 async function main(): Promise<void> {
   const [ownerUrl, moveId, runId, rowsPerSecond, batchRows] = process.argv.slice(2);
@@ -23,6 +27,12 @@ async function main(): Promise<void> {
   const say = (event: Record<string, unknown>): void => {
     process.stdout.write(`${JSON.stringify(event)}\n`);
   };
+  const pause = new MoveHold((phase) => say({ held: phase }));
+  const commands = createInterface({ input: process.stdin });
+  commands.on('line', (line) => {
+    if (line === 'hold') pause.pause();
+    else if (line === 'release') pause.resume();
+  });
   try {
     const done = await runTenantMove({ ownerPool, ownerUrl }, moveId, runId, {
       rowsPerSecond: Number(rowsPerSecond),
@@ -32,11 +42,14 @@ async function main(): Promise<void> {
       ...(process.env['BENCH_MOVE_MAX_DUTY'] ? { maxDuty: Number(process.env['BENCH_MOVE_MAX_DUTY']) } : {}),
       ...(batchRows === undefined ? {} : { batchRows: Number(batchRows) }),
       ...(waitsPool ? { neighbourWaits: { probe: neighbourWaitProbe(waitsPool, ownerRole) } } : {}),
+      hold: pause.hold,
       onPhase: (phase) => say({ phase }),
       onPace: (phase, report) => say({ pace: { phase, report } }),
     });
     say({ done });
   } finally {
+    commands.close();
+    process.stdin.destroy();
     await ownerPool.end();
     await waitsPool?.end();
   }

@@ -107,6 +107,39 @@ describe('BulkPace', () => {
     expect(pace.report()).toMatchObject({ rowsPerSecond: 5000, backoffs: 2, neighbourBackoffs: 1 });
   });
 
+  it('waits out its duty after a batch that found no rows, without judging or changing the pace', () => {
+    const pace = new BulkPace({ ceiling: 20_000, maxDuty: 0.25 });
+    drive(pace, 5, () => 0.01);
+    const before = pace.report();
+    // 40 ms reading a stretch of the table that held none of the tenant's rows: 120 ms at a duty of 0.25.
+    expect(pace.done(0, 40, 1_000)).toBeCloseTo(120, 5);
+    expect(pace.report()).toMatchObject({
+      rowsPerSecond: before.rowsPerSecond,
+      backoffs: 0,
+      batches: before.batches + 1,
+      emptyBatches: 1,
+      waitedMs: before.waitedMs + 120,
+    });
+    // A fast batch of rows after it is not judged against the empty one.
+    pace.done(pace.batchRows(), pace.batchRows() * 0.01, 2_000);
+    expect(pace.report().backoffs).toBe(0);
+  });
+
+  it("keeps a run of empty batches (a sweep past the tenant's rows) to maxDuty of the wall clock", () => {
+    const pace = new BulkPace({ ceiling: 20_000, maxDuty: 0.5 });
+    let clock = 0;
+    let work = 0;
+    for (let i = 0; i < 50; i += 1) {
+      const rows = i % 5 === 0 ? pace.batchRows() : 0;
+      const ms = rows > 0 ? rows * 0.02 : 30;
+      clock += ms;
+      work += ms;
+      clock += pace.done(rows, ms, clock);
+    }
+    expect(work / clock).toBeLessThanOrEqual(0.5 + 1e-9);
+    expect(pace.report().emptyBatches).toBe(40);
+  });
+
   it.each([
     ['a negative ceiling', { ceiling: -1 }, /ceiling must be a number of rows a second >= 0 \(got -1\)/],
     ['a ceiling that is not a number', { ceiling: Number.NaN }, /ceiling/],

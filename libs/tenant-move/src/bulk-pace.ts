@@ -53,6 +53,8 @@ export interface BulkPaceReport {
   /** Rows a second the pace allows now. */
   rowsPerSecond: number;
   batches: number;
+  /** Of those, batches that found no rows (paced by the duty alone: their work time, no cost per row). */
+  emptyBatches: number;
   /** Batches that found the server busy (and halved the pace). */
   backoffs: number;
   /** Of those, the back-offs on the other tenants' waits alone (the batch itself was not slow). */
@@ -81,6 +83,7 @@ export class BulkPace {
   private neighbourBackoffs = 0;
   private lowest: number;
   private waited = 0;
+  private emptyBatches = 0;
 
   constructor(options: BulkPaceOptions) {
     const { ceiling } = options;
@@ -117,8 +120,9 @@ export class BulkPace {
    * wait more than before the move ({@link NeighbourWaits.busy}); it backs off like a slow batch.
    */
   done(rows: number, workMs: number, now: number, neighboursBusy = false): number {
-    if (!this.paced || rows <= 0) return 0;
+    if (!this.paced) return 0;
     this.batches += 1;
+    if (rows <= 0) return this.emptyBatch(workMs);
     const cost = Math.max(workMs, 0.01) / rows;
     const typical = this.costs.length > 0 ? median(this.costs) : cost;
     this.costs.push(cost);
@@ -142,10 +146,24 @@ export class BulkPace {
     return wait;
   }
 
+  /**
+   * A batch that found no rows (a stretch of the cleanup's sweep holding none of the tenant's) still
+   * read the server for `workMs`: it waits out its share of the duty like any batch, so a run of
+   * them is not a burst of back-to-back reads. It says nothing about the cost per row (no cost
+   * recorded, no back-off, no climb of the pace); the climb counts from the last batch of rows.
+   */
+  private emptyBatch(workMs: number): number {
+    this.emptyBatches += 1;
+    const wait = Math.max(0, (Math.max(workMs, 0) * (1 - this.maxDuty)) / this.maxDuty);
+    this.waited += wait;
+    return wait;
+  }
+
   report(): BulkPaceReport {
     return {
       rowsPerSecond: Math.round(this.rate),
       batches: this.batches,
+      emptyBatches: this.emptyBatches,
       backoffs: this.backoffs,
       neighbourBackoffs: this.neighbourBackoffs,
       lowestRowsPerSecond: Math.round(this.lowest),

@@ -222,6 +222,48 @@ describe('live moves between isolation models (real PostgreSQL)', () => {
     expect(await oldCopyGone(done)).toBe(true);
   });
 
+  it('copies nothing while its hold is pending, asks it before every bulk phase and the catch-up, and still loses nothing', async () => {
+    const tenant = await tenantWith('pooled', 350);
+    const writer = new Writer(data, tenant);
+    for (const [id, digest] of await contents(data, tenant)) writer.expected.set(id, digest);
+    writer.start();
+    const { move, runId } = await startTenantMove(deps, tenant, { to: 'schema', graceMs: 0, actor: 'test' });
+    const asked = new Set<MovePhase>();
+    let holds = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let onHeld!: () => void;
+    const held = new Promise<void>((resolve) => (onHeld = resolve));
+    const running = runTenantMove(
+      deps,
+      move.id,
+      runId,
+      throughEveryPhase(writer, {
+        hold: (phase) => {
+          asked.add(phase);
+          holds += 1;
+          // The third batch of the copy (batches of 100): held until the test releases it.
+          if (holds !== 3) return;
+          onHeld();
+          return gate;
+        },
+      }),
+    );
+    await held;
+    const copiedWhenHeld = (await readMove(owner, tenant, move.id))?.copied;
+    expect(copiedWhenHeld).toBe(200);
+    // The tenant keeps writing meanwhile; the move copies nothing more until released.
+    await writer.more(20);
+    expect((await readMove(owner, tenant, move.id))?.copied).toBe(copiedWhenHeld);
+    release();
+    const done = await running;
+    await writer.stop();
+    expect(done).toMatchObject({ state: 'done', switched: true, error: null });
+    expect([...asked]).toEqual(['copy', 'catch-up', 'verify', 'cleanup']);
+    expect(new Map([...(await contents(data, tenant))].sort())).toEqual(new Map([...writer.expected].sort()));
+    expect(await oldCopyGone(done)).toBe(true);
+  });
+
   it('keeps the records the writer last wrote, byte for byte (checksums before and after)', async () => {
     const tenant = await tenantWith('pooled', 200);
     const before = await contents(data, tenant);

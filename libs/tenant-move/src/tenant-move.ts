@@ -129,6 +129,16 @@ export interface RunMoveOptions {
    * control plane that shuts down hands its moves over.
    */
   signal?: AbortSignal;
+  /**
+   * Awaited, with the phase, before each batch of the bulk work (the copy, the verification, the
+   * removal of a pooled copy) and before the catch-up's first pass: while it is pending the move
+   * does nothing (no statement in flight, no transaction open; the heartbeat goes on), so a control
+   * plane can pause a move, and bench:move --paired pauses it in alternate windows to compare the
+   * other tenants' latency with and without the move's work under the same load of the machine.
+   * Never awaited from the catch-up's first pass to the switch: a pause there would only grow the
+   * backlog the fence drains. An aborted `signal` ends the wait (and the run).
+   */
+  hold?: (phase: MovePhase) => Promise<void> | void;
   /** Told each phase as it begins (after its row is written). */
   onPhase?: (phase: MovePhase, status: TenantMoveStatus) => void | Promise<void>;
   /**
@@ -697,11 +707,20 @@ class MoveRunner {
     return { waits: this.waits, probe: watch.probe };
   }
 
+  /** Waits while the runner's `hold` keeps the move paused ({@link RunMoveOptions.hold}). */
+  private async held(phase: MovePhase): Promise<void> {
+    const hold = this.options.hold;
+    if (!hold) return;
+    await untilAborted(Promise.resolve(hold(phase)), this.options.signal);
+    this.checkpoint();
+  }
+
   /** Runs `batch` (which returns the rows it did, and whether it was the last) under `pace` until done. */
   private async paced(phase: MovePhase, pace: BulkPace, batch: (rows: number) => Promise<{ rows: number; last: boolean }>): Promise<void> {
     const neighbours = await this.neighbours();
     for (;;) {
       this.checkpoint();
+      await this.held(phase);
       const started = performance.now();
       const done = await batch(pace.batchRows());
       if (done.last) break;
@@ -792,6 +811,7 @@ class MoveRunner {
   private async catchUpUntilSmall(): Promise<void> {
     const small = this.options.fenceBacklog ?? 500;
     const maxPasses = this.options.maxCatchUpPasses ?? 20;
+    await this.held('catch-up');
     for (let pass = 1; ; pass += 1) {
       this.checkpoint();
       const applied = await this.drainBounded(small * 4);
@@ -1187,6 +1207,23 @@ export function neighbourWaitProbe(query: Pick<Pool, 'query'>, moveRole: string)
     );
     return rows[0]?.n ?? 0;
   };
+}
+
+/** `promise`, or as soon as `signal` aborts (whatever `promise` does then). */
+function untilAborted(promise: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    promise.then(done, (err: unknown) => {
+      signal.removeEventListener('abort', done);
+      reject(err);
+    });
+  });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
