@@ -723,14 +723,20 @@ export class TierState {
       if (head !== undefined && Number.isNaN(head.fluidFinish) && lane.isLagging(head)) head.fluidFinish = this.realTimeOf(lane.heapKey);
     }
     const shares = this.gps.toArray();
-    const entered: Array<{ lane: Lane; jobs: FluidJob[]; leftover: number }> = [];
+    // `jobs` null: the lane's entries are linked already (see `direct`).
+    const entered: Array<{ lane: Lane; jobs: FluidJob[] | null; leftover: number }> = [];
     for (const share of shares) {
       const lane = share.lane;
       const weight = share.weight;
       const jobs = lane.outstandingJobs();
       let lagTag = lane.lagKey - lane.lagCost / weight;
       let tag = share.heapKey;
-      const made: FluidJob[] = [];
+      // With the jobs' priorities in arrival order (one priority: most lanes), `link` would put each
+      // entry after the ones before it, so the entries are linked as they are made, latest first,
+      // each at the front (O(1), no list to reverse and walk); otherwise made first, linked after.
+      let direct = true;
+      for (let i = 1; direct && i < jobs.length; i++) if ((jobs[i - 1] as JobRecord).heapKey > (jobs[i] as JobRecord).heapKey) direct = false;
+      const made: FluidJob[] | null = direct ? null : [];
       for (let i = jobs.length - 1; i >= 0; i--) {
         const job = jobs[i] as JobRecord;
         if (lane.isLagging(job) || !Number.isNaN(job.fluidFinish)) continue;
@@ -738,7 +744,8 @@ export class TierState {
           if (job.state !== 'running') job.fluidFinish = this.realTimeOf(tag);
         } else {
           const fluid = this.newFluid(lane, job, Math.min(job.gpsWork, (tag - this.virtualTime) * weight));
-          made.push(fluid);
+          if (made === null) this.link(lane, fluid, true);
+          else made.push(fluid);
         }
         tag -= job.gpsWork / weight;
       }
@@ -748,7 +755,7 @@ export class TierState {
         lagTag += job.gpsWork / weight;
         job.fluidFinish = this.realTimeOf(lagTag);
       }
-      entered.push({ lane, jobs: made.reverse(), leftover: tag > this.virtualTime ? (tag - this.virtualTime) * weight : 0 });
+      entered.push({ lane, jobs: made === null ? null : made.reverse(), leftover: tag > this.virtualTime ? (tag - this.virtualTime) * weight : 0 });
     }
     for (const share of shares) this.gps.remove(share);
     this.dense = true;
@@ -757,12 +764,16 @@ export class TierState {
     this.clockAt = at;
     let weight = 0;
     for (const { lane, jobs, leftover } of entered) {
-      if (leftover > doneBelow(at)) jobs.unshift(this.newFluid(lane, null, leftover));
-      if (jobs.length === 0) {
+      if (leftover > doneBelow(at)) {
+        const owed = this.newFluid(lane, null, leftover);
+        if (jobs === null) this.link(lane, owed, true);
+        else jobs.unshift(owed);
+      }
+      if (jobs !== null) for (const job of jobs) this.link(lane, job, false);
+      if (lane.fluidCount === 0) {
         this.departed(lane);
         continue;
       }
-      for (const job of jobs) this.link(lane, job, false);
       lane.fluidIndex = this.fluidLanes.length;
       this.fluidLanes.push(lane);
       weight += lane.gps.weight;
