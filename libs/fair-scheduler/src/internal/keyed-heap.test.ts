@@ -105,3 +105,55 @@ describe('KeyedHeap.sortedCopy', () => {
     );
   });
 });
+
+describe('KeyedHeap kept sorted while items arrive in order', () => {
+  // Mostly one key (items in arrival order, the sorted mode), now and then a smaller or larger one
+  // (the heap mode), long enough runs of pops to give vacated slots back, and the bulk operations.
+  type BulkOp = Op | { kind: 'sort' } | { kind: 'drain-refill'; keep: number };
+  const inOrderOp = fc.oneof(
+    { weight: 6, arbitrary: fc.record({ kind: fc.constant('push' as const), key: fc.constantFrom(5, 5, 5, 5, 5, 5, 3, 8) }) },
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('pop' as const) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('rekey' as const), at: fc.nat(), key: fc.integer({ min: 0, max: 10 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('sort' as const) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('drain-refill' as const), keep: fc.nat() }) },
+  ) as fc.Arbitrary<BulkOp>;
+
+  it('pops, sorts, drains and refills as a sorted model does', () => {
+    fc.assert(
+      fc.property(fc.array(inOrderOp, { maxLength: 600 }), (ops) => {
+        const heap = new KeyedHeap<Item>();
+        let live: Item[] = [];
+        let tie = 0;
+        const sorted = (): Item[] => [...live].sort((a, b) => (keyedBefore(a, b) ? -1 : keyedBefore(b, a) ? 1 : 0));
+        for (const step of ops) {
+          if (step.kind === 'sort') {
+            expect(heap.sortedCopy()).toEqual(sorted());
+          } else if (step.kind === 'drain-refill') {
+            const out: Item[] = [];
+            expect(heap.drainInto(out, 0)).toBe(live.length);
+            expect(heap.size).toBe(0);
+            expect(new Set(out)).toEqual(new Set(live));
+            // Some of the drained items go back in one bulk push.
+            const kept = out.slice(0, live.length === 0 ? 0 : step.keep % (live.length + 1));
+            heap.pushAll(kept, 0, kept.length);
+            live = kept;
+          } else {
+            applyOp(
+              heap,
+              live,
+              step,
+              () => tie++,
+              () => sorted()[0],
+            );
+          }
+          expect(heap.size).toBe(live.length);
+          expect(heap.peek()).toBe(sorted()[0]);
+          expect(live.every((item) => heap.has(item))).toBe(true);
+          expect(new Set(heap.toArray())).toEqual(new Set(live));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

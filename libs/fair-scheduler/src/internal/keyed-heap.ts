@@ -68,18 +68,28 @@ export function keyedBefore(a: KeyedItem, b: KeyedItem): boolean {
  * inline instead of calling an order function lets V8 inline the comparison: the function call
  * through a field shared by every heap instance was megamorphic-prone and showed up as ~9% of a
  * dispatch cycle in the profile.
+ *
+ * While the items arrive in order (a lane's jobs of one priority: each job's tie, its sequence
+ * number, is above the last), the array is kept sorted instead: a push appends, a pop takes the
+ * front (`head` moves on; the slots before it are vacated, and given back once they are half the
+ * array: one move per pop on average), and {@link KeyedHeap.sortedCopy} is a copy. The first item out of order, a removal from
+ * the middle or a change of key turns the array into a heap (a sorted array is one) until the heap
+ * is empty or sorted again. Items leave in the same order either way: no two have the same key and tie.
  */
 export class KeyedHeap<T extends KeyedItem> {
-  private readonly items: T[] = [];
+  private readonly items: Array<T | undefined> = [];
+  /** Sorted mode: the items are `items[head..]`, in order. Heap mode: `head` is 0. */
+  private head = 0;
+  private sorted = true;
 
   /** Number of items in the heap. */
   get size(): number {
-    return this.items.length;
+    return this.items.length - this.head;
   }
 
   /** The first item, without removing it. */
   peek(): T | undefined {
-    return this.items[0];
+    return this.items[this.head];
   }
 
   /** Whether `item` currently sits in this heap (checked by identity, O(1)). */
@@ -89,14 +99,25 @@ export class KeyedHeap<T extends KeyedItem> {
 
   /** Adds an item that is in no heap. */
   push(item: T): void {
-    item.heapIndex = this.items.length;
-    this.items.push(item);
+    const items = this.items;
+    const length = items.length;
+    if (this.sorted) {
+      const last = items[length - 1];
+      if (length === this.head || !(item.heapKey < (last as T).heapKey || (item.heapKey === (last as T).heapKey && item.heapTie < (last as T).heapTie))) {
+        item.heapIndex = length;
+        items.push(item);
+        return;
+      }
+      this.toHeap();
+    }
+    item.heapIndex = items.length;
+    items.push(item);
     this.siftUp(item.heapIndex);
   }
 
   /** Removes and returns the first item. */
   pop(): T | undefined {
-    const top = this.items[0];
+    const top = this.items[this.head];
     if (top !== undefined) this.remove(top);
     return top;
   }
@@ -104,19 +125,39 @@ export class KeyedHeap<T extends KeyedItem> {
   /** Removes `item` if it is in this heap; returns whether it was. */
   remove(item: T): boolean {
     if (!this.has(item)) return false;
-    const index = item.heapIndex;
-    const last = this.items.pop() as T;
-    item.heapIndex = -1;
-    if (last !== item) {
-      this.items[index] = last;
-      last.heapIndex = index;
-      this.update(last);
+    const items = this.items;
+    if (this.sorted) {
+      const index = item.heapIndex;
+      if (index === this.head) {
+        items[index] = undefined;
+        item.heapIndex = -1;
+        this.head = index + 1;
+        this.vacate();
+        return true;
+      }
+      if (index === items.length - 1) {
+        items.pop();
+        item.heapIndex = -1;
+        return true;
+      }
+      this.toHeap();
     }
+    const index = item.heapIndex;
+    item.heapIndex = -1;
+    const last = items.pop() as T;
+    if (index < items.length) {
+      items[index] = last;
+      last.heapIndex = index;
+      if (!this.siftUp(index)) this.siftDown(index);
+    }
+    // One item or none is a sorted array.
+    if (items.length <= 1) this.sorted = true;
     return true;
   }
 
   /** Restores heap order after `item`'s key changed in either direction. */
   update(item: T): void {
+    if (this.sorted) this.toHeap();
     const index = item.heapIndex;
     if (!this.siftUp(index)) this.siftDown(index);
   }
@@ -129,19 +170,22 @@ export class KeyedHeap<T extends KeyedItem> {
 
   /** Items in heap (not sorted) order; for diagnostics and tests only. */
   toArray(): readonly T[] {
-    return this.items.slice();
+    return this.items.slice(this.head) as T[];
   }
 
   /**
-   * Sorts the items in place (a sorted array is a valid heap) and returns a copy in that order.
-   * Cheap when called again later: pops and pushes in between leave the array nearly sorted, and
-   * V8's sort (TimSort) merges the runs it finds in O(n) instead of O(n log n) comparisons.
+   * Sorts the items in place (a sorted array is a valid heap) and returns a copy in that order: a
+   * copy while they are kept sorted; otherwise cheap when called again later, pops and pushes in
+   * between leaving the array nearly sorted, which {@link sortKeyed} merges in O(n) comparisons.
    */
   sortedCopy(): T[] {
-    const items = this.items;
-    sortKeyed(items);
-    for (let i = 0; i < items.length; i++) (items[i] as T).heapIndex = i;
-    return items.slice();
+    if (!this.sorted) {
+      const items = this.items as T[];
+      sortKeyed(items);
+      for (let i = 0; i < items.length; i++) (items[i] as T).heapIndex = i;
+      this.sorted = true;
+    }
+    return this.items.slice(this.head) as T[];
   }
 
   /**
@@ -151,16 +195,23 @@ export class KeyedHeap<T extends KeyedItem> {
    */
   drainInto(out: T[], at: number): number {
     const items = this.items;
+    const head = this.head;
     let end = at;
-    for (let item = items.pop(); item !== undefined; item = items.pop()) {
+    while (items.length > head) {
+      const item = items.pop() as T;
       item.heapIndex = -1;
       out[end++] = item;
     }
+    while (items.length > 0) items.pop();
+    this.head = 0;
+    this.sorted = true;
     return end;
   }
 
   /** Adds items that are in no heap, then restores heap order once: O(n) for n items in all. */
   pushAll(added: readonly T[], from: number, to: number): void {
+    if (to <= from) return;
+    if (this.sorted) this.toHeap();
     const items = this.items;
     for (let i = from; i < to; i++) {
       const item = added[i] as T;
@@ -170,14 +221,50 @@ export class KeyedHeap<T extends KeyedItem> {
     for (let i = Math.floor((items.length - 2) / ARITY); i >= 0; i--) this.siftDown(i);
   }
 
+  /** Sorted mode -> heap mode: the sorted items are moved to the front, where they are a valid heap. */
+  private toHeap(): void {
+    this.compact();
+    this.sorted = false;
+  }
+
+  /** Sorted mode, after a pop from the front: gives the vacated slots back once they are half the array. */
+  private vacate(): void {
+    const head = this.head;
+    const length = this.items.length;
+    if (head === length) {
+      for (let i = 0; i < length; i++) this.items.pop();
+      this.head = 0;
+    } else if (head * 2 >= length) {
+      this.compact();
+    }
+  }
+
+  /** Moves `items[head..]` to the front (updating their indices) and drops the vacated slots. */
+  private compact(): void {
+    const head = this.head;
+    if (head === 0) return;
+    const items = this.items;
+    const length = items.length;
+    for (let i = head; i < length; i++) {
+      const item = items[i] as T;
+      item.heapIndex = i - head;
+      items[i - head] = item;
+    }
+    for (let i = 0; i < head; i++) items.pop();
+    this.head = 0;
+  }
+
   private siftUp(start: number): boolean {
     const items = this.items;
     const item = items[start] as T;
+    const key = item.heapKey;
+    const tie = item.heapTie;
     let index = start;
     while (index > 0) {
       const parentIndex = ((index - 1) / ARITY) | 0;
       const parent = items[parentIndex] as T;
-      if (!keyedBefore(item, parent)) break;
+      const parentKey = parent.heapKey;
+      if (!(key < parentKey || (key === parentKey && tie < parent.heapTie))) break;
       items[index] = parent;
       parent.heapIndex = index;
       index = parentIndex;
@@ -191,21 +278,28 @@ export class KeyedHeap<T extends KeyedItem> {
     const items = this.items;
     const length = items.length;
     const item = items[start] as T;
+    const key = item.heapKey;
+    const tie = item.heapTie;
     let index = start;
     for (;;) {
       const first = index * ARITY + 1;
       if (first >= length) break;
       let best = first;
       let bestItem = items[first] as T;
+      let bestKey = bestItem.heapKey;
+      let bestTie = bestItem.heapTie;
       const end = Math.min(first + ARITY, length);
       for (let child = first + 1; child < end; child++) {
         const candidate = items[child] as T;
-        if (keyedBefore(candidate, bestItem)) {
+        const candidateKey = candidate.heapKey;
+        if (candidateKey < bestKey || (candidateKey === bestKey && candidate.heapTie < bestTie)) {
           best = child;
           bestItem = candidate;
+          bestKey = candidateKey;
+          bestTie = candidate.heapTie;
         }
       }
-      if (!keyedBefore(bestItem, item)) break;
+      if (!(bestKey < key || (bestKey === key && bestTie < tie))) break;
       items[index] = bestItem;
       bestItem.heapIndex = index;
       index = best;
