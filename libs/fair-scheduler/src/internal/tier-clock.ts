@@ -1,5 +1,5 @@
 import { FluidJob } from './fluid-job';
-import { KeyedHeap, keyedBefore, PackedKeyedHeap } from './keyed-heap';
+import { KeyedHeap, PackedKeyedHeap } from './keyed-heap';
 import type { KeyedItem } from './keyed-heap';
 import type { JobRecord, Lane } from './scheduler-state';
 
@@ -55,9 +55,8 @@ export class GpsShare implements KeyedItem {
  *   lanes are water-filled and each lane's first jobs get one slot each, the next the fraction:
  *   O(lanes log lanes + slots) per event. A job GPS finishes records that instant
  *   (`JobRecord.fluidFinish`). A ready lane is keyed in real ms by the earliest GPS finish among its
- *   waiting jobs, recorded or projected at the current rates (see `denseKey`): in `readyDone` when GPS
- *   has finished its head job (the key is a recorded instant, which no change of rates moves), else
- *   in `readyReal`, or in `readyAhead` while GPS has not begun its head job (see `leader`).
+ *   waiting jobs, recorded or projected at the current rates (see `denseKey`), in `readyReal`, or in
+ *   `readyAhead` while GPS has not begun its head job (see `leader`).
  */
 export class TierState {
   inUse = 0;
@@ -71,15 +70,6 @@ export class TierState {
    */
   readonly readyReal = new KeyedHeap<Lane>();
   /**
-   * Dense tier: the ready lanes whose head job GPS has finished, keyed by the earliest recorded GPS
-   * finish among their waiting jobs. Apart from `readyReal` (and ranked with it as one heap, see
-   * `leader`) because those keys do not move when the rates do: a re-key leaves them alone (they
-   * were 42% of the churn scenario's re-keyed lanes). Such a key changes only when the lane's head
-   * or waiting jobs change, which re-enters the lane (`enterReady`); a later GPS finish of the lane
-   * records a later instant, never an earlier one.
-   */
-  readonly readyDone = new KeyedHeap<Lane>();
-  /**
    * Dense tier: ready lanes whose head job GPS has not begun to serve (the real system is ahead of
    * GPS on them), keyed by the finish GPS would give it at the current rates. They go after every
    * lane of `readyReal` (see `leader`).
@@ -89,8 +79,6 @@ export class TierState {
   private readySeq = 0;
   /** Set by `denseKey`: whether the key it returned is a projection for a job GPS has not begun. */
   private keyAhead = false;
-  /** Set by `denseKey`: whether the key it returned is a recorded finish of a head GPS has finished. */
-  private keyDone = false;
   /** Virtual time of the reference GPS system at real time `clockAt`. */
   virtualTime = 0;
   /** Real time (ms) at which `virtualTime` was last settled. */
@@ -289,10 +277,7 @@ export class TierState {
     if (this.dense || needKey) this.settle(now);
     if (this.dense) {
       if (this.keysStale) this.rekey();
-      // `readyDone` and `readyReal` ranked as one heap: the first of their two tops.
-      const done = this.readyDone.peek();
-      const real = this.readyReal.peek();
-      const lane = done === undefined ? (real ?? this.readyAhead.peek()) : real === undefined || keyedBefore(done, real) ? done : real;
+      const lane = this.readyReal.peek() ?? this.readyAhead.peek();
       if (lane !== undefined) this.leaderKey = lane.heapKey;
       return lane;
     }
@@ -303,17 +288,17 @@ export class TierState {
 
   /** Lanes of this tier in a ready heap. */
   get readyCount(): number {
-    return this.ready.size + this.readyDone.size + this.readyReal.size + this.readyAhead.size;
+    return this.ready.size + this.readyReal.size + this.readyAhead.size;
   }
 
   /** Whether `lane` is in one of this tier's ready heaps. */
   isReady(lane: Lane): boolean {
-    return this.ready.has(lane) || this.keyedInRealTime(lane);
+    return this.ready.has(lane) || this.readyReal.has(lane) || this.readyAhead.has(lane);
   }
 
   /** Whether `lane` is ready with a key in real ms (a dense tier). */
   keyedInRealTime(lane: Lane): boolean {
-    return this.readyDone.has(lane) || this.readyReal.has(lane) || this.readyAhead.has(lane);
+    return this.readyReal.has(lane) || this.readyAhead.has(lane);
   }
 
   /**
@@ -341,34 +326,25 @@ export class TierState {
       // the two heaps, with its order of entry (`heapTie`) kept if it already was; the heaps stay
       // valid heaps under the keys they hold, and the top after `rekey` is the same, ties being
       // unique.
-      // A lane of `readyDone`, which `rekey` leaves alone, moves to `readyReal` to be re-keyed too.
-      if (this.readyDone.remove(lane)) {
-        this.readyReal.push(lane);
-      } else if (!this.readyReal.has(lane) && !this.readyAhead.has(lane)) {
+      if (!this.readyReal.has(lane) && !this.readyAhead.has(lane)) {
         lane.heapTie = this.readySeq++;
         this.readyReal.push(lane);
       }
       return;
     }
     lane.heapKey = this.denseKey(lane, head);
-    const heap = this.keyDone ? this.readyDone : this.keyAhead ? this.readyAhead : this.readyReal;
+    const heap = this.keyAhead ? this.readyAhead : this.readyReal;
     if (heap.has(lane)) {
       heap.update(lane);
       return;
     }
-    // Out of the heap it was in, if any, keeping its order of entry.
-    const was =
-      (heap !== this.readyReal && this.readyReal.remove(lane)) ||
-      (heap !== this.readyDone && this.readyDone.remove(lane)) ||
-      (heap !== this.readyAhead && this.readyAhead.remove(lane));
-    if (!was) lane.heapTie = this.readySeq++;
+    if (!(this.keyAhead ? this.readyReal : this.readyAhead).remove(lane)) lane.heapTie = this.readySeq++;
     heap.push(lane);
   }
 
   /** Takes `lane` out of the ready heaps (nothing it could run now). */
   leaveReady(lane: Lane): void {
     if (this.ready.remove(lane)) return;
-    if (this.readyDone.size > 0 && this.readyDone.remove(lane)) return;
     if (this.readyReal.size > 0 && this.readyReal.remove(lane)) return;
     if (this.readyAhead.size > 0) this.readyAhead.remove(lane);
   }
@@ -388,15 +364,12 @@ export class TierState {
 
   /**
    * Dense key: the head job's GPS finish in real ms, recorded if GPS finished it, else projected.
-   * Sets `keyAhead` when GPS does not serve the head yet, `keyDone` when GPS has finished it (the key
-   * is then the earliest recorded finish of the lane's waiting jobs, which no rate moves).
+   * Sets `keyAhead` when GPS does not serve the head yet.
    */
   private denseKey(lane: Lane, head: JobRecord): number {
     this.keyAhead = false;
-    this.keyDone = false;
     lane.firstFinishing = head;
     if (!Number.isNaN(head.fluidFinish)) {
-      this.keyDone = true;
       const finished = lane.earliestFinished();
       if (!(finished < head.fluidFinish)) return head.fluidFinish;
       lane.firstFinishing = lane.earliestFinishedJob();
@@ -485,10 +458,7 @@ export class TierState {
     }
   }
 
-  /**
-   * Dense: re-keys every ready lane after the rates changed (O(lanes)), but those of `readyDone`,
-   * whose keys no rate moves.
-   */
+  /** Dense: re-keys every ready lane after the rates changed (O(lanes log lanes)). */
   private rekey(): void {
     this.keysStale = false;
     // Every key may have moved: the heaps are emptied and rebuilt in O(lanes), no removal one by one.
@@ -496,24 +466,18 @@ export class TierState {
     // call): entries past `count` are stale lanes of an earlier re-key, never read.
     const lanes = this.rekeyed;
     const count = this.readyAhead.drainInto(lanes, this.readyReal.drainInto(lanes, 0));
-    // Partitioned in place: lanes keyed in real time first, those GPS has not begun after them (up
-    // to `kept`); lanes whose head GPS has now finished go to `readyDone` one by one.
+    // Partitioned in place: lanes keyed in real time first, those GPS has not begun after them.
     let real = 0;
-    let kept = 0;
     for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
       lane.heapKey = this.denseKey(lane, lane.jobs.peek() as JobRecord);
-      if (this.keyDone) {
-        this.readyDone.push(lane);
-      } else if (this.keyAhead) {
-        lanes[kept++] = lane;
-      } else {
-        lanes[kept++] = lanes[real] as Lane;
+      if (!this.keyAhead) {
+        lanes[i] = lanes[real] as Lane;
         lanes[real++] = lane;
       }
     }
     this.readyReal.pushAll(lanes, 0, real);
-    this.readyAhead.pushAll(lanes, real, kept);
+    this.readyAhead.pushAll(lanes, real, count);
   }
 
   /** A job joined `lane` (queued last, already counted in its waiting cost); settle first. */
@@ -825,7 +789,7 @@ export class TierState {
     this.dense = false;
     this.level = 0;
     const lanes = this.rekeyed;
-    const count = this.readyDone.drainInto(lanes, this.readyAhead.drainInto(lanes, this.readyReal.drainInto(lanes, 0)));
+    const count = this.readyAhead.drainInto(lanes, this.readyReal.drainInto(lanes, 0));
     for (let i = 0; i < count; i++) {
       const lane = lanes[i] as Lane;
       lane.heapKey = this.sparseKey(lane, lane.jobs.peek() as JobRecord);
