@@ -55,7 +55,7 @@ import {
 } from '@fairway/tenant-move';
 import { ServerWaitSampler, type PhaseDiagnosis } from './lib/move-diagnostics';
 import { MoveHold } from './lib/move-hold';
-import { comparePairs, phasesOf, windowKind, type WindowKind } from './lib/paired-windows';
+import { comparePairs, mulberry32, phasesOf, windowKind, type WindowKind } from './lib/paired-windows';
 import { RECORD_DIGEST, RateWriter } from './lib/rate-writer';
 
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -95,14 +95,7 @@ function shiftTest(quiet: readonly number[], during: readonly number[], shuffles
   };
   const observed = share(quiet, during);
   const all = [...quiet, ...during];
-  let seed = 20_261_207;
-  const random = (): number => {
-    // mulberry32: a small deterministic generator, enough to shuffle labels.
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = mulberry32(20_261_207);
   let atLeast = 0;
   for (let i = 0; i < shuffles; i += 1) {
     for (let j = all.length - 1; j > 0; j -= 1) {

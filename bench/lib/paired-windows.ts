@@ -91,14 +91,7 @@ export function signFlipP(values: readonly number[], shuffles = 20_000): number 
     }
     return atLeast / 2 ** n;
   }
-  let seed = 20_261_207;
-  const random = (): number => {
-    // mulberry32, as bench:move's permutation test.
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = mulberry32(20_261_207);
   let atLeast = 0;
   for (let s = 0; s < shuffles; s += 1) {
     let sum = 0;
@@ -174,5 +167,16 @@ export function comparePairs(pairs: readonly WindowPair[]): PairedComparison {
           },
     signFlipP: flip === null ? null : +flip.toPrecision(2),
     higherAt5Percent: flip === null ? null : flip < 0.05,
+  };
+}
+
+/** mulberry32: a small deterministic generator in [0, 1), enough to shuffle labels or flip signs. */
+export function mulberry32(start: number): () => number {
+  let seed = start;
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
