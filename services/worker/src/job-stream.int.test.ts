@@ -197,7 +197,9 @@ describe("Worker/Run: the scheduler's WorkerPools against the worker's jobStream
       if (i + 2 < jobs.length) await exec.started(i + 3);
     }
     const answers = await within(Promise.all(results), WAIT_MS, 'every job to finish');
-    expect(answers).toEqual(jobs.map((job) => ({ resultJson: JSON.stringify({ jobId: job.jobId }), applied: true, completed: false })));
+    expect(answers).toEqual(
+      jobs.map((job) => ({ resultJson: JSON.stringify({ jobId: job.jobId }), applied: true, completed: false, runMs: expect.any(Number) })),
+    );
     expect(exec.maxRunning).toBe(2);
     expect(exec.seen.map((s) => s.job.jobId).sort()).toEqual(jobs.map((j) => j.jobId).sort());
   });
@@ -282,7 +284,12 @@ describe("Worker/Run: the scheduler's WorkerPools against the worker's jobStream
     const result = workers.execute('standard', job, 30_000);
     await exec.started(1);
     exec.succeed(job.jobId, { stored: 'by an earlier attempt' }, { applied: false, completed: true });
-    await expect(within(result, WAIT_MS, 'the result')).resolves.toEqual({ resultJson: '{"stored":"by an earlier attempt"}', applied: false, completed: true });
+    await expect(within(result, WAIT_MS, 'the result')).resolves.toEqual({
+      resultJson: '{"stored":"by an earlier attempt"}',
+      applied: false,
+      completed: true,
+      runMs: expect.any(Number),
+    });
   });
 
   it.each([
@@ -406,6 +413,7 @@ describe("Worker/Run: the scheduler's WorkerPools against the worker's jobStream
       resultJson: JSON.stringify({ jobId: good.jobId }),
       applied: true,
       completed: false,
+      runMs: expect.any(Number),
     });
   });
 
