@@ -65,7 +65,8 @@ export interface GroupCommitPublisherOptions {
  * new messages are refused at once (load shedding). The refusals end the moment a send succeeds -
  * the producer reconnects by itself within its retry backoff (createIdempotentProducer: <= 1 s) once
  * the broker answers - or, after a send that failed, `probeIntervalMs` later, when the next message
- * goes out as the probe. So the edge accepts again about a second after the broker is back, not a
+ * goes out as the probe (through a new producer id: createIdempotentProducer's RenewingProducer, so
+ * that the probe never reuses the failed batch's sequence numbers). So the edge accepts again about a second after the broker is back, not a
  * send timeout plus a shedding window later (docs/operations.md, "Faults").
  */
 export class GroupCommitPublisher implements Publisher {

@@ -3,6 +3,7 @@
  * the command message format with the tenant in its headers, and dead-letter records.
  */
 export { createKafka, createIdempotentProducer, parseBrokers, type KafkaLogSink } from './client';
+export { RenewingProducer } from './renewing-producer';
 export { topicNames, ensureTopics, type FairwayTopics } from './topics';
 export { GroupCommitPublisher, type GroupCommitPublisherOptions, type Publisher } from './group-commit-publisher';
 export { ThreadedPublisher, type ThreadedPublisherOptions } from './threaded-publisher';

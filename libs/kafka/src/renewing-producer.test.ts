@@ -1,0 +1,133 @@
+import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { RenewingProducer } from './renewing-producer';
+
+/** A stand-in kafkajs producer: sends settle when the test says, events are recorded. */
+class StubProducer {
+  readonly events = { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect' } as Producer['events'];
+  connected = false;
+  connectFails = false;
+  readonly sends: Array<{ record: ProducerRecord; resolve: (m: RecordMetadata[]) => void; reject: (e: Error) => void }> = [];
+  private readonly listeners = new Map<string, Set<() => void>>();
+
+  connect = async () => {
+    if (this.connectFails) throw new Error('broker unreachable');
+    this.connected = true;
+    this.emit(this.events.CONNECT);
+  };
+  disconnect = async () => {
+    this.connected = false;
+    this.emit(this.events.DISCONNECT);
+  };
+  on = (event: string, listener: () => void) => {
+    const set = this.listeners.get(event) ?? new Set();
+    set.add(listener);
+    this.listeners.set(event, set);
+    return () => set.delete(listener);
+  };
+  send = (record: ProducerRecord) => new Promise<RecordMetadata[]>((resolve, reject) => this.sends.push({ record, resolve, reject }));
+  sendBatch = () => Promise.resolve([]);
+  logger = () => undefined;
+  private emit(event: string): void {
+    for (const listener of this.listeners.get(event) ?? []) listener();
+  }
+}
+
+/** A RenewingProducer over stubs; the producers made `unreachable`-th (0-based) cannot connect. */
+function renewing(unreachable: number[] = []): { producer: RenewingProducer; made: StubProducer[] } {
+  const made: StubProducer[] = [];
+  const producer = new RenewingProducer(() => {
+    const stub = new StubProducer();
+    stub.connectFails = unreachable.includes(made.length);
+    made.push(stub);
+    return stub as unknown as Producer;
+  });
+  return { producer, made };
+}
+
+const record = (value: string): ProducerRecord => ({ topic: 't', messages: [{ value }] });
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('RenewingProducer', () => {
+  it('keeps one producer while sends succeed', async () => {
+    const { producer, made } = renewing();
+    await producer.connect();
+    const first = producer.send(record('a'));
+    made[0]?.sends[0]?.resolve([]);
+    await first;
+    const second = producer.send(record('b'));
+    await flush();
+    made[0]?.sends[1]?.resolve([]);
+    await second;
+    expect({ producers: made.length, renewals: producer.renewals }).toEqual({ producers: 1, renewals: 0 });
+  });
+
+  it('sends the next record through a new, connected producer after a send failed', async () => {
+    const { producer, made } = renewing();
+    await producer.connect();
+    const failed = producer.send(record('a'));
+    made[0]?.sends[0]?.reject(new Error('connection lost'));
+    await expect(failed).rejects.toThrow('connection lost');
+
+    const next = producer.send(record('b'));
+    await flush();
+    expect(made).toHaveLength(2);
+    expect(made[1]?.connected).toBe(true);
+    expect(made[1]?.sends.map((s) => s.record.messages[0]?.value)).toEqual(['b']);
+    made[1]?.sends[0]?.resolve([]);
+    await next;
+    expect({ renewals: producer.renewals, oldConnected: made[0]?.connected }).toEqual({ renewals: 1, oldConnected: false });
+  });
+
+  it('disconnects the old producer only once the sends still in flight on it have settled', async () => {
+    const { producer, made } = renewing();
+    await producer.connect();
+    const slow = producer.send(record('slow'));
+    const failed = producer.send(record('a'));
+    made[0]?.sends[1]?.reject(new Error('timeout'));
+    await expect(failed).rejects.toThrow('timeout');
+    const next = producer.send(record('b'));
+    await flush();
+    made[1]?.sends[0]?.resolve([]);
+    await next;
+    expect(made[0]?.connected).toBe(true);
+    made[0]?.sends[0]?.resolve([]);
+    await slow;
+    await flush();
+    expect(made[0]?.connected).toBe(false);
+  });
+
+  it('moves listeners to the new producer and reports its connection', async () => {
+    const { producer, made } = renewing();
+    const seen: string[] = [];
+    producer.on(producer.events.CONNECT, () => seen.push('connect'));
+    producer.on(producer.events.DISCONNECT, () => seen.push('disconnect'));
+    await producer.connect();
+    const failed = producer.send(record('a'));
+    made[0]?.sends[0]?.reject(new Error('lost'));
+    await expect(failed).rejects.toThrow('lost');
+    const next = producer.send(record('b'));
+    await flush();
+    made[1]?.sends[0]?.resolve([]);
+    await next;
+    await flush();
+    // The retired producer's disconnect is not the service's: its listeners had moved on.
+    expect(seen).toEqual(['connect', 'connect']);
+  });
+
+  it('fails the send when the new producer cannot connect, and tries a new one on the next send', async () => {
+    // The second producer finds the broker still down; the third reaches it.
+    const { producer, made } = renewing([1]);
+    await producer.connect();
+    const failed = producer.send(record('a'));
+    made[0]?.sends[0]?.reject(new Error('lost'));
+    await expect(failed).rejects.toThrow('lost');
+
+    await expect(producer.send(record('b'))).rejects.toThrow('broker unreachable');
+    const next = producer.send(record('c'));
+    await flush();
+    expect(made.map((p) => p.sends.map((s) => s.record.messages[0]?.value))).toEqual([['a'], [], ['c']]);
+    made[2]?.sends[0]?.resolve([]);
+    await next;
+    expect(producer.renewals).toBe(1);
+  });
+});
