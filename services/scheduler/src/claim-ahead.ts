@@ -106,9 +106,11 @@ export class ClaimAhead {
   resize(tier: string, now: number, force = false): number | undefined {
     const state = this.tiers.get(tier);
     if (!state) return undefined;
+    // The interval first: this runs after every job, and is almost always too soon.
+    if (!force && now - state.changedAt < this.minIntervalMs) return undefined;
     const wanted = this.wanted(state);
     if (!force) {
-      if (wanted === state.ahead || now - state.changedAt < this.minIntervalMs) return undefined;
+      if (wanted === state.ahead) return undefined;
       if (Math.abs(wanted - state.ahead) < Math.max(1, Math.ceil(state.slots / 8)) && wanted !== 0) return undefined;
     }
     state.ahead = wanted;
