@@ -47,6 +47,23 @@ function renewing(unreachable: number[] = []): { producer: RenewingProducer; mad
 const record = (value: string): ProducerRecord => ({ topic: 't', messages: [{ value }] });
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Sends `value` on producer `index` of `made` and fails that send with `reason`. */
+async function failSend(producer: RenewingProducer, made: StubProducer[], index: number, value: string, reason: string): Promise<void> {
+  const sent = producer.send(record(value));
+  const stub = made[index] as StubProducer;
+  stub.sends[stub.sends.length - 1]?.reject(new Error(reason));
+  await expect(sent).rejects.toThrow(reason);
+}
+
+/** Sends `value`, waits until it reached producer `index` of `made`, and acknowledges it there. */
+async function succeedSend(producer: RenewingProducer, made: StubProducer[], index: number, value: string): Promise<void> {
+  const sent = producer.send(record(value));
+  await flush();
+  const stub = made[index] as StubProducer;
+  stub.sends[stub.sends.length - 1]?.resolve([]);
+  await sent;
+}
+
 describe('RenewingProducer', () => {
   it('keeps one producer while sends succeed', async () => {
     const { producer, made } = renewing();
@@ -64,17 +81,11 @@ describe('RenewingProducer', () => {
   it('sends the next record through a new, connected producer after a send failed', async () => {
     const { producer, made } = renewing();
     await producer.connect();
-    const failed = producer.send(record('a'));
-    made[0]?.sends[0]?.reject(new Error('connection lost'));
-    await expect(failed).rejects.toThrow('connection lost');
-
-    const next = producer.send(record('b'));
-    await flush();
+    await failSend(producer, made, 0, 'a', 'connection lost');
+    await succeedSend(producer, made, 1, 'b');
     expect(made).toHaveLength(2);
     expect(made[1]?.connected).toBe(true);
     expect(made[1]?.sends.map((s) => s.record.messages[0]?.value)).toEqual(['b']);
-    made[1]?.sends[0]?.resolve([]);
-    await next;
     expect({ renewals: producer.renewals, oldConnected: made[0]?.connected }).toEqual({ renewals: 1, oldConnected: false });
   });
 
@@ -82,13 +93,8 @@ describe('RenewingProducer', () => {
     const { producer, made } = renewing();
     await producer.connect();
     const slow = producer.send(record('slow'));
-    const failed = producer.send(record('a'));
-    made[0]?.sends[1]?.reject(new Error('timeout'));
-    await expect(failed).rejects.toThrow('timeout');
-    const next = producer.send(record('b'));
-    await flush();
-    made[1]?.sends[0]?.resolve([]);
-    await next;
+    await failSend(producer, made, 0, 'a', 'timeout');
+    await succeedSend(producer, made, 1, 'b');
     expect(made[0]?.connected).toBe(true);
     made[0]?.sends[0]?.resolve([]);
     await slow;
@@ -102,13 +108,8 @@ describe('RenewingProducer', () => {
     producer.on(producer.events.CONNECT, () => seen.push('connect'));
     producer.on(producer.events.DISCONNECT, () => seen.push('disconnect'));
     await producer.connect();
-    const failed = producer.send(record('a'));
-    made[0]?.sends[0]?.reject(new Error('lost'));
-    await expect(failed).rejects.toThrow('lost');
-    const next = producer.send(record('b'));
-    await flush();
-    made[1]?.sends[0]?.resolve([]);
-    await next;
+    await failSend(producer, made, 0, 'a', 'lost');
+    await succeedSend(producer, made, 1, 'b');
     await flush();
     // The retired producer's disconnect is not the service's: its listeners had moved on.
     expect(seen).toEqual(['connect', 'connect']);
@@ -118,16 +119,10 @@ describe('RenewingProducer', () => {
     // The second producer finds the broker still down; the third reaches it.
     const { producer, made } = renewing([1]);
     await producer.connect();
-    const failed = producer.send(record('a'));
-    made[0]?.sends[0]?.reject(new Error('lost'));
-    await expect(failed).rejects.toThrow('lost');
-
+    await failSend(producer, made, 0, 'a', 'lost');
     await expect(producer.send(record('b'))).rejects.toThrow('broker unreachable');
-    const next = producer.send(record('c'));
-    await flush();
+    await succeedSend(producer, made, 2, 'c');
     expect(made.map((p) => p.sends.map((s) => s.record.messages[0]?.value))).toEqual([['a'], [], ['c']]);
-    made[2]?.sends[0]?.resolve([]);
-    await next;
     expect(producer.renewals).toBe(1);
   });
 });
