@@ -14,8 +14,11 @@ const DIGEST = RECORD_DIGEST;
 /** An open-loop writer of one tenant: `rate` INSERTs a second, each retried while refused retriably. */
 export class RateWriter {
   readonly acked = new Map<string, string>();
-  /** [due time, latency ms] of each acknowledged write. */
-  readonly samples: Array<[number, number]> = [];
+  /**
+   * [due time, latency ms, lateness ms] of each acknowledged write; the lateness is how long after
+   * it was due the write began (this process's event loop running late), a part of its latency.
+   */
+  readonly samples: Array<[number, number, number]> = [];
   refusals = 0;
   duplicates = 0;
   failures: string[] = [];
@@ -43,6 +46,7 @@ export class RateWriter {
   }
 
   private async write(due: number): Promise<void> {
+    const late = performance.now() - due;
     const id = randomUUID();
     const n = this.n;
     for (let attempt = 1; ; attempt += 1) {
@@ -57,7 +61,7 @@ export class RateWriter {
           ]),
         );
         this.acked.set(id, rows[0]?.d ?? '');
-        this.samples.push([due, performance.now() - due]);
+        this.samples.push([due, performance.now() - due, late]);
         return;
       } catch (err) {
         const e = err as { retriable?: boolean; code?: string; message?: string };
@@ -77,6 +81,11 @@ export class RateWriter {
 
   latencies(from: number, to: number): number[] {
     return this.samples.filter(([due]) => due >= from && due < to).map(([, ms]) => ms);
+  }
+
+  /** How late the writes due in [from, to) began, ms. */
+  lateness(from: number, to: number): number[] {
+    return this.samples.filter(([due]) => due >= from && due < to).map(([, , late]) => late);
   }
 
   async stop(): Promise<void> {
