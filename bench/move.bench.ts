@@ -237,6 +237,7 @@ async function runInProcess(
   onPace: (phase: string, report: BulkPaceReport) => void,
   pauses: PauseChannel | undefined,
   onSpawn: (pid: number) => void,
+  nice: { runner?: string; backends: boolean },
 ): Promise<TenantMoveStatus> {
   const root = path.resolve(__dirname, '..');
   const args = [path.join(root, 'scripts/run-ts.cjs'), path.join(__dirname, 'lib/move-runner-process.ts'), ownerUrl, moveId, runId, String(rowsPerSecond)];
@@ -248,6 +249,8 @@ async function runInProcess(
       ...(neighbourWaits ? { BENCH_MOVE_NEIGHBOUR_WAITS: ADMIN } : {}),
       BENCH_MOVE_BULK_COMMIT: asyncBulkCommit ? 'async' : 'sync',
       BENCH_MOVE_MAX_DUTY: String(maxDuty),
+      ...(nice.runner === undefined ? {} : { BENCH_MOVE_NICE: nice.runner }),
+      ...(nice.backends ? { BENCH_MOVE_NICE_BACKENDS: '1' } : {}),
     },
   });
   if (child.pid !== undefined) onSpawn(child.pid);
@@ -303,6 +306,8 @@ function pairedReport(
       p99Ms: +percentile(latencies, 99).toFixed(1),
       // How late the writes began (the writers' event loop): p99, a part of the latency above.
       lateP99Ms: +percentile(late, 99).toFixed(1),
+      // Where the window's slowest 2 % of writes spent their time (means, ms).
+      tail: writer.tailParts(w.from, w.to),
       phase,
       phases,
       counts: w.to - w.from >= 0.9 * windowMs && latencies.length >= 100,
@@ -333,6 +338,23 @@ function pairedReport(
     windowSeconds: windowMs / 1000,
     order: 'ABBA',
     all: comparePairs(pairs.map((p) => ({ on: p.on.p99Ms, off: p.off.p99Ms }))),
+    // Where the slowest writes' time went, the mean over the windows of each kind (ms).
+    tailByKind: Object.fromEntries(
+      (['on', 'off'] as const).map((kind) => {
+        const ws = measured.filter((w) => w.kind === kind && w.counts);
+        const avg = (f: (w: Measured) => number) => (ws.length === 0 ? 0 : +(ws.reduce((a, w) => a + f(w), 0) / ws.length).toFixed(2));
+        return [
+          kind === 'on' ? 'working' : 'paused',
+          {
+            windows: ws.length,
+            lateMs: avg((w) => w.tail.lateMs),
+            beforeMs: avg((w) => w.tail.beforeMs),
+            insertMs: avg((w) => w.tail.insertMs),
+            commitMs: avg((w) => w.tail.commitMs),
+          },
+        ];
+      }),
+    ),
     // The writers' event loop: how late their writes began, working against paused.
     lateness: comparePairs(pairs.map((p) => ({ on: Math.max(0.1, p.on.lateP99Ms), off: Math.max(0.1, p.off.lateP99Ms) }))),
     byPhase,
@@ -371,6 +393,8 @@ async function main(): Promise<void> {
       'neighbour-waits': { type: 'boolean' },
       'bulk-commit': { type: 'string' },
       'max-duty': { type: 'string' },
+      nice: { type: 'string' },
+      'nice-backends': { type: 'boolean' },
       paired: { type: 'boolean' },
       window: { type: 'string' },
     },
@@ -515,6 +539,7 @@ async function main(): Promise<void> {
             (phase, report) => (pace[phase] = report),
             pauses,
             (pid) => sampler?.addProcess(pid, 'move runner process'),
+            { ...(values.nice === undefined ? {} : { runner: values.nice }), backends: values['nice-backends'] === true },
           )
         : runTenantMove(provisioning, move.id, runId, {
             rowsPerSecond,
@@ -605,6 +630,8 @@ async function main(): Promise<void> {
           neighbourWaits: values['neighbour-waits'] === true,
           bulkCommit,
           maxDuty,
+          nice: values.nice ?? null,
+          niceBackends: values['nice-backends'] === true,
           paired: pauses !== undefined,
           state: done.state,
           error: done.error,
