@@ -10,6 +10,7 @@
  * stdin: `hold` pauses the move's bulk work at its next hold point (RunMoveOptions.hold), answered
  * by {"held"} once it waits there; `release` lets it go on.
  */
+import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { createPool } from '@fairway/db';
@@ -21,9 +22,16 @@ async function main(): Promise<void> {
   if (!ownerUrl || !moveId || !runId || rowsPerSecond === undefined)
     throw new Error('usage: move-runner-process <owner url> <move id> <run id> <rows/s> [batch rows]');
   const ownerPool = createPool({ connectionString: ownerUrl, applicationName: 'bench-move-runner', max: 8 });
-  // bench:move --nice: the runner's own OS priority (a control plane can run its moves in a niced child).
+  // bench:move --nice <n> | --nice idle: the runner's own OS priority (a control plane can run its
+  // moves in a child at a lower priority): a nice value, or `idle`, the SCHED_IDLE policy (chrt),
+  // under which any ordinary task that wakes preempts it at once, where a niced task keeps a core for
+  // the rest of its slice.
   const nice = process.env['BENCH_MOVE_NICE'];
-  if (nice) setPriority(Number(nice));
+  const lower = (pid: number): void => {
+    if (nice === 'idle') execFileSync('chrt', ['--idle', '-p', '0', String(pid)]);
+    else setPriority(pid, Number(nice));
+  };
+  if (nice) lower(process.pid);
   // bench:move --nice-backends (an experiment, not a deployment's lever: it needs the server's host
   // and root): the PostgreSQL backends serving this runner at the same priority, so that the test
   // tells whether the other tenants wait for the CPU the move's statements take.
@@ -38,7 +46,7 @@ async function main(): Promise<void> {
                 if (reniced.has(pid)) continue;
                 reniced.add(pid);
                 try {
-                  setPriority(pid, Number(nice));
+                  lower(pid);
                 } catch {
                   // A backend gone since the query.
                 }
