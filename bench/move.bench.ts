@@ -304,6 +304,9 @@ function pairedReport(
       toS: +((w.to - moveStart) / 1000).toFixed(1),
       writes: latencies.length,
       p99Ms: +percentile(latencies, 99).toFixed(1),
+      // Lower quantiles: a move that delays more than 1 % of the writes moves them too.
+      p90Ms: +percentile(latencies, 90).toFixed(1),
+      p95Ms: +percentile(latencies, 95).toFixed(1),
       // How late the writes began (the writers' event loop): p99, a part of the latency above.
       lateP99Ms: +percentile(late, 99).toFixed(1),
       // Where the window's slowest 2 % of writes spent their time (means, ms).
@@ -338,6 +341,9 @@ function pairedReport(
     windowSeconds: windowMs / 1000,
     order: 'ABBA',
     all: comparePairs(pairs.map((p) => ({ on: p.on.p99Ms, off: p.off.p99Ms }))),
+    // The same pairs by their p90 and p95: whether the move delays a few writes or many.
+    p90: comparePairs(pairs.map((p) => ({ on: p.on.p90Ms, off: p.off.p90Ms }))),
+    p95: comparePairs(pairs.map((p) => ({ on: p.on.p95Ms, off: p.off.p95Ms }))),
     // Where the slowest writes' time went, the mean over the windows of each kind (ms).
     tailByKind: Object.fromEntries(
       (['on', 'off'] as const).map((kind) => {
