@@ -68,7 +68,7 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** p99 of each full `windowMs` window of `samples` ([due, latency]) from `from` to `to`, ms. */
-function windowP99s(samples: ReadonlyArray<readonly [number, number]>, from: number, to: number, windowMs: number): number[] {
+function windowP99s(samples: ReadonlyArray<readonly [number, number, ...number[]]>, from: number, to: number, windowMs: number): number[] {
   const out: number[] = [];
   for (let start = from; start + windowMs <= to; start += windowMs) {
     const sorted = samples
@@ -202,13 +202,14 @@ interface PairedWindow {
  * the work the move did, the catch-up and the fence included (never held there); an off window
  * begins there. The last window ends with the move.
  */
-async function alternate(pauses: PauseChannel, ended: Promise<void>, windowMs: number): Promise<PairedWindow[]> {
+async function alternate(pauses: PauseChannel, ended: Promise<void>, windowMs: number, onWindow: (kind: WindowKind) => void): Promise<PairedWindow[]> {
   let over = false;
   void ended.then(() => (over = true));
   const windows: PairedWindow[] = [];
   let from = performance.now();
   for (let i = 0; !over; i += 1) {
     const kind = windowKind(i);
+    onWindow(kind);
     await Promise.race([new Promise((resolve) => setTimeout(resolve, windowMs)), ended]);
     if (!over) {
       const next = windowKind(i + 1);
@@ -235,6 +236,8 @@ async function runInProcess(
   onPhase: (phase: string) => void,
   onPace: (phase: string, report: BulkPaceReport) => void,
   pauses: PauseChannel | undefined,
+  onSpawn: (pid: number) => void,
+  nice: { runner?: string; backends: boolean },
 ): Promise<TenantMoveStatus> {
   const root = path.resolve(__dirname, '..');
   const args = [path.join(root, 'scripts/run-ts.cjs'), path.join(__dirname, 'lib/move-runner-process.ts'), ownerUrl, moveId, runId, String(rowsPerSecond)];
@@ -246,8 +249,11 @@ async function runInProcess(
       ...(neighbourWaits ? { BENCH_MOVE_NEIGHBOUR_WAITS: ADMIN } : {}),
       BENCH_MOVE_BULK_COMMIT: asyncBulkCommit ? 'async' : 'sync',
       BENCH_MOVE_MAX_DUTY: String(maxDuty),
+      ...(nice.runner === undefined ? {} : { BENCH_MOVE_NICE: nice.runner }),
+      ...(nice.backends ? { BENCH_MOVE_NICE_BACKENDS: '1' } : {}),
     },
   });
+  if (child.pid !== undefined) onSpawn(child.pid);
   let done: TenantMoveStatus | undefined;
   // A command after the runner ended (the move done between a window's end and its command) goes nowhere.
   child.stdin.on('error', () => undefined);
@@ -290,6 +296,7 @@ function pairedReport(
 ) {
   const measured = windows.map((w) => {
     const latencies = writer.latencies(w.from, w.to).sort((a, b) => a - b);
+    const late = writer.lateness(w.from, w.to).sort((a, b) => a - b);
     const { phase, phases } = phasesOf(phaseStarts, moveEnd, w.from, w.to);
     return {
       kind: w.kind,
@@ -297,6 +304,13 @@ function pairedReport(
       toS: +((w.to - moveStart) / 1000).toFixed(1),
       writes: latencies.length,
       p99Ms: +percentile(latencies, 99).toFixed(1),
+      // Lower quantiles: a move that delays more than 1 % of the writes moves them too.
+      p90Ms: +percentile(latencies, 90).toFixed(1),
+      p95Ms: +percentile(latencies, 95).toFixed(1),
+      // How late the writes began (the writers' event loop): p99, a part of the latency above.
+      lateP99Ms: +percentile(late, 99).toFixed(1),
+      // Where the window's slowest 2 % of writes spent their time (means, ms).
+      tail: writer.tailParts(w.from, w.to),
       phase,
       phases,
       counts: w.to - w.from >= 0.9 * windowMs && latencies.length >= 100,
@@ -327,6 +341,28 @@ function pairedReport(
     windowSeconds: windowMs / 1000,
     order: 'ABBA',
     all: comparePairs(pairs.map((p) => ({ on: p.on.p99Ms, off: p.off.p99Ms }))),
+    // The same pairs by their p90 and p95: whether the move delays a few writes or many.
+    p90: comparePairs(pairs.map((p) => ({ on: p.on.p90Ms, off: p.off.p90Ms }))),
+    p95: comparePairs(pairs.map((p) => ({ on: p.on.p95Ms, off: p.off.p95Ms }))),
+    // Where the slowest writes' time went, the mean over the windows of each kind (ms).
+    tailByKind: Object.fromEntries(
+      (['on', 'off'] as const).map((kind) => {
+        const ws = measured.filter((w) => w.kind === kind && w.counts);
+        const avg = (f: (w: Measured) => number) => (ws.length === 0 ? 0 : +(ws.reduce((a, w) => a + f(w), 0) / ws.length).toFixed(2));
+        return [
+          kind === 'on' ? 'working' : 'paused',
+          {
+            windows: ws.length,
+            lateMs: avg((w) => w.tail.lateMs),
+            beforeMs: avg((w) => w.tail.beforeMs),
+            insertMs: avg((w) => w.tail.insertMs),
+            commitMs: avg((w) => w.tail.commitMs),
+          },
+        ];
+      }),
+    ),
+    // The writers' event loop: how late their writes began, working against paused.
+    lateness: comparePairs(pairs.map((p) => ({ on: Math.max(0.1, p.on.lateP99Ms), off: Math.max(0.1, p.off.lateP99Ms) }))),
     byPhase,
     // The unpaced work (never held): the pairs whose working window holds the catch-up or the fence.
     catchUpAndFence: pairs
@@ -363,6 +399,8 @@ async function main(): Promise<void> {
       'neighbour-waits': { type: 'boolean' },
       'bulk-commit': { type: 'string' },
       'max-duty': { type: 'string' },
+      nice: { type: 'string' },
+      'nice-backends': { type: 'boolean' },
       paired: { type: 'boolean' },
       window: { type: 'string' },
     },
@@ -469,9 +507,14 @@ async function main(): Promise<void> {
     const pace: Record<string, BulkPaceReport> = {};
     const { move, runId } = await startTenantMove(provisioning, moving, { to, graceMs: 0, actor: 'bench' });
     let lastLine = 0;
+    // --diagnose --paired: the sampler's label is the phase and whether the move works or is paused.
+    let currentPhase = 'prepare';
+    let currentKind: WindowKind | undefined;
+    const relabel = () => sampler?.mark(currentKind === undefined ? currentPhase : `${currentKind === 'on' ? 'working' : 'paused'} ${currentPhase}`);
     const onPhase = (phase: string) => {
       phaseStarts.push([phase, performance.now()]);
-      sampler?.mark(phase);
+      currentPhase = phase;
+      relabel();
       process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`);
     };
     const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
@@ -501,6 +544,8 @@ async function main(): Promise<void> {
             onPhase,
             (phase, report) => (pace[phase] = report),
             pauses,
+            (pid) => sampler?.addProcess(pid, 'move runner process'),
+            { ...(values.nice === undefined ? {} : { runner: values.nice }), backends: values['nice-backends'] === true },
           )
         : runTenantMove(provisioning, move.id, runId, {
             rowsPerSecond,
@@ -527,11 +572,16 @@ async function main(): Promise<void> {
             () => undefined,
           ),
           windowMs,
+          (kind) => {
+            currentKind = kind;
+            relabel();
+          },
         )
       : Promise.resolve([]);
     const done = await moving$;
     const moveEnd = performance.now();
     const pairedWindows = await alternating;
+    currentKind = undefined;
     sampler?.mark('after');
     // Both go on as long again as before: a second reference for the noise.
     process.stderr.write(`[move] after: both tenants write ${rate}/s for ${baselineMs / 1000} s\n`);
@@ -586,6 +636,8 @@ async function main(): Promise<void> {
           neighbourWaits: values['neighbour-waits'] === true,
           bulkCommit,
           maxDuty,
+          nice: values.nice ?? null,
+          niceBackends: values['nice-backends'] === true,
           paired: pauses !== undefined,
           state: done.state,
           error: done.error,

@@ -24,6 +24,12 @@ export interface PhaseDiagnosis {
   sessions: Record<string, Record<string, number>>;
   /** CPU per group, in cores (CPU ms per ms of the phase). */
   cpuCores: Record<string, number>;
+  /**
+   * Time the group's processes spent runnable but waiting for a core (/proc/<pid>/schedstat's run
+   * queue delay), ms per second of the phase, summed over the group: what CPU contention costs it.
+   * The bench's Node process counts its main thread (the event loop the writers run on).
+   */
+  runQueueMsPerS: Record<string, number>;
   /** The machine's CPU time split, % of all cores. */
   machine: { userPct: number; systemPct: number; ioWaitPct: number; idlePct: number } | null;
   /** The Node event loop's lateness, ms: p50 / p99 / max of a 10-ms timer. */
@@ -44,11 +50,23 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
 }
 
+/** CPU time and run-queue delay of a process so far, ms (0 when it is gone). */
+function schedMs(pid: number | 'self'): { cpu: number; queued: number } {
+  try {
+    const [cpu, queued] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return { cpu: (cpu ?? 0) / 1e6, queued: (queued ?? 0) / 1e6 };
+  } catch {
+    return { cpu: 0, queued: 0 };
+  }
+}
+
 interface Mark {
   label: string;
   at: number;
   cpu: Map<number, number>;
+  queued: Map<number, number>;
   nodeCpuMs: number;
+  nodeQueuedMs: number;
   machine: number[];
 }
 
@@ -63,6 +81,8 @@ export class ServerWaitSampler {
   private timer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Processes that are not sessions of the server (the move's runner): pid -> group. */
+  private readonly extra = new Map<number, string>();
 
   constructor(
     private readonly client: Client,
@@ -83,16 +103,31 @@ export class ServerWaitSampler {
     this.lagTimer = setTimeout(lag, 10);
   }
 
-  /** From now on, samples count for `label`. */
+  /** Counts the CPU and run-queue delay of process `pid` (not a session of the server) as `group`. */
+  addProcess(pid: number, group: string): void {
+    this.groups.set(pid, group);
+    this.extra.set(pid, group);
+    const current = this.marks[this.marks.length - 1];
+    current?.cpu.set(pid, processCpuMs(pid));
+    current?.queued.set(pid, schedMs(pid).queued);
+  }
+
+  /** From now on, samples count for `label` (a label marked again adds the new stretch to its account). */
   mark(label: string): void {
     if (label === this.label) return;
     const cpu = new Map<number, number>();
-    for (const pid of this.groups.keys()) cpu.set(pid, processCpuMs(pid));
+    const queued = new Map<number, number>();
+    for (const pid of this.groups.keys()) {
+      cpu.set(pid, processCpuMs(pid));
+      queued.set(pid, schedMs(pid).queued);
+    }
     this.marks.push({
       label,
       at: performance.now(),
       cpu,
+      queued,
       nodeCpuMs: process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000,
+      nodeQueuedMs: schedMs('self').queued,
       machine: machineTicks(),
     });
     this.label = label;
@@ -120,6 +155,7 @@ export class ServerWaitSampler {
           // A session first seen now counts its CPU from now in the current label.
           const current = this.marks[this.marks.length - 1];
           current?.cpu.set(row.pid, processCpuMs(row.pid));
+          current?.queued.set(row.pid, schedMs(row.pid).queued);
         }
         const idleBackground = row.state === null && row.wait !== null;
         if (row.state === 'idle' || idleBackground) continue;
@@ -142,24 +178,40 @@ export class ServerWaitSampler {
     await this.client.end().catch(() => undefined);
   }
 
-  /** Stops and returns each label's account, in the order the labels were first marked. */
+  /** Stops and returns each label's account (all its stretches), in the order the labels were first marked. */
   stop(): Record<string, PhaseDiagnosis> {
     clearInterval(this.timer);
     clearTimeout(this.lagTimer);
     this.mark('(end)');
-    const out: Record<string, PhaseDiagnosis> = {};
+    interface Sum {
+      ms: number;
+      cpu: Record<string, number>;
+      queued: Record<string, number>;
+      machine: number[];
+    }
+    const sums = new Map<string, Sum>();
     for (let i = 0; i + 1 < this.marks.length; i += 1) {
       const from = this.marks[i] as Mark;
       const to = this.marks[i + 1] as Mark;
-      const ms = to.at - from.at;
-      const cpuCores: Record<string, number> = { 'bench node process': +((to.nodeCpuMs - from.nodeCpuMs) / ms).toFixed(3) };
+      let sum = sums.get(from.label);
+      if (!sum) sums.set(from.label, (sum = { ms: 0, cpu: {}, queued: {}, machine: [] }));
+      sum.ms += to.at - from.at;
+      const add = (into: Record<string, number>, group: string, v: number) => (into[group] = (into[group] ?? 0) + Math.max(0, v));
+      add(sum.cpu, 'bench node process', to.nodeCpuMs - from.nodeCpuMs);
+      add(sum.queued, 'bench node process', to.nodeQueuedMs - from.nodeQueuedMs);
       for (const [pid, first] of from.cpu) {
         const group = this.groups.get(pid) ?? '?';
-        const last = to.cpu.get(pid) ?? first;
-        cpuCores[group] = (cpuCores[group] ?? 0) + Math.max(0, last - first) / ms;
+        add(sum.cpu, group, (to.cpu.get(pid) ?? first) - first);
+        const q = from.queued.get(pid) ?? 0;
+        add(sum.queued, group, (to.queued.get(pid) ?? q) - q);
       }
-      for (const group of Object.keys(cpuCores)) cpuCores[group] = +(cpuCores[group] as number).toFixed(3);
-      const d = to.machine.map((v, k) => v - (from.machine[k] ?? 0));
+      to.machine.forEach((v, k) => (sum.machine[k] = (sum.machine[k] ?? 0) + v - (from.machine[k] ?? 0)));
+    }
+    const out: Record<string, PhaseDiagnosis> = {};
+    for (const [label, sum] of sums) {
+      const perMs = (values: Record<string, number>, scale: number, digits: number) =>
+        Object.fromEntries(Object.entries(values).map(([g, v]) => [g, +((scale * v) / sum.ms).toFixed(digits)]));
+      const d = sum.machine;
       const total = d.reduce((a, b) => a + b, 0);
       // /proc/stat: user nice system idle iowait irq softirq steal ...
       const pct = (v: number) => +((100 * v) / total).toFixed(1);
@@ -172,24 +224,23 @@ export class ServerWaitSampler {
               idlePct: pct(d[3] ?? 0),
             }
           : null;
-      const polls = this.polls.get(from.label) ?? 0;
+      const polls = this.polls.get(label) ?? 0;
       const sessions: Record<string, Record<string, number>> = {};
-      for (const [group, states] of this.counts.get(from.label) ?? new Map<string, Map<string, number>>()) {
+      for (const [group, states] of this.counts.get(label) ?? new Map<string, Map<string, number>>()) {
         sessions[group] = Object.fromEntries(
           [...states.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, polls > 0 ? +((100 * n) / polls).toFixed(1) : 0]),
         );
       }
       const lag = this.lags
-        .filter(([l]) => l === from.label)
+        .filter(([l]) => l === label)
         .map(([, v]) => v)
         .sort((a, b) => a - b);
-      const previous = out[from.label];
-      if (previous) continue; // a label marked twice keeps its first stretch
-      out[from.label] = {
-        seconds: +(ms / 1000).toFixed(1),
+      out[label] = {
+        seconds: +(sum.ms / 1000).toFixed(1),
         polls,
         sessions,
-        cpuCores,
+        cpuCores: perMs(sum.cpu, 1, 3),
+        runQueueMsPerS: perMs(sum.queued, 1000, 1),
         machine,
         eventLoopLagMs: { p50: +quantile(lag, 0.5).toFixed(1), p99: +quantile(lag, 0.99).toFixed(1), max: +(lag[lag.length - 1] ?? 0).toFixed(1) },
       };

@@ -14,8 +14,13 @@ const DIGEST = RECORD_DIGEST;
 /** An open-loop writer of one tenant: `rate` INSERTs a second, each retried while refused retriably. */
 export class RateWriter {
   readonly acked = new Map<string, string>();
-  /** [due time, latency ms] of each acknowledged write. */
-  readonly samples: Array<[number, number]> = [];
+  /**
+   * [due time, latency ms, lateness ms, before ms, insert ms, after ms] of each acknowledged write:
+   * the lateness is how long after it was due the write began (this process's event loop running
+   * late); then the time to the INSERT (a connection, BEGIN and the tenant's scope), the INSERT, and
+   * the time from it to the acknowledgement (the COMMIT: its WAL flush). They add up to the latency.
+   */
+  readonly samples: Array<[number, number, number, number, number, number]> = [];
   refusals = 0;
   duplicates = 0;
   failures: string[] = [];
@@ -43,21 +48,26 @@ export class RateWriter {
   }
 
   private async write(due: number): Promise<void> {
+    const late = performance.now() - due;
     const id = randomUUID();
     const n = this.n;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const { rows } = await this.data.withTenant(this.tenant, (tx) =>
-          tx.query<{ d: string }>(`INSERT INTO records (id, title, body, amount, tags) VALUES ($1, $2, $3, $4, $5) RETURNING ${DIGEST} AS d`, [
-            id,
-            `live ${n}`,
-            `written during the move, number ${n} `.padEnd(200, '.'),
-            n % 1000,
-            ['live'],
-          ]),
-        );
+        const begun = performance.now();
+        let inserting = begun;
+        let inserted = begun;
+        const { rows } = await this.data.withTenant(this.tenant, async (tx) => {
+          inserting = performance.now();
+          const result = await tx.query<{ d: string }>(
+            `INSERT INTO records (id, title, body, amount, tags) VALUES ($1, $2, $3, $4, $5) RETURNING ${DIGEST} AS d`,
+            [id, `live ${n}`, `written during the move, number ${n} `.padEnd(200, '.'), n % 1000, ['live']],
+          );
+          inserted = performance.now();
+          return result;
+        });
         this.acked.set(id, rows[0]?.d ?? '');
-        this.samples.push([due, performance.now() - due]);
+        const now = performance.now();
+        this.samples.push([due, now - due, late, inserting - begun, inserted - inserting, now - inserted]);
         return;
       } catch (err) {
         const e = err as { retriable?: boolean; code?: string; message?: string };
@@ -77,6 +87,25 @@ export class RateWriter {
 
   latencies(from: number, to: number): number[] {
     return this.samples.filter(([due]) => due >= from && due < to).map(([, ms]) => ms);
+  }
+
+  /**
+   * Where the slowest writes due in [from, to) spent their time: the mean of each part over the
+   * writes at or above the `q` quantile of latency (the tail a p99 is made of), ms.
+   */
+  tailParts(from: number, to: number, q = 0.98): { writes: number; lateMs: number; beforeMs: number; insertMs: number; commitMs: number } {
+    const mine = this.samples.filter(([due]) => due >= from && due < to);
+    if (mine.length === 0) return { writes: 0, lateMs: 0, beforeMs: 0, insertMs: 0, commitMs: 0 };
+    const sorted = mine.map(([, ms]) => ms).sort((a, b) => a - b);
+    const cut = sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+    const tail = mine.filter(([, ms]) => ms >= cut);
+    const mean = (k: number) => +(tail.reduce((a, s) => a + (s[k] as number), 0) / tail.length).toFixed(2);
+    return { writes: tail.length, lateMs: mean(2), beforeMs: mean(3), insertMs: mean(4), commitMs: mean(5) };
+  }
+
+  /** How late the writes due in [from, to) began, ms. */
+  lateness(from: number, to: number): number[] {
+    return this.samples.filter(([due]) => due >= from && due < to).map(([, , late]) => late);
   }
 
   async stop(): Promise<void> {

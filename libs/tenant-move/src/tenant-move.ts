@@ -193,7 +193,7 @@ export interface VerifyReport {
   /** Rows left out because the tenant changed them in the target after the switch. */
   changedAfterSwitch: number;
   chunks: number;
-  /** MD5 of the chunk digests (MD5 of the chunk's records' text in key order) in order, equal on both sides. */
+  /** MD5 of the chunk digests (the XOR of the chunk's records' 64-bit hashes) in key order, equal on both sides. */
   digest: string;
 }
 
