@@ -102,8 +102,16 @@ export class KeyedHeap<T extends KeyedItem> {
     const items = this.items;
     const length = items.length;
     if (this.sorted) {
-      const last = items[length - 1];
-      if (length === this.head || !(item.heapKey < (last as T).heapKey || (item.heapKey === (last as T).heapKey && item.heapTie < (last as T).heapTie))) {
+      // The emptiness test comes before the read of the last item: on an empty array that read is
+      // `items[-1]`, a named-property lookup up the prototype chain that V8 does not keep on its fast
+      // path (7% of the core's samples in the churn scenario, where every visitor's lane starts empty).
+      if (length === this.head) {
+        item.heapIndex = length;
+        items.push(item);
+        return;
+      }
+      const last = items[length - 1] as T;
+      if (!(item.heapKey < last.heapKey || (item.heapKey === last.heapKey && item.heapTie < last.heapTie))) {
         item.heapIndex = length;
         items.push(item);
         return;
