@@ -229,52 +229,6 @@ export class KeyedHeap<T extends KeyedItem> {
     for (let i = Math.floor((items.length - 2) / ARITY); i >= 0; i--) this.siftDown(i);
   }
 
-  /**
-   * Opens the heap for a caller that changes every item's key at once (O(n) in all, where draining
-   * and pushing every item back moved each twice): the items are then {@link KeyedHeap.at}(0) to
-   * `at(size - 1)`, their keys may change, {@link KeyedHeap.takeAt} and {@link KeyedHeap.append}
-   * move items out and in without keeping any order, and {@link KeyedHeap.reorder} restores it.
-   * Nothing else may be called in between.
-   */
-  unorder(): void {
-    this.compact();
-    this.sorted = false;
-  }
-
-  /** The item at position `i` of an unordered heap (see {@link KeyedHeap.unorder}). */
-  at(i: number): T {
-    return this.items[i] as T;
-  }
-
-  /** Takes the item at position `i` out of an unordered heap: the last item takes its place. */
-  takeAt(i: number): T {
-    const items = this.items;
-    const item = items[i] as T;
-    const last = items.pop() as T;
-    if (i < items.length) {
-      items[i] = last;
-      last.heapIndex = i;
-    }
-    item.heapIndex = -1;
-    return item;
-  }
-
-  /** Adds an item that is in no heap to an unordered heap, last. */
-  append(item: T): void {
-    item.heapIndex = this.items.length;
-    this.items.push(item);
-  }
-
-  /** Restores the order of an unordered heap in O(n) (Floyd's heap construction). */
-  reorder(): void {
-    const items = this.items;
-    if (items.length <= 1) {
-      this.sorted = true;
-      return;
-    }
-    for (let i = Math.floor((items.length - 2) / ARITY); i >= 0; i--) this.siftDown(i);
-  }
-
   /** Sorted mode -> heap mode: the sorted items are moved to the front, where they are a valid heap. */
   private toHeap(): void {
     this.compact();

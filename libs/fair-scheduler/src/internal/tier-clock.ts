@@ -461,34 +461,23 @@ export class TierState {
   /** Dense: re-keys every ready lane after the rates changed (O(lanes log lanes)). */
   private rekey(): void {
     this.keysStale = false;
-    // Every key may have moved: each heap is re-keyed where it stands and its order restored once,
-    // in O(lanes) (draining both heaps and pushing every lane back moved each lane twice). The few
-    // lanes whose head changed side (GPS began it, or a projection now leads) move across, the
-    // lanes that leave `readyReal` by way of a scratch list, so that no lane is keyed twice. Ties
-    // are unique (`heapTie`), so the order of the lanes is the keys' and not the heaps' layout.
-    const real = this.readyReal;
-    const ahead = this.readyAhead;
-    const moved = this.rekeyed;
-    let count = 0;
-    real.unorder();
-    ahead.unorder();
-    for (let i = 0; i < real.size; ) {
-      const lane = real.at(i);
-      lane.heapKey = this.denseKey(lane, lane.jobs.peek() as JobRecord);
-      if (this.keyAhead) moved[count++] = real.takeAt(i);
-      else i++;
-    }
-    for (let i = 0; i < ahead.size; ) {
-      const lane = ahead.at(i);
-      lane.heapKey = this.denseKey(lane, lane.jobs.peek() as JobRecord);
-      if (this.keyAhead) i++;
-      else real.append(ahead.takeAt(i));
-    }
+    // Every key may have moved: the heaps are emptied and rebuilt in O(lanes), no removal one by one.
     // The scratch list is overwritten, never truncated (setting an array's length is a runtime
     // call): entries past `count` are stale lanes of an earlier re-key, never read.
-    for (let i = 0; i < count; i++) ahead.append(moved[i] as Lane);
-    real.reorder();
-    ahead.reorder();
+    const lanes = this.rekeyed;
+    const count = this.readyAhead.drainInto(lanes, this.readyReal.drainInto(lanes, 0));
+    // Partitioned in place: lanes keyed in real time first, those GPS has not begun after them.
+    let real = 0;
+    for (let i = 0; i < count; i++) {
+      const lane = lanes[i] as Lane;
+      lane.heapKey = this.denseKey(lane, lane.jobs.peek() as JobRecord);
+      if (!this.keyAhead) {
+        lanes[i] = lanes[real] as Lane;
+        lanes[real++] = lane;
+      }
+    }
+    this.readyReal.pushAll(lanes, 0, real);
+    this.readyAhead.pushAll(lanes, real, count);
   }
 
   /** A job joined `lane` (queued last, already counted in its waiting cost); settle first. */
