@@ -8,8 +8,13 @@ const HISTORY = 1024;
 
 /**
  * Whether a dense tier may skip the full water-fill when its answer is known (a lane joining, GPS
- * finishing jobs: see `TierState.refillJoined`, `refillChanged`). Always on; a test turns it off to
- * check that the order is the same.
+ * finishing jobs: see `TierState.refillJoined`, `refillChanged`). Always on in production; only
+ * `water-fill-join.test.ts` turns it off, to run the same traces through the full water-fill and
+ * check that every job starts at the same instant in the same tier. Kept as a test hook on purpose:
+ * that test is what shows the shortcuts change the cost only (it caught a slip the random traces
+ * did not), it needs both paths on one trace, and the other ways to reach them (a scheduler option,
+ * or the test reaching into a scheduler's private tiers) would put the hook into the public API or
+ * tie the test to private fields. Internal (never exported from the lib), read at three places.
  */
 export const waterFillShortcuts = { enabled: true };
 
