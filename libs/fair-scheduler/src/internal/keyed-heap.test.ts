@@ -22,6 +22,11 @@ const op = fc.oneof(
  * Applies one push, pop, remove or re-key to `heap` and to the model `live`, checking what the heap
  * answers: a pop gives `modelTop()`, a removal finds the item and leaves it out.
  */
+/** The model's order: `live` sorted as the heap pops (key, then tie). */
+function inKeyOrder(live: readonly Item[]): Item[] {
+  return [...live].sort((a, b) => (keyedBefore(a, b) ? -1 : keyedBefore(b, a) ? 1 : 0));
+}
+
 function applyOp(heap: KeyedHeap<Item> | PackedKeyedHeap<Item>, live: Item[], step: Op, nextTie: () => number, modelTop: () => Item | undefined): void {
   if (step.kind === 'push') {
     const item = new Item(step.key, nextTie());
@@ -85,7 +90,7 @@ describe('KeyedHeap.sortedCopy', () => {
         const heap = new KeyedHeap<Item>();
         const live: Item[] = [];
         let tie = 0;
-        const sorted = (): Item[] => [...live].sort((a, b) => (keyedBefore(a, b) ? -1 : keyedBefore(b, a) ? 1 : 0));
+        const sorted = (): Item[] => inKeyOrder(live);
         for (const step of ops) {
           if (step.kind === 'sort') {
             expect(heap.sortedCopy()).toEqual(sorted());
@@ -125,7 +130,7 @@ describe('KeyedHeap kept sorted while items arrive in order', () => {
         const heap = new KeyedHeap<Item>();
         let live: Item[] = [];
         let tie = 0;
-        const sorted = (): Item[] => [...live].sort((a, b) => (keyedBefore(a, b) ? -1 : keyedBefore(b, a) ? 1 : 0));
+        const sorted = (): Item[] => inKeyOrder(live);
         for (const step of ops) {
           if (step.kind === 'sort') {
             expect(heap.sortedCopy()).toEqual(sorted());
