@@ -20,8 +20,9 @@ interface Generation {
  * stored the failed batch - it was killed, or the connection dropped, after the append and before
  * its answer arrived - the next batch, other messages under the same numbers and of the same count,
  * is taken by the broker for a retry of the stored one and acknowledged without being written: the
- * callers are told their messages are stored, and they are not. (The chaos suite found a command
- * answered 202 and never ingested after a broker kill; `renewing-producer.int.test.ts` shows the
+ * callers are told their messages are stored, and they are not. (The chaos suite once found a command
+ * answered 202 and never ingested after a broker kill; this is the likely cause - that run's broker
+ * log was not kept, so it is not proven for that run. `renewing-producer.int.test.ts` shows the
  * loss with kafkajs alone and its absence here.) The Java client bumps the producer's epoch in that
  * case (KIP-360); kafkajs has no such step, so the next send after a failure goes through a fresh
  * producer, whose InitProducerId gives a new id with sequences from 0.
