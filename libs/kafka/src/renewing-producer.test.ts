@@ -115,6 +115,18 @@ describe('RenewingProducer', () => {
     expect(seen).toEqual(['connect', 'connect']);
   });
 
+  it('removes a listener from the producer that holds it, also after a renewal moved it', async () => {
+    const { producer, made } = renewing();
+    const seen: string[] = [];
+    const remove = producer.on(producer.events.CONNECT, () => seen.push('connect'));
+    await producer.connect();
+    await failSend(producer, made, 0, 'a', 'lost');
+    await succeedSend(producer, made, 1, 'b');
+    remove();
+    await made[1]?.connect();
+    expect(seen).toEqual(['connect', 'connect']);
+  });
+
   it('fails the send when the new producer cannot connect, and tries a new one on the next send', async () => {
     // The second producer finds the broker still down; the third reaches it.
     const { producer, made } = renewing([1]);

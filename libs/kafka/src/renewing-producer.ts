@@ -2,13 +2,17 @@ import type { Logger, Producer, ProducerBatch, ProducerEvents, ProducerRecord, R
 
 type ProducerEvent = ProducerEvents[keyof ProducerEvents];
 type Listener = (event: never) => void;
+interface ListenerEntry {
+  event: ProducerEvent;
+  listener: Listener;
+}
 
 /** One kafkajs producer of a RenewingProducer, with the sends still in flight on it. */
 interface Generation {
   readonly producer: Producer;
   inFlight: number;
-  /** Removes this producer's copies of the caller's listeners. */
-  readonly detach: Array<() => void>;
+  /** Removes this producer's copy of each of the caller's listeners. */
+  readonly detach: Map<ListenerEntry, () => void>;
 }
 
 /**
@@ -40,7 +44,7 @@ export class RenewingProducer implements Producer {
   /** A send failed on the current producer: the next send takes a new one. */
   private stale = false;
   private renewal: Promise<void> | undefined;
-  private readonly listeners: Array<{ event: ProducerEvent; listener: Listener }> = [];
+  private readonly listeners = new Set<ListenerEntry>();
   private renewed = 0;
 
   constructor(private readonly create: () => Producer) {
@@ -67,15 +71,14 @@ export class RenewingProducer implements Producer {
   }
 
   readonly on = ((event: ProducerEvent, listener: Listener) => {
-    const entry = { event, listener };
-    this.listeners.push(entry);
-    const generation = this.current;
-    const remove = (generation.producer.on as (e: ProducerEvent, l: Listener) => () => void)(event, listener);
-    generation.detach.push(remove);
+    const entry: ListenerEntry = { event, listener };
+    this.listeners.add(entry);
+    this.current.detach.set(entry, this.attach(this.current.producer, entry));
+    // Removes it from whichever producer holds it then (a renewal may have moved it).
     return () => {
-      const at = this.listeners.indexOf(entry);
-      if (at >= 0) this.listeners.splice(at, 1);
-      if (this.current === generation) remove();
+      this.listeners.delete(entry);
+      this.current.detach.get(entry)?.();
+      this.current.detach.delete(entry);
     };
   }) as Producer['on'];
 
@@ -119,12 +122,12 @@ export class RenewingProducer implements Producer {
       try {
         await next.producer.connect();
       } catch (err) {
-        for (const remove of next.detach) remove();
+        for (const remove of next.detach.values()) remove();
         await next.producer.disconnect().catch(() => undefined);
         throw err;
       }
       const old = this.current;
-      for (const remove of old.detach) remove();
+      for (const remove of old.detach.values()) remove();
       this.current = next;
       this.stale = false;
       this.renewed += 1;
@@ -136,7 +139,12 @@ export class RenewingProducer implements Producer {
   }
 
   private generation(producer: Producer): Generation {
-    const on = producer.on as (e: ProducerEvent, l: Listener) => () => void;
-    return { producer, inFlight: 0, detach: this.listeners.map(({ event, listener }) => on(event, listener)) };
+    const detach = new Map<ListenerEntry, () => void>();
+    for (const entry of this.listeners) detach.set(entry, this.attach(producer, entry));
+    return { producer, inFlight: 0, detach };
+  }
+
+  private attach(producer: Producer, { event, listener }: ListenerEntry): () => void {
+    return (producer.on as (e: ProducerEvent, l: Listener) => () => void)(event, listener);
   }
 }
