@@ -165,6 +165,20 @@ describe('TenantCache on a real Redis', () => {
     expect(evictions.values.find((v) => v.labels['tenant'] === quiet)).toBeUndefined();
   });
 
+  it('evicts in fill order even when fills share a millisecond (names sorting the other way)', async () => {
+    const cache = cacheWith({ maxKeysPerTenant: 2 });
+    const tenant = uniqueTenantId('co');
+    // Ids filled in descending name order, back to back: several land in one millisecond, where a
+    // sorted set's tie-break (the name) would evict the newer entry.
+    const ids = Array.from({ length: 12 }, (_, i) => `k${String(11 - i).padStart(2, '0')}`);
+    for (const id of ids) await as(tenant, () => cache.read(RECORD, id, async () => ({ owner: tenant, title: id })));
+    const kept = (await keysOf(tenant))
+      .filter((key) => key.includes(':e:record:'))
+      .map((key) => key.split(':e:record:')[1])
+      .sort();
+    expect(kept).toEqual(['k00', 'k01']);
+  });
+
   it('counts hits and misses per kind with bounded labels', async () => {
     const registry = new Registry();
     const cache = cacheWith({ registry });

@@ -59,7 +59,7 @@ return {0, gen}
  * Stores the value only if the generation is still the one the reader saw before it queried the
  * database: a write (invalidate) or a purge in between changed or removed it, and the value the
  * reader holds may be older than that write. Then makes room within the tenant's bounds by
- * dropping expired entries and then those closest to expiry. Returns the number evicted, -1 when
+ * dropping expired entries and then those closest to expiry (with one TTL, the oldest first). Returns the number evicted, -1 when
  * refused (generation changed), -2 when the value alone exceeds maxBytes.
  */
 export const FILL = new CacheScript(`${DROP}
@@ -69,7 +69,9 @@ local maxKeys = tonumber(ARGV[4])
 local maxBytes = tonumber(ARGV[5])
 if size > maxBytes then return -2 end
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+-- Milliseconds with the microseconds as a fraction: entries filled within one millisecond keep
+-- their order (ties in a sorted set fall back to the key's name, which would evict a newer entry).
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 64)) do drop(key) end
 drop(KEYS[4])
 local evicted = 0
