@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { withTenantId } from '@fairway/db';
-import { createTestTenant, dropTestTenants, testPools } from '@fairway/db/testing';
+import { createTestTenant, dropTestTenants, eventually, testPools } from '@fairway/db/testing';
 import type { TenantId } from '@fairway/tenant-context';
 import { JobLifecycle, type NewJob } from './job-lifecycle';
 import { JobRetention, purgeFinishedJobs } from './job-retention';
@@ -45,7 +45,9 @@ describe('purgeFinishedJobs: the retention of finished jobs and their effects (r
         await tx.query(`INSERT INTO job_artifacts (job_id, tenant_id, content_type, body) VALUES ($1, $2, 'text/csv', 'a,b')`, [j.id, j.tenantId]);
       });
     }
-    await lifecycle.succeedMany(claimed.map((c) => ({ jobId: c!.id, attempt: c!.attempt, resultJson: '{}' })));
+    expect(claimed.every((c) => c !== undefined)).toBe(true);
+    // Every one recorded as a success (a flake once saw none of the old jobs finished: this says where).
+    expect(await lifecycle.succeedMany(claimed.map((c) => ({ jobId: c!.id, attempt: c!.attempt, resultJson: '{}' })))).toEqual(jobs.map(() => true));
   }
 
   async function remaining(ids: string[]) {
@@ -60,7 +62,19 @@ describe('purgeFinishedJobs: the retention of finished jobs and their effects (r
     tenants.push(a, b);
     const old = [job(a), job(a), job(a), job(b), job(b)];
     await finish(old);
-    const cutoff = (await pools.owner.query<{ at: Date }>('SELECT clock_timestamp() AS at')).rows[0]!.at;
+    // A cutoff a JavaScript Date holds exactly (milliseconds; the database keeps microseconds): the
+    // next whole millisecond after the old jobs finished, and the clock past it before the recent
+    // ones finish. Truncating clock_timestamp() instead put the cutoff before old jobs that finished
+    // in the same millisecond (the round found none: a CI flake).
+    const cutoff = (await pools.owner.query<{ at: Date }>("SELECT date_trunc('milliseconds', clock_timestamp()) + interval '1 millisecond' AS at")).rows[0]!.at;
+    await eventually(
+      'the database clock past the cutoff',
+      async () => (await pools.owner.query<{ past: boolean }>('SELECT clock_timestamp() > $1 AS past', [cutoff])).rows[0]!.past,
+      {
+        until: (past) => past,
+        intervalMs: 1,
+      },
+    );
     const recent = [job(a), job(b)];
     await finish(recent);
     const waiting = job(a);
