@@ -36,6 +36,10 @@ describe.each(['pooled', 'schema', 'database'] as const)('tenant isolation end t
   });
 
   afterAll(async () => {
+    // Offboard A too (a test offboards B): in the database model a tenant has a database of its own
+    // on the server, which the stack's teardown does not drop.
+    const left = await unary<object, TenantMessage__Output>(catalog.deleteTenant.bind(catalog), { id: a, actor: 'e2e', reason: 'isolation test cleanup' });
+    expect(left.status).toBe('deleted');
     await data.close();
     await pool.end();
     catalog.close();

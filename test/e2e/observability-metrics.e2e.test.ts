@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createPool, prepareDatabase, upsertTenant } from '@fairway/db';
+import { createPool, upsertTenant } from '@fairway/db';
 import { eventually, uniqueTenantId } from '@fairway/db/testing';
-import { stack as globalStack } from './support/stack';
+import { ownDatabase, stack as globalStack } from './support/stack';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack and Prometheus scripts are plain CommonJS shared with `npm run up` */
 const { startStack, freePort } = require('../../scripts/lib/services.cjs') as {
@@ -18,13 +18,6 @@ const { devToken } = require('../../scripts/lib/token.cjs') as { devToken: (tena
 
 const root = path.resolve(__dirname, '../..');
 
-/** An admin URL of this test's own database: its scheduler must not meet the shared stack's jobs. */
-function ownDatabaseUrl(database: string): string {
-  const url = new URL(process.env['DATABASE_URL'] ?? process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
 /** Prometheus scrapes every second or so; a series shows up within a few scrapes. */
 const SCRAPED = { timeoutMs: 60_000, intervalMs: 250 };
 
@@ -38,6 +31,7 @@ describe('a real Prometheus scraping the running services', () => {
   const tenant = uniqueTenantId('scraped');
   const metricsPorts: Record<string, number> = {};
   let services: { stop: () => Promise<unknown> } | undefined;
+  let prepared: Awaited<ReturnType<typeof ownDatabase>> | undefined;
   let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   let edgeUrl: string;
 
@@ -47,7 +41,7 @@ describe('a real Prometheus scraping the running services', () => {
   };
 
   beforeAll(async () => {
-    const prepared = await prepareDatabase(ownDatabaseUrl('fairway_obs_metrics'));
+    prepared = await ownDatabase('fairway_obs_metrics');
     const owner = createPool({ connectionString: prepared.urls.owner, applicationName: 'fairway-e2e-metrics' });
     await upsertTenant(owner, { id: tenant, displayName: 'Scraped tenant' });
     await owner.end();
@@ -76,6 +70,7 @@ describe('a real Prometheus scraping the running services', () => {
   afterAll(async () => {
     await prometheus?.stop();
     await services?.stop();
+    await prepared?.drop();
   });
 
   it('scrapes every service and reads a per-tenant series back through the HTTP API', async () => {

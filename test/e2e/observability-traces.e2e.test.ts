@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createPool, prepareDatabase, upsertTenant } from '@fairway/db';
+import { createPool, upsertTenant } from '@fairway/db';
 import { eventually, uniqueTenantId } from '@fairway/db/testing';
-import { stack as globalStack } from './support/stack';
+import { ownDatabase, stack as globalStack } from './support/stack';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack and receiver scripts are plain CommonJS shared with `npm run up` */
 const { startStack, freePort } = require('../../scripts/lib/services.cjs') as {
@@ -31,13 +31,6 @@ const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
 const root = path.resolve(__dirname, '../..');
 
-/** An admin URL of this test's own database: its scheduler must not meet the shared stack's jobs. */
-function ownDatabaseUrl(database: string): string {
-  const url = new URL(process.env['DATABASE_URL'] ?? process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
 /** Spans reach the receiver in the exporters' batches; the wait is generous for a loaded machine. */
 const EXPORTED = { timeoutMs: 45_000, intervalMs: 200 };
 
@@ -45,12 +38,13 @@ describe('one trace across edge, scheduler, worker and PostgreSQL, with the tena
   const tenant = uniqueTenantId('traced');
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
   let services: { stop: () => Promise<unknown> } | undefined;
+  let prepared: Awaited<ReturnType<typeof ownDatabase>> | undefined;
   let edgeUrl: string;
   const lines: string[] = [];
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
-    const prepared = await prepareDatabase(ownDatabaseUrl('fairway_obs_traces'));
+    prepared = await ownDatabase('fairway_obs_traces');
     const owner = createPool({ connectionString: prepared.urls.owner, applicationName: 'fairway-e2e-traces' });
     await upsertTenant(owner, { id: tenant, displayName: 'Traced tenant' });
     await owner.end();
@@ -78,6 +72,7 @@ describe('one trace across edge, scheduler, worker and PostgreSQL, with the tena
 
   afterAll(async () => {
     await services?.stop();
+    await prepared?.drop();
     await receiver?.close();
   });
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { createPool, prepareDatabase, upsertTenant } from '@fairway/db';
+import { createPool, upsertTenant } from '@fairway/db';
 import { eventually, uniqueTenantId } from '@fairway/db/testing';
-import { stack as globalStack } from './support/stack';
+import { ownDatabase, stack as globalStack } from './support/stack';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- the stack, Prometheus and token scripts are plain CommonJS shared with `npm run up` */
 const { startStack, freePort } = require('../../scripts/lib/services.cjs') as {
@@ -35,12 +35,6 @@ const ARTIFACTS = path.join(root, 'test', 'artifacts', 'console');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
-function ownDatabaseUrl(database: string): string {
-  const url = new URL(process.env['DATABASE_URL'] ?? process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
 interface Dashboard {
   panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
 }
@@ -56,6 +50,7 @@ describe('the operator console in a browser', () => {
   const ports: Record<string, number> = {};
   const metricsPorts: Record<string, number> = {};
   let services: { stop: () => Promise<unknown> } | undefined;
+  let prepared: Awaited<ReturnType<typeof ownDatabase>> | undefined;
   let prometheus: { url: string; stop: () => Promise<void> } | undefined;
   let browser: Browser | undefined;
   let consoleUrl: string;
@@ -83,7 +78,7 @@ describe('the operator console in a browser', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const prepared = await prepareDatabase(ownDatabaseUrl('fairway_console_e2e'));
+    prepared = await ownDatabase('fairway_console_e2e');
     const owner = createPool({ connectionString: prepared.urls.owner, applicationName: 'fairway-e2e-console' });
     await upsertTenant(owner, { id: flooding, displayName: 'A tenant flooding the queue' });
     await upsertTenant(owner, { id: quiet, displayName: 'A quiet tenant' });
@@ -110,6 +105,7 @@ describe('the operator console in a browser', () => {
     await browser?.close();
     await prometheus?.stop();
     await services?.stop();
+    await prepared?.drop();
   });
 
   it('signs an operator in, finds the flooding tenant, lowers its maxInFlight after a confirmation, and shows in-flight fall and the audit entry', async () => {

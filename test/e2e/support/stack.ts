@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
+import { Pool } from 'pg';
+import { prepareDatabase, type PreparedDatabase } from '@fairway/db';
 import { clientCredentials, loadTenantCatalogProto, transportSecurityFromEnv, type TenantCatalogClient, type TenantMessage__Output } from '@fairway/grpc';
 import { createKafka, topicNames } from '@fairway/kafka';
 import { eventually } from '@fairway/db/testing';
@@ -91,4 +94,23 @@ export async function waitForJob(id: string, bearer: string, timeoutMs = 60_000)
     timeoutMs,
   });
   return res.body;
+}
+
+/**
+ * A database of the test's own on the test server (its scheduler must not meet the shared stack's
+ * jobs), prepared as the stack's is, named `<prefix>_<random>`; `drop()` removes it (afterAll), so
+ * that no run leaves one behind.
+ */
+export async function ownDatabase(prefix: string): Promise<PreparedDatabase & { drop: () => Promise<void> }> {
+  const adminUrl = new URL(process.env['DATABASE_URL'] ?? process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const database = `${prefix}_${randomBytes(4).toString('hex')}`;
+  adminUrl.pathname = `/${database}`;
+  const prepared = await prepareDatabase(adminUrl.toString());
+  return {
+    ...prepared,
+    drop: async () => {
+      const admin = new Pool({ connectionString: new URL('/postgres', adminUrl).toString(), max: 1 });
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).finally(() => admin.end());
+    },
+  };
 }
