@@ -156,7 +156,8 @@ export async function walFlushed(pool: Pool, timeoutMs = 10_000): Promise<void> 
  * move touches (the catalog's, a tenant database), idempotently and under an advisory lock (two
  * moves starting at once would otherwise race on CREATE OR REPLACE).
  *
- * - `fairway_move_changes`: `(seq, move_id, record_id)`, one row per captured write;
+ * - `fairway_move_changes`: `(seq, move_id, record_id)`, one row per captured write, indexed by
+ *   `(move_id, seq)` for the catch-up and by `(move_id, record_id)` for the verification's chunks;
  * - `fairway_move_capture()`: AFTER row trigger, SECURITY DEFINER (the application role writes
  *   records, the log is the owner's), appends the written record's id under the move's id (its
  *   first argument);
@@ -171,6 +172,7 @@ CREATE TABLE IF NOT EXISTS public.fairway_move_changes (
   record_id uuid NOT NULL
 );
 CREATE INDEX IF NOT EXISTS fairway_move_changes_move ON public.fairway_move_changes (move_id, seq);
+CREATE INDEX IF NOT EXISTS fairway_move_changes_record ON public.fairway_move_changes (move_id, record_id);
 REVOKE ALL ON public.fairway_move_changes FROM PUBLIC;
 CREATE OR REPLACE FUNCTION public.fairway_move_capture() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -920,35 +920,37 @@ class MoveRunner {
         this.target,
         tenantId,
         async (target) => {
-          // Only the changed records after the chunk's start matter to it (and to the ones after).
+          // The chunk: the next `limit` records of the old store after `range` (fenced: they stay),
+          // up to and including `upper`; null when fewer are left (the last chunk takes the rest).
+          const upper = await inStore(this.pools, this.source, tenantId, async (source) => {
+            const { rows: found } = await source.query<{ id: string }>(
+              `SELECT id::text AS id FROM ${this.source.table} WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id OFFSET $2 LIMIT 1`,
+              [range, limit - 1],
+            );
+            return found[0]?.id ?? null;
+          });
+          // The records the tenant wrote again after the switch, in this chunk only (they differ by
+          // design). Until 2026-12-08 every chunk read all of them after its start and sent them to
+          // both stores: O(writes since the switch) a chunk, 2.0x the neighbours' p99 in a slow move.
           const changed = (
             await target.query<{ id: string }>(
-              'SELECT DISTINCT record_id::text AS id FROM public.fairway_move_changes WHERE move_id = $1 AND ($2::uuid IS NULL OR record_id > $2::uuid)',
-              [this.row.back_id, range],
+              `SELECT DISTINCT record_id::text AS id FROM public.fairway_move_changes
+                WHERE move_id = $1 AND ($2::uuid IS NULL OR record_id > $2::uuid) AND ($3::uuid IS NULL OR record_id <= $3::uuid)`,
+              [this.row.back_id, range, upper],
             )
           ).rows.map((r) => r.id);
-          const s = await inStore(this.pools, this.source, tenantId, async (source) => {
-            const { rows: found } = await source.query<{ n: string; last: string | null; digest: string | null }>(
-              `SELECT count(*) AS n, max(r.id::text) AS last, ${CHUNK_DIGEST} AS digest
-                 FROM (SELECT ${DIGEST_COLUMNS} FROM ${this.source.table}
-                        WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (id = ANY($2::uuid[])) ORDER BY id LIMIT $3) r`,
-              [range, changed, limit],
-            );
-            return found[0];
-          });
-          const n = Number(s?.n ?? 0);
-          const last: string | null = s?.last ?? null;
-          // uuid's text is canonical lowercase hex, so text order is the uuid order.
-          const inChunk = n < limit || last === null ? changed : changed.filter((id) => id <= last);
-          const t = (
-            await target.query<{ n: string; digest: string | null }>(
-              `SELECT count(*) AS n, ${CHUNK_DIGEST} AS digest
-                 FROM (SELECT ${DIGEST_COLUMNS} FROM ${this.target.table}
-                        WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($3::uuid IS NULL OR id <= $3::uuid) AND NOT (id = ANY($2::uuid[]))) r`,
-              [range, inChunk, n < limit ? null : last],
-            )
-          ).rows[0];
-          return { n, last, sourceDigest: s?.digest ?? null, tn: Number(t?.n ?? 0), targetDigest: t?.digest ?? null };
+          const digestOf = (c: Pick<PoolClient, 'query'>, table: string) =>
+            c
+              .query<{ n: string; digest: string | null }>(
+                `SELECT count(*) AS n, ${CHUNK_DIGEST} AS digest
+                   FROM (SELECT ${DIGEST_COLUMNS} FROM ${table}
+                          WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ($3::uuid IS NULL OR id <= $3::uuid) AND NOT (id = ANY($2::uuid[]))) r`,
+                [range, changed, upper],
+              )
+              .then(({ rows: found }) => ({ n: Number(found[0]?.n ?? 0), digest: found[0]?.digest ?? null }));
+          const s = await inStore(this.pools, this.source, tenantId, (source) => digestOf(source, this.source.table));
+          const t = await digestOf(target, this.target.table);
+          return { upper, n: s.n, sourceDigest: s.digest, tn: t.n, targetDigest: t.digest };
         },
         { repeatableRead: true },
       );
@@ -961,8 +963,9 @@ class MoveRunner {
       }
       rows += chunk.n;
       digests.update(chunk.sourceDigest ?? '');
-      after = chunk.last;
-      return { rows: chunk.n, last: chunk.n < limit };
+      after = chunk.upper;
+      // The pace counts the records the chunk read (the changed ones too): that is its work.
+      return { rows: chunk.upper === null ? chunk.n : limit, last: chunk.upper === null };
     });
     const total = await inStore(this.pools, this.source, tenantId, (c) => c.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.source.table}`));
     const changedAfterSwitch = await inStore(this.pools, this.target, tenantId, (c) =>
