@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { prepareDatabase, type PreparedDatabase } from '@fairway/db';
 import { clientCredentials, loadTenantCatalogProto, transportSecurityFromEnv, type TenantCatalogClient, type TenantMessage__Output } from '@fairway/grpc';
 import { createKafka, topicNames } from '@fairway/kafka';
-import { eventually } from '@fairway/db/testing';
+import { eventually, testAdminUrl } from '@fairway/db/testing';
 import type { E2eStack } from '../global-setup';
 
 /** The running stack (started by global-setup). */
@@ -102,7 +102,7 @@ export async function waitForJob(id: string, bearer: string, timeoutMs = 60_000)
  * that no run leaves one behind.
  */
 export async function ownDatabase(prefix: string): Promise<PreparedDatabase & { drop: () => Promise<void> }> {
-  const adminUrl = new URL(process.env['DATABASE_URL'] ?? process.env['FAIRWAY_TEST_DATABASE_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const adminUrl = new URL(testAdminUrl());
   const database = `${prefix}_${randomBytes(4).toString('hex')}`;
   adminUrl.pathname = `/${database}`;
   const prepared = await prepareDatabase(adminUrl.toString());

@@ -18,15 +18,15 @@ const op = fc.oneof(
   fc.record({ kind: fc.constant('rekey' as const), at: fc.nat(), key: fc.integer({ min: 0, max: 20 }) }),
 ) as fc.Arbitrary<Op>;
 
-/**
- * Applies one push, pop, remove or re-key to `heap` and to the model `live`, checking what the heap
- * answers: a pop gives `modelTop()`, a removal finds the item and leaves it out.
- */
 /** The model's order: `live` sorted as the heap pops (key, then tie). */
 function inKeyOrder(live: readonly Item[]): Item[] {
   return [...live].sort((a, b) => (keyedBefore(a, b) ? -1 : keyedBefore(b, a) ? 1 : 0));
 }
 
+/**
+ * Applies one push, pop, remove or re-key to `heap` and to the model `live`, checking what the heap
+ * answers: a pop gives `modelTop()`, a removal finds the item and leaves it out.
+ */
 function applyOp(heap: KeyedHeap<Item> | PackedKeyedHeap<Item>, live: Item[], step: Op, nextTie: () => number, modelTop: () => Item | undefined): void {
   if (step.kind === 'push') {
     const item = new Item(step.key, nextTie());

@@ -59,8 +59,9 @@ return {0, gen}
  * Stores the value only if the generation is still the one the reader saw before it queried the
  * database: a write (invalidate) or a purge in between changed or removed it, and the value the
  * reader holds may be older than that write. Then makes room within the tenant's bounds by
- * dropping expired entries and then those closest to expiry (with one TTL, the oldest first). Returns the number evicted, -1 when
- * refused (generation changed), -2 when the value alone exceeds maxBytes.
+ * dropping expired entries and then those closest to expiry (with one TTL, the oldest first).
+ * Returns the number evicted, -1 when refused (generation changed), -2 when the value alone
+ * exceeds maxBytes.
  */
 export const FILL = new CacheScript(`${DROP}
 if redis.call('HGET', KEYS[1], 'gen') ~= ARGV[1] then return -1 end
