@@ -19,6 +19,15 @@ export function testAdminUrl(): string {
   return url;
 }
 
+/**
+ * Drops a database a test made for itself on the server of `adminUrl` (any database's URL there, as
+ * a superuser), ending its sessions first. `name` is a test's own identifier, never user input.
+ */
+export async function dropTestDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = createPool({ connectionString: new URL('/postgres', adminUrl).toString(), applicationName: 'fairway-test-drop', max: 1 });
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => admin.end());
+}
+
 /** Pools on the test database for each role; `end()` closes them all. */
 export function testPools(): { owner: Pool; app: Pool; scheduler: Pool; end: () => Promise<void> } {
   const urls = testDatabaseUrls();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { createPool, upsertTenant } from '@fairway/db';
 import {
   coalesceCommandMessages,
@@ -11,6 +11,7 @@ import {
   topicNames,
   type FairwayTopics,
 } from '@fairway/kafka';
+import { dropTestDatabase } from '@fairway/db/testing';
 import type { TenantId } from '@fairway/tenant-context';
 import type { Kafka, Producer } from 'kafkajs';
 
@@ -244,8 +245,7 @@ export class IsolatedStack {
     await this.producer?.disconnect();
     await this.owner?.end();
     await this.scheduler?.end();
-    const admin = new Pool({ connectionString: new URL('/postgres', this.infra.adminUrl).toString(), max: 1 });
-    await admin.query(`DROP DATABASE IF EXISTS ${this.database} WITH (FORCE)`).finally(() => admin.end());
+    await dropTestDatabase(this.infra.adminUrl, this.database);
     const kafkaAdmin = this.kafka.admin();
     await kafkaAdmin.connect();
     await kafkaAdmin.deleteTopics({ topics: Object.values(this.topics) }).catch(() => undefined);

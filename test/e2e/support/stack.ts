@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { Pool } from 'pg';
 import { prepareDatabase, type PreparedDatabase } from '@fairway/db';
 import { clientCredentials, loadTenantCatalogProto, transportSecurityFromEnv, type TenantCatalogClient, type TenantMessage__Output } from '@fairway/grpc';
 import { createKafka, topicNames } from '@fairway/kafka';
-import { eventually, testAdminUrl } from '@fairway/db/testing';
+import { dropTestDatabase, eventually, testAdminUrl } from '@fairway/db/testing';
 import type { E2eStack } from '../global-setup';
 
 /** The running stack (started by global-setup). */
@@ -108,9 +107,6 @@ export async function ownDatabase(prefix: string): Promise<PreparedDatabase & { 
   const prepared = await prepareDatabase(adminUrl.toString());
   return {
     ...prepared,
-    drop: async () => {
-      const admin = new Pool({ connectionString: new URL('/postgres', adminUrl).toString(), max: 1 });
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).finally(() => admin.end());
-    },
+    drop: () => dropTestDatabase(adminUrl.toString(), database),
   };
 }
