@@ -5,8 +5,14 @@
  * too few for an interval that says much; runs of the same settings pooled give more.
  *
  *   node scripts/run-ts.cjs bench/move-paired-pool.ts run1.json run2.json ...
+ *   node scripts/run-ts.cjs bench/move-paired-pool.ts --log run1.err [--window 10]
+ *
+ * `--log`: the files are bench:move --paired's stderr, whose `[move] window ...` lines give each
+ * window's figures as the run goes (a window counts as in the report: at least 90 % of `--window` s
+ * and 100 writes), so that a run stopped before its report still gives its pairs.
  */
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { comparePairs, type WindowPair } from './lib/paired-windows';
 
 interface Report {
@@ -14,21 +20,65 @@ interface Report {
     other: {
       paired?: {
         pairs: Array<{ onP99Ms: number; offP99Ms: number; phase: string | null }>;
-        windows: Array<{ kind: 'on' | 'off'; p99Ms: number; counts: boolean }>;
+        windows: Window[];
       };
     };
   }>;
 }
 
+type Window = { kind: 'on' | 'off'; p99Ms: number; counts: boolean; phase: string | null };
+
+/** The windows of one run from bench:move --paired's stderr (see the file comment), in order. */
+function windowsOfLog(text: string, windowS: number): Window[] {
+  const windows: Window[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\[move\] window (\d+) (on|off) (\S+) ([\d.]+) s, (\d+) writes, p99 ([\d.]+) ms$/.exec(line);
+    if (!m) continue;
+    const index = Number(m[1]);
+    if (index !== windows.length) throw new Error(`window ${index} follows window ${windows.length - 1}: not one run's log`);
+    windows.push({
+      kind: m[2] as 'on' | 'off',
+      p99Ms: Number(m[6]),
+      counts: Number(m[4]) >= 0.9 * windowS && Number(m[5]) >= 100,
+      phase: m[3] === '-' ? null : (m[3] as string),
+    });
+  }
+  return windows;
+}
+
+/** The pairs (windows 2k and 2k+1) of a run's windows, as bench:move forms them. */
+function pairsOf(windows: readonly Window[]): Array<{ onP99Ms: number; offP99Ms: number; phase: string | null }> {
+  const pairs: Array<{ onP99Ms: number; offP99Ms: number; phase: string | null }> = [];
+  for (let i = 0; i + 1 < windows.length; i += 2) {
+    const a = windows[i] as Window;
+    const b = windows[i + 1] as Window;
+    if (!a.counts || !b.counts) continue;
+    const [on, off] = a.kind === 'on' ? [a, b] : [b, a];
+    pairs.push({ onP99Ms: on.p99Ms, offP99Ms: off.p99Ms, phase: on.phase });
+  }
+  return pairs;
+}
+
 function main(): void {
-  const files = process.argv.slice(2);
-  if (files.length === 0) throw new Error('usage: move-paired-pool <report.json> ...');
+  const { values, positionals: files } = parseArgs({
+    options: { log: { type: 'boolean' }, window: { type: 'string', default: '10' } },
+    allowPositionals: true,
+  });
+  if (files.length === 0) throw new Error('usage: move-paired-pool <report.json> ... | --log <stderr> ... [--window s]');
+  const windowS = Number(values.window);
   const all: WindowPair[] = [];
   const byPhase = new Map<string, WindowPair[]>();
   const paused: WindowPair[] = [];
   const working: WindowPair[] = [];
   for (const file of files) {
-    const paired = (JSON.parse(readFileSync(file, 'utf8')) as Report).results[0]?.other.paired;
+    let paired: { pairs: Array<{ onP99Ms: number; offP99Ms: number; phase: string | null }>; windows: Window[] } | undefined;
+    if (values.log) {
+      const windows = windowsOfLog(readFileSync(file, 'utf8'), windowS);
+      if (windows.length === 0) throw new Error(`${file} holds no '[move] window' line of bench:move --paired`);
+      paired = { pairs: pairsOf(windows), windows };
+    } else {
+      paired = (JSON.parse(readFileSync(file, 'utf8')) as Report).results[0]?.other.paired;
+    }
     if (!paired) throw new Error(`${file} is not a report of bench:move --paired`);
     for (const p of paired.pairs) {
       const pair = { on: p.onP99Ms, off: p.offP99Ms };

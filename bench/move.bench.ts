@@ -202,7 +202,13 @@ interface PairedWindow {
  * the work the move did, the catch-up and the fence included (never held there); an off window
  * begins there. The last window ends with the move.
  */
-async function alternate(pauses: PauseChannel, ended: Promise<void>, windowMs: number, onWindow: (kind: WindowKind) => void): Promise<PairedWindow[]> {
+async function alternate(
+  pauses: PauseChannel,
+  ended: Promise<void>,
+  windowMs: number,
+  onWindow: (kind: WindowKind) => void,
+  onWindowEnd: (windows: readonly PairedWindow[]) => void,
+): Promise<PairedWindow[]> {
   let over = false;
   void ended.then(() => (over = true));
   const windows: PairedWindow[] = [];
@@ -218,6 +224,7 @@ async function alternate(pauses: PauseChannel, ended: Promise<void>, windowMs: n
     }
     const to = performance.now();
     windows.push({ kind, from, to });
+    onWindowEnd(windows);
     from = to;
   }
   return windows;
@@ -517,6 +524,20 @@ async function main(): Promise<void> {
       relabel();
       process.stderr.write(`[move] phase ${phase} at ${((performance.now() - moveStart) / 1000).toFixed(1)} s\n`);
     };
+    // --paired: each window's figures on stderr as the run goes, one window late (its last writes
+    // have completed by then), so that a run stopped part way still gives its pairs:
+    // `node scripts/run-ts.cjs bench/move-paired-pool.ts --log <stderr>` compares them.
+    const windowsSeen: Array<{ recorded: number }> = [];
+    let loggedWindows: readonly PairedWindow[] = [];
+    const logWindow = (index: number) => {
+      const w = loggedWindows[index];
+      if (w === undefined) return;
+      const latencies = otherWriter.latencies(w.from, w.to, windowsSeen[index]?.recorded ?? 0).sort((a, b) => a - b);
+      const { phase } = phasesOf(phaseStarts, performance.now(), w.from, w.to);
+      process.stderr.write(
+        `[move] window ${index} ${w.kind} ${phase ?? '-'} ${((w.to - w.from) / 1000).toFixed(2)} s, ${latencies.length} writes, p99 ${percentile(latencies, 99).toFixed(1)} ms\n`,
+      );
+    };
     const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
     // --neighbour-waits: the pace also backs off on the other tenants' WAL and client waits, polled
     // as the server's superuser (the move's own role cannot see other roles' wait events).
@@ -575,6 +596,11 @@ async function main(): Promise<void> {
           (kind) => {
             currentKind = kind;
             relabel();
+            windowsSeen.push({ recorded: otherWriter.recorded });
+          },
+          (windows) => {
+            loggedWindows = windows;
+            logWindow(windows.length - 2);
           },
         )
       : Promise.resolve([]);

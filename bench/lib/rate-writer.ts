@@ -11,6 +11,9 @@ import type { TenantId } from '@fairway/tenant-context';
 export const RECORD_DIGEST = `md5(concat_ws('|', id::text, title, body, amount::text, tags::text, created_at::text, updated_at::text))`;
 const DIGEST = RECORD_DIGEST;
 
+/** A completed write: when it was due, its latency, how late it began, then its parts (ms). */
+type Sample = [due: number, ms: number, late: number, before: number, insert: number, commit: number];
+
 /** An open-loop writer of one tenant: `rate` INSERTs a second, each retried while refused retriably. */
 export class RateWriter {
   readonly acked = new Map<string, string>();
@@ -20,7 +23,7 @@ export class RateWriter {
    * late); then the time to the INSERT (a connection, BEGIN and the tenant's scope), the INSERT, and
    * the time from it to the acknowledgement (the COMMIT: its WAL flush). They add up to the latency.
    */
-  readonly samples: Array<[number, number, number, number, number, number]> = [];
+  readonly samples: Sample[] = [];
   refusals = 0;
   duplicates = 0;
   failures: string[] = [];
@@ -85,8 +88,23 @@ export class RateWriter {
     }
   }
 
-  latencies(from: number, to: number): number[] {
-    return this.samples.filter(([due]) => due >= from && due < to).map(([, ms]) => ms);
+  /**
+   * Latencies (ms) of the writes due in [from, to). `since`: a `recorded` count read at or before
+   * `from` (a write is recorded when it completes, after it was due), so that only the samples
+   * after it are scanned.
+   */
+  latencies(from: number, to: number, since = 0): number[] {
+    const out: number[] = [];
+    for (let i = since; i < this.samples.length; i += 1) {
+      const sample = this.samples[i] as Sample;
+      if (sample[0] >= from && sample[0] < to) out.push(sample[1]);
+    }
+    return out;
+  }
+
+  /** How many writes have completed so far (see `latencies`). */
+  get recorded(): number {
+    return this.samples.length;
   }
 
   /**
