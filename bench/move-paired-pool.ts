@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { comparePairs, type WindowPair } from './lib/paired-windows';
+import { comparePairs, pairWindows, windowCounts, type WindowPair } from './lib/paired-windows';
 
 interface Report {
   results: Array<{
@@ -39,24 +39,11 @@ function windowsOfLog(text: string, windowS: number): Window[] {
     windows.push({
       kind: m[2] as 'on' | 'off',
       p99Ms: Number(m[6]),
-      counts: Number(m[4]) >= 0.9 * windowS && Number(m[5]) >= 100,
+      counts: windowCounts(Number(m[4]) * 1000, Number(m[5]), windowS * 1000),
       phase: m[3] === '-' ? null : (m[3] as string),
     });
   }
   return windows;
-}
-
-/** The pairs (windows 2k and 2k+1) of a run's windows, as bench:move forms them. */
-function pairsOf(windows: readonly Window[]): Array<{ onP99Ms: number; offP99Ms: number; phase: string | null }> {
-  const pairs: Array<{ onP99Ms: number; offP99Ms: number; phase: string | null }> = [];
-  for (let i = 0; i + 1 < windows.length; i += 2) {
-    const a = windows[i] as Window;
-    const b = windows[i + 1] as Window;
-    if (!a.counts || !b.counts) continue;
-    const [on, off] = a.kind === 'on' ? [a, b] : [b, a];
-    pairs.push({ onP99Ms: on.p99Ms, offP99Ms: off.p99Ms, phase: on.phase });
-  }
-  return pairs;
 }
 
 function main(): void {
@@ -75,7 +62,7 @@ function main(): void {
     if (values.log) {
       const windows = windowsOfLog(readFileSync(file, 'utf8'), windowS);
       if (windows.length === 0) throw new Error(`${file} holds no '[move] window' line of bench:move --paired`);
-      paired = { pairs: pairsOf(windows), windows };
+      paired = { pairs: pairWindows(windows).map(({ on, off }) => ({ onP99Ms: on.p99Ms, offP99Ms: off.p99Ms, phase: on.phase })), windows };
     } else {
       paired = (JSON.parse(readFileSync(file, 'utf8')) as Report).results[0]?.other.paired;
     }

@@ -55,7 +55,7 @@ import {
 } from '@fairway/tenant-move';
 import { ServerWaitSampler, type PhaseDiagnosis } from './lib/move-diagnostics';
 import { MoveHold } from './lib/move-hold';
-import { comparePairs, mulberry32, phasesOf, windowKind, type WindowKind } from './lib/paired-windows';
+import { comparePairs, mulberry32, pairWindows, phasesOf, windowCounts, windowKind, type WindowKind } from './lib/paired-windows';
 import { RECORD_DIGEST, RateWriter } from './lib/rate-writer';
 
 const ADMIN = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -320,17 +320,11 @@ function pairedReport(
       tail: writer.tailParts(w.from, w.to),
       phase,
       phases,
-      counts: w.to - w.from >= 0.9 * windowMs && latencies.length >= 100,
+      counts: windowCounts(w.to - w.from, latencies.length, windowMs),
     };
   });
   type Measured = (typeof measured)[number];
-  const pairs: Array<{ on: Measured; off: Measured; onFirst: boolean }> = [];
-  for (let i = 0; i + 1 < measured.length; i += 2) {
-    const a = measured[i] as Measured;
-    const b = measured[i + 1] as Measured;
-    if (!a.counts || !b.counts) continue;
-    pairs.push(a.kind === 'on' ? { on: a, off: b, onFirst: true } : { on: b, off: a, onFirst: false });
-  }
+  const pairs = pairWindows(measured);
   const neighbours = (kind: WindowKind) => {
     const out: Array<{ on: number; off: number }> = [];
     for (let i = 1; i + 1 < measured.length; i += 2) {
@@ -527,12 +521,12 @@ async function main(): Promise<void> {
     // --paired: each window's figures on stderr as the run goes, one window late (its last writes
     // have completed by then), so that a run stopped part way still gives its pairs:
     // `node scripts/run-ts.cjs bench/move-paired-pool.ts --log <stderr>` compares them.
-    const windowsSeen: Array<{ recorded: number }> = [];
-    let loggedWindows: readonly PairedWindow[] = [];
-    const logWindow = (index: number) => {
-      const w = loggedWindows[index];
+    // The writer's sample count at each window's start: the window's writes are recorded after it.
+    const recordedAtStart: number[] = [];
+    const logWindow = (windows: readonly PairedWindow[], index: number) => {
+      const w = windows[index];
       if (w === undefined) return;
-      const latencies = otherWriter.latencies(w.from, w.to, windowsSeen[index]?.recorded ?? 0).sort((a, b) => a - b);
+      const latencies = otherWriter.latencies(w.from, w.to, recordedAtStart[index] ?? 0).sort((a, b) => a - b);
       const { phase } = phasesOf(phaseStarts, performance.now(), w.from, w.to);
       process.stderr.write(
         `[move] window ${index} ${w.kind} ${phase ?? '-'} ${((w.to - w.from) / 1000).toFixed(2)} s, ${latencies.length} writes, p99 ${percentile(latencies, 99).toFixed(1)} ms\n`,
@@ -596,12 +590,9 @@ async function main(): Promise<void> {
           (kind) => {
             currentKind = kind;
             relabel();
-            windowsSeen.push({ recorded: otherWriter.recorded });
+            recordedAtStart.push(otherWriter.recorded);
           },
-          (windows) => {
-            loggedWindows = windows;
-            logWindow(windows.length - 2);
-          },
+          (windows) => logWindow(windows, windows.length - 2),
         )
       : Promise.resolve([]);
     const done = await moving$;

@@ -1,4 +1,4 @@
-import { binomialUpperTail, comparePairs, medianInterval, phasesOf, signFlipP, windowKind } from './paired-windows';
+import { binomialUpperTail, comparePairs, medianInterval, pairWindows, phasesOf, signFlipP, windowCounts, windowKind } from './paired-windows';
 
 describe('paired windows', () => {
   it('orders the windows ABBA: one of each kind in every pair, the first kind alternating', () => {
@@ -70,5 +70,22 @@ describe('paired windows', () => {
     const result = comparePairs(pairs);
     expect(result).toMatchObject({ pairs: 5, medianRatio: 1, higher: 2, lower: 2, ties: 1, higherAt5Percent: false });
     expect(result.signTestP?.twoSided).toBe(1);
+  });
+});
+
+describe('pairWindows and windowCounts', () => {
+  it('pairs windows 2k and 2k+1 in either order and skips a pair with a window that does not count', () => {
+    const w = (kind: 'on' | 'off', p99: number, counts = true) => ({ kind, p99, counts });
+    const pairs = pairWindows([w('on', 4), w('off', 3), w('off', 2), w('on', 5), w('on', 9, false), w('off', 1), w('off', 7)]);
+    expect(pairs.map(({ on, off, onFirst }) => [on.p99, off.p99, onFirst])).toEqual([
+      [4, 3, true],
+      [5, 2, false],
+    ]);
+  });
+
+  it('counts a window of at least 90 % of its length with 100 writes', () => {
+    expect(windowCounts(9_000, 100, 10_000)).toBe(true);
+    expect(windowCounts(8_999, 500, 10_000)).toBe(false);
+    expect(windowCounts(10_000, 99, 10_000)).toBe(false);
   });
 });

@@ -26,6 +26,26 @@ export function windowKind(index: number): WindowKind {
 }
 
 /**
+ * Whether a window counts in the comparison: it lasted at least 90 % of `windowMs` (the last one
+ * ends with the move) and holds 100 writes (a p99 of fewer is its largest value).
+ */
+export function windowCounts(durationMs: number, writes: number, windowMs: number): boolean {
+  return durationMs >= 0.9 * windowMs && writes >= 100;
+}
+
+/** The pairs of a run's windows in order (windows 2k and 2k+1), both of which count. */
+export function pairWindows<W extends { kind: WindowKind; counts: boolean }>(windows: readonly W[]): Array<{ on: W; off: W; onFirst: boolean }> {
+  const pairs: Array<{ on: W; off: W; onFirst: boolean }> = [];
+  for (let i = 0; i + 1 < windows.length; i += 2) {
+    const a = windows[i] as W;
+    const b = windows[i + 1] as W;
+    if (!a.counts || !b.counts) continue;
+    pairs.push(a.kind === 'on' ? { on: a, off: b, onFirst: true } : { on: b, off: a, onFirst: false });
+  }
+  return pairs;
+}
+
+/**
  * The phase `[from, to)` spent most time in, and every phase it touched, from the phases' start
  * times in order (`[phase, start]`; the last lasts until `end`).
  */
